@@ -1,0 +1,51 @@
+/* os.h -- the one seam between heapbench's own allocators and the kernel.
+ *
+ * arena.c and freelist.c get memory only from here: aligned mappings, pages
+ * given back, and the large-object path they share. Nothing here calls
+ * malloc, so the drop-in libraries can use it while they *are* malloc.
+ *
+ * Region map. Small blocks live in HB_REGION-aligned regions that a backend
+ * registers with a non-zero tag; any other pointer handed out by a backend is
+ * a large block. Telling them apart costs one byte load, as obmalloc's radix
+ * tree does. The map is process-wide because it describes the address space,
+ * which is process-wide; a region belongs to exactly one backend instance.
+ *
+ * Errors follow allocator.h: 0 or an errno value; NULL with errno = ENOMEM.
+ */
+#ifndef HB_OS_H
+#define HB_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HB_REGION_SHIFT 20
+#define HB_REGION ((size_t)1 << HB_REGION_SHIFT) /* 1 MiB: obmalloc's arena size */
+
+size_t hb_os_page_size(void);
+
+/* Map `size` bytes (a multiple of the page size) aligned to `align` (a power
+ * of two, at least a page). NULL with errno = ENOMEM on failure. */
+void *hb_os_map(size_t size, size_t align);
+int hb_os_unmap(void *p, size_t size);
+/* Give pages back to the OS but keep the address range (MADV_DONTNEED):
+ * the next touch reads zeros. */
+int hb_os_decommit(void *p, size_t size);
+
+/* Tag the HB_REGION-aligned region starting at `region` (0 clears it). */
+int hb_region_set(const void *region, uint8_t tag);
+/* The tag of the region holding `p`, 0 when none: safe for any address. */
+uint8_t hb_region_tag(const void *p);
+
+/* ---- Large objects: one mapping each, a header in front of the block. ----
+ * Counters are passed in so each backend instance keeps its own. */
+typedef struct hb_large_counters {
+    _Atomic uint64_t live_bytes;     /* usable bytes of live large blocks */
+    _Atomic uint64_t os_bytes;       /* bytes mapped for them */
+    _Atomic uint64_t released_bytes; /* bytes unmapped, cumulative */
+} hb_large_counters;
+
+void *hb_large_alloc(hb_large_counters *c, size_t align, size_t size);
+void hb_large_free(hb_large_counters *c, void *p);
+size_t hb_large_usable(const void *p);
+
+#endif

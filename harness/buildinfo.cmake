@@ -1,0 +1,27 @@
+# Writes buildinfo.h with the facts the results rows record; rewritten only
+# when they change so a no-op build stays a no-op.
+execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD
+  OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR commit STREQUAL "")
+  set(commit "unknown")
+else()
+  execute_process(COMMAND git -C ${SRC} status --porcelain --untracked-files=no
+    OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(NOT dirty STREQUAL "")
+    set(commit "${commit}-dirty")
+  endif()
+endif()
+string(STRIP "${FLAGS}" FLAGS)
+set(bt "${BUILD_TYPE}")
+if(NOT SAN STREQUAL "")
+  set(bt "${bt}+${SAN}")
+endif()
+set(text "#define HB_GIT_COMMIT \"${commit}\"\n#define HB_COMPILER \"${CC_ID} ${CC_VER}\"\n#define HB_CFLAGS \"${FLAGS}\"\n#define HB_BUILD_TYPE \"${bt}\"\n")
+if(EXISTS ${OUT})
+  file(READ ${OUT} old)
+else()
+  set(old "")
+endif()
+if(NOT old STREQUAL text)
+  file(WRITE ${OUT} "${text}")
+endif()

@@ -1,0 +1,99 @@
+/* harness.h -- the pieces of the heapbench command, internal to harness/. */
+#ifndef HB_HARNESS_H
+#define HB_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../workloads/workload.h"
+
+#define HB_MAX_THREADS 1024
+#define HB_MAX_LIST 64 /* names or thread counts in one option */
+
+/* ---- options.c: `heapbench run` arguments, validated before anything runs */
+typedef struct hb_param_kv {
+    char key[64];
+    int64_t value;
+} hb_param_kv;
+
+typedef struct hb_run_opts {
+    const hb_allocator *allocators[HB_MAX_LIST];
+    size_t n_allocators;
+    const hb_workload *workloads[HB_MAX_LIST];
+    size_t n_workloads;
+    int threads[HB_MAX_LIST];
+    size_t n_threads;
+    int reps;
+    hb_size size;
+    hb_param_kv params[HB_MAX_PARAMS];
+    size_t n_params;
+    double timeout_s;
+    char out[4096];
+    int is_default; /* no arguments: the embedded default matrix */
+} hb_run_opts;
+
+/* 0, or 2 after printing one line naming the bad value and the choices. */
+int hb_opts_parse(int argc, char **argv, hb_run_opts *o);
+const char *hb_size_name(hb_size s);
+int hb_size_parse(const char *s, hb_size *out);
+
+/* ---- one cell and its result (cell.c runs it in the child) */
+typedef struct hb_cell {
+    const hb_allocator *alloc;
+    const hb_workload *workload;
+    int threads;
+    hb_size size;
+    int rep;
+    uint64_t seed;
+    int64_t param[HB_MAX_PARAMS]; /* resolved, in the workload's order */
+    int overridden[HB_MAX_PARAMS];
+} hb_cell;
+
+typedef enum { HB_ST_OK, HB_ST_FAILED, HB_ST_CRASHED, HB_ST_TIMEOUT, HB_ST_SKIPPED } hb_status;
+
+typedef struct hb_result {
+    hb_status status;
+    char error[256];
+    hb_counts counts;
+    double wall_s, user_s, sys_s;
+    int64_t peak_rss_kb, final_rss_kb; /* -1: not measured */
+} hb_result;
+
+/* Child side: run the cell, fill r. Never exits on a workload failure. */
+void hb_cell_run(const hb_cell *c, hb_result *r);
+/* The `__cell` subcommand: argv describes a cell, the result goes to a fd. */
+int hb_cell_main(int argc, char **argv);
+/* Resolve a cell's parameters from the preset and the overrides; 0 or 2. */
+int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
+void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);
+void hb_cell_id(const hb_cell *c, char *buf, size_t len);
+
+/* ---- runner.c: the matrix, one child per cell */
+int hb_run(const hb_run_opts *o, const char *self_exe);
+
+/* ---- results.c: the CSV contract */
+typedef struct hb_csv hb_csv;
+/* Open for appending; creates the file with its header if it does not exist
+ * or is empty, refuses one whose header differs. 0, or 2 with a message. */
+int hb_csv_open(const char *path, hb_csv **out);
+/* Appends one complete row with a single write(2). 0 or an errno value. */
+int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_result *r);
+void hb_csv_close(hb_csv *f);
+/* Checks that `path` can be created or appended to, without creating it. */
+int hb_csv_check_writable(const char *path, char *why, size_t len);
+
+/* ---- sysinfo.c: the machine and the process */
+typedef struct hb_env {
+    char host[256];
+    char cpu_model[256];
+    char kernel[256];
+    int cores; /* physical cores (hwloc) */
+    int pus;   /* hardware threads (hwloc) */
+} hb_env;
+void hb_env_read(hb_env *e);
+double hb_now(void); /* monotonic seconds */
+/* kB from /proc/self/status ("VmHWM", "VmRSS"), -1 when unreadable. */
+int64_t hb_proc_status_kb(const char *field);
+void hb_utc_stamp(char *buf, size_t len, int compact);
+
+#endif

@@ -1,0 +1,67 @@
+/* main.c -- the heapbench command: list, run (and the internal __cell). */
+#include "harness.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void list(void)
+{
+    for (size_t i = 0; i < hb_allocator_count; i++)
+        printf("allocator  %-12s %s\n", hb_allocators[i]->name, hb_allocators[i]->doc);
+    printf("collector  %-12s %s\n", "none", "allocator-only workloads: no collector");
+    for (size_t i = 0; i < hb_workload_count; i++) {
+        const hb_workload *w = hb_workloads[i];
+        char params[512] = "";
+        size_t at = 0;
+        for (const hb_param_spec *s = w->params; s && s->name && at < sizeof params; s++)
+            at += (size_t)snprintf(params + at, sizeof params - at, "%s%s=%lld", at ? " " : "",
+                                   s->name, (long long)s->preset[HB_SIZE_SMALL]);
+        printf("workload   %-12s %s [%s]\n", w->name, w->doc, params);
+    }
+}
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: heapbench list\n"
+               "       heapbench run [--allocators A,B] [--workloads W,X] [--threads 1,2] [--reps N]\n"
+               "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
+               "                     [--out FILE.csv]\n"
+               "       heapbench run            (no arguments: the default matrix)\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "__cell") == 0)
+        return hb_cell_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "list") == 0) {
+        if (argc != 2)
+            return usage(stderr);
+        list();
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        hb_run_opts o;
+        int rc = hb_opts_parse(argc - 2, argv + 2, &o);
+        if (rc)
+            return rc;
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) {
+            fprintf(stderr, "heapbench: cannot find its own executable (/proc/self/exe)\n");
+            return 2;
+        }
+        self[n] = 0;
+        return hb_run(&o, self);
+    }
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, help\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,284 @@
+/* options.c -- `heapbench run` arguments. Everything is validated here,
+ * before a child runs or a file is touched: a bad value is one line naming it
+ * and the valid choices, and exit status 2. */
+#include "harness.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const size_names[] = {"small", "medium", "large"};
+
+const char *hb_size_name(hb_size s)
+{
+    return size_names[s];
+}
+
+int hb_size_parse(const char *s, hb_size *out)
+{
+    for (int i = 0; i < HB_SIZE_COUNT; i++)
+        if (strcmp(s, size_names[i]) == 0) {
+            *out = (hb_size)i;
+            return 0;
+        }
+    return EINVAL;
+}
+
+static int bad(const char *what, const char *value, const char *choices)
+{
+    fprintf(stderr, "heapbench run: bad %s '%s'; valid: %s\n", what, value, choices);
+    return 2;
+}
+
+static void allocator_choices(char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < hb_allocator_count && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_allocators[i]->name);
+}
+
+static void workload_choices(char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < hb_workload_count && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_workloads[i]->name);
+}
+
+/* Splits a comma list into `items`; empty items are an error. */
+static int split(const char *list, char items[][128], size_t max, size_t *n)
+{
+    *n = 0;
+    const char *p = list;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= 128 || *n == max)
+            return EINVAL;
+        memcpy(items[*n], p, len);
+        items[*n][len] = 0;
+        (*n)++;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int set_allocators(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128], choices[1024];
+    size_t n;
+    allocator_choices(choices, sizeof choices);
+    if (split(arg, items, HB_MAX_LIST, &n))
+        return bad("--allocators list", arg, choices);
+    for (size_t i = 0; i < n; i++) {
+        const hb_allocator *a = hb_allocator_find(items[i]);
+        if (!a)
+            return bad("allocator", items[i], choices);
+        o->allocators[i] = a;
+    }
+    o->n_allocators = n;
+    return 0;
+}
+
+static int set_workloads(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128], choices[1024];
+    size_t n;
+    workload_choices(choices, sizeof choices);
+    if (split(arg, items, HB_MAX_LIST, &n))
+        return bad("--workloads list", arg, choices);
+    for (size_t i = 0; i < n; i++) {
+        const hb_workload *w = hb_workload_find(items[i]);
+        if (!w)
+            return bad("workload", items[i], choices);
+        o->workloads[i] = w;
+    }
+    o->n_workloads = n;
+    return 0;
+}
+
+static int set_threads(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128];
+    size_t n;
+    if (split(arg, items, HB_MAX_LIST, &n))
+        return bad("--threads list", arg, "comma-separated counts from 1 to 1024");
+    for (size_t i = 0; i < n; i++) {
+        long long v;
+        if (parse_int(items[i], 1, HB_MAX_THREADS, &v))
+            return bad("thread count", items[i], "1 to 1024");
+        o->threads[i] = (int)v;
+    }
+    o->n_threads = n;
+    return 0;
+}
+
+static int add_param(hb_run_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof o->params[0].key || !eq[1])
+        return bad("--param", arg, "KEY=VALUE with an integer VALUE");
+    if (o->n_params == HB_MAX_PARAMS)
+        return bad("--param", arg, "at most 16 parameters");
+    hb_param_kv *kv = &o->params[o->n_params];
+    memcpy(kv->key, arg, (size_t)(eq - arg));
+    kv->key[eq - arg] = 0;
+    long long v;
+    if (parse_int(eq + 1, LLONG_MIN, LLONG_MAX, &v))
+        return bad("--param value", arg, "KEY=VALUE with an integer VALUE");
+    for (size_t i = 0; i < o->n_params; i++)
+        if (strcmp(o->params[i].key, kv->key) == 0)
+            return bad("--param (given twice)", arg, "each KEY once");
+    kv->value = v;
+    o->n_params++;
+    return 0;
+}
+
+/* Every --param must be declared by at least one selected workload, and in
+ * range for each workload that declares it. */
+static int check_params(const hb_run_opts *o)
+{
+    for (size_t k = 0; k < o->n_params; k++) {
+        const hb_param_kv *kv = &o->params[k];
+        int known = 0;
+        char keys[1024] = "";
+        size_t at = 0;
+        for (size_t w = 0; w < o->n_workloads; w++) {
+            const hb_workload *wl = o->workloads[w];
+            for (const hb_param_spec *s = wl->params; s && s->name; s++) {
+                at += (size_t)snprintf(keys + at, at < sizeof keys ? sizeof keys - at : 0, "%s%s.%s",
+                                       at ? "," : "", wl->name, s->name);
+                if (strcmp(s->name, kv->key) != 0)
+                    continue;
+                known = 1;
+                if (kv->value < s->min || kv->value > s->max) {
+                    char range[128], val[128];
+                    snprintf(range, sizeof range, "%s.%s from %lld to %lld", wl->name, s->name,
+                             (long long)s->min, (long long)s->max);
+                    snprintf(val, sizeof val, "%s=%lld", kv->key, (long long)kv->value);
+                    return bad("--param value", val, range);
+                }
+            }
+        }
+        if (!known)
+            return bad("--param key", kv->key, keys[0] ? keys : "(the workloads take none)");
+    }
+    return 0;
+}
+
+static int usage_error(const char *opt)
+{
+    fprintf(stderr,
+            "heapbench run: unknown option '%s'; valid: --allocators A,B --workloads W,X "
+            "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
+            "--out FILE.csv\n",
+            opt);
+    return 2;
+}
+
+int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->reps = 1;
+    o->size = HB_SIZE_SMALL;
+    o->timeout_s = 600;
+    o->is_default = argc == 0;
+    hb_env env;
+    hb_env_read(&env);
+
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        char *arg = argv[i], *val = NULL;
+        char name[64];
+        char *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) == 0 && eq && (size_t)(eq - arg) < sizeof name) {
+            memcpy(name, arg, (size_t)(eq - arg));
+            name[eq - arg] = 0;
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", arg);
+            if (i + 1 < argc)
+                val = argv[i + 1], i++;
+        }
+        int takes_value = !strcmp(name, "--allocators") || !strcmp(name, "--workloads") ||
+                          !strcmp(name, "--threads") || !strcmp(name, "--reps") ||
+                          !strcmp(name, "--size") || !strcmp(name, "--param") ||
+                          !strcmp(name, "--out") || !strcmp(name, "--timeout");
+        if (!takes_value)
+            return usage_error(arg);
+        if (!val) {
+            fprintf(stderr, "heapbench run: %s needs a value\n", name);
+            return 2;
+        }
+        long long v;
+        if (!strcmp(name, "--allocators"))
+            rc = set_allocators(o, val);
+        else if (!strcmp(name, "--workloads"))
+            rc = set_workloads(o, val);
+        else if (!strcmp(name, "--threads"))
+            rc = set_threads(o, val);
+        else if (!strcmp(name, "--reps"))
+            rc = parse_int(val, 1, 10000, &v) ? bad("--reps", val, "1 to 10000") : (o->reps = (int)v, 0);
+        else if (!strcmp(name, "--timeout"))
+            rc = parse_int(val, 1, 86400, &v) ? bad("--timeout", val, "1 to 86400 seconds")
+                                              : (o->timeout_s = (double)v, 0);
+        else if (!strcmp(name, "--size"))
+            rc = hb_size_parse(val, &o->size) ? bad("--size", val, "small,medium,large") : 0;
+        else if (!strcmp(name, "--param"))
+            rc = add_param(o, val);
+        else if (!strcmp(name, "--out")) {
+            if (!*val || strlen(val) >= sizeof o->out)
+                return bad("--out", val, "a file path");
+            snprintf(o->out, sizeof o->out, "%s", val);
+        }
+    }
+    if (rc)
+        return rc;
+
+    /* Defaults: every backend and workload; threads 1 and the core count. */
+    if (o->n_allocators == 0) {
+        for (size_t i = 0; i < hb_allocator_count && i < HB_MAX_LIST; i++)
+            o->allocators[o->n_allocators++] = hb_allocators[i];
+    }
+    if (o->n_workloads == 0) {
+        for (size_t i = 0; i < hb_workload_count && i < HB_MAX_LIST; i++)
+            o->workloads[o->n_workloads++] = hb_workloads[i];
+    }
+    if (o->n_threads == 0) {
+        o->threads[o->n_threads++] = 1;
+        if (env.cores > 1)
+            o->threads[o->n_threads++] = env.cores > HB_MAX_THREADS ? HB_MAX_THREADS : env.cores;
+    }
+    if (o->is_default)
+        o->reps = 3;
+    if ((rc = check_params(o)))
+        return rc;
+
+    if (!o->out[0]) {
+        char stamp[32];
+        hb_utc_stamp(stamp, sizeof stamp, 1);
+        snprintf(o->out, sizeof o->out, "results/%s-%s.csv", o->is_default ? "default" : "run", stamp);
+        mkdir("results", 0755); /* the default place; an --out is never created for */
+    }
+    char why[512];
+    if (hb_csv_check_writable(o->out, why, sizeof why)) {
+        fprintf(stderr, "heapbench run: cannot write --out '%s': %s\n", o->out, why);
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Real programs on the drop-in libraries: python3 (PYTHONMALLOC=malloc, so
+# every object goes through malloc) runs its own test modules with the
+# library preloaded; every test case that fails must also fail on glibc.
+#
+#   dropin_python.sh LIB.so WORKDIR
+# Exit 77 (skipped) where python3's test package is absent.
+set -u
+lib=$1
+work=$2
+modules="test_gc test_list test_dict test_set test_threading test_weakref"
+mkdir -p "$work"
+
+py=$(command -v python3 || true)
+if [ -z "$py" ] || ! "$py" -c 'import test.support, test.libregrtest' 2>/dev/null; then
+    echo "SKIP: python3 or its test package (test.libregrtest) is not installed"
+    exit 77
+fi
+# The interpreter itself, not a launcher script (pyenv shims are bash).
+py=$("$py" -c 'import sys; print(sys.executable)')
+
+# Failed test cases, one per line, from regrtest's verbose output.
+failed_cases() {
+    grep -aE '\.\.\. (FAIL|ERROR)$' "$1" | sed -E 's/ \.\.\. (FAIL|ERROR)$//' | sort -u
+}
+
+run() { # name, extra env...
+    local name=$1; shift
+    ( cd "$work" && env "$@" PYTHONMALLOC=malloc timeout 1200 "$py" -m test -v $modules ) \
+        > "$work/$name.log" 2>&1
+    echo $? > "$work/$name.rc"
+    failed_cases "$work/$name.log" > "$work/$name.failed"
+}
+
+# The glibc baseline is shared by both libraries' runs (same machine, same python).
+baseline="$work/../python-glibc"
+mkdir -p "$baseline"
+if [ ! -s "$baseline/glibc.rc" ] || [ "$baseline/glibc.rc" -ot "$py" ]; then
+    work=$baseline run glibc
+fi
+run preload LD_PRELOAD="$lib" HEAPBENCH_VERBOSE=1
+
+name=$(basename "$lib")
+if ! grep -q "heapbench: malloc is $name" "$work/preload.log"; then
+    echo "FAIL: $name did not announce itself (is it really preloaded?)"
+    exit 1
+fi
+if grep -aqE 'Fatal Python error|Segmentation fault|core dumped|Aborted' "$work/preload.log"; then
+    echo "FAIL: python3 crashed on $name:"
+    grep -aE -m5 -B2 'Fatal Python error|Segmentation fault|core dumped|Aborted' "$work/preload.log"
+    exit 1
+fi
+ran=$(grep -aE '^Ran [0-9]+ tests' "$work/preload.log" | awk '{s+=$2} END {print s+0}')
+new=$(comm -23 "$work/preload.failed" "$baseline/glibc.failed")
+echo "$name: python3 ran $ran test cases; failed on glibc: $(wc -l < "$baseline/glibc.failed"), on $name: $(wc -l < "$work/preload.failed")"
+if [ "$ran" -lt 500 ]; then
+    echo "FAIL: only $ran test cases ran; see $work/preload.log"
+    exit 1
+fi
+if [ -n "$new" ]; then
+    echo "FAIL: test cases failing on $name but not on glibc:"
+    echo "$new"
+    exit 1
+fi
+glibc_rc=$(cat "$baseline/glibc.rc") preload_rc=$(cat "$work/preload.rc")
+if [ "$preload_rc" != 0 ] && [ "$glibc_rc" = 0 ]; then
+    echo "FAIL: regrtest exited $preload_rc on $name but 0 on glibc; see $work/preload.log"
+    exit 1
+fi
+echo "ok: no failure on $name that glibc does not also have"
