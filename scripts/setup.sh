@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what heapbench needs from Debian 12's packages, only what is
+# missing (as root; uses sudo when not root and sudo exists).
+set -euo pipefail
+pkgs=(
+  build-essential cmake pkg-config git
+  libjemalloc-dev libhwloc-dev hwloc libcmocka-dev   # required
+  libmimalloc-dev libgoogle-perftools-dev libgc-dev  # further backends
+  gnuplot-nox                                        # figures
+  python3 libpython3.11-testsuite                    # python3 on the drop-in libraries
+  valgrind                                           # instruction counts
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+echo "setup: done"
