@@ -58,10 +58,14 @@ typedef struct hb_allocator {
     /* A block of at least `size` bytes aligned to 16 (size 0 gives a unique,
      * freeable block). */
     void *(*alloc)(void *state, size_t size);
-    /* `align` is a power of two; any power of two up to 1 MiB must work. */
+    /* `align` is a power of two; any power of two up to 1 MiB must work.
+     * Free the block with size 0. */
     void *(*alloc_aligned)(void *state, size_t align, size_t size);
-    /* `size` is the size passed to alloc/alloc_aligned/realloc for this block,
-     * or 0 when the caller does not know it. p may be NULL (no-op). */
+    /* `size` is the size passed to alloc/realloc for this block, or 0 when the
+     * caller does not know it. Blocks from alloc_aligned are always freed
+     * with size 0: a backend's size class can depend on the alignment, which
+     * a sized free does not carry (jemalloc's sdallocx needs both). p may be
+     * NULL (no-op). */
     void (*free)(void *state, void *p, size_t size);
     /* Like C realloc except that new_size 0 returns a minimal block, never
      * frees. p NULL behaves as alloc. old_size as for free. On failure the

@@ -22,6 +22,15 @@ int hbje_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size
 /* jemalloc.h: MALLOCX_LG_ALIGN(la) is la itself in the low bits. */
 #define JE_ALIGN(a) (ffs((int)(a)) - 1)
 
+/* jemalloc's 8-byte class is only 8-aligned and the contract promises 16:
+ * every request under 16 B is made as 16 B, and a sized free passes the size
+ * the block was made with, which sdallocx requires. mallocx(0) is undefined
+ * in jemalloc's API, and is covered by the same rule. */
+static inline size_t je_size(size_t size)
+{
+    return size < 16 ? 16 : size;
+}
+
 static int je_init(void **state, const char *options)
 {
     (void)options;
@@ -37,8 +46,7 @@ static int je_init(void **state, const char *options)
 static void *je_alloc(void *st, size_t size)
 {
     (void)st;
-    /* mallocx(0) is undefined in jemalloc's API; the contract wants a block. */
-    void *p = hbje_mallocx(size ? size : 1, 0);
+    void *p = hbje_mallocx(je_size(size), 0);
     if (!p)
         errno = ENOMEM;
     return p;
@@ -47,7 +55,7 @@ static void *je_alloc(void *st, size_t size)
 static void *je_alloc_aligned(void *st, size_t align, size_t size)
 {
     (void)st;
-    void *p = hbje_mallocx(size ? size : 1, JE_ALIGN(align));
+    void *p = hbje_mallocx(je_size(size), JE_ALIGN(align));
     if (!p)
         errno = ENOMEM;
     return p;
@@ -59,7 +67,7 @@ static void je_free(void *st, void *p, size_t size)
     if (!p)
         return;
     if (size)
-        hbje_sdallocx(p, size, 0);
+        hbje_sdallocx(p, je_size(size), 0);
     else
         hbje_dallocx(p, 0);
 }
@@ -70,7 +78,7 @@ static void *je_realloc(void *st, void *p, size_t old_size, size_t new_size)
     (void)old_size;
     if (!p)
         return je_alloc(st, new_size);
-    void *q = hbje_rallocx(p, new_size ? new_size : 1, 0);
+    void *q = hbje_rallocx(p, je_size(new_size), 0);
     if (!q)
         errno = ENOMEM;
     return q;

@@ -6,6 +6,7 @@
 #include "libwrap.h"
 
 #include <errno.h>
+#include <string.h>
 
 static struct {
     void *(*malloc_)(size_t);
@@ -14,10 +15,18 @@ static struct {
     void (*free_)(void *);
     void *(*realloc_)(void *, size_t);
     size_t (*malloc_size)(void *);
+    size_t (*nallocx)(size_t, int);
     int (*property)(const char *, size_t *);
 } tc;
 
 static hb_release_tracker tc_release = HB_RELEASE_TRACKER_INIT;
+
+/* tcmalloc's 8-byte class is 8-aligned; the contract promises 16. A sized
+ * free must name the class the block was made in, so it is mapped alike. */
+static inline size_t tcm_size(size_t size)
+{
+    return size < 16 ? 16 : size;
+}
 
 static int tcm_init(void **state, const char *options)
 {
@@ -29,6 +38,7 @@ static int tcm_init(void **state, const char *options)
         {"tc_free", (void **)&tc.free_},
         {"tc_realloc", (void **)&tc.realloc_},
         {"tc_malloc_size", (void **)&tc.malloc_size},
+        {"tc_nallocx", (void **)&tc.nallocx},
         {"MallocExtension_GetNumericProperty", (void **)&tc.property},
     };
     int rc = hb_lib_open(HB_TCMALLOC_SO, syms, sizeof syms / sizeof syms[0]);
@@ -39,7 +49,7 @@ static int tcm_init(void **state, const char *options)
 static void *tcm_alloc(void *st, size_t size)
 {
     (void)st;
-    void *p = tc.malloc_(size);
+    void *p = tc.malloc_(tcm_size(size));
     if (!p)
         errno = ENOMEM;
     return p;
@@ -48,7 +58,7 @@ static void *tcm_alloc(void *st, size_t size)
 static void *tcm_alloc_aligned(void *st, size_t align, size_t size)
 {
     (void)st;
-    void *p = tc.memalign(align, size);
+    void *p = tc.memalign(align, tcm_size(size));
     if (!p)
         errno = ENOMEM;
     return p;
@@ -58,7 +68,7 @@ static void tcm_free(void *st, void *p, size_t size)
 {
     (void)st;
     if (size)
-        tc.free_sized(p, size);
+        tc.free_sized(p, tcm_size(size));
     else
         tc.free_(p);
 }
@@ -67,9 +77,21 @@ static void *tcm_realloc(void *st, void *p, size_t old_size, size_t new_size)
 {
     (void)st;
     (void)old_size;
-    void *q = tc.realloc_(p, new_size ? new_size : 1);
-    if (!q)
+    if (!p)
+        return tcm_alloc(st, new_size);
+    /* tc_realloc keeps a block in place when it shrinks to half or more, and
+     * tc_free_sized would then name the wrong size class. So a block stays
+     * put only when the new size maps to the class it is in. */
+    size_t have = tc.malloc_size(p), want = tcm_size(new_size);
+    if (tc.nallocx(want, 0) == have)
+        return p;
+    void *q = tc.malloc_(want);
+    if (!q) {
         errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(q, p, have < new_size ? have : new_size);
+    tc.free_(p);
     return q;
 }
 

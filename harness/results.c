@@ -167,7 +167,7 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%llu", (unsigned long long)r->counts.ops);
         SET("%llu", (unsigned long long)r->counts.allocs);
         SET("%llu", (unsigned long long)r->counts.frees);
-        SET("%.6f", r->wall_s);
+        SET("%.9f", r->wall_s);
         SET("%.6f", r->user_s);
         SET("%.6f", r->sys_s);
         SET("%.1f", r->wall_s > 0 ? (double)r->counts.ops / r->wall_s : 0.0);

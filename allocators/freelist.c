@@ -1,0 +1,1003 @@
+/* freelist.c -- segregated free lists with per-thread caches.
+ *
+ * The tcmalloc / Hoard shape, in three layers:
+ *
+ *   thread cache   per class a LIFO list with a count, owned by one thread;
+ *                  alloc pops, free pushes (any thread's free goes to the
+ *                  *freeing* thread's cache: no owner check, no atomics).
+ *   central class  per class, under one mutex: a bounded stack of full
+ *                  batches (the transfer stack, O(1) to move a batch either
+ *                  way) and, behind it, the spans of the class, each with its
+ *                  own free list and a count of blocks that are out.
+ *   span pool      64 KiB spans carved from 1 MiB segments (hb_os_map, tagged
+ *                  FL_TAG in the region map); fully free spans come back here.
+ *
+ * Memory given back: a span whose blocks are all back on its own free list
+ * (out == 0) leaves its class. The instance keeps FL_HOT_SPANS such spans
+ * committed for reuse and decommits (MADV_DONTNEED) the rest, which is what
+ * released_bytes counts. Blocks held in thread caches or in the transfer
+ * stack pin their spans; both are bounded per class, so the pinned memory is
+ * too. Segments themselves stay mapped until destroy: their header page is
+ * read by free() of any block, and keeping it costs 4 KiB per MiB.
+ *
+ * Invariant of a bin (see bin_push): when count > batch, `cut` is the block
+ * directly above the bottom `batch` blocks, so the oldest batch is detached
+ * with two stores instead of a walk.
+ *
+ * Nothing here calls malloc or stdio: the same code is the malloc of the
+ * LD_PRELOAD library, so all state comes from hb_os_map.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "allocator.h"
+#include "os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FL_TAG 2 /* region-map tag of freelist segments (arena uses 1) */
+
+/* 64 KiB spans: big enough that a 16 B class carves 4096 blocks per span,
+ * small enough that one idle class pins little and a fully free span turns up
+ * often. 16 spans per segment; the first 4 KiB of a segment is its header. */
+#define FL_SPAN_SHIFT 16
+#define FL_SPAN ((size_t)1 << FL_SPAN_SHIFT)
+#define FL_SPANS (HB_REGION / FL_SPAN)
+#define FL_HDR ((size_t)4096)
+
+/* Classes: 16-byte steps to 512 B (32 classes, as obmalloc: at most 15 B
+ * lost per block where small objects dominate), then four classes per
+ * doubling to 32 KiB (24 classes, at most 20% lost) -- finer steps would
+ * fragment the caches, coarser ones waste more per block. Above 32 KiB a
+ * mapping per block (hb_large_*) costs a system call but loses no span. */
+#define FL_SMALL_MAX 512
+#define FL_MAX ((size_t)32768)
+#define FL_NCLS 56
+
+/* Fully free spans kept committed per instance: absorbs a class that keeps
+ * emptying and refilling one span, without holding more than 256 KiB. */
+#define FL_HOT_SPANS 4
+
+#define FL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FL_NOINLINE __attribute__((noinline))
+
+typedef struct fl_span {
+    void *free;                  /* blocks back from the caches, linked through word 0 */
+    char *bump, *end;            /* the part never carved */
+    struct fl_span *next, *prev; /* class's nonempty list; pool stacks use next */
+    uint32_t out;                /* carved and not on `free`: live, cached or batched */
+    uint8_t cls;
+    uint8_t listed;      /* on the class's nonempty list */
+    uint8_t decommitted; /* pages given back; os_bytes excludes them */
+} fl_span;
+
+typedef struct fl_seg {
+    _Atomic uint8_t cls[FL_SPANS]; /* read by free() without a lock */
+    struct fl_seg *next;
+    fl_span spans[FL_SPANS];
+} fl_seg;
+
+_Static_assert(sizeof(fl_seg) <= FL_HDR, "segment header must fit its page");
+
+typedef struct fl_central {
+    alignas(128) pthread_mutex_t lock; /* 128: two classes never share a line pair */
+    void *batches;                     /* full batches; word 1 of a batch's first block links them */
+    uint32_t nbatches, max_batches;
+    fl_span *nonempty; /* spans with blocks on their free list */
+    fl_span *carve;    /* span with uncarved room */
+} fl_central;
+
+/* Live bytes without a counter on the fast path: blocks taken from the
+ * central lists (`moved`, changed a batch at a time) minus blocks still in
+ * the bin (`count`, which the fast path writes anyway) are the blocks this
+ * bin handed out net. Both are written by the owner only and read by stats,
+ * hence relaxed atomics: plain loads and stores on the machines we run on. */
+typedef struct fl_bin {
+    void *head;
+    void *cut; /* see the invariant at the top */
+    _Atomic uint32_t count;
+    uint32_t batch;
+    _Atomic uint64_t moved;
+} fl_bin;
+
+typedef struct fl_tcache {
+    fl_bin bins[FL_NCLS];
+    struct fl_heap *heap;
+    struct fl_tcache *next, *prev;
+} fl_tcache;
+
+/* A large block: [hb_large header][pad: ... fl_lnode][user block]. The node
+ * links live large blocks so that destroy can unmap them. */
+typedef struct fl_lnode {
+    struct fl_lnode *next, *prev;
+    size_t pad;    /* user - hb_large pointer */
+    size_t usable; /* as usable_size reports it */
+} fl_lnode;
+
+typedef struct fl_heap {
+    uint64_t id; /* unique over the process: TLS caches compare it, not the address */
+    pthread_key_t key;
+    size_t map_size;
+    struct fl_heap *gnext, *gprev; /* all instances, for the fork handlers */
+
+    pthread_mutex_t tc_lock; /* thread caches: registry, recycling, retired counters */
+    fl_tcache *tc_live, *tc_free;
+    void *tc_chunks; /* mappings holding tcaches, linked through their first word */
+    char *tc_bump, *tc_end;
+    uint64_t retired_live;         /* live bytes counted by caches that are gone */
+    _Atomic uint64_t direct_live;  /* live bytes from threads with no cache */
+    _Atomic uint64_t meta_bytes;   /* this struct and tcache chunks */
+
+    pthread_mutex_t span_lock; /* taken after a class lock, never before one */
+    fl_seg *segs;
+    unsigned fresh_next; /* next never-used span of segs (the newest segment) */
+    fl_span *hot, *cold;
+    unsigned nhot;
+    uint64_t seg_bytes, decommitted_bytes, released_bytes;
+
+    /* FL_MAX until a block of size <= FL_MAX goes to the large path
+     * (alignment above a page), then 0. Until then a size given to free()
+     * says small or large by itself, as sdallocx's does, and the region map
+     * is not read: one compare against this field. */
+    _Atomic size_t sized_max;
+
+    pthread_mutex_t large_lock;
+    fl_lnode *large;
+    uint64_t large_live;
+    hb_large_counters lc;
+
+    fl_central cls[FL_NCLS];
+} fl_heap;
+
+typedef struct fl_tls {
+    uint64_t id; /* instance whose cache `tc` is; 0 none */
+    fl_tcache *tc;
+    unsigned char exiting;  /* our key destructor ran: create no cache any more */
+    unsigned char creating; /* inside tc_create: pthread_setspecific may allocate */
+} fl_tls;
+
+/* initial-exec: no __tls_get_addr (which may allocate) in the preload library. */
+static __thread fl_tls fl_self __attribute__((tls_model("initial-exec")));
+
+static _Atomic uint64_t fl_next_id = 1;
+static pthread_mutex_t fl_glock = PTHREAD_MUTEX_INITIALIZER;
+static fl_heap *fl_heaps;
+static pthread_once_t fl_fork_once = PTHREAD_ONCE_INIT;
+
+/* ---- classes ---- */
+
+static inline unsigned cls_of(size_t size)
+{
+    if (size <= FL_SMALL_MAX)
+        return (unsigned)((size - (size != 0)) >> 4);
+    size_t s = size - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(s); /* 9..14 */
+    return 32u + (b - 9u) * 4u + (unsigned)((s >> (b - 2u)) & 3u);
+}
+
+static inline size_t cls_size(unsigned c)
+{
+    if (c < 32)
+        return ((size_t)c + 1) << 4;
+    unsigned k = (c - 32) / 4, j = (c - 32) % 4;
+    return ((size_t)5 + j) << (7 + k);
+}
+
+/* A batch moves 16 KiB (at most 64 blocks, at least 2): one lock round trip
+ * per 64 small frees, while a cache holds at most 2 batches per class. */
+static unsigned cls_batch(unsigned c)
+{
+    size_t n = 16384 / cls_size(c);
+    return n > 64 ? 64 : n < 2 ? 2 : (unsigned)n;
+}
+
+/* The transfer stack holds up to 256 KiB per class (2..64 batches): deep
+ * enough for producer/consumer hand-off, shallow enough not to pin spans. */
+static unsigned cls_max_batches(unsigned c)
+{
+    size_t n = 262144 / (cls_batch(c) * cls_size(c));
+    return n > 64 ? 64 : n < 2 ? 2 : (unsigned)n;
+}
+
+/* ---- addresses ---- */
+
+static inline fl_seg *seg_of(const void *p)
+{
+    return (fl_seg *)((uintptr_t)p & ~(uintptr_t)(HB_REGION - 1));
+}
+
+static inline unsigned span_index(const void *p)
+{
+    return (unsigned)(((uintptr_t)p & (HB_REGION - 1)) >> FL_SPAN_SHIFT);
+}
+
+static inline fl_span *span_of(const void *p)
+{
+    return &seg_of(p)->spans[span_index(p)];
+}
+
+static inline unsigned block_cls(const void *p)
+{
+    return atomic_load_explicit(&seg_of(p)->cls[span_index(p)], memory_order_relaxed);
+}
+
+static char *span_base(fl_span *s)
+{
+    fl_seg *seg = seg_of(s);
+    size_t i = (size_t)(s - seg->spans);
+    return (char *)seg + (i ? i * FL_SPAN : FL_HDR);
+}
+
+static inline void *next_of(void *b)
+{
+    return *(void **)b;
+}
+
+static inline void set_next(void *b, void *n)
+{
+    *(void **)b = n;
+}
+
+static inline void add_relaxed(_Atomic uint64_t *v, uint64_t d)
+{
+    /* One writer: a plain load and store, no locked instruction. */
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+}
+
+/* ---- span pool (span_lock) ---- */
+
+/* Page-aligned part of a span: what decommit can give back. */
+static void span_pages(fl_span *s, char **lo, size_t *len)
+{
+    uintptr_t page = hb_os_page_size();
+    uintptr_t a = ((uintptr_t)span_base(s) + page - 1) & ~(page - 1);
+    uintptr_t e = ((uintptr_t)span_base(s) - ((uintptr_t)span_base(s) & (FL_SPAN - 1)) + FL_SPAN) &
+                  ~(page - 1);
+    *lo = (char *)a;
+    *len = e > a ? e - a : 0;
+}
+
+static FL_NOINLINE fl_seg *seg_new(fl_heap *h)
+{
+    fl_seg *seg = hb_os_map(HB_REGION, HB_REGION);
+    if (!seg)
+        return NULL;
+    if (hb_region_set(seg, FL_TAG) != 0) {
+        hb_os_unmap(seg, HB_REGION);
+        errno = ENOMEM;
+        return NULL;
+    }
+    seg->next = h->segs;
+    h->segs = seg;
+    h->fresh_next = 0;
+    h->seg_bytes += HB_REGION;
+    return seg;
+}
+
+/* A span for class c, from the committed pool first, then the decommitted one
+ * (pages fault back in as zeros), then fresh address space. */
+static fl_span *span_get(fl_heap *h, unsigned c)
+{
+    pthread_mutex_lock(&h->span_lock);
+    fl_span *s = h->hot;
+    if (s) {
+        h->hot = s->next;
+        h->nhot--;
+    } else if ((s = h->cold) != NULL) {
+        h->cold = s->next;
+    } else {
+        if (!h->segs || h->fresh_next == FL_SPANS) {
+            if (!seg_new(h)) {
+                pthread_mutex_unlock(&h->span_lock);
+                return NULL;
+            }
+        }
+        s = &h->segs->spans[h->fresh_next++];
+    }
+    if (s->decommitted) {
+        char *lo;
+        size_t len;
+        span_pages(s, &lo, &len);
+        h->decommitted_bytes -= len;
+        s->decommitted = 0;
+    }
+    pthread_mutex_unlock(&h->span_lock);
+    char *base = span_base(s);
+    s->free = NULL;
+    s->bump = base;
+    s->end = (char *)seg_of(s) + (size_t)(s - seg_of(s)->spans + 1) * FL_SPAN;
+    s->next = s->prev = NULL;
+    s->out = 0;
+    s->cls = (uint8_t)c;
+    s->listed = 0;
+    atomic_store_explicit(&seg_of(s)->cls[s - seg_of(s)->spans], (uint8_t)c, memory_order_relaxed);
+    return s;
+}
+
+static void span_put(fl_heap *h, fl_span *s)
+{
+    pthread_mutex_lock(&h->span_lock);
+    if (h->nhot < FL_HOT_SPANS) {
+        s->next = h->hot;
+        h->hot = s;
+        h->nhot++;
+        pthread_mutex_unlock(&h->span_lock);
+        return;
+    }
+    pthread_mutex_unlock(&h->span_lock);
+    /* The span is reachable by no one now: madvise outside the lock. */
+    char *lo;
+    size_t len;
+    span_pages(s, &lo, &len);
+    int failed = len ? hb_os_decommit(lo, len) : 0;
+    pthread_mutex_lock(&h->span_lock);
+    if (!failed && len) {
+        s->decommitted = 1;
+        h->decommitted_bytes += len;
+        h->released_bytes += len;
+    }
+    s->next = h->cold;
+    h->cold = s;
+    pthread_mutex_unlock(&h->span_lock);
+}
+
+/* ---- central class (its lock held) ---- */
+
+static void span_unlist(fl_central *k, fl_span *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        k->nonempty = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->listed = 0;
+}
+
+/* Give blocks back to their spans; a span with nothing out leaves the class.
+ * O(n): only when the transfer stack is full or a cache is flushed whole. */
+static void central_spill(fl_heap *h, fl_central *k, void *list)
+{
+    while (list) {
+        void *b = list;
+        list = next_of(b);
+        fl_span *s = span_of(b);
+        set_next(b, s->free);
+        s->free = b;
+        if (!s->listed) {
+            s->listed = 1;
+            s->prev = NULL;
+            s->next = k->nonempty;
+            if (k->nonempty)
+                k->nonempty->prev = s;
+            k->nonempty = s;
+        }
+        if (--s->out == 0) {
+            span_unlist(k, s);
+            if (k->carve == s)
+                k->carve = NULL;
+            /* span_lock nests inside the class lock (see fl_heap). */
+            span_put(h, s);
+        }
+    }
+}
+
+/* Up to `want` blocks from the spans of class c: their free lists first,
+ * then carving. Returns the list and its length in *n (0: no memory). */
+static void *central_gather(fl_heap *h, fl_central *k, unsigned c, unsigned want, unsigned *n)
+{
+    void *head = NULL;
+    unsigned got = 0;
+    while (got < want && k->nonempty) {
+        fl_span *s = k->nonempty;
+        while (got < want && s->free) {
+            void *b = s->free;
+            s->free = next_of(b);
+            set_next(b, head);
+            head = b;
+            got++;
+            s->out++;
+        }
+        if (!s->free)
+            span_unlist(k, s);
+    }
+    size_t size = cls_size(c);
+    while (got < want) {
+        if (!k->carve && !(k->carve = span_get(h, c)))
+            break;
+        fl_span *s = k->carve;
+        size_t room = (size_t)(s->end - s->bump) / size;
+        unsigned m = want - got < room ? want - got : (unsigned)room;
+        /* Linked from the top down so that the cache hands out ascending
+         * addresses. */
+        for (unsigned i = m; i-- > 0;) {
+            void *b = s->bump + (size_t)i * size;
+            set_next(b, head);
+            head = b;
+        }
+        s->bump += (size_t)m * size;
+        s->out += m;
+        got += m;
+        if ((size_t)(s->end - s->bump) < size)
+            k->carve = NULL;
+    }
+    *n = got;
+    return head;
+}
+
+/* A batch for a thread cache: O(1) from the transfer stack when it has one. */
+static void *central_fetch(fl_heap *h, unsigned c, unsigned batch, unsigned *n)
+{
+    fl_central *k = &h->cls[c];
+    pthread_mutex_lock(&k->lock);
+    void *list = k->batches;
+    if (list) {
+        k->batches = ((void **)list)[1];
+        k->nbatches--;
+        *n = batch;
+    } else {
+        list = central_gather(h, k, c, batch, n);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return list;
+}
+
+/* n blocks from a cache; a full batch goes on the transfer stack if there is
+ * room, anything else back to its spans. */
+static void central_release(fl_heap *h, unsigned c, void *list, unsigned n, unsigned batch)
+{
+    fl_central *k = &h->cls[c];
+    pthread_mutex_lock(&k->lock);
+    if (n == batch && k->nbatches < k->max_batches) {
+        ((void **)list)[1] = k->batches;
+        k->batches = list;
+        k->nbatches++;
+    } else {
+        central_spill(h, k, list);
+    }
+    pthread_mutex_unlock(&k->lock);
+}
+
+/* ---- thread caches ---- */
+
+static void tc_flush(fl_heap *h, fl_tcache *tc)
+{
+    for (unsigned c = 0; c < FL_NCLS; c++) {
+        fl_bin *b = &tc->bins[c];
+        uint32_t n = atomic_load_explicit(&b->count, memory_order_relaxed);
+        if (b->head)
+            central_release(h, c, b->head, n, b->batch);
+        b->head = b->cut = NULL;
+        add_relaxed(&b->moved, -(uint64_t)n);
+        atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+    }
+}
+
+/* Flush, fold the counters into the instance and recycle the struct. */
+static void tc_destroy(fl_heap *h, fl_tcache *tc)
+{
+    tc_flush(h, tc);
+    pthread_mutex_lock(&h->tc_lock);
+    uint64_t live = 0;
+    for (unsigned c = 0; c < FL_NCLS; c++) {
+        live += atomic_load_explicit(&tc->bins[c].moved, memory_order_relaxed) * cls_size(c);
+        atomic_store_explicit(&tc->bins[c].moved, 0, memory_order_relaxed);
+    }
+    h->retired_live += live;
+    if (tc->prev)
+        tc->prev->next = tc->next;
+    else
+        h->tc_live = tc->next;
+    if (tc->next)
+        tc->next->prev = tc->prev;
+    tc->next = h->tc_free;
+    tc->prev = NULL;
+    h->tc_free = tc;
+    pthread_mutex_unlock(&h->tc_lock);
+    if (fl_self.tc == tc) {
+        fl_self.id = 0;
+        fl_self.tc = NULL;
+    }
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void tc_exit(void *arg)
+{
+    fl_tcache *tc = arg;
+    fl_self.exiting = 1;
+    tc_destroy(tc->heap, tc);
+}
+
+#define FL_TC_CHUNK ((size_t)65536)
+
+static FL_NOINLINE fl_tcache *tc_create(fl_heap *h)
+{
+    pthread_mutex_lock(&h->tc_lock);
+    fl_tcache *tc = h->tc_free;
+    if (tc) {
+        h->tc_free = tc->next;
+    } else {
+        if (!h->tc_bump || (size_t)(h->tc_end - h->tc_bump) < sizeof(fl_tcache)) {
+            char *chunk = hb_os_map(FL_TC_CHUNK, hb_os_page_size());
+            if (!chunk) {
+                pthread_mutex_unlock(&h->tc_lock);
+                return NULL;
+            }
+            *(void **)chunk = h->tc_chunks;
+            h->tc_chunks = chunk;
+            h->tc_bump = chunk + 64;
+            h->tc_end = chunk + FL_TC_CHUNK;
+            add_relaxed(&h->meta_bytes, FL_TC_CHUNK);
+        }
+        tc = (fl_tcache *)h->tc_bump;
+        h->tc_bump += (sizeof(fl_tcache) + 63) & ~(size_t)63;
+    }
+    for (unsigned c = 0; c < FL_NCLS; c++) {
+        tc->bins[c].head = tc->bins[c].cut = NULL;
+        atomic_store_explicit(&tc->bins[c].count, 0, memory_order_relaxed);
+        tc->bins[c].batch = cls_batch(c);
+        atomic_store_explicit(&tc->bins[c].moved, 0, memory_order_relaxed);
+    }
+    tc->heap = h;
+    tc->prev = NULL;
+    tc->next = h->tc_live;
+    if (h->tc_live)
+        h->tc_live->prev = tc;
+    h->tc_live = tc;
+    pthread_mutex_unlock(&h->tc_lock);
+    /* pthread_setspecific may calloc its second-level table: through the
+     * preload library that is us again, which `creating` sends to the
+     * central lists instead of back here. */
+    fl_self.creating = 1;
+    int err = pthread_setspecific(h->key, tc);
+    fl_self.creating = 0;
+    if (err) {
+        tc_destroy(h, tc);
+        return NULL;
+    }
+    return tc;
+}
+
+/* The cache of this thread for h, creating it on first use; NULL when the
+ * thread must use the central lists directly (exiting, or mid-creation). */
+static FL_NOINLINE fl_tcache *tc_lookup(fl_heap *h)
+{
+    if (fl_self.creating)
+        return NULL;
+    fl_tcache *tc = pthread_getspecific(h->key);
+    if (!tc) {
+        if (fl_self.exiting)
+            return NULL;
+        tc = tc_create(h);
+        if (!tc)
+            return NULL;
+    }
+    fl_self.id = h->id;
+    fl_self.tc = tc;
+    return tc;
+}
+
+/* ---- no cache: straight to the central lists, under the lock ---- */
+
+static FL_NOINLINE void *direct_alloc(fl_heap *h, unsigned c)
+{
+    fl_central *k = &h->cls[c];
+    unsigned n;
+    pthread_mutex_lock(&k->lock);
+    void *b;
+    if (!k->nonempty && k->batches) {
+        /* Break a batch rather than carve: the rest goes back to its spans. */
+        b = k->batches;
+        k->batches = ((void **)b)[1];
+        k->nbatches--;
+        central_spill(h, k, next_of(b));
+    } else {
+        b = central_gather(h, k, c, 1, &n);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (!b) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    atomic_fetch_add_explicit(&h->direct_live, cls_size(c), memory_order_relaxed);
+    return b;
+}
+
+static FL_NOINLINE void direct_free(fl_heap *h, void *p, unsigned c)
+{
+    fl_central *k = &h->cls[c];
+    set_next(p, NULL);
+    pthread_mutex_lock(&k->lock);
+    central_spill(h, k, p);
+    pthread_mutex_unlock(&k->lock);
+    atomic_fetch_sub_explicit(&h->direct_live, cls_size(c), memory_order_relaxed);
+}
+
+/* ---- the fast path ---- */
+
+static FL_NOINLINE void *bin_refill(fl_heap *h, fl_bin *b, unsigned c)
+{
+    unsigned n;
+    void *list = central_fetch(h, c, b->batch, &n);
+    if (!list) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    b->head = next_of(list);
+    atomic_store_explicit(&b->count, n - 1, memory_order_relaxed);
+    add_relaxed(&b->moved, n);
+    return list;
+}
+
+static FL_NOINLINE void bin_overflow(fl_heap *h, fl_bin *b, unsigned c)
+{
+    void *list = next_of(b->cut);
+    set_next(b->cut, NULL);
+    atomic_store_explicit(&b->count,
+                          atomic_load_explicit(&b->count, memory_order_relaxed) - b->batch,
+                          memory_order_relaxed);
+    add_relaxed(&b->moved, -(uint64_t)b->batch);
+    central_release(h, c, list, b->batch, b->batch);
+}
+
+static inline void *bin_pop(fl_heap *h, fl_tcache *tc, unsigned c)
+{
+    fl_bin *b = &tc->bins[c];
+    void *p = b->head;
+    if (FL_UNLIKELY(!p))
+        return bin_refill(h, b, c);
+    b->head = next_of(p);
+    atomic_store_explicit(&b->count, atomic_load_explicit(&b->count, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+    return p;
+}
+
+static inline void bin_push(fl_heap *h, fl_tcache *tc, void *p, unsigned c)
+{
+    fl_bin *b = &tc->bins[c];
+    set_next(p, b->head);
+    b->head = p;
+    uint32_t n = atomic_load_explicit(&b->count, memory_order_relaxed) + 1;
+    atomic_store_explicit(&b->count, n, memory_order_relaxed);
+    if (FL_UNLIKELY(n > b->batch)) {
+        if (n == b->batch + 1)
+            b->cut = p; /* the block just above the bottom batch */
+        else if (n >= 2 * b->batch)
+            bin_overflow(h, b, c);
+    }
+}
+
+/* The first call of a thread on this instance (or after switching between
+ * instances): kept out of line so the fast path saves no registers. */
+static FL_NOINLINE void *alloc_slow(fl_heap *h, unsigned c)
+{
+    fl_tcache *tc = tc_lookup(h);
+    return tc ? bin_pop(h, tc, c) : direct_alloc(h, c);
+}
+
+static FL_NOINLINE void free_slow(fl_heap *h, void *p, unsigned c)
+{
+    fl_tcache *tc = tc_lookup(h);
+    if (tc)
+        bin_push(h, tc, p, c);
+    else
+        direct_free(h, p, c);
+}
+
+static inline void *cls_alloc(fl_heap *h, unsigned c)
+{
+    if (FL_UNLIKELY(fl_self.id != h->id))
+        return alloc_slow(h, c);
+    return bin_pop(h, fl_self.tc, c);
+}
+
+static inline void cls_free(fl_heap *h, void *p, unsigned c)
+{
+    if (FL_UNLIKELY(fl_self.id != h->id))
+        free_slow(h, p, c);
+    else
+        bin_push(h, fl_self.tc, p, c);
+}
+
+/* ---- large blocks ---- */
+
+static FL_NOINLINE void *large_alloc(fl_heap *h, size_t align, size_t size)
+{
+    size_t pad = align > sizeof(fl_lnode) ? align : sizeof(fl_lnode);
+    if (size > ((size_t)1 << 46)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *q = hb_large_alloc(&h->lc, align, size + pad);
+    if (!q)
+        return NULL;
+    char *user = q + pad;
+    fl_lnode *node = (fl_lnode *)(user - sizeof(fl_lnode));
+    node->pad = pad;
+    node->usable = hb_large_usable(q) - pad;
+    pthread_mutex_lock(&h->large_lock);
+    node->prev = NULL;
+    node->next = h->large;
+    if (h->large)
+        h->large->prev = node;
+    h->large = node;
+    h->large_live += node->usable;
+    pthread_mutex_unlock(&h->large_lock);
+    return user;
+}
+
+static FL_NOINLINE void large_free(fl_heap *h, void *p)
+{
+    if (!p)
+        return;
+    fl_lnode *node = (fl_lnode *)((char *)p - sizeof(fl_lnode));
+    pthread_mutex_lock(&h->large_lock);
+    if (node->prev)
+        node->prev->next = node->next;
+    else
+        h->large = node->next;
+    if (node->next)
+        node->next->prev = node->prev;
+    h->large_live -= node->usable;
+    pthread_mutex_unlock(&h->large_lock);
+    hb_large_free(&h->lc, (char *)p - node->pad);
+}
+
+/* ---- the vtable ---- */
+
+static void *fl_alloc(void *state, size_t size)
+{
+    fl_heap *h = state;
+    if (FL_LIKELY(size <= FL_SMALL_MAX))
+        return cls_alloc(h, (unsigned)((size - (size != 0)) >> 4));
+    if (size <= FL_MAX)
+        return cls_alloc(h, cls_of(size));
+    return large_alloc(h, 16, size);
+}
+
+/* free() without a size, or once sized_max is 0: the region map decides. */
+static FL_NOINLINE void free_unsized(fl_heap *h, void *p)
+{
+    if (hb_region_tag(p) != FL_TAG)
+        large_free(h, p); /* NULL included */
+    else
+        cls_free(h, p, block_cls(p));
+}
+
+/* The class always comes from the span, not from `size`: alloc_aligned may
+ * have rounded the block up to a larger class. */
+static void fl_free(void *state, void *p, size_t size)
+{
+    fl_heap *h = state;
+    if (FL_LIKELY(size - 1 < atomic_load_explicit(&h->sized_max, memory_order_relaxed))) {
+        cls_free(h, p, block_cls(p));
+        return;
+    }
+    free_unsized(h, p);
+}
+
+static void *fl_alloc_aligned(void *state, size_t align, size_t size)
+{
+    fl_heap *h = state;
+    if (align <= 16)
+        return fl_alloc(state, size);
+    /* A class whose size is a multiple of `align` keeps it: spans start on
+     * 64 KiB boundaries (span 0 on 4 KiB), blocks at multiples of the size. */
+    if (align <= FL_HDR && size <= FL_MAX) {
+        for (unsigned c = cls_of(size < align ? align : size); c < FL_NCLS; c++)
+            if ((cls_size(c) & (align - 1)) == 0)
+                return cls_alloc(h, c);
+    }
+    if (size <= FL_MAX)
+        atomic_store_explicit(&h->sized_max, 0, memory_order_relaxed);
+    return large_alloc(h, align, size);
+}
+
+static size_t fl_usable_size(void *state, const void *p)
+{
+    (void)state;
+    if (hb_region_tag(p) == FL_TAG)
+        return cls_size(block_cls(p));
+    return ((const fl_lnode *)((const char *)p - sizeof(fl_lnode)))->usable;
+}
+
+static void *fl_realloc(void *state, void *p, size_t old_size, size_t new_size)
+{
+    if (!p)
+        return fl_alloc(state, new_size);
+    size_t usable = fl_usable_size(state, p);
+    bool small = hb_region_tag(p) == FL_TAG;
+    /* In place when it fits. A large block shrinking below half moves so its
+     * mapping is given back, and one shrinking into the classes moves so
+     * that a size <= FL_MAX keeps meaning small (see sized_max). */
+    if (new_size <= usable && (small || (new_size >= usable / 2 && new_size > FL_MAX)))
+        return p;
+    void *q = fl_alloc(state, new_size);
+    if (!q)
+        return NULL;
+    size_t keep = old_size ? old_size : usable;
+    memcpy(q, p, keep < new_size ? keep : new_size);
+    fl_free(state, p, old_size);
+    return q;
+}
+
+static int fl_thread_attach(void *state)
+{
+    fl_heap *h = state;
+    return tc_lookup(h) ? 0 : ENOMEM;
+}
+
+static void fl_thread_detach(void *state)
+{
+    fl_heap *h = state;
+    fl_tcache *tc = pthread_getspecific(h->key);
+    if (!tc)
+        return;
+    pthread_setspecific(h->key, NULL);
+    tc_destroy(h, tc);
+}
+
+static int fl_stats(void *state, hb_alloc_stats *out)
+{
+    fl_heap *h = state;
+    uint64_t live = 0;
+    pthread_mutex_lock(&h->tc_lock);
+    live = h->retired_live;
+    for (fl_tcache *tc = h->tc_live; tc; tc = tc->next)
+        for (unsigned c = 0; c < FL_NCLS; c++)
+            live += (atomic_load_explicit(&tc->bins[c].moved, memory_order_relaxed) -
+                     atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed)) *
+                    cls_size(c);
+    pthread_mutex_unlock(&h->tc_lock);
+    live += atomic_load_explicit(&h->direct_live, memory_order_relaxed);
+    pthread_mutex_lock(&h->large_lock);
+    live += h->large_live;
+    pthread_mutex_unlock(&h->large_lock);
+
+    pthread_mutex_lock(&h->span_lock);
+    uint64_t os = h->seg_bytes - h->decommitted_bytes;
+    uint64_t released = h->released_bytes;
+    pthread_mutex_unlock(&h->span_lock);
+    os += atomic_load_explicit(&h->meta_bytes, memory_order_relaxed);
+    os += atomic_load_explicit(&h->lc.os_bytes, memory_order_relaxed);
+    released += atomic_load_explicit(&h->lc.released_bytes, memory_order_relaxed);
+
+    out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
+    out->live_bytes = live;
+    out->os_bytes = os;
+    out->released_bytes = released;
+    return 0;
+}
+
+/* ---- fork: every lock of every instance is taken, in the nesting order ---- */
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&fl_glock);
+    for (fl_heap *h = fl_heaps; h; h = h->gnext) {
+        for (unsigned c = 0; c < FL_NCLS; c++)
+            pthread_mutex_lock(&h->cls[c].lock);
+        pthread_mutex_lock(&h->span_lock);
+        pthread_mutex_lock(&h->tc_lock);
+        pthread_mutex_lock(&h->large_lock);
+    }
+}
+
+static void fork_release(void)
+{
+    for (fl_heap *h = fl_heaps; h; h = h->gnext) {
+        pthread_mutex_unlock(&h->large_lock);
+        pthread_mutex_unlock(&h->tc_lock);
+        pthread_mutex_unlock(&h->span_lock);
+        for (unsigned c = FL_NCLS; c-- > 0;)
+            pthread_mutex_unlock(&h->cls[c].lock);
+    }
+    pthread_mutex_unlock(&fl_glock);
+}
+
+static void fork_register(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
+static int fl_init(void **state, const char *options)
+{
+    (void)options;
+    pthread_once(&fl_fork_once, fork_register);
+    size_t page = hb_os_page_size();
+    size_t size = (sizeof(fl_heap) + page - 1) & ~(page - 1);
+    fl_heap *h = hb_os_map(size, page);
+    if (!h)
+        return ENOMEM;
+    /* The mapping is zeroed: only what is not zero is set. */
+    h->map_size = size;
+    h->id = atomic_fetch_add_explicit(&fl_next_id, 1, memory_order_relaxed);
+    atomic_store_explicit(&h->meta_bytes, size, memory_order_relaxed);
+    atomic_store_explicit(&h->sized_max, FL_MAX, memory_order_relaxed);
+    int err = pthread_key_create(&h->key, tc_exit);
+    if (err) {
+        hb_os_unmap(h, size);
+        return err;
+    }
+    pthread_mutex_init(&h->tc_lock, NULL);
+    pthread_mutex_init(&h->span_lock, NULL);
+    pthread_mutex_init(&h->large_lock, NULL);
+    for (unsigned c = 0; c < FL_NCLS; c++) {
+        pthread_mutex_init(&h->cls[c].lock, NULL);
+        h->cls[c].max_batches = cls_max_batches(c);
+    }
+    pthread_mutex_lock(&fl_glock);
+    h->gnext = fl_heaps;
+    if (fl_heaps)
+        fl_heaps->gprev = h;
+    fl_heaps = h;
+    pthread_mutex_unlock(&fl_glock);
+    *state = h;
+    return 0;
+}
+
+static void fl_destroy(void *state)
+{
+    fl_heap *h = state;
+    pthread_mutex_lock(&fl_glock);
+    if (h->gprev)
+        h->gprev->gnext = h->gnext;
+    else
+        fl_heaps = h->gnext;
+    if (h->gnext)
+        h->gnext->gprev = h->gprev;
+    pthread_mutex_unlock(&fl_glock);
+    /* Other threads' caches die with the chunks below; their key
+     * destructors no longer run once the key is deleted. */
+    pthread_key_delete(h->key);
+    if (fl_self.id == h->id) {
+        fl_self.id = 0;
+        fl_self.tc = NULL;
+    }
+    while (h->large) {
+        fl_lnode *node = h->large;
+        h->large = node->next;
+        hb_large_free(&h->lc, (char *)node + sizeof(fl_lnode) - node->pad);
+    }
+    while (h->segs) {
+        fl_seg *seg = h->segs;
+        h->segs = seg->next;
+        hb_region_set(seg, 0);
+        hb_os_unmap(seg, HB_REGION);
+    }
+    while (h->tc_chunks) {
+        void *chunk = h->tc_chunks;
+        h->tc_chunks = *(void **)chunk;
+        hb_os_unmap(chunk, FL_TC_CHUNK);
+    }
+    for (unsigned c = 0; c < FL_NCLS; c++)
+        pthread_mutex_destroy(&h->cls[c].lock);
+    pthread_mutex_destroy(&h->tc_lock);
+    pthread_mutex_destroy(&h->span_lock);
+    pthread_mutex_destroy(&h->large_lock);
+    hb_os_unmap(h, h->map_size);
+}
+
+const hb_allocator hb_freelist_allocator = {
+    .name = "freelist",
+    .doc = "segregated size-class free lists with per-thread caches moving batches to central lists (tcmalloc shape)",
+    .init = fl_init,
+    .alloc = fl_alloc,
+    .alloc_aligned = fl_alloc_aligned,
+    .free = fl_free,
+    .realloc = fl_realloc,
+    .usable_size = fl_usable_size,
+    .thread_attach = fl_thread_attach,
+    .thread_detach = fl_thread_detach,
+    .stats = fl_stats,
+    .destroy = fl_destroy,
+};

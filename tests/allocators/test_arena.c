@@ -1,0 +1,412 @@
+/* test_arena.c -- what is particular to the arena backend (allocators/arena.c):
+ * obmalloc's size classes, arenas given back to the OS, the fullest arena
+ * used first, remote frees reclaimed by the owner, heaps of exited threads
+ * adopted, and exact statistics. The contract itself is checked for every
+ * backend in test_allocators.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <string.h>
+
+#include "allocators/allocator.h"
+#include "allocators/os.h"
+
+extern const hb_allocator hb_arena_allocator;
+static const hb_allocator *const A = &hb_arena_allocator;
+
+#define ARENA_TAG 1
+#define MIB ((uint64_t)1 << 20)
+#define ARENA_OF(p) ((uintptr_t)(p) >> 20)
+
+static int setup(void **state)
+{
+    return A->init(state, NULL);
+}
+
+static int teardown(void **state)
+{
+    A->destroy(*state);
+    return 0;
+}
+
+static hb_alloc_stats stats_of(void *s)
+{
+    hb_alloc_stats st;
+    assert_int_equal(A->stats(s, &st), 0);
+    assert_int_equal(st.have, HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED);
+    return st;
+}
+
+static void test_size_classes(void **state)
+{
+    void *s = *state;
+    static const struct {
+        size_t size, usable;
+    } cases[] = {{0, 16},   {1, 16},    {15, 16},   {16, 16},   {17, 32},
+                 {31, 32},  {33, 48},   {100, 112}, {511, 512}, {512, 512}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        void *p = A->alloc(s, cases[i].size);
+        assert_non_null(p);
+        assert_int_equal(hb_region_tag(p), ARENA_TAG);
+        assert_int_equal(A->usable_size(s, p), cases[i].usable);
+        A->free(s, p, cases[i].size);
+    }
+    void *big = A->alloc(s, 513);
+    assert_non_null(big);
+    assert_int_not_equal(hb_region_tag(big), ARENA_TAG); /* the large path */
+    assert_true(A->usable_size(s, big) >= 513);
+    A->free(s, big, 513);
+}
+
+static void test_aligned(void **state)
+{
+    void *s = *state;
+    /* Up to 64, a class that is a multiple of the alignment serves it. */
+    void *p = A->alloc_aligned(s, 32, 40);
+    assert_int_equal((uintptr_t)p % 32, 0);
+    assert_int_equal(hb_region_tag(p), ARENA_TAG);
+    assert_int_equal(A->usable_size(s, p), 64);
+    void *q = A->alloc_aligned(s, 64, 1);
+    assert_int_equal((uintptr_t)q % 64, 0);
+    assert_int_equal(hb_region_tag(q), ARENA_TAG);
+    /* Above that, the large path. */
+    void *r = A->alloc_aligned(s, 128, 10);
+    assert_int_equal((uintptr_t)r % 128, 0);
+    assert_int_not_equal(hb_region_tag(r), ARENA_TAG);
+    void *m = A->alloc_aligned(s, (size_t)1 << 20, 100);
+    assert_non_null(m);
+    assert_int_equal((uintptr_t)m % (1u << 20), 0);
+    memset(m, 0x5a, 100);
+    /* Many 64-aligned small blocks: every pool keeps the alignment. */
+    void *v[3000];
+    for (int i = 0; i < 3000; i++) {
+        v[i] = A->alloc_aligned(s, 64, 192);
+        assert_int_equal((uintptr_t)v[i] % 64, 0);
+    }
+    for (int i = 0; i < 3000; i++)
+        A->free(s, v[i], 192);
+    A->free(s, p, 40);
+    A->free(s, q, 1);
+    A->free(s, r, 10);
+    A->free(s, m, 100);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+static void test_realloc_in_place(void **state)
+{
+    void *s = *state;
+    char *p = A->alloc(s, 20);
+    memcpy(p, "abcdefghijklmnopqrs", 20);
+    assert_ptr_equal(A->realloc(s, p, 20, 32), p); /* same 32 B class */
+    assert_ptr_equal(A->realloc(s, p, 32, 17), p);
+    char *q = A->realloc(s, p, 17, 33); /* next class: moves */
+    assert_ptr_not_equal(q, p);
+    assert_string_equal(q, "abcdefghijklmnopqrs");
+    char *big = A->realloc(s, q, 33, 10000);
+    assert_string_equal(big, "abcdefghijklmnopqrs");
+    size_t u = A->usable_size(s, big);
+    assert_ptr_equal(A->realloc(s, big, 10000, u), big); /* fits the mapping */
+    char *bigger = A->realloc(s, big, u, u + 1);
+    assert_ptr_not_equal(bigger, big);
+    assert_string_equal(bigger, "abcdefghijklmnopqrs");
+    char *small = A->realloc(s, bigger, u + 1, 100); /* back to a class */
+    assert_int_equal(hb_region_tag(small), ARENA_TAG);
+    assert_string_equal(small, "abcdefghijklmnopqrs");
+    A->free(s, small, 100);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+/* Allocate 512 B blocks until `n` arenas are full and one more is begun;
+ * arenas fill in order, so block i's arena index is nondecreasing. */
+static size_t fill_arenas(void *s, void **v, size_t cap, int n)
+{
+    size_t k = 0;
+    int seen = 0;
+    uintptr_t cur = 0;
+    while (seen <= n) {
+        assert_true(k < cap);
+        v[k] = A->alloc(s, 512);
+        assert_non_null(v[k]);
+        if (ARENA_OF(v[k]) != cur) {
+            cur = ARENA_OF(v[k]);
+            seen++;
+        }
+        k++;
+    }
+    return k;
+}
+
+#define CAP 10000
+
+static void test_arena_returned_to_os(void **state)
+{
+    void *s = *state;
+    static void *v[CAP];
+    size_t n = fill_arenas(s, v, CAP, 3); /* 3 full + 1 begun */
+    hb_alloc_stats full = stats_of(s);
+    assert_int_equal(full.os_bytes, 4 * MIB);
+    assert_int_equal(full.live_bytes, n * 512);
+    assert_int_equal(full.released_bytes, 0);
+    for (size_t i = 0; i < n; i++)
+        A->free(s, v[i], 512);
+    hb_alloc_stats empty = stats_of(s);
+    assert_int_equal(empty.live_bytes, 0);
+    /* One wholly free arena stays cached against map/unmap thrash. */
+    assert_int_equal(empty.os_bytes, 1 * MIB);
+    assert_int_equal(empty.released_bytes, 3 * MIB);
+    /* Reuse comes from the cached arena: nothing new is mapped. */
+    void *p = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, 1 * MIB);
+    A->free(s, p, 64);
+    /* Detaching gives the cached one back too. */
+    A->thread_detach(s);
+    hb_alloc_stats gone = stats_of(s);
+    assert_int_equal(gone.os_bytes, 0);
+    assert_int_equal(gone.released_bytes, 4 * MIB);
+}
+
+static void test_fullest_arena_first(void **state)
+{
+    void *s = *state;
+    static void *v[CAP];
+    size_t n = fill_arenas(s, v, CAP, 3);
+    uintptr_t a = ARENA_OF(v[0]), b = 0;
+    for (size_t i = 0; i < n && !b; i++)
+        if (ARENA_OF(v[i]) != a)
+            b = ARENA_OF(v[i]);
+    /* Free five whole pools of B first, then all of A but two blocks in
+     * two different pools. An allocator picking the most recently freed
+     * arena, or the lowest, or the first made, would now use A; obmalloc's
+     * rule (fewest free pools first) uses B, whose five free pools go
+     * first. */
+    uintptr_t pools_freed[5];
+    int np = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ARENA_OF(v[i]) != b)
+            continue;
+        uintptr_t pool = (uintptr_t)v[i] >> 14;
+        int found = 0;
+        for (int j = 0; j < np; j++)
+            found |= pools_freed[j] == pool;
+        if (!found && np == 5)
+            continue;
+        if (!found)
+            pools_freed[np++] = pool;
+        A->free(s, v[i], 512);
+        v[i] = NULL;
+    }
+    uintptr_t keep1 = (uintptr_t)v[0] >> 14, keep2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || ARENA_OF(v[i]) != a)
+            continue;
+        uintptr_t pool = (uintptr_t)v[i] >> 14;
+        if (pool == keep1 && v[i] == v[0])
+            continue;
+        if (pool != keep1 && !keep2) {
+            keep2 = pool;
+            continue;
+        }
+        A->free(s, v[i], 512);
+        v[i] = NULL;
+    }
+    /* Each new class needs a new pool: five come from B, the sixth from A
+     * (62 free pools) rather than the begun fourth arena (63). */
+    size_t sizes[6] = {16, 32, 48, 64, 80, 96};
+    void *w[6];
+    for (int i = 0; i < 6; i++) {
+        w[i] = A->alloc(s, sizes[i]);
+        assert_non_null(w[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        assert_true(ARENA_OF(w[i]) == b);
+    assert_true(ARENA_OF(w[5]) == a);
+    for (int i = 0; i < 6; i++)
+        A->free(s, w[i], sizes[i]);
+    for (size_t i = 0; i < n; i++)
+        A->free(s, v[i], 512);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+typedef struct job {
+    void *s;
+    void **v;
+    size_t n, size;
+} job;
+
+static void *free_all(void *arg)
+{
+    job *j = arg;
+    for (size_t i = 0; i < j->n; i++)
+        A->free(j->s, j->v[i], j->size);
+    return NULL;
+}
+
+static void test_remote_frees_reclaimed(void **state)
+{
+    void *s = *state;
+    static void *v[1000];
+    for (int i = 0; i < 1000; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).live_bytes, 64000);
+    job j = {s, v, 1000, 64};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_all, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* Counted at the owner, which has not drained them yet. */
+    assert_int_equal(stats_of(s).live_bytes, 64000);
+    /* The owner's next slow path (a class with no pool) drains them all. */
+    void *p = A->alloc(s, 128);
+    assert_int_equal(stats_of(s).live_bytes, 128);
+    /* And the blocks are reused, not leaked: 1000 more 64 B blocks fit in
+     * the pools already there. */
+    uint64_t os = stats_of(s).os_bytes;
+    for (int i = 0; i < 1000; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, os);
+    for (int i = 0; i < 1000; i++)
+        A->free(s, v[i], 64);
+    A->free(s, p, 128);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+static void *alloc_and_exit(void *arg)
+{
+    job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        size_t size = i == 0 ? 100000 : 16 + (i * 37) % 497;
+        j->v[i] = A->alloc(j->s, size);
+        if (j->v[i])
+            memset(j->v[i], (int)(i & 0xff), 16);
+    }
+    return NULL; /* no thread_detach: the key destructor abandons the heap */
+}
+
+static void *attach_detach(void *arg)
+{
+    void *s = arg;
+    if (A->thread_attach(s) != 0)
+        return arg;
+    A->thread_detach(s);
+    return NULL;
+}
+
+static void test_exited_thread_blocks(void **state)
+{
+    void *s = *state;
+    static void *v[2000];
+    job j = {s, v, 2000, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, alloc_and_exit, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    uint64_t live = stats_of(s).live_bytes;
+    assert_true(live > 100000);
+    /* The blocks outlive their thread and can be freed from here. */
+    for (size_t i = 0; i < 2000; i++) {
+        assert_non_null(v[i]);
+        unsigned char *b = v[i];
+        for (int k = 0; k < 16; k++)
+            assert_int_equal(b[k], i & 0xff);
+        A->free(s, v[i], 0);
+    }
+    /* Small ones wait on the abandoned heap's remote list... */
+    assert_true(stats_of(s).live_bytes > 0);
+    /* ...until a thread adopts it and drains them. */
+    assert_int_equal(pthread_create(&t, NULL, attach_detach, s), 0);
+    void *ret;
+    assert_int_equal(pthread_join(t, &ret), 0);
+    assert_null(ret);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+}
+
+static void test_stats_exact(void **state)
+{
+    void *s = *state;
+    static const size_t sizes[] = {0, 1, 48, 500, 512, 513, 4096, 70000, 5 << 20};
+    void *v[sizeof sizes / sizeof sizes[0]];
+    uint64_t sum = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        v[i] = A->alloc(s, sizes[i]);
+        assert_non_null(v[i]);
+        sum += A->usable_size(s, v[i]);
+    }
+    void *al = A->alloc_aligned(s, 4096, 5000);
+    sum += A->usable_size(s, al);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, sum); /* exactly what usable_size reports */
+    assert_true(st.os_bytes >= st.live_bytes);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        A->free(s, v[i], sizes[i]);
+    A->free(s, al, 5000);
+    st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+    /* The 5 MiB block is beyond the large cache and was unmapped. */
+    assert_true(st.released_bytes >= (5u << 20));
+}
+
+static void test_large_cache(void **state)
+{
+    void *s = *state;
+    void *p = A->alloc(s, 5000);
+    A->free(s, p, 5000);
+    uint64_t released = stats_of(s).released_bytes;
+    /* The freed mapping is kept and serves the next request of that size. */
+    for (int i = 0; i < 100; i++) {
+        void *q = A->alloc(s, 4000 + (size_t)i);
+        assert_non_null(q);
+        memset(q, 1, 4000);
+        A->free(s, q, 0);
+    }
+    assert_int_equal(stats_of(s).released_bytes, released);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+static void test_two_instances(void **state)
+{
+    void *s1 = *state, *s2;
+    assert_int_equal(A->init(&s2, NULL), 0);
+    void *a[100], *b[100];
+    for (int i = 0; i < 100; i++) {
+        a[i] = A->alloc(s1, 32);
+        b[i] = A->alloc(s2, 48);
+    }
+    assert_int_equal(stats_of(s1).live_bytes, 3200);
+    assert_int_equal(stats_of(s2).live_bytes, 4800);
+    for (int i = 0; i < 100; i++) {
+        A->free(s2, b[i], 48);
+        A->free(s1, a[i], 32);
+    }
+    assert_int_equal(stats_of(s1).live_bytes, 0);
+    assert_int_equal(stats_of(s2).live_bytes, 0);
+    void *keep = A->alloc(s2, 16);
+    assert_int_equal(hb_region_tag(keep), ARENA_TAG);
+    /* destroy reclaims live blocks: the arena is untagged and unmapped. */
+    A->destroy(s2);
+    assert_int_equal(hb_region_tag(keep), 0);
+    /* A new instance may reuse the address; this thread must not see the
+     * dead one's heap through its cache. */
+    assert_int_equal(A->init(&s2, NULL), 0);
+    void *fresh = A->alloc(s2, 16);
+    assert_non_null(fresh);
+    assert_int_equal(stats_of(s2).live_bytes, 16);
+    A->free(s2, fresh, 16);
+    A->destroy(s2);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_size_classes),       T(test_aligned),
+        T(test_realloc_in_place),   T(test_arena_returned_to_os),
+        T(test_fullest_arena_first), T(test_remote_frees_reclaimed),
+        T(test_exited_thread_blocks), T(test_stats_exact),
+        T(test_large_cache),        T(test_two_instances),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,372 @@
+/* test_workloads.c -- every workload through the contract, as the harness
+ * drives it, on the system allocator; and proof that the self-checks catch
+ * an allocator that hands out overlapping blocks. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_yield, pthread_barrier_t */
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/workload.h"
+
+extern const hb_allocator hb_system_allocator;
+
+/* ---- A driver that mimics the harness. ---- */
+
+typedef struct override {
+    const char *name;
+    int64_t value;
+} override;
+
+typedef struct worker {
+    const hb_workload *wl;
+    const hb_allocator *a;
+    void *as, *w;
+    int tid, rc;
+    pthread_barrier_t *barrier;
+    hb_counts counts;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *k = arg;
+    k->a->thread_attach(k->as);
+    pthread_barrier_wait(k->barrier);
+    k->rc = k->wl->run(k->w, k->tid, &k->counts);
+    k->a->thread_detach(k->as);
+    return NULL;
+}
+
+static void resolve(const hb_workload *wl, hb_ctx *ctx, const override *ov)
+{
+    for (int i = 0; wl->params[i].name; i++)
+        ctx->param[i] = wl->params[i].preset[ctx->size];
+    for (; ov && ov->name; ov++) {
+        int i = hb_workload_param_index(wl, ov->name);
+        assert_true(i >= 0);
+        assert_in_range(ov->value, wl->params[i].min, wl->params[i].max);
+        ctx->param[i] = ov->value;
+    }
+}
+
+/* Runs one cell: setup, run on `threads` threads at once (or one after
+ * another on this thread when `sequential`, for deterministic fault tests),
+ * check, teardown. Returns check's verdict; err holds its message. */
+static int drive(const char *name, const hb_allocator *a, void *as, int threads,
+                 const override *ov, int sequential, hb_counts *sum, char *err, size_t errlen)
+{
+    const hb_workload *wl = hb_workload_find(name);
+    assert_non_null(wl);
+    assert_true(threads >= wl->min_threads);
+    hb_ctx ctx = {.alloc = a, .alloc_state = as, .threads = threads, .size = HB_SIZE_SMALL,
+                  .seed = 0x5eed0000u + (uint64_t)threads};
+    resolve(wl, &ctx, ov);
+
+    void *w = NULL;
+    assert_int_equal(wl->setup(&ctx, &w), 0);
+    worker k[8];
+    assert_true(threads <= 8);
+    pthread_barrier_t barrier;
+    pthread_t th[8];
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, sequential ? 1 : (unsigned)threads), 0);
+    for (int i = 0; i < threads; i++)
+        k[i] = (worker){.wl = wl, .a = a, .as = as, .w = w, .tid = i, .barrier = &barrier};
+    for (int i = 0; i < threads; i++) {
+        if (sequential)
+            worker_main(&k[i]);
+        else
+            assert_int_equal(pthread_create(&th[i], NULL, worker_main, &k[i]), 0);
+    }
+    *sum = (hb_counts){0};
+    for (int i = 0; i < threads; i++) {
+        if (!sequential)
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(k[i].rc, 0);
+        sum->ops += k[i].counts.ops;
+        sum->allocs += k[i].counts.allocs;
+        sum->frees += k[i].counts.frees;
+    }
+    pthread_barrier_destroy(&barrier);
+    err[0] = '\0';
+    int verdict = wl->check(w, err, errlen);
+    wl->teardown(w);
+    return verdict;
+}
+
+static void *sys_init(void)
+{
+    void *as = NULL;
+    assert_int_equal(hb_system_allocator.init(&as, NULL), 0);
+    return as;
+}
+
+static void expect_ok(const char *name, int threads, const override *ov, hb_counts *sum)
+{
+    void *as = sys_init();
+    char err[256];
+    int v = drive(name, &hb_system_allocator, as, threads, ov, 0, sum, err, sizeof err);
+    if (v)
+        fail_msg("%s with %d threads failed its check: %s", name, threads, err);
+    hb_system_allocator.destroy(as);
+}
+
+/* ---- A faulty allocator: bump allocation that, once, returns the block it
+ * returned on the previous call again, so two live blocks overlap. Frees
+ * are no-ops, so nothing is ever freed twice for real. ---- */
+
+typedef struct evil {
+    pthread_mutex_t lock;
+    char *base, *cur, *end, *prev;
+    uint64_t calls, dup_at;
+} evil;
+
+static evil evil_heap;
+
+static int evil_init(void **st, const char *opt)
+{
+    (void)opt;
+    size_t n = (size_t)64 << 20;
+    evil_heap.base = malloc(n);
+    if (!evil_heap.base)
+        return ENOMEM;
+    pthread_mutex_init(&evil_heap.lock, NULL);
+    evil_heap.cur = evil_heap.base;
+    evil_heap.end = evil_heap.base + n;
+    evil_heap.prev = NULL;
+    evil_heap.calls = 0;
+    *st = &evil_heap;
+    return 0;
+}
+
+static void *evil_alloc_aligned(void *st, size_t align, size_t n)
+{
+    evil *e = st;
+    pthread_mutex_lock(&e->lock);
+    char *p = (char *)(((uintptr_t)e->cur + align - 1) & ~(uintptr_t)(align - 1));
+    if (++e->calls == e->dup_at && e->prev)
+        p = e->prev;
+    char *next = p + ((n + 15) & ~(size_t)15);
+    if (next > e->end) {
+        pthread_mutex_unlock(&e->lock);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (next > e->cur)
+        e->cur = next;
+    e->prev = p;
+    pthread_mutex_unlock(&e->lock);
+    return p;
+}
+
+static void *evil_alloc(void *st, size_t n) { return evil_alloc_aligned(st, 16, n); }
+static void evil_free(void *st, void *p, size_t n) { (void)st, (void)p, (void)n; }
+static int evil_attach(void *st) { (void)st; return 0; }
+static void evil_detach(void *st) { (void)st; }
+
+static void evil_destroy(void *st)
+{
+    evil *e = st;
+    pthread_mutex_destroy(&e->lock);
+    free(e->base);
+}
+
+static const hb_allocator evil_allocator = {
+    .name = "evil", .doc = "returns one block twice", .init = evil_init,
+    .alloc = evil_alloc, .alloc_aligned = evil_alloc_aligned, .free = evil_free,
+    .thread_attach = evil_attach, .thread_detach = evil_detach, .destroy = evil_destroy,
+};
+
+/* Run sequentially on the faulty allocator; returns check's verdict. */
+static int drive_evil(const char *name, int threads, const override *ov, uint64_t dup_at,
+                      char *err, size_t errlen)
+{
+    void *as = NULL;
+    assert_int_equal(evil_allocator.init(&as, NULL), 0);
+    evil_heap.dup_at = dup_at;
+    hb_counts sum;
+    int v = drive(name, &evil_allocator, as, threads, ov, 1, &sum, err, errlen);
+    evil_allocator.destroy(as);
+    if (v)
+        print_message("  %s caught it: %s\n", name, err);
+    return v;
+}
+
+/* ---- The registry. ---- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"churn", "xthread", "larson", "scratch"};
+    assert_true(hb_workload_count >= 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_ptr_equal(hb_workloads[i], hb_workload_find(names[i]));
+        assert_string_equal(hb_workloads[i]->name, names[i]);
+    }
+    assert_null(hb_workload_find("nope"));
+    for (size_t i = 0; i < hb_workload_count; i++) {
+        const hb_workload *w = hb_workloads[i];
+        assert_non_null(w->doc);
+        assert_true(w->min_threads >= 1);
+        int n = 0;
+        for (; w->params[n].name; n++) {
+            assert_int_equal(hb_workload_param_index(w, w->params[n].name), n);
+            for (int s = 0; s < HB_SIZE_COUNT; s++)
+                assert_in_range(w->params[n].preset[s], w->params[n].min, w->params[n].max);
+        }
+        assert_true(n <= HB_MAX_PARAMS);
+        assert_int_equal(hb_workload_param_index(w, "no_such_param"), -1);
+    }
+    assert_int_equal(hb_workload_find("xthread")->min_threads, 2);
+}
+
+static void test_rejects_inverted_sizes(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"churn", "xthread", "larson"};
+    void *as = sys_init();
+    for (size_t i = 0; i < 3; i++) {
+        const hb_workload *wl = hb_workload_find(names[i]);
+        hb_ctx ctx = {.alloc = &hb_system_allocator, .alloc_state = as, .threads = 2};
+        resolve(wl, &ctx, (const override[]){{"min_size", 256}, {"max_size", 128}, {NULL, 0}});
+        void *w = NULL;
+        assert_int_equal(wl->setup(&ctx, &w), EINVAL);
+    }
+    hb_system_allocator.destroy(as);
+}
+
+/* ---- Each workload passes its own check on a correct allocator. ---- */
+
+static void test_churn(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"live", 300}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("churn", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * (20000 + 300));
+        assert_int_equal(c.allocs, c.frees);
+    }
+    /* All blocks the same size, and one slot: the edges of the ranges. */
+    hb_counts c;
+    expect_ok("churn", 1,
+              (const override[]){{"ops", 1000}, {"live", 1}, {"min_size", 16},
+                                 {"max_size", 16}, {NULL, 0}},
+              &c);
+}
+
+static void test_xthread(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"ring", 16}, {NULL, 0}};
+    /* 3 and 5: one producer feeds two consumers. */
+    for (int t = 2; t <= 5; t++) {
+        hb_counts c;
+        expect_ok("xthread", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)(t / 2) * 20000);
+        assert_int_equal(c.allocs, c.ops);
+        assert_int_equal(c.frees, c.ops);
+    }
+    /* A ring of one, and fewer blocks than a producer has consumers. */
+    hb_counts c;
+    expect_ok("xthread", 2, (const override[]){{"ops", 500}, {"ring", 1}, {NULL, 0}}, &c);
+    expect_ok("xthread", 3, (const override[]){{"ops", 1}, {"ring", 4}, {NULL, 0}}, &c);
+    assert_int_equal(c.frees, 1);
+}
+
+static void test_larson(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"slots", 500}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("larson", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 20000 + 500);
+        assert_int_equal(c.allocs - c.frees, 500);
+    }
+    /* Fewer slots than threads leaves a stripe empty. */
+    hb_counts c;
+    expect_ok("larson", 3, (const override[]){{"ops", 2000}, {"slots", 2}, {NULL, 0}}, &c);
+}
+
+static void test_scratch(void **state)
+{
+    (void)state;
+    const override ov[] = {{"iterations", 2000}, {"writes", 10}, {"obj_size", 24}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("scratch", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 2000);
+        assert_int_equal(c.frees, c.allocs + (uint64_t)t); /* the given objects */
+    }
+}
+
+/* ---- The checks catch overlapping blocks. ---- */
+
+static void test_churn_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    /* Call 1 is the state, 2 the slot array, 3..102 the prefill. */
+    const override ov[] = {{"ops", 2000}, {"live", 100}, {NULL, 0}};
+    assert_int_equal(drive_evil("churn", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("churn", 1, ov, 500, err, sizeof err), 0);
+    assert_non_null(strstr(err, "corrupted"));
+}
+
+static void test_xthread_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    /* A ring as big as the work lets the producer finish before its
+     * consumer starts, so the overlap is seen deterministically. */
+    const override ov[] = {{"ops", 2000}, {"ring", 2000}, {NULL, 0}};
+    assert_int_equal(drive_evil("xthread", 2, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("xthread", 2, ov, 1000, err, sizeof err), 0);
+    assert_non_null(strstr(err, "bad blocks"));
+}
+
+static void test_larson_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    const override ov[] = {{"ops", 2000}, {"slots", 100}, {NULL, 0}};
+    assert_int_equal(drive_evil("larson", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("larson", 1, ov, 1000, err, sizeof err), 0);
+}
+
+static void test_scratch_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    /* Calls: 1 state, 2 the pointer array, 3 and 4 the given objects. */
+    const override ov[] = {{"iterations", 100}, {"writes", 2}, {NULL, 0}};
+    assert_int_equal(drive_evil("scratch", 2, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("scratch", 2, ov, 4, err, sizeof err), 0);
+    assert_non_null(strstr(err, "overwritten"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_rejects_inverted_sizes),
+        cmocka_unit_test(test_churn),
+        cmocka_unit_test(test_xthread),
+        cmocka_unit_test(test_larson),
+        cmocka_unit_test(test_scratch),
+        cmocka_unit_test(test_churn_catches_overlap),
+        cmocka_unit_test(test_xthread_catches_overlap),
+        cmocka_unit_test(test_larson_catches_overlap),
+        cmocka_unit_test(test_scratch_catches_overlap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,35 @@
+/* registry.c -- the one place that lists the workloads, in `heapbench list`
+ * order: allocator patterns first, collector patterns after. */
+#include "workload.h"
+
+#include <string.h>
+
+extern const hb_workload hb_wl_churn;
+extern const hb_workload hb_wl_xthread;
+extern const hb_workload hb_wl_larson;
+extern const hb_workload hb_wl_scratch;
+
+const hb_workload *const hb_workloads[] = {
+    &hb_wl_churn,
+    &hb_wl_xthread,
+    &hb_wl_larson,
+    &hb_wl_scratch,
+};
+
+const size_t hb_workload_count = sizeof(hb_workloads) / sizeof(hb_workloads[0]);
+
+const hb_workload *hb_workload_find(const char *name)
+{
+    for (size_t i = 0; i < hb_workload_count; i++)
+        if (strcmp(hb_workloads[i]->name, name) == 0)
+            return hb_workloads[i];
+    return NULL;
+}
+
+int hb_workload_param_index(const hb_workload *w, const char *name)
+{
+    for (int i = 0; w->params[i].name; i++)
+        if (strcmp(w->params[i].name, name) == 0)
+            return i;
+    return -1;
+}
