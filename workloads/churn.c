@@ -68,20 +68,6 @@ typedef struct slot {
     uint64_t tag;
 } slot;
 
-/* Tag of block k of thread tid: distinct per (tid, k) and per seed. */
-static uint64_t tag_of(uint64_t seed, int tid, uint64_t k)
-{
-    uint64_t s = seed ^ ((uint64_t)(tid + 1) * 0xd1b54a32d192ed03ULL) ^ (k * 0xaf251af3b0f025b5ULL);
-    return hb_rand(&s);
-}
-
-/* The size comes from the tag's high half so a block's size is known from
- * its tag alone, uniform in [min, min + span). */
-static size_t size_of(const churn *c, uint64_t tag)
-{
-    return (size_t)(c->min + (((tag >> 32) * c->span) >> 32));
-}
-
 static void block_write(uint64_t *p, size_t n, uint64_t tag)
 {
     p[0] = tag;
@@ -91,7 +77,7 @@ static void block_write(uint64_t *p, size_t n, uint64_t tag)
 /* Verify and free one block; records the first mismatch. */
 static void block_retire(churn *c, churn_thread *t, slot s)
 {
-    size_t n = size_of(c, s.tag);
+    size_t n = hb_block_size(c->min, c->span, s.tag);
     uint64_t head = s.p[0], tail;
     memcpy(&tail, (char *)s.p + n - 8, 8);
     t->sum_read += head;
@@ -109,8 +95,8 @@ static void block_retire(churn *c, churn_thread *t, slot s)
 /* Allocate, write and account block number t->blocks. */
 static int block_new(churn *c, churn_thread *t, int tid, slot *out)
 {
-    uint64_t tag = tag_of(c->seed, tid, t->blocks);
-    size_t n = size_of(c, tag);
+    uint64_t tag = hb_block_tag(c->seed, tid, t->blocks);
+    size_t n = hb_block_size(c->min, c->span, tag);
     uint64_t *p = c->a->alloc(c->as, n);
     if (!p)
         return ENOMEM;

@@ -62,23 +62,12 @@ typedef struct larson {
     larson_thread t[];
 } larson;
 
-static uint64_t tag_of(uint64_t seed, int tid, uint64_t k)
-{
-    uint64_t s = seed ^ ((uint64_t)(tid + 1) * 0xd1b54a32d192ed03ULL) ^ (k * 0xaf251af3b0f025b5ULL);
-    return hb_rand(&s);
-}
-
-static size_t size_of(const larson *l, uint64_t tag)
-{
-    return (size_t)(l->min + (((tag >> 32) * l->span) >> 32));
-}
-
 /* Whether a block's head and tail agree; its size comes from the head, so a
  * corrupted head can also point the tail check elsewhere in the block's
  * size range, which is still a mismatch. */
 static int block_ok(const larson *l, const uint64_t *b, uint64_t *tail)
 {
-    memcpy(tail, (const char *)b + size_of(l, b[0]) - 8, 8);
+    memcpy(tail, (const char *)b + hb_block_size(l->min, l->span, b[0]) - 8, 8);
     return *tail == ~b[0];
 }
 
@@ -90,7 +79,7 @@ static void block_retire(larson *l, larson_thread *t, uint64_t *b)
         t->bad_tail = tail;
     }
     t->sum_freed += b[0];
-    l->a->free(l->as, b, size_of(l, b[0]));
+    l->a->free(l->as, b, hb_block_size(l->min, l->span, b[0]));
     t->frees++;
 }
 
@@ -131,8 +120,8 @@ static int larson_run(void *w, int tid, hb_counts *out)
     int err = 0;
 
     for (uint64_t k = 0; k < total; k++) {
-        uint64_t tag = tag_of(l->seed, tid, k);
-        size_t n = size_of(l, tag);
+        uint64_t tag = hb_block_tag(l->seed, tid, k);
+        size_t n = hb_block_size(l->min, l->span, tag);
         uint64_t *b = l->a->alloc(l->as, n);
         if (!b) {
             err = ENOMEM;
@@ -222,7 +211,7 @@ static void larson_teardown(void *w)
     for (uint64_t i = 0; i < l->nslots; i++) {
         uint64_t *b = atomic_load_explicit(&l->slot[i], memory_order_acquire);
         if (b)
-            l->a->free(l->as, b, size_of(l, b[0]));
+            l->a->free(l->as, b, hb_block_size(l->min, l->span, b[0]));
     }
     l->a->free(l->as, (void *)l->slot, l->nslots * sizeof(*l->slot));
     l->a->free(l->as, l, sizeof(larson) + (size_t)l->threads * sizeof(larson_thread));

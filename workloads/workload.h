@@ -93,4 +93,19 @@ static inline uint64_t hb_rand_below(uint64_t *s, uint64_t n)
     return (uint64_t)(((unsigned __int128)hb_rand(s) * n) >> 64);
 }
 
+/* Blocks that verify themselves, for allocator workloads. Block k made by
+ * thread `who` carries a tag distinct per (who, k) and per seed; its size is
+ * drawn from the tag's high half, uniform in [min, min + span), so whoever
+ * frees a block can size it and check it from the tag alone. */
+static inline uint64_t hb_block_tag(uint64_t seed, int who, uint64_t k)
+{
+    uint64_t s = seed ^ ((uint64_t)(who + 1) * 0xd1b54a32d192ed03ULL) ^ (k * 0xaf251af3b0f025b5ULL);
+    return hb_rand(&s);
+}
+
+static inline size_t hb_block_size(uint64_t min, uint64_t span, uint64_t tag)
+{
+    return (size_t)(min + (((tag >> 32) * span) >> 32));
+}
+
 #endif

@@ -86,18 +86,6 @@ typedef struct xthread {
     xt_thread t[];
 } xthread;
 
-static uint64_t tag_of(uint64_t seed, int producer, uint64_t i)
-{
-    uint64_t s = seed ^ ((uint64_t)(producer + 1) * 0xd1b54a32d192ed03ULL) ^
-                 (i * 0xaf251af3b0f025b5ULL);
-    return hb_rand(&s);
-}
-
-static size_t size_of(const xthread *x, uint64_t tag)
-{
-    return (size_t)(x->min + (((tag >> 32) * x->span) >> 32));
-}
-
 static void relax(unsigned *spins)
 {
     if (++*spins % 64 == 0) {
@@ -183,8 +171,8 @@ static int produce(xthread *x, xt_thread *t, int p)
                 return ECANCELED;
             relax(&spins);
         }
-        uint64_t tag = tag_of(x->seed, p, i);
-        size_t n = size_of(x, tag);
+        uint64_t tag = hb_block_tag(x->seed, p, i);
+        size_t n = hb_block_size(x->min, x->span, tag);
         uint64_t *b = x->a->alloc(x->as, n);
         if (!b) {
             err = ENOMEM;
@@ -224,8 +212,8 @@ static int consume(xthread *x, xt_thread *t, int c)
         uint64_t *b = r->slot[r->rpos];
         if (++r->rpos == x->cap)
             r->rpos = 0;
-        uint64_t want = tag_of(x->seed, p, i), tail;
-        size_t n = size_of(x, want);
+        uint64_t want = hb_block_tag(x->seed, p, i), tail;
+        size_t n = hb_block_size(x->min, x->span, want);
         memcpy(&tail, (char *)b + n - 8, 8);
         t->sum_freed += b[0];
         if ((b[0] != want || tail != ~want) && t->bad++ == 0) {
@@ -309,7 +297,7 @@ static void xthread_teardown(void *w)
                 r->rpos = 0;
             /* The m-th block a consumer receives is its producer's block
              * j + m*k; its size follows from that block's tag. */
-            x->a->free(x->as, b, size_of(x, tag_of(x->seed, p, j + head * k)));
+            x->a->free(x->as, b, hb_block_size(x->min, x->span, hb_block_tag(x->seed, p, j + head * k)));
         }
     }
     x->a->free(x->as, x->rings[0].slot, (size_t)x->consumers * x->cap * sizeof(void *));
