@@ -182,6 +182,10 @@ static void test_stats(void **state)
     (void)state;
     hb_alloc_stats before, during, after;
     assert_int_equal(A->stats(S, &before), 0);
+#ifdef HB_SANITIZER
+    if (before.have == 0)
+        skip(); /* `system` under a sanitizer's malloc measures nothing */
+#endif
     assert_true(before.have & HB_STAT_OS);
     enum { N = 4096 };
     static void *p[N];
