@@ -1,0 +1,281 @@
+/* collector.h -- the collector contract and the mutator API.
+ *
+ * A collector backend exports one `const hb_collector` and is listed once,
+ * in registry.c. A heap (hb_heap) is one instance of one backend over one
+ * allocator instance: every object of the heap is allocated from that
+ * allocator, and every call of the mutator API takes the heap first. There
+ * is no global state.
+ *
+ * Thread safety. A heap belongs to one thread: for now every thread of a
+ * workload makes its own heap (the harness's `isolated` heap mode), and no
+ * object may be shared between heaps. Calls on different heaps may run at
+ * once. (Shared heaps with atomic/biased counts are a later issue; the
+ * header keeps room for them, see object.h.)
+ *
+ * Variables. Workloads are written with the meaning of Python variables: a
+ * variable holds a reference; assignment replaces what it held (the new
+ * value gains a reference, the old one loses one); leaving a scope drops
+ * every variable declared in it. Variables live on the heap's shadow stack,
+ * so a tracing collector finds them; hb_var returns a stable slot pointer:
+ *
+ *     hb_scope s; hb_scope_enter(h, &s);
+ *     hb_object **x = hb_var(h), **y = hb_var(h);
+ *     hb_set_new(h, x, hb_list_new(h));   // x = []
+ *     hb_set(h, y, *x);                   // y = x
+ *     hb_del(h, y);                       // del y
+ *     hb_scope_leave(h, &s);              // x goes out of scope
+ *
+ * Globals are variables of the outermost scope, which the heap opens itself
+ * and closes in hb_heap_destroy.
+ *
+ * Collections. Every collection -- automatic or hb_collect -- is reported to
+ * the heap's event hook (start, duration, generation, objects examined,
+ * objects freed), which the harness records as a pause. Automatic
+ * collections happen only inside allocating calls, never inside a refcount
+ * operation, and not while a finalizer or callback of the collector runs.
+ *
+ * Errors: int functions return 0 or an errno value; constructors return
+ * NULL with errno = ENOMEM (see object.h for reference ownership).
+ */
+#ifndef HB_COLLECTOR_H
+#define HB_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/allocator.h"
+#include "object.h"
+
+#define HB_GENERATIONS 3
+
+/* One collection, as the harness records it in NAME.pauses.csv. */
+typedef struct hb_gc_event {
+    uint64_t start_ns;    /* CLOCK_MONOTONIC */
+    uint64_t duration_ns;
+    int generation;       /* oldest generation collected; 0 for single-space collectors */
+    uint64_t examined;    /* objects the collection looked at */
+    uint64_t freed;       /* objects it found to be garbage (collected + uncollectable) */
+} hb_gc_event;
+
+typedef void (*hb_gc_hook)(void *arg, const hb_gc_event *ev);
+
+/* gc.get_stats()[gen]. */
+typedef struct hb_gen_stats {
+    uint64_t collections;
+    uint64_t collected;
+    uint64_t uncollectable;
+} hb_gen_stats;
+
+typedef struct hb_heap_config {
+    const hb_allocator *alloc; /* required */
+    void *alloc_state;         /* required: an initialised instance of alloc */
+    size_t max_vars;           /* shadow-stack slots; 0 means 1 << 16 */
+    long threshold[HB_GENERATIONS]; /* rcgen; 0 means CPython's 700, 10, 10 */
+    double grow;               /* marksweep: next collection at grow x survivors; 0 means 2 */
+    size_t min_heap;           /* marksweep: never collect below this many bytes; 0 means 1 MiB */
+    hb_gc_hook hook;           /* may be NULL */
+    void *hook_arg;
+} hb_heap_config;
+
+typedef struct hb_collector hb_collector;
+
+/* Shadow-stack scope marker. */
+typedef struct hb_scope {
+    size_t base;
+} hb_scope;
+
+/* The heap: state shared by every backend, plus the backend's own (`gc`).
+ * Fields are read-only for users; use the functions below. */
+struct hb_heap {
+    const hb_collector *collector;
+    void *gc; /* backend state */
+    const hb_allocator *alloc;
+    void *alloc_state;
+    hb_heap_config cfg;
+
+    /* shadow stack of variables */
+    hb_object **vars;
+    size_t nvars, max_vars;
+    hb_scope globals;
+
+    /* immortal objects */
+    struct hb_int *smallints; /* HB_SMALLINT_MIN..MAX */
+    struct hb_str **interned;  /* open addressing, NULL = empty */
+    size_t ninterned, interned_cap;
+
+    /* weakrefs: target -> first weakref, open addressing */
+    struct hb_wrslot *wrmap;
+    size_t nwr, wrcap;
+    hb_object *finalizers; /* weakref.finalize objects alive, chained */
+
+    hb_object *garbage; /* gc.garbage: a list, created on first use */
+
+    /* deallocation without recursion: objects whose count reached zero
+     * while another deallocation ran, chained through gc_next */
+    hb_object *dead;
+    int in_dealloc;
+    int collecting; /* a collection, finalizer or callback of it is running */
+    int enabled;    /* gc.isenabled() */
+    int closing;    /* hb_heap_destroy: no finalizer or callback runs any more */
+
+    /* counters (objects and bytes of this heap, immortals excluded) */
+    uint64_t allocs, frees, live_objects, live_bytes, peak_live_bytes;
+    uint64_t collections, collected_objects; /* all generations */
+    hb_gen_stats stats[HB_GENERATIONS];
+};
+
+struct hb_collector {
+    const char *name; /* unique, lower case */
+    const char *doc;
+    int generations;  /* what hb_collect(h, gen) accepts: 0..generations-1 */
+    int refcounts;    /* 1 if objects are freed when their count reaches zero */
+
+    int (*init)(hb_heap *h);     /* set up h->gc; h's common fields are ready */
+    void (*destroy)(hb_heap *h); /* free every object still alive, then h->gc */
+    /* A new object enters the heap (after its fields are set). */
+    void (*track)(hb_heap *h, hb_object *o);
+    /* An object is being freed (refcount zero): forget it. */
+    void (*untrack)(hb_heap *h, hb_object *o);
+    /* Called by allocating calls after each new object: collect if due. */
+    void (*maybe_collect)(hb_heap *h);
+    /* gc.collect(gen): number of unreachable objects found (collected plus
+     * uncollectable); 0 for collectors that never find cycles (rc). */
+    size_t (*collect)(hb_heap *h, int gen);
+    /* gc.freeze()/gc.unfreeze()/gc.get_freeze_count(); EOPNOTSUPP if the
+     * backend has no permanent generation. */
+    int (*freeze)(hb_heap *h, int freeze);
+    size_t (*freeze_count)(hb_heap *h);
+    /* gc.set_threshold/get_threshold (EOPNOTSUPP where meaningless). */
+    int (*set_threshold)(hb_heap *h, const long *t, int n);
+    int (*get_threshold)(hb_heap *h, long *t, int n);
+};
+
+/* registry.c */
+extern const hb_collector *const hb_collectors[];
+extern const size_t hb_collector_count;
+const hb_collector *hb_collector_find(const char *name);
+
+/* ---- heap lifecycle ---- */
+int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg);
+/* Drops the globals, runs nothing else of the mutator, frees every object. */
+void hb_heap_destroy(hb_heap *h);
+
+/* ---- variables ---- */
+void hb_scope_enter(hb_heap *h, hb_scope *s);
+void hb_scope_leave(hb_heap *h, hb_scope *s);
+/* A new variable (None) in the current scope; aborts with a message if the
+ * shadow stack is full (a stack overflow, as in Python). */
+hb_object **hb_var(hb_heap *h);
+/* var = v (v borrowed). */
+static inline void hb_set(hb_heap *h, hb_object **var, hb_object *v)
+{
+    hb_object *old = *var;
+    hb_incref(v);
+    *var = v;
+    hb_decref(h, old);
+}
+/* var = v, stealing the caller's new reference. */
+static inline void hb_set_new(hb_heap *h, hb_object **var, hb_object *v)
+{
+    hb_object *old = *var;
+    *var = v;
+    hb_decref(h, old);
+}
+/* del var */
+static inline void hb_del(hb_heap *h, hb_object **var)
+{
+    hb_set_new(h, var, NULL);
+}
+
+/* All roots, in one place: the shadow stack (locals and globals), the
+ * weakref.finalize registry and gc.garbage. */
+void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg);
+
+/* ---- the gc module ---- */
+size_t hb_collect(hb_heap *h, int gen); /* gen -1: the oldest */
+void hb_gc_disable(hb_heap *h);
+void hb_gc_enable(hb_heap *h);
+int hb_gc_isenabled(const hb_heap *h);
+int hb_gc_freeze(hb_heap *h);
+int hb_gc_unfreeze(hb_heap *h);
+size_t hb_gc_get_freeze_count(hb_heap *h);
+int hb_gc_set_threshold(hb_heap *h, const long *t, int n);
+int hb_gc_get_threshold(hb_heap *h, long *t, int n);
+int hb_gc_get_stats(const hb_heap *h, int gen, hb_gen_stats *out);
+/* gc.garbage: a list (borrowed), or NULL if nothing was ever uncollectable. */
+hb_object *hb_gc_garbage(hb_heap *h);
+
+/* Verifying trace: objects and bytes alive in the heap but unreachable from
+ * the roots (what pure refcounting leaked). Allocates nothing from the
+ * objects' allocator except its mark stack. */
+int hb_heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes);
+
+/* ---- for backends (heap.c) ---- */
+uint64_t hb_now_ns(void);
+void hb_heap_event(hb_heap *h, const hb_gc_event *ev);
+/* Free an object's memory (no finalizer, no references dropped). */
+void hb_object_free(hb_heap *h, hb_object *o);
+/* Clear the weakrefs to o; run callbacks of those weakrefs for which
+ * `callback_ok(wr)` (NULL: all) says so. */
+void hb_weakrefs_clear(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *wr));
+/* Two-phase form (collections): unlink every weakref to o, pushing (with a
+ * reference) those whose callback must run on `fire`; then hb_weakref_fire
+ * each once all targets are cleared, so no callback sees a half-cleared
+ * set. */
+typedef struct hb_objstack hb_objstack;
+void hb_weakrefs_detach(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *wr),
+                        hb_objstack *fire);
+void hb_weakref_fire(hb_heap *h, hb_object *wr);
+/* Run o's finalizer if it has one that has not run; 1 if it ran. */
+int hb_object_finalize(hb_heap *h, hb_object *o);
+/* Grow-able array of object pointers used as a mark stack. */
+struct hb_objstack {
+    hb_object **v;
+    size_t n, cap;
+};
+int hb_objstack_push(hb_heap *h, hb_objstack *s, hb_object *o);
+void hb_objstack_free(hb_heap *h, hb_objstack *s);
+
+/* Doubly linked gc lists with a sentinel head (an hb_object never freed). */
+static inline void hb_gclist_init(hb_object *head)
+{
+    head->gc_next = head->gc_prev = head;
+}
+static inline int hb_gclist_empty(const hb_object *head)
+{
+    return head->gc_next == head;
+}
+static inline void hb_gclist_append(hb_object *head, hb_object *o)
+{
+    hb_object *last = head->gc_prev;
+    o->gc_prev = last;
+    o->gc_next = head;
+    last->gc_next = o;
+    head->gc_prev = o;
+}
+static inline void hb_gclist_remove(hb_object *o)
+{
+    o->gc_prev->gc_next = o->gc_next;
+    o->gc_next->gc_prev = o->gc_prev;
+    o->gc_next = o->gc_prev = NULL;
+}
+static inline void hb_gclist_move(hb_object *o, hb_object *to)
+{
+    o->gc_prev->gc_next = o->gc_next;
+    o->gc_next->gc_prev = o->gc_prev;
+    hb_gclist_append(to, o);
+}
+/* Append every object of `from` to `to`; `from` becomes empty. */
+static inline void hb_gclist_merge(hb_object *from, hb_object *to)
+{
+    if (hb_gclist_empty(from))
+        return;
+    hb_object *first = from->gc_next, *last = from->gc_prev, *tail = to->gc_prev;
+    tail->gc_next = first;
+    first->gc_prev = tail;
+    last->gc_next = to;
+    to->gc_prev = last;
+    hb_gclist_init(from);
+}
+
+#endif

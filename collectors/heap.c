@@ -1,0 +1,365 @@
+/* heap.c -- what every collector shares: the heap's lifecycle, variables
+ * (the shadow stack), the roots, object memory, the refcount deallocation
+ * path, the gc module's entry points and the verifying leak trace. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+uint64_t hb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void hb_heap_event(hb_heap *h, const hb_gc_event *ev)
+{
+    h->collections++;
+    h->collected_objects += ev->freed;
+    if (h->cfg.hook)
+        h->cfg.hook(h->cfg.hook_arg, ev);
+}
+
+/* ---- lifecycle ---- */
+
+int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
+{
+    *out = NULL;
+    if (!c || !cfg || !cfg->alloc || !cfg->alloc_state)
+        return EINVAL;
+    const hb_allocator *a = cfg->alloc;
+    hb_heap *h = a->alloc(cfg->alloc_state, sizeof *h);
+    if (!h)
+        return ENOMEM;
+    memset(h, 0, sizeof *h);
+    h->collector = c;
+    h->alloc = a;
+    h->alloc_state = cfg->alloc_state;
+    h->cfg = *cfg;
+    h->enabled = 1;
+    h->max_vars = cfg->max_vars ? cfg->max_vars : (size_t)1 << 16;
+    h->vars = a->alloc(h->alloc_state, h->max_vars * sizeof *h->vars);
+    int rc = h->vars ? hb_types_init(h) : ENOMEM;
+    if (!rc)
+        rc = c->init(h);
+    if (rc) {
+        if (h->smallints)
+            hb_types_fini(h);
+        a->free(h->alloc_state, h->vars, h->max_vars * sizeof *h->vars);
+        a->free(h->alloc_state, h, sizeof *h);
+        return rc;
+    }
+    hb_scope_enter(h, &h->globals);
+    *out = h;
+    return 0;
+}
+
+void hb_heap_destroy(hb_heap *h)
+{
+    if (!h)
+        return;
+    hb_gc_disable(h);
+    hb_scope_leave(h, &h->globals);
+    h->closing = 1;
+    hb_finalizers_forget(h);
+    hb_object *g = h->garbage;
+    h->garbage = NULL;
+    hb_decref(h, g);
+    h->collector->destroy(h); /* frees every object still alive */
+    hb_types_fini(h);
+    const hb_allocator *a = h->alloc;
+    void *as = h->alloc_state;
+    a->free(as, h->vars, h->max_vars * sizeof *h->vars);
+    a->free(as, h, sizeof *h);
+}
+
+/* ---- variables ---- */
+
+void hb_scope_enter(hb_heap *h, hb_scope *s) { s->base = h->nvars; }
+
+void hb_scope_leave(hb_heap *h, hb_scope *s)
+{
+    while (h->nvars > s->base) {
+        hb_object *o = h->vars[--h->nvars];
+        hb_decref(h, o);
+    }
+}
+
+hb_object **hb_var(hb_heap *h)
+{
+    if (h->nvars == h->max_vars) {
+        fprintf(stderr, "heapbench: shadow stack overflow: %zu variables (max_vars) in use\n",
+                h->max_vars);
+        abort();
+    }
+    hb_object **v = &h->vars[h->nvars++];
+    *v = NULL;
+    return v;
+}
+
+/* The roots, all of them: variables (locals and globals), the live
+ * weakref.finalize objects, and gc.garbage. Immortal objects are not roots:
+ * they hold no references. */
+void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg)
+{
+    for (size_t i = 0; i < h->nvars; i++)
+        if (h->vars[i])
+            visit(h->vars[i], arg);
+    hb_finalizers_visit(h, visit, arg);
+    if (h->garbage)
+        visit(h->garbage, arg);
+}
+
+/* ---- memory ---- */
+
+static void account(hb_heap *h, int64_t bytes)
+{
+    h->live_bytes += (uint64_t)bytes;
+    if (h->live_bytes > h->peak_live_bytes)
+        h->peak_live_bytes = h->live_bytes;
+}
+
+void *hb_mem_alloc(hb_heap *h, size_t n)
+{
+    void *p = h->alloc->alloc(h->alloc_state, n);
+    if (p)
+        account(h, (int64_t)n);
+    else
+        errno = ENOMEM;
+    return p;
+}
+
+void *hb_mem_realloc(hb_heap *h, void *p, size_t old, size_t n)
+{
+    void *q = h->alloc->realloc(h->alloc_state, p, old, n);
+    if (q)
+        account(h, (int64_t)n - (int64_t)old);
+    return q;
+}
+
+void hb_mem_free(hb_heap *h, void *p, size_t n)
+{
+    if (!p)
+        return;
+    h->alloc->free(h->alloc_state, p, n);
+    account(h, -(int64_t)n);
+}
+
+hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
+{
+    if (h->enabled && !h->collecting && !h->in_dealloc)
+        h->collector->maybe_collect(h);
+    hb_object *o = h->alloc->alloc(h->alloc_state, size);
+    if (!o) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    o->gc_next = o->gc_prev = NULL;
+    o->type = t;
+    o->refcnt = 1;
+    o->gc_refs = 0;
+    o->size = (uint32_t)size;
+    o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
+    o->gen = 0;
+    o->reserved = 0;
+    h->allocs++;
+    h->live_objects++;
+    account(h, (int64_t)size);
+    return o;
+}
+
+void hb_object_ready(hb_heap *h, hb_object *o) { h->collector->track(h, o); }
+
+void hb_object_free(hb_heap *h, hb_object *o)
+{
+    h->frees++;
+    h->live_objects--;
+    account(h, -(int64_t)o->size);
+    h->alloc->free(h->alloc_state, o, o->size);
+}
+
+/* ---- the refcount deallocation path (rc, rcgen) ---- */
+
+int hb_object_finalize(hb_heap *h, hb_object *o)
+{
+    if (!o->type->finalize || (o->flags & HB_OF_FINALIZED))
+        return 0;
+    o->flags |= HB_OF_FINALIZED;
+    o->type->finalize(h, o);
+    return 1;
+}
+
+/* One object whose count reached zero: PEP 442 finalizer (which may
+ * resurrect it), weakrefs, references, memory. */
+static void dealloc_one(hb_heap *h, hb_object *o)
+{
+    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED) && !h->closing) {
+        o->flags &= (uint16_t)~HB_OF_DEAD;
+        o->refcnt = 1; /* the finalizer gets a live object */
+        hb_object_finalize(h, o);
+        if (--o->refcnt != 0) { /* resurrected: it lives on, as a new object */
+            if (o->type->flags & HB_TF_GC)
+                h->collector->track(h, o);
+            return;
+        }
+        o->flags |= HB_OF_DEAD;
+    }
+    if (o->flags & HB_OF_WEAKREFD)
+        hb_weakrefs_clear(h, o, NULL);
+    o->type->clear(h, o, 1);
+    hb_object_free(h, o);
+}
+
+/* Called when a count reaches zero. Dropping a long chain must not recurse
+ * once per link (a 10^6-node list would overflow the C stack: CPython's
+ * "trashcan"), so deaths during a deallocation are queued on h->dead and
+ * the outermost call drains the queue. The object leaves its gc list at
+ * once, so no collection can see a dead object. */
+void hb_object_dealloc(hb_heap *h, hb_object *o)
+{
+    o->flags |= HB_OF_DEAD;
+    if (o->gc_prev)
+        h->collector->untrack(h, o);
+    o->gc_next = h->dead;
+    h->dead = o;
+    if (h->in_dealloc)
+        return;
+    h->in_dealloc = 1;
+    while ((o = h->dead)) {
+        h->dead = o->gc_next;
+        o->gc_next = NULL;
+        dealloc_one(h, o);
+    }
+    h->in_dealloc = 0;
+}
+
+void hb_teardown_list(hb_heap *h, hb_object *head)
+{
+    /* hold every object, then clear them all, then let go: the references
+     * among them vanish in clear, our own in the last pass frees them */
+    hb_objstack all = {0};
+    for (hb_object *o = head->gc_next; o != head; o = o->gc_next) {
+        if (hb_objstack_push(h, &all, o)) {
+            fprintf(stderr, "heapbench: out of memory tearing down a heap of %zu objects\n", all.n);
+            abort();
+        }
+        o->refcnt++;
+        o->flags |= HB_OF_FINALIZED; /* teardown runs no finalizer */
+    }
+    for (size_t i = 0; i < all.n; i++) {
+        hb_object *o = all.v[i];
+        if (o->flags & HB_OF_WEAKREFD)
+            hb_weakrefs_clear(h, o, NULL);
+        o->type->clear(h, o, 0);
+    }
+    for (size_t i = 0; i < all.n; i++)
+        hb_decref(h, all.v[i]);
+    hb_objstack_free(h, &all);
+}
+
+/* ---- mark stack ---- */
+
+int hb_objstack_push(hb_heap *h, hb_objstack *s, hb_object *o)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        hb_object **v = h->alloc->realloc(h->alloc_state, s->v, s->cap * sizeof *v, cap * sizeof *v);
+        if (!v)
+            return ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = o;
+    return 0;
+}
+
+void hb_objstack_free(hb_heap *h, hb_objstack *s)
+{
+    h->alloc->free(h->alloc_state, s->v, s->cap * sizeof *s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+/* ---- the gc module ---- */
+
+size_t hb_collect(hb_heap *h, int gen)
+{
+    if (gen < 0 || gen >= h->collector->generations)
+        gen = h->collector->generations - 1;
+    if (gen < 0 || h->collecting || h->in_dealloc)
+        return 0;
+    return h->collector->collect(h, gen);
+}
+
+void hb_gc_disable(hb_heap *h) { h->enabled = 0; }
+void hb_gc_enable(hb_heap *h) { h->enabled = 1; }
+int hb_gc_isenabled(const hb_heap *h) { return h->enabled; }
+int hb_gc_freeze(hb_heap *h) { return h->collector->freeze(h, 1); }
+int hb_gc_unfreeze(hb_heap *h) { return h->collector->freeze(h, 0); }
+size_t hb_gc_get_freeze_count(hb_heap *h) { return h->collector->freeze_count(h); }
+int hb_gc_set_threshold(hb_heap *h, const long *t, int n) { return h->collector->set_threshold(h, t, n); }
+int hb_gc_get_threshold(hb_heap *h, long *t, int n) { return h->collector->get_threshold(h, t, n); }
+
+int hb_gc_get_stats(const hb_heap *h, int gen, hb_gen_stats *out)
+{
+    if (gen < 0 || gen >= HB_GENERATIONS)
+        return EINVAL;
+    *out = h->stats[gen];
+    return 0;
+}
+
+hb_object *hb_gc_garbage(hb_heap *h) { return h->garbage; }
+
+/* ---- verifying trace ---- */
+
+typedef struct trace {
+    hb_heap *h;
+    hb_objstack stack;
+    uint16_t want; /* HB_OF_MARK to mark, 0 to unmark */
+    uint64_t objects, bytes;
+    int err;
+} trace;
+
+static void trace_visit(hb_object *o, void *arg)
+{
+    trace *t = arg;
+    if ((o->flags & HB_OF_IMMORTAL) || (o->flags & HB_OF_MARK) == t->want)
+        return;
+    o->flags ^= HB_OF_MARK;
+    if (t->want) {
+        t->objects++;
+        t->bytes += hb_object_bytes(o);
+    }
+    if (!t->err)
+        t->err = hb_objstack_push(t->h, &t->stack, o);
+}
+
+static void trace_run(trace *t)
+{
+    hb_heap_roots(t->h, trace_visit, t);
+    while (t->stack.n) {
+        hb_object *o = t->stack.v[--t->stack.n];
+        o->type->traverse(o, trace_visit, t);
+    }
+}
+
+/* Marks what the roots reach, counts it, then unmarks by the same walk (the
+ * mark bit must be clear again for marksweep). live - reachable = leaked. */
+int hb_heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes)
+{
+    trace t = {.h = h, .want = HB_OF_MARK};
+    trace_run(&t);
+    uint64_t n = t.objects, b = t.bytes;
+    t.want = 0;
+    trace_run(&t);
+    hb_objstack_free(h, &t.stack);
+    if (t.err)
+        return t.err;
+    *objects = h->live_objects - n;
+    *bytes = h->live_bytes - b;
+    return 0;
+}

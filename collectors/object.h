@@ -1,0 +1,232 @@
+/* object.h -- the object header, type descriptors and built-in types.
+ *
+ * Every object a workload creates starts with an hb_object header and is
+ * described by an hb_type. The header is the collectors' only view of an
+ * object: the gc links and gc_refs belong to the collector, the refcount to
+ * the mutator, and the type's traverse() is how any collector finds the
+ * references an object holds.
+ *
+ * Layout (40 bytes on LP64; CPython 3.12 uses 32 -- two gc links, refcount,
+ * type -- and steals gc_prev's bits for gc_refs during a collection; we keep
+ * gc_refs apart so a collection never has to rebuild the prev links):
+ *
+ *   gc_next, gc_prev   doubly linked list of the collector (a generation for
+ *                      rcgen, the all-objects list for rc and marksweep);
+ *                      NULL when the object is not tracked
+ *   type               its hb_type
+ *   refcnt             strong references (unused under marksweep)
+ *   gc_refs            scratch count of a cycle collection
+ *   size               bytes of this block, as passed to the allocator, so
+ *                      frees are sized without a call through the type
+ *   flags              HB_OF_* bits below; bits 8..15 are left free for the
+ *                      shared-heap refcount modes of PEP 703 (an owner-thread
+ *                      / biased marker, a "shared count in use" bit), which a
+ *                      later issue adds with a second, atomic count
+ *   reserved           unused, zero
+ *
+ * Reference counts. hb_incref/hb_decref are inline: one flag test and an
+ * add; only a count reaching zero calls out (hb_object_dealloc). Objects
+ * with HB_OF_NORC -- immortal objects (small ints, interned strings, as in
+ * CPython 3.12) and every object of a heap without refcounts (marksweep) --
+ * are never counted, so the same mutator code runs on every collector.
+ *
+ * None is NULL: every slot that can hold a reference may hold NULL.
+ */
+#ifndef HB_OBJECT_H
+#define HB_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hb_object hb_object;
+typedef struct hb_type hb_type;
+typedef struct hb_heap hb_heap;
+
+struct hb_object {
+    hb_object *gc_next;
+    hb_object *gc_prev;
+    const hb_type *type;
+    uint32_t refcnt;
+    uint32_t gc_refs;
+    uint32_t size;
+    uint16_t flags;
+    uint8_t gen;      /* reserved: a generation number, for a two-pass rcgen (not kept yet) */
+    uint8_t reserved;
+};
+
+/* Header flags. */
+enum {
+    HB_OF_NORC = 1u << 0,        /* count not maintained: immortal, or marksweep */
+    HB_OF_FINALIZED = 1u << 1,   /* its finalizer has run (PEP 442: at most once) */
+    HB_OF_WEAKREFD = 1u << 2,    /* some weakref may point at it (look in the heap's map) */
+    HB_OF_MARK = 1u << 3,        /* marksweep mark; verifying trace mark */
+    HB_OF_COLLECTING = 1u << 4,  /* in the set an rcgen collection examines */
+    HB_OF_UNREACHABLE = 1u << 5, /* tentatively unreachable during move_unreachable */
+    HB_OF_IMMORTAL = 1u << 6,    /* never freed before the heap (implies NORC) */
+    HB_OF_DEAD = 1u << 7,        /* count reached zero; queued for deallocation */
+};
+
+/* A reference visitor: called once per reference an object holds (never
+ * with NULL). */
+typedef void (*hb_visit_fn)(hb_object *ref, void *arg);
+
+/* Type flags. */
+enum {
+    HB_TF_GC = 1u << 0,               /* a container: may hold references, tracked by rcgen */
+    HB_TF_LEGACY_FINALIZER = 1u << 1, /* finalizer is a legacy tp_del: cycles holding it are
+                                         uncollectable and go to the heap's garbage list */
+};
+
+typedef enum hb_kind {
+    HB_K_INT, HB_K_STR, HB_K_LIST, HB_K_TUPLE, HB_K_DICT, HB_K_NODE, HB_K_WEAKREF
+} hb_kind;
+
+/* A type descriptor. Built-in types are the hb_*_type instances below; a
+ * user class (the documents' Node with or without __del__) is an hb_type
+ * filled by hb_class_init, whose instances are nodes with N fields. */
+struct hb_type {
+    const char *name;
+    hb_kind kind;
+    unsigned flags;   /* HB_TF_* */
+    size_t basicsize; /* bytes of an instance without its variable part */
+    /* Bytes the instance owns: its block plus buffers it points to. */
+    size_t (*sizeof_)(const hb_object *o);
+    /* Visit every reference the object holds. Must not allocate or change
+     * any refcount. */
+    void (*traverse)(hb_object *o, hb_visit_fn visit, void *arg);
+    /* Drop every reference the object holds (tp_clear); the object stays a
+     * valid, empty instance. Also frees owned buffers when `dying`. */
+    void (*clear)(hb_heap *h, hb_object *o, int dying);
+    /* __del__, or NULL. Runs at most once per object (PEP 442); it may
+     * resurrect the object by storing a reference to it. */
+    void (*finalize)(hb_heap *h, hb_object *self);
+    void *udata; /* for user classes: what their finalizer wants */
+};
+
+/* ---- reference counts (inline hot path) ---- */
+
+void hb_object_dealloc(hb_heap *h, hb_object *o);
+
+static inline void hb_incref(hb_object *o)
+{
+    if (o && !(o->flags & HB_OF_NORC))
+        o->refcnt++;
+}
+
+static inline void hb_decref(hb_heap *h, hb_object *o)
+{
+    if (o && !(o->flags & HB_OF_NORC) && --o->refcnt == 0)
+        hb_object_dealloc(h, o);
+}
+
+/* The object's reference count; sys.getrefcount(o) is this plus one (the
+ * argument's own reference). UINT32_MAX for uncounted objects. */
+static inline uint32_t hb_refcnt(const hb_object *o)
+{
+    return (o->flags & HB_OF_NORC) ? UINT32_MAX : o->refcnt;
+}
+
+/* Bytes attributed to an object (its block and owned buffers). */
+static inline size_t hb_object_bytes(const hb_object *o)
+{
+    return o->type->sizeof_ ? o->type->sizeof_(o) : o->size;
+}
+
+/* ---- built-in types ----
+ * Constructors return a NEW reference (or NULL with errno = ENOMEM) which the
+ * caller owns: store it (hb_set_new, a container's *_new setter) or drop it
+ * (hb_decref) before the next allocating call -- under marksweep an object
+ * that is in no root and no reachable container may be freed by any
+ * allocation. Getters return BORROWED references. Setters taking `v` add
+ * their own reference to v; setters named *_new steal the caller's. */
+
+extern const hb_type hb_int_type, hb_str_type, hb_list_type, hb_tuple_type, hb_dict_type,
+    hb_weakref_type;
+
+typedef struct hb_int { hb_object ob; int64_t value; } hb_int;
+typedef struct hb_str { hb_object ob; uint64_t hash; size_t len; char data[]; } hb_str;
+typedef struct hb_list { hb_object ob; size_t len, cap; hb_object **items; } hb_list;
+typedef struct hb_tuple { hb_object ob; size_t len; hb_object *items[]; } hb_tuple;
+typedef struct hb_dict_entry { hb_object *key; hb_object *value; } hb_dict_entry;
+typedef struct hb_dict { hb_object ob; size_t len, cap; hb_dict_entry *slots; } hb_dict;
+typedef struct hb_node { hb_object ob; size_t nfields; hb_object *fields[]; } hb_node;
+typedef void (*hb_weakref_cb)(hb_heap *h, hb_object *wr, hb_object *arg, void *ctx);
+typedef struct hb_weakref {
+    hb_object ob;
+    hb_object *target;           /* not counted; NULL once the target died */
+    hb_object *wr_next, *wr_prev; /* other weakrefs to the same target */
+    hb_weakref_cb cb;
+    hb_object *arg;              /* held strongly */
+    void *ctx;
+    hb_object *fin_next, *fin_prev; /* the heap's chain of live weakref.finalize */
+    int is_finalize, fin_alive;
+} hb_weakref;
+
+/* ints: -5..256 are preallocated per heap and immortal (`1 is 1`); any
+ * other value is a fresh object (`257 is 257` is false for separately
+ * created values). */
+#define HB_SMALLINT_MIN (-5)
+#define HB_SMALLINT_MAX 256
+hb_object *hb_int_new(hb_heap *h, int64_t v);
+int64_t hb_int_value(const hb_object *o);
+
+/* strs: hb_str_new makes a fresh string; hb_str_intern returns the heap's one
+ * immortal instance for that text (sys.intern; identifier-like literals). */
+hb_object *hb_str_new(hb_heap *h, const char *s, size_t len);
+hb_object *hb_str_intern(hb_heap *h, const char *s);
+const char *hb_str_data(const hb_object *o);
+size_t hb_str_len(const hb_object *o);
+int hb_str_eq(const hb_object *a, const hb_object *b);
+
+/* lists: growable; append/set add a reference to the item. */
+hb_object *hb_list_new(hb_heap *h);
+int hb_list_append(hb_heap *h, hb_object *list, hb_object *v);
+int hb_list_append_new(hb_heap *h, hb_object *list, hb_object *v);
+size_t hb_list_len(const hb_object *list);
+hb_object *hb_list_get(const hb_object *list, size_t i);
+void hb_list_set(hb_heap *h, hb_object *list, size_t i, hb_object *v);
+void hb_list_clear(hb_heap *h, hb_object *list);
+/* Removes the last item; returns it as a NEW reference (NULL if empty). */
+hb_object *hb_list_pop(hb_heap *h, hb_object *list);
+
+/* tuples: immutable once built; items[] are borrowed, the tuple adds its own
+ * references. Items must be reachable (held by variables) while the tuple
+ * is allocated. */
+hb_object *hb_tuple_new(hb_heap *h, size_t n, hb_object *const *items);
+size_t hb_tuple_len(const hb_object *t);
+hb_object *hb_tuple_get(const hb_object *t, size_t i);
+
+/* dicts with str keys (compared by value). */
+hb_object *hb_dict_new(hb_heap *h);
+int hb_dict_set(hb_heap *h, hb_object *d, hb_object *key, hb_object *v);
+hb_object *hb_dict_get(const hb_object *d, const hb_object *key);
+int hb_dict_del(hb_heap *h, hb_object *d, const hb_object *key); /* 0, or ENOENT */
+size_t hb_dict_len(const hb_object *d);
+
+/* User classes: instances are nodes with `nfields` reference fields, all
+ * None at creation. `del` is the class's __del__ (NULL for none); `legacy`
+ * marks it as a legacy finalizer (tp_del). */
+void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_object *self),
+                   void *udata, int legacy);
+hb_object *hb_node_new(hb_heap *h, const hb_type *cls, size_t nfields);
+hb_object *hb_node_get(const hb_object *n, size_t i);
+void hb_node_set(hb_heap *h, hb_object *n, size_t i, hb_object *v);
+void hb_node_set_new(hb_heap *h, hb_object *n, size_t i, hb_object *v);
+
+/* Weak references. A weakref does not keep its target alive; when the
+ * target dies the weakref is cleared and, if the weakref itself is still
+ * alive (reachable), its callback runs once with (wr, arg, ctx). `arg` is
+ * held strongly by the weakref (it may be NULL). */
+hb_object *hb_weakref_new(hb_heap *h, hb_object *target, hb_weakref_cb cb, hb_object *arg,
+                          void *ctx);
+/* The target (borrowed) or NULL once it died: weakref.ref's call. */
+hb_object *hb_weakref_get(const hb_object *wr);
+/* weakref.finalize(target, fn, arg): the heap keeps the finalizer alive
+ * until it has run or the heap ends, so `fn` runs exactly once when the
+ * target dies. Returns a BORROWED reference to the finalizer object. */
+hb_object *hb_finalize_new(hb_heap *h, hb_object *target, hb_weakref_cb fn, hb_object *arg,
+                           void *ctx);
+/* finalize.alive: not yet run. */
+int hb_finalize_alive(const hb_object *fin);
+
+#endif

@@ -1,0 +1,25 @@
+/* registry.c -- the collector backends compiled into this binary: the one
+ * list, in listing order. */
+#include <string.h>
+
+#include "collector.h"
+
+extern const hb_collector hb_rc_collector;
+extern const hb_collector hb_rcgen_collector;
+extern const hb_collector hb_marksweep_collector;
+
+const hb_collector *const hb_collectors[] = {
+    &hb_rc_collector,
+    &hb_rcgen_collector,
+    &hb_marksweep_collector,
+};
+
+const size_t hb_collector_count = sizeof hb_collectors / sizeof hb_collectors[0];
+
+const hb_collector *hb_collector_find(const char *name)
+{
+    for (size_t i = 0; i < hb_collector_count; i++)
+        if (!strcmp(hb_collectors[i]->name, name))
+            return hb_collectors[i];
+    return NULL;
+}

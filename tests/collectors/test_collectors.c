@@ -1,0 +1,517 @@
+/* test_collectors.c -- the documents' examples as tests, on every collector
+ * and on two allocators (libc's and our arena). Each test states the Python
+ * it mirrors and asserts the answer the documents print. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+
+extern const hb_allocator hb_system_allocator;
+extern const hb_allocator hb_arena_allocator;
+
+typedef struct fixture {
+    const char *collector, *allocator;
+    const hb_allocator *a;
+    void *as;
+    hb_heap *h;
+    uint64_t events, event_freed;
+} fixture;
+
+static void on_event(void *arg, const hb_gc_event *ev)
+{
+    fixture *f = arg;
+    f->events++;
+    f->event_freed += ev->freed;
+    assert_true(ev->examined >= ev->freed || ev->generation >= 0);
+}
+
+static int setup(void **state)
+{
+    fixture *f = *state;
+    f->a = hb_allocator_find(f->allocator);
+    assert_non_null(f->a);
+    assert_int_equal(f->a->init(&f->as, NULL), 0);
+    hb_heap_config cfg = {.alloc = f->a, .alloc_state = f->as, .hook = on_event, .hook_arg = f};
+    f->events = f->event_freed = 0;
+    assert_int_equal(hb_heap_new(&f->h, hb_collector_find(f->collector), &cfg), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    hb_heap_destroy(f->h);
+    hb_alloc_stats st;
+    if (!f->a->stats(f->as, &st) && (st.have & HB_STAT_LIVE) && !strcmp(f->allocator, "arena"))
+        assert_int_equal(st.live_bytes, 0); /* every block given back */
+    f->a->destroy(f->as);
+    return 0;
+}
+
+/* Classes outlive the heaps whose objects use them. */
+static hb_type Lazarus, Legacy, Node, SomeObject;
+
+static int is(const fixture *f, const char *name) { return !strcmp(f->collector, name); }
+
+/* sys.getrefcount(x): the count plus the argument's own reference. */
+static uint32_t getrefcount(hb_object *o) { return hb_refcnt(o) + 1; }
+
+/* x = [4, 3, 2, 1]; getrefcount(x) 2; y = x -> 3; z = y -> 4; del z -> 3 */
+static void test_refcounts(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (!h->collector->refcounts)
+        skip();
+    hb_scope s;
+    hb_scope_enter(h, &s);
+    hb_object **x = hb_var(h), **y = hb_var(h), **z = hb_var(h);
+    hb_set_new(h, x, hb_list_new(h));
+    for (int v = 4; v >= 1; v--)
+        assert_int_equal(hb_list_append(h, *x, hb_int_new(h, v)), 0);
+    assert_int_equal(getrefcount(*x), 2);
+    hb_set(h, y, *x);
+    assert_int_equal(getrefcount(*y), 3);
+    hb_set(h, z, *y);
+    assert_int_equal(getrefcount(*z), 4);
+    /* z.append(0) changes x and y: one object */
+    assert_int_equal(hb_list_append(h, *z, hb_int_new(h, 0)), 0);
+    assert_int_equal(hb_list_len(*x), 5);
+    hb_del(h, z);
+    assert_int_equal(getrefcount(*y), 3);
+    /* a = "Hello World" (not interned); b = a; c = a; c = 10; b = 10 */
+    hb_object **a = hb_var(h), **b = hb_var(h), **c = hb_var(h);
+    hb_set_new(h, a, hb_str_new(h, "Hello World", 11));
+    hb_set(h, b, *a);
+    hb_set(h, c, *a);
+    assert_int_equal(hb_refcnt(*a), 3);
+    hb_set(h, c, hb_int_new(h, 10));
+    assert_int_equal(hb_refcnt(*a), 2);
+    hb_set(h, b, hb_int_new(h, 10));
+    assert_int_equal(hb_refcnt(*a), 1);
+    uint64_t live = h->live_objects;
+    hb_scope_leave(h, &s);
+    assert_true(h->live_objects < live);
+    assert_int_equal(h->live_objects, 0); /* the list, its items are small ints */
+}
+
+/* a = 1; b = 1; a is b -> True.  c = 257; d = 257; c is d -> False.
+ * m = "abc"; n = "abc"; m is n -> True (interned). */
+static void test_identity(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_scope s;
+    hb_scope_enter(h, &s);
+    hb_object **a = hb_var(h), **b = hb_var(h), **c = hb_var(h), **d = hb_var(h);
+    hb_set_new(h, a, hb_int_new(h, 1));
+    hb_set_new(h, b, hb_int_new(h, 1));
+    assert_ptr_equal(*a, *b);
+    assert_ptr_equal(hb_int_new(h, -5), hb_int_new(h, -5));
+    hb_set_new(h, c, hb_int_new(h, 257));
+    hb_set_new(h, d, hb_int_new(h, 257));
+    assert_ptr_not_equal(*c, *d);
+    assert_int_equal(hb_int_value(*c), hb_int_value(*d));
+    hb_set_new(h, a, hb_str_intern(h, "abc"));
+    hb_set_new(h, b, hb_str_intern(h, "abc"));
+    assert_ptr_equal(*a, *b);
+    hb_set_new(h, a, hb_str_intern(h, "long string example"));
+    hb_set_new(h, b, hb_str_intern(h, "long string example"));
+    assert_ptr_equal(*a, *b);
+    hb_set_new(h, c, hb_str_new(h, "abc", 3));
+    hb_set_new(h, d, hb_str_new(h, "abc", 3));
+    assert_ptr_not_equal(*c, *d);
+    assert_true(hb_str_eq(*c, *d));
+    hb_scope_leave(h, &s);
+}
+
+/* class Node: next.  x = Node(1); y = Node(2); x.next = y; y.next = x; del x, y */
+static void test_two_node_cycle(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+    hb_gc_disable(h);
+    hb_scope s;
+    hb_scope_enter(h, &s);
+    hb_object **x = hb_var(h), **y = hb_var(h);
+    hb_set_new(h, x, hb_node_new(h, &Node, 2));
+    hb_node_set_new(h, *x, 0, hb_int_new(h, 1));
+    hb_set_new(h, y, hb_node_new(h, &Node, 2));
+    hb_node_set_new(h, *y, 0, hb_int_new(h, 2));
+    hb_node_set(h, *x, 1, *y);
+    hb_node_set(h, *y, 1, *x);
+    size_t node = hb_object_bytes(*x);
+    assert_int_equal(hb_collect(h, -1), 0); /* nothing unreachable yet */
+    hb_scope_leave(h, &s);                   /* del x, y */
+    assert_int_equal(h->live_objects, 2);    /* refcounting alone cannot free them */
+    uint64_t lo, lb;
+    if (is(f, "rc")) {
+        assert_int_equal(hb_heap_leaks(h, &lo, &lb), 0);
+        assert_int_equal(lo, 2);
+        assert_int_equal(lb, 2 * node);
+        assert_int_equal(hb_collect(h, -1), 0);
+        assert_int_equal(h->live_objects, 2);
+    } else {
+        assert_int_equal(hb_collect(h, -1), 2);
+        assert_int_equal(h->live_objects, 0);
+        assert_int_equal(hb_heap_leaks(h, &lo, &lb), 0);
+        assert_int_equal(lo, 0);
+        assert_int_equal(lb, 0);
+        assert_int_equal(f->event_freed, 2);
+    }
+}
+
+/* arr = []; arr.append(arr); del arr */
+static void test_self_append(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_gc_disable(h);
+    hb_object **arr = hb_var(h);
+    hb_set_new(h, arr, hb_list_new(h));
+    assert_int_equal(hb_list_append(h, *arr, *arr), 0);
+    assert_ptr_equal(hb_list_get(hb_list_get(hb_list_get(*arr, 0), 0), 0), *arr);
+    size_t bytes = hb_object_bytes(*arr);
+    hb_del(h, arr);
+    uint64_t lo, lb;
+    assert_int_equal(hb_heap_leaks(h, &lo, &lb), 0);
+    assert_int_equal(lo, 1);
+    assert_int_equal(lb, bytes);
+    assert_int_equal(hb_collect(h, -1), is(f, "rc") ? 0 : 1);
+    assert_int_equal(h->live_objects, is(f, "rc") ? 1 : 0);
+}
+
+/* class SomeObject: __del__ prints "deleted"; foo.ref = bar; bar.ref = foo;
+ * del foo; del bar -> nothing printed; gc.collect() -> both deleted, once. */
+static int deleted[2];
+static void some_object_del(hb_heap *h, hb_object *self)
+{
+    (void)h;
+    deleted[hb_int_value(hb_node_get(self, 0))]++;
+}
+
+static void test_del_cycle(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_class_init(&SomeObject, "SomeObject", some_object_del, NULL, 0);
+    deleted[0] = deleted[1] = 0;
+    hb_gc_disable(h);
+    hb_object **foo = hb_var(h), **bar = hb_var(h);
+    hb_set_new(h, foo, hb_node_new(h, &SomeObject, 2));
+    hb_node_set_new(h, *foo, 0, hb_int_new(h, 0));
+    hb_set_new(h, bar, hb_node_new(h, &SomeObject, 2));
+    hb_node_set_new(h, *bar, 0, hb_int_new(h, 1));
+    hb_node_set(h, *foo, 1, *bar);
+    hb_node_set(h, *bar, 1, *foo);
+    hb_del(h, foo);
+    hb_del(h, bar);
+    assert_int_equal(deleted[0] + deleted[1], 0); /* not at del: the cycle keeps them */
+    size_t n = hb_collect(h, -1);
+    if (is(f, "rc")) {
+        assert_int_equal(n, 0);
+        assert_int_equal(deleted[0] + deleted[1], 0);
+        return;
+    }
+    assert_int_equal(deleted[0], 1);
+    assert_int_equal(deleted[1], 1);
+    if (is(f, "rcgen"))
+        assert_int_equal(n, 2);
+    hb_collect(h, -1); /* marksweep frees finalized objects one cycle later */
+    hb_collect(h, -1);
+    assert_int_equal(deleted[0], 1);
+    assert_int_equal(deleted[1], 1);
+    assert_int_equal(h->live_objects, 0);
+}
+
+/* PEP 442: a finalizer that stores self resurrects it; it never runs again. */
+static hb_object **lazarus_slot;
+static int lazarus_runs;
+static void lazarus_del(hb_heap *h, hb_object *self)
+{
+    lazarus_runs++;
+    hb_set(h, lazarus_slot, self);
+}
+
+static void test_resurrection(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (is(f, "rc"))
+        skip();
+    hb_class_init(&Lazarus, "Lazarus", lazarus_del, NULL, 0);
+    lazarus_runs = 0;
+    lazarus_slot = hb_var(h);
+    hb_object **x = hb_var(h);
+    hb_set_new(h, x, hb_node_new(h, &Lazarus, 1));
+    hb_node_set(h, *x, 0, *x); /* self-cycle */
+    hb_del(h, x);
+    hb_collect(h, -1);
+    assert_int_equal(lazarus_runs, 1);
+    assert_non_null(*lazarus_slot); /* survived */
+    assert_int_equal(h->live_objects, 1);
+    hb_del(h, lazarus_slot);
+    hb_collect(h, -1);
+    hb_collect(h, -1);
+    assert_int_equal(lazarus_runs, 1);
+    assert_int_equal(h->live_objects, 0);
+}
+
+/* gc.get_stats(): collections and collected move; default thresholds. */
+static void test_stats_thresholds(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (!is(f, "rcgen"))
+        skip();
+    long t[3];
+    assert_int_equal(hb_gc_get_threshold(h, t, 3), 0);
+    assert_int_equal(t[0], 700);
+    assert_int_equal(t[1], 10);
+    assert_int_equal(t[2], 10);
+    hb_gen_stats before, after;
+    assert_int_equal(hb_gc_get_stats(h, 2, &before), 0);
+    hb_object **arr = hb_var(h);
+    hb_set_new(h, arr, hb_list_new(h));
+    hb_list_append(h, *arr, *arr);
+    hb_del(h, arr);
+    assert_int_equal(hb_collect(h, 2), 1);
+    assert_int_equal(hb_gc_get_stats(h, 2, &after), 0);
+    assert_int_equal(after.collections, before.collections + 1);
+    assert_int_equal(after.collected, before.collected + 1);
+    assert_int_equal(after.uncollectable, 0);
+    long nt[3] = {5, 2, 2};
+    assert_int_equal(hb_gc_set_threshold(h, nt, 3), 0);
+    assert_int_equal(hb_gc_get_threshold(h, t, 3), 0);
+    assert_int_equal(t[0], 5);
+}
+
+/* gc.disable(): no automatic collection however much cyclic garbage is
+ * made; gc.enable() brings it back. */
+static void make_cycles(hb_heap *h, int n)
+{
+    hb_object **v = hb_var(h);
+    for (int i = 0; i < n; i++) {
+        hb_set_new(h, v, hb_list_new(h));
+        hb_list_append(h, *v, *v);
+    }
+    hb_del(h, v);
+}
+
+static void test_disable_enable(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (is(f, "rc"))
+        skip();
+    hb_gc_disable(h);
+    assert_false(hb_gc_isenabled(h));
+    make_cycles(h, 20000);
+    assert_int_equal(f->events, 0);
+    assert_int_equal(h->live_objects, 20000);
+    hb_gc_enable(h);
+    make_cycles(h, 20000);
+    assert_true(f->events > 0);
+    assert_true(h->live_objects < 40000);
+}
+
+/* automatic schedule: 10 gen-0 collections make a gen-1 one */
+static void test_schedule(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (!is(f, "rcgen"))
+        skip();
+    make_cycles(h, 701 * 13);
+    hb_gen_stats g0, g1;
+    hb_gc_get_stats(h, 0, &g0);
+    hb_gc_get_stats(h, 1, &g1);
+    assert_true(g0.collections >= 10);
+    assert_true(g1.collections >= 1);
+    assert_true(g0.collected + g1.collected > 7000);
+}
+
+/* Legacy finalizer (tp_del) in a cycle: uncollectable, in gc.garbage. */
+static void test_legacy_garbage(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (!is(f, "rcgen"))
+        skip();
+    hb_class_init(&Legacy, "Legacy", some_object_del, NULL, 1);
+    deleted[0] = deleted[1] = 0;
+    hb_object **x = hb_var(h), **y = hb_var(h);
+    hb_set_new(h, x, hb_node_new(h, &Legacy, 2));
+    hb_node_set_new(h, *x, 0, hb_int_new(h, 0));
+    hb_set_new(h, y, hb_list_new(h)); /* reached from the cycle: also kept */
+    hb_node_set(h, *x, 1, *x);
+    hb_list_append(h, *y, *x);
+    hb_node_set(h, *x, 1, *y);
+    hb_del(h, x);
+    hb_del(h, y);
+    assert_int_equal(hb_collect(h, 2), 2);
+    hb_gen_stats st;
+    hb_gc_get_stats(h, 2, &st);
+    assert_int_equal(st.uncollectable, 2);
+    assert_int_equal(st.collected, 0);
+    assert_non_null(hb_gc_garbage(h));
+    assert_int_equal(hb_list_len(hb_gc_garbage(h)), 2);
+    assert_int_equal(deleted[0], 0);
+}
+
+/* weakref.ref callbacks and weakref.finalize. */
+static int wr_calls;
+static void wr_cb(hb_heap *h, hb_object *wr, hb_object *arg, void *ctx)
+{
+    (void)h, (void)wr, (void)arg;
+    wr_calls++;
+    if (ctx)
+        (*(int *)ctx)++;
+}
+
+static void test_weakrefs(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_gc_disable(h);
+    wr_calls = 0;
+    int fin = 0;
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+    hb_object **x = hb_var(h), **w = hb_var(h), **y = hb_var(h);
+    /* a plain object dying */
+    hb_set_new(h, x, hb_node_new(h, &Node, 1));
+    hb_set_new(h, w, hb_weakref_new(h, *x, wr_cb, NULL, NULL));
+    hb_object *fz = hb_finalize_new(h, *x, wr_cb, NULL, &fin);
+    assert_ptr_equal(hb_weakref_get(*w), *x);
+    assert_true(hb_finalize_alive(fz));
+    hb_del(h, x);
+    hb_collect(h, -1);
+    assert_null(hb_weakref_get(*w));
+    assert_int_equal(wr_calls, 2);
+    assert_int_equal(fin, 1);
+    /* a cycle dying, with its weakref inside the cycle: no callback */
+    hb_set_new(h, x, hb_node_new(h, &Node, 2));
+    hb_set_new(h, y, hb_weakref_new(h, *x, wr_cb, NULL, NULL));
+    hb_node_set(h, *x, 0, *x);
+    hb_node_set(h, *x, 1, *y);
+    hb_set_new(h, w, hb_weakref_new(h, *x, wr_cb, NULL, NULL)); /* reachable */
+    hb_del(h, x);
+    hb_del(h, y);
+    wr_calls = 0;
+    hb_collect(h, -1);
+    if (is(f, "rc")) {
+        assert_int_equal(wr_calls, 0);
+        assert_non_null(hb_weakref_get(*w));
+    } else {
+        assert_int_equal(wr_calls, 1); /* the reachable weakref's only */
+        assert_null(hb_weakref_get(*w));
+    }
+    assert_int_equal(fin, 1);
+}
+
+/* Freeze moves everything to the permanent generation. */
+static void test_freeze(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (!is(f, "rcgen")) {
+        assert_int_equal(hb_gc_freeze(h), EOPNOTSUPP);
+        return;
+    }
+    hb_object **x = hb_var(h);
+    hb_set_new(h, x, hb_list_new(h));
+    assert_int_equal(hb_gc_freeze(h), 0);
+    assert_int_equal(hb_gc_get_freeze_count(h), 1);
+    assert_int_equal(hb_gc_unfreeze(h), 0);
+    assert_int_equal(hb_gc_get_freeze_count(h), 0);
+}
+
+/* Dropping a long chain must not recurse once per link. */
+static void test_long_chain(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+    hb_object **head = hb_var(h), **n = hb_var(h);
+    for (int i = 0; i < 300000; i++) {
+        hb_set_new(h, n, hb_node_new(h, &Node, 1));
+        hb_node_set(h, *n, 0, *head);
+        hb_set(h, head, *n);
+    }
+    hb_del(h, n);
+    hb_del(h, head);
+    if (!h->collector->refcounts)
+        hb_collect(h, -1);
+    assert_int_equal(h->live_objects, 0);
+}
+
+/* dict with str keys; tuple */
+static void test_dict_tuple(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    hb_object **d = hb_var(h), **k = hb_var(h), **t = hb_var(h), **v = hb_var(h);
+    hb_set_new(h, d, hb_dict_new(h));
+    char buf[32];
+    for (int i = 0; i < 1000; i++) {
+        int len = snprintf(buf, sizeof buf, "key%d", i);
+        hb_set_new(h, k, hb_str_new(h, buf, (size_t)len));
+        hb_set_new(h, v, hb_int_new(h, i * 1000));
+        assert_int_equal(hb_dict_set(h, *d, *k, *v), 0);
+    }
+    assert_int_equal(hb_dict_len(*d), 1000);
+    for (int i = 0; i < 1000; i += 2) {
+        int len = snprintf(buf, sizeof buf, "key%d", i);
+        hb_set_new(h, k, hb_str_new(h, buf, (size_t)len));
+        assert_int_equal(hb_dict_del(h, *d, *k), 0);
+    }
+    for (int i = 0; i < 1000; i++) {
+        int len = snprintf(buf, sizeof buf, "key%d", i);
+        hb_set_new(h, k, hb_str_new(h, buf, (size_t)len));
+        hb_object *got = hb_dict_get(*d, *k);
+        if (i % 2)
+            assert_int_equal(hb_int_value(got), i * 1000);
+        else
+            assert_null(got);
+    }
+    hb_object *items[2] = {*d, *d};
+    hb_set_new(h, t, hb_tuple_new(h, 2, items));
+    hb_dict_set(h, *d, hb_str_intern(h, "self"), *t); /* d -> t -> d: a cycle */
+    hb_del(h, k);
+    hb_del(h, v);
+    hb_del(h, d);
+    hb_del(h, t);
+    hb_collect(h, -1);
+    if (!is(f, "rc"))
+        assert_int_equal(h->live_objects, 0);
+}
+
+#define T(fn, c, a) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_##c##_##a)
+#define ALL(c, a)                                                                                 \
+    T(test_refcounts, c, a), T(test_identity, c, a), T(test_two_node_cycle, c, a),                \
+        T(test_self_append, c, a), T(test_del_cycle, c, a), T(test_resurrection, c, a),           \
+        T(test_stats_thresholds, c, a), T(test_disable_enable, c, a), T(test_schedule, c, a),     \
+        T(test_legacy_garbage, c, a), T(test_weakrefs, c, a), T(test_freeze, c, a),               \
+        T(test_long_chain, c, a), T(test_dict_tuple, c, a)
+
+static fixture fx_rc_system = {.collector = "rc", .allocator = "system"}, fx_rcgen_system = {.collector = "rcgen", .allocator = "system"},
+               fx_marksweep_system = {.collector = "marksweep", .allocator = "system"}, fx_rc_arena = {.collector = "rc", .allocator = "arena"},
+               fx_rcgen_arena = {.collector = "rcgen", .allocator = "arena"}, fx_marksweep_arena = {.collector = "marksweep", .allocator = "arena"};
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        ALL(rc, system), ALL(rcgen, system), ALL(marksweep, system),
+        ALL(rc, arena),  ALL(rcgen, arena),  ALL(marksweep, arena),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
