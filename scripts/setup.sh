@@ -9,6 +9,8 @@ pkgs=(
   gnuplot-nox                                        # figures
   python3 libpython3.11-testsuite                    # python3 on the drop-in libraries
   valgrind                                           # instruction counts
+  libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
+  time                                               # /usr/bin/time, the independent RSS check
 )
 missing=()
 for p in "${pkgs[@]}"; do
