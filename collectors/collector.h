@@ -57,6 +57,10 @@ typedef struct hb_gc_event {
     uint64_t freed;       /* objects it found to be garbage (collected + uncollectable) */
 } hb_gc_event;
 
+/* examined or freed when the backend cannot know it (boehm counts bytes,
+ * not objects): to be left empty in the results, never printed as data. */
+#define HB_GC_UNKNOWN UINT64_MAX
+
 typedef void (*hb_gc_hook)(void *arg, const hb_gc_event *ev);
 
 /* gc.get_stats()[gen]. */
@@ -91,6 +95,12 @@ struct hb_heap {
     void *gc; /* backend state */
     const hb_allocator *alloc;
     void *alloc_state;
+    /* where objects and the buffers they own (list items, dict slots) come
+     * from: the allocator above, unless the backend brings its own heap
+     * (boehm); the heap's bookkeeping (variables, tables, mark stacks)
+     * always comes from `alloc` */
+    const hb_allocator *obj_alloc;
+    void *obj_alloc_state;
     hb_heap_config cfg;
 
     /* shadow stack of variables */
@@ -131,6 +141,9 @@ struct hb_collector {
     int refcounts;    /* 1 if objects are freed when their count reaches zero */
 
     int (*init)(hb_heap *h);     /* set up h->gc; h's common fields are ready */
+    /* Optional: the block of a new object of type t (NULL with errno set
+     * on failure); NULL here means h->obj_alloc->alloc. */
+    void *(*object_block)(hb_heap *h, const hb_type *t, size_t size);
     void (*destroy)(hb_heap *h); /* free every object still alive, then h->gc */
     /* A new object enters the heap (after its fields are set). */
     void (*track)(hb_heap *h, hb_object *o);

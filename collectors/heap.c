@@ -39,6 +39,8 @@ int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
     h->collector = c;
     h->alloc = a;
     h->alloc_state = cfg->alloc_state;
+    h->obj_alloc = a;
+    h->obj_alloc_state = cfg->alloc_state;
     h->cfg = *cfg;
     h->enabled = 1;
     h->max_vars = cfg->max_vars ? cfg->max_vars : (size_t)1 << 16;
@@ -125,7 +127,7 @@ static void account(hb_heap *h, int64_t bytes)
 
 void *hb_mem_alloc(hb_heap *h, size_t n)
 {
-    void *p = h->alloc->alloc(h->alloc_state, n);
+    void *p = h->obj_alloc->alloc(h->obj_alloc_state, n);
     if (p)
         account(h, (int64_t)n);
     else
@@ -135,7 +137,7 @@ void *hb_mem_alloc(hb_heap *h, size_t n)
 
 void *hb_mem_realloc(hb_heap *h, void *p, size_t old, size_t n)
 {
-    void *q = h->alloc->realloc(h->alloc_state, p, old, n);
+    void *q = h->obj_alloc->realloc(h->obj_alloc_state, p, old, n);
     if (q)
         account(h, (int64_t)n - (int64_t)old);
     return q;
@@ -145,7 +147,7 @@ void hb_mem_free(hb_heap *h, void *p, size_t n)
 {
     if (!p)
         return;
-    h->alloc->free(h->alloc_state, p, n);
+    h->obj_alloc->free(h->obj_alloc_state, p, n);
     account(h, -(int64_t)n);
 }
 
@@ -153,7 +155,8 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
     if (h->enabled && !h->collecting && !h->in_dealloc)
         h->collector->maybe_collect(h);
-    hb_object *o = h->alloc->alloc(h->alloc_state, size);
+    hb_object *o = h->collector->object_block ? h->collector->object_block(h, t, size)
+                                              : h->obj_alloc->alloc(h->obj_alloc_state, size);
     if (!o) {
         errno = ENOMEM;
         return NULL;
@@ -164,7 +167,7 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
     o->gc_refs = 0;
     o->size = (uint32_t)size;
     o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
-    o->gen = 0;
+    o->gen = HB_GEN_NONE;
     o->reserved = 0;
     h->allocs++;
     h->live_objects++;
@@ -179,7 +182,7 @@ void hb_object_free(hb_heap *h, hb_object *o)
     h->frees++;
     h->live_objects--;
     account(h, -(int64_t)o->size);
-    h->alloc->free(h->alloc_state, o, o->size);
+    h->obj_alloc->free(h->obj_alloc_state, o, o->size);
 }
 
 /* ---- the refcount deallocation path (rc, rcgen) ---- */

@@ -18,6 +18,8 @@
  *   gc_refs            scratch count of a cycle collection
  *   size               bytes of this block, as passed to the allocator, so
  *                      frees are sized without a call through the type
+ *   gen                the collector's byte: rcgen's generation of the object
+ *                      (HB_GEN_NONE for untracked objects), see rcgen.c
  *   flags              HB_OF_* bits below; bits 8..15 are left free for the
  *                      shared-heap refcount modes of PEP 703 (an owner-thread
  *                      / biased marker, a "shared count in use" bit), which a
@@ -50,7 +52,8 @@ struct hb_object {
     uint32_t gc_refs;
     uint32_t size;
     uint16_t flags;
-    uint8_t gen;      /* reserved: a generation number, for a two-pass rcgen (not kept yet) */
+    uint8_t gen;      /* the collector's: rcgen keeps the generation here (HB_GEN_NONE
+                         when not tracked), so a collection needs no pass to flag its set */
     uint8_t reserved;
 };
 
@@ -60,11 +63,14 @@ enum {
     HB_OF_FINALIZED = 1u << 1,   /* its finalizer has run (PEP 442: at most once) */
     HB_OF_WEAKREFD = 1u << 2,    /* some weakref may point at it (look in the heap's map) */
     HB_OF_MARK = 1u << 3,        /* marksweep mark; verifying trace mark */
-    HB_OF_COLLECTING = 1u << 4,  /* in the set an rcgen collection examines */
-    HB_OF_UNREACHABLE = 1u << 5, /* tentatively unreachable during move_unreachable */
+    /* bits 4 and 5 are free: rcgen keeps its collection state in `gen` */
     HB_OF_IMMORTAL = 1u << 6,    /* never freed before the heap (implies NORC) */
     HB_OF_DEAD = 1u << 7,        /* count reached zero; queued for deallocation */
 };
+
+/* gen of an object no generation holds (every object until a collector
+ * tracks it; immortals, non-containers). */
+#define HB_GEN_NONE 0xFF
 
 /* A reference visitor: called once per reference an object holds (never
  * with NULL). */

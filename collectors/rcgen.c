@@ -3,30 +3,36 @@
  *
  * Invariant. Between collections every tracked container is on exactly one
  * of four lists: generation 0, 1, 2 or the permanent generation (frozen);
- * its COLLECTING and UNREACHABLE flags are clear and gc_refs is meaningless.
- * Reference counts are exact: refcnt is the number of references held by
- * variables, containers and C code. A collection of generation g looks only
- * at generations 0..g ("young"): an object in young is reachable iff its
- * count exceeds the references young objects hold to it (gc_refs > 0 after
- * subtract_refs) or a reachable young object refers to it. Everything else
- * in young is garbage made of cycles.
+ * its gen byte names that list (generation 2 by its current colour, see
+ * GEN_OLD_A) and its gc_refs is 0. Reference counts are exact: refcnt is
+ * the number of references held by variables, containers and C code. A
+ * collection of generation g looks only at generations 0..g ("young"): an
+ * object in young is reachable iff its count exceeds the references young
+ * objects hold to it (refcnt > gc_refs after COUNT_REFS) or a reachable
+ * young object refers to it. Everything else in young is garbage made of
+ * cycles.
  *
  * A collection is a sequence of states, each a pass over lists:
- *   UPDATE_REFS      gc_refs = refcnt, flag COLLECTING          (young)
- *   SUBTRACT_REFS    gc_refs -= references from young objects   (young)
- *   MOVE_UNREACHABLE gc_refs == 0 -> `unreachable`, pulled back when a
- *                    reachable object refers to it; survivors go to g+1
+ *   COUNT_REFS       gc_refs += 1 per reference from a young object: young
+ *                    is known by the gen byte, so unlike CPython's
+ *                    UPDATE_REFS + SUBTRACT_REFS this needs no pass to
+ *                    flag the set first                         (young)
+ *   MOVE_UNREACHABLE refcnt == gc_refs -> `unreachable`, pulled back when a
+ *                    reachable object refers to it; survivors get g+1's
+ *                    gen byte and gc_refs 0 as they are scanned (young)
  *   LEGACY           unreachable objects with a legacy finalizer, and all
  *                    they reach, move to `finalizers` (uncollectable)
  *   WEAKREFS         weakrefs to unreachable objects are cleared; callbacks
  *                    run only for weakrefs that are not themselves garbage
  *   FINALIZE         PEP 442: each tp_finalize runs once (FINALIZED flag)
- *   RESURRECT        UPDATE/SUBTRACT/MOVE again over `unreachable`; what a
- *                    finalizer or callback made reachable moves to g+1
- *                    (skipped when no finalizer or callback ran)
+ *   RESURRECT        COUNT/MOVE again over `unreachable`; what a finalizer
+ *                    or callback made reachable moves to g+1
  *   DELETE           clear() each still-unreachable object; refcounting
  *                    frees the cycle
  *   GARBAGE          `finalizers` appended to gc.garbage, moved to g+1
+ * MOVE_UNREACHABLE notes what it moved (legacy finalizers, weakrefs,
+ * finalizers not run), and LEGACY, WEAKREFS, FINALIZE and RESURRECT are
+ * skipped when it saw none: plain cycles cost two passes and the frees.
  *
  * Schedule (as 3.12): generation 0's count is allocations minus
  * deallocations of containers; when it exceeds threshold 0 the oldest
@@ -46,9 +52,22 @@ typedef struct rcgen_gen {
     long count;
 } rcgen_gen;
 
+/* The gen byte of a tracked object (HB_GEN_NONE when untracked). The
+ * oldest generation has two values, its colour, swapped by every full
+ * collection: survivors take the other colour, so a full collection can
+ * tell scanned from unscanned objects without a pass to flag its set. */
+enum {
+    GEN_OLD_A = 2, GEN_OLD_B = 3, /* generation 2, either colour */
+    GEN_PERMANENT = 4,            /* gc.freeze() */
+    GEN_UNREACH = 5,              /* in a collection's unreachable set */
+    GEN_UNREACH2 = 6,             /* unreachable again, in the RESURRECT pass */
+    GEN_LEGACY = 7,               /* set apart: reached from a legacy finalizer */
+};
+
 typedef struct rcgen_state {
     rcgen_gen gen[HB_GENERATIONS];
     hb_object permanent;
+    uint8_t colour; /* generation 2's gen byte now */
     size_t long_lived_total;
     size_t long_lived_pending;
 } rcgen_state;
@@ -65,6 +84,7 @@ static int rcgen_init(hb_heap *h)
         s->gen[i].threshold = h->cfg.threshold[i] > 0 ? h->cfg.threshold[i] : dflt[i];
     }
     hb_gclist_init(&s->permanent);
+    s->colour = GEN_OLD_A;
     h->gc = s;
     return 0;
 }
@@ -85,6 +105,7 @@ static void rcgen_track(hb_heap *h, hb_object *o)
         return;
     rcgen_state *s = h->gc;
     hb_gclist_append(&s->gen[0].head, o);
+    o->gen = 0;
     s->gen[0].count++;
 }
 
@@ -92,6 +113,7 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
 {
     rcgen_state *s = h->gc;
     hb_gclist_remove(o);
+    o->gen = HB_GEN_NONE;
     if (s->gen[0].count > 0)
         s->gen[0].count--;
 }
@@ -133,114 +155,123 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
         }                                                                           \
     } while (0)
 
-static const uint16_t COLLECTING = HB_OF_COLLECTING, UNREACHABLE = HB_OF_UNREACHABLE;
+/* What a pass saw among the objects it found unreachable (some may have
+ * been pulled back later: the bits may say yes wrongly, never no). */
+enum { SEEN_LEGACY = 1, SEEN_WEAKREFD = 2, SEEN_FINALIZER = 4 };
 
-/* UPDATE_REFS; returns the number of objects in the list. */
-static size_t update_refs(hb_object *list)
+/* One reachability test (COUNT_REFS then MOVE_UNREACHABLE) over a list. */
+typedef struct pass {
+    uint8_t young[256]; /* young[gen]: an object with this gen is in the set */
+    uint8_t done;       /* gen given to objects found reachable */
+    uint8_t unreach;    /* gen given to tentatively unreachable objects */
+    uint8_t again;      /* gen given to those pulled back (young, not unreach) */
+    hb_object *list;    /* the set; reachable objects stay on it */
+    size_t moved;       /* now on the unreachable list */
+    unsigned seen;      /* SEEN_* among the objects moved to unreachable */
+} pass;
+
+static inline void visit_count(hb_object *t, void *arg)
+{
+    if (((pass *)arg)->young[t->gen])
+        t->gc_refs++;
+}
+
+/* COUNT_REFS; returns the number of objects in the set. */
+static size_t count_refs(pass *p)
 {
     size_t n = 0;
-    for (hb_object *o = list->gc_next; o != list; o = o->gc_next, n++) {
-        o->gc_refs = o->refcnt;
-        o->flags |= COLLECTING;
-    }
+    for (hb_object *o = p->list->gc_next; o != p->list; o = o->gc_next, n++)
+        TRAVERSE(o, visit_count, p);
     return n;
-}
-
-static inline void visit_decref(hb_object *t, void *arg)
-{
-    (void)arg;
-    if (t->flags & COLLECTING)
-        t->gc_refs--;
-}
-
-static void subtract_refs(hb_object *list)
-{
-    for (hb_object *o = list->gc_next; o != list; o = o->gc_next)
-        TRAVERSE(o, visit_decref, NULL);
 }
 
 static inline void visit_reachable(hb_object *t, void *arg)
 {
-    if (!(t->flags & COLLECTING))
-        return; /* outside young, or already scanned as reachable */
-    if (t->flags & UNREACHABLE) {
-        /* tentatively unreachable: back to young's tail, to be scanned */
-        hb_gclist_move(t, (hb_object *)arg);
-        t->flags &= (uint16_t)~UNREACHABLE;
-        t->gc_refs = 1;
-    } else if (t->gc_refs == 0) {
-        t->gc_refs = 1; /* still ahead of the scan: it will be traversed */
+    pass *p = arg;
+    if (!p->young[t->gen])
+        return; /* outside the set, or already scanned as reachable */
+    t->gc_refs = 0; /* 0 < refcnt: reachable when the scan gets to it */
+    if (t->gen == p->unreach) {
+        /* tentatively unreachable: back to the set's tail, to be scanned */
+        hb_gclist_move(t, p->list);
+        t->gen = p->again;
+        p->moved--;
     }
 }
 
-/* MOVE_UNREACHABLE. Reachable objects leave with COLLECTING clear; the
- * unreachable keep COLLECTING | UNREACHABLE. */
-static void move_unreachable(hb_object *young, hb_object *unreachable)
+/* MOVE_UNREACHABLE. Reachable objects stay on the list with gen = done and
+ * gc_refs = 0; the unreachable move to `unreachable` with gen = unreach
+ * (gc_refs holds their internal count, reset by whoever keeps them). */
+static void move_unreachable(pass *p, hb_object *unreachable)
 {
-    hb_object *o = young->gc_next;
+    hb_object *young = p->list, *o = young->gc_next;
     while (o != young) {
-        if (o->gc_refs) {
+        if (o->refcnt > o->gc_refs) {
+            o->gc_refs = 0;
+            o->gen = p->done;
             /* read next only after traverse: it may append to young */
-            TRAVERSE(o, visit_reachable, young);
-            o->flags &= (uint16_t)~COLLECTING;
+            TRAVERSE(o, visit_reachable, p);
             o = o->gc_next;
         } else {
             hb_object *next = o->gc_next;
             hb_gclist_move(o, unreachable);
-            o->flags |= UNREACHABLE;
+            o->gen = p->unreach;
+            p->moved++;
+            p->seen |= (o->type->flags & HB_TF_LEGACY_FINALIZER ? SEEN_LEGACY : 0u) |
+                       (o->flags & HB_OF_WEAKREFD ? SEEN_WEAKREFD : 0u) |
+                       (o->type->finalize && !(o->flags & HB_OF_FINALIZED) ? SEEN_FINALIZER : 0u);
             o = next;
         }
     }
 }
 
+/* Objects that leave a collection alive join generation `gen`. */
+static void settle(hb_object *list, uint8_t gen)
+{
+    for (hb_object *o = list->gc_next; o != list; o = o->gc_next) {
+        o->gen = gen;
+        o->gc_refs = 0;
+    }
+}
+
 static void visit_move(hb_object *t, void *arg)
 {
-    if (t->flags & COLLECTING) {
-        t->flags &= (uint16_t)~(COLLECTING | UNREACHABLE);
+    if (t->gen == GEN_UNREACH) {
+        t->gen = GEN_LEGACY;
         hb_gclist_move(t, (hb_object *)arg);
     }
 }
 
-/* What the pass over the unreachable set found. */
-typedef struct scan {
-    size_t unreachable; /* all garbage, before legacy finalizers are set apart */
-    size_t legacy;      /* set apart as uncollectable */
-    int weakrefd;       /* some garbage has weakrefs */
-    int finalizers;     /* some garbage has a finalizer that has not run */
-} scan;
-
 /* LEGACY: a cycle with a legacy finalizer cannot be cleared safely (no
- * order to run tp_del in), so it and everything it reaches is kept. The
- * same pass counts the garbage and notes whether the WEAKREFS and FINALIZE
- * passes have anything to do, so plain cycles cost no extra pass. */
-static scan move_legacy_finalizers(hb_object *unreachable, hb_object *finalizers)
+ * order to run tp_del in), so it and everything it reaches is kept. Only
+ * called when the unreachable set holds such a type; returns how many
+ * objects were set apart. */
+static size_t move_legacy_finalizers(hb_object *unreachable, hb_object *finalizers)
 {
-    scan sc = {0};
+    size_t n = 0;
     hb_object *o = unreachable->gc_next;
     while (o != unreachable) {
         hb_object *next = o->gc_next;
-        sc.unreachable++;
-        sc.weakrefd |= (o->flags & HB_OF_WEAKREFD) != 0;
         if (o->type->flags & HB_TF_LEGACY_FINALIZER) {
-            o->flags &= (uint16_t)~(COLLECTING | UNREACHABLE);
+            o->gen = GEN_LEGACY;
             hb_gclist_move(o, finalizers);
-        } else if (o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
-            sc.finalizers = 1;
         }
         o = next;
     }
-    for (o = finalizers->gc_next; o != finalizers; o = o->gc_next, sc.legacy++)
+    for (o = finalizers->gc_next; o != finalizers; o = o->gc_next, n++)
         o->type->traverse(o, visit_move, finalizers);
-    return sc;
+    return n;
 }
 
-static int wr_not_garbage(hb_object *wr) { return !(wr->flags & COLLECTING); }
+static int wr_not_garbage(hb_object *wr) { return wr->gen != GEN_UNREACH; }
 
-/* WEAKREFS and FINALIZE; returns 1 if any mutator code ran. */
-static int weakrefs_and_finalizers(hb_heap *h, hb_object *unreachable, const scan *sc)
+/* WEAKREFS and FINALIZE; returns 1 if any mutator code ran. `seen` says
+ * whether some garbage has weakrefs or a finalizer (it may say so wrongly,
+ * never the other way), so plain cycles cost no pass here. */
+static int weakrefs_and_finalizers(hb_heap *h, hb_object *unreachable, unsigned seen)
 {
     int ran = 0;
-    if (sc->weakrefd) {
+    if (seen & SEEN_WEAKREFD) {
         hb_objstack fire = {0};
         for (hb_object *o = unreachable->gc_next; o != unreachable; o = o->gc_next)
             if (o->flags & HB_OF_WEAKREFD)
@@ -250,47 +281,51 @@ static int weakrefs_and_finalizers(hb_heap *h, hb_object *unreachable, const sca
         ran = fire.n > 0;
         hb_objstack_free(h, &fire);
     }
-    if (!sc->finalizers)
+    if (!(seen & SEEN_FINALIZER))
         return ran;
     /* a finalizer may free or resurrect others: walk by moving to `seen` */
-    hb_object seen;
-    hb_gclist_init(&seen);
+    hb_object done;
+    hb_gclist_init(&done);
     while (!hb_gclist_empty(unreachable)) {
         hb_object *o = unreachable->gc_next;
-        hb_gclist_move(o, &seen);
+        hb_gclist_move(o, &done);
         if (o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
             o->refcnt++;
             hb_object_finalize(h, o);
             hb_decref(h, o);
+            ran = 1;
         }
     }
-    hb_gclist_merge(&seen, unreachable);
-    return 1;
+    hb_gclist_merge(&done, unreachable);
+    return ran;
 }
 
 /* RESURRECT: run the reachability test again inside `unreachable`; what a
- * finalizer or callback stored somewhere now has gc_refs > 0. */
-static void handle_resurrected(hb_object *unreachable, hb_object *still, hb_object *old)
+ * finalizer or callback stored somewhere now has more references than the
+ * set holds. Survivors join `old` as generation `gen`. */
+static void handle_resurrected(hb_object *unreachable, hb_object *still, hb_object *old, uint8_t gen)
 {
+    pass p = {.done = gen, .unreach = GEN_UNREACH2, .again = GEN_UNREACH, .list = unreachable};
+    p.young[GEN_UNREACH] = p.young[GEN_UNREACH2] = 1;
     for (hb_object *o = unreachable->gc_next; o != unreachable; o = o->gc_next)
-        o->flags &= (uint16_t)~(COLLECTING | UNREACHABLE);
-    update_refs(unreachable);
-    subtract_refs(unreachable);
-    move_unreachable(unreachable, still);
+        o->gc_refs = 0;
+    count_refs(&p);
+    move_unreachable(&p, still);
     hb_gclist_merge(unreachable, old);
 }
 
 /* DELETE: break every cycle by clearing its members; the refcounts do the
  * rest. An object that survives its clear (someone still refers to it)
- * moves to `old` and may die later. Returns how many were freed. */
-static void delete_garbage(hb_heap *h, hb_object *list, hb_object *old)
+ * joins `old` as generation `gen` and may die later. */
+static void delete_garbage(hb_heap *h, hb_object *list, hb_object *old, uint8_t gen)
 {
     while (!hb_gclist_empty(list)) {
         hb_object *o = list->gc_next;
         o->refcnt++;
         o->type->clear(h, o, 0);
         if (list->gc_next == o) {
-            o->flags &= (uint16_t)~(COLLECTING | UNREACHABLE);
+            o->gen = gen;
+            o->gc_refs = 0;
             hb_gclist_move(o, old);
         }
         hb_decref(h, o);
@@ -298,10 +333,12 @@ static void delete_garbage(hb_heap *h, hb_object *list, hb_object *old)
 }
 
 /* GARBAGE: append to gc.garbage, keep the objects in `old`. */
-static size_t handle_legacy(hb_heap *h, hb_object *finalizers, hb_object *old)
+static size_t handle_legacy(hb_heap *h, hb_object *finalizers, hb_object *old, uint8_t gen)
 {
     size_t n = 0;
     for (hb_object *o = finalizers->gc_next; o != finalizers; o = o->gc_next, n++) {
+        o->gen = gen;
+        o->gc_refs = 0;
         /* if gc.garbage cannot grow the objects stay in `old`, alive and
          * counted uncollectable, only not listed */
         if (!h->garbage)
@@ -328,16 +365,27 @@ static size_t collect_gen(hb_heap *h, int gen)
     hb_object *young = &s->gen[gen].head;
     hb_object *old = gen + 1 < HB_GENERATIONS ? &s->gen[gen + 1].head : young;
 
+    /* the set: generations 0..gen by their gen byte; survivors get the
+     * older generation's byte -- for a full collection the other colour */
+    pass p = {.unreach = GEN_UNREACH, .again = 0, .list = young};
+    p.young[0] = p.young[GEN_UNREACH] = 1;
+    if (gen >= 1)
+        p.young[1] = 1;
+    if (gen >= 2)
+        p.young[s->colour] = 1;
+    p.done = gen == 0 ? 1 : gen == 1 ? s->colour : (uint8_t)(GEN_OLD_A + GEN_OLD_B - s->colour);
+
     hb_object unreachable, finalizers, still;
     hb_gclist_init(&unreachable);
     hb_gclist_init(&finalizers);
     hb_gclist_init(&still);
 
-    size_t examined = update_refs(young);
-    subtract_refs(young);
-    move_unreachable(young, &unreachable);
-    scan sc = move_legacy_finalizers(&unreachable, &finalizers);
-    size_t survivors = examined - sc.unreachable;
+    size_t examined = count_refs(&p);
+    move_unreachable(&p, &unreachable);
+    size_t legacy = 0;
+    if (p.seen & SEEN_LEGACY)
+        legacy = move_legacy_finalizers(&unreachable, &finalizers);
+    size_t survivors = examined - p.moved;
     if (young != old) {
         if (gen == HB_GENERATIONS - 2)
             s->long_lived_pending += survivors;
@@ -346,17 +394,18 @@ static size_t collect_gen(hb_heap *h, int gen)
         /* full collection: unreachable objects never left the count */
         s->long_lived_pending = 0;
         s->long_lived_total = survivors;
+        s->colour = p.done;
     }
 
-    size_t m = sc.unreachable - sc.legacy;
+    size_t m = p.moved - legacy;
 
     hb_object *doomed = &unreachable;
-    if (weakrefs_and_finalizers(h, &unreachable, &sc)) {
-        handle_resurrected(&unreachable, &still, old);
+    if (weakrefs_and_finalizers(h, &unreachable, p.seen)) {
+        handle_resurrected(&unreachable, &still, old, p.done);
         doomed = &still;
     }
-    delete_garbage(h, doomed, old);
-    size_t n = handle_legacy(h, &finalizers, old);
+    delete_garbage(h, doomed, old, p.done);
+    size_t n = handle_legacy(h, &finalizers, old, p.done);
 
     h->stats[gen].collections++;
     h->stats[gen].collected += m;
@@ -391,8 +440,10 @@ static int rcgen_freeze(hb_heap *h, int freeze)
     if (freeze) {
         for (int i = 0; i < HB_GENERATIONS; i++)
             hb_gclist_merge(&s->gen[i].head, &s->permanent);
+        settle(&s->permanent, GEN_PERMANENT);
         s->gen[0].count = 0;
     } else {
+        settle(&s->permanent, s->colour);
         hb_gclist_merge(&s->permanent, &s->gen[HB_GENERATIONS - 1].head);
     }
     return 0;

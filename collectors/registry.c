@@ -7,11 +7,17 @@
 extern const hb_collector hb_rc_collector;
 extern const hb_collector hb_rcgen_collector;
 extern const hb_collector hb_marksweep_collector;
+#ifdef HB_HAVE_BOEHM
+extern const hb_collector hb_boehm_collector;
+#endif
 
 const hb_collector *const hb_collectors[] = {
     &hb_rc_collector,
     &hb_rcgen_collector,
     &hb_marksweep_collector,
+#ifdef HB_HAVE_BOEHM
+    &hb_boehm_collector,
+#endif
 };
 
 const size_t hb_collector_count = sizeof hb_collectors / sizeof hb_collectors[0];

@@ -118,6 +118,7 @@ hb_object *hb_str_intern(hb_heap *h, const char *p)
     s->ob.type = &hb_str_type;
     s->ob.size = (uint32_t)size;
     s->ob.flags = HB_OF_NORC | HB_OF_IMMORTAL;
+    s->ob.gen = HB_GEN_NONE;
     str_fill(s, p, len);
     h->interned[j] = s;
     h->ninterned++;
@@ -701,6 +702,7 @@ int hb_types_init(hb_heap *h)
         h->smallints[i].ob.type = &hb_int_type;
         h->smallints[i].ob.size = sizeof(hb_int);
         h->smallints[i].ob.flags = HB_OF_NORC | HB_OF_IMMORTAL;
+        h->smallints[i].ob.gen = HB_GEN_NONE;
         h->smallints[i].value = (int64_t)i + HB_SMALLINT_MIN;
     }
     return 0;

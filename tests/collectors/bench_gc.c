@@ -1,27 +1,44 @@
-/* bench_gc.c -- the issue's speed figures for rcgen (not a timed test:
- * it prints, it does not judge).
+/* bench_gc.c -- the issue's speed figures for the collectors, printed
+ * beside CPython's for the same patterns in the same run (not a timed
+ * test: it prints, it does not judge).
  *
  *   cycles   10^6 objects in 2-node cycles, collected by one gc.collect()
  *   full     a full collection over 10^6 live objects, nothing to free
  *   gen0     generation-0 pauses at threshold 700 under churn (p50, p99)
+ *   python   the same three in CPython: bench_gc.py, run by the python3
+ *            on PATH (skipped, with a message, if there is none)
  *
- * usage: bench_gc [allocator] [objects]     (default: system 1000000)
+ * cycles and full run on rcgen and marksweep (and boehm when built in);
+ * gen0 on rcgen, the only generational backend. Each row is one
+ * measurement: run it several times on a noisy machine.
+ *
+ * usage: bench_gc [allocator] [objects] [patterns]
+ *        (default: system 1000000 cycles,full,gen0,python)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collectors/collector.h"
 
+#ifndef HB_BENCH_GC_PY
+#define HB_BENCH_GC_PY "tests/collectors/bench_gc.py"
+#endif
+
 static hb_type Node;
 
 static uint64_t pauses[1 << 16];
 static size_t npauses;
+static uint64_t examined0, freed0;
 static void on_event(void *arg, const hb_gc_event *ev)
 {
     (void)arg;
-    if (ev->generation == 0 && npauses < sizeof pauses / sizeof pauses[0])
+    if (ev->generation == 0 && npauses < sizeof pauses / sizeof pauses[0]) {
         pauses[npauses++] = ev->duration_ns;
+        examined0 += ev->examined;
+        freed0 += ev->freed;
+    }
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -30,33 +47,26 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static hb_heap *heap(const hb_allocator *a, void *as)
+static hb_heap *heap(const char *cn, const hb_allocator *a, void *as)
 {
     hb_heap *h;
     hb_heap_config cfg = {.alloc = a, .alloc_state = as, .hook = on_event, .max_vars = 1 << 20};
-    if (hb_heap_new(&h, hb_collector_find("rcgen"), &cfg)) {
-        fprintf(stderr, "bench_gc: cannot make an rcgen heap\n");
+    const hb_collector *c = hb_collector_find(cn);
+    int rc = c ? hb_heap_new(&h, c, &cfg) : ENOENT;
+    if (rc) {
+        fprintf(stderr, "bench_gc: cannot make a %s heap: %s\n", cn, strerror(rc));
         exit(1);
     }
     return h;
 }
 
-int main(int argc, char **argv)
-{
-    const char *an = argc > 1 ? argv[1] : "system";
-    long n = argc > 2 ? atol(argv[2]) : 1000000;
-    const hb_allocator *a = hb_allocator_find(an);
-    if (!a || n < 2) {
-        fprintf(stderr, "usage: bench_gc [allocator] [objects >= 2]\n");
-        return 2;
-    }
-    void *as;
-    if (a->init(&as, NULL))
-        return 1;
-    hb_class_init(&Node, "Node", NULL, NULL, 0);
+/* Row label: the collector, and the allocator it ran on (boehm brings its
+ * own heap). */
+static const char *on(const char *cn, const char *an) { return strcmp(cn, "boehm") ? an : "own"; }
 
-    /* cycles */
-    hb_heap *h = heap(a, as);
+static void bench_cycles(const char *cn, const char *an, const hb_allocator *a, void *as, long n)
+{
+    hb_heap *h = heap(cn, a, as);
     hb_gc_disable(h);
     hb_object **x = hb_var(h), **y = hb_var(h);
     for (long i = 0; i < n / 2; i++) {
@@ -68,14 +78,21 @@ int main(int argc, char **argv)
     hb_del(h, x);
     hb_del(h, y);
     uint64_t t0 = hb_now_ns();
-    size_t got = hb_collect(h, 2);
+    size_t got = hb_collect(h, -1);
     uint64_t dt = hb_now_ns() - t0;
-    printf("rcgen %-8s cycles: %zu objects collected in %.3f ms = %.1f ns/object (target <= 20)\n",
-           an, got, dt / 1e6, (double)dt / (double)got);
+    if (!strcmp(cn, "boehm")) /* Boehm frees without counting objects */
+        got = (size_t)(n / 2 * 2);
+    printf("%-9s %-8s cycles: %zu objects collected in %.3f ms = %.1f ns/object%s\n", cn,
+           on(cn, an), got, dt / 1e6, got ? (double)dt / (double)got : 0.0,
+           strcmp(cn, "rcgen") ? strcmp(cn, "boehm") ? "" : " (count: objects made garbage)"
+                               : " (target <= 20)");
     hb_heap_destroy(h);
+}
 
-    /* full collection over live objects: a list of n - 1 nodes */
-    h = heap(a, as);
+static void bench_full(const char *cn, const char *an, const hb_allocator *a, void *as, long n)
+{
+    /* a list of n - 1 nodes: n live objects */
+    hb_heap *h = heap(cn, a, as);
     hb_gc_disable(h);
     hb_object **l = hb_var(h), **t = hb_var(h);
     hb_set_new(h, l, hb_list_new(h));
@@ -84,17 +101,24 @@ int main(int argc, char **argv)
         hb_list_append(h, *l, *t);
     }
     hb_del(h, t);
-    hb_collect(h, 2); /* settle: everything now in generation 2 */
-    t0 = hb_now_ns();
-    got = hb_collect(h, 2);
-    dt = hb_now_ns() - t0;
-    printf("rcgen %-8s full:   %ld live objects, %zu freed, %.3f ms = %.1f ns/object (target <= 10)\n",
-           an, n, got, dt / 1e6, (double)dt / (double)n);
+    hb_collect(h, -1); /* settle: everything now in the oldest generation */
+    uint64_t t0 = hb_now_ns();
+    size_t got = hb_collect(h, -1);
+    uint64_t dt = hb_now_ns() - t0;
+    printf("%-9s %-8s full:   %ld live objects, %zu freed, %.3f ms = %.1f ns/object%s\n", cn,
+           on(cn, an), n, got, dt / 1e6, (double)dt / (double)n,
+           strcmp(cn, "rcgen") ? "" : " (target <= 10)");
     hb_heap_destroy(h);
+}
 
-    /* gen0 pauses under churn: a rolling window of live nodes, some cycles */
-    h = heap(a, as);
+/* gen0 pauses under churn: a rolling window of 1000 live nodes, 1 new node
+ * in 16 made cyclic garbage, so generation 0 fills with survivors and
+ * cycles as in a real program. */
+static void bench_gen0(const char *an, const hb_allocator *a, void *as)
+{
+    hb_heap *h = heap("rcgen", a, as);
     npauses = 0;
+    examined0 = freed0 = 0;
     hb_object **win = hb_var(h), **v = hb_var(h);
     hb_set_new(h, win, hb_list_new(h));
     for (int i = 0; i < 1000; i++)
@@ -109,10 +133,55 @@ int main(int argc, char **argv)
     }
     qsort(pauses, npauses, sizeof pauses[0], cmp_u64);
     if (npauses)
-        printf("rcgen %-8s gen0:   %zu pauses, p50 %.1f us, p99 %.1f us, max %.1f us (target p99 < 20)\n",
-               an, npauses, pauses[npauses / 2] / 1e3, pauses[npauses * 99 / 100] / 1e3,
-               pauses[npauses - 1] / 1e3);
+        printf("%-9s %-8s gen0:   %zu pauses, p50 %.1f us, p99 %.1f us, max %.1f us "
+               "(target p99 < 20); %.0f examined, %.0f freed per pause\n",
+               "rcgen", an, npauses, pauses[npauses / 2] / 1e3, pauses[(npauses * 99 - 1) / 100] / 1e3,
+               pauses[npauses - 1] / 1e3, (double)examined0 / npauses, (double)freed0 / npauses);
     hb_heap_destroy(h);
+}
+
+static void bench_python(long n)
+{
+    fflush(stdout);
+    if (system("command -v python3 >/dev/null 2>&1") != 0) {
+        printf("python3   -        skipped: no python3 on PATH\n");
+        return;
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "python3 '%s' %ld", HB_BENCH_GC_PY, n);
+    int rc = system(cmd);
+    if (rc != 0)
+        printf("python3   -        failed: `%s` exited with status %d\n", cmd, rc);
+}
+
+int main(int argc, char **argv)
+{
+    const char *an = argc > 1 ? argv[1] : "system";
+    long n = argc > 2 ? atol(argv[2]) : 1000000;
+    const char *want = argc > 3 ? argv[3] : "cycles,full,gen0,python";
+    const hb_allocator *a = hb_allocator_find(an);
+    if (!a || n < 2) {
+        fprintf(stderr, "usage: bench_gc [allocator] [objects >= 2] [cycles,full,gen0,python]\n");
+        return 2;
+    }
+    void *as;
+    if (a->init(&as, NULL))
+        return 1;
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+
+    static const char *const tracing[] = {"rcgen", "marksweep", "boehm"};
+    for (size_t i = 0; i < sizeof tracing / sizeof tracing[0]; i++) {
+        if (!hb_collector_find(tracing[i]))
+            continue;
+        if (strstr(want, "cycles"))
+            bench_cycles(tracing[i], an, a, as, n);
+        if (strstr(want, "full"))
+            bench_full(tracing[i], an, a, as, n);
+    }
+    if (strstr(want, "gen0"))
+        bench_gen0(an, a, as);
+    if (strstr(want, "python"))
+        bench_python(n);
     a->destroy(as);
     return 0;
 }

@@ -39,11 +39,21 @@ typedef struct model {
     int var[NVARS];
     int has_fin[MAXOBJ];
     size_t bytes[MAXOBJ];
-    hb_object *ptr[MAXOBJ];
+    /* the objects, stored complemented: this model is static data, which a
+     * conservative collector (boehm) scans as a root, and a plain pointer
+     * here would keep every object alive */
+    uintptr_t hidden[MAXOBJ];
     int dead[MAXOBJ]; /* weakref callbacks seen */
     int fin[MAXOBJ];  /* finalizer runs */
     char reach[MAXOBJ], leak[MAXOBJ];
 } model;
+
+static hb_object *ptr(const model *m, int id) { return (hb_object *)~m->hidden[id]; }
+
+/* A conservative collector (boehm) may keep garbage a stale word on the C
+ * stack still points at: for it, garbage that stays is counted, not
+ * failed, and the total must stay under a bound (test_random_graphs). */
+static uint64_t garbage_seen, garbage_kept;
 
 static uint64_t rng;
 static uint64_t rnd(uint64_t n)
@@ -142,6 +152,15 @@ static void check(const model *m, hb_heap *h, int all_dead, const char *where, i
             continue;
         }
         int must_die = all_dead || (rcount && !m->leak[o]);
+        if (must_die && !strcmp(h->collector->name, "boehm")) {
+            if (strcmp(where, "end"))
+                continue; /* counted once per object, at the end */
+            garbage_seen++;
+            if (!m->dead[o]) {
+                garbage_kept++;
+                continue;
+            }
+        }
         if (!strcmp(h->collector->name, "rc") && m->leak[o] && m->dead[o])
             fail_msg("trial %d %s: rc freed cyclic garbage %d", trial, where, o);
         if (must_die && !m->dead[o])
@@ -196,7 +215,7 @@ static void one_trial(int trial, const hb_collector *c, const hb_allocator *a)
             assert_non_null(o);
             hb_set_new(h, var[v], o); /* stored before the next allocation */
             m.var[v] = id;
-            m.ptr[id] = o;
+            m.hidden[id] = ~(uintptr_t)o;
             m.bytes[id] = hb_object_bytes(o);
             hb_node_set_new(h, o, 0, hb_int_new(h, id));
             hb_object *wr = hb_weakref_new(h, o, on_death, NULL, &m.dead[id]);
@@ -207,12 +226,12 @@ static void one_trial(int trial, const hb_collector *c, const hb_allocator *a)
             if (x >= 0) {
                 int f = 1 + (int)rnd((uint64_t)m.nf[x]);
                 int t = rnd(4) ? pick_reachable(&m) : -1;
-                hb_node_set(h, m.ptr[x], (size_t)f, t >= 0 ? m.ptr[t] : NULL);
+                hb_node_set(h, ptr(&m, x), (size_t)f, t >= 0 ? ptr(&m, t) : NULL);
                 m.edge[x][f] = t;
             }
         } else if (op <= 7) { /* v = b, or del v */
             int v = (int)rnd(NVARS), t = rnd(3) ? pick_reachable(&m) : -1;
-            hb_set(h, var[v], t >= 0 ? m.ptr[t] : NULL);
+            hb_set(h, var[v], t >= 0 ? ptr(&m, t) : NULL);
             m.var[v] = t;
         } else if (op == 8) {
             if (rnd(2) || !h->collector->refcounts) {
@@ -256,6 +275,13 @@ static void one_trial(int trial, const hb_collector *c, const hb_allocator *a)
     } else {
         full_collect(h);
         check(&m, h, 1, "end", trial);
+        if (!strcmp(c->name, "boehm")) {
+            /* Boehm frees without telling us: live counts, hence leaks,
+             * are not known (boehm.c) */
+            hb_heap_destroy(h);
+            a->destroy(as);
+            return;
+        }
         assert_int_equal(hb_heap_leaks(h, &lo, &lb), 0);
         assert_int_equal(lo, 0);
         assert_int_equal(lb, 0);
@@ -274,6 +300,19 @@ static void test_random_graphs(void **state)
         const hb_collector *c = hb_collectors[trial % hb_collector_count];
         const hb_allocator *a = trial % 7 == 0 ? &hb_arena_allocator : &hb_system_allocator;
         one_trial(trial, c, a);
+    }
+    if (garbage_seen) {
+        /* boehm: conservative, so some garbage may survive; a few percent
+         * is what stale stack words explain (1.6% measured), more would be
+         * a bug of ours (a root we keep that we should not). Under ASan
+         * frames are larger and keep more stale words (6.8% measured). */
+        printf("boehm: %llu of %llu garbage objects still alive after full collections\n",
+               (unsigned long long)garbage_kept, (unsigned long long)garbage_seen);
+#ifdef HB_SANITIZER
+        assert_true(garbage_kept * 8 <= garbage_seen);
+#else
+        assert_true(garbage_kept * 20 <= garbage_seen);
+#endif
     }
 }
 
