@@ -39,7 +39,10 @@ static int je_init(void **state, const char *options)
     int rc = hbje_mallctl("version", &version, &len, NULL, 0);
     if (rc)
         return rc;
-    *state = NULL;
+    /* jemalloc's heap is process-wide: the state is a token, never NULL so
+     * callers can tell an instance from none. */
+    static char token;
+    *state = &token;
     return 0;
 }
 

@@ -13,6 +13,7 @@ extern const hb_allocator hb_mimalloc_allocator;
 #ifdef HB_HAVE_TCMALLOC
 extern const hb_allocator hb_tcmalloc_allocator;
 #endif
+extern const hb_allocator hb_null_allocator;
 
 const hb_allocator *const hb_allocators[] = {
     &hb_system_allocator,
@@ -25,6 +26,7 @@ const hb_allocator *const hb_allocators[] = {
 #ifdef HB_HAVE_TCMALLOC
     &hb_tcmalloc_allocator,
 #endif
+    &hb_null_allocator, /* last: an instrument, left out of the default matrix */
 };
 
 const size_t hb_allocator_count = sizeof hb_allocators / sizeof hb_allocators[0];

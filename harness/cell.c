@@ -3,11 +3,14 @@
  * self-check, and what the kernel says of the process's memory. */
 #include "harness.h"
 
+#include <hwloc.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,7 +60,10 @@ typedef struct worker {
     hb_ctx *ctx;
     void *w;
     pthread_barrier_t *start;
+    hwloc_topology_t topo; /* NULL: not pinned */
+    hwloc_const_cpuset_t cpu;
     hb_counts counts;
+    hb_hist *hist;
     double t_start, t_end; /* this thread's own clock readings */
     int rc;
 } worker;
@@ -66,7 +72,12 @@ static void *worker_main(void *arg)
 {
     worker *k = arg;
     const hb_allocator *a = k->cell->alloc;
-    k->rc = a->thread_attach(k->ctx->alloc_state);
+    if (k->topo && hwloc_set_cpubind(k->topo, k->cpu, HWLOC_CPUBIND_THREAD) != 0)
+        k->rc = errno ? errno : EINVAL;
+    if (k->rc == 0)
+        k->rc = a->thread_attach(k->ctx->alloc_state);
+    hb_lat_init(&k->counts.lat, k->hist, k->cell->m.lat_every,
+                k->ctx->seed ^ ((uint64_t)(k->tid + 1) << 32));
     pthread_barrier_wait(k->start);
     k->t_start = hb_now();
     if (k->rc == 0)
@@ -81,10 +92,56 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
-void hb_cell_run(const hb_cell *c, hb_result *r)
+/* Chooses a CPU set per worker: distinct cores while there are enough, then
+ * distinct PUs (hyperthreads), then PUs shared, and says which in `pinned`. */
+static int plan_pinning(hwloc_topology_t topo, worker *ks, int n, char *pinned, size_t len)
 {
+    int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    int pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    if (pus <= 0)
+        return ENOTSUP;
+    for (int t = 0; t < n; t++) {
+        hwloc_obj_t o;
+        if (cores > 0 && n <= cores) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)t);
+            o = hwloc_get_obj_inside_cpuset_by_type(topo, core->cpuset, HWLOC_OBJ_PU, 0);
+        } else {
+            o = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)(t % pus));
+        }
+        if (!o)
+            return ENOTSUP;
+        ks[t].topo = topo;
+        ks[t].cpu = o->cpuset;
+    }
+    if (cores > 0 && n <= cores)
+        snprintf(pinned, len, "yes");
+    else if (n <= pus)
+        snprintf(pinned, len, "yes: %d threads on %d PUs of %d cores", n, pus, cores);
+    else
+        snprintf(pinned, len, "shared: %d threads on %d PUs", n, pus);
+    return 0;
+}
+
+static void *map_zeroed(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void fail(hb_result *r, const char *fmt, const char *a, const char *b)
+{
+    r->status = HB_ST_FAILED;
+    snprintf(r->error, sizeof r->error, fmt, a, b);
+}
+
+void hb_cell_run(const hb_cell *c, hb_cell_out *o)
+{
+    hb_result *r = &o->r;
     memset(r, 0, sizeof *r);
-    r->peak_rss_kb = r->final_rss_kb = -1;
+    hb_buf_init(&o->rss, sizeof(hb_rss_sample));
+    hb_buf_init(&o->pauses, sizeof(hb_pause));
+    r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
+    snprintf(r->pinned, sizeof r->pinned, "no");
     const hb_workload *wl = c->workload;
     if (c->threads < wl->min_threads) {
         r->status = HB_ST_SKIPPED;
@@ -99,37 +156,57 @@ void hb_cell_run(const hb_cell *c, hb_result *r)
     memcpy(ctx.param, c->param, sizeof ctx.param);
     int rc = c->alloc->init(&ctx.alloc_state, NULL);
     if (rc) {
-        r->status = HB_ST_FAILED;
-        snprintf(r->error, sizeof r->error, "allocator %s: init failed: %s", c->alloc->name, strerror(rc));
+        fail(r, "allocator %s: init failed: %s", c->alloc->name, strerror(rc));
         return;
     }
+    /* Harness memory comes from mmap, never from the allocator under test
+     * nor from glibc's heap (which is the `system` backend). */
+    worker *ks = map_zeroed((size_t)c->threads * sizeof *ks);
+    hb_hist *hists = c->m.lat_every ? map_zeroed((size_t)c->threads * sizeof(hb_hist)) : NULL;
+    if (!ks || (c->m.lat_every && !hists)) {
+        fail(r, "cannot map bookkeeping for %s threads%s", "the", "");
+        return;
+    }
+    hwloc_topology_t topo = NULL;
+    if (c->m.pin) {
+        if (hwloc_topology_init(&topo) || hwloc_topology_load(topo) ||
+            plan_pinning(topo, ks, c->threads, r->pinned, sizeof r->pinned)) {
+            fail(r, "--pin: cannot read the topology with hwloc%s%s", "", "");
+            return;
+        }
+    }
+    hb_sampler sampler;
+    if ((rc = hb_sampler_start(&sampler, c->m.sample_ms, c->alloc, ctx.alloc_state)) != 0) {
+        fail(r, "cannot start the RSS sampler: %s%s", strerror(rc), "");
+        return;
+    }
+    r->t0_ns = sampler.t0_ns;
     void *w = NULL;
     if ((rc = wl->setup(&ctx, &w)) != 0) {
-        r->status = HB_ST_FAILED;
-        snprintf(r->error, sizeof r->error, "%s setup failed: %s", wl->name, strerror(rc));
+        hb_sampler_stop(&sampler);
+        fail(r, "%s setup failed: %s", wl->name, strerror(rc));
         return;
     }
-    worker *ks = calloc((size_t)c->threads, sizeof *ks);
     pthread_barrier_t start;
-    if (!ks || pthread_barrier_init(&start, NULL, (unsigned)c->threads + 1)) {
-        r->status = HB_ST_FAILED;
-        snprintf(r->error, sizeof r->error, "cannot allocate %d worker slots", c->threads);
+    if (pthread_barrier_init(&start, NULL, (unsigned)c->threads + 1)) {
+        fail(r, "cannot make a barrier for %s threads%s", "the", "");
         return;
     }
-    int started = 0;
     for (int t = 0; t < c->threads; t++) {
-        ks[t] = (worker){.tid = t, .cell = c, .ctx = &ctx, .w = w, .start = &start};
+        hwloc_topology_t tp = ks[t].topo;
+        hwloc_const_cpuset_t cpu = ks[t].cpu;
+        ks[t] = (worker){.tid = t, .cell = c, .ctx = &ctx, .w = w, .start = &start, .topo = tp,
+                         .cpu = cpu, .hist = hists ? &hists[t] : NULL};
         if ((rc = pthread_create(&ks[t].tid_handle, NULL, worker_main, &ks[t])) != 0) {
             /* The barrier can never open now: report, do not hang. */
             fprintf(stderr, "heapbench: cannot start thread %d of %d: %s\n", t, c->threads, strerror(rc));
             _exit(3);
         }
-        started++;
     }
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     pthread_barrier_wait(&start);
-    for (int t = 0; t < started; t++)
+    for (int t = 0; t < c->threads; t++)
         pthread_join(ks[t].tid_handle, NULL);
     getrusage(RUSAGE_SELF, &ru1);
     pthread_barrier_destroy(&start);
@@ -157,7 +234,18 @@ void hb_cell_run(const hb_cell *c, hb_result *r)
             snprintf(r->error, sizeof r->error, "%s thread %d failed: %s", wl->name, t, strerror(ks[t].rc));
         }
     }
-    free(ks);
+    if (hists) {
+        for (int t = 1; t < c->threads; t++)
+            hb_hist_merge(&hists[0], &hists[t]);
+        r->lat_count = hists[0].count;
+        r->lat_p50_ns = hb_hist_percentile(&hists[0], 50);
+        r->lat_p90_ns = hb_hist_percentile(&hists[0], 90);
+        r->lat_p99_ns = hb_hist_percentile(&hists[0], 99);
+        r->lat_p999_ns = hb_hist_percentile(&hists[0], 99.9);
+        r->lat_max_ns = hists[0].max;
+        munmap(hists, (size_t)c->threads * sizeof(hb_hist));
+    }
+    munmap(ks, (size_t)c->threads * sizeof *ks);
     if (r->status == HB_ST_OK) {
         char err[200] = "";
         if (wl->check(w, err, sizeof err) != 0) {
@@ -166,6 +254,19 @@ void hb_cell_run(const hb_cell *c, hb_result *r)
         }
     }
     wl->teardown(w);
+    hb_sampler_stop(&sampler);
+    o->rss = sampler.samples;
+    /* A peak read off a 10 ms sampler means something only if the sampler
+     * saw the run: with fewer than two samples inside it (a run shorter than
+     * two periods) the column stays empty rather than report the setup's or
+     * the teardown's figure as the peak. */
+    uint64_t run0 = (uint64_t)(t0 * 1e9), run1 = (uint64_t)(t1 * 1e9);
+    size_t inside = 0;
+    for (size_t i = 0; i < o->rss.len; i++) {
+        uint64_t at = sampler.t0_ns + ((const hb_rss_sample *)o->rss.data)[i].ms * 1000000u;
+        inside += at >= run0 && at <= run1;
+    }
+    r->peak_live_bytes = inside >= 2 ? sampler.peak_live : -1;
     /* After teardown everything is freed: what the process still holds is
      * what the allocator kept from the OS. VmHWM is the kernel's peak. */
     r->final_rss_kb = hb_proc_status_kb("VmRSS");
@@ -174,13 +275,39 @@ void hb_cell_run(const hb_cell *c, hb_result *r)
         r->status = HB_ST_FAILED;
         snprintf(r->error, sizeof r->error, "cannot read VmHWM from /proc/self/status");
     }
+    if (topo)
+        hwloc_topology_destroy(topo);
     c->alloc->destroy(ctx.alloc_state);
 }
 
-/* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED [PARAM...] */
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *q = p;
+    while (n) {
+        ssize_t k = write(fd, q, n);
+        if (k <= 0)
+            return -1;
+        q += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* The child's report: the result, then each series as a count and records. */
+static int send_out(int fd, const hb_cell_out *o)
+{
+    uint64_t nr = o->rss.len, np = o->pauses.len;
+    if (write_all(fd, &o->r, sizeof o->r) || write_all(fd, &nr, sizeof nr) ||
+        (nr && write_all(fd, o->rss.data, nr * sizeof(hb_rss_sample))) || write_all(fd, &np, sizeof np) ||
+        (np && write_all(fd, o->pauses.data, np * sizeof(hb_pause))))
+        return -1;
+    return 0;
+}
+
+/* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED LAT_EVERY SAMPLE_MS PIN [PARAM...] */
 int hb_cell_main(int argc, char **argv)
 {
-    if (argc < 7) {
+    if (argc < 10) {
         fprintf(stderr, "heapbench __cell: internal use only\n");
         return 2;
     }
@@ -195,18 +322,12 @@ int hb_cell_main(int argc, char **argv)
     }
     c.rep = atoi(argv[5]);
     c.seed = strtoull(argv[6], NULL, 10);
-    for (int i = 7; i < argc && i - 7 < HB_MAX_PARAMS; i++)
-        c.param[i - 7] = strtoll(argv[i], NULL, 10);
-    hb_result r;
-    hb_cell_run(&c, &r);
-    const char *p = (const char *)&r;
-    size_t left = sizeof r;
-    while (left) {
-        ssize_t n = write(fd, p, left);
-        if (n <= 0)
-            return 3;
-        p += n;
-        left -= (size_t)n;
-    }
-    return 0;
+    c.m.lat_every = (unsigned)strtoul(argv[7], NULL, 10);
+    c.m.sample_ms = (unsigned)strtoul(argv[8], NULL, 10);
+    c.m.pin = atoi(argv[9]);
+    for (int i = 10; i < argc && i - 10 < HB_MAX_PARAMS; i++)
+        c.param[i - 10] = strtoll(argv[i], NULL, 10);
+    hb_cell_out o;
+    hb_cell_run(&c, &o);
+    return send_out(fd, &o) ? 3 : 0;
 }

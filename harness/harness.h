@@ -6,11 +6,19 @@
 #include <stdint.h>
 
 #include "../workloads/workload.h"
+#include "metrics.h"
 
 #define HB_MAX_THREADS 1024
 #define HB_MAX_LIST 64 /* names or thread counts in one option */
 
 /* ---- options.c: `heapbench run` arguments, validated before anything runs */
+/* How a cell measures, the same for every cell of a run. */
+typedef struct hb_measure {
+    unsigned lat_every; /* time one operation in about this many; 0 = off */
+    unsigned sample_ms; /* RSS sampler period; 0 = off */
+    int pin;            /* pin worker threads to distinct cores (hwloc) */
+} hb_measure;
+
 typedef struct hb_param_kv {
     char key[64];
     int64_t value;
@@ -30,6 +38,11 @@ typedef struct hb_run_opts {
     double timeout_s;
     char out[4096];
     int is_default; /* no arguments: the embedded default matrix */
+    int warmup;     /* unrecorded runs per cell before its repetitions */
+    int interleave; /* shuffle cells and repetitions */
+    int resume;     /* skip cells and repetitions already in --out */
+    int shard_k, shard_n; /* run the K-th of N slices of the cells; N 0: all */
+    hb_measure measure;
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
@@ -45,6 +58,7 @@ typedef struct hb_cell {
     hb_size size;
     int rep;
     uint64_t seed;
+    hb_measure m;
     int64_t param[HB_MAX_PARAMS]; /* resolved, in the workload's order */
     int overridden[HB_MAX_PARAMS];
 } hb_cell;
@@ -57,10 +71,26 @@ typedef struct hb_result {
     hb_counts counts;
     double wall_s, user_s, sys_s;
     int64_t peak_rss_kb, final_rss_kb; /* -1: not measured */
+    int64_t peak_live_bytes;           /* -1: not measured */
+    uint64_t lat_count;                /* latency samples; 0: no latency figures */
+    uint64_t lat_p50_ns, lat_p90_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
+    int have_pauses;                   /* a collector ran: pause figures apply */
+    hb_pause_stats pauses;
+    char pinned[64];                   /* "no", "yes", or why not fully */
+    uint64_t t0_ns;                    /* the cell's start: series times count from it */
+    double process_s;                  /* the cell process's life by the runner's clock; 0: none */
 } hb_result;
 
-/* Child side: run the cell, fill r. Never exits on a workload failure. */
-void hb_cell_run(const hb_cell *c, hb_result *r);
+/* Everything a cell reports: the result and its time series. */
+typedef struct hb_cell_out {
+    hb_result r;
+    hb_buf rss;    /* hb_rss_sample */
+    hb_buf pauses; /* hb_pause */
+} hb_cell_out;
+
+/* Child side: run the cell, fill o (buffers initialised by the callee).
+ * Never exits on a workload failure. */
+void hb_cell_run(const hb_cell *c, hb_cell_out *o);
 /* The `__cell` subcommand: argv describes a cell, the result goes to a fd. */
 int hb_cell_main(int argc, char **argv);
 /* Resolve a cell's parameters from the preset and the overrides; 0 or 2. */
@@ -78,6 +108,12 @@ typedef struct hb_csv hb_csv;
 int hb_csv_open(const char *path, hb_csv **out);
 /* Appends one complete row with a single write(2). 0 or an errno value. */
 int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_result *r);
+/* Appends the cell's RSS samples to NAME.rss.csv and its pauses to
+ * NAME.pauses.csv (each file created with its header on first use), each
+ * cell's block with one write(2). 0 or an errno value. */
+int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const hb_cell_out *o);
+/* Whether the file held a row for (cell, rep) when it was opened. */
+int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
 /* Checks that `path` can be created or appended to, without creating it. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
@@ -89,6 +125,7 @@ typedef struct hb_env {
     char kernel[256];
     int cores; /* physical cores (hwloc) */
     int pus;   /* hardware threads (hwloc) */
+    char topology[256]; /* packages, cores, PUs, cache sizes (hwloc) */
 } hb_env;
 void hb_env_read(hb_env *e);
 double hb_now(void); /* monotonic seconds */

@@ -1,5 +1,6 @@
 /* main.c -- the heapbench command: list, run (and the internal __cell). */
 #include "harness.h"
+#include "csvio.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -27,8 +28,11 @@ static int usage(FILE *f)
     fprintf(f, "usage: heapbench list\n"
                "       heapbench run [--allocators A,B] [--workloads W,X] [--threads 1,2] [--reps N]\n"
                "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
-               "                     [--out FILE.csv]\n"
-               "       heapbench run            (no arguments: the default matrix)\n");
+               "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
+               "                     [--lat-every N] [--sample-ms N] [--out FILE.csv]\n"
+               "       heapbench run            (no arguments: the default matrix)\n"
+               "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
+               "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n");
     return 2;
 }
 
@@ -48,6 +52,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "merge") == 0)
+        return hb_merge_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "json") == 0)
+        return hb_json_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) {
         hb_run_opts o;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
@@ -62,6 +70,6 @@ int main(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, help\n", argv[1]);
     return 2;
 }

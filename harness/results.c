@@ -3,6 +3,7 @@
  * was not measured is left empty, never faked. */
 #include "harness.h"
 #include "buildinfo.h"
+#include "csvio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +30,25 @@ static const char *const columns[] = {
     "leaked_bytes",
     /* environment */
     "git_commit", "compiler", "build_type", "host", "cpu_model", "kernel", "pinned", "timestamp",
+    /* added after the contract's columns */
+    "lat_samples", "cflags", "topology", "process_s",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
+
+/* A companion file of per-cell series (NAME.rss.csv, NAME.pauses.csv). Its
+ * first columns are the contract's; run_id and thread come after them. */
+typedef struct series_file {
+    const char *suffix, *header;
+    int fd; /* -1 until the first block is written */
+} series_file;
 
 struct hb_csv {
     int fd;
     hb_env env;
+    char path[4096];
+    series_file rss, pauses;
+    char **done; /* "cell\x1frep" of the rows present when opened, sorted */
+    size_t ndone;
 };
 
 static const char *status_name(hb_status s)
@@ -79,46 +93,170 @@ int hb_csv_check_writable(const char *path, char *why, size_t len)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Checks an existing results file whole before anything is appended to it,
+ * and remembers which (cell, rep) it has, for --resume. */
+static int load_existing(hb_csv *f, const char *path)
+{
+    hb_csvdoc d;
+    char why[512];
+    if (hb_csvdoc_read(path, &d, why, sizeof why) != 0) {
+        fprintf(stderr, "heapbench: will not append to %s: %s\n", path, why);
+        return 2;
+    }
+    int same = d.ncols == NCOLS;
+    for (size_t i = 0; same && i < NCOLS; i++)
+        same = strcmp(d.header[i], columns[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "heapbench: %s has another schema (%zu columns, not this version's %zu); "
+                        "choose another --out\n", path, d.ncols, NCOLS);
+        hb_csvdoc_free(&d);
+        return 2;
+    }
+    if (d.unterminated) {
+        fprintf(stderr, "heapbench: %s ends in the middle of a row; it was not written by heapbench "
+                        "whole, will not append\n", path);
+        hb_csvdoc_free(&d);
+        return 2;
+    }
+    int ccell = hb_csvdoc_col(&d, "cell"), crep = hb_csvdoc_col(&d, "rep");
+    f->done = calloc(d.nrows + 1, sizeof *f->done);
+    for (size_t i = 0; f->done && i < d.nrows; i++) {
+        const char *cell = d.rows[i].field[ccell], *rep = d.rows[i].field[crep];
+        size_t n = strlen(cell) + strlen(rep) + 2;
+        if ((f->done[f->ndone] = malloc(n)) == NULL)
+            break;
+        snprintf(f->done[f->ndone++], n, "%s\x1f%s", cell, rep);
+    }
+    hb_csvdoc_free(&d);
+    if (!f->done)
+        return 2;
+    qsort(f->done, f->ndone, sizeof *f->done, cmp_str);
+    return 0;
+}
+
+int hb_csv_has_row(const hb_csv *f, const char *cell, int rep)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s\x1f%d", cell, rep);
+    const char *k = key;
+    return f->ndone && bsearch(&k, f->done, f->ndone, sizeof *f->done, cmp_str) != NULL;
+}
+
 int hb_csv_open(const char *path, hb_csv **out)
 {
     char header[2048];
     header_line(header, sizeof header);
+    hb_csv *f = calloc(1, sizeof *f);
+    if (!f)
+        return 2;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id\n", -1};
+    f->pauses = (series_file){".pauses.csv",
+                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread\n", -1};
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size > 0 && load_existing(f, path) != 0) {
+        hb_csv_close(f);
+        return 2;
+    }
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         fprintf(stderr, "heapbench: cannot open --out %s: %s\n", path, strerror(errno));
+        hb_csv_close(f);
         return 2;
     }
-    struct stat st;
+    f->fd = fd;
     fstat(fd, &st);
     if (st.st_size == 0) {
         size_t n = strlen(header);
         if (write(fd, header, n) != (ssize_t)n) {
             fprintf(stderr, "heapbench: cannot write header to %s: %s\n", path, strerror(errno));
-            close(fd);
-            return 2;
-        }
-    } else {
-        char have[2048] = {0};
-        ssize_t n = pread(fd, have, sizeof have - 1, 0);
-        char *nl = n > 0 ? strchr(have, '\n') : NULL;
-        if (!nl || strncmp(have, header, (size_t)(nl - have + 1)) != 0 ||
-            (size_t)(nl - have + 1) != strlen(header)) {
-            fprintf(stderr,
-                    "heapbench: %s exists with another header (not a heapbench results file of this "
-                    "schema); choose another --out\n",
-                    path);
-            close(fd);
+            hb_csv_close(f);
             return 2;
         }
     }
-    hb_csv *f = calloc(1, sizeof *f);
-    if (!f) {
-        close(fd);
-        return 2;
-    }
-    f->fd = fd;
     hb_env_read(&f->env);
     *out = f;
+    return 0;
+}
+
+/* Appends `block` whole or not at all: a short write is cut back off. */
+static int append_block(int fd, const char *block, size_t n)
+{
+    ssize_t w = write(fd, block, n);
+    if (w == (ssize_t)n)
+        return 0;
+    int e = w < 0 ? errno : ENOSPC;
+    if (w > 0 && ftruncate(fd, lseek(fd, 0, SEEK_END) - w) != 0)
+        e = errno;
+    return e;
+}
+
+static int series_open(hb_csv *f, series_file *sf)
+{
+    if (sf->fd >= 0)
+        return 0;
+    char path[4200];
+    size_t n = strlen(f->path);
+    if (n > 4 && strcmp(f->path + n - 4, ".csv") == 0)
+        n -= 4;
+    snprintf(path, sizeof path, "%.*s%s", (int)n, f->path, sf->suffix);
+    sf->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (sf->fd < 0)
+        return errno;
+    struct stat st;
+    fstat(sf->fd, &st);
+    if (st.st_size == 0)
+        return append_block(sf->fd, sf->header, strlen(sf->header));
+    char have[256] = {0};
+    if (pread(sf->fd, have, strlen(sf->header), 0) < 0 || strcmp(have, sf->header) != 0) {
+        fprintf(stderr, "heapbench: %s exists with another header\n", path);
+        return EINVAL;
+    }
+    return 0;
+}
+
+int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const hb_cell_out *o)
+{
+    char id[512];
+    hb_cell_id(c, id, sizeof id);
+    for (int which = 0; which < 2; which++) {
+        const hb_buf *b = which == 0 ? &o->rss : &o->pauses;
+        series_file *sf = which == 0 ? &f->rss : &f->pauses;
+        if (b->len == 0)
+            continue;
+        int rc = series_open(f, sf);
+        if (rc)
+            return rc;
+        size_t cap = b->len * 160 + 1, at = 0;
+        char *block = malloc(cap);
+        if (!block)
+            return ENOMEM;
+        for (size_t i = 0; i < b->len; i++) {
+            if (which == 0) {
+                const hb_rss_sample *s = (const hb_rss_sample *)b->data + i;
+                char live[32] = "";
+                if (s->live_bytes >= 0)
+                    snprintf(live, sizeof live, "%lld", (long long)s->live_bytes);
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%llu,%llu,%s,%s\n", id, c->rep,
+                                       (unsigned long long)s->ms, (unsigned long long)s->rss_bytes, live, run_id);
+            } else {
+                const hb_pause *p = (const hb_pause *)b->data + i;
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%llu,%llu,%s,%d\n", id, c->rep,
+                                       (double)(p->start_ns - o->r.t0_ns) / 1e6, (double)p->duration_ns / 1e3,
+                                       p->generation, (unsigned long long)p->examined,
+                                       (unsigned long long)p->freed, run_id, p->thread);
+            }
+        }
+        rc = append_block(sf->fd, block, at);
+        free(block);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -174,8 +312,37 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     } else {
         i += 7;
     }
-    i += 5;  /* latency: measured from the harness issue on */
-    i += 10; /* pauses: allocator-only workloads have no collector */
+    if (measured && r->lat_count) {
+        SET("%llu", (unsigned long long)r->lat_p50_ns);
+        SET("%llu", (unsigned long long)r->lat_p90_ns);
+        SET("%llu", (unsigned long long)r->lat_p99_ns);
+        SET("%llu", (unsigned long long)r->lat_p999_ns);
+        SET("%llu", (unsigned long long)r->lat_max_ns);
+    } else {
+        i += 5; /* sampling off */
+    }
+    if (measured && r->have_pauses) {
+        const hb_pause_stats *p = &r->pauses;
+        SET("%llu", (unsigned long long)p->count);
+        SET("%.3f", p->total_ms);
+        if (p->count) {
+            SET("%.3f", p->p50_us);
+            SET("%.3f", p->p90_us);
+            SET("%.3f", p->p99_us);
+            SET("%.3f", p->p999_us);
+            SET("%.3f", p->max_us);
+        } else {
+            i += 5; /* no pause: no distribution */
+        }
+        for (int k = 0; k < 3; k++) {
+            if (p->mmu[k] >= 0)
+                SET("%.4f", p->mmu[k]);
+            else
+                SKIP(); /* the run was shorter than the window */
+        }
+    } else {
+        i += 10; /* no collector: allocator-only workloads */
+    }
     if (measured && r->peak_rss_kb >= 0)
         SET("%lld", (long long)r->peak_rss_kb);
     else
@@ -184,17 +351,31 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%lld", (long long)r->final_rss_kb);
     else
         SKIP();
-    i += 4; /* peak_live_bytes and the collector's counters */
+    if (measured && r->peak_live_bytes >= 0)
+        SET("%lld", (long long)r->peak_live_bytes);
+    else
+        SKIP();
+    i += 3; /* the collector's counters */
     SET("%s", HB_GIT_COMMIT);
     SET("%s", HB_COMPILER);
     SET("%s", HB_BUILD_TYPE);
     SET("%s", f->env.host);
     SET("%s", f->env.cpu_model);
     SET("%s", f->env.kernel);
-    SET("%s", "no");
+    SET("%s", r->pinned[0] ? r->pinned : "no");
     char stamp[64];
     hb_utc_stamp(stamp, sizeof stamp, 0);
     SET("%s", stamp);
+    if (measured && r->lat_count)
+        SET("%llu", (unsigned long long)r->lat_count);
+    else
+        SKIP();
+    SET("%s", HB_CFLAGS);
+    SET("%s", f->env.topology);
+    if (r->process_s > 0)
+        SET("%.6f", r->process_s);
+    else
+        SKIP(); /* no process: a skipped cell */
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {
@@ -207,22 +388,21 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         at = put_field(line, at, sizeof line - 2, v[k], k == 0);
     line[at++] = '\n';
     /* One write with O_APPEND: a row is on disk whole or not at all. */
-    ssize_t w = write(f->fd, line, at);
-    if (w != (ssize_t)at) {
-        int e = w < 0 ? errno : ENOSPC;
-        if (w > 0) /* a short write: cut the partial row back off */
-            if (ftruncate(f->fd, lseek(f->fd, 0, SEEK_END) - w) != 0)
-                e = errno;
-        return e;
-    }
-    return 0;
+    return append_block(f->fd, line, at);
 }
 
 void hb_csv_close(hb_csv *f)
 {
     if (!f)
         return;
-    fsync(f->fd);
-    close(f->fd);
+    int fds[3] = {f->fd, f->rss.fd, f->pauses.fd};
+    for (int i = 0; i < 3; i++)
+        if (fds[i] > 0) {
+            fsync(fds[i]);
+            close(fds[i]);
+        }
+    for (size_t i = 0; i < f->ndone; i++)
+        free(f->done[i]);
+    free(f->done);
     free(f);
 }

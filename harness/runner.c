@@ -1,7 +1,17 @@
 /* runner.c -- the matrix: allocator x workload x threads x repetition, each
  * cell in a fresh process (exec'd, so its RSS is its own and a crash costs one
- * row), each producing exactly one CSV row whatever happens to it. */
+ * row), each producing exactly one CSV row whatever happens to it.
+ *
+ * Order: cells in matrix order with their repetitions together, or shuffled
+ * with --interleave so slow drifts of the machine (thermal, other tenants)
+ * spread over every cell instead of biasing the ones that ran last. Each
+ * cell gets one unrecorded warm-up run first (--warmup N).
+ *
+ * Stopping: SIGINT or SIGTERM kills the running child, keeps every row
+ * already written (each is one write(2)), writes nothing for the cell that
+ * was cut, and exits 130; `--resume` later runs only what is missing. */
 #include "harness.h"
+#include "csvio.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -12,6 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
 static uint64_t fnv1a(const char *s, uint64_t h)
 {
     for (; *s; s++)
@@ -19,24 +36,57 @@ static uint64_t fnv1a(const char *s, uint64_t h)
     return h;
 }
 
-/* Runs one cell in a child; fills r (status crashed/timeout when it dies). */
-static void run_child(const char *self, const hb_cell *c, double timeout_s, hb_result *r)
+/* Reads the child's report (see send_out in cell.c); 0 when complete. */
+static int parse_out(const char *buf, size_t len, hb_cell_out *o)
 {
+    size_t at = 0;
+    uint64_t n;
+    if (len < sizeof o->r)
+        return -1;
+    memcpy(&o->r, buf, sizeof o->r);
+    at += sizeof o->r;
+    for (int series = 0; series < 2; series++) {
+        hb_buf *b = series == 0 ? &o->rss : &o->pauses;
+        if (len - at < sizeof n)
+            return -1;
+        memcpy(&n, buf + at, sizeof n);
+        at += sizeof n;
+        if (n > (len - at) / b->rec)
+            return -1;
+        for (uint64_t i = 0; i < n; i++, at += b->rec)
+            if (hb_buf_push(b, buf + at))
+                return -1;
+    }
+    return at == len ? 0 : -1;
+}
+
+/* Runs one cell in a child; fills o (status crashed/timeout when it dies).
+ * Returns 1 when a stop signal cut it short (o is then meaningless). */
+static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_cell_out *o)
+{
+    hb_result *r = &o->r;
     memset(r, 0, sizeof *r);
-    r->peak_rss_kb = r->final_rss_kb = -1;
+    hb_buf_init(&o->rss, sizeof(hb_rss_sample));
+    hb_buf_init(&o->pauses, sizeof(hb_pause));
+    r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
+    snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
     int pfd[2];
     if (pipe(pfd) != 0) {
         r->status = HB_ST_CRASHED;
         snprintf(r->error, sizeof r->error, "pipe: %s", strerror(errno));
-        return;
+        return 0;
     }
-    char fd_s[16], th_s[16], rep_s[16], seed_s[32], pv[HB_MAX_PARAMS][32];
-    const char *argv[8 + HB_MAX_PARAMS + 1];
+    char fd_s[16], th_s[16], rep_s[16], seed_s[32], lat_s[16], smp_s[16], pin_s[4];
+    char pv[HB_MAX_PARAMS][32];
+    const char *argv[11 + HB_MAX_PARAMS + 1];
     int n = 0;
     snprintf(fd_s, sizeof fd_s, "%d", pfd[1]);
     snprintf(th_s, sizeof th_s, "%d", c->threads);
     snprintf(rep_s, sizeof rep_s, "%d", c->rep);
     snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)c->seed);
+    snprintf(lat_s, sizeof lat_s, "%u", c->m.lat_every);
+    snprintf(smp_s, sizeof smp_s, "%u", c->m.sample_ms);
+    snprintf(pin_s, sizeof pin_s, "%d", c->m.pin);
     argv[n++] = self;
     argv[n++] = "__cell";
     argv[n++] = fd_s;
@@ -46,13 +96,15 @@ static void run_child(const char *self, const hb_cell *c, double timeout_s, hb_r
     argv[n++] = hb_size_name(c->size);
     argv[n++] = rep_s;
     argv[n++] = seed_s;
+    argv[n++] = lat_s;
+    argv[n++] = smp_s;
+    argv[n++] = pin_s;
     int i = 0;
     for (const hb_param_spec *s = c->workload->params; s && s->name && i < HB_MAX_PARAMS; s++, i++) {
         snprintf(pv[i], sizeof pv[i], "%lld", (long long)c->param[i]);
         argv[n++] = pv[i];
     }
     argv[n] = NULL;
-    /* argv is [self, __cell, fd, ...]: main() passes what follows __cell. */
     double t0 = hb_now();
     pid_t pid = fork();
     if (pid < 0) {
@@ -60,99 +112,224 @@ static void run_child(const char *self, const hb_cell *c, double timeout_s, hb_r
         snprintf(r->error, sizeof r->error, "fork: %s", strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
-        return;
+        return 0;
     }
     if (pid == 0) {
+        /* Its own process group: a Ctrl-C reaches the runner, which decides. */
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         close(pfd[0]);
         execv(self, (char *const *)argv);
         fprintf(stderr, "heapbench: cannot exec %s: %s\n", self, strerror(errno));
         _exit(127);
     }
     close(pfd[1]);
-    char buf[sizeof(hb_result)];
-    size_t got = 0;
-    int timed_out = 0;
-    while (got < sizeof buf) {
+    size_t cap = 1 << 16, got = 0;
+    char *buf = malloc(cap);
+    int timed_out = 0, broken = !buf;
+    while (!broken) {
+        if (stop_signal)
+            break;
         double left = timeout_s - (hb_now() - t0);
         if (left <= 0) {
             timed_out = 1;
             break;
         }
         struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int pr = poll(&p, 1, left > 3600 ? 3600000 : (int)(left * 1000) + 1);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr == 0)
-            continue;
-        ssize_t k = read(pfd[0], buf + got, sizeof buf - got);
+        int pr = poll(&p, 1, left > 1 ? 1000 : (int)(left * 1000) + 1);
+        if (pr <= 0)
+            continue; /* EINTR or a second gone: look at the signal and the clock */
+        if (got == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                broken = 1;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(pfd[0], buf + got, cap - got);
         if (k <= 0)
-            break; /* the child is gone without a full result */
+            break; /* EOF: the child is done, or gone */
         got += (size_t)k;
     }
     close(pfd[0]);
-    if (timed_out)
+    if (timed_out || stop_signal || broken)
         kill(pid, SIGKILL);
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
-    if (timed_out) {
+    double lived = hb_now() - t0;
+    int cut = stop_signal != 0;
+    if (cut) {
+    } else if (timed_out) {
         r->status = HB_ST_TIMEOUT;
         snprintf(r->error, sizeof r->error, "killed after the %.0f s timeout", timeout_s);
-    } else if (got == sizeof buf) {
-        memcpy(r, buf, sizeof *r);
-    } else if (WIFSIGNALED(wstatus)) {
-        r->status = HB_ST_CRASHED;
-        snprintf(r->error, sizeof r->error, "killed by signal %d (%s)", WTERMSIG(wstatus),
-                 strsignal(WTERMSIG(wstatus)));
+    } else if (!broken && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && parse_out(buf, got, o) == 0) {
+        /* a complete report */
     } else {
+        hb_buf_free(&o->rss);
+        hb_buf_free(&o->pauses);
+        memset(r, 0, sizeof *r);
+        r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
         r->status = HB_ST_CRASHED;
-        snprintf(r->error, sizeof r->error, "exited with status %d before reporting",
-                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+        if (WIFSIGNALED(wstatus))
+            snprintf(r->error, sizeof r->error, "killed by signal %d (%s)", WTERMSIG(wstatus),
+                     strsignal(WTERMSIG(wstatus)));
+        else
+            snprintf(r->error, sizeof r->error, "exited with status %d before reporting",
+                     WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
     }
+    free(buf);
+    /* The runner's own clock around the whole process: the independent check
+     * of the wall time the cell reports (wall_s <= process_s). */
+    r->process_s = lived;
+    return cut;
+}
+
+typedef struct job {
+    size_t cell; /* index into the cell list */
+    int rep;
+} job;
+
+static void progress(size_t done, size_t total, double t0, const char *id, const hb_result *r)
+{
+    double el = hb_now() - t0, left = done ? el / (double)done * (double)(total - done) : 0;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %02d:%02d elapsed, ~%02d:%02d left; %s: %s", done, total,
+            (int)el / 60, (int)el % 60, (int)left / 60, (int)left % 60, id,
+            r->status == HB_ST_OK ? "ok" : r->status == HB_ST_SKIPPED ? "skipped" : r->error);
 }
 
 int hb_run(const hb_run_opts *o, const char *self)
 {
-    hb_csv *csv;
-    if (hb_csv_open(o->out, &csv))
+    /* The cells of the matrix, in matrix order, this shard's only. */
+    size_t ncells_all = o->n_workloads * o->n_allocators * o->n_threads, ncells = 0;
+    hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
+    if (!cells)
         return 2;
+    size_t index = 0;
+    for (size_t w = 0; w < o->n_workloads; w++)
+        for (size_t a = 0; a < o->n_allocators; a++)
+            for (size_t t = 0; t < o->n_threads; t++, index++) {
+                if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
+                    continue;
+                hb_cell *c = &cells[ncells++];
+                *c = (hb_cell){.alloc = o->allocators[a], .workload = o->workloads[w],
+                               .threads = o->threads[t], .size = o->size, .m = o->measure};
+                if (hb_cell_resolve(c, o->params, o->n_params)) {
+                    free(cells);
+                    return 2; /* cannot happen: options.c checked ranges */
+                }
+            }
+    hb_csv *csv;
+    if (hb_csv_open(o->out, &csv)) {
+        free(cells);
+        return 2;
+    }
+    /* The jobs: every repetition of every cell, minus those already in the
+     * file when resuming. */
+    job *jobs = calloc(ncells * (size_t)o->reps + 1, sizeof *jobs);
+    size_t njobs = 0, resumed = 0;
+    for (size_t c = 0; c < ncells; c++)
+        for (int rep = 0; rep < o->reps; rep++) {
+            char id[512];
+            hb_cell_id(&cells[c], id, sizeof id);
+            if (o->resume && hb_csv_has_row(csv, id, rep)) {
+                resumed++;
+                continue;
+            }
+            jobs[njobs++] = (job){c, rep};
+        }
     char run_id[64], stamp[32];
     hb_utc_stamp(stamp, sizeof stamp, 1);
     snprintf(run_id, sizeof run_id, "%s-%d", stamp, (int)getpid());
-    size_t total = o->n_workloads * o->n_allocators * o->n_threads * (size_t)o->reps, done = 0;
-    int failures = 0, tty = isatty(2);
-    for (size_t w = 0; w < o->n_workloads; w++)
-        for (size_t a = 0; a < o->n_allocators; a++)
-            for (size_t t = 0; t < o->n_threads; t++)
-                for (int rep = 0; rep < o->reps; rep++) {
-                    hb_cell c = {.alloc = o->allocators[a], .workload = o->workloads[w],
-                                 .threads = o->threads[t], .size = o->size, .rep = rep};
-                    if (hb_cell_resolve(&c, o->params, o->n_params))
-                        return 2; /* cannot happen: options.c checked ranges */
-                    char id[512];
-                    hb_cell_id(&c, id, sizeof id);
-                    c.seed = fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)rep * 0x9e3779b97f4a7c15ULL);
-                    hb_result r;
-                    if (c.threads < c.workload->min_threads)
-                        hb_cell_run(&c, &r); /* records the skip without a child */
-                    else
-                        run_child(self, &c, o->timeout_s, &r);
-                    int werr = hb_csv_write_row(csv, run_id, &c, &r);
-                    if (werr) {
-                        fprintf(stderr, "heapbench run: writing a row to %s failed: %s; rows before it are intact\n",
-                                o->out, strerror(werr));
-                        hb_csv_close(csv);
-                        return 2;
-                    }
-                    done++;
-                    if (r.status != HB_ST_OK && r.status != HB_ST_SKIPPED)
-                        failures++;
-                    if (tty)
-                        fprintf(stderr, "[%zu/%zu] %s rep %d: %s%s%s\n", done, total, id, rep,
-                                r.status == HB_ST_OK ? "ok" : r.status == HB_ST_SKIPPED ? "skipped" : "FAILED",
-                                r.error[0] ? " - " : "", r.error);
-                }
+    if (o->interleave) {
+        uint64_t s = fnv1a(run_id, 0xcbf29ce484222325ULL);
+        for (size_t i = njobs; i > 1; i--) { /* Fisher-Yates */
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t j = (size_t)((s >> 33) % i);
+            job tmp = jobs[i - 1];
+            jobs[i - 1] = jobs[j];
+            jobs[j] = tmp;
+        }
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int failures = 0, tty = isatty(2), werr = 0;
+    unsigned char *warmed = calloc(ncells + 1, 1);
+    double t_start = hb_now();
+    size_t done = 0;
+    for (size_t k = 0; k < njobs && !stop_signal; k++) {
+        hb_cell c = cells[jobs[k].cell];
+        c.rep = jobs[k].rep;
+        char id[512];
+        hb_cell_id(&c, id, sizeof id);
+        c.seed = fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c.rep * 0x9e3779b97f4a7c15ULL);
+        hb_cell_out out;
+        int runnable = c.threads >= c.workload->min_threads;
+        if (runnable && !warmed[jobs[k].cell]) {
+            for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
+                hb_cell_out scratch;
+                run_child(self, &c, o->timeout_s, &scratch); /* not recorded */
+                hb_buf_free(&scratch.rss);
+                hb_buf_free(&scratch.pauses);
+            }
+            warmed[jobs[k].cell] = 1;
+            if (stop_signal)
+                break;
+        }
+        if (!runnable)
+            hb_cell_run(&c, &out); /* records the skip without a child */
+        else if (run_child(self, &c, o->timeout_s, &out))
+            break; /* cut by a stop signal: no row */
+        /* Series first, the row last: a row in the main file means its
+         * series are complete, which is what --resume relies on. */
+        werr = hb_csv_write_series(csv, run_id, &c, &out);
+        if (!werr)
+            werr = hb_csv_write_row(csv, run_id, &c, &out.r);
+        hb_buf_free(&out.rss);
+        hb_buf_free(&out.pauses);
+        if (werr) {
+            fprintf(stderr, "%sheapbench run: writing to %s failed: %s; every row before it is intact\n",
+                    tty ? "\n" : "", o->out, strerror(werr));
+            break;
+        }
+        done++;
+        if (out.r.status != HB_ST_OK && out.r.status != HB_ST_SKIPPED)
+            failures++;
+        if (tty)
+            progress(done, njobs, t_start, id, &out.r);
+    }
+    if (tty && done)
+        fputc('\n', stderr);
     hb_csv_close(csv);
-    printf("%zu rows (%d failed) appended to %s\n", done, failures, o->out);
+    free(warmed);
+    free(jobs);
+    free(cells);
+    if (werr)
+        return 2;
+    if (stop_signal) {
+        fprintf(stderr, "heapbench run: stopped by signal %d after %zu of %zu rows; every row written is "
+                        "intact; run again with --resume to finish\n",
+                (int)stop_signal, done, njobs);
+        return 130;
+    }
+    /* NAME.json: Google Benchmark's format, rebuilt from the whole file so
+     * it covers every run appended to it. */
+    char json[4200];
+    size_t n = strlen(o->out);
+    if (n > 4 && strcmp(o->out + n - 4, ".csv") == 0)
+        n -= 4;
+    snprintf(json, sizeof json, "%.*s.json", (int)n, o->out);
+    if (hb_json_from_csv(o->out, json) != 0)
+        return 2; /* it said why; the rows are intact */
+    printf("%zu rows (%d failed%s) appended to %s", done, failures, "", o->out);
+    if (resumed)
+        printf("; %zu already there were kept", resumed);
+    printf("\n");
     return failures ? 1 : 0;
 }

@@ -31,6 +31,28 @@ static void read_cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
+/* "1 package, 2 cores, 2 PUs; L1d 32KiB, L2 512KiB, L3 32MiB" (one figure
+ * per cache level: the size of one cache there). */
+static void describe_topology(hwloc_topology_t topo, char *buf, size_t len)
+{
+    int pk = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+    int co = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    int pu = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    size_t at = (size_t)snprintf(buf, len, "%d package%s, %d cores, %d PUs", pk, pk == 1 ? "" : "s", co, pu);
+    static const struct {
+        hwloc_obj_type_t type;
+        const char *name;
+    } levels[] = {{HWLOC_OBJ_L1CACHE, "L1d"}, {HWLOC_OBJ_L2CACHE, "L2"}, {HWLOC_OBJ_L3CACHE, "L3"}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0] && at < len; i++) {
+        hwloc_obj_t c = hwloc_get_obj_by_type(topo, levels[i].type, 0);
+        if (!c || !c->attr)
+            continue;
+        unsigned long long kib = (unsigned long long)c->attr->cache.size / 1024;
+        at += (size_t)snprintf(buf + at, len - at, "%s %s %llu%s", i == 0 ? ";" : ",", levels[i].name,
+                               kib >= 1024 ? kib / 1024 : kib, kib >= 1024 ? "MiB" : "KiB");
+    }
+}
+
 void hb_env_read(hb_env *e)
 {
     memset(e, 0, sizeof *e);
@@ -50,6 +72,7 @@ void hb_env_read(hb_env *e)
                 e->cores = c;
             if (p > 0)
                 e->pus = p;
+            describe_topology(topo, e->topology, sizeof e->topology);
         }
         hwloc_topology_destroy(topo);
     }

@@ -149,8 +149,11 @@ static int churn_run(void *w, int tid, hb_counts *out)
             goto drain;
     for (uint64_t i = 0; i < c->ops; i++) {
         uint64_t j = hb_rand_below(&rng, c->live);
+        hb_op_begin(&out->lat); /* one op: free a block, make its replacement */
         block_retire(c, t, s[j]);
-        if ((err = block_new(c, t, tid, &s[j])) != 0) {
+        err = block_new(c, t, tid, &s[j]);
+        hb_op_end(&out->lat);
+        if (err) {
             s[j] = s[--filled]; /* keep the drain below from freeing it twice */
             goto drain;
         }
@@ -163,7 +166,9 @@ drain:
 out:
     t->err = err;
     t->done = 1;
-    *out = (hb_counts){.ops = t->blocks, .allocs = t->allocs, .frees = t->frees};
+    out->ops = t->blocks;
+    out->allocs = t->allocs;
+    out->frees = t->frees;
     return err;
 }
 

@@ -120,6 +120,7 @@ static int larson_run(void *w, int tid, hb_counts *out)
     int err = 0;
 
     for (uint64_t k = 0; k < total; k++) {
+        hb_op_begin(&out->lat); /* one op: make a block, swap it in, free the old */
         uint64_t tag = hb_block_tag(l->seed, tid, k);
         size_t n = hb_block_size(l->min, l->span, tag);
         uint64_t *b = l->a->alloc(l->as, n);
@@ -135,11 +136,14 @@ static int larson_run(void *w, int tid, hb_counts *out)
         uint64_t *old = atomic_exchange_explicit(&l->slot[j], b, memory_order_acq_rel);
         if (old)
             block_retire(l, t, old);
+        hb_op_end(&out->lat);
         t->ops++;
     }
     t->err = err;
     t->done = 1;
-    *out = (hb_counts){.ops = t->ops, .allocs = t->allocs, .frees = t->frees};
+    out->ops = t->ops;
+    out->allocs = t->allocs;
+    out->frees = t->frees;
     return err;
 }
 

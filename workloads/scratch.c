@@ -126,6 +126,7 @@ static int scratch_run(void *w, int tid, hb_counts *out)
     frees++;
 
     for (uint64_t i = 0; i < s->iterations; i++) {
+        hb_op_begin(&out->lat); /* one op: a round of alloc, writes, free */
         volatile unsigned char *p = s->a->alloc(s->as, s->obj);
         if (!p) {
             err = ENOMEM;
@@ -138,13 +139,16 @@ static int scratch_run(void *w, int tid, hb_counts *out)
         for (size_t k = 0; k < s->obj; k++)
             sum += p[k];
         s->a->free(s->as, (void *)p, s->obj);
+        hb_op_end(&out->lat);
         frees++;
         t->rounds++;
     }
     t->sum = sum;
     t->err = err;
     t->done = 1;
-    *out = (hb_counts){.ops = t->rounds, .allocs = allocs, .frees = frees};
+    out->ops = t->rounds;
+    out->allocs = allocs;
+    out->frees = frees;
     return err;
 }
 

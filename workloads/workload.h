@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "../allocators/allocator.h"
+#include "latency.h"
 
 typedef enum hb_size { HB_SIZE_SMALL, HB_SIZE_MEDIUM, HB_SIZE_LARGE, HB_SIZE_COUNT } hb_size;
 
@@ -56,6 +57,9 @@ typedef struct hb_counts {
     uint64_t ops;    /* the workload's unit of work, for ops_per_s */
     uint64_t allocs; /* calls that allocated a block */
     uint64_t frees;  /* calls that freed one */
+    /* Set up by the harness before run: bracket each operation with
+     * hb_op_begin(&out->lat) / hb_op_end(&out->lat) (latency.h). */
+    hb_lat lat;
 } hb_counts;
 
 typedef struct hb_workload {

@@ -154,7 +154,7 @@ static void publish_tails(xthread *x, int p)
         atomic_store_explicit(&x->rings[c].tail, x->rings[c].wcount, memory_order_release);
 }
 
-static int produce(xthread *x, xt_thread *t, int p)
+static int produce(xthread *x, xt_thread *t, int p, hb_lat *lat)
 {
     uint64_t k = fan_out(x, p);
     int err = 0;
@@ -171,6 +171,9 @@ static int produce(xthread *x, xt_thread *t, int p)
                 return ECANCELED;
             relax(&spins);
         }
+        /* A producer's op is making and filling a block, not waiting for
+         * room in the ring. */
+        hb_op_begin(lat);
         uint64_t tag = hb_block_tag(x->seed, p, i);
         size_t n = hb_block_size(x->min, x->span, tag);
         uint64_t *b = x->a->alloc(x->as, n);
@@ -180,6 +183,7 @@ static int produce(xthread *x, xt_thread *t, int p)
         }
         b[0] = tag;
         memcpy((char *)b + n - 8, &(uint64_t){~tag}, 8);
+        hb_op_end(lat);
         t->allocs++;
         t->sum_made += tag;
         r->slot[r->wpos] = b;
@@ -192,7 +196,7 @@ static int produce(xthread *x, xt_thread *t, int p)
     return err;
 }
 
-static int consume(xthread *x, xt_thread *t, int c)
+static int consume(xthread *x, xt_thread *t, int c, hb_lat *lat)
 {
     ring *r = &x->rings[c];
     int p = c % x->producers;
@@ -209,6 +213,7 @@ static int consume(xthread *x, xt_thread *t, int c)
                 return ECANCELED;
             relax(&spins);
         }
+        hb_op_begin(lat); /* a consumer's op: check and free one block */
         uint64_t *b = r->slot[r->rpos];
         if (++r->rpos == x->cap)
             r->rpos = 0;
@@ -222,6 +227,7 @@ static int consume(xthread *x, xt_thread *t, int c)
             t->bad_want = want;
         }
         x->a->free(x->as, b, n);
+        hb_op_end(lat);
         t->frees++;
         if (++r->rcount % PUBLISH_BATCH == 0)
             atomic_store_explicit(&r->head, r->rcount, memory_order_release);
@@ -235,13 +241,15 @@ static int xthread_run(void *w, int tid, hb_counts *out)
     xthread *x = w;
     xt_thread *t = &x->t[tid];
     int producer = tid < 2 * x->producers && tid % 2 == 0;
-    int err = producer ? produce(x, t, tid / 2) : consume(x, t, tid / 2);
+    int err = producer ? produce(x, t, tid / 2, &out->lat) : consume(x, t, tid / 2, &out->lat);
     if (err)
         atomic_store_explicit(&x->stop, 1, memory_order_relaxed);
     t->err = err;
     t->done = 1;
     /* A block's one unit of work is counted once, where it was made. */
-    *out = (hb_counts){.ops = producer ? t->allocs : 0, .allocs = t->allocs, .frees = t->frees};
+    out->ops = producer ? t->allocs : 0;
+    out->allocs = t->allocs;
+    out->frees = t->frees;
     return err;
 }
 

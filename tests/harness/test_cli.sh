@@ -41,7 +41,8 @@ for r in rows:
     assert int(r["peak_rss_kb"]) >= int(r["final_rss_kb"]), r
     assert "ops=20000" in r["params"], r["params"]
     assert r["collector"] == "none" and r["heap"] == "isolated"
-    assert r["lat_p50_ns"] == "" and r["gc_count"] == "", "unmeasured columns must be empty"
+    assert r["gc_count"] == "" and r["mmu_1ms"] == "", "no collector: pause columns must be empty"
+    assert r["leaked_bytes"] == "", "no collector: no leak figures"
     assert r["git_commit"] and r["host"] and r["kernel"] and r["timestamp"]
 assert {r["allocator"] for r in rows} == {"system", "arena"}
 assert {r["threads"] for r in rows} == {"1", "2"}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# `heapbench run` beyond the first slice: the series files, latency, the
+# independent checks of its instruments, shards, interruption and --resume,
+# interleaving, pinning, timeouts and crashes.
+#   test_run.sh HEAPBENCH WORKDIR
+set -u
+hb=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+rows() { python3 -c "import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1])))))" "$1"; }
+
+# ---- latency, RSS series, peak live bytes
+"$hb" run --allocators arena,system --workloads churn --threads 1,2 --param ops=3000000 --out lat.csv > /dev/null 2>&1 \
+    && ok || bad "latency run"
+python3 - <<'PY' && ok || bad "latency and series columns"
+import csv
+rows = list(csv.DictReader(open("lat.csv")))
+assert len(rows) == 4
+for r in rows:
+    p = [int(r[c]) for c in ("lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns")]
+    assert p == sorted(p) and p[0] > 0, p
+    n = int(r["lat_samples"])
+    # one op in about 256 is timed: (prefill + ops) per thread / 256, give or take
+    expect = (10000 + 3000000) * int(r["threads"]) / 256
+    assert 0.8 * expect < n < 1.2 * expect, (n, expect)
+    assert int(r["peak_live_bytes"]) > 10000 * 16 * int(r["threads"]), r["peak_live_bytes"]
+    assert r["gc_count"] == "" and r["mmu_1ms"] == "", "no collector: no pause figures"
+    assert r["topology"] and "cores" in r["topology"], r["topology"]
+series = list(csv.DictReader(open("lat.rss.csv")))
+cells = {r["cell"] for r in rows}
+assert {s["cell"] for s in series} == cells, "every cell has RSS samples"
+for c in cells:
+    s = [x for x in series if x["cell"] == c and x["rep"] == "0"]
+    ms = [int(x["ms"]) for x in s]
+    assert ms == sorted(ms) and len(s) >= 2, (c, ms)
+    assert all(int(x["rss_bytes"]) > 0 and x["live_bytes"] != "" for x in s)
+    assert s[0]["run_id"] == rows[0]["run_id"]
+PY
+
+"$hb" run --allocators arena --workloads churn --threads 1 --param ops=100000 --lat-every 0 --sample-ms 0 \
+    --out off.csv > /dev/null 2>&1
+python3 -c "
+import csv; r = list(csv.DictReader(open('off.csv')))[0]
+assert r['status'] == 'ok' and r['lat_p50_ns'] == '' and r['lat_samples'] == '' and r['peak_live_bytes'] == '', r
+" && [ ! -e off.rss.csv ] && ok || bad "--lat-every 0 / --sample-ms 0 must leave latency and series empty"
+
+# ---- trust: peak RSS against /usr/bin/time of the same cell (5%)
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f %M -o time.txt "$hb" run --allocators system --workloads churn --threads 1 --warmup 0 \
+        --param ops=200000 --param live=200000 --out rss.csv > /dev/null 2>&1
+    python3 - <<'PY' && ok || bad "peak_rss_kb against /usr/bin/time"
+import csv
+r = list(csv.DictReader(open("rss.csv")))[0]
+mine, theirs = int(r["peak_rss_kb"]), int(open("time.txt").read().split()[-1])
+print(f"peak RSS: heapbench {mine} kB, /usr/bin/time {theirs} kB")
+assert mine > 40000, "200000 live blocks of ~264 B must show"
+assert abs(mine - theirs) <= 0.05 * theirs, (mine, theirs)
+PY
+else
+    bad "/usr/bin/time is not installed (scripts/setup.sh installs it)"
+fi
+
+# ---- trust: wall time against the runner's clock around the process
+"$hb" run --allocators arena --workloads larson --threads 1,2 --param ops=1000000 --out wall.csv > /dev/null 2>&1
+python3 - <<'PY' && ok || bad "wall_s against process_s"
+import csv
+for r in csv.DictReader(open("wall.csv")):
+    w, p = float(r["wall_s"]), float(r["process_s"])
+    print(f"{r['cell']}: wall {w:.4f} s, process {p:.4f} s")
+    assert 0 < w <= p, (w, p)
+    assert w >= 0.5 * p, "the timed run is most of the process's life"
+PY
+
+# ---- shards: disjoint slices whose union is the matrix
+args="--allocators system,arena,freelist --workloads churn,larson --threads 1,2 --param ops=10000"
+"$hb" run $args --out full.csv > /dev/null 2>&1
+for k in 1 2 3; do "$hb" run $args --shard $k/3 --out shard$k.csv > /dev/null 2>&1; done
+python3 - <<'PY' && ok || bad "--shard slices"
+import csv
+cells = lambda f: [r["cell"] for r in csv.DictReader(open(f))]
+full = cells("full.csv")
+parts = [cells(f"shard{k}.csv") for k in (1, 2, 3)]
+assert all(parts), "no shard is empty"
+assert sorted(sum(parts, [])) == sorted(full), "union of shards is the matrix"
+assert len(set(sum(parts, []))) == len(full), "shards are disjoint"
+PY
+
+# ---- interleave: the same rows, not in matrix order
+"$hb" run $args --reps 2 --interleave --out inter.csv > /dev/null 2>&1
+python3 - <<'PY' && ok || bad "--interleave"
+import csv
+rows = [(r["cell"], r["rep"]) for r in csv.DictReader(open("inter.csv"))]
+full = [r["cell"] for r in csv.DictReader(open("full.csv"))]
+assert sorted(c for c, _ in rows) == sorted(full * 2)
+grouped = [c for c, _ in rows] == [c for c in full for _ in range(2)]
+assert not grouped, "rows came out in matrix order"
+PY
+
+# ---- interrupt, then --resume: every row written survives, none twice
+slow="--allocators system,arena --workloads churn --threads 1,2 --reps 3 --param ops=20000000 --warmup 0"
+"$hb" run $slow --out cut.csv > /dev/null 2> cut.err &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && ok || bad "SIGINT: exit $rc, want 130"
+grep -q 'resume' cut.err && ok || bad "SIGINT message: $(cat cut.err)"
+before=$(rows cut.csv)
+[ "$before" -ge 1 ] && [ "$before" -lt 12 ] && ok || bad "interrupted run wrote $before rows"
+[ -z "$(pgrep -f "__cell" || true)" ] && ok || bad "a cell process outlived the interrupted run"
+"$hb" run $slow --out cut.csv --resume > resume.out 2>&1 && ok || bad "resume failed: $(cat resume.out)"
+python3 - <<'PY' && ok || bad "resume completed the matrix"
+import csv
+rows = list(csv.DictReader(open("cut.csv")))
+keys = [(r["cell"], r["rep"]) for r in rows]
+assert len(rows) == 12 and len(set(keys)) == 12, (len(rows), len(set(keys)))
+assert all(r["status"] == "ok" for r in rows)
+PY
+grep -q 'already there were kept' resume.out && ok || bad "resume did not say what it kept"
+
+# ---- pinning: distinct cores, and what happens with more threads than PUs
+pus=$(nproc)
+"$hb" run --allocators arena --workloads churn --threads 1,$((pus * 2)) --param ops=10000 --pin --out pin.csv > /dev/null 2>&1
+python3 - "$pus" <<'PY' && ok || bad "--pin"
+import csv, sys
+pus = int(sys.argv[1])
+rows = {int(r["threads"]): r for r in csv.DictReader(open("pin.csv"))}
+assert rows[1]["pinned"] == "yes" and rows[1]["status"] == "ok", rows[1]
+assert rows[2 * pus]["pinned"].startswith("shared"), rows[2 * pus]["pinned"]
+PY
+
+# ---- a cell that hangs, one that crashes, one that fails its check
+"$hb" run --allocators system --workloads churn --threads 1 --param ops=1000000000 --timeout 1 --warmup 0 \
+    --out to.csv > /dev/null 2>&1
+[ $? = 1 ] && grep -q ',timeout,killed after the 1 s timeout,' to.csv && ok || bad "timeout row"
+"$hb" run --allocators system --workloads churn --threads 1 --param ops=100000000 --warmup 0 --out crash.csv \
+    > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 50); do c=$(pgrep -f "__cell" | head -1); [ -n "$c" ] && break; sleep 0.1; done
+sleep 0.3
+kill -SEGV "$c"
+wait $pid
+[ $? = 1 ] && grep -q ',crashed,killed by signal 11 (Segmentation fault),' crash.csv && ok || bad "crash row: $(cat crash.csv)"
+HEAPBENCH_NULL_SLAB_MB=1 "$hb" run --allocators null --workloads churn --threads 1 --param ops=100000 --out nomem.csv > /dev/null 2>&1
+[ $? = 1 ] && grep -q ',failed,churn' nomem.csv && ok || bad "a failing cell: $(tail -1 nomem.csv)"
+python3 -c "
+import csv; r = list(csv.DictReader(open('nomem.csv')))[0]
+assert r['ops'] == '' and r['wall_s'] == '' and r['peak_rss_kb'] == '', 'no figures for a failed cell'
+" && ok || bad "a failed row must have no figures"
+
+# ---- bad input: exit 2, one line, nothing touched
+cp cut.csv keep.csv
+expect2() {
+    local what=$1; shift
+    "$hb" "$@" > out.txt 2> err.txt
+    local rc=$?
+    [ $rc = 2 ] && [ "$(wc -l < err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
+}
+expect2 "shard 0/2" run --shard 0/2 --out new.csv
+expect2 "shard 3/2" run --shard 3/2 --out new.csv
+expect2 "shard junk" run --shard two --out new.csv
+expect2 "resume without out" run --resume
+expect2 "lat-every negative" run --lat-every -1 --out new.csv
+printf 'a,b\n1,2\n' > other.csv
+expect2 "resume on another schema" run --allocators system --workloads churn --resume --out other.csv
+[ "$(cat other.csv)" = "$(printf 'a,b\n1,2')" ] && ok || bad "other-schema file modified"
+printf '%s' "$(head -c 300 keep.csv)" > torn.csv
+expect2 "resume on a torn file" run --allocators system --workloads churn --resume --out torn.csv
+[ ! -e new.csv ] && ok || bad "a bad run created new.csv"
+cmp -s cut.csv keep.csv && ok || bad "results file changed"
+
+echo "$passes passed, $fails failed"
+[ $fails = 0 ]
