@@ -17,6 +17,17 @@
  * allocated is written to, so an allocator cannot win by not touching memory.
  * Results that could be optimised away feed a checksum that check() verifies.
  *
+ * Collector workloads (needs_collector = 1) run once per collector of the
+ * matrix and are written against the mutator API of collectors/collector.h.
+ * The harness makes each thread's heap before run (on that thread, with the
+ * cell's allocator and the harness's pause hook) and hands it over in
+ * out->heap; run uses only that heap and leaves every scope it entered
+ * before returning. After run the harness, not the workload, counts what
+ * leaked (a verifying trace from the roots: the heap's globals are roots)
+ * and destroys the heap. So objects never outlive run, and setup/check/
+ * teardown see only the workload's own plain state. Allocator-only
+ * workloads get out->heap NULL and record collector `none`.
+ *
  * Errors: setup and run return 0 or an errno value; check returns 0 when the
  * result is right, non-zero otherwise.
  */
@@ -27,6 +38,7 @@
 #include <stdint.h>
 
 #include "../allocators/allocator.h"
+#include "../collectors/collector.h"
 #include "latency.h"
 
 typedef enum hb_size { HB_SIZE_SMALL, HB_SIZE_MEDIUM, HB_SIZE_LARGE, HB_SIZE_COUNT } hb_size;
@@ -46,6 +58,7 @@ typedef struct hb_param_spec {
 typedef struct hb_ctx {
     const hb_allocator *alloc;
     void *alloc_state;
+    const hb_collector *collector; /* NULL for allocator-only workloads */
     int threads;
     hb_size size;
     uint64_t seed;                /* per cell and repetition */
@@ -60,12 +73,15 @@ typedef struct hb_counts {
     /* Set up by the harness before run: bracket each operation with
      * hb_op_begin(&out->lat) / hb_op_end(&out->lat) (latency.h). */
     hb_lat lat;
+    /* This thread's heap, for collector workloads; NULL otherwise. */
+    hb_heap *heap;
 } hb_counts;
 
 typedef struct hb_workload {
     const char *name;
     const char *doc;           /* the document pattern it reproduces, one line */
     int min_threads;           /* cells with fewer threads are rows with status skipped */
+    int needs_collector;       /* 1: written against the mutator API, run per collector */
     const hb_param_spec *params; /* terminated by an entry with name NULL */
 
     int (*setup)(const hb_ctx *ctx, void **w);
