@@ -43,14 +43,22 @@ void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, siz
             at += (size_t)snprintf(buf + at, len - at, "%s%s=%lld", at ? ";" : "", s->name,
                                    (long long)c->param[i]);
     }
+    /* Collector settings set by --param are part of what the cell is. */
+    static const char *const gc_names[] = {"threshold", "threshold1", "threshold2"};
+    for (int g = 0; c->collector && g < 3; g++)
+        if (c->gc.threshold[g] && hb_workload_param_index(c->workload, gc_names[g]) < 0 && at < len)
+            at += (size_t)snprintf(buf + at, len - at, "%s%s=%ld", at ? ";" : "", gc_names[g], c->gc.threshold[g]);
+    if (c->collector && c->gc.grow_pct && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sgrow_pct=%d", at ? ";" : "", c->gc.grow_pct);
 }
 
 void hb_cell_id(const hb_cell *c, char *buf, size_t len)
 {
     char over[256];
     hb_cell_params_string(c, 1, over, sizeof over);
-    snprintf(buf, len, "%s/%s/%s/%s/t%d/%s%s%s", c->workload->name, c->alloc->name, "none",
-             "isolated", c->threads, hb_size_name(c->size), over[0] ? "/" : "", over);
+    snprintf(buf, len, "%s/%s/%s/%s/t%d/%s%s%s", c->workload->name, c->alloc_label ? c->alloc_label : c->alloc->name,
+             c->collector ? c->collector->name : "none", "isolated", c->threads, hb_size_name(c->size),
+             over[0] ? "/" : "", over);
 }
 
 typedef struct worker {
@@ -66,7 +74,70 @@ typedef struct worker {
     hb_hist *hist;
     double t_start, t_end; /* this thread's own clock readings */
     int rc;
+    /* collector cells: this thread's pauses and its heap's figures */
+    hb_buf pauses;       /* hb_pause, appended by the heap's hook */
+    int recording;       /* the hook records only during the timed run */
+    int64_t collected, leaked_objects, leaked_bytes, peak_live;
+    char heap_error[160];
 } worker;
+
+/* The heap's event hook: one pause, on this worker's own list (no lock: a
+ * heap belongs to one thread). */
+static void on_gc_event(void *arg, const hb_gc_event *ev)
+{
+    worker *k = arg;
+    if (!k->recording)
+        return;
+    hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .generation = ev->generation,
+                  .thread = k->tid, .examined = ev->examined, .freed = ev->freed};
+    if (hb_buf_push(&k->pauses, &p) && k->rc == 0)
+        k->rc = ENOMEM;
+}
+
+static int make_heap(worker *k, hb_heap **out)
+{
+    const hb_cell *c = k->cell;
+    hb_heap_config cfg = {0};
+    cfg.alloc = c->alloc;
+    cfg.alloc_state = k->ctx->alloc_state;
+    for (int g = 0; g < 3; g++)
+        cfg.threshold[g] = c->gc.threshold[g];
+    /* A workload's own `threshold` parameter (generational sweeps it) is the
+     * collector's threshold0. */
+    int ti = hb_workload_param_index(c->workload, "threshold");
+    if (ti >= 0)
+        cfg.threshold[0] = (long)c->param[ti];
+    cfg.grow = c->gc.grow_pct ? c->gc.grow_pct / 100.0 : 0;
+    cfg.hook = on_gc_event;
+    cfg.hook_arg = k;
+    int rc = hb_heap_new(out, c->collector, &cfg);
+    if (rc)
+        snprintf(k->heap_error, sizeof k->heap_error, "%s: cannot make a heap on thread %d: %s",
+                 c->collector->name, k->tid, strerror(rc));
+    return rc;
+}
+
+/* After the timed run, untimed: what the heap did, then what leaked. For
+ * collectors that find garbage, a last full collection (not recorded as a
+ * pause) runs first, so `leaked` means what no collection would ever free;
+ * under rc that is the cyclic garbage. boehm cannot enumerate its heap. */
+static void close_heap(worker *k, hb_heap *h)
+{
+    k->recording = 0;
+    k->collected = (int64_t)h->collected_objects;
+    k->peak_live = (int64_t)h->peak_live_bytes;
+    k->leaked_objects = k->leaked_bytes = -1;
+    if (strcmp(h->collector->name, "boehm") != 0) {
+        if (h->collector->generations > 0 && strcmp(h->collector->name, "rc") != 0)
+            hb_collect(h, -1);
+        uint64_t objs, bytes;
+        if (hb_heap_leaks(h, &objs, &bytes) == 0) {
+            k->leaked_objects = (int64_t)objs;
+            k->leaked_bytes = (int64_t)bytes;
+        }
+    }
+    hb_heap_destroy(h);
+}
 
 static void *worker_main(void *arg)
 {
@@ -78,11 +149,19 @@ static void *worker_main(void *arg)
         k->rc = a->thread_attach(k->ctx->alloc_state);
     hb_lat_init(&k->counts.lat, k->hist, k->cell->m.lat_every,
                 k->ctx->seed ^ ((uint64_t)(k->tid + 1) << 32));
+    hb_buf_init(&k->pauses, sizeof(hb_pause));
+    hb_heap *heap = NULL;
+    if (k->rc == 0 && k->cell->collector && (k->rc = make_heap(k, &heap)) != 0)
+        heap = NULL;
+    k->counts.heap = heap;
+    k->recording = 1;
     pthread_barrier_wait(k->start);
     k->t_start = hb_now();
     if (k->rc == 0)
         k->rc = k->cell->workload->run(k->w, k->tid, &k->counts);
     k->t_end = hb_now();
+    if (heap)
+        close_heap(k, heap);
     a->thread_detach(k->ctx->alloc_state);
     return NULL;
 }
@@ -141,6 +220,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     hb_buf_init(&o->rss, sizeof(hb_rss_sample));
     hb_buf_init(&o->pauses, sizeof(hb_pause));
     r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
+    r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
     snprintf(r->pinned, sizeof r->pinned, "no");
     const hb_workload *wl = c->workload;
     if (c->threads < wl->min_threads) {
@@ -150,6 +230,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     }
     hb_ctx ctx = {0};
     ctx.alloc = c->alloc;
+    ctx.collector = c->collector;
     ctx.threads = c->threads;
     ctx.size = c->size;
     ctx.seed = c->seed;
@@ -225,14 +306,37 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
     r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
     r->status = HB_ST_OK;
+    r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
+    int64_t gc_peak = 0;
     for (int t = 0; t < c->threads; t++) {
         r->counts.ops += ks[t].counts.ops;
         r->counts.allocs += ks[t].counts.allocs;
         r->counts.frees += ks[t].counts.frees;
         if (ks[t].rc && r->status == HB_ST_OK) {
             r->status = HB_ST_FAILED;
-            snprintf(r->error, sizeof r->error, "%s thread %d failed: %s", wl->name, t, strerror(ks[t].rc));
+            if (ks[t].heap_error[0])
+                snprintf(r->error, sizeof r->error, "%s", ks[t].heap_error);
+            else
+                snprintf(r->error, sizeof r->error, "%s thread %d failed: %s", wl->name, t, strerror(ks[t].rc));
         }
+        if (c->collector) {
+            for (size_t i = 0; i < ks[t].pauses.len; i++)
+                hb_buf_push(&o->pauses, (const hb_pause *)ks[t].pauses.data + i);
+            hb_buf_free(&ks[t].pauses);
+            /* per-thread heaps: the cell's figures are their sums (a sum of
+             * peaks bounds the peak of the sum from above) */
+            r->collected_objects = (r->collected_objects < 0 ? 0 : r->collected_objects) + ks[t].collected;
+            gc_peak += ks[t].peak_live;
+            if (ks[t].leaked_objects >= 0) {
+                r->leaked_objects = (r->leaked_objects < 0 ? 0 : r->leaked_objects) + ks[t].leaked_objects;
+                r->leaked_bytes = (r->leaked_bytes < 0 ? 0 : r->leaked_bytes) + ks[t].leaked_bytes;
+            }
+        }
+    }
+    if (c->collector) {
+        r->have_pauses = 1;
+        hb_pause_stats_compute(o->pauses.data, o->pauses.len, (uint64_t)(t0 * 1e9), (uint64_t)(t1 * 1e9),
+                               &r->pauses);
     }
     if (hists) {
         for (int t = 1; t < c->threads; t++)
@@ -267,6 +371,8 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         inside += at >= run0 && at <= run1;
     }
     r->peak_live_bytes = inside >= 2 ? sampler.peak_live : -1;
+    if (c->collector && strcmp(c->collector->name, "boehm") != 0)
+        r->peak_live_bytes = gc_peak; /* the heap's own exact count */
     /* After teardown everything is freed: what the process still holds is
      * what the allocator kept from the OS. VmHWM is the kernel's peak. */
     r->final_rss_kb = hb_proc_status_kb("VmRSS");
@@ -304,10 +410,11 @@ static int send_out(int fd, const hb_cell_out *o)
     return 0;
 }
 
-/* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED LAT_EVERY SAMPLE_MS PIN [PARAM...] */
+/* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED LAT_EVERY SAMPLE_MS PIN
+ *        COLLECTOR ALLOC_LABEL T0,T1,T2,GROW_PCT [PARAM...] */
 int hb_cell_main(int argc, char **argv)
 {
-    if (argc < 10) {
+    if (argc < 13) {
         fprintf(stderr, "heapbench __cell: internal use only\n");
         return 2;
     }
@@ -325,8 +432,16 @@ int hb_cell_main(int argc, char **argv)
     c.m.lat_every = (unsigned)strtoul(argv[7], NULL, 10);
     c.m.sample_ms = (unsigned)strtoul(argv[8], NULL, 10);
     c.m.pin = atoi(argv[9]);
-    for (int i = 10; i < argc && i - 10 < HB_MAX_PARAMS; i++)
-        c.param[i - 10] = strtoll(argv[i], NULL, 10);
+    c.collector = strcmp(argv[10], "none") ? hb_collector_find(argv[10]) : NULL;
+    c.alloc_label = argv[11];
+    if ((strcmp(argv[10], "none") && !c.collector) ||
+        sscanf(argv[12], "%ld,%ld,%ld,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
+               &c.gc.grow_pct) != 4) {
+        fprintf(stderr, "heapbench __cell: bad collector description\n");
+        return 2;
+    }
+    for (int i = 13; i < argc && i - 13 < HB_MAX_PARAMS; i++)
+        c.param[i - 13] = strtoll(argv[i], NULL, 10);
     hb_cell_out o;
     hb_cell_run(&c, &o);
     return send_out(fd, &o) ? 3 : 0;

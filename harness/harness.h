@@ -24,9 +24,19 @@ typedef struct hb_param_kv {
     int64_t value;
 } hb_param_kv;
 
+/* Collector settings taken from --param (threshold, threshold1,
+ * threshold2, grow_pct), the same for every collector cell of a run. */
+typedef struct hb_gc_params {
+    long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
+    int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
+} hb_gc_params;
+
 typedef struct hb_run_opts {
     const hb_allocator *allocators[HB_MAX_LIST];
     size_t n_allocators;
+    const hb_collector *collectors[HB_MAX_LIST];
+    size_t n_collectors;
+    hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
     int threads[HB_MAX_LIST];
@@ -53,6 +63,9 @@ int hb_size_parse(const char *s, hb_size *out);
 /* ---- one cell and its result (cell.c runs it in the child) */
 typedef struct hb_cell {
     const hb_allocator *alloc;
+    const char *alloc_label;        /* what the row records: alloc->name, or "boehm" */
+    const hb_collector *collector;  /* NULL: an allocator-only workload */
+    hb_gc_params gc;
     const hb_workload *workload;
     int threads;
     hb_size size;
@@ -76,6 +89,8 @@ typedef struct hb_result {
     uint64_t lat_p50_ns, lat_p90_ns, lat_p99_ns, lat_p999_ns, lat_max_ns;
     int have_pauses;                   /* a collector ran: pause figures apply */
     hb_pause_stats pauses;
+    int64_t collected_objects;         /* -1: not applicable */
+    int64_t leaked_objects, leaked_bytes; /* -1: not measured (no collector, boehm) */
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */
@@ -93,6 +108,9 @@ typedef struct hb_cell_out {
 void hb_cell_run(const hb_cell *c, hb_cell_out *o);
 /* The `__cell` subcommand: argv describes a cell, the result goes to a fd. */
 int hb_cell_main(int argc, char **argv);
+/* The collector settings among --param's keys (threshold...); 0, or 2 after
+ * one line on stderr when a value is out of range. */
+int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken);
 /* Resolve a cell's parameters from the preset and the overrides; 0 or 2. */
 int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
 void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);

@@ -11,7 +11,9 @@ static void list(void)
 {
     for (size_t i = 0; i < hb_allocator_count; i++)
         printf("allocator  %-12s %s\n", hb_allocators[i]->name, hb_allocators[i]->doc);
-    printf("collector  %-12s %s\n", "none", "allocator-only workloads: no collector");
+    for (size_t i = 0; i < hb_collector_count; i++)
+        printf("collector  %-12s %s\n", hb_collectors[i]->name, hb_collectors[i]->doc);
+    printf("collector  %-12s %s\n", "none", "what allocator-only workloads record: no collector");
     for (size_t i = 0; i < hb_workload_count; i++) {
         const hb_workload *w = hb_workloads[i];
         char params[512] = "";

@@ -112,6 +112,62 @@ static int set_workloads(hb_run_opts *o, const char *arg)
     return 0;
 }
 
+static void collector_choices(char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < hb_collector_count && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_collectors[i]->name);
+}
+
+static int set_collectors(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128], choices[1024];
+    size_t n;
+    collector_choices(choices, sizeof choices);
+    if (split(arg, items, HB_MAX_LIST, &n))
+        return bad("--collectors list", arg, choices);
+    for (size_t i = 0; i < n; i++) {
+        const hb_collector *c = hb_collector_find(items[i]);
+        if (!c)
+            return bad("collector", items[i], choices);
+        o->collectors[i] = c;
+    }
+    o->n_collectors = n;
+    return 0;
+}
+
+/* Keys of --param that set the collector rather than a workload. */
+static const struct {
+    const char *key;
+    int64_t min, max;
+} gc_keys[] = {
+    {"threshold", 1, 1000000000}, /* rcgen's threshold0 (CPython's 700) */
+    {"threshold1", 1, 1000000000},
+    {"threshold2", 1, 1000000000},
+    {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
+};
+
+int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
+{
+    *taken = 0;
+    for (size_t i = 0; i < sizeof gc_keys / sizeof gc_keys[0]; i++) {
+        if (strcmp(key, gc_keys[i].key) != 0)
+            continue;
+        *taken = 1;
+        if (value < gc_keys[i].min || value > gc_keys[i].max) {
+            fprintf(stderr, "heapbench run: bad --param value '%s=%lld'; valid: %s from %lld to %lld\n", key,
+                    (long long)value, key, (long long)gc_keys[i].min, (long long)gc_keys[i].max);
+            return 2;
+        }
+        if (i < 3)
+            gc->threshold[i] = (long)value;
+        else
+            gc->grow_pct = (int)value;
+    }
+    return 0;
+}
+
 static int set_threads(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
@@ -151,7 +207,7 @@ static int add_param(hb_run_opts *o, const char *arg)
 
 /* Every --param must be declared by at least one selected workload, and in
  * range for each workload that declares it. */
-static int check_params(const hb_run_opts *o)
+static int check_params(hb_run_opts *o)
 {
     for (size_t k = 0; k < o->n_params; k++) {
         const hb_param_kv *kv = &o->params[k];
@@ -175,6 +231,15 @@ static int check_params(const hb_run_opts *o)
                 }
             }
         }
+        int any_gc = 0;
+        for (size_t w = 0; w < o->n_workloads; w++)
+            any_gc |= o->workloads[w]->needs_collector;
+        if (any_gc) {
+            int taken, rc = hb_gc_params_take(kv->key, kv->value, &o->gc, &taken);
+            if (rc)
+                return rc;
+            known |= taken;
+        }
         if (!known)
             return bad("--param key", kv->key, keys[0] ? keys : "(the workloads take none)");
     }
@@ -184,7 +249,7 @@ static int check_params(const hb_run_opts *o)
 static int usage_error(const char *opt)
 {
     fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,B --workloads W,X "
+            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --workloads W,X "
             "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
             "--warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
             "--out FILE.csv\n",
@@ -248,6 +313,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                 val = argv[i + 1], i++;
         }
         int takes_value = !strcmp(name, "--allocators") || !strcmp(name, "--workloads") ||
+                          !strcmp(name, "--collectors") ||
                           !strcmp(name, "--threads") || !strcmp(name, "--reps") ||
                           !strcmp(name, "--size") || !strcmp(name, "--param") ||
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
@@ -264,6 +330,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = set_allocators(o, val);
         else if (!strcmp(name, "--workloads"))
             rc = set_workloads(o, val);
+        else if (!strcmp(name, "--collectors"))
+            rc = set_collectors(o, val);
         else if (!strcmp(name, "--threads"))
             rc = set_threads(o, val);
         else if (!strcmp(name, "--reps"))
@@ -300,6 +368,10 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         for (size_t i = 0; i < hb_allocator_count && i < HB_MAX_LIST; i++)
             if (strcmp(hb_allocators[i]->name, "null") != 0)
                 o->allocators[o->n_allocators++] = hb_allocators[i];
+    }
+    if (o->n_collectors == 0) {
+        for (size_t i = 0; i < hb_collector_count && i < HB_MAX_LIST; i++)
+            o->collectors[o->n_collectors++] = hb_collectors[i];
     }
     if (o->n_workloads == 0) {
         for (size_t i = 0; i < hb_workload_count && i < HB_MAX_LIST; i++)

@@ -246,10 +246,14 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
                                        (unsigned long long)s->ms, (unsigned long long)s->rss_bytes, live, run_id);
             } else {
                 const hb_pause *p = (const hb_pause *)b->data + i;
-                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%llu,%llu,%s,%d\n", id, c->rep,
+                char ex[24] = "", fr[24] = ""; /* empty where the collector cannot count */
+                if (p->examined != HB_GC_UNKNOWN)
+                    snprintf(ex, sizeof ex, "%llu", (unsigned long long)p->examined);
+                if (p->freed != HB_GC_UNKNOWN)
+                    snprintf(fr, sizeof fr, "%llu", (unsigned long long)p->freed);
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%s,%s,%s,%d\n", id, c->rep,
                                        (double)(p->start_ns - o->r.t0_ns) / 1e6, (double)p->duration_ns / 1e3,
-                                       p->generation, (unsigned long long)p->examined,
-                                       (unsigned long long)p->freed, run_id, p->thread);
+                                       p->generation, ex, fr, run_id, p->thread);
             }
         }
         rc = append_block(sf->fd, block, at);
@@ -294,8 +298,8 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     SET("%s", c->workload->name);
     SET("%s", hb_size_name(c->size));
     SET("%s", params);
-    SET("%s", c->alloc->name);
-    SET("%s", "none"); /* allocator-only workloads: no collector */
+    SET("%s", c->alloc_label ? c->alloc_label : c->alloc->name);
+    SET("%s", c->collector ? c->collector->name : "none");
     SET("%s", "isolated");
     SET("%d", c->threads);
     SET("%d", c->rep);
@@ -355,7 +359,16 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%lld", (long long)r->peak_live_bytes);
     else
         SKIP();
-    i += 3; /* the collector's counters */
+    if (measured && r->collected_objects >= 0)
+        SET("%lld", (long long)r->collected_objects);
+    else
+        SKIP();
+    if (measured && r->leaked_objects >= 0) {
+        SET("%lld", (long long)r->leaked_objects);
+        SET("%lld", (long long)r->leaked_bytes);
+    } else {
+        i += 2; /* no collector, or one (boehm) that cannot enumerate its heap */
+    }
     SET("%s", HB_GIT_COMMIT);
     SET("%s", HB_COMPILER);
     SET("%s", HB_BUILD_TYPE);

@@ -69,6 +69,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
     hb_buf_init(&o->rss, sizeof(hb_rss_sample));
     hb_buf_init(&o->pauses, sizeof(hb_pause));
     r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
+    r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
     snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
     int pfd[2];
     if (pipe(pfd) != 0) {
@@ -76,9 +77,9 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
         snprintf(r->error, sizeof r->error, "pipe: %s", strerror(errno));
         return 0;
     }
-    char fd_s[16], th_s[16], rep_s[16], seed_s[32], lat_s[16], smp_s[16], pin_s[4];
+    char fd_s[16], th_s[16], rep_s[16], seed_s[32], lat_s[16], smp_s[16], pin_s[4], gc_s[128];
     char pv[HB_MAX_PARAMS][32];
-    const char *argv[11 + HB_MAX_PARAMS + 1];
+    const char *argv[14 + HB_MAX_PARAMS + 1];
     int n = 0;
     snprintf(fd_s, sizeof fd_s, "%d", pfd[1]);
     snprintf(th_s, sizeof th_s, "%d", c->threads);
@@ -99,6 +100,11 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
+             c->gc.grow_pct);
+    argv[n++] = c->collector ? c->collector->name : "none";
+    argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
+    argv[n++] = gc_s;
     int i = 0;
     for (const hb_param_spec *s = c->workload->params; s && s->name && i < HB_MAX_PARAMS; s++, i++) {
         snprintf(pv[i], sizeof pv[i], "%lld", (long long)c->param[i]);
@@ -173,6 +179,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
         hb_buf_free(&o->pauses);
         memset(r, 0, sizeof *r);
         r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
+        r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
         r->status = HB_ST_CRASHED;
         if (WIFSIGNALED(wstatus))
             snprintf(r->error, sizeof r->error, "killed by signal %d (%s)", WTERMSIG(wstatus),
@@ -203,25 +210,39 @@ static void progress(size_t done, size_t total, double t0, const char *id, const
 
 int hb_run(const hb_run_opts *o, const char *self)
 {
-    /* The cells of the matrix, in matrix order, this shard's only. */
-    size_t ncells_all = o->n_workloads * o->n_allocators * o->n_threads, ncells = 0;
+    /* The cells of the matrix, in matrix order, this shard's only.
+     * Allocator-only workloads: allocator x threads, collector none.
+     * Collector workloads: collector x allocator x threads, except boehm,
+     * which brings its own heap and so runs once whatever --allocators says
+     * (recorded as allocator `boehm`; the workload's own state, outside the
+     * collected heap, comes from `system`). */
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * o->n_allocators * o->n_threads, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
     size_t index = 0;
-    for (size_t w = 0; w < o->n_workloads; w++)
-        for (size_t a = 0; a < o->n_allocators; a++)
-            for (size_t t = 0; t < o->n_threads; t++, index++) {
-                if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
-                    continue;
-                hb_cell *c = &cells[ncells++];
-                *c = (hb_cell){.alloc = o->allocators[a], .workload = o->workloads[w],
-                               .threads = o->threads[t], .size = o->size, .m = o->measure};
-                if (hb_cell_resolve(c, o->params, o->n_params)) {
-                    free(cells);
-                    return 2; /* cannot happen: options.c checked ranges */
+    for (size_t w = 0; w < o->n_workloads; w++) {
+        const hb_workload *wl = o->workloads[w];
+        size_t ngc = wl->needs_collector ? o->n_collectors : 1;
+        for (size_t g = 0; g < ngc; g++) {
+            const hb_collector *gc = wl->needs_collector ? o->collectors[g] : NULL;
+            int own_heap = gc && strcmp(gc->name, "boehm") == 0;
+            size_t nalloc = own_heap ? 1 : o->n_allocators;
+            for (size_t a = 0; a < nalloc; a++)
+                for (size_t t = 0; t < o->n_threads; t++, index++) {
+                    if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
+                        continue;
+                    hb_cell *c = &cells[ncells++];
+                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : o->allocators[a],
+                                   .alloc_label = own_heap ? "boehm" : NULL, .collector = gc, .gc = o->gc,
+                                   .workload = wl, .threads = o->threads[t], .size = o->size, .m = o->measure};
+                    if (hb_cell_resolve(c, o->params, o->n_params)) {
+                        free(cells);
+                        return 2; /* cannot happen: options.c checked ranges */
+                    }
                 }
-            }
+        }
+    }
     hb_csv *csv;
     if (hb_csv_open(o->out, &csv)) {
         free(cells);
