@@ -130,6 +130,9 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
  * NAME.pauses.csv (each file created with its header on first use), each
  * cell's block with one write(2). 0 or an errno value. */
 int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const hb_cell_out *o);
+/* Cuts the series files back to before the last hb_csv_write_series, when
+ * the cell's row could not be written: no series without its row. */
+void hb_csv_undo_series(hb_csv *f);
 /* Whether the file held a row for (cell, rep) when it was opened. */
 int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);

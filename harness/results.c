@@ -47,6 +47,7 @@ struct hb_csv {
     hb_env env;
     char path[4096];
     series_file rss, pauses;
+    off_t mark[2]; /* series files' lengths before the last cell's block */
     char **done; /* "cell\x1frep" of the rows present when opened, sorted */
     size_t ndone;
 };
@@ -220,18 +221,32 @@ static int series_open(hb_csv *f, series_file *sf)
     return 0;
 }
 
+void hb_csv_undo_series(hb_csv *f)
+{
+    series_file *sf[2] = {&f->rss, &f->pauses};
+    for (int i = 0; i < 2; i++)
+        if (sf[i]->fd >= 0 && f->mark[i] >= 0)
+            if (ftruncate(sf[i]->fd, f->mark[i]) != 0)
+                fprintf(stderr, "heapbench: cannot cut back %s%s: %s\n", f->path, sf[i]->suffix, strerror(errno));
+}
+
 int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const hb_cell_out *o)
 {
     char id[512];
     hb_cell_id(c, id, sizeof id);
+    f->mark[0] = f->rss.fd >= 0 ? lseek(f->rss.fd, 0, SEEK_END) : -1;
+    f->mark[1] = f->pauses.fd >= 0 ? lseek(f->pauses.fd, 0, SEEK_END) : -1;
     for (int which = 0; which < 2; which++) {
         const hb_buf *b = which == 0 ? &o->rss : &o->pauses;
         series_file *sf = which == 0 ? &f->rss : &f->pauses;
         if (b->len == 0)
             continue;
+        int fresh = sf->fd < 0;
         int rc = series_open(f, sf);
         if (rc)
             return rc;
+        if (fresh)
+            f->mark[which] = lseek(sf->fd, 0, SEEK_END);
         size_t cap = b->len * 160 + 1, at = 0;
         char *block = malloc(cap);
         if (!block)

@@ -312,6 +312,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         werr = hb_csv_write_series(csv, run_id, &c, &out);
         if (!werr)
             werr = hb_csv_write_row(csv, run_id, &c, &out.r);
+        if (werr)
+            hb_csv_undo_series(csv);
         hb_buf_free(&out.rss);
         hb_buf_free(&out.pauses);
         if (werr) {

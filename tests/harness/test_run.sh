@@ -152,6 +152,27 @@ import csv; r = list(csv.DictReader(open('nomem.csv')))[0]
 assert r['ops'] == '' and r['wall_s'] == '' and r['peak_rss_kb'] == '', 'no figures for a failed cell'
 " && ok || bad "a failed row must have no figures"
 
+# ---- a full disk: exit 2, one line, every row already written intact
+mkdir -p disk
+if mount -t tmpfs -o size=24k tmpfs disk 2> /dev/null; then
+    "$hb" run --allocators system,arena,freelist,jemalloc --workloads churn,larson --threads 1,2 --reps 3 \
+        --param ops=20000 --warmup 0 --out disk/r.csv > /dev/null 2> disk.err
+    rc=$?
+    [ $rc = 2 ] && [ "$(wc -l < disk.err)" = 1 ] && grep -q 'No space left' disk.err && ok \
+        || bad "full disk: exit $rc, $(cat disk.err)"
+    python3 - <<'PY' && ok || bad "rows written before the disk filled are intact"
+import csv
+rows = list(csv.DictReader(open("disk/r.csv")))
+assert rows and all(r["status"] == "ok" for r in rows), len(rows)
+series = list(csv.DictReader(open("disk/r.rss.csv")))
+keys = {(r["run_id"], r["cell"], r["rep"]) for r in rows}
+assert all((s["run_id"], s["cell"], s["rep"]) in keys for s in series), "series rows without their row"
+PY
+    umount disk
+else
+    echo "note: cannot mount a tmpfs here; the full-disk case is not checked"
+fi
+
 # ---- bad input: exit 2, one line, nothing touched
 cp cut.csv keep.csv
 expect2() {
