@@ -208,7 +208,9 @@ static int by_thread_start(const void *a, const void *b)
 
 static double rank_us(const uint64_t *sorted, size_t n, double p)
 {
-    size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+    /* nearest rank ceil(p/100 * n), with p/100 * n computed as p * n / 100:
+     * 99.9 / 100 * 1000 is 999.0000000000001 in doubles and would round up */
+    size_t rank = (size_t)ceil(p * (double)n / 100.0 - 1e-9);
     if (rank < 1)
         rank = 1;
     return (double)sorted[rank - 1] / 1000.0;

@@ -49,7 +49,8 @@ uint64_t hb_hist_percentile(const hb_hist *h, double p)
 {
     if (h->count == 0)
         return 0;
-    uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->count);
+    /* ceil(p/100 * count); the epsilon keeps 99.9% of 1000 at rank 999 */
+    uint64_t rank = (uint64_t)ceil(p * (double)h->count / 100.0 - 1e-9);
     if (rank < 1)
         rank = 1;
     if (rank >= h->count)
