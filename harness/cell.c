@@ -124,7 +124,8 @@ static int make_heap(worker *k, hb_heap **out)
 static void close_heap(worker *k, hb_heap *h)
 {
     k->recording = 0;
-    k->collected = (int64_t)h->collected_objects;
+    int counts = strcmp(h->collector->name, "boehm") != 0; /* boehm cannot count its garbage */
+    k->collected = counts ? (int64_t)h->collected_objects : -1;
     k->peak_live = (int64_t)h->peak_live_bytes;
     k->leaked_objects = k->leaked_bytes = -1;
     if (strcmp(h->collector->name, "boehm") != 0) {
@@ -325,7 +326,8 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
             hb_buf_free(&ks[t].pauses);
             /* per-thread heaps: the cell's figures are their sums (a sum of
              * peaks bounds the peak of the sum from above) */
-            r->collected_objects = (r->collected_objects < 0 ? 0 : r->collected_objects) + ks[t].collected;
+            if (ks[t].collected >= 0)
+                r->collected_objects = (r->collected_objects < 0 ? 0 : r->collected_objects) + ks[t].collected;
             gc_peak += ks[t].peak_live;
             if (ks[t].leaked_objects >= 0) {
                 r->leaked_objects = (r->leaked_objects < 0 ? 0 : r->leaked_objects) + ks[t].leaked_objects;

@@ -103,7 +103,9 @@ PY
 slow="--allocators system,arena --workloads churn --threads 1,2 --reps 3 --param ops=20000000 --warmup 0"
 "$hb" run $slow --out cut.csv > /dev/null 2> cut.err &
 pid=$!
-sleep 1.5
+# interrupt once the first row is on disk (not after a fixed sleep: a loaded
+# machine may not have finished a cell by then)
+for i in $(seq 600); do [ -f cut.csv ] && [ "$(wc -l < cut.csv)" -ge 2 ] && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 rc=$?
@@ -111,7 +113,8 @@ rc=$?
 grep -q 'resume' cut.err && ok || bad "SIGINT message: $(cat cut.err)"
 before=$(rows cut.csv)
 [ "$before" -ge 1 ] && [ "$before" -lt 12 ] && ok || bad "interrupted run wrote $before rows"
-[ -z "$(pgrep -f "__cell" || true)" ] && ok || bad "a cell process outlived the interrupted run"
+# only this build's cells: other heapbench runs on the machine are not ours
+[ -z "$(pgrep -f "^$hb __cell" || true)" ] && ok || bad "a cell process outlived the interrupted run"
 "$hb" run $slow --out cut.csv --resume > resume.out 2>&1 && ok || bad "resume failed: $(cat resume.out)"
 python3 - <<'PY' && ok || bad "resume completed the matrix"
 import csv
@@ -140,7 +143,7 @@ PY
 "$hb" run --allocators system --workloads churn --threads 1 --param ops=100000000 --warmup 0 --out crash.csv \
     > /dev/null 2>&1 &
 pid=$!
-for i in $(seq 50); do c=$(pgrep -f "__cell" | head -1); [ -n "$c" ] && break; sleep 0.1; done
+for i in $(seq 100); do c=$(pgrep -f "^$hb __cell" | head -1); [ -n "$c" ] && break; sleep 0.1; done
 sleep 0.3
 kill -SEGV "$c"
 wait $pid
@@ -151,6 +154,44 @@ python3 -c "
 import csv; r = list(csv.DictReader(open('nomem.csv')))[0]
 assert r['ops'] == '' and r['wall_s'] == '' and r['peak_rss_kb'] == '', 'no figures for a failed cell'
 " && ok || bad "a failed row must have no figures"
+
+# ---- collectors: pauses, MMU, collected and leaked objects, the pauses file
+"$hb" run --workloads cycles --collectors rc,rcgen,marksweep,boehm --allocators system,arena --threads 1 \
+    --out gc.csv > /dev/null 2>&1 && ok || bad "collector run"
+"$hb" run --workloads cycles --collectors rcgen --allocators arena --threads 1 --param threshold=100 \
+    --out gc.csv > /dev/null 2>&1 && ok || bad "collector run with threshold"
+python3 - <<'PY' && ok || bad "collector columns"
+import csv, collections
+rows = {r["cell"]: r for r in csv.DictReader(open("gc.csv"))}
+pauses = collections.defaultdict(list)
+for p in csv.DictReader(open("gc.pauses.csv")):
+    pauses[p["cell"]].append(p)
+by = lambda gc, alloc: rows[f"cycles/{alloc}/{gc}/isolated/t1/small"]
+assert len(rows) == 8, sorted(rows)  # boehm once, whatever --allocators says
+for alloc in ("system", "arena"):
+    rc, gen, ms = by("rc", alloc), by("rcgen", alloc), by("marksweep", alloc)
+    assert int(rc["leaked_objects"]) > 0 and int(rc["leaked_bytes"]) > 0, "rc leaks the cycles"
+    assert rc["gc_count"] == "0" and rc["collected_objects"] == "0"
+    for r in (gen, ms):
+        assert r["leaked_objects"] == "0", (r["cell"], r["leaked_objects"])
+        assert int(r["collected_objects"]) > 0 and int(r["gc_count"]) > 0
+    assert int(gen["collected_objects"]) == int(rc["leaked_objects"]), "rcgen collects exactly what rc leaks"
+    for r in (gen, ms):
+        p = pauses[r["cell"]]
+        assert len(p) == int(r["gc_count"]), (r["cell"], len(p), r["gc_count"])
+        total = sum(float(x["duration_us"]) for x in p) / 1000
+        assert abs(total - float(r["pause_total_ms"])) <= 0.001 * len(p) + 0.01, (total, r["pause_total_ms"])
+        assert float(r["pause_max_us"]) == max(float(x["duration_us"]) for x in p)
+        assert 0 <= float(r["mmu_10ms"]) <= 1 and float(r["mmu_1ms"]) <= float(r["mmu_10ms"]) + 1e-9
+        freed = sum(int(x["freed"]) for x in p)
+        assert freed == int(r["collected_objects"]), (freed, r["collected_objects"])
+b = rows["cycles/boehm/boehm/isolated/t1/small"]
+assert b["allocator"] == "boehm" and b["status"] == "ok"
+assert b["leaked_objects"] == "" and b["collected_objects"] == "", "boehm cannot count: empty, not 0"
+assert all(x["examined"] == "" for x in pauses[b["cell"]])
+low = rows["cycles/arena/rcgen/isolated/t1/small/threshold=100"]
+assert int(low["gc_count"]) > int(by("rcgen", "arena")["gc_count"]), "threshold 100 collects more often"
+PY
 
 # ---- a full disk: exit 2, one line, every row already written intact
 mkdir -p disk

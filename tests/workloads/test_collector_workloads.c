@@ -1,0 +1,284 @@
+/* test_collector_workloads.c -- every collector workload through the
+ * contract as the harness drives it: per thread, thread_attach, a heap of
+ * the cell's collector over the cell's allocator (threshold params applied
+ * to its config), run with out->heap set, the verifying leak trace, the
+ * heap's destruction; setup before and check/teardown after. At size
+ * small, on every collector x {system, arena}, 1 and 2 threads (boehm: 1,
+ * one heap per process). And proof that a check fails when the result is
+ * wrong. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads/workload.h"
+
+extern const hb_collector hb_rcgen_collector;
+
+typedef struct override {
+    const char *name;
+    int64_t value;
+} override;
+
+typedef struct worker {
+    const hb_workload *wl;
+    const hb_collector *c;
+    const hb_allocator *a;
+    void *as, *w;
+    const hb_ctx *ctx;
+    int tid, rc, heap_rc;
+    hb_counts counts;
+    hb_hist *hist;
+    int apply_thresholds;
+    uint64_t leaked, leaked_bytes, events;
+} worker;
+
+static int apply_thresholds = 1; /* 0: a harness that forgot to */
+
+static void on_event(void *arg, const hb_gc_event *ev)
+{
+    worker *k = arg;
+    (void)ev;
+    k->events++;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *k = arg;
+    k->a->thread_attach(k->as);
+    hb_heap_config cfg = {.alloc = k->a, .alloc_state = k->as, .hook = on_event, .hook_arg = k};
+    static const char *const th[] = {"threshold", "threshold1", "threshold2"};
+    for (int g = 0; g < 3; g++) {
+        int i = hb_workload_param_index(k->wl, th[g]);
+        if (i >= 0 && k->apply_thresholds)
+            cfg.threshold[g] = (long)k->ctx->param[i];
+    }
+    k->heap_rc = hb_heap_new(&k->counts.heap, k->c, &cfg);
+    if (!k->heap_rc) {
+        hb_lat_init(&k->counts.lat, k->hist, 16, (uint64_t)k->tid + 1);
+        k->rc = k->wl->run(k->w, k->tid, &k->counts);
+        assert_int_equal(hb_heap_leaks(k->counts.heap, &k->leaked, &k->leaked_bytes), 0);
+        hb_heap_destroy(k->counts.heap);
+    }
+    k->a->thread_detach(k->as);
+    return NULL;
+}
+
+/* One cell; returns check's verdict, err holds its message; *leaked the
+ * objects the harness's trace found. */
+static int drive_with(const char *name, const hb_collector *c, const char *allocator, int threads,
+                      const override *ov, char *err, size_t errlen, uint64_t *leaked)
+{
+    const hb_workload *wl = hb_workload_find(name);
+    assert_non_null(wl);
+    assert_true(wl->needs_collector);
+    const hb_allocator *a = hb_allocator_find(allocator);
+    assert_non_null(c);
+    assert_non_null(a);
+    void *as = NULL;
+    assert_int_equal(a->init(&as, NULL), 0);
+    hb_ctx ctx = {.alloc = a, .alloc_state = as, .collector = c, .threads = threads,
+                  .size = HB_SIZE_SMALL, .seed = 0x5eed0000u + (uint64_t)threads};
+    for (int i = 0; wl->params[i].name; i++)
+        ctx.param[i] = wl->params[i].preset[HB_SIZE_SMALL];
+    for (; ov && ov->name; ov++) {
+        int i = hb_workload_param_index(wl, ov->name);
+        assert_true(i >= 0);
+        assert_in_range(ov->value, wl->params[i].min, wl->params[i].max);
+        ctx.param[i] = ov->value;
+    }
+    void *w = NULL;
+    assert_int_equal(wl->setup(&ctx, &w), 0);
+    worker k[4];
+    pthread_t th[4];
+    assert_true(threads <= 4);
+    for (int i = 0; i < threads; i++) {
+        k[i] = (worker){.wl = wl, .c = c, .a = a, .as = as, .w = w, .ctx = &ctx, .tid = i,
+                        .apply_thresholds = apply_thresholds, .hist = calloc(1, sizeof(hb_hist))};
+        assert_non_null(k[i].hist);
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &k[i]), 0);
+    }
+    *leaked = 0;
+    for (int i = 0; i < threads; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(k[i].heap_rc, 0);
+        assert_int_equal(k[i].rc, 0);
+        *leaked += k[i].leaked;
+        free(k[i].hist);
+    }
+    err[0] = '\0';
+    int verdict = wl->check(w, err, errlen);
+    wl->teardown(w);
+    a->destroy(as);
+    return verdict;
+}
+
+static int drive(const char *name, const char *collector, const char *allocator, int threads,
+                 const override *ov, char *err, size_t errlen, uint64_t *leaked)
+{
+    return drive_with(name, hb_collector_find(collector), allocator, threads, ov, err, errlen, leaked);
+}
+
+static const char *const collector_workloads[] = {
+    "refcount", "cycles", "selfref", "binary_trees", "generational", "server", "gc_traversal",
+    "gc_cycles", "finalizers", "sidekicks",
+};
+#define N_WORKLOADS (sizeof collector_workloads / sizeof collector_workloads[0])
+
+/* Shorter than small where small is slow under a sanitizer; the shapes,
+ * not the lengths, are what is tested. */
+static const override *shorter(const char *name)
+{
+    static const override refcount[] = {{"ops", 200000}, {NULL, 0}};
+    static const override cycles[] = {{"ops", 4000}, {NULL, 0}};
+    static const override selfref[] = {{"ops", 20000}, {NULL, 0}};
+    static const override bt[] = {{"depth", 10}, {NULL, 0}};
+    static const override gen[] = {{"ops", 100000}, {NULL, 0}};
+    static const override server[] = {{"requests", 3000}, {"cache", 200}, {NULL, 0}};
+    static const override gct[] = {{"levels", 300}, {"loops", 10}, {NULL, 0}};
+    static const override gcc[] = {{"loops", 20}, {NULL, 0}};
+    static const override fin[] = {{"ops", 10000}, {NULL, 0}};
+    static const override sk[] = {{"ops", 10000}, {NULL, 0}};
+    static const struct { const char *n; const override *o; } t[] = {
+        {"refcount", refcount}, {"cycles", cycles}, {"selfref", selfref}, {"binary_trees", bt},
+        {"generational", gen}, {"server", server}, {"gc_traversal", gct}, {"gc_cycles", gcc},
+        {"finalizers", fin}, {"sidekicks", sk},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].n, name))
+            return t[i].o;
+    return NULL;
+}
+
+static void run_matrix(const char *allocator, int full)
+{
+    for (size_t c = 0; c < hb_collector_count; c++) {
+        const char *cn = hb_collectors[c]->name;
+        int max_threads = strcmp(cn, "boehm") ? 2 : 1; /* boehm: one heap per process */
+        for (size_t i = 0; i < N_WORKLOADS; i++)
+            for (int t = 1; t <= max_threads; t++) {
+                char err[512];
+                uint64_t leaked;
+                const char *w = collector_workloads[i];
+                int v = drive(w, cn, allocator, t, full ? NULL : shorter(w), err, sizeof err, &leaked);
+                if (v)
+                    fail_msg("%s on %s/%s with %d threads failed its check: %s", w, cn, allocator, t,
+                             err);
+                /* the final collection leaves no garbage but rc's cycles */
+                if (strcmp(cn, "rc") && strcmp(cn, "boehm"))
+                    assert_int_equal(leaked, 0);
+            }
+    }
+}
+
+#if defined(HB_SANITIZER)
+enum { FULL = 0 };
+#else
+enum { FULL = 1 };
+#endif
+
+static void test_system(void **state) { (void)state; run_matrix("system", FULL); }
+static void test_arena(void **state) { (void)state; run_matrix("arena", FULL); }
+
+/* The other allocators, with the short parameters. */
+static void test_other_allocators(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < hb_allocator_count; i++) {
+        const char *n = hb_allocators[i]->name;
+        if (!strcmp(n, "system") || !strcmp(n, "arena") || !strcmp(n, "null"))
+            continue;
+        run_matrix(n, 0);
+    }
+}
+
+static void test_registry(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_WORKLOADS; i++) {
+        const hb_workload *w = hb_workload_find(collector_workloads[i]);
+        assert_non_null(w);
+        assert_true(w->needs_collector);
+        assert_non_null(w->doc);
+    }
+    /* generational's threshold is how a sweep of threshold0 is asked for */
+    const hb_workload *g = hb_workload_find("generational");
+    int i = hb_workload_param_index(g, "threshold");
+    assert_true(i >= 0);
+    assert_int_equal(g->params[i].preset[HB_SIZE_SMALL], 700);
+}
+
+/* rc leaks exactly the cycles, and the harness's trace sees them. */
+static void test_rc_leaks_cycles(void **state)
+{
+    (void)state;
+    char err[512];
+    uint64_t leaked;
+    const override ov[] = {{"ops", 400}, {"shape", 1}, {NULL, 0}};
+    assert_int_equal(drive("cycles", "rc", "system", 1, ov, err, sizeof err, &leaked), 0);
+    assert_int_equal(leaked, 800); /* 400 pairs */
+    assert_int_equal(drive("cycles", "rcgen", "system", 1, ov, err, sizeof err, &leaked), 0);
+    assert_int_equal(leaked, 0);
+}
+
+/* The checks fail when the result is wrong. A harness that forgot to apply
+ * `threshold` to the heap: generational says so. */
+static void test_check_catches_unapplied_threshold(void **state)
+{
+    (void)state;
+    char err[512];
+    uint64_t leaked;
+    const override ov[] = {{"ops", 20000}, {"threshold", 100}, {NULL, 0}};
+    assert_int_equal(drive("generational", "rcgen", "system", 1, ov, err, sizeof err, &leaked), 0);
+    apply_thresholds = 0;
+    int v = drive("generational", "rcgen", "system", 1, ov, err, sizeof err, &leaked);
+    apply_thresholds = 1;
+    assert_int_not_equal(v, 0);
+    print_message("  caught: %s\n", err);
+    assert_non_null(strstr(err, "threshold0 is 700"));
+}
+
+/* A collector that claims to find cycles but never collects (rcgen with its
+ * collections taken out): the cycle workloads see the garbage left. */
+static size_t lazy_collect(hb_heap *h, int gen) { (void)h, (void)gen; return 0; }
+static void lazy_maybe(hb_heap *h) { (void)h; }
+
+static void test_check_catches_lazy_collector(void **state)
+{
+    (void)state;
+    hb_collector lazy = hb_rcgen_collector;
+    lazy.name = "lazy";
+    lazy.collect = lazy_collect;
+    lazy.maybe_collect = lazy_maybe;
+    static const char *const names[] = {"cycles", "selfref", "gc_cycles", "generational",
+                                        "finalizers", "sidekicks"};
+    for (size_t i = 0; i < 6; i++) {
+        char err[512];
+        uint64_t leaked;
+        int v = drive_with(names[i], &lazy, "system", 1, shorter(names[i]), err, sizeof err, &leaked);
+        assert_int_not_equal(v, 0);
+        print_message("  %s caught it: %s\n", names[i], err);
+        assert_true(leaked > 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_rc_leaks_cycles),
+        cmocka_unit_test(test_check_catches_unapplied_threshold),
+        cmocka_unit_test(test_check_catches_lazy_collector),
+        cmocka_unit_test(test_system),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_other_allocators),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
