@@ -1,27 +1,54 @@
 /* marksweep.c -- a stop-the-world tracing collector with no reference
- * counts at all (clox's collectGarbage, with finalizers and weakrefs).
+ * counts at all (clox's collectGarbage, with finalizers, weakrefs and a
+ * lazy sweep).
  *
- * Invariant. Every object of the heap is on the `all` list; between
- * collections every MARK flag is clear. Counts are never maintained
- * (HB_OF_NORC on every object), so nothing is freed except by a sweep, and
- * an object is freed by the first collection that finds it unreachable
- * from hb_heap_roots -- or, if it has a finalizer that has not run, by the
- * first collection after its finalizer ran and it is still unreachable.
+ * Invariant. Every object of the heap is on the `all` list and its gen
+ * byte is its colour: `live` (reached by the last mark, or allocated
+ * since) or the other one (found unreachable by the last mark). Objects of
+ * the other colour exist only while a sweep is pending, and only between
+ * the sweep cursor and the list's tail; they are garbage nothing can reach.
+ * Counts are never maintained (HB_OF_NORC on every object), so nothing is
+ * freed except by a sweep, and an object is freed after the first
+ * collection that finds it unreachable from hb_heap_roots -- or, if it has
+ * a finalizer that has not run, after the first collection after its
+ * finalizer ran and it is still unreachable. HB_OF_MARK is not ours: the
+ * verifying trace (hb_heap_leaks) uses it.
  *
  * A collection runs these states in order:
- *   MARK_ROOTS        roots -> gray stack                     (markRoots)
- *   TRACE             pop gray, mark what it refers to; an explicit stack,
- *                     never recursion                         (traceReferences)
+ *   FINISH_SWEEP      a sweep still pending finishes first: the colours
+ *                     are about to swap                     (lazy sweeping)
+ *   MARK_ROOTS        `live` flips; roots -> gray stack     (markRoots)
+ *   TRACE             pop gray, mark, push what it refers to; an explicit
+ *                     stack, never recursion                (traceReferences)
  *   WEAK              weakrefs to white objects are cleared; callbacks are
  *                     queued for weakrefs that are themselves marked
- *                                                             (tableRemoveWhite)
+ *                                                           (tableRemoveWhite)
  *   FINALIZABLE       white objects whose finalizer has not run are marked
  *                     FINALIZED, queued, and traced: they and what they
  *                     reach survive this cycle
- *   SWEEP             white objects are freed to the allocator; marks
- *                     are cleared                             (sweep)
+ *   SWEEP             white objects are freed to the allocator  (sweep)
  *   CALLBACKS         queued weakref callbacks, then finalizers, run (no
  *                     collection may start while they run)
+ * WEAK and FINALIZABLE walk every object, so they run only when the heap
+ * has weakrefs or objects with a finalizer not yet run (counted).
+ *
+ * Lazy sweep. An automatic collection only marks; SWEEP then runs a few
+ * objects at a time in later allocating calls (SWEEP_STEP each), from a
+ * cursor at the list's head to its tail, as Boehm sweeps lazily: the pause
+ * is the mark, which is proportional to the live heap, and the sweep,
+ * proportional to everything, is spread over the allocations that follow.
+ * Nothing needs unmarking: the next mark flips the colour. New objects are
+ * appended at the tail with the live colour, so the sweep passes them by.
+ * The cost is garbage kept a little longer (the sweep ends after about
+ * 1/16 of the next cycle's allocations). hb_collect sweeps at once, so
+ * what it returns is freed when it returns.
+ *
+ * Marking is one loop with the types' traversal inlined for the built-in
+ * containers, referents pushed unchecked with a prefetch, and the gray
+ * objects taken through a small FIFO, so the header of an object is on
+ * its way from memory while the objects before it are scanned: a tree
+ * larger than the caches is otherwise one miss after another.
+ *
  * The next collection starts when live bytes exceed `grow` times what
  * survived this one (never below min_heap): the cost of a collection is
  * proportional to the live heap, so growing the budget with it keeps the
@@ -34,11 +61,20 @@
 
 #include "internal.h"
 
+#define SWEEP_STEP 64 /* objects a lazy sweep step looks at */
+#define FIFO 8         /* gray objects in flight (prefetched) */
+
 typedef struct ms_state {
     hb_object all;
     size_t nobjects;
     uint64_t next_gc;
-    hb_objstack gray;
+    hb_object **gray; /* the mark stack */
+    size_t ngray, graycap;
+    uint8_t live;        /* the colour of reached and new objects */
+    hb_object *cursor;   /* the sweep's next object; NULL: no sweep pending */
+    size_t nfinal;       /* objects whose finalizer has not run */
+    uint64_t marked_bytes;
+    size_t marked;
 } ms_state;
 
 static int ms_init(hb_heap *h)
@@ -71,7 +107,7 @@ static void ms_destroy(hb_heap *h)
         o->type->clear(h, o, 1);
         hb_object_free(h, o);
     }
-    hb_objstack_free(h, &s->gray);
+    h->alloc->free(h->alloc_state, s->gray, s->graycap * sizeof *s->gray);
     h->alloc->free(h->alloc_state, s, sizeof *s);
 }
 
@@ -79,7 +115,10 @@ static void ms_track(hb_heap *h, hb_object *o)
 {
     ms_state *s = h->gc;
     hb_gclist_append(&s->all, o);
+    o->gen = s->live;
     s->nobjects++;
+    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED))
+        s->nfinal++;
 }
 
 static void ms_untrack(hb_heap *h, hb_object *o)
@@ -89,34 +128,148 @@ static void ms_untrack(hb_heap *h, hb_object *o)
     s->nobjects--;
 }
 
-static void mark_object(hb_object *o, void *arg)
+/* ---- mark ---- */
+
+static __attribute__((noinline)) void gray_grow(hb_heap *h, ms_state *s)
 {
-    hb_heap *h = arg;
-    if (o->flags & (HB_OF_MARK | HB_OF_IMMORTAL))
-        return;
-    o->flags |= HB_OF_MARK;
-    if (!(o->type->flags & HB_TF_GC))
-        return; /* holds no references: black at once */
-    if (hb_objstack_push(h, &((ms_state *)h->gc)->gray, o)) {
+    size_t cap = s->graycap ? 2 * s->graycap : 4096;
+    hb_object **v = h->alloc->realloc(h->alloc_state, s->gray, s->graycap * sizeof *v,
+                                      cap * sizeof *v);
+    if (!v) {
         /* a half-marked heap cannot be swept safely */
         fprintf(stderr, "heapbench: marksweep: out of memory growing the mark stack past %zu\n",
-                ((ms_state *)h->gc)->gray.n);
+                s->ngray);
         abort();
     }
+    s->gray = v;
+    s->graycap = cap;
 }
 
-static void mark_roots(hb_heap *h) { hb_heap_roots(h, mark_object, h); }
-
-static void trace_references(hb_heap *h)
+/* A referent, unchecked: whether it is marked is read when it is popped,
+ * by which time the prefetch has brought its header in. */
+static inline void push(hb_heap *h, ms_state *s, hb_object *o)
 {
-    hb_objstack *gray = &((ms_state *)h->gc)->gray;
-    while (gray->n) {
-        hb_object *o = gray->v[--gray->n];
-        o->type->traverse(o, mark_object, h);
+    if (!o)
+        return;
+    __builtin_prefetch(o);
+    if (__builtin_expect(s->ngray == s->graycap, 0))
+        gray_grow(h, s);
+    s->gray[s->ngray++] = o;
+}
+
+typedef struct visit_arg {
+    hb_heap *h;
+    ms_state *s;
+} visit_arg;
+
+static void push_visit(hb_object *o, void *arg)
+{
+    visit_arg *va = arg;
+    push(va->h, va->s, o);
+}
+
+/* Mark one gray object and push its referents (traverse inlined for the
+ * built-in containers, as rcgen's TRAVERSE). */
+static inline void blacken(hb_heap *h, ms_state *s, hb_object *o)
+{
+    if (o->gen == s->live)
+        return;
+    o->gen = s->live;
+    if (o->flags & HB_OF_IMMORTAL)
+        return; /* not ours to count; holds no references */
+    s->marked++;
+    const hb_type *t = o->type;
+    if (t->kind == HB_K_NODE) {
+        hb_node *n = (hb_node *)o;
+        s->marked_bytes += o->size;
+        for (size_t i = 0; i < n->nfields; i++)
+            push(h, s, n->fields[i]);
+        return;
+    }
+    s->marked_bytes += hb_object_bytes(o);
+    if (!(t->flags & HB_TF_GC))
+        return;
+    if (t->kind == HB_K_LIST) {
+        hb_list *l = (hb_list *)o;
+        for (size_t i = 0; i < l->len; i++)
+            push(h, s, l->items[i]);
+    } else if (t->kind == HB_K_TUPLE) {
+        hb_tuple *tu = (hb_tuple *)o;
+        for (size_t i = 0; i < tu->len; i++)
+            push(h, s, tu->items[i]);
+    } else {
+        visit_arg va = {h, s};
+        t->traverse(o, push_visit, &va);
     }
 }
 
-static int wr_marked(hb_object *wr) { return (wr->flags & HB_OF_MARK) != 0; }
+/* TRACE: until the gray stack is empty, through a FIFO of FIFO objects
+ * whose headers were prefetched when they entered it. */
+static void trace_references(hb_heap *h)
+{
+    ms_state *s = h->gc;
+    hb_object *fifo[FIFO];
+    size_t head = 0, n = 0;
+    for (;;) {
+        while (n < FIFO && s->ngray) {
+            hb_object *o = s->gray[--s->ngray];
+            __builtin_prefetch(o);
+            fifo[(head + n++) % FIFO] = o;
+        }
+        if (!n)
+            return;
+        hb_object *o = fifo[head];
+        head = (head + 1) % FIFO;
+        n--;
+        blacken(h, s, o);
+    }
+}
+
+static void mark_root(hb_object *o, void *arg)
+{
+    visit_arg *va = arg;
+    push(va->h, va->s, o);
+}
+
+static void mark_roots(hb_heap *h)
+{
+    ms_state *s = h->gc;
+    visit_arg va = {h, s};
+    hb_heap_roots(h, mark_root, &va);
+}
+
+/* Is the weakref itself marked? The predicate gets no heap: one per colour. */
+static int wr_marked0(hb_object *wr) { return wr->gen == 0; }
+static int wr_marked1(hb_object *wr) { return wr->gen == 1; }
+
+/* ---- sweep ---- */
+
+/* Free one white object. A cleared node owns nothing, so only other
+ * types' clear runs (it frees their buffers). */
+static inline void sweep_free(hb_heap *h, hb_object *o)
+{
+    ms_untrack(h, o);
+    if (o->type->kind != HB_K_NODE)
+        o->type->clear(h, o, 1);
+    hb_object_free(h, o);
+}
+
+/* Look at up to `budget` objects from the cursor (SIZE_MAX: to the end). */
+static void sweep_some(hb_heap *h, size_t budget)
+{
+    ms_state *s = h->gc;
+    hb_object *o = s->cursor;
+    uint8_t live = s->live;
+    if (!o)
+        return;
+    while (o != &s->all && budget--) {
+        hb_object *next = o->gc_next;
+        if (o->gen != live)
+            sweep_free(h, o);
+        o = next;
+    }
+    s->cursor = o == &s->all ? NULL : o;
+}
 
 /* Weakrefs to white objects are cleared now, before finalizable objects
  * are re-marked, so a weakref never outlives its target's unreachability
@@ -124,63 +277,55 @@ static int wr_marked(hb_object *wr) { return (wr->flags & HB_OF_MARK) != 0; }
 static void table_remove_white(hb_heap *h, hb_objstack *fire)
 {
     ms_state *s = h->gc;
+    int (*marked)(hb_object *) = s->live ? wr_marked1 : wr_marked0;
     for (hb_object *o = s->all.gc_next; o != &s->all; o = o->gc_next)
-        if (!(o->flags & HB_OF_MARK) && (o->flags & HB_OF_WEAKREFD))
-            hb_weakrefs_detach(h, o, wr_marked, fire);
+        if (o->gen != s->live && (o->flags & HB_OF_WEAKREFD))
+            hb_weakrefs_detach(h, o, marked, fire);
 }
 
 static void mark_finalizable(hb_heap *h, hb_objstack *queue)
 {
     ms_state *s = h->gc;
     for (hb_object *o = s->all.gc_next; o != &s->all; o = o->gc_next)
-        if (!(o->flags & HB_OF_MARK) && o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
+        if (o->gen != s->live && o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
             if (hb_objstack_push(h, queue, o)) {
                 fprintf(stderr, "heapbench: marksweep: out of memory queueing finalizers\n");
                 abort();
             }
             o->flags |= HB_OF_FINALIZED;
+            s->nfinal--;
         }
+    visit_arg va = {h, s};
     for (size_t i = 0; i < queue->n; i++)
-        mark_object(queue->v[i], h);
+        push_visit(queue->v[i], &va);
     trace_references(h);
 }
 
-static size_t sweep(hb_heap *h)
+static size_t collect_(hb_heap *h, int eager)
 {
-    ms_state *s = h->gc;
-    size_t freed = 0;
-    hb_object *o = s->all.gc_next;
-    while (o != &s->all) {
-        hb_object *next = o->gc_next;
-        if (o->flags & HB_OF_MARK) {
-            o->flags &= (uint16_t)~HB_OF_MARK;
-        } else {
-            ms_untrack(h, o);
-            o->type->clear(h, o, 1);
-            hb_object_free(h, o);
-            freed++;
-        }
-        o = next;
-    }
-    return freed;
-}
-
-static size_t ms_collect(hb_heap *h, int gen)
-{
-    (void)gen;
     ms_state *s = h->gc;
     uint64_t t0 = hb_now_ns();
     h->collecting = 1;
+    if (s->cursor)
+        sweep_some(h, SIZE_MAX); /* FINISH_SWEEP */
     size_t examined = s->nobjects;
     hb_objstack fire = {0}, queue = {0};
 
+    s->live ^= 1;
+    s->marked = 0;
+    s->marked_bytes = 0;
     mark_roots(h);
     trace_references(h);
-    table_remove_white(h, &fire);
-    mark_finalizable(h, &queue);
-    size_t freed = sweep(h);
+    if (h->nwr)
+        table_remove_white(h, &fire);
+    if (s->nfinal)
+        mark_finalizable(h, &queue);
+    size_t freed = examined - s->marked;
+    s->cursor = hb_gclist_empty(&s->all) ? NULL : s->all.gc_next;
+    if (eager)
+        sweep_some(h, SIZE_MAX);
 
-    uint64_t next = (uint64_t)((double)h->live_bytes * h->cfg.grow);
+    uint64_t next = (uint64_t)((double)s->marked_bytes * h->cfg.grow);
     s->next_gc = next > h->cfg.min_heap ? next : h->cfg.min_heap;
 
     for (size_t i = 0; i < fire.n; i++)
@@ -198,10 +343,24 @@ static size_t ms_collect(hb_heap *h, int gen)
     return freed;
 }
 
+/* gc.collect(): sweeps at once. */
+static size_t ms_collect(hb_heap *h, int gen)
+{
+    (void)gen;
+    return collect_(h, 1);
+}
+
+/* Allocating calls: a step of a pending sweep, or a collection if due (its
+ * sweep then runs lazily). The budget counts marked bytes, not the live
+ * bytes of a heap with garbage still to sweep: a collection waits for the
+ * sweep, which is far ahead of it. */
 static void ms_maybe_collect(hb_heap *h)
 {
-    if (h->live_bytes > ((ms_state *)h->gc)->next_gc)
-        ms_collect(h, 0);
+    ms_state *s = h->gc;
+    if (s->cursor)
+        sweep_some(h, SWEEP_STEP);
+    else if (h->live_bytes > s->next_gc)
+        collect_(h, 0);
 }
 
 static int ms_freeze(hb_heap *h, int freeze)

@@ -61,6 +61,13 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len)
              over[0] ? "/" : "", over);
 }
 
+/* Boehm's collector is one heap per process, and a second thread that is
+ * not registered with it makes it crash: such cells are skipped, not run. */
+int hb_cell_single_heap(const hb_cell *c)
+{
+    return c->collector && strcmp(c->collector->name, "boehm") == 0 && c->threads > 1;
+}
+
 typedef struct worker {
     pthread_t tid_handle;
     int tid;
@@ -227,6 +234,11 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     if (c->threads < wl->min_threads) {
         r->status = HB_ST_SKIPPED;
         snprintf(r->error, sizeof r->error, "%s needs at least %d threads", wl->name, wl->min_threads);
+        return;
+    }
+    if (hb_cell_single_heap(c)) {
+        r->status = HB_ST_SKIPPED;
+        snprintf(r->error, sizeof r->error, "boehm has one heap per process: isolated heaps need 1 thread");
         return;
     }
     hb_ctx ctx = {0};

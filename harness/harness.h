@@ -36,6 +36,9 @@ typedef struct hb_run_opts {
     size_t n_allocators;
     const hb_collector *collectors[HB_MAX_LIST];
     size_t n_collectors;
+    /* allocators for collector workloads; none given: the same as above */
+    const hb_allocator *gc_allocators[HB_MAX_LIST];
+    size_t n_gc_allocators;
     hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
@@ -103,6 +106,9 @@ typedef struct hb_cell_out {
     hb_buf pauses; /* hb_pause */
 } hb_cell_out;
 
+/* Whether the cell cannot run because its collector allows one heap per
+ * process and it has several threads (a skipped row says so). */
+int hb_cell_single_heap(const hb_cell *c);
 /* Child side: run the cell, fill o (buffers initialised by the callee).
  * Never exits on a workload failure. */
 void hb_cell_run(const hb_cell *c, hb_cell_out *o);

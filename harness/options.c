@@ -78,20 +78,21 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 0;
 }
 
-static int set_allocators(hb_run_opts *o, const char *arg)
+static int set_allocators(const hb_allocator **out, size_t *count, const char *opt, const char *arg)
 {
-    char items[HB_MAX_LIST][128], choices[1024];
+    char items[HB_MAX_LIST][128], choices[1024], what[64];
     size_t n;
     allocator_choices(choices, sizeof choices);
+    snprintf(what, sizeof what, "%s list", opt);
     if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--allocators list", arg, choices);
+        return bad(what, arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_allocator *a = hb_allocator_find(items[i]);
         if (!a)
             return bad("allocator", items[i], choices);
-        o->allocators[i] = a;
+        out[i] = a;
     }
-    o->n_allocators = n;
+    *count = n;
     return 0;
 }
 
@@ -249,7 +250,8 @@ static int check_params(hb_run_opts *o)
 static int usage_error(const char *opt)
 {
     fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --workloads W,X "
+            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B "
+            "--workloads W,X "
             "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
             "--warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
             "--out FILE.csv\n",
@@ -313,6 +315,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                 val = argv[i + 1], i++;
         }
         int takes_value = !strcmp(name, "--allocators") || !strcmp(name, "--workloads") ||
+                          !strcmp(name, "--gc-allocators") ||
                           !strcmp(name, "--collectors") ||
                           !strcmp(name, "--threads") || !strcmp(name, "--reps") ||
                           !strcmp(name, "--size") || !strcmp(name, "--param") ||
@@ -327,7 +330,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         }
         long long v;
         if (!strcmp(name, "--allocators"))
-            rc = set_allocators(o, val);
+            rc = set_allocators(o->allocators, &o->n_allocators, name, val);
+        else if (!strcmp(name, "--gc-allocators"))
+            rc = set_allocators(o->gc_allocators, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
             rc = set_workloads(o, val);
         else if (!strcmp(name, "--collectors"))
@@ -368,6 +373,17 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         for (size_t i = 0; i < hb_allocator_count && i < HB_MAX_LIST; i++)
             if (strcmp(hb_allocators[i]->name, "null") != 0)
                 o->allocators[o->n_allocators++] = hb_allocators[i];
+    }
+    if (o->is_default && o->n_gc_allocators == 0) {
+        /* The default matrix must finish in 3 minutes on 2 cores: collector
+         * workloads run on glibc and on arena (CPython's own pairing), not on
+         * every allocator; allocator workloads still run on every one. */
+        o->gc_allocators[o->n_gc_allocators++] = hb_allocator_find("system");
+        o->gc_allocators[o->n_gc_allocators++] = hb_allocator_find("arena");
+    }
+    if (o->n_gc_allocators == 0) {
+        memcpy(o->gc_allocators, o->allocators, o->n_allocators * sizeof o->allocators[0]);
+        o->n_gc_allocators = o->n_allocators;
     }
     if (o->n_collectors == 0) {
         for (size_t i = 0; i < hb_collector_count && i < HB_MAX_LIST; i++)

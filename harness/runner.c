@@ -216,7 +216,8 @@ int hb_run(const hb_run_opts *o, const char *self)
      * which brings its own heap and so runs once whatever --allocators says
      * (recorded as allocator `boehm`; the workload's own state, outside the
      * collected heap, comes from `system`). */
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * o->n_allocators * o->n_threads, ncells = 0;
+    size_t most = o->n_allocators > o->n_gc_allocators ? o->n_allocators : o->n_gc_allocators;
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -227,13 +228,14 @@ int hb_run(const hb_run_opts *o, const char *self)
         for (size_t g = 0; g < ngc; g++) {
             const hb_collector *gc = wl->needs_collector ? o->collectors[g] : NULL;
             int own_heap = gc && strcmp(gc->name, "boehm") == 0;
-            size_t nalloc = own_heap ? 1 : o->n_allocators;
+            const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
+            size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
             for (size_t a = 0; a < nalloc; a++)
                 for (size_t t = 0; t < o->n_threads; t++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
-                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : o->allocators[a],
+                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a],
                                    .alloc_label = own_heap ? "boehm" : NULL, .collector = gc, .gc = o->gc,
                                    .workload = wl, .threads = o->threads[t], .size = o->size, .m = o->measure};
                     if (hb_cell_resolve(c, o->params, o->n_params)) {
@@ -291,7 +293,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         hb_cell_id(&c, id, sizeof id);
         c.seed = fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c.rep * 0x9e3779b97f4a7c15ULL);
         hb_cell_out out;
-        int runnable = c.threads >= c.workload->min_threads;
+        int runnable = c.threads >= c.workload->min_threads && !hb_cell_single_heap(&c);
         if (runnable && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;

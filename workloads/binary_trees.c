@@ -38,7 +38,7 @@ enum { P_DEPTH, P_MIN_DEPTH };
  * One core, glibc/arena: small ~0.15 s; large ~3.4 s on rcgen, ~6.7 s on
  * marksweep (max pause ~39 ms), ~4.1 s on boehm (max pause ~20 ms). */
 static const hb_param_spec bt_params[] = {
-    {"depth", {14, 16, 18}, 4, 24, "depth of the long-lived tree (the stretch tree is one deeper)"},
+    {"depth", {13, 16, 18}, 4, 24, "depth of the long-lived tree (the stretch tree is one deeper)"},
     {"min_depth", {4, 4, 4}, 0, 24, "depth of the smallest short-lived trees"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
