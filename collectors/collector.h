@@ -131,6 +131,7 @@ struct hb_heap {
     /* counters (objects and bytes of this heap, immortals excluded) */
     uint64_t allocs, frees, live_objects, live_bytes, peak_live_bytes;
     uint64_t collections, collected_objects; /* all generations */
+    uint64_t gc_ns_total;                    /* summed duration of every collection */
     hb_gen_stats stats[HB_GENERATIONS];
 };
 

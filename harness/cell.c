@@ -85,6 +85,7 @@ typedef struct worker {
     hb_buf pauses;       /* hb_pause, appended by the heap's hook */
     int recording;       /* the hook records only during the timed run */
     int64_t collected, leaked_objects, leaked_bytes, peak_live;
+    uint64_t gc_ns_own, gc_count_own; /* the heap's own totals over the timed run */
     char heap_error[160];
 } worker;
 
@@ -163,11 +164,16 @@ static void *worker_main(void *arg)
         heap = NULL;
     k->counts.heap = heap;
     k->recording = 1;
+    uint64_t ns0 = heap ? heap->gc_ns_total : 0, n0 = heap ? heap->collections : 0;
     pthread_barrier_wait(k->start);
     k->t_start = hb_now();
     if (k->rc == 0)
         k->rc = k->cell->workload->run(k->w, k->tid, &k->counts);
     k->t_end = hb_now();
+    if (heap) {
+        k->gc_ns_own = heap->gc_ns_total - ns0;
+        k->gc_count_own = heap->collections - n0;
+    }
     if (heap)
         close_heap(k, heap);
     a->thread_detach(k->ctx->alloc_state);
@@ -341,11 +347,20 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
             if (ks[t].collected >= 0)
                 r->collected_objects = (r->collected_objects < 0 ? 0 : r->collected_objects) + ks[t].collected;
             gc_peak += ks[t].peak_live;
+            r->gc_own_ms += (double)ks[t].gc_ns_own / 1e6;
+            r->gc_own_count += ks[t].gc_count_own;
             if (ks[t].leaked_objects >= 0) {
                 r->leaked_objects = (r->leaked_objects < 0 ? 0 : r->leaked_objects) + ks[t].leaked_objects;
                 r->leaked_bytes = (r->leaked_bytes < 0 ? 0 : r->leaked_bytes) + ks[t].leaked_bytes;
             }
         }
+    }
+    if (c->collector && r->status == HB_ST_OK && o->pauses.len != r->gc_own_count) {
+        /* every collection is an event: a difference means the harness lost
+         * some, and the pause figures would be wrong */
+        r->status = HB_ST_FAILED;
+        snprintf(r->error, sizeof r->error, "%zu pause events recorded but the collector counted %llu collections",
+                 o->pauses.len, (unsigned long long)r->gc_own_count);
     }
     if (c->collector) {
         r->have_pauses = 1;

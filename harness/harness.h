@@ -93,6 +93,8 @@ typedef struct hb_result {
     int have_pauses;                   /* a collector ran: pause figures apply */
     hb_pause_stats pauses;
     int64_t collected_objects;         /* -1: not applicable */
+    double gc_own_ms;                  /* the collector's own total of its pauses in the run */
+    uint64_t gc_own_count;             /* and its own count of collections */
     int64_t leaked_objects, leaked_bytes; /* -1: not measured (no collector, boehm) */
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */

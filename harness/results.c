@@ -31,7 +31,7 @@ static const char *const columns[] = {
     /* environment */
     "git_commit", "compiler", "build_type", "host", "cpu_model", "kernel", "pinned", "timestamp",
     /* added after the contract's columns */
-    "lat_samples", "cflags", "topology", "process_s",
+    "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -404,6 +404,10 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.6f", r->process_s);
     else
         SKIP(); /* no process: a skipped cell */
+    if (measured && r->have_pauses)
+        SET("%.3f", r->gc_own_ms);
+    else
+        SKIP();
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

@@ -185,6 +185,8 @@ for alloc in ("system", "arena"):
         assert 0 <= float(r["mmu_10ms"]) <= 1 and float(r["mmu_1ms"]) <= float(r["mmu_10ms"]) + 1e-9
         freed = sum(int(x["freed"]) for x in p)
         assert freed == int(r["collected_objects"]), (freed, r["collected_objects"])
+        # the harness's pause total against the collector's own running total
+        assert abs(float(r["pause_total_ms"]) - float(r["gc_own_ms"])) <= 0.002, (r["pause_total_ms"], r["gc_own_ms"])
 b = rows["cycles/boehm/boehm/isolated/t1/small"]
 assert b["allocator"] == "boehm" and b["status"] == "ok"
 assert b["leaked_objects"] == "" and b["collected_objects"] == "", "boehm cannot count: empty, not 0"
