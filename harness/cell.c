@@ -227,15 +227,23 @@ static void fail(hb_result *r, const char *fmt, const char *a, const char *b)
     snprintf(r->error, sizeof r->error, fmt, a, b);
 }
 
-void hb_cell_run(const hb_cell *c, hb_cell_out *o)
+void hb_cell_out_init(hb_cell_out *o, const hb_cell *c)
 {
     hb_result *r = &o->r;
     memset(r, 0, sizeof *r);
     hb_buf_init(&o->rss, sizeof(hb_rss_sample));
     hb_buf_init(&o->pauses, sizeof(hb_pause));
+    /* -1: not measured, so never printed as a number */
     r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
     r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
-    snprintf(r->pinned, sizeof r->pinned, "no");
+    snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
+}
+
+void hb_cell_run(const hb_cell *c, hb_cell_out *o)
+{
+    hb_cell_out_init(o, c);
+    hb_result *r = &o->r;
+    snprintf(r->pinned, sizeof r->pinned, "no"); /* until the threads are placed */
     const hb_workload *wl = c->workload;
     if (c->threads < wl->min_threads) {
         r->status = HB_ST_SKIPPED;

@@ -108,6 +108,8 @@ typedef struct hb_cell_out {
     hb_buf pauses; /* hb_pause */
 } hb_cell_out;
 
+/* An empty report: no figure measured (-1 where -1 means that), no series. */
+void hb_cell_out_init(hb_cell_out *o, const hb_cell *c);
 /* Whether the cell cannot run because its collector allows one heap per
  * process and it has several threads (a skipped row says so). */
 int hb_cell_single_heap(const hb_cell *c);

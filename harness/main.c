@@ -1,5 +1,6 @@
 /* main.c -- the heapbench command: list, run (and the internal __cell). */
 #include "harness.h"
+#include "cellset.h"
 #include "csvio.h"
 
 #include <limits.h>
@@ -28,13 +29,18 @@ static void list(void)
 static int usage(FILE *f)
 {
     fprintf(f, "usage: heapbench list\n"
-               "       heapbench run [--allocators A,B] [--workloads W,X] [--threads 1,2] [--reps N]\n"
+               "       heapbench run [--allocators A,B] [--collectors C,D] [--gc-allocators A,B]\n"
+               "                     [--workloads W,X] [--threads 1,2] [--reps N]\n"
                "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
                "                     [--lat-every N] [--sample-ms N] [--out FILE.csv]\n"
                "       heapbench run            (no arguments: the default matrix)\n"
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
-               "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n");
+               "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
+               "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
+               "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
+               "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--out DIR]\n");
     return 2;
 }
 
@@ -58,6 +64,12 @@ int main(int argc, char **argv)
         return hb_merge_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "json") == 0)
         return hb_json_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "compare") == 0)
+        return hb_compare_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "regress") == 0)
+        return hb_regress_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "plot") == 0)
+        return hb_plot_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) {
         hb_run_opts o;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
@@ -72,6 +84,6 @@ int main(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, help\n", argv[1]);
     return 2;
 }

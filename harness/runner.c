@@ -64,13 +64,8 @@ static int parse_out(const char *buf, size_t len, hb_cell_out *o)
  * Returns 1 when a stop signal cut it short (o is then meaningless). */
 static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_cell_out *o)
 {
+    hb_cell_out_init(o, c);
     hb_result *r = &o->r;
-    memset(r, 0, sizeof *r);
-    hb_buf_init(&o->rss, sizeof(hb_rss_sample));
-    hb_buf_init(&o->pauses, sizeof(hb_pause));
-    r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
-    r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
-    snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
     int pfd[2];
     if (pipe(pfd) != 0) {
         r->status = HB_ST_CRASHED;
@@ -177,9 +172,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
     } else {
         hb_buf_free(&o->rss);
         hb_buf_free(&o->pauses);
-        memset(r, 0, sizeof *r);
-        r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
-        r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
+        hb_cell_out_init(o, c); /* nothing of a dead child's report is kept */
         r->status = HB_ST_CRASHED;
         if (WIFSIGNALED(wstatus))
             snprintf(r->error, sizeof r->error, "killed by signal %d (%s)", WTERMSIG(wstatus),

@@ -9,15 +9,18 @@ extern const hb_workload hb_wl_xthread;
 extern const hb_workload hb_wl_larson;
 extern const hb_workload hb_wl_scratch;
 extern const hb_workload hb_wl_refcount;
+extern const hb_workload hb_wl_identity;
 extern const hb_workload hb_wl_cycles;
 extern const hb_workload hb_wl_selfref;
 extern const hb_workload hb_wl_binary_trees;
 extern const hb_workload hb_wl_generational;
+extern const hb_workload hb_wl_generators;
 extern const hb_workload hb_wl_server;
 extern const hb_workload hb_wl_gc_traversal;
 extern const hb_workload hb_wl_gc_cycles;
 extern const hb_workload hb_wl_finalizers;
 extern const hb_workload hb_wl_sidekicks;
+extern const hb_workload hb_wl_tracemalloc;
 
 const hb_workload *const hb_workloads[] = {
     &hb_wl_churn,
@@ -25,15 +28,18 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_larson,
     &hb_wl_scratch,
     &hb_wl_refcount,
+    &hb_wl_identity,
     &hb_wl_cycles,
     &hb_wl_selfref,
     &hb_wl_binary_trees,
     &hb_wl_generational,
+    &hb_wl_generators,
     &hb_wl_server,
     &hb_wl_gc_traversal,
     &hb_wl_gc_cycles,
     &hb_wl_finalizers,
     &hb_wl_sidekicks,
+    &hb_wl_tracemalloc,
 };
 
 const size_t hb_workload_count = sizeof(hb_workloads) / sizeof(hb_workloads[0]);

@@ -1,0 +1,802 @@
+/* regress.c -- `heapbench regress --baseline REF --candidate NEW`: the CI
+ * gate. Exit 1 only when some cell is worse; 0 otherwise; 2 on bad input.
+ *
+ * REF and NEW are both results files, or both build directories. Given
+ * directories, both builds are run here, in one job, their repetitions
+ * alternating (round r runs every cell once with each build, the order
+ * flipped every round), so that both sides see the same machine, the same
+ * hour and the same drift: numbers from another machine or day are never
+ * compared (docs/regress.md).
+ *
+ * A cell is worse when, in this order:
+ *  1. the candidate has rows that are not ok where the baseline had none;
+ *  2. a deterministic count grew: allocs, frees, gc_count, peak_live_bytes
+ *     (exactly: any increase; a count that varies between repetitions counts
+ *     as grown only when every candidate value exceeds every baseline one),
+ *     and with --instructions the instructions callgrind counts in the
+ *     single-threaded cells, beyond --ir-tolerance;
+ *  3. a timed metric (default wall_s) is larger with statistical confidence
+ *     -- Holm-corrected one-sided Mann-Whitney p < 0.05 AND the 95% interval
+ *     of the ratio excludes 1 -- AND by more than the threshold: the larger
+ *     of --threshold (5%) and three times the baseline's coefficient of
+ *     variation, so that a noisy cell must move further to count.
+ * Every flagged cell is printed with each reason. */
+#include "cellset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define MAX_PASS 128
+#define MAX_METRICS 8
+
+static const char *const counts[] = {"allocs", "frees", "gc_count", "peak_live_bytes"};
+#define NCOUNTS (sizeof counts / sizeof counts[0])
+
+typedef struct side {
+    const char *name; /* "baseline", "candidate" */
+    const char *spec; /* as given */
+    int is_dir;
+    char exe[PATH_MAX];
+    char csv[PATH_MAX + 64];
+    hb_cellset set;
+} side;
+
+typedef struct ropts {
+    side s[2];
+    double floor_pct, cv_factor, ir_tol_pct;
+    const hb_metric_info *metric[MAX_METRICS];
+    size_t nmetric;
+    int instructions;
+    int reps;   /* 0: chosen from the number of cells */
+    const char *warmup; /* NULL: heapbench run's default for the first round */
+    const char *threads; /* as passed through, for --instructions */
+    const char *pass[MAX_PASS]; /* run options passed through to both builds */
+    int npass;
+    char work[PATH_MAX];
+} ropts;
+
+/* One cell's verdict, with every reason it was flagged. */
+typedef struct verdict {
+    const char *cell;
+    const hb_cellset_cell *cb; /* candidate's */
+    char why[2048];
+    size_t at;
+    int flagged;
+} verdict;
+
+static void add_why(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_why(verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    if (v->at >= sizeof v->why)
+        return;
+    if (v->at)
+        v->at += (size_t)snprintf(v->why + v->at, sizeof v->why - v->at, "\n      ");
+    va_start(ap, fmt);
+    if (v->at < sizeof v->why)
+        v->at += (size_t)vsnprintf(v->why + v->at, sizeof v->why - v->at, fmt, ap);
+    va_end(ap);
+    v->flagged = 1;
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("heapbench regress: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* ---- running the builds */
+
+/* Runs argv with stdout and stderr appended to `log`; the exit status, or
+ * -1 when it could not run or died of a signal. */
+static int spawn(char *const *argv, const char *log)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The last non-empty line of `log`, for a one-line error. */
+static void last_line(const char *log, char *buf, size_t len)
+{
+    FILE *f = fopen(log, "r");
+    char line[1024];
+    buf[0] = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '\n') {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(buf, len, "%s", line);
+        }
+    if (f)
+        fclose(f);
+}
+
+/* One `heapbench run` of every cell, one repetition, appended to the side's
+ * CSV. 0, or 2 after one line naming the build and its own message. */
+static int run_round(ropts *o, side *s, int round, const char *const *extra, int nextra, const char *out,
+                     const char *log)
+{
+    const char *argv[MAX_PASS + 32];
+    int n = 0;
+    argv[n++] = s->exe;
+    argv[n++] = "run";
+    for (int i = 0; i < o->npass; i++)
+        argv[n++] = o->pass[i];
+    for (int i = 0; i < nextra; i++)
+        argv[n++] = extra[i];
+    argv[n++] = "--reps";
+    argv[n++] = "1";
+    /* The first round warms up as `run` does by default; later rounds run
+     * the cells that just ran, so a warm-up would only cost time. */
+    if (o->warmup || round > 0) {
+        argv[n++] = "--warmup";
+        argv[n++] = o->warmup ? o->warmup : "0";
+    }
+    argv[n++] = "--out";
+    argv[n++] = out;
+    argv[n] = NULL;
+    int rc = spawn((char *const *)argv, log);
+    if (rc == 0 || rc == 1) /* 1: some cells failed; their rows say how */
+        return 0;
+    char line[1024];
+    last_line(log, line, sizeof line);
+    return bad("the %s build's run (%s) exited %d%s%s (log: %s)", s->name, s->exe, rc, line[0] ? ": " : "",
+               line, log);
+}
+
+/* Smallest repetitions a side with which a cell that is slower in every
+ * repetition clears Holm's correction over k tests with room to spare (its
+ * p at most half of 0.05 / k): fewer and the gate could never fire. */
+static int reps_for(size_t k)
+{
+    int r = 5;
+    while (r < 50 && hb_stats_mwu_min_p((size_t)r, (size_t)r, HB_GREATER) * (double)k > 0.025)
+        r++;
+    return r;
+}
+
+static int run_builds(ropts *o)
+{
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/run.log", o->work);
+    int rounds = o->reps ? o->reps : 1;
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 2; k++) {
+            side *s = &o->s[(r + k) % 2]; /* ABAB..., flipped each round: BA AB BA */
+            if (r == 0 && !o->reps)
+                fprintf(stderr, "heapbench regress: round 1: %s (the number of rounds is chosen after it)\n",
+                        s->name);
+            else
+                fprintf(stderr, "heapbench regress: round %d of %d: %s\n", r + 1, rounds, s->name);
+            if (run_round(o, s, r, NULL, 0, s->csv, log))
+                return 2;
+        }
+        if (r == 0 && !o->reps) {
+            char why[1024];
+            hb_cellset tmp;
+            if (hb_cellset_load(o->s[0].csv, &tmp, why, sizeof why))
+                return bad("%s", why);
+            rounds = reps_for(tmp.ncells * o->nmetric);
+            fprintf(stderr, "heapbench regress: %zu cells: %d repetitions a side (--reps to choose)\n",
+                    tmp.ncells, rounds);
+            hb_cellset_free(&tmp);
+        }
+    }
+    return 0;
+}
+
+/* ---- instruction counts */
+
+typedef struct ir_entry {
+    char *key;  /* the cell's command line after the executable */
+    double ir;
+} ir_entry;
+
+typedef struct ir_set {
+    ir_entry *e;
+    size_t n;
+} ir_set;
+
+static void ir_free(ir_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->e[i].key);
+    free(s->e);
+    s->e = NULL;
+    s->n = 0;
+}
+
+/* Reads every callgrind.out file in `dir` that a cell process (`__cell`)
+ * wrote: its command line, less the executable, is the key (the same for
+ * both builds when the matrix is), its `summary:` the instructions. */
+static int ir_read(const char *dir, ir_set *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return bad("cannot read %s: %s", dir, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (!rc && (de = readdir(d))) {
+        if (strncmp(de->d_name, "callgrind.out.", 14) != 0)
+            continue;
+        char path[PATH_MAX + 300], line[4096], key[4096] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            rc = bad("cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        double ir = -1;
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = 0;
+            if (!strncmp(line, "cmd:", 4)) {
+                const char *c = strstr(line, " __cell ");
+                snprintf(key, sizeof key, "%s", c ? c + 1 : "");
+            } else if (!strncmp(line, "summary:", 8)) {
+                ir = strtod(line + 8, NULL);
+            }
+        }
+        fclose(f);
+        if (!key[0])
+            continue; /* the `run` process itself */
+        if (ir < 0) {
+            rc = bad("%s: no 'summary:' line (callgrind stopped early?)", path);
+            break;
+        }
+        ir_entry *g = realloc(out->e, (out->n + 1) * sizeof *g);
+        char *k = strdup(key);
+        if (!g || !k) {
+            free(k);
+            if (g)
+                out->e = g;
+            rc = bad("out of memory");
+            break;
+        }
+        out->e = g;
+        out->e[out->n++] = (ir_entry){k, ir};
+    }
+    closedir(d);
+    return rc;
+}
+
+/* "__cell FD ALLOC WORKLOAD THREADS SIZE ..." -> "WORKLOAD/ALLOC/tTHREADS/SIZE": a
+ * name to print; the key itself is what is matched. */
+static void ir_name(const char *key, char *buf, size_t len)
+{
+    char tok[6][128];
+    if (sscanf(key, "%127s %127s %127s %127s %127s %127s", tok[0], tok[1], tok[2], tok[3], tok[4],
+               tok[5]) == 6)
+        snprintf(buf, len, "%s/%s/t%s/%s (instructions of the cell process)", tok[3], tok[2], tok[4],
+                 tok[5]);
+    else
+        snprintf(buf, len, "%s", key);
+}
+
+static int count_instructions(ropts *o, ir_set ir[2])
+{
+    if (spawn((char *const[]){"valgrind", "--version", NULL}, "/dev/null") != 0)
+        return bad("--instructions needs valgrind (callgrind), which is not installed");
+    if (o->threads) { /* only single-threaded cells are counted: is there one? */
+        char copy[512];
+        snprintf(copy, sizeof copy, ",%s,", o->threads);
+        if (!strstr(copy, ",1,")) {
+            fprintf(stderr, "heapbench regress: --instructions: --threads %s has no single-threaded "
+                            "cells; no instructions counted\n", o->threads);
+            return 0;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        side *s = &o->s[k];
+        char dir[PATH_MAX + 32], file[PATH_MAX + 128], csv[PATH_MAX + 32],
+            log[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s/callgrind-%s", o->work, s->name);
+        snprintf(csv, sizeof csv, "%s/callgrind-%s.csv", o->work, s->name);
+        snprintf(log, sizeof log, "%s/callgrind.log", o->work);
+        if (mkdir(dir, 0755) != 0)
+            return bad("cannot create %s: %s", dir, strerror(errno));
+        snprintf(file, sizeof file, "--callgrind-out-file=%s/callgrind.out.%%p", dir);
+        fprintf(stderr, "heapbench regress: counting instructions (callgrind): %s\n", s->name);
+        /* No RSS sampler and no latency clock: both run on time, and their
+         * instructions would vary from run to run. */
+        const char *argv[MAX_PASS + 40];
+        int n = 0;
+        argv[n++] = "valgrind";
+        argv[n++] = "--tool=callgrind";
+        argv[n++] = "--trace-children=yes";
+        argv[n++] = file;
+        argv[n++] = s->exe;
+        argv[n++] = "run";
+        for (int i = 0; i < o->npass; i++) {
+            if (!strcmp(o->pass[i], "--threads")) {
+                i++;
+                continue;
+            }
+            argv[n++] = o->pass[i];
+        }
+        const char *tail[] = {"--threads", "1", "--reps", "1", "--warmup", "0", "--sample-ms", "0",
+                              "--lat-every", "0", "--out", csv, NULL};
+        for (int i = 0; tail[i]; i++)
+            argv[n++] = tail[i];
+        argv[n] = NULL;
+        int rc = spawn((char *const *)argv, log);
+        if (rc != 0 && rc != 1) {
+            char line[1024];
+            last_line(log, line, sizeof line);
+            return bad("callgrind run of the %s build exited %d: %s (log: %s)", s->name, rc, line, log);
+        }
+        if (ir_read(dir, &ir[k]))
+            return 2;
+    }
+    return 0;
+}
+
+/* ---- the gates */
+
+static int all_equal(const double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (v[i] != v[0])
+            return 0;
+    return 1;
+}
+
+static double vmin(const double *v, size_t n)
+{
+    double m = v[0];
+    for (size_t i = 1; i < n; i++)
+        m = fmin(m, v[i]);
+    return m;
+}
+
+static double vmax(const double *v, size_t n)
+{
+    double m = v[0];
+    for (size_t i = 1; i < n; i++)
+        m = fmax(m, v[i]);
+    return m;
+}
+
+static int gate_counts(const ropts *o, const hb_cellset_cell *ca, const hb_cellset_cell *cb, verdict *v)
+{
+    char why[1024];
+    for (size_t k = 0; k < NCOUNTS; k++) {
+        double *a, *b;
+        size_t na, nb;
+        if (hb_cellset_values(&o->s[0].set, ca, counts[k], &a, &na, why, sizeof why))
+            return bad("%s", why);
+        if (hb_cellset_values(&o->s[1].set, cb, counts[k], &b, &nb, why, sizeof why)) {
+            free(a);
+            return bad("%s", why);
+        }
+        if (na && nb) {
+            if (all_equal(a, na) && all_equal(b, nb)) {
+                if (b[0] > a[0])
+                    add_why(v, "%s %.0f -> %.0f (+%.0f, +%.3g%%): a deterministic count grew", counts[k],
+                            a[0], b[0], b[0] - a[0], 100 * (b[0] - a[0]) / (a[0] > 0 ? a[0] : 1));
+            } else if (vmin(b, nb) > vmax(a, na)) {
+                add_why(v, "%s %.0f..%.0f -> %.0f..%.0f: every candidate value above every baseline one "
+                           "(the count varies between repetitions)",
+                        counts[k], vmin(a, na), vmax(a, na), vmin(b, nb), vmax(b, nb));
+            }
+        }
+        free(a);
+        free(b);
+    }
+    return 0;
+}
+
+typedef struct ttest {
+    size_t cell; /* index into verdicts */
+    const hb_metric_info *m;
+    hb_metric_cmp r;
+    double thr; /* fraction */
+} ttest;
+
+static int worse(const ttest *t)
+{
+    const hb_metric_cmp *r = &t->r;
+    if (!(r->p_holm < 0.05) || !isfinite(r->lo) || !isfinite(r->ratio))
+        return 0;
+    if (t->m->higher_is_better)
+        return r->hi < 1 && r->ratio < 1 / (1 + t->thr);
+    return r->lo > 1 && r->ratio > 1 + t->thr;
+}
+
+static void print_usage_line(void)
+{
+    fprintf(stderr,
+            "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR "
+            "[--threshold PCT] [--cv-factor X] [--metrics wall_s,...] [--instructions] [--ir-tolerance PCT] "
+            "[--reps N] [--work DIR] [run options: --allocators --collectors --workloads --threads --size "
+            "--param --heap --timeout --warmup --pin --shard --lat-every --sample-ms]\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int set_metrics(ropts *o, const char *list)
+{
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", list);
+    o->nmetric = 0;
+    for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const hb_metric_info *m = hb_metric_find(t);
+        if (!m || o->nmetric == MAX_METRICS)
+            return bad("bad --metrics '%s'; valid: wall_s, ops_per_s, pause_p99_us, peak_rss_kb, user_s, "
+                       "sys_s, final_rss_kb, pause_max_us, pause_total_ms, lat_p50_ns, lat_p99_ns", list);
+        o->metric[o->nmetric++] = m;
+    }
+    return o->nmetric ? 0 : bad("bad --metrics '%s'", list);
+}
+
+static int parse_args(ropts *o, int argc, char **argv)
+{
+    static const char *const passed[] = {"--allocators", "--collectors", "--workloads", "--threads",
+                                         "--size",       "--param",      "--heap",      "--timeout",
+                                         "--shard",      "--lat-every",  "--sample-ms"};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--instructions")) {
+            o->instructions = 1;
+            continue;
+        }
+        if (!strcmp(a, "--pin")) {
+            o->pass[o->npass++] = a;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            print_usage_line();
+            return bad("unexpected argument '%s'", a);
+        }
+        if (i + 1 >= argc)
+            return bad("%s needs a value", a);
+        const char *val = argv[++i];
+        int is_pass = 0;
+        for (size_t k = 0; k < sizeof passed / sizeof passed[0]; k++)
+            is_pass |= !strcmp(a, passed[k]);
+        if (is_pass) {
+            if (o->npass + 2 > MAX_PASS)
+                return bad("too many run options");
+            o->pass[o->npass++] = a;
+            o->pass[o->npass++] = val;
+            if (!strcmp(a, "--threads"))
+                o->threads = val;
+        } else if (!strcmp(a, "--baseline")) {
+            o->s[0].spec = val;
+        } else if (!strcmp(a, "--candidate")) {
+            o->s[1].spec = val;
+        } else if (!strcmp(a, "--threshold")) {
+            if (parse_double(val, 0, 1000, &o->floor_pct))
+                return bad("bad --threshold '%s'; valid: a percentage from 0 to 1000", val);
+        } else if (!strcmp(a, "--cv-factor")) {
+            if (parse_double(val, 0, 100, &o->cv_factor))
+                return bad("bad --cv-factor '%s'; valid: 0 to 100", val);
+        } else if (!strcmp(a, "--ir-tolerance")) {
+            if (parse_double(val, 0, 100, &o->ir_tol_pct))
+                return bad("bad --ir-tolerance '%s'; valid: a percentage from 0 to 100", val);
+        } else if (!strcmp(a, "--metrics")) {
+            if (set_metrics(o, val))
+                return 2;
+        } else if (!strcmp(a, "--reps")) {
+            double r;
+            if (parse_double(val, 2, 10000, &r) || r != floor(r))
+                return bad("bad --reps '%s'; valid: 2 to 10000", val);
+            o->reps = (int)r;
+        } else if (!strcmp(a, "--warmup")) {
+            o->warmup = val;
+        } else if (!strcmp(a, "--work")) {
+            if (strlen(val) >= sizeof o->work - 64)
+                return bad("--work path too long");
+            snprintf(o->work, sizeof o->work, "%s", val);
+        } else {
+            print_usage_line();
+            return bad("unknown option '%s'", a);
+        }
+    }
+    if (!o->s[0].spec || !o->s[1].spec) {
+        print_usage_line();
+        return bad("needs both --baseline and --candidate");
+    }
+    return 0;
+}
+
+/* A results file, or a build directory holding an executable `heapbench`. */
+static int classify(side *s)
+{
+    struct stat st;
+    if (stat(s->spec, &st) != 0)
+        return bad("--%s %s: %s", s->name, s->spec, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        s->is_dir = 1;
+        snprintf(s->exe, sizeof s->exe, "%s/heapbench", s->spec);
+        if (access(s->exe, X_OK) != 0)
+            return bad("--%s %s: a directory without an executable heapbench (%s: %s)", s->name, s->spec,
+                       s->exe, strerror(errno));
+        if (s->exe[0] != '/') { /* runs from anywhere */
+            char abs[PATH_MAX];
+            if (!realpath(s->exe, abs))
+                return bad("--%s %s: %s", s->name, s->exe, strerror(errno));
+            snprintf(s->exe, sizeof s->exe, "%s", abs);
+        }
+        return 0;
+    }
+    snprintf(s->csv, sizeof s->csv, "%s", s->spec);
+    return 0;
+}
+
+static int prepare_work(ropts *o)
+{
+    if (!o->work[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(o->work, sizeof o->work, "%s/heapbench-regress-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(o->work))
+            return bad("cannot create a work directory %s: %s", o->work, strerror(errno));
+    } else if (mkdir(o->work, 0755) != 0 && errno != EEXIST) {
+        return bad("cannot create --work %s: %s", o->work, strerror(errno));
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(o->s[k].csv, sizeof o->s[k].csv, "%.*s/%s.csv", PATH_MAX - 64, o->work, o->s[k].name);
+        struct stat st;
+        if (stat(o->s[k].csv, &st) == 0)
+            return bad("%s exists; regress measures afresh (remove it or choose another --work)",
+                       o->s[k].csv);
+    }
+    return 0;
+}
+
+static void fmt_val(char *buf, size_t len, double x, const char *unit)
+{
+    snprintf(buf, len, "%.4g %s", x, unit);
+}
+
+int hb_regress_main(int argc, char **argv)
+{
+    ropts o = {.floor_pct = 5, .cv_factor = 3, .ir_tol_pct = 0.1};
+    o.s[0].name = "baseline";
+    o.s[1].name = "candidate";
+    if (set_metrics(&o, "wall_s"))
+        return 2;
+    int rc = parse_args(&o, argc, argv);
+    if (!rc)
+        rc = classify(&o.s[0]);
+    if (!rc)
+        rc = classify(&o.s[1]);
+    if (rc)
+        return rc;
+    if (o.s[0].is_dir != o.s[1].is_dir)
+        return bad("--baseline and --candidate must both be results files or both build directories: "
+                   "numbers measured at another time are not compared with fresh ones");
+    if (!o.s[0].is_dir && (o.npass || o.instructions || o.reps || o.warmup))
+        return bad("run options, --reps, --warmup and --instructions need build directories, not results "
+                   "files");
+    ir_set ir[2] = {{0}};
+    if (o.s[0].is_dir) {
+        if ((rc = prepare_work(&o)) || (rc = run_builds(&o)))
+            return rc;
+        if (o.instructions && (rc = count_instructions(&o, ir))) {
+            ir_free(&ir[0]);
+            ir_free(&ir[1]);
+            return rc;
+        }
+    }
+    char why[1024];
+    for (int k = 0; k < 2; k++)
+        if (hb_cellset_load(o.s[k].csv, &o.s[k].set, why, sizeof why)) {
+            hb_cellset_free(&o.s[0].set);
+            ir_free(&ir[0]);
+            ir_free(&ir[1]);
+            return bad("%s", why);
+        }
+    hb_cellset *A = &o.s[0].set, *B = &o.s[1].set;
+    verdict *v = calloc(A->ncells + ir[0].n + 1, sizeof *v);
+    ttest *t = calloc(A->ncells * o.nmetric + 1, sizeof *t);
+    size_t nv = 0, nt = 0, compared = 0;
+    if (!v || !t) {
+        rc = bad("out of memory");
+        goto out;
+    }
+    /* 1 and 2: status and the deterministic counts; the timed tests gathered */
+    for (size_t i = 0; i < A->ncells; i++) {
+        const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
+        if (!cb || !ca->nok)
+            continue;
+        verdict *x = &v[nv];
+        *x = (verdict){.cell = ca->name, .cb = cb};
+        if (cb->first_bad && !ca->first_bad)
+            add_why(x, "status: %zu of %zu candidate rows not ok where every baseline row was (%s:%zu: %s%s%s)",
+                    cb->nrows - cb->nok - cb->nskipped, cb->nrows, cb->first_bad->path, cb->first_bad->line,
+                    cb->first_bad->field[B->c_status], cb->first_bad->field[B->c_error][0] ? ": " : "",
+                    cb->first_bad->field[B->c_error]);
+        if (!cb->nok) {
+            nv++;
+            continue;
+        }
+        compared++;
+        if ((rc = gate_counts(&o, ca, cb, x)))
+            goto out;
+        for (size_t m = 0; m < o.nmetric; m++) {
+            double *a, *b;
+            size_t na, nb;
+            if (hb_cellset_values(A, ca, o.metric[m]->name, &a, &na, why, sizeof why) ||
+                hb_cellset_values(B, cb, o.metric[m]->name, &b, &nb, why, sizeof why)) {
+                rc = bad("%s", why);
+                goto out;
+            }
+            if (na && nb) {
+                ttest *y = &t[nt];
+                *y = (ttest){.cell = nv, .m = o.metric[m]};
+                if (hb_metric_cmp_compute(a, na, b, nb, o.metric[m]->higher_is_better ? HB_LESS : HB_GREATER,
+                                          &y->r)) {
+                    free(a);
+                    free(b);
+                    rc = bad("out of memory");
+                    goto out;
+                }
+                double cv = isfinite(y->r.cv_a) ? y->r.cv_a : 0;
+                y->thr = fmax(o.floor_pct / 100, o.cv_factor * cv);
+                nt++;
+            }
+            free(a);
+            free(b);
+        }
+        nv++;
+    }
+    /* instructions: matched on the cell's command line */
+    size_t nir = 0, ir_flagged = 0;
+    for (size_t i = 0; i < ir[0].n; i++)
+        for (size_t j = 0; j < ir[1].n; j++) {
+            if (strcmp(ir[0].e[i].key, ir[1].e[j].key) != 0)
+                continue;
+            nir++;
+            double a = ir[0].e[i].ir, b = ir[1].e[j].ir;
+            if (b > a * (1 + o.ir_tol_pct / 100)) {
+                char name[600];
+                ir_name(ir[0].e[i].key, name, sizeof name);
+                verdict *x = &v[nv++];
+                *x = (verdict){.cell = NULL};
+                snprintf(x->why, sizeof x->why, "%s\n      instructions %.0f -> %.0f (+%.3f%%, tolerance %.3g%%)",
+                         name, a, b, 100 * (b / a - 1), o.ir_tol_pct);
+                x->flagged = 1;
+                ir_flagged++;
+            }
+        }
+    {
+        double *p = malloc((nt + 1) * sizeof *p);
+        if (!p) {
+            rc = bad("out of memory");
+            goto out;
+        }
+        for (size_t k = 0; k < nt; k++)
+            p[k] = t[k].r.p;
+        hb_stats_holm(p, nt, p);
+        for (size_t k = 0; k < nt; k++)
+            t[k].r.p_holm = p[k];
+        free(p);
+    }
+    /* the report */
+    printf("baseline %s, candidate %s: %zu cells compared\n", o.s[0].csv, o.s[1].csv, compared);
+    printf("flagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
+           "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline CV)\n",
+           nt, o.floor_pct, o.cv_factor);
+    size_t fa = SIZE_MAX, fb = SIZE_MAX;
+    for (size_t k = 0; k < nt; k++)
+        fa = t[k].r.na < fa ? t[k].r.na : fa, fb = t[k].r.nb < fb ? t[k].r.nb : fb;
+    if (nt && hb_stats_mwu_min_p(fa, fb, HB_GREATER) * (double)nt >= 0.05)
+        printf("note: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
+               "%zu tests: the timed gate cannot fire (use %d or more repetitions a side)\n",
+               fa, fb, nt, reps_for(nt));
+    size_t w = 4;
+    for (size_t k = 0; k < nt; k++)
+        w = strlen(v[t[k].cell].cell) > w ? strlen(v[t[k].cell].cell) : w;
+    for (size_t m = 0; m < o.nmetric; m++) {
+        printf("\n  %-*s  %-10s  %5s  %7s  %-16s  %8s  %9s\n", (int)w, "cell", "metric", "n", "ratio",
+               "95% CI", "p(Holm)", "threshold");
+        for (size_t k = 0; k < nt; k++) {
+            if (t[k].m != o.metric[m])
+                continue;
+            ttest *y = &t[k];
+            char ci[40], n[16];
+            if (isfinite(y->r.lo) && isfinite(y->r.hi))
+                snprintf(ci, sizeof ci, "[%.3f, %.3f]", y->r.lo, y->r.hi);
+            else
+                snprintf(ci, sizeof ci, "-");
+            snprintf(n, sizeof n, "%zu/%zu", y->r.na, y->r.nb);
+            int bad_ = worse(y);
+            printf("  %-*s  %-10s  %5s  %7.3f  %-16s  %8.3f  %8.1f%%  %s\n", (int)w, v[y->cell].cell, y->m->name, n,
+                   y->r.ratio, ci, y->r.p_holm, 100 * y->thr, bad_ ? "WORSE" : "ok");
+            if (bad_) {
+                char ma[48], mb[48];
+                fmt_val(ma, sizeof ma, y->r.med_a, y->m->unit);
+                fmt_val(mb, sizeof mb, y->r.med_b, y->m->unit);
+                add_why(&v[y->cell],
+                        "%s %+.1f%% (median %s -> %s); 95%% CI of the ratio [%.3f, %.3f] excludes 1; one-sided "
+                        "p %.2g, Holm %.2g < 0.05; threshold %.1f%% = max(%.3g%%, %.3g x baseline CV %.2f%%)",
+                        y->m->name, 100 * (y->r.ratio - 1), ma, mb, y->r.lo, y->r.hi, y->r.p, y->r.p_holm,
+                        100 * y->thr, o.floor_pct, o.cv_factor, 100 * (isfinite(y->r.cv_a) ? y->r.cv_a : 0));
+            }
+        }
+    }
+    if (o.instructions)
+        printf("\ninstructions (callgrind, single-threaded cells): %zu cells matched, %zu above the %.3g%% "
+               "tolerance\n", nir, ir_flagged, o.ir_tol_pct);
+    int header = 0;
+    for (size_t i = 0; i < A->ncells; i++) {
+        const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
+        const char *what = !cb ? "only in the baseline" : !ca->nok ? "no ok row in the baseline"
+                           : !cb->nok && !cb->first_bad ? "no ok row in the candidate" : NULL;
+        if (what)
+            printf("%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", ca->name, what);
+    }
+    for (size_t i = 0; i < B->ncells; i++)
+        if (!hb_cellset_find(A, B->cells[i].name))
+            printf("%s  %s: only in the candidate\n", header++ ? "" : "\nnot compared:\n", B->cells[i].name);
+    size_t flagged = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].flagged) {
+            if (!flagged++)
+                printf("\n");
+            if (v[i].cell)
+                printf("REGRESSION %s\n      %s\n", v[i].cell, v[i].why);
+            else
+                printf("REGRESSION %s\n", v[i].why);
+        }
+    printf("\n%s: %zu regression%s (%zu cells compared", flagged ? "FAIL" : "PASS", flagged,
+           flagged == 1 ? "" : "s", compared);
+    if (o.instructions)
+        printf(", %zu instruction counts", nir);
+    printf(")\n");
+    if (o.s[0].is_dir)
+        printf("results kept in %s\n", o.work);
+    rc = flagged ? 1 : 0;
+out:
+    free(v);
+    free(t);
+    ir_free(&ir[0]);
+    ir_free(&ir[1]);
+    hb_cellset_free(&o.s[0].set);
+    hb_cellset_free(&o.s[1].set);
+    return rc;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `heapbench plot`: every kind of figure drawn from the committed results in
+# data/small.csv (a real run: allocator workloads and a collector workload,
+# with its pauses and RSS companions), each PNG and SVG checked for being a
+# real image with content; figures without data skipped with a note; bad
+# input refused with exit 2 and one line.
+#   test_plot.sh HEAPBENCH WORKDIR
+set -u
+hb=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+scripts=$here/../../plots
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+command -v gnuplot > /dev/null || { echo "gnuplot is not installed (scripts/setup.sh installs it)"; exit 77; }
+
+cp "$here"/data/small.csv "$here"/data/small.pauses.csv "$here"/data/small.rss.csv .
+"$hb" plot small.csv --scripts "$scripts" > plot.out 2> plot.err
+rc=$?
+[ $rc = 0 ] && ok || { bad "plot exited $rc"; cat plot.err; }
+[ ! -s plot.err ] && ok || bad "stderr: $(cat plot.err)"
+# every kind of figure, in both formats
+for kind in throughput-allocators throughput-collectors scaling- latency- pause_cdf- mmu- rss-; do
+    for ext in png svg; do
+        ls plots/small/$kind*.$ext > /dev/null 2>&1 && ok || bad "no $kind*.$ext"
+    done
+done
+grep -q "figures (PNG and SVG) in plots/small" plot.out && ok || bad "summary line: $(tail -1 plot.out)"
+
+# A real image: PNG signature, its size from IHDR, and more than a handful
+# of distinct colours once decoded (an empty plot has axes and nothing else:
+# a few greys); an SVG with drawn paths and text.
+python3 - plots/small <<'PY' && ok || bad "image contents"
+import glob, os, struct, sys, zlib
+d = sys.argv[1]
+pngs, svgs = sorted(glob.glob(d + "/*.png")), sorted(glob.glob(d + "/*.svg"))
+assert pngs and len(pngs) == len(svgs), (len(pngs), len(svgs))
+def colours(path):
+    b = open(path, "rb").read()
+    assert b[:8] == b"\x89PNG\r\n\x1a\n", path + ": not a PNG"
+    pos, idat, w = 8, b"", None
+    while pos < len(b):
+        n, kind = struct.unpack(">I4s", b[pos:pos + 8])
+        body = b[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    assert w >= 400 and h >= 300, (path, w, h)
+    bpp = {2: 3, 6: 4}[ctype]
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev, seen = bytearray(stride), set()
+    for y in range(h):  # undo the PNG row filters
+        f, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = row[x - bpp] if x >= bpp else 0
+            up, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if f == 1: row[x] = (row[x] + a) & 255
+            elif f == 2: row[x] = (row[x] + up) & 255
+            elif f == 3: row[x] = (row[x] + (a + up) // 2) & 255
+            elif f == 4:
+                p = a + up - c
+                pa, pb, pc = abs(p - a), abs(p - up), abs(p - c)
+                row[x] = (row[x] + (a if pa <= pb and pa <= pc else up if pb <= pc else c)) & 255
+        if y % 3 == 0:
+            seen.update(bytes(row[i:i + 3]) for i in range(0, stride, bpp * 2))
+        prev = row
+    return len(seen)
+for p in pngs:
+    n = colours(p)
+    # anti-aliased lines and text give dozens; a blank frame gives a few
+    assert n > 20, "%s: only %d colours" % (p, n)
+    assert os.path.getsize(p) > 8000, p
+for s in svgs:
+    t = open(s).read()
+    assert t.lstrip().startswith("<?xml") and "<svg" in t and t.rstrip().endswith("</svg>"), s
+    assert t.count("<path") >= 5 and "<text" in t, s
+PY
+# the data files beside them, and the script runs by hand on one
+ls plots/small/data/throughput-allocators.dat > /dev/null && ok || bad "no data file"
+gnuplot -c "$scripts/throughput.gp" plots/small/data/throughput-allocators.dat byhand.png "by hand" 2> gp.err \
+    && [ -s byhand.png ] && ok || bad "the script by hand: $(cat gp.err)"
+
+# ---- no companions: the pause figures are skipped with a note, not drawn empty
+mkdir nocomp && cp small.csv nocomp/
+"$hb" plot nocomp/small.csv --scripts "$scripts" --out nocomp/out > nc.out 2> nc.err
+[ $? = 0 ] && ok || bad "plot without companions: $(cat nc.err)"
+grep -q "skipped: pause CDFs and MMU curves: no pauses file" nc.out && ok || bad "no skip note: $(cat nc.out)"
+grep -q "skipped: RSS timelines" nc.out && ok || bad "no RSS skip note"
+ls nocomp/out/pause_cdf-* nocomp/out/mmu-* nocomp/out/rss-* > /dev/null 2>&1 && bad "empty figures drawn" || ok
+# allocator-only rows: no collector throughput figure
+head -1 small.csv > alloc.csv && grep ',none,isolated,' small.csv >> alloc.csv
+"$hb" plot alloc.csv --scripts "$scripts" --out alloc > al.out 2>&1
+grep -q "skipped: throughput-collectors" al.out && ok || bad "collector figure not skipped: $(cat al.out)"
+# --ref another backend
+"$hb" plot small.csv --scripts "$scripts" --out ref --ref arena > /dev/null 2>&1 && \
+    grep -q '"churn t1 small"' ref/data/throughput-allocators.dat && ok || bad "--ref arena"
+
+# ---- refusals: exit 2, one line
+expect2() {
+    local what=$1; shift
+    "$hb" "$@" > out.txt 2> err.txt
+    local rc=$?
+    [ $rc = 2 ] && [ "$(wc -l < err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
+}
+expect2 "no file" plot
+expect2 "missing file" plot nosuch.csv --scripts "$scripts"
+expect2 "not .csv" plot small.txt --scripts "$scripts"
+expect2 "unknown option" plot small.csv --frobnicate
+expect2 "no scripts" plot small.csv --scripts /nonexistent
+printf 'a,b\n1\n' > broken.csv
+expect2 "malformed" plot broken.csv --scripts "$scripts"
+grep -q "broken.csv:2" err.txt && ok || bad "malformed: no file:line: $(cat err.txt)"
+
+echo "$passes passed, $fails failed"
+[ $fails = 0 ]

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `heapbench regress`: results files with known differences (synth.py) --
+# a 20% slowdown flagged, a 3% one and noise not, a grown count and a crash
+# flagged, each with why; a file against itself passes; then two build
+# directories (this build twice) run interleaved, rep by rep, and pass, with
+# --instructions when valgrind is there. Bad input: exit 2, one line.
+#   test_regress.sh HEAPBENCH WORKDIR
+set -u
+hb=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$(dirname "$hb")" && pwd)
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cp "$here"/data/small.csv real.csv
+python3 "$here"/synth.py real.csv base.csv 8 1
+
+# ---- files
+"$hb" regress --baseline real.csv --candidate real.csv > self.txt 2> self.err
+[ $? = 0 ] && grep -q "^PASS: 0 regressions" self.txt && ok || bad "a file against itself: $(cat self.err)"
+grep -q "note: with 3 and 3 repetitions no cell can reach p < 0.05" self.txt && ok || bad "no reps note"
+
+python3 "$here"/synth.py real.csv noise.csv 8 2
+"$hb" regress --baseline base.csv --candidate noise.csv > noise.txt
+[ $? = 0 ] && ok || bad "noise flagged: $(grep -A2 REGRESSION noise.txt)"
+
+python3 "$here"/synth.py real.csv slow.csv 8 2 churn/arena/none/isolated/t1=1.2
+"$hb" regress --baseline base.csv --candidate slow.csv > slow.txt
+[ $? = 1 ] && ok || bad "20% slowdown not flagged"
+grep -q "^REGRESSION churn/arena/none/isolated/t1/small/ops=4000$" slow.txt && ok || bad "cell not named: $(cat slow.txt)"
+grep -Eq "wall_s \+(19|20|21)\.[0-9]% \(median .* s -> .* s\); 95% CI of the ratio \[1\.[0-9]+, 1\.[0-9]+\] excludes 1; one-sided p .*, Holm .* < 0.05; threshold 5.0%" \
+    slow.txt && ok || bad "why not given: $(grep -A1 REGRESSION slow.txt)"
+[ "$(grep -c '^REGRESSION' slow.txt)" = 1 ] && grep -q "^FAIL: 1 regression " slow.txt && ok || bad "want exactly 1"
+
+# significant but under the threshold: 3% slower, 5% floor
+python3 "$here"/synth.py real.csv slight.csv 8 2 churn/arena/none/isolated/t1=1.03
+"$hb" regress --baseline base.csv --candidate slight.csv > slight.txt
+[ $? = 0 ] && ok || bad "3% slowdown flagged with a 5% threshold"
+"$hb" regress --baseline base.csv --candidate slight.csv --threshold 1 --cv-factor 0 > slight1.txt
+[ $? = 1 ] && ok || bad "3% slowdown not flagged with a 1% threshold"
+# faster is never a regression
+python3 "$here"/synth.py real.csv fast.csv 8 2 churn/arena/none/isolated/t1=0.7
+"$hb" regress --baseline base.csv --candidate fast.csv > fast.txt && ok || bad "a speed-up flagged"
+# the threshold grows with the baseline's noise: 3 x CV
+python3 - base.csv noisy.csv <<'PY'
+import csv, random, sys
+r = list(csv.reader(open(sys.argv[1]))); h = r[0]; rnd = random.Random(5)
+for row in r[1:]:
+    if "churn/arena/none/isolated/t1/" in row[h.index("cell")]:
+        row[h.index("wall_s")] = "%.9f" % (0.12 * (1 + rnd.uniform(-0.1, 0.1)))
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(r)
+PY
+"$hb" regress --baseline noisy.csv --candidate slow.csv > noisy.txt
+[ $? = 0 ] && grep -Eq "churn/arena/none/isolated/t1/small/ops=4000 .* (1[0-9]|[2-9][0-9])\.[0-9]%  ok" noisy.txt \
+    && ok || bad "a noisy baseline's threshold: $(grep churn/arena/none/isolated/t1 noisy.txt)"
+
+# deterministic counts and status, gated exactly
+python3 "$here"/synth.py real.csv counts.csv 8 2 allocs:xthread/system=1 crash:cycles/arena/rcgen/isolated/t2
+"$hb" regress --baseline base.csv --candidate counts.csv > counts.txt
+[ $? = 1 ] && ok || bad "counts/status not flagged"
+grep -A1 "^REGRESSION xthread/system/none/isolated/t2/small/ops=4000" counts.txt | grep -q "allocs 4000 -> 4001 (+1" \
+    && ok || bad "allocs: $(cat counts.txt)"
+grep -A1 "^REGRESSION cycles/arena/rcgen/isolated/t2/small/ops=4000" counts.txt \
+    | grep -q "status: 1 of 8 candidate rows not ok .*crashed: signal 11" && ok || bad "status"
+python3 "$here"/synth.py real.csv fewer.csv 8 2 allocs:xthread/system=-1
+"$hb" regress --baseline base.csv --candidate fewer.csv > /dev/null && ok || bad "fewer allocations flagged"
+
+# ---- build directories: this build against itself, interleaved. Three
+# repetitions: too few for the timed gate to fire (the machinery is tested
+# here, the statistics above), so a busy machine cannot fail the test.
+"$hb" regress --baseline "$build" --candidate "$build" --allocators system,arena --workloads churn \
+    --threads 1 --param ops=20000 --reps 3 --work dirs > dirs.txt 2> dirs.err
+rc=$?
+[ $rc = 0 ] && ok || { bad "dirs A/A exited $rc"; cat dirs.err dirs.txt; }
+grep -q "^PASS: 0 regressions (2 cells compared)" dirs.txt && ok || bad "dirs summary: $(tail -3 dirs.txt)"
+python3 - dirs/baseline.csv dirs/candidate.csv <<'PY' && ok || bad "not interleaved rep by rep"
+import csv, sys
+runs = []
+for side, path in (("b", sys.argv[1]), ("c", sys.argv[2])):
+    rows = list(csv.DictReader(open(path)))
+    assert len(rows) == 6, (path, len(rows))
+    for run in sorted({r["run_id"] for r in rows}):
+        runs.append((min(r["timestamp"] for r in rows if r["run_id"] == run), run, side))
+# run_ids are UTC start time and pid: sorting them gives the order they ran
+order = "".join(s for s in [x[2] for x in sorted(runs, key=lambda x: x[1])])
+assert order == "bccbbc", order
+PY
+if command -v valgrind > /dev/null; then
+    "$hb" regress --baseline "$build" --candidate "$build" --allocators arena --workloads churn \
+        --threads 1 --param ops=5000 --reps 2 --instructions --work ir > ir.txt 2> ir.err
+    [ $? = 0 ] && grep -q "instructions (callgrind, single-threaded cells): 1 cells matched, 0 above" ir.txt \
+        && ok || bad "--instructions: $(cat ir.err ir.txt)"
+fi
+
+# ---- refusals: exit 2, one line
+expect2() { # progress lines ("round N") aside, one line of error
+    local what=$1; shift
+    "$hb" "$@" > out.txt 2> err.txt
+    local rc=$?
+    [ $rc = 2 ] && [ "$(grep -Evc '^usage|: round [0-9]' err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
+}
+expect2 "no candidate" regress --baseline base.csv
+expect2 "file against directory" regress --baseline base.csv --candidate "$build"
+grep -q "both be results files or both build directories" err.txt && ok || bad "mixed: $(cat err.txt)"
+expect2 "missing file" regress --baseline base.csv --candidate nosuch.csv
+expect2 "directory without heapbench" regress --baseline . --candidate .
+expect2 "run options with files" regress --baseline base.csv --candidate base.csv --allocators arena
+expect2 "bad threshold" regress --baseline base.csv --candidate base.csv --threshold lots
+expect2 "unknown option" regress --baseline base.csv --candidate base.csv --frobnicate 1
+expect2 "bad metric" regress --baseline base.csv --candidate base.csv --metrics speed
+{ head -3 base.csv; printf '"open\n'; } > broken.csv
+expect2 "malformed" regress --baseline base.csv --candidate broken.csv
+grep -q "broken.csv:4" err.txt && ok || bad "malformed: no file:line"
+expect2 "bad run option" regress --baseline "$build" --candidate "$build" --allocators nosuch --work badrun
+grep -q "baseline build's run .* exited 2: heapbench run: bad allocator 'nosuch'" err.txt && ok || bad "bad run: $(cat err.txt)"
+
+echo "$passes passed, $fails failed"
+[ $fails = 0 ]
