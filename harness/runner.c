@@ -14,6 +14,7 @@
 #include "csvio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,7 +63,7 @@ static int parse_out(const char *buf, size_t len, hb_cell_out *o)
 
 /* Runs one cell in a child; fills o (status crashed/timeout when it dies).
  * Returns 1 when a stop signal cut it short (o is then meaningless). */
-static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_cell_out *o)
+static int run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, hb_cell_out *o)
 {
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
@@ -121,6 +122,11 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, hb_ce
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         close(pfd[0]);
+        if (quiet) { /* a warm-up: not recorded, so its reports are not shown either */
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull >= 0)
+                dup2(devnull, 2);
+        }
         execv(self, (char *const *)argv);
         fprintf(stderr, "heapbench: cannot exec %s: %s\n", self, strerror(errno));
         _exit(127);
@@ -290,7 +296,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
-                run_child(self, &c, o->timeout_s, &scratch); /* not recorded */
+                run_child(self, &c, o->timeout_s, 1, &scratch); /* not recorded */
                 hb_buf_free(&scratch.rss);
                 hb_buf_free(&scratch.pauses);
             }
@@ -300,7 +306,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         }
         if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (run_child(self, &c, o->timeout_s, &out))
+        else if (run_child(self, &c, o->timeout_s, 0, &out))
             break; /* cut by a stop signal: no row */
         /* Series first, the row last: a row in the main file means its
          * series are complete, which is what --resume relies on. */

@@ -3,13 +3,7 @@
 # checked column by column, and bad input (exit 2, one line, nothing created
 # or truncated).
 #   test_cli.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "$@"
 
 # ---- list: every backend and workload, one line each
 "$hb" list > list.txt || bad "list exited non-zero"
@@ -59,14 +53,6 @@ grep -q ',skipped,xthread needs at least 2 threads,' skip.csv && ok || bad "skip
 
 # ---- bad input: exit 2, one line naming the value, no file created or truncated
 cp run.csv keep.csv
-expect2() { # description, args...
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] || { bad "$what: exit $rc, want 2"; return; }
-    [ "$(wc -l < err.txt)" = 1 ] || { bad "$what: stderr is not one line: $(cat err.txt)"; return; }
-    ok
-}
 expect2 "unknown allocator" run --allocators nope --out new.csv
 grep -q "nope" err.txt && grep -q "system" err.txt && ok || bad "unknown allocator message: $(cat err.txt)"
 expect2 "unknown workload" run --workloads nope --out new.csv
@@ -91,5 +77,4 @@ printf 'a,b,c\n1,2,3\n' > other.csv
 expect2 "other schema" run --allocators system --workloads churn --param ops=100 --out other.csv
 [ "$(cat other.csv)" = "$(printf 'a,b,c\n1,2,3')" ] && ok || bad "other-schema file was modified"
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

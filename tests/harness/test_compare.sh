@@ -5,14 +5,7 @@
 # correction, the geometric mean, the three formats, colour only on a
 # terminal; bad input refused with exit 2 and one line.
 #   test_compare.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-here=$(cd "$(dirname "$0")" && pwd)
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "$@"
 cp "$here"/data/small.csv real.csv
 
 # ---- a real file against itself
@@ -93,12 +86,6 @@ PY
 "$hb" compare a.csv b.csv --metrics wall_s > m.txt && ! grep -q '^ops_per_s' m.txt && ok || bad "--metrics"
 
 # ---- refusals: exit 2, one line
-expect2() {
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] && [ "$(wc -l < err.txt)" -le 1 ] && [ -s err.txt ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
-}
 expect2 "one file" compare a.csv
 expect2 "three files" compare a.csv b.csv a.csv
 expect2 "missing file" compare a.csv nosuch.csv
@@ -119,5 +106,4 @@ grep -q "nonum.csv:3: wall_s 'fast' is not a number" err.txt && ok || bad "not a
 printf 'x,y\n1,2\n' > other.csv
 expect2 "not a results file" compare a.csv other.csv
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

@@ -5,13 +5,7 @@
 # Exit 77 (skipped) when compare.py or a python3 with scipy is missing, after
 # the structural checks, which need neither.
 #   test_json.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "$@"
 
 # ---- two real runs; a.csv also gets a row that is not ok (skipped)
 for f in a b; do
@@ -101,14 +95,6 @@ assert all({i for _, i in s} == {0, 1} for s in fam.values()), fam
 PY
 
 # ---- bad input: exit 2, one line naming the file, no JSON written
-expect2() { # description, args...
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] || { bad "$what: exit $rc, want 2"; return; }
-    [ "$(wc -l < err.txt)" = 1 ] || { bad "$what: stderr is not one line: $(cat err.txt)"; return; }
-    ok
-}
 python3 - a.csv nowall.csv <<'PY'
 import csv, sys
 r = list(csv.reader(open(sys.argv[1])))
@@ -160,5 +146,4 @@ for c in cells:
 assert "OVERALL_GEOMEAN" in seen
 PY
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

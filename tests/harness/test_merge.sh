@@ -5,13 +5,7 @@
 # or existing or unwritable) exits 2 with one line on stderr, leaves OUT and
 # its companions absent, no temporary file behind, and the inputs untouched.
 #   test_merge.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "$@"
 rows() { echo $(($(wc -l < "$1") - 1)); }
 
 # ---- three shards, as three machines would write them
@@ -108,12 +102,9 @@ want=$(crows s1.rss.csv s2.rss.csv)
 [ "$(rows dup.rss.csv)" = "$want" ] && ok || bad "dup.rss.csv has $(rows dup.rss.csv) rows, want $want"
 
 # ---- refusals
-expect2() { # description, args...: exit 2, one line, nothing written
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] || { bad "$what: exit $rc, want 2 ($(cat err.txt))"; return; }
-    [ "$(wc -l < err.txt)" = 1 ] || { bad "$what: stderr is not one line: $(cat err.txt)"; return; }
+expect2_clean() { # description, args...: exit 2, one line, nothing written
+    local what=$1
+    expect2 "$@" || return
     [ ! -e out.csv ] && [ ! -e out.json ] && [ ! -e out.rss.csv ] && [ ! -e out.pauses.csv ] \
         || { bad "$what: left output behind"; rm -f out.csv out.json out.rss.csv out.pauses.csv; return; }
     ok
@@ -124,7 +115,7 @@ has() { grep -q -- "$1" err.txt && ok || bad "message lacks '$1': $(cat err.txt)
 
 # a different header (a renamed column)
 sed '1s/,params,/,parameters,/' s2.csv > hdr.csv
-expect2 "different header" merge out.csv s1.csv hdr.csv
+expect2_clean "different header" merge out.csv s1.csv hdr.csv
 has "hdr.csv"; has "parameters"
 
 # a different environment: another host
@@ -137,10 +128,10 @@ for row in r[1:]:
 csv.writer(open(sys.argv[2], "w"), lineterminator="\n").writerows(r)
 PY
 cp env.csv keep/
-expect2 "different host" merge out.csv s1.csv env.csv
+expect2_clean "different host" merge out.csv s1.csv env.csv
 has "env.csv differs from s1.csv in \[host\]"; has "host 'elsewhere' (env.csv:2)"; has "--force"
 sed 's/^\(.*\),GNU /\1,Clang /' s2.csv > cc.csv
-grep -q ',Clang ' cc.csv && cp cc.csv keep/ && expect2 "different compiler" merge out.csv cc.csv s1.csv \
+grep -q ',Clang ' cc.csv && cp cc.csv keep/ && expect2_clean "different compiler" merge out.csv cc.csv s1.csv \
     && has "in \[compiler\]"
 "$hb" merge forced.csv s1.csv env.csv --force > /dev/null 2> force.err
 rc=$?
@@ -156,7 +147,7 @@ for c, v in (("host", "elsewhere"), ("kernel", "Plan 9")):
 csv.writer(open(sys.argv[2], "w"), lineterminator="\n").writerows(r)
 PY
 cp env2.csv keep/
-expect2 "different host and kernel" merge out.csv s1.csv env2.csv
+expect2_clean "different host and kernel" merge out.csv s1.csv env2.csv
 has "in \[host kernel\]"; has "kernel 'Plan 9' (env2.csv:5)"
 # a timestamp or pinned difference is not an environment difference
 python3 - s2.csv pin.csv <<'PY'
@@ -172,34 +163,34 @@ PY
 # malformed inputs: file:line and what
 { cat s2.csv; printf '"unterminated,field\n'; } > quote.csv
 cp quote.csv keep/
-expect2 "unterminated quote" merge out.csv s1.csv quote.csv
+expect2_clean "unterminated quote" merge out.csv s1.csv quote.csv
 has "quote.csv:6:"; has "unterminated"
 { cat s2.csv; printf 'a,b,c\n'; } > short.csv
 cp short.csv keep/
-expect2 "short row" merge out.csv s1.csv short.csv
+expect2_clean "short row" merge out.csv s1.csv short.csv
 has "short.csv:6: row has 3 fields"
 { cat s2.csv; printf 'x,y"z\n'; } > stray.csv
-expect2 "quote in an unquoted field" merge out.csv s1.csv stray.csv
+expect2_clean "quote in an unquoted field" merge out.csv s1.csv stray.csv
 has "stray.csv:6:"
 : > empty.csv
 cp empty.csv keep/
-expect2 "empty file" merge out.csv s1.csv empty.csv
+expect2_clean "empty file" merge out.csv s1.csv empty.csv
 has "empty.csv"; has "empty"
 tail -n +2 s2.csv > nohead.csv
 cp nohead.csv keep/
-expect2 "missing header" merge out.csv s1.csv nohead.csv
+expect2_clean "missing header" merge out.csv s1.csv nohead.csv
 has "nohead.csv:1:"
-expect2 "missing input" merge out.csv s1.csv nosuch.csv
+expect2_clean "missing input" merge out.csv s1.csv nosuch.csv
 has "nosuch.csv"
 cp s3.csv c.csv
 cp c.csv keep/
 { head -1 s1.rss.csv; printf '"open\n'; } > c.rss.csv
 cp c.rss.csv keep/
-expect2 "malformed companion" merge out.csv s1.csv c.csv
+expect2_clean "malformed companion" merge out.csv s1.csv c.csv
 has "c.rss.csv:2:"
 printf 'cell,rep,ms\n' > c.rss.csv
 cp c.rss.csv keep/
-expect2 "companion of another schema" merge out.csv s1.csv c.csv
+expect2_clean "companion of another schema" merge out.csv s1.csv c.csv
 has "c.rss.csv"
 
 # an ok row without its numbers: the JSON cannot be made, nothing is written
@@ -209,33 +200,32 @@ r = list(csv.reader(open(sys.argv[1])))
 r[3][r[0].index("wall_s")] = ""
 csv.writer(open(sys.argv[2], "w"), lineterminator="\n").writerows(r)
 PY
-expect2 "ok row without wall_s" merge out.csv s1.csv nowall.csv
+expect2_clean "ok row without wall_s" merge out.csv s1.csv nowall.csv
 has "nowall.csv:4:"
 
 # OUT: an input, existing, unwritable, misnamed
-expect2 "OUT is an input" merge s1.csv s1.csv s2.csv
+expect2_clean "OUT is an input" merge s1.csv s1.csv s2.csv
 has "also an input"
-expect2 "OUT is an input by another name" merge ./s2.csv s1.csv s2.csv
+expect2_clean "OUT is an input by another name" merge ./s2.csv s1.csv s2.csv
 has "also an input"
 : > exists.csv
-expect2 "OUT exists" merge exists.csv s1.csv
+expect2_clean "OUT exists" merge exists.csv s1.csv
 has "exists"
 [ ! -s exists.csv ] && ok || bad "an existing OUT was written"
 : > out.json
 "$hb" merge out.csv s1.csv > /dev/null 2> err.txt
 [ $? = 2 ] && [ ! -e out.csv ] && [ ! -s out.json ] && ok || bad "an existing OUT.json was not refused"
 rm -f out.json
-expect2 "OUT in a missing directory" merge /nonexistent-dir/out.csv s1.csv
+expect2_clean "OUT in a missing directory" merge /nonexistent-dir/out.csv s1.csv
 has "/nonexistent-dir"
-expect2 "OUT in /proc" merge /proc/out.csv s1.csv
+expect2_clean "OUT in /proc" merge /proc/out.csv s1.csv
 if [ "$(id -u)" != 0 ]; then
     mkdir ro && chmod 555 ro
     expect2 "OUT in a read-only directory" merge ro/out.csv s1.csv
     [ -z "$(ls ro)" ] && ok || bad "files left in ro/"
 fi
-expect2 "OUT not .csv" merge out.txt s1.csv
-expect2 "unknown option" merge out.csv s1.csv --frobnicate
-expect2 "no inputs" merge out.csv
+expect2_clean "OUT not .csv" merge out.txt s1.csv
+expect2_clean "unknown option" merge out.csv s1.csv --frobnicate
+expect2_clean "no inputs" merge out.csv
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

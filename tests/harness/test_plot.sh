@@ -5,15 +5,8 @@
 # real image with content; figures without data skipped with a note; bad
 # input refused with exit 2 and one line.
 #   test_plot.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/lib.sh" "$@"
 scripts=$here/../../plots
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 command -v gnuplot > /dev/null || { echo "gnuplot is not installed (scripts/setup.sh installs it)"; exit 77; }
 
 cp "$here"/data/small.csv "$here"/data/small.pauses.csv "$here"/data/small.rss.csv .
@@ -101,12 +94,6 @@ grep -q "skipped: throughput-collectors" al.out && ok || bad "collector figure n
     grep -q '"churn t1 small"' ref/data/throughput-allocators.dat && ok || bad "--ref arena"
 
 # ---- refusals: exit 2, one line
-expect2() {
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] && [ "$(wc -l < err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
-}
 expect2 "no file" plot
 expect2 "missing file" plot nosuch.csv --scripts "$scripts"
 expect2 "not .csv" plot small.txt --scripts "$scripts"
@@ -116,5 +103,4 @@ printf 'a,b\n1\n' > broken.csv
 expect2 "malformed" plot broken.csv --scripts "$scripts"
 grep -q "broken.csv:2" err.txt && ok || bad "malformed: no file:line: $(cat err.txt)"
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

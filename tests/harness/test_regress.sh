@@ -5,15 +5,8 @@
 # directories (this build twice) run interleaved, rep by rep, and pass, with
 # --instructions when valgrind is there. Bad input: exit 2, one line.
 #   test_regress.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/lib.sh" "$@"
 build=$(cd "$(dirname "$hb")" && pwd)
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 cp "$here"/data/small.csv real.csv
 python3 "$here"/synth.py real.csv base.csv 8 1
 
@@ -95,12 +88,8 @@ if command -v valgrind > /dev/null; then
 fi
 
 # ---- refusals: exit 2, one line
-expect2() { # progress lines ("round N") aside, one line of error
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] && [ "$(grep -Evc '^usage|: round [0-9]' err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
-}
+# progress lines ("round N") and usage aside, one line of error
+HB_ERR_IGNORE='^usage|: round [0-9]'
 expect2 "no candidate" regress --baseline base.csv
 expect2 "file against directory" regress --baseline base.csv --candidate "$build"
 grep -q "both be results files or both build directories" err.txt && ok || bad "mixed: $(cat err.txt)"
@@ -116,5 +105,4 @@ grep -q "broken.csv:4" err.txt && ok || bad "malformed: no file:line"
 expect2 "bad run option" regress --baseline "$build" --candidate "$build" --allocators nosuch --work badrun
 grep -q "baseline build's run .* exited 2: heapbench run: bad allocator 'nosuch'" err.txt && ok || bad "bad run: $(cat err.txt)"
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish

@@ -3,13 +3,7 @@
 # independent checks of its instruments, shards, interruption and --resume,
 # interleaving, pinning, timeouts and crashes.
 #   test_run.sh HEAPBENCH WORKDIR
-set -u
-hb=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "$@"
 rows() { python3 -c "import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1])))))" "$1"; }
 
 # ---- latency, RSS series, peak live bytes
@@ -218,12 +212,6 @@ fi
 
 # ---- bad input: exit 2, one line, nothing touched
 cp cut.csv keep.csv
-expect2() {
-    local what=$1; shift
-    "$hb" "$@" > out.txt 2> err.txt
-    local rc=$?
-    [ $rc = 2 ] && [ "$(wc -l < err.txt)" = 1 ] && ok || bad "$what: exit $rc, stderr: $(cat err.txt)"
-}
 expect2 "shard 0/2" run --shard 0/2 --out new.csv
 expect2 "shard 3/2" run --shard 3/2 --out new.csv
 expect2 "shard junk" run --shard two --out new.csv
@@ -237,5 +225,4 @@ expect2 "resume on a torn file" run --allocators system --workloads churn --resu
 [ ! -e new.csv ] && ok || bad "a bad run created new.csv"
 cmp -s cut.csv keep.csv && ok || bad "results file changed"
 
-echo "$passes passed, $fails failed"
-[ $fails = 0 ]
+finish
