@@ -12,6 +12,7 @@
  * was cut, and exits 130; `--resume` later runs only what is missing. */
 #include "harness.h"
 #include "csvio.h"
+#include "cellset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +208,20 @@ static void progress(size_t done, size_t total, double t0, const char *id, const
             r->status == HB_ST_OK ? "ok" : r->status == HB_ST_SKIPPED ? "skipped" : r->error);
 }
 
+/* The default matrix ends with its figures, when gnuplot is there. A plot
+ * that fails is said on stderr; the results stand either way. */
+static void plot_default(const char *csv)
+{
+    if (system("command -v gnuplot > /dev/null 2>&1") != 0) {
+        fprintf(stderr, "heapbench run: gnuplot is not installed: no figures (scripts/setup.sh installs it)\n");
+        return;
+    }
+    fflush(stdout);
+    char *argv[] = {(char *)csv, NULL};
+    if (hb_plot_main(1, argv) != 0)
+        fprintf(stderr, "heapbench run: the figures of %s could not all be drawn\n", csv);
+}
+
 int hb_run(const hb_run_opts *o, const char *self)
 {
     /* The cells of the matrix, in matrix order, this shard's only.
@@ -355,5 +370,7 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (resumed)
         printf("; %zu already there were kept", resumed);
     printf("\n");
+    if (o->is_default)
+        plot_default(o->out);
     return failures ? 1 : 0;
 }
