@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the full suite on
-# an optimised -Werror build, then the threaded tests (label `sanitize`)
-# again under ASan+UBSan and under TSan.
+# an optimised -Werror build, then the tests labelled `sanitize` again under
+# ASan+UBSan, and those labelled `threads` under TSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
