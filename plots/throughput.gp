@@ -35,6 +35,9 @@ set xlabel "workload, threads"
 set yrange [0:*]
 set offsets 0, 0, 0.15, 0
 set grid ytics lc rgb "#dddddd"
-set xtics noenhanced
+# labels slanted: with many workloads side by side, level labels run into
+# each other
+set xtics noenhanced rotate by -30 left
+set bmargin 7
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#555555" front
 plot for [i=2:*:3] data using i:i+1:i+2:xtic(1) title columnheader(i)
