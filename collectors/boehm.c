@@ -69,11 +69,11 @@ static void on_gc_event(GC_EventType e)
         s->t0 = hb_now_ns();
         s->used0 = used;
     } else if (e == GC_EVENT_END) {
-        h->live_bytes = used;
+        __atomic_store_n(&h->live_bytes, used, __ATOMIC_RELAXED); /* read by hb_heap_live_bytes */
         if (used > h->peak_live_bytes)
             h->peak_live_bytes = used;
         h->stats[0].collections++;
-        hb_gc_event ev = {s->t0, hb_now_ns() - s->t0, 0, HB_GC_UNKNOWN, HB_GC_UNKNOWN};
+        hb_gc_event ev = {s->t0, hb_now_ns() - s->t0, 0, HB_GC_UNKNOWN, HB_GC_UNKNOWN, 0};
         /* hb_heap_event adds `freed` to collected_objects: count bytes
          * nowhere, objects unknown */
         h->collections++;

@@ -6,11 +6,33 @@
  * allocator, and every call of the mutator API takes the heap first. There
  * is no global state.
  *
- * Thread safety. A heap belongs to one thread: for now every thread of a
- * workload makes its own heap (the harness's `isolated` heap mode), and no
- * object may be shared between heaps. Calls on different heaps may run at
- * once. (Shared heaps with atomic/biased counts are a later issue; the
- * header keeps room for them, see object.h.)
+ * Thread safety. An isolated heap (cfg.shared 0, the harness's `isolated`
+ * mode) belongs to one thread, and no object may be shared between heaps;
+ * calls on different heaps may run at once.
+ *
+ * A shared heap (cfg.shared 1, `--heap shared`) is one heap for many
+ * threads, whose objects any of them may hold. It is made once, by a thread
+ * that need not use it. Every thread that uses it calls hb_mutator_attach
+ * first and hb_mutator_detach last (a thread is attached to at most one
+ * shared heap at a time); each attached thread has its own shadow stack,
+ * found through a thread-local cache keyed by the heap's id, so hb_var,
+ * scopes and every other call read the same as on an isolated heap.
+ * Counts are atomic or biased (cfg.refcount_mode, object.h). Collections
+ * stop the world: mutators poll a safepoint in every allocation and in
+ * hb_safepoint, which loops that run long without allocating must call; a
+ * collecting thread waits until every attached thread is parked there, or
+ * detached, or between hb_mutator_block and hb_mutator_unblock (around
+ * anything that may wait for another mutator: a lock, a condition, a
+ * join), collects over every thread's roots, then releases them. Its pause
+ * runs from the request to the last parked thread resuming (ttsp_ns of the
+ * event: request to all stopped). A container several threads write must
+ * be written with hb_node_store and read with hb_node_load (a striped lock
+ * makes "read the field, then count the reference" atomic against a
+ * writer's drop); a thread's own objects need nothing. Weakrefs, interning
+ * and the finalize registry are serialised by the heap's lock. hb_heap_new,
+ * hb_heap_leaks and hb_heap_destroy run with no thread attached, or (leaks)
+ * from an attached one, which stops the world for it. boehm has no shared
+ * mode (ENOTSUP).
  *
  * Variables. Workloads are written with the meaning of Python variables: a
  * variable holds a reference; assignment replaces what it held (the new
@@ -55,6 +77,8 @@ typedef struct hb_gc_event {
     int generation;       /* oldest generation collected; 0 for single-space collectors */
     uint64_t examined;    /* objects the collection looked at */
     uint64_t freed;       /* objects it found to be garbage (collected + uncollectable) */
+    uint64_t ttsp_ns;     /* shared heaps: request to every mutator stopped (part of
+                             duration_ns); 0 on isolated heaps */
 } hb_gc_event;
 
 /* examined or freed when the backend cannot know it (boehm counts bytes,
@@ -79,7 +103,13 @@ typedef struct hb_heap_config {
     size_t min_heap;           /* marksweep: never collect below this many bytes; 0 means 1 MiB */
     hb_gc_hook hook;           /* may be NULL */
     void *hook_arg;
+    int shared;                /* 1: one heap for many threads (see above) */
+    int refcount_mode;         /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED */
 } hb_heap_config;
+
+enum { HB_RC_ATOMIC = 0, HB_RC_BIASED = 1 };
+
+typedef struct hb_shared hb_shared; /* shared.c */
 
 typedef struct hb_collector hb_collector;
 
@@ -133,6 +163,10 @@ struct hb_heap {
     uint64_t collections, collected_objects; /* all generations */
     uint64_t gc_ns_total;                    /* summed duration of every collection */
     hb_gen_stats stats[HB_GENERATIONS];
+
+    /* shared heaps: mutators, safepoints, the heap lock (NULL: isolated) */
+    hb_shared *sh;
+    int stop; /* a stop of the world is requested: park at the next safepoint */
 };
 
 struct hb_collector {
@@ -162,12 +196,25 @@ struct hb_collector {
     /* gc.set_threshold/get_threshold (EOPNOTSUPP where meaningless). */
     int (*set_threshold)(hb_heap *h, const long *t, int n);
     int (*get_threshold)(hb_heap *h, long *t, int n);
+    /* Shared heaps: would maybe_collect collect now? Called with the heap
+     * lock held, so the thread that sees it true stops the world and calls
+     * maybe_collect; NULL: never (rc). */
+    int (*due)(hb_heap *h);
+    int shared_ok; /* 1 if the backend supports shared heaps */
 };
 
 /* registry.c */
 extern const hb_collector *const hb_collectors[];
 extern const size_t hb_collector_count;
 const hb_collector *hb_collector_find(const char *name);
+
+/* Live object bytes now, readable from any thread while the heap's own
+ * threads run (the harness samples it every 10 ms): the heap writes it with
+ * relaxed atomic stores. */
+static inline uint64_t hb_heap_live_bytes(const hb_heap *h)
+{
+    return __atomic_load_n(&h->live_bytes, __ATOMIC_RELAXED);
+}
 
 /* ---- heap lifecycle ---- */
 int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg);
@@ -201,9 +248,33 @@ static inline void hb_del(hb_heap *h, hb_object **var)
     hb_set_new(h, var, NULL);
 }
 
-/* All roots, in one place: the shadow stack (locals and globals), the
- * weakref.finalize registry and gc.garbage. */
+/* All roots, in one place: the shadow stacks (globals, and every attached
+ * thread's locals on a shared heap), the weakref.finalize registry and
+ * gc.garbage. */
 void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg);
+
+/* ---- shared heaps (shared.c); on an isolated heap attach/detach/block
+ * are no-ops returning 0 ---- */
+int hb_mutator_attach(hb_heap *h);  /* 0, EBUSY (attached elsewhere), EAGAIN (254 attaches) */
+void hb_mutator_detach(hb_heap *h); /* leaves the thread's scopes; merges its queue */
+void hb_mutator_block(hb_heap *h);  /* about to wait for another thread: counts as stopped */
+void hb_mutator_unblock(hb_heap *h);
+void hb_safepoint_slow(hb_heap *h);
+/* Park here if a collection asked the world to stop: one relaxed load. */
+static inline void hb_safepoint(hb_heap *h)
+{
+    if (__builtin_expect(__atomic_load_n(&h->stop, __ATOMIC_RELAXED), 0))
+        hb_safepoint_slow(h);
+}
+/* A new variable among the globals (any thread; the heap's outermost
+ * scope, dropped by hb_heap_destroy). */
+hb_object **hb_global(hb_heap *h);
+/* n.i as a NEW reference, and n.i = v (v borrowed): safe while other
+ * threads store into the same node (plain get/set on isolated heaps). */
+hb_object *hb_node_load(hb_heap *h, hb_object *n, size_t i);
+void hb_node_store(hb_heap *h, hb_object *n, size_t i, hb_object *v);
+/* 1 for a shared heap. */
+static inline int hb_heap_is_shared(const hb_heap *h) { return h->sh != NULL; }
 
 /* ---- the gc module ---- */
 size_t hb_collect(hb_heap *h, int gen); /* gen -1: the oldest */
@@ -227,8 +298,11 @@ int hb_heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes);
 /* ---- for backends (heap.c) ---- */
 uint64_t hb_now_ns(void);
 void hb_heap_event(hb_heap *h, const hb_gc_event *ev);
-/* Free an object's memory (no finalizer, no references dropped). */
+/* Free an object's memory (no finalizer, no references dropped). On a
+ * shared heap only by a thread that runs alone (the world stopped, or
+ * destroy); hb_object_discard frees from any thread of any heap. */
 void hb_object_free(hb_heap *h, hb_object *o);
+void hb_object_discard(hb_heap *h, hb_object *o);
 /* Clear the weakrefs to o; run callbacks of those weakrefs for which
  * `callback_ok(wr)` (NULL: all) says so. */
 void hb_weakrefs_clear(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *wr));

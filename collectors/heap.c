@@ -18,6 +18,10 @@ uint64_t hb_now_ns(void)
 
 void hb_heap_event(hb_heap *h, const hb_gc_event *ev)
 {
+    if (h->sh && hb_world_stopped_by_me()) {
+        hb_shared_event(h, ev); /* its pause ends when the world starts */
+        return;
+    }
     /* The collector's own running totals, kept whether or not anyone
      * listens: the harness checks its recorded pauses against them. */
     h->gc_ns_total += ev->duration_ns;
@@ -28,6 +32,8 @@ void hb_heap_event(hb_heap *h, const hb_gc_event *ev)
 }
 
 /* ---- lifecycle ---- */
+
+static void stack_leave(hb_heap *h, hb_object **vars, size_t *nvars, size_t base);
 
 int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
 {
@@ -49,16 +55,19 @@ int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
     h->max_vars = cfg->max_vars ? cfg->max_vars : (size_t)1 << 16;
     h->vars = a->alloc(h->alloc_state, h->max_vars * sizeof *h->vars);
     int rc = h->vars ? hb_types_init(h) : ENOMEM;
+    if (!rc && cfg->shared)
+        rc = hb_shared_init(h);
     if (!rc)
         rc = c->init(h);
     if (rc) {
+        hb_shared_fini(h);
         if (h->smallints)
             hb_types_fini(h);
         a->free(h->alloc_state, h->vars, h->max_vars * sizeof *h->vars);
         a->free(h->alloc_state, h, sizeof *h);
         return rc;
     }
-    hb_scope_enter(h, &h->globals);
+    h->globals.base = 0; /* the heap's own variables (on a shared heap: no thread's) */
     *out = h;
     return 0;
 }
@@ -67,8 +76,10 @@ void hb_heap_destroy(hb_heap *h)
 {
     if (!h)
         return;
+    if (h->sh)
+        hb_shared_quiesce(h, 1); /* no thread attached: we run alone */
     hb_gc_disable(h);
-    hb_scope_leave(h, &h->globals);
+    stack_leave(h, h->vars, &h->nvars, h->globals.base);
     h->closing = 1;
     hb_finalizers_forget(h);
     hb_object *g = h->garbage;
@@ -76,6 +87,10 @@ void hb_heap_destroy(hb_heap *h)
     hb_decref(h, g);
     h->collector->destroy(h); /* frees every object still alive */
     hb_types_fini(h);
+    if (h->sh) {
+        hb_shared_fini(h);
+        hb_shared_quiesce(h, 0);
+    }
     const hb_allocator *a = h->alloc;
     void *as = h->alloc_state;
     a->free(as, h->vars, h->max_vars * sizeof *h->vars);
@@ -84,24 +99,58 @@ void hb_heap_destroy(hb_heap *h)
 
 /* ---- variables ---- */
 
-void hb_scope_enter(hb_heap *h, hb_scope *s) { s->base = h->nvars; }
-
-void hb_scope_leave(hb_heap *h, hb_scope *s)
+/* On a shared heap each attached thread has its own shadow stack. */
+static __attribute__((noinline)) hb_mutator *self(hb_heap *h)
 {
-    while (h->nvars > s->base) {
-        hb_object *o = h->vars[--h->nvars];
+    hb_mutator *m = hb_mutator_self(h);
+    if (!m) {
+        fprintf(stderr, "heapbench: a thread uses a shared heap without hb_mutator_attach\n");
+        abort();
+    }
+    return m;
+}
+
+void hb_scope_enter(hb_heap *h, hb_scope *s)
+{
+    s->base = __builtin_expect(h->sh != NULL, 0) ? self(h)->nvars : h->nvars;
+}
+
+static void stack_leave(hb_heap *h, hb_object **vars, size_t *nvars, size_t base)
+{
+    while (*nvars > base) {
+        hb_object *o = vars[--*nvars];
         hb_decref(h, o);
     }
 }
 
+void hb_scope_leave(hb_heap *h, hb_scope *s)
+{
+    if (__builtin_expect(h->sh != NULL, 0)) {
+        hb_mutator *m = self(h);
+        stack_leave(h, m->vars, &m->nvars, s->base);
+    } else {
+        stack_leave(h, h->vars, &h->nvars, s->base);
+    }
+}
+
+static __attribute__((noinline)) void overflow(size_t max)
+{
+    fprintf(stderr, "heapbench: shadow stack overflow: %zu variables (max_vars) in use\n", max);
+    abort();
+}
+
 hb_object **hb_var(hb_heap *h)
 {
-    if (h->nvars == h->max_vars) {
-        fprintf(stderr, "heapbench: shadow stack overflow: %zu variables (max_vars) in use\n",
-                h->max_vars);
-        abort();
+    hb_object **vars = h->vars;
+    size_t *n = &h->nvars;
+    if (__builtin_expect(h->sh != NULL, 0)) {
+        hb_mutator *m = self(h);
+        vars = m->vars;
+        n = &m->nvars;
     }
-    hb_object **v = &h->vars[h->nvars++];
+    if (*n == h->max_vars)
+        overflow(h->max_vars);
+    hb_object **v = &vars[(*n)++];
     *v = NULL;
     return v;
 }
@@ -114,6 +163,13 @@ void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg)
     for (size_t i = 0; i < h->nvars; i++)
         if (h->vars[i])
             visit(h->vars[i], arg);
+    if (h->sh) /* every thread's locals; the world is stopped */
+        for (size_t t = 0; (int)t < hb_shared_nslots(h); t++) {
+            hb_mutator *m = hb_shared_mutator(h, (int)t + 1);
+            for (size_t i = 0; m && i < m->nvars; i++)
+                if (m->vars[i])
+                    visit(m->vars[i], arg);
+        }
     hb_finalizers_visit(h, visit, arg);
     if (h->garbage)
         visit(h->garbage, arg);
@@ -121,11 +177,29 @@ void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg)
 
 /* ---- memory ---- */
 
-static void account(hb_heap *h, int64_t bytes)
+static inline void account_(hb_heap *h, int64_t bytes)
 {
-    h->live_bytes += (uint64_t)bytes;
-    if (h->live_bytes > h->peak_live_bytes)
-        h->peak_live_bytes = h->live_bytes;
+    /* A relaxed atomic store (a plain mov on x86): the harness's sampler
+     * reads live_bytes from its own thread (hb_heap_live_bytes). */
+    uint64_t live = h->live_bytes + (uint64_t)bytes;
+    __atomic_store_n(&h->live_bytes, live, __ATOMIC_RELAXED);
+    if (live > h->peak_live_bytes)
+        h->peak_live_bytes = live;
+}
+
+static __attribute__((noinline)) void account_locked(hb_heap *h, int64_t bytes)
+{
+    hb_heap_lock(h);
+    account_(h, bytes);
+    hb_heap_unlock(h);
+}
+
+static inline void account(hb_heap *h, int64_t bytes)
+{
+    if (__builtin_expect(h->sh != NULL, 0))
+        account_locked(h, bytes);
+    else
+        account_(h, bytes);
 }
 
 void *hb_mem_alloc(hb_heap *h, size_t n)
@@ -154,8 +228,37 @@ void hb_mem_free(hb_heap *h, void *p, size_t n)
     account(h, -(int64_t)n);
 }
 
+static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_type *t, size_t size)
+{
+    hb_shared_alloc_poll(h);
+    hb_object *o = h->obj_alloc->alloc(h->obj_alloc_state, size);
+    if (!o) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    o->gc_next = o->gc_prev = NULL;
+    o->type = t;
+    o->refcnt = 1;
+    o->gc_refs = 0;
+    o->size = (uint32_t)size;
+    o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
+    o->gen = HB_GEN_NONE;
+    if (h->collector->refcounts)
+        hb_shared_object_init(h, o);
+    else
+        o->owner = 0;
+    hb_heap_lock(h);
+    h->allocs++;
+    h->live_objects++;
+    account_(h, (int64_t)size);
+    hb_heap_unlock(h);
+    return o;
+}
+
 hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
+    if (__builtin_expect(h->sh != NULL, 0))
+        return shared_alloc(h, t, size);
     if (h->enabled && !h->collecting && !h->in_dealloc)
         h->collector->maybe_collect(h);
     hb_object *o = h->collector->object_block ? h->collector->object_block(h, t, size)
@@ -171,7 +274,7 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
     o->size = (uint32_t)size;
     o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
     o->gen = HB_GEN_NONE;
-    o->reserved = 0;
+    o->owner = 0;
     h->allocs++;
     h->live_objects++;
     account(h, (int64_t)size);
@@ -184,8 +287,28 @@ void hb_object_free(hb_heap *h, hb_object *o)
 {
     h->frees++;
     h->live_objects--;
-    account(h, -(int64_t)o->size);
+    account_(h, -(int64_t)o->size);
     h->obj_alloc->free(h->obj_alloc_state, o, o->size);
+}
+
+/* A shared heap's mutators free under the heap lock (the counters); the
+ * collector, which runs alone, frees with hb_object_free. */
+static __attribute__((noinline)) void shared_free(hb_heap *h, hb_object *o)
+{
+    hb_heap_lock(h);
+    h->frees++;
+    h->live_objects--;
+    account_(h, -(int64_t)o->size);
+    hb_heap_unlock(h);
+    h->obj_alloc->free(h->obj_alloc_state, o, o->size);
+}
+
+void hb_object_discard(hb_heap *h, hb_object *o)
+{
+    if (h->sh)
+        shared_free(h, o);
+    else
+        hb_object_free(h, o);
 }
 
 /* ---- the refcount deallocation path (rc, rcgen) ---- */
@@ -201,23 +324,41 @@ int hb_object_finalize(hb_heap *h, hb_object *o)
 
 /* One object whose count reached zero: PEP 442 finalizer (which may
  * resurrect it), weakrefs, references, memory. */
-static void dealloc_one(hb_heap *h, hb_object *o)
+/* PEP 442: 1 if the finalizer resurrected o. Out of line: most objects
+ * have none, and dealloc_one stays small enough to inline. */
+static __attribute__((noinline)) int finalize_dying(hb_heap *h, hb_object *o)
 {
-    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED) && !h->closing) {
-        o->flags &= (uint16_t)~HB_OF_DEAD;
+    o->flags &= (uint16_t)~HB_OF_DEAD;
+    int shared = (o->flags & HB_OF_SHARED) != 0;
+    if (shared)
+        hb_shared_revive(h, o);
+    else
         o->refcnt = 1; /* the finalizer gets a live object */
-        hb_object_finalize(h, o);
-        if (--o->refcnt != 0) { /* resurrected: it lives on, as a new object */
-            if (o->type->flags & HB_TF_GC)
-                h->collector->track(h, o);
-            return;
-        }
-        o->flags |= HB_OF_DEAD;
+    hb_object_finalize(h, o);
+    if (shared ? !hb_shared_release(h, o) : --o->refcnt != 0) {
+        /* resurrected: it lives on, as a new object (a shared heap's
+         * track is the locked one, see hb_shared_init) */
+        if (o->type->flags & HB_TF_GC)
+            h->collector->track(h, o);
+        return 1;
     }
+    o->flags |= HB_OF_DEAD;
+    return 0;
+}
+
+/* shared: a compile-time constant, so the isolated heap's path is the
+ * one it always was (no test of h->sh on it). */
+static inline void dealloc_one(hb_heap *h, hb_object *o, int shared)
+{
+    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED) && !h->closing && finalize_dying(h, o))
+        return;
     if (o->flags & HB_OF_WEAKREFD)
         hb_weakrefs_clear(h, o, NULL);
     o->type->clear(h, o, 1);
-    hb_object_free(h, o);
+    if (shared)
+        shared_free(h, o);
+    else
+        hb_object_free(h, o);
 }
 
 /* Called when a count reaches zero. Dropping a long chain must not recurse
@@ -238,9 +379,32 @@ void hb_object_dealloc(hb_heap *h, hb_object *o)
     while ((o = h->dead)) {
         h->dead = o->gc_next;
         o->gc_next = NULL;
-        dealloc_one(h, o);
+        dealloc_one(h, o, 0);
     }
     h->in_dealloc = 0;
+}
+
+/* The same on a shared heap (shared.c calls it for its objects): the
+ * thread's own queue (the heap's when it is alone and unattached:
+ * destroy), and the collector's lists under the heap lock. */
+void hb_object_dealloc_shared(hb_heap *h, hb_object *o)
+{
+    o->flags |= HB_OF_DEAD;
+    hb_shared_untrack(h, o);
+    hb_mutator *m = hb_mutator_self(h);
+    hb_object **dead = m ? &m->dead : &h->dead;
+    int *in_dealloc = m ? &m->in_dealloc : &h->in_dealloc;
+    o->gc_next = *dead;
+    *dead = o;
+    if (*in_dealloc)
+        return;
+    *in_dealloc = 1;
+    while ((o = *dead)) {
+        *dead = o->gc_next;
+        o->gc_next = NULL;
+        dealloc_one(h, o, 1);
+    }
+    *in_dealloc = 0;
 }
 
 void hb_teardown_list(hb_heap *h, hb_object *head)
@@ -253,7 +417,7 @@ void hb_teardown_list(hb_heap *h, hb_object *head)
             fprintf(stderr, "heapbench: out of memory tearing down a heap of %zu objects\n", all.n);
             abort();
         }
-        o->refcnt++;
+        hb_incref(o); /* (a shared heap's count may live in the shared word) */
         o->flags |= HB_OF_FINALIZED; /* teardown runs no finalizer */
     }
     for (size_t i = 0; i < all.n; i++) {
@@ -292,10 +456,28 @@ void hb_objstack_free(hb_heap *h, hb_objstack *s)
 
 /* ---- the gc module ---- */
 
+/* A collection on a shared heap stops the world first; if another thread
+ * was already stopping it, we were parked through its collection, and
+ * collect after it (gc.collect() asked for one). */
+static size_t shared_collect(hb_heap *h, int gen)
+{
+    hb_mutator *m = hb_mutator_self(h);
+    if (gen < 0 || (m && m->in_dealloc) || hb_world_stopped_by_me())
+        return 0;
+    while (!hb_world_stop(h))
+        ;
+    h->collecting = 1; /* its event waits for hb_world_start */
+    size_t n = h->collector->collect(h, gen);
+    hb_world_start(h);
+    return n;
+}
+
 size_t hb_collect(hb_heap *h, int gen)
 {
     if (gen < 0 || gen >= h->collector->generations)
         gen = h->collector->generations - 1;
+    if (h->sh)
+        return shared_collect(h, gen);
     if (gen < 0 || h->collecting || h->in_dealloc)
         return 0;
     return h->collector->collect(h, gen);
@@ -321,6 +503,8 @@ int hb_gc_get_stats(const hb_heap *h, int gen, hb_gen_stats *out)
 hb_object *hb_gc_garbage(hb_heap *h) { return h->garbage; }
 
 /* ---- verifying trace ---- */
+
+static int heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes);
 
 typedef struct trace {
     hb_heap *h;
@@ -356,6 +540,27 @@ static void trace_run(trace *t)
 /* Marks what the roots reach, counts it, then unmarks by the same walk (the
  * mark bit must be clear again for marksweep). live - reachable = leaked. */
 int hb_heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes)
+{
+    int stopped = 0, alone = 0;
+    if (h->sh) {
+        if (hb_mutator_self(h)) {
+            while (!hb_world_stop(h))
+                ;
+            stopped = 1;
+        } else if (!hb_world_stopped_by_me()) {
+            hb_shared_quiesce(h, 1); /* merges every queue: counts are final */
+            alone = 1;
+        }
+    }
+    int rc = heap_leaks(h, objects, bytes);
+    if (stopped)
+        hb_world_start(h);
+    if (alone)
+        hb_shared_quiesce(h, 0);
+    return rc;
+}
+
+static int heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes)
 {
     trace t = {.h = h, .want = HB_OF_MARK};
     trace_run(&t);

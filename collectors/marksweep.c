@@ -53,6 +53,9 @@
  * survived this one (never below min_heap): the cost of a collection is
  * proportional to the live heap, so growing the budget with it keeps the
  * amortised cost per allocated byte constant (clox's GC_HEAP_GROW_FACTOR).
+ *
+ * Shared heaps: every collection stops the world (shared.c) and marks from
+ * every thread's shadow stack (hb_heap_roots), and sweeps at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -338,7 +341,7 @@ static size_t collect_(hb_heap *h, int eager)
     h->stats[0].collections++;
     h->stats[0].collected += freed;
     h->collecting = 0;
-    hb_gc_event ev = {t0, hb_now_ns() - t0, 0, examined, freed};
+    hb_gc_event ev = {t0, hb_now_ns() - t0, 0, examined, freed, 0};
     hb_heap_event(h, &ev);
     return freed;
 }
@@ -360,7 +363,16 @@ static void ms_maybe_collect(hb_heap *h)
     if (s->cursor)
         sweep_some(h, SWEEP_STEP);
     else if (h->live_bytes > s->next_gc)
-        collect_(h, 0);
+        collect_(h, h->sh != NULL);
+}
+
+/* Shared heaps: the sweep is not lazy (the world is stopped for the whole
+ * collection: a sweep step in any thread's allocation would need the heap
+ * lock around the list), so a collection is due on the budget alone. */
+static int ms_due(hb_heap *h)
+{
+    ms_state *s = h->gc;
+    return h->live_bytes > s->next_gc;
 }
 
 static int ms_freeze(hb_heap *h, int freeze)
@@ -402,4 +414,6 @@ const hb_collector hb_marksweep_collector = {
     .freeze_count = ms_freeze_count,
     .set_threshold = ms_set_threshold,
     .get_threshold = ms_get_threshold,
+    .due = ms_due,
+    .shared_ok = 1,
 };

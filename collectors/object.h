@@ -20,11 +20,19 @@
  *                      frees are sized without a call through the type
  *   gen                the collector's byte: rcgen's generation of the object
  *                      (HB_GEN_NONE for untracked objects), see rcgen.c
- *   flags              HB_OF_* bits below; bits 8..15 are left free for the
- *                      shared-heap refcount modes of PEP 703 (an owner-thread
- *                      / biased marker, a "shared count in use" bit), which a
- *                      later issue adds with a second, atomic count
- *   reserved           unused, zero
+ *   flags              HB_OF_* bits below
+ *   owner              shared heaps, biased counts: the owning mutator's
+ *                      slot (shared.c), 0 once the counts are merged;
+ *                      zero everywhere else
+ *
+ * Shared heaps (collector.h) reuse two fields. With atomic counts refcnt is
+ * updated by atomic read-modify-writes. With biased counts (PEP 703) refcnt
+ * is the owner thread's local count, plain loads and stores by the owner
+ * only, and gc_refs is the shared count of every other thread: an atomic
+ * word, value << 2 | HB_SH_QUEUED | HB_SH_MERGED. A collection on a shared
+ * heap stops the world, folds the shared word into refcnt for the objects
+ * it examines (so its gc_refs scratch is free again) and leaves them with
+ * shared count 0: between collections the fields mean what this says.
  *
  * Reference counts. hb_incref/hb_decref are inline: one flag test and an
  * add; only a count reaching zero calls out (hb_object_dealloc). Objects
@@ -54,7 +62,7 @@ struct hb_object {
     uint16_t flags;
     uint8_t gen;      /* the collector's: rcgen keeps the generation here (HB_GEN_NONE
                          when not tracked), so a collection needs no pass to flag its set */
-    uint8_t reserved;
+    uint8_t owner;    /* biased counts: the owning mutator's slot (shared.c) */
 };
 
 /* Header flags. */
@@ -63,7 +71,8 @@ enum {
     HB_OF_FINALIZED = 1u << 1,   /* its finalizer has run (PEP 442: at most once) */
     HB_OF_WEAKREFD = 1u << 2,    /* some weakref may point at it (look in the heap's map) */
     HB_OF_MARK = 1u << 3,        /* marksweep mark; verifying trace mark */
-    /* bits 4 and 5 are free: rcgen keeps its collection state in `gen` */
+    HB_OF_SHARED = 1u << 4,      /* of a shared heap: counts go through shared.c */
+    HB_OF_BIASED = 1u << 5,      /* ... with biased counts (else atomic) */
     HB_OF_IMMORTAL = 1u << 6,    /* never freed before the heap (implies NORC) */
     HB_OF_DEAD = 1u << 7,        /* count reached zero; queued for deallocation */
 };
@@ -112,25 +121,68 @@ struct hb_type {
 /* ---- reference counts (inline hot path) ---- */
 
 void hb_object_dealloc(hb_heap *h, hb_object *o);
+/* shared.c: the counts of a shared heap's objects (atomic or biased). */
+void hb_decref_shared(hb_heap *h, hb_object *o);
+uint32_t hb_refcnt_shared(const hb_object *o);
+extern __thread uint8_t hb_tls_slot; /* the thread's slot on its shared heap, 0: none */
+extern __thread uint8_t hb_tls_stw;  /* 1: the thread runs alone, the world stopped */
 
+/* An increment never calls out: a call in the middle of a caller (hb_set,
+ * hb_list_set) would cost every caller a stack frame, isolated or not.
+ * Biased: the owner (or the collector, alone) adds to its local count,
+ * anyone else to the shared word. */
+static inline void hb_incref_shared(hb_object *o)
+{
+    if (!(o->flags & HB_OF_BIASED)) {
+        __atomic_fetch_add(&o->refcnt, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    uint8_t own = __atomic_load_n(&o->owner, __ATOMIC_RELAXED);
+    if (own && (own == hb_tls_slot || hb_tls_stw))
+        __atomic_store_n(&o->refcnt, o->refcnt + 1, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(&o->gc_refs, 4u /* 1 << HB_SH_SHIFT */, __ATOMIC_RELAXED);
+}
+
+/* One flag test on the isolated heap's path, as before shared heaps: a
+ * counted object of an isolated heap has neither NORC nor SHARED. */
 static inline void hb_incref(hb_object *o)
 {
-    if (o && !(o->flags & HB_OF_NORC))
-        o->refcnt++;
+    if (o) {
+        if (__builtin_expect(!(o->flags & (HB_OF_NORC | HB_OF_SHARED)), 1))
+            o->refcnt++;
+        else if (!(o->flags & HB_OF_NORC))
+            hb_incref_shared(o);
+    }
 }
 
 static inline void hb_decref(hb_heap *h, hb_object *o)
 {
-    if (o && !(o->flags & HB_OF_NORC) && --o->refcnt == 0)
-        hb_object_dealloc(h, o);
+    if (o) {
+        if (__builtin_expect(!(o->flags & (HB_OF_NORC | HB_OF_SHARED)), 1)) {
+            if (--o->refcnt == 0)
+                hb_object_dealloc(h, o);
+        } else if (!(o->flags & HB_OF_NORC)) {
+            hb_decref_shared(h, o);
+        }
+    }
 }
 
 /* The object's reference count; sys.getrefcount(o) is this plus one (the
- * argument's own reference). UINT32_MAX for uncounted objects. */
+ * argument's own reference). UINT32_MAX for uncounted objects. On a shared
+ * heap with biased counts, the sum of both counts (a snapshot). */
 static inline uint32_t hb_refcnt(const hb_object *o)
 {
-    return (o->flags & HB_OF_NORC) ? UINT32_MAX : o->refcnt;
+    if (o->flags & HB_OF_NORC)
+        return UINT32_MAX;
+    return (o->flags & HB_OF_SHARED) ? hb_refcnt_shared(o) : o->refcnt;
 }
+
+/* Biased counts: the flag bits of the shared word (gc_refs), as PEP 703's
+ * ob_ref_shared. */
+#define HB_SH_QUEUED 1u /* queued to its owner to merge: the queue holds a reference */
+#define HB_SH_MERGED 2u /* one count, in the shared word; refcnt and owner are 0 */
+#define HB_SH_SHIFT 2
 
 /* Bytes attributed to an object (its block and owned buffers). */
 static inline size_t hb_object_bytes(const hb_object *o)

@@ -95,4 +95,5 @@ const hb_collector hb_rc_collector = {
     .freeze_count = rc_freeze_count,
     .set_threshold = rc_threshold,
     .get_threshold = rc_get_threshold,
+    .shared_ok = 1, /* counts only: shared.c does all a shared heap needs */
 };

@@ -67,6 +67,17 @@
  * count being the collections of the one below since its own last. A full
  * collection also needs long_lived_pending > long_lived_total / 4, so a
  * large stable heap is not rescanned every 10 x 10 x 700 allocations.
+ *
+ * Shared heaps (shared.c). Every collection runs with the world stopped,
+ * so the passes above run unchanged over every thread's objects; track and
+ * untrack run under the heap lock, so generation 0's count is all threads'
+ * allocations minus deallocations. With biased counts an object's count is
+ * refcnt plus the shared word kept in gc_refs: the collection first folds
+ * the shared word of every object of its set into refcnt (hb_shared_fold;
+ * the collector adopts merged objects), so COUNT_REFS has its scratch, and
+ * zeroes the scratch of what it found unreachable before any count changes
+ * (DELETE, finalizers), so the collector's own count operations -- plain,
+ * the world being stopped -- read a shared count of 0 there.
  */
 #include <errno.h>
 #include <string.h>
@@ -726,7 +737,17 @@ static size_t handle_legacy(hb_heap *h, hb_object *finalizers, hb_object *old, u
     return n;
 }
 
-static size_t collect_gen(hb_heap *h, int gen)
+/* Shared heap, biased counts: gc_refs of the set's objects back to 0, the
+ * shared count they were folded with (see hb_shared_fold). */
+static void zero_scratch(hb_object *list)
+{
+    for (hb_object *o = list->gc_next; o != list; o = o->gc_next)
+        o->gc_refs = 0;
+}
+
+/* biased: a constant in each of the two copies below (collect_gen), so an
+ * isolated heap's collection carries none of the shared heap's steps. */
+static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int gen, int biased)
 {
     rcgen_state *s = h->gc;
     uint64_t t0 = hb_now_ns();
@@ -740,6 +761,12 @@ static size_t collect_gen(hb_heap *h, int gen)
         hb_gclist_merge(&s->gen[i].head, &s->gen[gen].head);
     hb_object *young = &s->gen[gen].head;
     hb_object *old = gen + 1 < HB_GENERATIONS ? &s->gen[gen + 1].head : young;
+    if (biased) { /* fold the shared words (see collect_gen) */
+        for (size_t i = 0; i < s->nyoung; i++)
+            hb_shared_fold(h, s->young[i]);
+        for (hb_object *o = young->gc_next; o != young; o = o->gc_next)
+            hb_shared_fold(h, o);
+    }
 
     /* the set: generations 0..gen by their gen byte; survivors get the
      * older generation's byte -- for a full collection the other colour */
@@ -787,6 +814,9 @@ static size_t collect_gen(hb_heap *h, int gen)
     if (use_array && !(counted = 1, gather_count(h, &p, &a, &cap, &n))) {
         examined = n;
         size_t k = move_array(s, &p, a, n, old);
+        if (biased) /* counts are changed from here on: no scratch may pass for a count */
+            for (size_t j = 0; j < k; j++)
+                a[j]->gc_refs = 0;
         if (!p.seen) {
             plain = 1;
             p.moved = delete_plain(h, s, &p, a, k, old);
@@ -805,9 +835,14 @@ static size_t collect_gen(hb_heap *h, int gen)
             hb_gclist_append(young, a[i]);
         examined = count_refs(&p);
         move_unreachable(&p, &unreachable);
+        if (biased)
+            zero_scratch(&unreachable);
     }
-    if (p.seen & SEEN_LEGACY)
+    if (p.seen & SEEN_LEGACY) {
         legacy = move_legacy_finalizers(&unreachable, &finalizers);
+        if (biased)
+            zero_scratch(&finalizers);
+    }
     size_t survivors = examined - p.moved;
     if (young != old) {
         if (gen == HB_GENERATIONS - 2)
@@ -827,6 +862,8 @@ static size_t collect_gen(hb_heap *h, int gen)
         if (weakrefs_and_finalizers(h, &unreachable, p.seen)) {
             handle_resurrected(&unreachable, &still, old, p.done);
             doomed = &still;
+            if (biased)
+                zero_scratch(&still);
         }
         delete_garbage(h, doomed, old, p.done);
     }
@@ -840,9 +877,23 @@ static size_t collect_gen(hb_heap *h, int gen)
     h->stats[gen].uncollectable += nl;
     h->collecting = 0;
 
-    hb_gc_event ev = {t0, hb_now_ns() - t0, gen, examined, m + nl};
+    hb_gc_event ev = {t0, hb_now_ns() - t0, gen, examined, m + nl, 0};
     hb_heap_event(h, &ev);
     return m + nl;
+}
+
+static __attribute__((noinline)) size_t collect_gen_biased(hb_heap *h, int gen)
+{
+    return collect_gen_(h, gen, 1);
+}
+
+static size_t collect_gen(hb_heap *h, int gen)
+{
+    /* a shared heap with biased counts (the world is stopped): the set's
+     * counts become refcnt alone, so gc_refs is free for the passes */
+    if (__builtin_expect(h->sh != NULL, 0) && h->cfg.refcount_mode == HB_RC_BIASED)
+        return collect_gen_biased(h, gen);
+    return collect_gen_(h, gen, 0);
 }
 
 static void rcgen_maybe_collect(hb_heap *h)
@@ -861,6 +912,14 @@ static void rcgen_maybe_collect(hb_heap *h)
 }
 
 static size_t rcgen_collect(hb_heap *h, int gen) { return collect_gen(h, gen); }
+
+/* Shared heaps: maybe_collect's first test, under the heap lock (gen[0]'s
+ * count is every thread's allocations minus deallocations). */
+static int rcgen_due(hb_heap *h)
+{
+    rcgen_state *s = h->gc;
+    return s->gen[0].threshold && s->gen[0].count > s->gen[0].threshold;
+}
 
 static int rcgen_freeze(hb_heap *h, int freeze)
 {
@@ -923,4 +982,6 @@ const hb_collector hb_rcgen_collector = {
     .freeze_count = rcgen_freeze_count,
     .set_threshold = rcgen_set_threshold,
     .get_threshold = rcgen_get_threshold,
+    .due = rcgen_due,
+    .shared_ok = 1,
 };

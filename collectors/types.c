@@ -10,6 +10,11 @@
 /* Drop a reference held by a dying or cleared object. A heap without
  * counts (marksweep) frees objects in any order during a sweep, so the
  * referent may already be gone: it must not even be looked at. */
+/* A shared heap's tables (interning, weakrefs, the finalize registry) are
+ * serialised by its lock; an isolated heap takes none. */
+#define LOCK(h) do { if ((h)->sh) hb_heap_lock(h); } while (0)
+#define UNLOCK(h) do { if ((h)->sh) hb_heap_unlock(h); } while (0)
+
 static inline void drop(hb_heap *h, hb_object *v)
 {
     if (h->collector->refcounts)
@@ -81,7 +86,17 @@ int hb_str_eq(const hb_object *a, const hb_object *b)
 
 /* Interned strings are immortal (CPython 3.12) and allocated outside the
  * heap's counters, so they never show as live or leaked bytes. */
+static hb_object *str_intern(hb_heap *h, const char *p);
+
 hb_object *hb_str_intern(hb_heap *h, const char *p)
+{
+    LOCK(h);
+    hb_object *o = str_intern(h, p);
+    UNLOCK(h);
+    return o;
+}
+
+static hb_object *str_intern(hb_heap *h, const char *p)
 {
     size_t len = strlen(p);
     uint64_t hash = str_hash(p, len);
@@ -514,7 +529,15 @@ static void wrmap_remove(hb_heap *h, hb_wrslot *s)
 }
 
 /* Unlink a weakref from its target's chain. */
+static void wr_unlink_(hb_heap *h, hb_weakref *w);
 static void wr_unlink(hb_heap *h, hb_weakref *w)
+{
+    LOCK(h);
+    wr_unlink_(h, w);
+    UNLOCK(h);
+}
+
+static void wr_unlink_(hb_heap *h, hb_weakref *w)
 {
     if (!w->target || (w->target->flags & HB_OF_IMMORTAL)) {
         w->target = NULL;
@@ -536,7 +559,15 @@ static void wr_unlink(hb_heap *h, hb_weakref *w)
     w->target = w->wr_next = w->wr_prev = NULL;
 }
 
+static void fin_unlink_(hb_heap *h, hb_weakref *w);
 static void fin_unlink(hb_heap *h, hb_weakref *w)
+{
+    LOCK(h);
+    fin_unlink_(h, w);
+    UNLOCK(h);
+}
+
+static void fin_unlink_(hb_heap *h, hb_weakref *w)
 {
     if (w->fin_next)
         ((hb_weakref *)w->fin_next)->fin_prev = w->fin_prev;
@@ -571,13 +602,16 @@ const hb_type hb_weakref_type = {"weakref", HB_K_WEAKREF, HB_TF_GC, sizeof(hb_we
 
 hb_object *hb_weakref_new(hb_heap *h, hb_object *target, hb_weakref_cb cb, hb_object *arg, void *ctx)
 {
-    if (h->nwr + 1 > h->wrcap / 2 && wrmap_grow(h)) {
-        errno = ENOMEM;
-        return NULL;
-    }
     hb_weakref *w = (hb_weakref *)hb_object_alloc(h, &hb_weakref_type, sizeof(hb_weakref));
     if (!w)
         return NULL;
+    LOCK(h);
+    if (h->nwr + 1 > h->wrcap / 2 && wrmap_grow(h)) {
+        UNLOCK(h);
+        hb_object_discard(h, &w->ob);
+        errno = ENOMEM;
+        return NULL;
+    }
     memset((char *)w + sizeof(hb_object), 0, sizeof *w - sizeof(hb_object));
     w->cb = cb;
     hb_incref(arg);
@@ -602,6 +636,7 @@ hb_object *hb_weakref_new(hb_heap *h, hb_object *target, hb_weakref_cb cb, hb_ob
     } else {
         w->target = target; /* immortal targets never die: nothing to link */
     }
+    UNLOCK(h);
     hb_object_ready(h, &w->ob);
     return &w->ob;
 }
@@ -621,10 +656,12 @@ hb_object *hb_finalize_new(hb_heap *h, hb_object *target, hb_weakref_cb fn, hb_o
     hb_weakref *w = (hb_weakref *)o;
     w->is_finalize = w->fin_alive = 1;
     /* the heap's registry takes over the caller's new reference */
+    LOCK(h);
     w->fin_next = h->finalizers;
     if (h->finalizers)
         ((hb_weakref *)h->finalizers)->fin_prev = o;
     h->finalizers = o;
+    UNLOCK(h);
     return o;
 }
 
@@ -649,10 +686,11 @@ void hb_weakrefs_detach(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *
                         hb_objstack *fire)
 {
     hb_wrslot *s;
+    LOCK(h);
     while ((o->flags & HB_OF_WEAKREFD) && (s = wrmap_find(h, o))) {
         hb_weakref *w = (hb_weakref *)s->first;
         wr_unlink(h, w);
-        int alive = h->collector->refcounts ? w->ob.refcnt > 0 && !(w->ob.flags & HB_OF_DEAD)
+        int alive = h->collector->refcounts ? hb_refcnt(&w->ob) > 0 && !(w->ob.flags & HB_OF_DEAD)
                                             : 1;
         if (!w->cb || !alive || h->closing || (callback_ok && !callback_ok(&w->ob)))
             continue;
@@ -664,6 +702,7 @@ void hb_weakrefs_detach(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *
         hb_incref(&w->ob);
     }
     o->flags &= (uint16_t)~HB_OF_WEAKREFD;
+    UNLOCK(h);
 }
 
 void hb_weakref_fire(hb_heap *h, hb_object *o)

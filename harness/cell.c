@@ -87,6 +87,7 @@ typedef struct worker {
     int64_t collected, leaked_objects, leaked_bytes, peak_live;
     uint64_t gc_ns_own, gc_count_own; /* the heap's own totals over the timed run */
     char heap_error[160];
+    hb_sampler *sampler; /* where this thread's heap is shown while it lives */
 } worker;
 
 /* The heap's event hook: one pause, on this worker's own list (no lock: a
@@ -163,6 +164,8 @@ static void *worker_main(void *arg)
     if (k->rc == 0 && k->cell->collector && (k->rc = make_heap(k, &heap)) != 0)
         heap = NULL;
     k->counts.heap = heap;
+    if (heap)
+        hb_sampler_heap(k->sampler, (size_t)k->tid, heap);
     k->recording = 1;
     uint64_t ns0 = heap ? heap->gc_ns_total : 0, n0 = heap ? heap->collections : 0;
     pthread_barrier_wait(k->start);
@@ -174,8 +177,10 @@ static void *worker_main(void *arg)
         k->gc_ns_own = heap->gc_ns_total - ns0;
         k->gc_count_own = heap->collections - n0;
     }
-    if (heap)
+    if (heap) {
+        hb_sampler_heap(k->sampler, (size_t)k->tid, NULL); /* before it goes */
         close_heap(k, heap);
+    }
     a->thread_detach(k->ctx->alloc_state);
     return NULL;
 }
@@ -284,7 +289,8 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         }
     }
     hb_sampler sampler;
-    if ((rc = hb_sampler_start(&sampler, c->m.sample_ms, c->alloc, ctx.alloc_state)) != 0) {
+    if ((rc = hb_sampler_start(&sampler, c->m.sample_ms, c->alloc, ctx.alloc_state,
+                               c->collector ? (size_t)c->threads : 0)) != 0) {
         fail(r, "cannot start the RSS sampler: %s%s", strerror(rc), "");
         return;
     }
@@ -304,7 +310,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         hwloc_topology_t tp = ks[t].topo;
         hwloc_const_cpuset_t cpu = ks[t].cpu;
         ks[t] = (worker){.tid = t, .cell = c, .ctx = &ctx, .w = w, .start = &start, .topo = tp,
-                         .cpu = cpu, .hist = hists ? &hists[t] : NULL};
+                         .cpu = cpu, .hist = hists ? &hists[t] : NULL, .sampler = &sampler};
         if ((rc = pthread_create(&ks[t].tid_handle, NULL, worker_main, &ks[t])) != 0) {
             /* The barrier can never open now: report, do not hang. */
             fprintf(stderr, "heapbench: cannot start thread %d of %d: %s\n", t, c->threads, strerror(rc));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../workloads/latency.h"
+#include "../collectors/collector.h"
 
 void hb_buf_init(hb_buf *b, size_t rec)
 {
@@ -78,6 +79,14 @@ static void take_sample(hb_sampler *s)
         if (r.live_bytes > s->peak_live)
             s->peak_live = r.live_bytes;
     }
+    r.gc_live_bytes = -1;
+    if (s->heaps) {
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->nheaps; i++)
+            if (s->heaps[i])
+                r.gc_live_bytes = (r.gc_live_bytes < 0 ? 0 : r.gc_live_bytes) + (int64_t)hb_heap_live_bytes(s->heaps[i]);
+        pthread_mutex_unlock(&s->lock);
+    }
     if (rss > 0)
         hb_buf_push(&s->samples, &r);
 }
@@ -102,7 +111,16 @@ static void *sampler_main(void *arg)
     return NULL;
 }
 
-int hb_sampler_start(hb_sampler *s, unsigned period_ms, const hb_allocator *a, void *as)
+void hb_sampler_heap(hb_sampler *s, size_t slot, struct hb_heap *h)
+{
+    if (!s->heaps || slot >= s->nheaps)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->heaps[slot] = h;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int hb_sampler_start(hb_sampler *s, unsigned period_ms, const hb_allocator *a, void *as, size_t heap_slots)
 {
     memset(s, 0, sizeof *s);
     hb_buf_init(&s->samples, sizeof(hb_rss_sample));
@@ -114,6 +132,15 @@ int hb_sampler_start(hb_sampler *s, unsigned period_ms, const hb_allocator *a, v
     if (period_ms == 0)
         return 0;
     pthread_mutex_init(&s->lock, NULL);
+    if (heap_slots) {
+        /* mmap, like every harness buffer: never the heap being measured */
+        void *p = mmap(NULL, heap_slots * sizeof *s->heaps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            return ENOMEM;
+        s->heaps = p;
+        s->nheaps = heap_slots;
+    }
     pthread_cond_init(&s->wake, NULL);
     int rc = pthread_create(&s->thread, NULL, sampler_main, s);
     if (rc == 0)
@@ -132,6 +159,9 @@ void hb_sampler_stop(hb_sampler *s)
     pthread_join(s->thread, NULL);
     s->running = 0;
     take_sample(s); /* the state at the end, whatever the period */
+    if (s->heaps)
+        munmap(s->heaps, s->nheaps * sizeof *s->heaps);
+    s->heaps = NULL;
 }
 
 const double hb_mmu_windows_ms[3] = {1, 10, 100};

@@ -25,9 +25,10 @@ int hb_buf_push(hb_buf *b, const void *record);
 void hb_buf_free(hb_buf *b);
 
 typedef struct hb_rss_sample {
-    uint64_t ms;          /* since the sampler started (the cell's start) */
-    uint64_t rss_bytes;   /* resident set, /proc/self/statm */
-    int64_t live_bytes;   /* allocator's (or collector's) live bytes; -1 unknown */
+    uint64_t ms;           /* since the sampler started (the cell's start) */
+    uint64_t rss_bytes;    /* resident set, /proc/self/statm */
+    int64_t live_bytes;    /* the allocator's live bytes; -1 unknown */
+    int64_t gc_live_bytes; /* the collector heaps' live object bytes; -1 none */
 } hb_rss_sample;
 
 typedef struct hb_pause {
@@ -50,10 +51,18 @@ typedef struct hb_sampler {
     void *alloc_state;
     hb_buf samples; /* hb_rss_sample */
     int64_t peak_live;
+    /* the collector heaps alive now, registered by their threads under
+     * `lock` so a sample never reads a heap being destroyed */
+    struct hb_heap **heaps;
+    size_t nheaps;
 } hb_sampler;
 
-/* period_ms 0: no thread, no samples. 0 or an errno value. */
-int hb_sampler_start(hb_sampler *s, unsigned period_ms, const hb_allocator *a, void *as);
+/* A worker's heap joins or leaves the samples (slot = the worker's index). */
+void hb_sampler_heap(hb_sampler *s, size_t slot, struct hb_heap *h);
+
+/* period_ms 0: no thread, no samples. `heap_slots` is the number of threads
+ * that may register a heap. 0 or an errno value. */
+int hb_sampler_start(hb_sampler *s, unsigned period_ms, const hb_allocator *a, void *as, size_t heap_slots);
 /* Takes one last sample, stops the thread. */
 void hb_sampler_stop(hb_sampler *s);
 /* Resident bytes now (/proc/self/statm), -1 when unreadable. */

@@ -156,7 +156,7 @@ int hb_csv_open(const char *path, hb_csv **out)
     if (!f)
         return 2;
     snprintf(f->path, sizeof f->path, "%s", path);
-    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id\n", -1};
+    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id,gc_live_bytes\n", -1};
     f->pauses = (series_file){".pauses.csv",
                               "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread\n", -1};
     struct stat st;
@@ -254,11 +254,14 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
         for (size_t i = 0; i < b->len; i++) {
             if (which == 0) {
                 const hb_rss_sample *s = (const hb_rss_sample *)b->data + i;
-                char live[32] = "";
+                char live[32] = "", gclive[32] = "";
                 if (s->live_bytes >= 0)
                     snprintf(live, sizeof live, "%lld", (long long)s->live_bytes);
-                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%llu,%llu,%s,%s\n", id, c->rep,
-                                       (unsigned long long)s->ms, (unsigned long long)s->rss_bytes, live, run_id);
+                if (s->gc_live_bytes >= 0)
+                    snprintf(gclive, sizeof gclive, "%lld", (long long)s->gc_live_bytes);
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%llu,%llu,%s,%s,%s\n", id, c->rep,
+                                       (unsigned long long)s->ms, (unsigned long long)s->rss_bytes, live, run_id,
+                                       gclive);
             } else {
                 const hb_pause *p = (const hb_pause *)b->data + i;
                 char ex[24] = "", fr[24] = ""; /* empty where the collector cannot count */

@@ -53,6 +53,8 @@ typedef struct hb_param_spec {
 
 #define HB_MAX_PARAMS 16
 
+enum { HB_HEAP_ISOLATED = 1, HB_HEAP_SHARED = 2 };
+
 /* What the harness hands a workload: the allocator, the thread count and the
  * resolved value of every parameter the workload declared (same order). */
 typedef struct hb_ctx {
@@ -83,6 +85,9 @@ typedef struct hb_workload {
     int min_threads;           /* cells with fewer threads are rows with status skipped */
     int needs_collector;       /* 1: written against the mutator API, run per collector */
     const hb_param_spec *params; /* terminated by an entry with name NULL */
+    /* Heap modes it runs in (collector workloads): HB_HEAP_ISOLATED and/or
+     * HB_HEAP_SHARED; 0 means isolated only. */
+    int heap_modes;
 
     int (*setup)(const hb_ctx *ctx, void **w);
     int (*run)(void *w, int tid, hb_counts *out);

@@ -185,6 +185,16 @@ b = rows["cycles/boehm/boehm/isolated/t1/small"]
 assert b["allocator"] == "boehm" and b["status"] == "ok"
 assert b["leaked_objects"] == "" and b["collected_objects"] == "", "boehm cannot count: empty, not 0"
 assert all(x["examined"] == "" for x in pauses[b["cell"]])
+series = collections.defaultdict(list)
+for x in csv.DictReader(open("gc.rss.csv")):
+    series[x["cell"]].append(x)
+for cell in (by("rcgen", "arena")["cell"], by("marksweep", "system")["cell"], by("rc", "arena")["cell"]):
+    have = "".join("x" if x["gc_live_bytes"] != "" else "." for x in series[cell])
+    # filled while the heap lives, one unbroken stretch; empty before and after
+    assert have.strip(".") and "." not in have.strip("."), (cell, have)
+    assert max(int(x["gc_live_bytes"] or 0) for x in series[cell]) > 0, cell
+alloc_only = list(csv.DictReader(open("lat.rss.csv")))
+assert all(x["gc_live_bytes"] == "" for x in alloc_only), "no collector: no collector live bytes"
 low = rows["cycles/arena/rcgen/isolated/t1/small/threshold=100"]
 assert int(low["gc_count"]) > int(by("rcgen", "arena")["gc_count"]), "threshold 100 collects more often"
 PY
