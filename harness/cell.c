@@ -50,6 +50,9 @@ void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, siz
             at += (size_t)snprintf(buf + at, len - at, "%s%s=%ld", at ? ";" : "", gc_names[g], c->gc.threshold[g]);
     if (c->collector && c->gc.grow_pct && at < len)
         at += (size_t)snprintf(buf + at, len - at, "%sgrow_pct=%d", at ? ";" : "", c->gc.grow_pct);
+    if (c->shared && at < len) /* how a shared heap counts is part of the cell */
+        at += (size_t)snprintf(buf + at, len - at, "%srefcount=%s", at ? ";" : "",
+                               c->gc.refcount == HB_RC_BIASED ? "biased" : "atomic");
 }
 
 void hb_cell_id(const hb_cell *c, char *buf, size_t len)
@@ -57,15 +60,21 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len)
     char over[256];
     hb_cell_params_string(c, 1, over, sizeof over);
     snprintf(buf, len, "%s/%s/%s/%s/t%d/%s%s%s", c->workload->name, c->alloc_label ? c->alloc_label : c->alloc->name,
-             c->collector ? c->collector->name : "none", "isolated", c->threads, hb_size_name(c->size),
+             c->collector ? c->collector->name : "none", c->shared ? "shared" : "isolated", c->threads,
+             hb_size_name(c->size),
              over[0] ? "/" : "", over);
 }
 
-/* Boehm's collector is one heap per process, and a second thread that is
- * not registered with it makes it crash: such cells are skipped, not run. */
+/* Cells a backend cannot run are skipped, not run: boehm's collector is one
+ * heap per process (a second thread not registered with it makes it crash),
+ * and a collector without shared-heap support cannot run --heap shared. */
 int hb_cell_single_heap(const hb_cell *c)
 {
-    return c->collector && strcmp(c->collector->name, "boehm") == 0 && c->threads > 1;
+    if (!c->collector)
+        return 0;
+    if (c->shared)
+        return !c->collector->shared_ok;
+    return strcmp(c->collector->name, "boehm") == 0 && c->threads > 1;
 }
 
 typedef struct worker {
@@ -88,7 +97,30 @@ typedef struct worker {
     uint64_t gc_ns_own, gc_count_own; /* the heap's own totals over the timed run */
     char heap_error[160];
     hb_sampler *sampler; /* where this thread's heap is shown while it lives */
+    hb_heap *shared;     /* --heap shared: the one heap, made by the main thread */
 } worker;
+
+/* --heap shared: the pauses of the one heap, from whichever thread
+ * collects. A stop-the-world pause stops every thread, so its events count
+ * as one timeline (thread 0) for MMU. */
+typedef struct shared_sink {
+    pthread_mutex_t lock;
+    hb_buf pauses;
+    int recording, failed;
+} shared_sink;
+
+static void on_shared_event(void *arg, const hb_gc_event *ev)
+{
+    shared_sink *s = arg;
+    pthread_mutex_lock(&s->lock);
+    if (s->recording) {
+        hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .ttsp_ns = ev->ttsp_ns,
+                      .generation = ev->generation, .thread = 0, .examined = ev->examined, .freed = ev->freed};
+        if (hb_buf_push(&s->pauses, &p))
+            s->failed = 1;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
 
 /* The heap's event hook: one pause, on this worker's own list (no lock: a
  * heap belongs to one thread). */
@@ -97,18 +129,17 @@ static void on_gc_event(void *arg, const hb_gc_event *ev)
     worker *k = arg;
     if (!k->recording)
         return;
-    hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .generation = ev->generation,
-                  .thread = k->tid, .examined = ev->examined, .freed = ev->freed};
+    hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .ttsp_ns = ev->ttsp_ns,
+                  .generation = ev->generation, .thread = k->tid, .examined = ev->examined, .freed = ev->freed};
     if (hb_buf_push(&k->pauses, &p) && k->rc == 0)
         k->rc = ENOMEM;
 }
 
-static int make_heap(worker *k, hb_heap **out)
+static void heap_config(const hb_cell *c, void *alloc_state, hb_heap_config *out)
 {
-    const hb_cell *c = k->cell;
     hb_heap_config cfg = {0};
     cfg.alloc = c->alloc;
-    cfg.alloc_state = k->ctx->alloc_state;
+    cfg.alloc_state = alloc_state;
     for (int g = 0; g < 3; g++)
         cfg.threshold[g] = c->gc.threshold[g];
     /* A workload's own `threshold` parameter (generational sweeps it) is the
@@ -117,6 +148,16 @@ static int make_heap(worker *k, hb_heap **out)
     if (ti >= 0)
         cfg.threshold[0] = (long)c->param[ti];
     cfg.grow = c->gc.grow_pct ? c->gc.grow_pct / 100.0 : 0;
+    cfg.shared = c->shared;
+    cfg.refcount_mode = c->gc.refcount;
+    *out = cfg;
+}
+
+static int make_heap(worker *k, hb_heap **out)
+{
+    const hb_cell *c = k->cell;
+    hb_heap_config cfg;
+    heap_config(c, k->ctx->alloc_state, &cfg);
     cfg.hook = on_gc_event;
     cfg.hook_arg = k;
     int rc = hb_heap_new(out, c->collector, &cfg);
@@ -161,9 +202,17 @@ static void *worker_main(void *arg)
                 k->ctx->seed ^ ((uint64_t)(k->tid + 1) << 32));
     hb_buf_init(&k->pauses, sizeof(hb_pause));
     hb_heap *heap = NULL;
-    if (k->rc == 0 && k->cell->collector && (k->rc = make_heap(k, &heap)) != 0)
-        heap = NULL;
-    k->counts.heap = heap;
+    if (k->shared) {
+        if (k->rc == 0 && (k->rc = hb_mutator_attach(k->shared)) == 0)
+            k->counts.heap = k->shared;
+        else
+            snprintf(k->heap_error, sizeof k->heap_error, "thread %d cannot attach to the shared heap: %s",
+                     k->tid, strerror(k->rc));
+    } else {
+        if (k->rc == 0 && k->cell->collector && (k->rc = make_heap(k, &heap)) != 0)
+            heap = NULL;
+        k->counts.heap = heap;
+    }
     if (heap)
         hb_sampler_heap(k->sampler, (size_t)k->tid, heap);
     k->recording = 1;
@@ -181,6 +230,8 @@ static void *worker_main(void *arg)
         hb_sampler_heap(k->sampler, (size_t)k->tid, NULL); /* before it goes */
         close_heap(k, heap);
     }
+    if (k->shared && k->counts.heap)
+        hb_mutator_detach(k->shared);
     a->thread_detach(k->ctx->alloc_state);
     return NULL;
 }
@@ -257,7 +308,10 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     }
     if (hb_cell_single_heap(c)) {
         r->status = HB_ST_SKIPPED;
-        snprintf(r->error, sizeof r->error, "boehm has one heap per process: isolated heaps need 1 thread");
+        if (c->shared)
+            snprintf(r->error, sizeof r->error, "%s has no shared-heap support", c->collector->name);
+        else
+            snprintf(r->error, sizeof r->error, "boehm has one heap per process: isolated heaps need 1 thread");
         return;
     }
     hb_ctx ctx = {0};
@@ -301,6 +355,26 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         fail(r, "%s setup failed: %s", wl->name, strerror(rc));
         return;
     }
+    /* --heap shared: the main thread makes the one heap; workers attach. */
+    static shared_sink sink;
+    hb_heap *shared = NULL;
+    uint64_t shared_ns0 = 0, shared_n0 = 0;
+    if (c->shared) {
+        pthread_mutex_init(&sink.lock, NULL);
+        hb_buf_init(&sink.pauses, sizeof(hb_pause));
+        sink.recording = 1;
+        hb_heap_config cfg;
+        heap_config(c, ctx.alloc_state, &cfg);
+        cfg.hook = on_shared_event;
+        cfg.hook_arg = &sink;
+        if ((rc = hb_heap_new(&shared, c->collector, &cfg)) != 0) {
+            fail(r, "%s: cannot make a shared heap: %s", c->collector->name, strerror(rc));
+            return;
+        }
+        hb_sampler_heap(&sampler, 0, shared);
+        shared_ns0 = shared->gc_ns_total;
+        shared_n0 = shared->collections;
+    }
     pthread_barrier_t start;
     if (pthread_barrier_init(&start, NULL, (unsigned)c->threads + 1)) {
         fail(r, "cannot make a barrier for %s threads%s", "the", "");
@@ -310,7 +384,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         hwloc_topology_t tp = ks[t].topo;
         hwloc_const_cpuset_t cpu = ks[t].cpu;
         ks[t] = (worker){.tid = t, .cell = c, .ctx = &ctx, .w = w, .start = &start, .topo = tp,
-                         .cpu = cpu, .hist = hists ? &hists[t] : NULL, .sampler = &sampler};
+                         .cpu = cpu, .hist = hists ? &hists[t] : NULL, .sampler = &sampler, .shared = shared};
         if ((rc = pthread_create(&ks[t].tid_handle, NULL, worker_main, &ks[t])) != 0) {
             /* The barrier can never open now: report, do not hang. */
             fprintf(stderr, "heapbench: cannot start thread %d of %d: %s\n", t, c->threads, strerror(rc));
@@ -368,6 +442,35 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
                 r->leaked_bytes = (r->leaked_bytes < 0 ? 0 : r->leaked_bytes) + ks[t].leaked_bytes;
             }
         }
+    }
+    if (shared) {
+        /* untimed, as for isolated heaps: its figures, one last collection
+         * (by an attached main thread), the leak trace, then it goes */
+        pthread_mutex_lock(&sink.lock);
+        sink.recording = 0;
+        pthread_mutex_unlock(&sink.lock);
+        r->gc_own_ms = (double)(shared->gc_ns_total - shared_ns0) / 1e6;
+        r->gc_own_count = shared->collections - shared_n0;
+        for (size_t i = 0; i < sink.pauses.len; i++)
+            hb_buf_push(&o->pauses, (const hb_pause *)sink.pauses.data + i);
+        if (sink.failed && r->status == HB_ST_OK) {
+            r->status = HB_ST_FAILED;
+            snprintf(r->error, sizeof r->error, "cannot record the shared heap's pauses: out of memory");
+        }
+        hb_buf_free(&sink.pauses);
+        r->collected_objects = (int64_t)shared->collected_objects;
+        gc_peak = (int64_t)shared->peak_live_bytes;
+        if (strcmp(c->collector->name, "rc") != 0 && hb_mutator_attach(shared) == 0) {
+            hb_collect(shared, -1);
+            hb_mutator_detach(shared);
+        }
+        uint64_t objs, bytes;
+        if (hb_heap_leaks(shared, &objs, &bytes) == 0) {
+            r->leaked_objects = (int64_t)objs;
+            r->leaked_bytes = (int64_t)bytes;
+        }
+        hb_sampler_heap(&sampler, 0, NULL);
+        hb_heap_destroy(shared);
     }
     if (c->collector && r->status == HB_ST_OK && o->pauses.len != r->gc_own_count) {
         /* every collection is an event: a difference means the harness lost
@@ -478,8 +581,8 @@ int hb_cell_main(int argc, char **argv)
     c.collector = strcmp(argv[10], "none") ? hb_collector_find(argv[10]) : NULL;
     c.alloc_label = argv[11];
     if ((strcmp(argv[10], "none") && !c.collector) ||
-        sscanf(argv[12], "%ld,%ld,%ld,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
-               &c.gc.grow_pct) != 4) {
+        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
+               &c.gc.grow_pct, &c.gc.refcount, &c.shared) != 6) {
         fprintf(stderr, "heapbench __cell: bad collector description\n");
         return 2;
     }

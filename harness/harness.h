@@ -29,6 +29,7 @@ typedef struct hb_param_kv {
 typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
+    int refcount;      /* shared heaps: HB_RC_ATOMIC (default) or HB_RC_BIASED (--param refcount=) */
 } hb_gc_params;
 
 typedef struct hb_run_opts {
@@ -56,6 +57,7 @@ typedef struct hb_run_opts {
     int resume;     /* skip cells and repetitions already in --out */
     int shard_k, shard_n; /* run the K-th of N slices of the cells; N 0: all */
     hb_measure measure;
+    int heap_modes; /* HB_HEAP_ISOLATED and/or HB_HEAP_SHARED (--heap) */
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
@@ -69,6 +71,7 @@ typedef struct hb_cell {
     const char *alloc_label;        /* what the row records: alloc->name, or "boehm" */
     const hb_collector *collector;  /* NULL: an allocator-only workload */
     hb_gc_params gc;
+    int shared;                     /* one heap for all threads (--heap shared) */
     const hb_workload *workload;
     int threads;
     hb_size size;

@@ -30,7 +30,7 @@ static int usage(FILE *f)
 {
     fprintf(f, "usage: heapbench list\n"
                "       heapbench run [--allocators A,B] [--collectors C,D] [--gc-allocators A,B]\n"
-               "                     [--workloads W,X] [--threads 1,2] [--reps N]\n"
+               "                     [--workloads W,X] [--threads 1,2] [--reps N] [--heap isolated,shared]\n"
                "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
                "                     [--lat-every N] [--sample-ms N] [--out FILE.csv]\n"

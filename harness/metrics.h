@@ -34,6 +34,7 @@ typedef struct hb_rss_sample {
 typedef struct hb_pause {
     uint64_t start_ns; /* CLOCK_MONOTONIC */
     uint64_t duration_ns;
+    uint64_t ttsp_ns; /* shared heaps: request to every mutator stopped (in duration_ns) */
     int32_t generation;
     int32_t thread;
     uint64_t examined, freed;

@@ -187,6 +187,16 @@ static int set_threads(hb_run_opts *o, const char *arg)
 
 static int add_param(hb_run_opts *o, const char *arg)
 {
+    /* the one parameter with a word for a value: how shared heaps count */
+    if (!strncmp(arg, "refcount=", 9)) {
+        if (!strcmp(arg + 9, "atomic"))
+            o->gc.refcount = HB_RC_ATOMIC;
+        else if (!strcmp(arg + 9, "biased"))
+            o->gc.refcount = HB_RC_BIASED;
+        else
+            return bad("--param", arg, "refcount=atomic or refcount=biased");
+        return 0;
+    }
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof o->params[0].key || !eq[1])
         return bad("--param", arg, "KEY=VALUE with an integer VALUE");
@@ -253,10 +263,28 @@ static int usage_error(const char *opt)
             "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B "
             "--workloads W,X "
             "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
-            "--warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
+            "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
             "--out FILE.csv\n",
             opt);
     return 2;
+}
+
+static int set_heap(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128];
+    size_t n;
+    if (split(arg, items, HB_MAX_LIST, &n))
+        return bad("--heap", arg, "isolated, shared or isolated,shared");
+    o->heap_modes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(items[i], "isolated"))
+            o->heap_modes |= HB_HEAP_ISOLATED;
+        else if (!strcmp(items[i], "shared"))
+            o->heap_modes |= HB_HEAP_SHARED;
+        else
+            return bad("--heap", items[i], "isolated, shared");
+    }
+    return 0;
 }
 
 static int set_shard(hb_run_opts *o, const char *arg)
@@ -284,6 +312,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
      * still gets ten thousand samples. scripts/harness-cost.sh prints it. */
     o->measure.lat_every = 256;
     o->measure.sample_ms = 10;
+    o->heap_modes = HB_HEAP_ISOLATED;
     hb_env env;
     hb_env_read(&env);
 
@@ -321,7 +350,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                           !strcmp(name, "--size") || !strcmp(name, "--param") ||
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
                           !strcmp(name, "--warmup") || !strcmp(name, "--shard") ||
-                          !strcmp(name, "--lat-every") || !strcmp(name, "--sample-ms");
+                          !strcmp(name, "--lat-every") || !strcmp(name, "--sample-ms") ||
+                          !strcmp(name, "--heap");
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
@@ -354,6 +384,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                                               : (o->measure.sample_ms = (unsigned)v, 0);
         else if (!strcmp(name, "--shard"))
             rc = set_shard(o, val);
+        else if (!strcmp(name, "--heap"))
+            rc = set_heap(o, val);
         else if (!strcmp(name, "--size"))
             rc = hb_size_parse(val, &o->size) ? bad("--size", val, "small,medium,large") : 0;
         else if (!strcmp(name, "--param"))

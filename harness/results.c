@@ -158,7 +158,7 @@ int hb_csv_open(const char *path, hb_csv **out)
     snprintf(f->path, sizeof f->path, "%s", path);
     f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id,gc_live_bytes\n", -1};
     f->pauses = (series_file){".pauses.csv",
-                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread\n", -1};
+                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread,ttsp_us\n", -1};
     struct stat st;
     if (stat(path, &st) == 0 && st.st_size > 0 && load_existing(f, path) != 0) {
         hb_csv_close(f);
@@ -269,9 +269,9 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
                     snprintf(ex, sizeof ex, "%llu", (unsigned long long)p->examined);
                 if (p->freed != HB_GC_UNKNOWN)
                     snprintf(fr, sizeof fr, "%llu", (unsigned long long)p->freed);
-                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%s,%s,%s,%d\n", id, c->rep,
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%s,%s,%s,%d,%.3f\n", id, c->rep,
                                        (double)(p->start_ns - o->r.t0_ns) / 1e6, (double)p->duration_ns / 1e3,
-                                       p->generation, ex, fr, run_id, p->thread);
+                                       p->generation, ex, fr, run_id, p->thread, (double)p->ttsp_ns / 1e3);
             }
         }
         rc = append_block(sf->fd, block, at);
@@ -318,7 +318,7 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     SET("%s", params);
     SET("%s", c->alloc_label ? c->alloc_label : c->alloc->name);
     SET("%s", c->collector ? c->collector->name : "none");
-    SET("%s", "isolated");
+    SET("%s", c->shared ? "shared" : "isolated");
     SET("%d", c->threads);
     SET("%d", c->rep);
     SET("%s", status_name(r->status));

@@ -97,8 +97,8 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
-             c->gc.grow_pct);
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
+             c->gc.grow_pct, c->gc.refcount, c->shared);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
@@ -231,7 +231,7 @@ int hb_run(const hb_run_opts *o, const char *self)
      * (recorded as allocator `boehm`; the workload's own state, outside the
      * collected heap, comes from `system`). */
     size_t most = o->n_allocators > o->n_gc_allocators ? o->n_allocators : o->n_gc_allocators;
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads, ncells = 0;
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -244,6 +244,14 @@ int hb_run(const hb_run_opts *o, const char *self)
             int own_heap = gc && strcmp(gc->name, "boehm") == 0;
             const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
             size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
+            /* heap modes: what the run asks and the workload can do (a
+             * workload that declares none runs isolated); allocator-only
+             * workloads have no collected heap */
+            int wl_modes = wl->heap_modes ? wl->heap_modes : HB_HEAP_ISOLATED;
+            int modes = gc ? (o->heap_modes & wl_modes) : HB_HEAP_ISOLATED;
+            for (int shared = 0; shared < 2; shared++) {
+                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
+                    continue;
             for (size_t a = 0; a < nalloc; a++)
                 for (size_t t = 0; t < o->n_threads; t++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
@@ -251,13 +259,22 @@ int hb_run(const hb_run_opts *o, const char *self)
                     hb_cell *c = &cells[ncells++];
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a],
                                    .alloc_label = own_heap ? "boehm" : NULL, .collector = gc, .gc = o->gc,
-                                   .workload = wl, .threads = o->threads[t], .size = o->size, .m = o->measure};
+                                   .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
+                                   .m = o->measure};
                     if (hb_cell_resolve(c, o->params, o->n_params)) {
                         free(cells);
                         return 2; /* cannot happen: options.c checked ranges */
                     }
                 }
+            }
         }
+    }
+    if (ncells == 0 && !o->shard_n) {
+        /* e.g. --heap shared with workloads that run on isolated heaps only */
+        fprintf(stderr, "heapbench run: the matrix is empty: no selected workload runs on the selected "
+                        "heap modes (--heap) with these collectors\n");
+        free(cells);
+        return 2;
     }
     hb_csv *csv;
     if (hb_csv_open(o->out, &csv)) {

@@ -66,6 +66,9 @@ expect2 "param without =" run --param ops --out new.csv
 expect2 "param not a number" run --param ops=lots --out new.csv
 expect2 "param unknown key" run --workloads churn --param nosuch=3 --out new.csv
 expect2 "param out of range" run --workloads churn --param ops=-5 --out new.csv
+expect2 "heap mode" run --heap both --out new.csv
+expect2 "refcount mode" run --param refcount=lazy --out new.csv
+expect2 "empty matrix" run --workloads cycles --heap shared --out new.csv
 expect2 "unwritable out" run --out /nonexistent-dir/x.csv
 expect2 "out is a directory" run --out .
 expect2 "unknown option" run --frobnicate
