@@ -228,6 +228,20 @@ void hb_mem_free(hb_heap *h, void *p, size_t n)
     account(h, -(int64_t)n);
 }
 
+/* A new object's header: one reference (the caller's), untracked, in no
+ * generation, owned by no thread (shared heaps set the owner after). */
+static inline void header_init(hb_heap *h, hb_object *o, const hb_type *t, size_t size)
+{
+    o->gc_next = o->gc_prev = NULL;
+    o->type = t;
+    o->refcnt = 1;
+    o->gc_refs = 0;
+    o->size = (uint32_t)size;
+    o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
+    o->gen = HB_GEN_NONE;
+    o->owner = 0;
+}
+
 static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
     hb_shared_alloc_poll(h);
@@ -236,17 +250,9 @@ static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_ty
         errno = ENOMEM;
         return NULL;
     }
-    o->gc_next = o->gc_prev = NULL;
-    o->type = t;
-    o->refcnt = 1;
-    o->gc_refs = 0;
-    o->size = (uint32_t)size;
-    o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
-    o->gen = HB_GEN_NONE;
+    header_init(h, o, t, size);
     if (h->collector->refcounts)
         hb_shared_object_init(h, o);
-    else
-        o->owner = 0;
     hb_heap_lock(h);
     h->allocs++;
     h->live_objects++;
@@ -267,14 +273,7 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    o->gc_next = o->gc_prev = NULL;
-    o->type = t;
-    o->refcnt = 1;
-    o->gc_refs = 0;
-    o->size = (uint32_t)size;
-    o->flags = h->collector->refcounts ? 0 : HB_OF_NORC;
-    o->gen = HB_GEN_NONE;
-    o->owner = 0;
+    header_init(h, o, t, size);
     h->allocs++;
     h->live_objects++;
     account(h, (int64_t)size);
