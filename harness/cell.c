@@ -68,7 +68,7 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len)
 /* Cells a backend cannot run are skipped, not run: boehm's collector is one
  * heap per process (a second thread not registered with it makes it crash),
  * and a collector without shared-heap support cannot run --heap shared. */
-int hb_cell_single_heap(const hb_cell *c)
+int hb_cell_unrunnable(const hb_cell *c)
 {
     if (!c->collector)
         return 0;
@@ -306,7 +306,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         snprintf(r->error, sizeof r->error, "%s needs at least %d threads", wl->name, wl->min_threads);
         return;
     }
-    if (hb_cell_single_heap(c)) {
+    if (hb_cell_unrunnable(c)) {
         r->status = HB_ST_SKIPPED;
         if (c->shared)
             snprintf(r->error, sizeof r->error, "%s has no shared-heap support", c->collector->name);

@@ -113,9 +113,10 @@ typedef struct hb_cell_out {
 
 /* An empty report: no figure measured (-1 where -1 means that), no series. */
 void hb_cell_out_init(hb_cell_out *o, const hb_cell *c);
-/* Whether the cell cannot run because its collector allows one heap per
- * process and it has several threads (a skipped row says so). */
-int hb_cell_single_heap(const hb_cell *c);
+/* Whether the cell's collector cannot run it: boehm (one heap per process)
+ * with several threads, or --heap shared on a collector without shared-heap
+ * support. Such a cell is a skipped row saying why. */
+int hb_cell_unrunnable(const hb_cell *c);
 /* Child side: run the cell, fill o (buffers initialised by the callee).
  * Never exits on a workload failure. */
 void hb_cell_run(const hb_cell *c, hb_cell_out *o);

@@ -324,7 +324,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         hb_cell_id(&c, id, sizeof id);
         c.seed = fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c.rep * 0x9e3779b97f4a7c15ULL);
         hb_cell_out out;
-        int runnable = c.threads >= c.workload->min_threads && !hb_cell_single_heap(&c);
+        int runnable = c.threads >= c.workload->min_threads && !hb_cell_unrunnable(&c);
         if (runnable && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
