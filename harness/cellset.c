@@ -20,6 +20,11 @@ static const hb_metric_info metrics[] = {
     {"pause_total_ms", "ms", "pause total", 0},
     {"lat_p99_ns", "ns", "latency p99", 0},
     {"lat_p50_ns", "ns", "latency p50", 0},
+    /* the counts regress gates exactly; statistically when they vary */
+    {"allocs", "", "allocations", 0},
+    {"frees", "", "frees", 0},
+    {"gc_count", "", "collections", 0},
+    {"peak_live_bytes", "B", "peak live bytes", 0},
 };
 
 const hb_metric_info *hb_metric_find(const char *name)
@@ -157,7 +162,7 @@ int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb
                           hb_metric_cmp *out)
 {
     hb_metric_cmp r = {.na = na, .nb = nb, .ratio = NAN, .est = NAN, .lo = NAN, .hi = NAN,
-                       .p = NAN, .p_holm = NAN, .cv_a = NAN};
+                       .p = NAN, .p_holm = NAN, .cv_a = NAN, .rcv_a = NAN};
     int err = hb_stats_median(a, na, &r.med_a);
     if (!err)
         err = hb_stats_median(b, nb, &r.med_b);
@@ -170,6 +175,8 @@ int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb
     r.exact = u.exact;
     if (na >= 2 && hb_stats_cv(a, na, &r.cv_a))
         r.cv_a = NAN;
+    if (na >= 2 && hb_stats_robust_cv(a, na, &r.rcv_a))
+        r.rcv_a = NAN;
     if (r.med_a > 0 && r.med_b > 0) {
         r.ratio = r.med_b / r.med_a;
         /* EINVAL here means a zero among the values (a pause of 0 us): the

@@ -71,6 +71,28 @@ int hb_stats_cv(const double *x, size_t n, double *out)
     return 0;
 }
 
+int hb_stats_robust_cv(const double *x, size_t n, double *out)
+{
+    if (n < 2 || !all_finite(x, n))
+        return EINVAL;
+    double *d = malloc(n * sizeof *d);
+    if (!d)
+        return ENOMEM;
+    memcpy(d, x, n * sizeof *d);
+    qsort(d, n, sizeof *d, cmp_double);
+    double med = sorted_median(d, n);
+    if (!(med > 0)) {
+        free(d);
+        return EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        d[i] = fabs(x[i] - med);
+    qsort(d, n, sizeof *d, cmp_double);
+    *out = 1.482602218505602 * sorted_median(d, n) / med;
+    free(d);
+    return 0;
+}
+
 int hb_stats_geomean(const double *x, size_t n, double *out)
 {
     if (n == 0 || !all_positive(x, n))

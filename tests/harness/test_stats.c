@@ -48,6 +48,17 @@ static void test_cv_geomean(void **state)
     assert_int_equal(hb_stats_cv(x, 1, &v), EINVAL);
     double zero[] = {0, 0};
     assert_int_equal(hb_stats_cv(zero, 2, &v), EINVAL);
+    /* robust CV, against Python: k = 1/NormalDist().inv_cdf(0.75),
+     * k * median(|x - median(x)|) / median(x) */
+    double r1[] = {1, 2, 3, 10}, r2[] = {0.12, 0.121, 0.119, 0.36, 0.122};
+    assert_int_equal(hb_stats_robust_cv(r1, 4, &v), 0);
+    near(v, 0.5930408874022408, 1e-12);
+    assert_int_equal(hb_stats_robust_cv(r2, 5, &v), 0);
+    near(v, 0.012252910896740524, 1e-12); /* the 3x outlier barely moves it */
+    assert_int_equal(hb_stats_cv(r2, 5, &v), 0);
+    near(v, 0.6360658623144827, 1e-12); /* the classical CV, statistics.stdev / mean */
+    assert_int_equal(hb_stats_robust_cv(x, 1, &v), EINVAL);
+    assert_int_equal(hb_stats_robust_cv(zero, 2, &v), EINVAL);
     assert_int_equal(hb_stats_geomean(g, 2, &v), 0);
     near(v, 4, 1e-12);
     double neg[] = {1, -1};
