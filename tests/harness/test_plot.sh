@@ -14,10 +14,13 @@ cp "$here"/data/small.csv "$here"/data/small.pauses.csv "$here"/data/small.rss.c
 rc=$?
 [ $rc = 0 ] && ok || { bad "plot exited $rc"; cat plot.err; }
 [ ! -s plot.err ] && ok || bad "stderr: $(cat plot.err)"
-# every kind of figure, in both formats
-for kind in throughput-allocators throughput-collectors scaling- latency- pause_cdf- mmu- rss-; do
+# every kind of figure, in both formats: throughput of the allocators
+# (allocator-only workloads), of the collectors (on the reference
+# allocator), and of the allocators under each collector that has several
+for kind in throughput-allocators. throughput-collectors. throughput-allocators-rcgen. \
+            throughput-allocators-marksweep. scaling- latency- pause_cdf- mmu- rss-; do
     for ext in png svg; do
-        ls plots/small/$kind*.$ext > /dev/null 2>&1 && ok || bad "no $kind*.$ext"
+        ls plots/small/$kind*$ext > /dev/null 2>&1 && ok || bad "no $kind*$ext"
     done
 done
 grep -q "figures (PNG and SVG) in plots/small" plot.out && ok || bad "summary line: $(tail -1 plot.out)"
