@@ -416,7 +416,8 @@ static int fig_scaling(pctx *p)
             rc = 2;
         } else {
             for (size_t k = 0; k < bes.n; k++) {
-                fprintf(f, "\"%s\"\n", bes.v[k]);
+                /* blocks separated by two blank lines, none after the last */
+                fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
                 for (size_t t = 0; t < th.n; t++) {
                     size_t n = gather(p, 0, groups.v[i], bes.v[k], th.v[t], col, v, cap);
                     double med, lo = INFINITY, hi = -INFINITY;
@@ -426,7 +427,6 @@ static int fig_scaling(pctx *p)
                         lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
                     fprintf(f, "%s %.6g %.6g %.6g\n", th.v[t], med, lo, hi);
                 }
-                fprintf(f, "\n\n");
             }
             rc = close_data(f, path);
             snprintf(title, sizeof title, "thread scaling: %s (median, min-max over repetitions)", groups.v[i]);
@@ -484,7 +484,7 @@ static int fig_latency(pctx *p)
             break;
         }
         for (size_t k = 0; k < bes.n; k++) {
-            fprintf(f, "\"%s\"\n", bes.v[k]);
+            fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
             for (int q = 0; q < 5; q++) {
                 size_t n = gather(p, 1, groups.v[i], bes.v[k], NULL, c[q], v, cap);
                 double med;
@@ -492,7 +492,6 @@ static int fig_latency(pctx *p)
                 if (n && !hb_stats_median(v, n, &med))
                     fprintf(f, "%d %s %.6g\n", q + 1, label[q], med > 0 ? med : 1);
             }
-            fprintf(f, "\n\n");
         }
         rc = close_data(f, path);
         snprintf(title, sizeof title, "operation latency: %s (median over repetitions)", groups.v[i]);
@@ -635,10 +634,9 @@ static int fig_pauses(pctx *p)
                                  c.d.rows[first].field[c.c_rep]);
             backend(p, r0, b, sizeof b);
             qsort(dur, n, sizeof *dur, cmp_dbl);
-            fprintf(f[0], "\"%s (%zu pauses, %zu reps)\"\n", b, n, reps.n);
+            fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
             for (size_t k = 0; k < n; k++)
                 fprintf(f[0], "%.6g %.6g\n", dur[k] > 0 ? dur[k] : 0.001, (double)(k + 1) / (double)n);
-            fprintf(f[0], "\n\n");
             /* MMU: per repetition and thread, the worst over both */
             double mmu[MMU_POINTS];
             for (int w = 0; w < MMU_POINTS; w++)
@@ -685,11 +683,10 @@ static int fig_pauses(pctx *p)
             for (int w = MMU_POINTS - 1; w >= 0; w--)
                 if (isfinite(mmu[w]))
                     mmu[w] = run = fmin(run, mmu[w]);
-            fprintf(f[1], "\"%s\"\n", b);
+            fprintf(f[1], "%s\"%s\"\n", j ? "\n\n" : "", b);
             for (int w = 0; w < MMU_POINTS; w++)
                 if (isfinite(mmu[w]))
                     fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
-            fprintf(f[1], "\n\n");
             names_free(&reps);
         }
         rc = close_data(f[0], path[0]);

@@ -13,8 +13,8 @@
 #   colour(name, i)  the allocator's colour ("#rrggbb"), or for a bare
 #                    collector name the collector's; an unknown name gets
 #                    the i-th spare colour
-#   dash(name)       the collector's dash type: rc solid, rcgen dashed,
-#                    marksweep dotted, boehm dash-dot, none solid
+#   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
+#                    marksweep short dashes, boehm dash-dot, none solid
 #   point(name)      the collector's point type
 # So in a figure that mixes both, the colour says the allocator and the
 # line's style the collector.
@@ -44,14 +44,16 @@ cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""
 dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : 1
 point(s) = cname(s) eq "rcgen" ? 5 : cname(s) eq "marksweep" ? 9 : cname(s) eq "boehm" ? 13 : 7
 set dashtype 2 (10, 5)
-set dashtype 3 (2, 4)
+set dashtype 3 (3, 3)
 set dashtype 4 (10, 4, 2, 4)
 
 # The series of a file of blocks (two blank lines between blocks, each
-# block's first line its quoted title): NB, and their titles in S[1..NB].
+# block's first line its quoted title): NB, and their titles in S[1..NB]
+# (an empty block at the end not counted).
 # Use: blocks = data; eval blocks_cmd
 blocks_cmd = 'stats blocks using 1 nooutput; NB = STATS_blocks; array S[NB]; ' . \
-             'do for [i=1:NB] { stats blocks index (i-1) every ::0::0 using (S[i] = strcol(1), 0) nooutput }'
+             'do for [i=1:NB] { S[i] = ""; stats blocks index (i-1) every ::0::0 using (S[i] = strcol(1), 0) nooutput }; ' . \
+             'while (NB > 1 && S[NB] eq "") { NB = NB - 1 }'
 
 set output out
 set grid lc rgb "#dddddd"
