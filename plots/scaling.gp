@@ -8,25 +8,38 @@
 # per backend, separated by two blank lines; a block's first line is its
 # title (quoted), then
 #   threads  median_ops_per_s  min_ops_per_s  max_ops_per_s
-# A backend's colour is its allocator's, its line style its collector's
-# (plots/style.gp, loaded from this script's directory).
+# A backend's colour is its allocator's (plots/style.gp, loaded from this
+# script's directory). When the series are ALLOCATOR+COLLECTOR, the figure
+# has a panel per collector, with the same axes, a line per allocator.
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "thread scaling"
 d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 W = 1150; H = 600
 load d . "style.gp"
-blocks = data; eval blocks_cmd
-mixed = sum [i=1:NB] (strstrt(S[i], "+") > 0)
+blocks = data; eval blocks_cmd; eval panels_cmd
+if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }
 stats data using 1 nooutput
-set title title noenhanced
-set xlabel "threads"
-set ylabel "throughput (million operations/s)"
 set xtics 1
 set xrange [STATS_min - 0.3 : STATS_max + 0.3]
-set yrange [0:*]
+stats data using ($4/1e6) nooutput
+set yrange [0 : STATS_max * 1.05]
+set xlabel "threads"
+set ylabel "throughput (million operations/s)"
 set key outside right top noenhanced samplen 3
-if (mixed) { set key title "colour: allocator; line: collector" }
 set bars 0.5
-plot for [i=1:NB] data index (i-1) using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
-     lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
+if (NP <= 1) {
+    set title title noenhanced
+    plot for [i=1:NB] data index (i-1) using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
+         lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
+} else {
+    # a panel per collector, a line per allocator under it
+    set multiplot layout PR, PC title title noenhanced
+    do for [p=1:NP] {
+        eval members_cmd
+        set title "under " . word(PL, p) noenhanced
+        plot for [j in M] data index (int(j)-1) using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
+             lc rgb colour(S[int(j)], int(j)) pt 7 title salloc(S[int(j)])
+    }
+    unset multiplot
+}

@@ -18,11 +18,11 @@
 #   point(name)      the collector's point type
 # So in a figure that mixes both, the colour says the allocator and the
 # line's style the collector.
-if (strlen(out) > 4 && out[strlen(out)-3:] eq ".svg") {
-    set terminal svg size W,H dynamic enhanced font "sans,12" background "white"
-} else {
-    set terminal pngcairo size W,H enhanced font "sans,12"
-}
+# TERM: the terminal without its size, for a script that needs another
+# size once it knows its data (set terminal @TERM size W, H; set output out)
+TERM = (strlen(out) > 4 && out[strlen(out)-3:] eq ".svg") ? \
+       'svg dynamic enhanced font "sans,12" background "white"' : 'pngcairo enhanced font "sans,12"'
+set terminal @TERM size W, H
 set encoding utf8
 
 sname(s) = strstrt(s, " ") ? s[1:strstrt(s, " ")-1] : s
@@ -54,6 +54,16 @@ set dashtype 4 (10, 4, 2, 4)
 blocks_cmd = 'stats blocks using 1 nooutput; NB = STATS_blocks; array S[NB]; ' . \
              'do for [i=1:NB] { S[i] = ""; stats blocks index (i-1) every ::0::0 using (S[i] = strcol(1), 0) nooutput }; ' . \
              'while (NB > 1 && S[NB] eq "") { NB = NB - 1 }'
+
+# Small multiples for a figure that mixes collectors: one panel per
+# collector, in the order they first appear, its allocators as the series.
+# After blocks_cmd: eval panels_cmd gives NP panels (0 when no series names
+# a collector), named word(PL, p); inside a loop over p, eval members_cmd
+# gives M, the indices into S of that panel's series (for [j in M]).
+panels_cmd = 'PL = ""; do for [i=1:NB] { if (cname(S[i]) ne "" && !strstrt(PL . " ", " " . cname(S[i]) . " ")) ' . \
+             '{ PL = PL . " " . cname(S[i]) } }; NP = words(PL); ' . \
+             'PR = NP <= 2 ? 1 : 2; PC = int((NP + PR - 1) / PR)'
+members_cmd = 'M = ""; do for [i=1:NB] { if (cname(S[i]) eq word(PL, p)) { M = M . " " . i } }'
 
 set output out
 set grid lc rgb "#dddddd"
