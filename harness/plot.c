@@ -5,15 +5,23 @@
  * this file only reduces the results to the small data files those scripts
  * read (plots/NAME/data/, each script's header says its shape), so that a
  * figure can be redrawn or restyled by hand without heapbench. Figures:
- *   throughput-*.png  ops/s per workload normalised to --ref (default
- *                     system), error bars the 95% interval of the ratio
- *   pause_cdf-*.png   the distribution of pauses per collector (NAME.pauses.csv)
+ *   throughput-allocators.png  allocator-only workloads, a bar per allocator,
+ *                     ops/s relative to --ref (default system)
+ *   throughput-collectors.png  collector workloads on the --ref allocator
+ *                     (boehm on its own heap), a bar per collector, relative
+ *                     to --ref-collector (default rcgen, CPython's design)
+ *   throughput-allocators-COLL.png  the allocators under collector COLL,
+ *                     relative to --ref+COLL
+ *                     (bars: ratio of medians; whiskers: its 95% interval)
+ *   pause_cdf-*.png   the distribution of pauses (NAME.pauses.csv)
  *   mmu-*.png         minimum mutator utilisation from 0.1 ms to 1 s
  *   rss-*.png         RSS and live bytes over time, one per cell (NAME.rss.csv)
  *   scaling-*.png     ops/s against threads
  *   latency-*.png     operation latency percentiles
- * A figure with no data (an allocator-only run has no pauses) is skipped
- * with a note on stdout, never drawn empty. */
+ * Pause CDFs, MMU, scaling and latency have a panel per collector when a
+ * group mixes collectors, a line per allocator in each; plots/style.gp gives a backend the same colour in every figure. A figure
+ * with no data (an allocator-only run has no pauses) is skipped with a note
+ * on stdout, never drawn empty. */
 #include "cellset.h"
 #include "metrics.h"
 
@@ -276,7 +284,7 @@ static int fig_throughput(pctx *p, int mode, const char *coll)
     double *a = malloc(cap * sizeof *a), *v = malloc(cap * sizeof *v);
     char path[PATH_MAX + 700];
     FILE *f = NULL;
-    int ri = -1;
+    int ri = -1, any_ci = 0;
     if (rc)
         goto out;
     if (!a || !v) {
@@ -326,6 +334,7 @@ static int fig_throughput(pctx *p, int mode, const char *coll)
                 continue;
             }
             /* too few repetitions for an interval: the bar without error bars */
+            any_ci |= isfinite(c.lo) && isfinite(c.hi) && k > 0;
             double lo = isfinite(c.lo) && isfinite(c.hi) ? c.lo : c.ratio;
             double hi = isfinite(c.lo) && isfinite(c.hi) ? c.hi : c.ratio;
             fprintf(f, " %.6g %.6g %.6g", c.ratio, lo, hi);
@@ -348,7 +357,8 @@ static int fig_throughput(pctx *p, int mode, const char *coll)
         snprintf(title, sizeof title, "allocators under the %s collector: throughput relative to %s+%s", coll, ref,
                  coll);
     size_t tl = strlen(title);
-    snprintf(title + tl, sizeof title - tl, "\nbars: ratio of medians; whiskers: its 95%% confidence interval");
+    snprintf(title + tl, sizeof title - tl, "\nbars: ratio of medians; %s",
+             any_ci ? "whiskers: its 95% confidence interval" : "no intervals (too few repetitions)");
     rc = draw(p, "throughput.gp", path, name, title);
 out:
     free(a);

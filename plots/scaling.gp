@@ -28,9 +28,12 @@ set xlabel "threads"
 set ylabel "throughput (million operations/s)"
 set key outside right top noenhanced samplen 3
 set bars 0.5
+# each series nudged sideways a little, so error bars at one thread count
+# do not hide one another
+nudge(i) = (i - (NB + 1) / 2.0) * (NB > 3 ? 0.25 / NB : 0.08)
 if (NP <= 1) {
     set title title noenhanced
-    plot for [i=1:NB] data index (i-1) using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
+    plot for [i=1:NB] data index (i-1) using ($1 + nudge(i)):($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
          lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
 } else {
     # a panel per collector, a line per allocator under it
@@ -38,7 +41,7 @@ if (NP <= 1) {
     do for [p=1:NP] {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced
-        plot for [j in M] data index (int(j)-1) using 1:($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
+        plot for [j in M] data index (int(j)-1) using ($1 + nudge(int(j))):($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
              lc rgb colour(S[int(j)], int(j)) pt 7 title salloc(S[int(j)])
     }
     unset multiplot

@@ -54,8 +54,9 @@ set grid noxtics ytics
 set key outside right top vertical noenhanced samplen 1.5 spacing 1.2
 # room for the slanted labels: about a fifth of a line per character, and the title
 set bmargin 0.22 * maxlen + 1.5
-# the slots of a group: bar k of N centred on the group's position
-bw = 0.8 / N
+# the slots of a group: bar k of N centred on the group's position, no
+# wider than a sixth of the space between groups
+bw = 0.8 / N < 0.16 ? 0.8 / N : 0.16
 x(k) = $0 + (k - (N + 1) / 2.0) * bw
 c(k) = 3 * k - 1
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#333333" lw 1 front
