@@ -35,6 +35,8 @@ array L[G]
 stats data using (L[int($0)+1] = strcol(1), 0) nooutput
 maxlen = 0
 do for [g=1:G] { maxlen = strlen(L[g]) > maxlen ? strlen(L[g]) : maxlen }
+# wider for many groups, so that slanted labels never touch
+if (G > 12) { set terminal @TERM size 400 + 62 * G, H; set output out }
 rmin = 1; rmax = 1
 upd(v) = (v == v) ? (rmin = (v < rmin ? v : rmin), rmax = (v > rmax ? v : rmax), 0) : 0
 stats data using (sum [k=1:N] upd(column(3*k-1))) nooutput
@@ -54,6 +56,9 @@ set grid noxtics ytics
 set key outside right top vertical noenhanced samplen 1.5 spacing 1.2
 # room for the slanted labels: about a fifth of a line per character, and the title
 set bmargin 0.22 * maxlen + 1.5
+# and on the left for the first label, which runs down and left from its
+# group (the y tick labels and the y label need about 10 characters)
+set lmargin (0.85 * strlen(L[1]) - 3 > 10 ? 0.85 * strlen(L[1]) - 3 : 10)
 # the slots of a group: bar k of N centred on the group's position, no
 # wider than a sixth of the space between groups
 bw = 0.8 / N < 0.16 ? 0.8 / N : 0.16
