@@ -5,15 +5,23 @@
  * this file only reduces the results to the small data files those scripts
  * read (plots/NAME/data/, each script's header says its shape), so that a
  * figure can be redrawn or restyled by hand without heapbench. Figures:
- *   throughput-*.png  ops/s per workload normalised to --ref (default
- *                     system), error bars the 95% interval of the ratio
- *   pause_cdf-*.png   the distribution of pauses per collector (NAME.pauses.csv)
+ *   throughput-allocators.png  allocator-only workloads, a bar per allocator,
+ *                     ops/s relative to --ref (default system)
+ *   throughput-collectors.png  collector workloads on the --ref allocator
+ *                     (boehm on its own heap), a bar per collector, relative
+ *                     to --ref-collector (default rcgen, CPython's design)
+ *   throughput-allocators-COLL.png  the allocators under collector COLL,
+ *                     relative to --ref+COLL
+ *                     (bars: ratio of medians; whiskers: its 95% interval)
+ *   pause_cdf-*.png   the distribution of pauses (NAME.pauses.csv)
  *   mmu-*.png         minimum mutator utilisation from 0.1 ms to 1 s
  *   rss-*.png         RSS and live bytes over time, one per cell (NAME.rss.csv)
  *   scaling-*.png     ops/s against threads
  *   latency-*.png     operation latency percentiles
- * A figure with no data (an allocator-only run has no pauses) is skipped
- * with a note on stdout, never drawn empty. */
+ * Pause CDFs, MMU, scaling and latency have a panel per collector when a
+ * group mixes collectors, a line per allocator in each; plots/style.gp gives a backend the same colour in every figure. A figure
+ * with no data (an allocator-only run has no pauses) is skipped with a note
+ * on stdout, never drawn empty. */
 #include "cellset.h"
 #include "metrics.h"
 
@@ -36,7 +44,7 @@
 
 typedef struct pctx {
     hb_cellset s;
-    const char *ref;
+    const char *ref, *ref_coll;
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
     size_t drawn, skipped;
@@ -204,68 +212,129 @@ static size_t gather(const pctx *p, int with_threads, const char *grp, const cha
     return n;
 }
 
-/* ---- throughput normalised to the reference */
-static int fig_throughput(pctx *p, int collectors)
+/* ---- throughput normalised to a reference
+ *
+ * Three kinds of figure, each with one bar per allocator or per collector in
+ * a group, never one per pair, so that a group stays readable:
+ *   TP_ALLOCATORS  allocator-only workloads, a bar per allocator, against
+ *                  --ref (throughput-allocators)
+ *   TP_COLLECTORS  collector workloads on the --ref allocator (a collector
+ *                  that brings its own heap, boehm, on its own), a bar per
+ *                  collector, against --ref-collector (throughput-collectors)
+ *   TP_UNDER       collector workloads under one collector, a bar per
+ *                  allocator, against --ref with that collector
+ *                  (throughput-allocators-COLLECTOR) */
+enum { TP_ALLOCATORS, TP_COLLECTORS, TP_UNDER };
+
+/* The bar a row belongs to in such a figure (an allocator's or a
+ * collector's name), or NULL when the row has no place in it. */
+static const char *tp_key(const pctx *p, size_t r, int mode, const char *coll)
 {
-    const char *kind = collectors ? "collectors" : "allocators";
+    const char *a = F(p, r, p->c_alloc), *c = F(p, r, p->c_coll);
+    if (mode == TP_ALLOCATORS)
+        return is_collector_row(p, r) ? NULL : a;
+    if (mode == TP_COLLECTORS)
+        return is_collector_row(p, r) && (!strcmp(a, p->ref) || !strcmp(a, c)) ? c : NULL;
+    return is_collector_row(p, r) && !strcmp(c, coll) ? a : NULL;
+}
+
+/* ops/s of the ok rows of one bar in one group */
+static size_t tp_gather(const pctx *p, int col, int mode, const char *coll, const char *grp, const char *key,
+                        double *out, size_t cap)
+{
+    size_t n = 0;
+    char g[512];
+    for (size_t r = 0; r < p->s.doc.nrows && n < cap; r++) {
+        const char *k = tp_key(p, r, mode, coll);
+        if (!k || strcmp(k, key) || strcmp(F(p, r, p->s.c_status), "ok") || !*F(p, r, col))
+            continue;
+        group(p, r, 1, g, sizeof g);
+        if (strcmp(g, grp))
+            continue;
+        char *end;
+        double v = strtod(F(p, r, col), &end);
+        if (!*end && isfinite(v))
+            out[n++] = v;
+    }
+    return n;
+}
+
+static int fig_throughput(pctx *p, int mode, const char *coll)
+{
     int col = hb_csvdoc_col(&p->s.doc, "ops_per_s");
-    names groups = {0}, bes = {0};
-    char g[512], b[256];
-    for (size_t r = 0; r < p->s.doc.nrows; r++)
-        if (col >= 0 && is_collector_row(p, r) == collectors && !strcmp(F(p, r, p->s.c_status), "ok") &&
-            *F(p, r, col)) {
-            group(p, r, 1, g, sizeof g);
-            backend(p, r, b, sizeof b);
-            names_add(&groups, g);
-            names_add(&bes, b);
-        }
+    const char *ref = mode == TP_COLLECTORS ? p->ref_coll : p->ref;
+    char name[300], cs[256], g[512];
+    if (mode == TP_UNDER) {
+        slug(coll, cs, sizeof cs);
+        snprintf(name, sizeof name, "throughput-allocators-%s", cs);
+    } else {
+        snprintf(name, sizeof name, "throughput-%s", mode == TP_COLLECTORS ? "collectors" : "allocators");
+    }
+    names groups = {0}, keys = {0};
     int rc = 0;
-    size_t cap = p->s.doc.nrows + 1;
+    for (size_t r = 0; r < p->s.doc.nrows && col >= 0 && !rc; r++) {
+        const char *k = tp_key(p, r, mode, coll);
+        if (!k || strcmp(F(p, r, p->s.c_status), "ok") || !*F(p, r, col))
+            continue;
+        group(p, r, 1, g, sizeof g);
+        if (names_add(&groups, g) < 0 || names_add(&keys, k) < 0)
+            rc = bad("out of memory, or more than %d groups or bars", MAX_SERIES);
+    }
+    size_t cap = p->s.doc.nrows + 1, lines = 0;
     double *a = malloc(cap * sizeof *a), *v = malloc(cap * sizeof *v);
-    char path[PATH_MAX + 700], name[64];
-    snprintf(name, sizeof name, "throughput-%s", kind);
+    char path[PATH_MAX + 700];
     FILE *f = NULL;
-    size_t lines = 0;
+    int ri = -1, any_ci = 0;
+    if (rc)
+        goto out;
     if (!a || !v) {
         rc = bad("out of memory");
         goto out;
     }
     if (!groups.n) {
-        skip(p, "%s: no ok rows with ops_per_s for %s workloads", name, collectors ? "collector" : "allocator-only");
+        skip(p, "%s: no ok rows with ops_per_s for %s", name,
+             mode == TP_ALLOCATORS ? "allocator-only workloads" : "collector workloads");
         goto out;
     }
+    if (keys.n < 2) {
+        skip(p, "%s: %s alone, nothing to compare", name, keys.v[0]);
+        goto out;
+    }
+    for (size_t k = 0; k < keys.n; k++)
+        if (!strcmp(keys.v[k], ref))
+            ri = (int)k;
+    if (ri < 0) {
+        skip(p, "%s: no %s rows to normalise to (%s)", name, ref, mode == TP_COLLECTORS ? "--ref-collector" : "--ref");
+        goto out;
+    }
+    /* the reference's bar first, the others in the file's order */
+    char *refname = keys.v[ri];
+    memmove(keys.v + 1, keys.v, (size_t)ri * sizeof keys.v[0]);
+    keys.v[0] = refname;
     if (!(f = open_data(p, name, path, sizeof path))) {
         rc = 2;
         goto out;
     }
-    fprintf(f, "group");
-    for (size_t k = 0; k < bes.n; k++)
-        fprintf(f, " \"%s\" lo hi", bes.v[k]);
+    fprintf(f, "group \"%s (reference)\" lo hi", keys.v[0]);
+    for (size_t k = 1; k < keys.n; k++)
+        fprintf(f, " \"%s\" lo hi", keys.v[k]);
     fputc('\n', f);
     for (size_t i = 0; i < groups.n; i++) {
-        /* the reference: --ref itself, or the first backend built on it */
-        const char *ref = NULL;
-        size_t na = 0;
-        for (size_t k = 0; k < bes.n && !ref; k++) {
-            size_t rl = strlen(p->ref);
-            if (strcmp(bes.v[k], p->ref) && !(strncmp(bes.v[k], p->ref, rl) == 0 && bes.v[k][rl] == '+'))
-                continue;
-            if ((na = gather(p, 1, groups.v[i], bes.v[k], NULL, col, a, cap)))
-                ref = bes.v[k];
-        }
-        if (!ref) {
-            skip(p, "%s: group '%s' has no %s rows to normalise to (--ref)", name, groups.v[i], p->ref);
+        size_t na = tp_gather(p, col, mode, coll, groups.v[i], ref, a, cap);
+        if (!na) {
+            skip(p, "%s: group '%s' has no %s rows to normalise to", name, groups.v[i], ref);
             continue;
         }
-        fprintf(f, "\"%s%s%s\"", groups.v[i], strcmp(ref, p->ref) ? " / " : "", strcmp(ref, p->ref) ? ref : "");
-        for (size_t k = 0; k < bes.n; k++) {
-            size_t nb = gather(p, 1, groups.v[i], bes.v[k], NULL, col, v, cap);
+        fprintf(f, "\"%s\"", groups.v[i]);
+        for (size_t k = 0; k < keys.n; k++) {
+            size_t nb = tp_gather(p, col, mode, coll, groups.v[i], keys.v[k], v, cap);
             hb_metric_cmp c;
             if (!nb || hb_metric_cmp_compute(a, na, v, nb, HB_TWO_SIDED, &c) || !isfinite(c.ratio)) {
                 fprintf(f, " ? ? ?");
                 continue;
             }
             /* too few repetitions for an interval: the bar without error bars */
+            any_ci |= isfinite(c.lo) && isfinite(c.hi) && k > 0;
             double lo = isfinite(c.lo) && isfinite(c.hi) ? c.lo : c.ratio;
             double hi = isfinite(c.lo) && isfinite(c.hi) ? c.hi : c.ratio;
             fprintf(f, " %.6g %.6g %.6g", c.ratio, lo, hi);
@@ -276,18 +345,40 @@ static int fig_throughput(pctx *p, int collectors)
     if ((rc = close_data(f, path)))
         goto out;
     if (!lines) {
-        skip(p, "%s: no group has the reference backend %s", name, p->ref);
+        skip(p, "%s: no group has %s rows to normalise to", name, ref);
         goto out;
     }
-    char title[256];
-    snprintf(title, sizeof title, "throughput relative to %s (%s workloads; bars: median ratio, 95%% CI)", p->ref,
-             collectors ? "collector" : "allocator-only");
+    char title[700];
+    if (mode == TP_ALLOCATORS)
+        snprintf(title, sizeof title, "allocators, allocator-only workloads: throughput relative to %s", ref);
+    else if (mode == TP_COLLECTORS)
+        snprintf(title, sizeof title, "collectors on the %s allocator: throughput relative to %s", p->ref, ref);
+    else
+        snprintf(title, sizeof title, "allocators under the %s collector: throughput relative to %s+%s", coll, ref,
+                 coll);
+    size_t tl = strlen(title);
+    snprintf(title + tl, sizeof title - tl, "\nbars: ratio of medians; %s",
+             any_ci ? "whiskers: its 95% confidence interval" : "no intervals (too few repetitions)");
     rc = draw(p, "throughput.gp", path, name, title);
 out:
     free(a);
     free(v);
     names_free(&groups);
-    names_free(&bes);
+    names_free(&keys);
+    return rc;
+}
+
+/* One figure per collector comparing the allocators under it. */
+static int fig_throughput_under(pctx *p)
+{
+    names colls = {0};
+    int rc = 0;
+    for (size_t r = 0; r < p->s.doc.nrows && !rc; r++)
+        if (is_collector_row(p, r) && names_add(&colls, F(p, r, p->c_coll)) < 0)
+            rc = bad("out of memory, or more than %d collectors", MAX_SERIES);
+    for (size_t k = 0; k < colls.n && !rc; k++)
+        rc = fig_throughput(p, TP_UNDER, colls.v[k]);
+    names_free(&colls);
     return rc;
 }
 
@@ -335,7 +426,8 @@ static int fig_scaling(pctx *p)
             rc = 2;
         } else {
             for (size_t k = 0; k < bes.n; k++) {
-                fprintf(f, "\"%s\"\n", bes.v[k]);
+                /* blocks separated by two blank lines, none after the last */
+                fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
                 for (size_t t = 0; t < th.n; t++) {
                     size_t n = gather(p, 0, groups.v[i], bes.v[k], th.v[t], col, v, cap);
                     double med, lo = INFINITY, hi = -INFINITY;
@@ -345,7 +437,6 @@ static int fig_scaling(pctx *p)
                         lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
                     fprintf(f, "%s %.6g %.6g %.6g\n", th.v[t], med, lo, hi);
                 }
-                fprintf(f, "\n\n");
             }
             rc = close_data(f, path);
             snprintf(title, sizeof title, "thread scaling: %s (median, min-max over repetitions)", groups.v[i]);
@@ -403,7 +494,7 @@ static int fig_latency(pctx *p)
             break;
         }
         for (size_t k = 0; k < bes.n; k++) {
-            fprintf(f, "\"%s\"\n", bes.v[k]);
+            fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
             for (int q = 0; q < 5; q++) {
                 size_t n = gather(p, 1, groups.v[i], bes.v[k], NULL, c[q], v, cap);
                 double med;
@@ -411,7 +502,6 @@ static int fig_latency(pctx *p)
                 if (n && !hb_stats_median(v, n, &med))
                     fprintf(f, "%d %s %.6g\n", q + 1, label[q], med > 0 ? med : 1);
             }
-            fprintf(f, "\n\n");
         }
         rc = close_data(f, path);
         snprintf(title, sizeof title, "operation latency: %s (median over repetitions)", groups.v[i]);
@@ -554,10 +644,9 @@ static int fig_pauses(pctx *p)
                                  c.d.rows[first].field[c.c_rep]);
             backend(p, r0, b, sizeof b);
             qsort(dur, n, sizeof *dur, cmp_dbl);
-            fprintf(f[0], "\"%s (%zu pauses, %zu reps)\"\n", b, n, reps.n);
+            fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
             for (size_t k = 0; k < n; k++)
                 fprintf(f[0], "%.6g %.6g\n", dur[k] > 0 ? dur[k] : 0.001, (double)(k + 1) / (double)n);
-            fprintf(f[0], "\n\n");
             /* MMU: per repetition and thread, the worst over both */
             double mmu[MMU_POINTS];
             for (int w = 0; w < MMU_POINTS; w++)
@@ -604,11 +693,10 @@ static int fig_pauses(pctx *p)
             for (int w = MMU_POINTS - 1; w >= 0; w--)
                 if (isfinite(mmu[w]))
                     mmu[w] = run = fmin(run, mmu[w]);
-            fprintf(f[1], "\"%s\"\n", b);
+            fprintf(f[1], "%s\"%s\"\n", j ? "\n\n" : "", b);
             for (int w = 0; w < MMU_POINTS; w++)
                 if (isfinite(mmu[w]))
                     fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
-            fprintf(f[1], "\n\n");
             names_free(&reps);
         }
         rc = close_data(f[0], path[0]);
@@ -705,30 +793,35 @@ static int mkdirs(const char *path)
 
 int hb_plot_main(int argc, char **argv)
 {
-    pctx p = {.ref = "system"};
+    pctx p = {.ref = "system", .ref_coll = "rcgen"};
     const char *file = NULL, *out = NULL, *scripts = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--ref") || !strcmp(a, "--out") || !strcmp(a, "--scripts")) {
+        if (!strcmp(a, "--ref") || !strcmp(a, "--ref-collector") || !strcmp(a, "--out") || !strcmp(a, "--scripts")) {
             if (i + 1 >= argc)
                 return bad("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--ref"))
                 p.ref = v;
+            else if (!strcmp(a, "--ref-collector"))
+                p.ref_coll = v;
             else if (!strcmp(a, "--out"))
                 out = v;
             else
                 scripts = v;
         } else if (!strncmp(a, "--", 2)) {
-            return bad("unknown option '%s'; valid: --ref BACKEND, --out DIR, --scripts DIR", a);
+            return bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
+                       "--scripts DIR", a);
         } else if (!file) {
             file = a;
         } else {
-            return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--out DIR] [--scripts DIR]");
+            return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
+                   "[--scripts DIR]");
         }
     }
     if (!file)
-        return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--out DIR] [--scripts DIR]");
+        return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
+                   "[--scripts DIR]");
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
         return bad("'%s' does not end in .csv (its companions' names are made from it)", file);
@@ -784,9 +877,11 @@ int hb_plot_main(int argc, char **argv)
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
     if (!rc)
-        rc = fig_throughput(&p, 0);
+        rc = fig_throughput(&p, TP_ALLOCATORS, NULL);
     if (!rc)
-        rc = fig_throughput(&p, 1);
+        rc = fig_throughput(&p, TP_COLLECTORS, NULL);
+    if (!rc)
+        rc = fig_throughput_under(&p);
     if (!rc)
         rc = fig_scaling(&p);
     if (!rc)

@@ -3,31 +3,49 @@
 #
 #   gnuplot -c plots/pause_cdf.gp DATA OUT.png|OUT.svg [TITLE]
 #
-# DATA (heapbench plot writes plots/NAME/data/pause_cdf-WORKLOAD.dat from
+# DATA (heapbench plot writes plots/NAME/data/pause_cdf-GROUP.dat from
 # NAME.pauses.csv): one block per series, blocks separated by two blank
 # lines; a block's first line is its title (quoted), then lines of
 #   duration_us  fraction_of_pauses_at_most_that_long
 # sorted by duration, every repetition's pauses together.
+# A backend's colour is its allocator's (plots/style.gp, loaded from this
+# script's directory). When the series are ALLOCATOR+COLLECTOR, the figure
+# has a panel per collector, with the same axes, a line per allocator.
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "pause time distribution"
-if (out[strlen(out)-2:] eq "svg") {
-    set terminal svg size 1150,560 dynamic enhanced font "sans,11" background "white"
-} else {
-    set terminal pngcairo size 1150,560 enhanced font "sans,11"
-}
-set output out
-# twelve distinguishable colours: gnuplot's default cycles after eight
-array C[12] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", \
-               "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"]
-do for [i=1:12] { set linetype i lc rgb C[i] }
-set linetype cycle 12
-set title title noenhanced
-stats data using 1 nooutput
+d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
+W = 1150; H = 600
+load d . "style.gp"
+blocks = data; eval blocks_cmd; eval panels_cmd
+if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }
 set logscale x
-set xlabel "pause duration (us, log scale)"
+set xtics ("1 ns" 0.001, "10 ns" 0.01, "100 ns" 0.1, "1 µs" 1, "10 µs" 10, "100 µs" 100, "1 ms" 1e3, \
+           "10 ms" 1e4, "100 ms" 1e5, "1 s" 1e6, "10 s" 1e7)
+set mxtics 10
+# whole decades (and a hair more: a tick exactly on the edge of a log axis
+# can be lost to rounding), so that both ends carry a labelled tick; the
+# same in every panel
+stats data using 1 nooutput
+set xrange [0.97 * 10.0**int(floor(log10(STATS_min))) : 1.03 * 10.0**int(ceil(log10(STATS_max) - 1e-9))]
+set xlabel "pause duration (log scale)"
 set ylabel "fraction of pauses at most that long"
 set yrange [0:1.02]
-set grid xtics ytics mxtics lc rgb "#dddddd"
-set key outside right top noenhanced
-plot for [i=0:STATS_blocks-1] data index i using 1:2 with steps lw 2 title columnheader(1)
+set ytics 0.1
+set grid xtics ytics mxtics lc rgb "#dddddd", lc rgb "#f0f0f0"
+set key outside right top noenhanced samplen 3
+if (NP <= 1) {
+    set title title noenhanced
+    plot for [i=1:NB] data index (i-1) using 1:2 with steps lw 2 \
+         lc rgb colour(S[i], i) dt dash(S[i]) title columnheader(1)
+} else {
+    # a panel per collector, a line per allocator under it
+    set multiplot layout PR, PC title title noenhanced
+    do for [p=1:NP] {
+        eval members_cmd
+        set title "under " . word(PL, p) noenhanced
+        plot for [j in M] data index (int(j)-1) using 1:2 with steps lw 2 \
+             lc rgb colour(S[int(j)], int(j)) title salloc(S[int(j)]) . S[int(j)][strlen(sname(S[int(j)]))+1:]
+    }
+    unset multiplot
+}

@@ -8,21 +8,31 @@
 # NAME.rss.csv, first repetition): whitespace-separated, '?' when unknown,
 #   line 1: ms rss_mib live_mib
 #   then one line per sample
+# Where live_mib is '?' throughout, the figure says the allocator does not
+# count them.
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "RSS over time"
-if (out[strlen(out)-2:] eq "svg") {
-    set terminal svg size 1150,560 dynamic enhanced font "sans,11" background "white"
-} else {
-    set terminal pngcairo size 1150,560 enhanced font "sans,11"
-}
-set output out
+d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
+W = 1150; H = 560
+load d . "style.gp"
 set title title noenhanced
 set datafile missing "?"
 set xlabel "time since the cell started (ms)"
-set ylabel "MiB"
+set ylabel "memory (MiB)"
 set yrange [0:*]
-set grid lc rgb "#dddddd"
-set key left top
-plot data using 1:2 with lines lw 2 title "RSS (resident)", \
-     data using 1:3 with lines lw 2 dt 2 title "live bytes (allocator's count)"
+set offsets 0, 0, graph 0.05, 0
+# under the plot: never over the curves
+set key outside below center horizontal samplen 3 spacing 1.2
+# samples with a live count (an allocator without its own count, such as
+# mimalloc, has none: then only RSS, and the key says why)
+nlive = 0
+stats data using (nlive = nlive + valid(3), $2) nooutput
+rss = "RSS (resident set, kernel's count)"
+if (nlive > 0) {
+    plot data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title rss, \
+         data using 1:3 with linespoints lw 2 pt 5 ps 0.6 dt 2 lc rgb "#d62728" title "live bytes (the allocator's own count)"
+} else {
+    plot data using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" title rss, \
+         NaN with lines lw 2 dt 2 lc rgb "#d62728" title "live bytes: not counted by this allocator"
+}

@@ -14,10 +14,13 @@ cp "$here"/data/small.csv "$here"/data/small.pauses.csv "$here"/data/small.rss.c
 rc=$?
 [ $rc = 0 ] && ok || { bad "plot exited $rc"; cat plot.err; }
 [ ! -s plot.err ] && ok || bad "stderr: $(cat plot.err)"
-# every kind of figure, in both formats
-for kind in throughput-allocators throughput-collectors scaling- latency- pause_cdf- mmu- rss-; do
+# every kind of figure, in both formats: throughput of the allocators
+# (allocator-only workloads), of the collectors (on the reference
+# allocator), and of the allocators under each collector that has several
+for kind in throughput-allocators. throughput-collectors. throughput-allocators-rcgen. \
+            throughput-allocators-marksweep. scaling- latency- pause_cdf- mmu- rss-; do
     for ext in png svg; do
-        ls plots/small/$kind*.$ext > /dev/null 2>&1 && ok || bad "no $kind*.$ext"
+        ls plots/small/$kind*$ext > /dev/null 2>&1 && ok || bad "no $kind*$ext"
     done
 done
 grep -q "figures (PNG and SVG) in plots/small" plot.out && ok || bad "summary line: $(tail -1 plot.out)"
@@ -73,10 +76,13 @@ for s in svgs:
     assert t.lstrip().startswith("<?xml") and "<svg" in t and t.rstrip().endswith("</svg>"), s
     assert t.count("<path") >= 5 and "<text" in t, s
 PY
-# the data files beside them, and the script runs by hand on one
+# the data files beside them, and the scripts run by hand on them
 ls plots/small/data/throughput-allocators.dat > /dev/null && ok || bad "no data file"
 gnuplot -c "$scripts/throughput.gp" plots/small/data/throughput-allocators.dat byhand.png "by hand" 2> gp.err \
     && [ -s byhand.png ] && ok || bad "the script by hand: $(cat gp.err)"
+# a figure with a panel per collector, by hand from another directory
+(cd plots && gnuplot -c "$scripts/pause_cdf.gp" small/data/pause_cdf-cycles_t1_small.dat ../byhand.svg) 2> gp.err \
+    && grep -q "under marksweep" byhand.svg && ok || bad "panels by hand: $(cat gp.err)"
 
 # ---- no companions: the pause figures are skipped with a note, not drawn empty
 mkdir nocomp && cp small.csv nocomp/
@@ -92,6 +98,22 @@ grep -q "skipped: throughput-collectors" al.out && ok || bad "collector figure n
 # --ref another backend
 "$hb" plot small.csv --scripts "$scripts" --out ref --ref arena > /dev/null 2>&1 && \
     grep -q '"churn t1 small"' ref/data/throughput-allocators.dat && ok || bad "--ref arena"
+head -1 ref/data/throughput-allocators.dat | grep -q '^group "arena (reference)" lo hi "system" lo hi$' \
+    && ok || bad "--ref arena: header $(head -1 ref/data/throughput-allocators.dat)"
+head -1 ref/data/throughput-allocators-rcgen.dat | grep -q '^group "arena (reference)"' && ok || bad "--ref under rcgen"
+# the collectors on the reference allocator, against --ref-collector
+head -1 plots/small/data/throughput-collectors.dat | grep -q '^group "rcgen (reference)" lo hi "marksweep" lo hi$' \
+    && ok || bad "collectors header: $(head -1 plots/small/data/throughput-collectors.dat)"
+"$hb" plot small.csv --scripts "$scripts" --out refc --ref-collector marksweep > /dev/null 2>&1 && \
+    head -1 refc/data/throughput-collectors.dat | grep -q '^group "marksweep (reference)"' && ok || bad "--ref-collector"
+"$hb" plot small.csv --scripts "$scripts" --out refn --ref-collector nosuch > rn.out 2>&1
+grep -q "skipped: throughput-collectors: no nosuch rows to normalise to (--ref-collector)" rn.out && ok \
+    || bad "unknown --ref-collector: $(cat rn.out)"
+# a collector with one allocator under it: nothing to compare, no figure
+grep -v '/arena/marksweep/' small.csv > one.csv
+"$hb" plot one.csv --scripts "$scripts" --out one > one.out 2>&1
+grep -q "skipped: throughput-allocators-marksweep: system alone" one.out && ok || bad "one allocator: $(cat one.out)"
+ls one/throughput-allocators-marksweep.* > /dev/null 2>&1 && bad "a figure of one bar" || ok
 
 # ---- refusals: exit 2, one line
 expect2 "no file" plot

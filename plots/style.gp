@@ -1,0 +1,70 @@
+# style.gp -- the look shared by every figure script in plots/: the
+# terminal, and one colour per backend so that a backend has the same
+# colour in every figure. Not a figure itself: each script loads it from
+# its own directory, so copy it along with a script you take elsewhere.
+#
+# A script sets out (its output file: .svg or else PNG), W and H (pixels),
+# then loads this from its own directory:
+#   d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
+#   load d . "style.gp"
+#
+# Series names are "ALLOCATOR", "COLLECTOR" or "ALLOCATOR+COLLECTOR",
+# optionally followed by a space and notes ("system+rcgen (415 pauses)").
+#   colour(name, i)  the allocator's colour ("#rrggbb"), or for a bare
+#                    collector name the collector's; an unknown name gets
+#                    the i-th spare colour
+#   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
+#                    marksweep short dashes, boehm dash-dot, none solid
+#   point(name)      the collector's point type
+# So in a figure that mixes both, the colour says the allocator and the
+# line's style the collector.
+# TERM: the terminal without its size, for a script that needs another
+# size once it knows its data (set terminal @TERM size W, H; set output out)
+TERM = (strlen(out) > 4 && out[strlen(out)-3:] eq ".svg") ? \
+       'svg dynamic enhanced font "sans,12" background "white"' : 'pngcairo enhanced font "sans,12"'
+set terminal @TERM size W, H
+set encoding utf8
+
+sname(s) = strstrt(s, " ") ? s[1:strstrt(s, " ")-1] : s
+salloc(s) = strstrt(sname(s), "+") ? sname(s)[1:strstrt(sname(s), "+")-1] : sname(s)
+scoll(s) = strstrt(sname(s), "+") ? sname(s)[strstrt(sname(s), "+")+1:] : sname(s)
+
+# allocators: the first seven of matplotlib's tab10, boehm pink in both
+# lists (it is its own allocator)
+acol(a) = a eq "system" ? "#1f77b4" : a eq "arena" ? "#ff7f0e" : a eq "freelist" ? "#2ca02c" : \
+          a eq "jemalloc" ? "#d62728" : a eq "mimalloc" ? "#9467bd" : a eq "tcmalloc" ? "#8c564b" : \
+          a eq "boehm" ? "#e377c2" : ""
+# collectors, when they are the bars: hues no allocator uses
+ccol(c) = c eq "rc" ? "#17becf" : c eq "rcgen" ? "#bcbd22" : c eq "marksweep" ? "#393b79" : \
+          c eq "boehm" ? "#e377c2" : ""
+spare(i) = word("#7f7f7f #000000 #aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94", (int(i) - 1) % 8 + 1)
+colour(s, i) = acol(salloc(s)) ne "" ? acol(salloc(s)) : ccol(scoll(s)) ne "" ? ccol(scoll(s)) : spare(i)
+
+cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""
+dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : 1
+point(s) = cname(s) eq "rcgen" ? 5 : cname(s) eq "marksweep" ? 9 : cname(s) eq "boehm" ? 13 : 7
+set dashtype 2 (10, 5)
+set dashtype 3 (3, 3)
+set dashtype 4 (10, 4, 2, 4)
+
+# The series of a file of blocks (two blank lines between blocks, each
+# block's first line its quoted title): NB, and their titles in S[1..NB]
+# (an empty block at the end not counted).
+# Use: blocks = data; eval blocks_cmd
+blocks_cmd = 'stats blocks using 1 nooutput; NB = STATS_blocks; array S[NB]; ' . \
+             'do for [i=1:NB] { S[i] = ""; stats blocks index (i-1) every ::0::0 using (S[i] = strcol(1), 0) nooutput }; ' . \
+             'while (NB > 1 && S[NB] eq "") { NB = NB - 1 }'
+
+# Small multiples for a figure that mixes collectors: one panel per
+# collector, in the order they first appear, its allocators as the series.
+# After blocks_cmd: eval panels_cmd gives NP panels (0 when no series names
+# a collector), named word(PL, p); inside a loop over p, eval members_cmd
+# gives M, the indices into S of that panel's series (for [j in M]).
+panels_cmd = 'PL = ""; do for [i=1:NB] { if (cname(S[i]) ne "" && !strstrt(PL . " ", " " . cname(S[i]) . " ")) ' . \
+             '{ PL = PL . " " . cname(S[i]) } }; NP = words(PL); ' . \
+             'PR = NP <= 2 ? 1 : 2; PC = int((NP + PR - 1) / PR)'
+members_cmd = 'M = ""; do for [i=1:NB] { if (cname(S[i]) eq word(PL, p)) { M = M . " " . i } }'
+
+set output out
+set grid lc rgb "#dddddd"
+set border lc rgb "#444444"
