@@ -39,6 +39,8 @@ if (NP <= 1) {
          lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
 } else {
     # a panel per collector, a line per allocator under it
+    # the key under each panel: beside it, it took half the panel's width
+    set key outside below center horizontal noenhanced samplen 2
     set multiplot layout PR, PC title title noenhanced
     do for [p=1:NP] {
         eval members_cmd
