@@ -30,19 +30,20 @@
  * States of the world: RUNNING -> STOPPING (h->stop set, the collector
  * waits for nparked == nattached - 1) -> STOPPED (collect) -> RESUMING
  * (epoch bumped, waiters woken; the collector waits until every thread
- * parked at a safepoint has woken, the last one's time ending the pause)
- * -> RUNNING. No stop begins while the world is RESUMING: a thread that
- * asks then waits for RUNNING (hb_world_stop), so one stop's request,
- * stopped and resume times (t_request, t_stopped, last_resume) and its
- * event are never mixed with the next one's. Mixing them was how pauses
- * came out negative: a thread woken first asked for the next stop, which
- * overwrote t_request while the collector still waited for the others to
- * wake, and then read end - t_request with the new request. For the same
- * reason every thread that parks for a stop (at a safepoint, in
- * hb_world_stop, in hb_mutator_detach) parks the same way (park_locked)
- * and is counted among those whose waking ends the pause. Hence, for
- * every event: start_ns is the request, 0 <= ttsp_ns <= duration_ns, and
- * pauses never overlap (tests/collectors/test_shared_pauses.c).
+ * parked at a safepoint has woken, the last one's time ending the pause,
+ * then reports the event) -> RUNNING. No stop begins while the world is
+ * RESUMING: a thread that asks then waits for RUNNING (hb_world_stop), so
+ * one stop's request, stopped and resume times (t_request, t_stopped,
+ * last_resume) and its event are never mixed with the next one's, nor two
+ * events reported at once. Mixing them was how pauses came out negative:
+ * a thread woken first asked for the next stop, which overwrote t_request
+ * while the collector still waited for the others to wake, and then read
+ * end - t_request with the new request. For the same reason every thread
+ * that parks for a stop (at a safepoint, in hb_world_stop, in
+ * hb_mutator_detach) parks the same way (park_locked) and is counted among
+ * those whose waking ends the pause. Hence, for every event: start_ns is
+ * the request, 0 <= ttsp_ns <= duration_ns, and pauses never overlap
+ * (tests/collectors/test_shared_pauses.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -458,7 +459,10 @@ int hb_mutator_attach(hb_heap *h)
     pthread_mutex_unlock(&sh->stw);
     tls_mut = m;
     hb_tls_slot = m->slot;
-    return 0;
+    int rc = h->collector->attach ? h->collector->attach(h) : 0;
+    if (rc)
+        hb_mutator_detach(h); /* the backend's detach copes with its failed attach */
+    return rc;
 }
 
 void hb_mutator_detach(hb_heap *h)
@@ -471,6 +475,8 @@ void hb_mutator_detach(hb_heap *h)
         return;
     hb_scope all = {0};
     hb_scope_leave(h, &all); /* its variables die with it */
+    if (h->collector->detach)
+        h->collector->detach(h);
     drain(h, m);
     pthread_mutex_lock(m->qlock);
     m->detached = 1; /* from now on enqueuers merge themselves */
@@ -587,16 +593,20 @@ void hb_world_start(hb_heap *h)
     int has = sh->has_pending;
     sh->has_pending = 0;
     uint64_t t_request = sh->t_request, t_stopped = sh->t_stopped, end = sh->last_resume;
-    sh->resuming = 0; /* RUNNING: the next stop may begin */
-    pthread_cond_broadcast(&sh->cv_resume);
     pthread_mutex_unlock(&sh->stw);
     if (has) {
-        /* the pause: request to the last thread resuming */
+        /* the pause: request to the last thread resuming; reported while
+         * still RESUMING, so no other stop's event runs at the same time
+         * (the heap's counters, the hook) */
         ev.start_ns = t_request;
         ev.duration_ns = end - t_request;
         ev.ttsp_ns = t_stopped - t_request;
         hb_heap_event(h, &ev);
     }
+    pthread_mutex_lock(&sh->stw);
+    sh->resuming = 0; /* RUNNING: the next stop may begin */
+    pthread_cond_broadcast(&sh->cv_resume);
+    pthread_mutex_unlock(&sh->stw);
 }
 
 void hb_shared_event(hb_heap *h, const hb_gc_event *ev)
@@ -623,7 +633,13 @@ void hb_shared_alloc_poll(hb_heap *h)
         abort();
     }
     drain(h, m);
-    if (!h->enabled || m->in_dealloc || !h->collector->due)
+    if (!h->enabled || m->in_dealloc)
+        return;
+    if (h->collector->own_stw) { /* it stops the world itself (boehm) */
+        h->collector->maybe_collect(h);
+        return;
+    }
+    if (!h->collector->due)
         return;
     hb_heap_lock(h);
     int due = h->collector->due(h);
