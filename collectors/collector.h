@@ -209,8 +209,10 @@ struct hb_collector {
     /* Shared heaps of a backend that stops the world itself (boehm, with
      * its own thread registration and signals): own_stw 1, and its
      * collections never go through hb_world_stop -- allocation calls
-     * maybe_collect and hb_collect calls collect directly, from any
-     * thread, and the backend reports its own pauses. attach runs at the
+     * maybe_collect and hb_collect calls collect directly, from an
+     * attached thread (hb_collect from another returns 0: the backend
+     * knows only the threads attach registered with it), and the backend
+     * reports its own pauses. attach runs at the
      * end of hb_mutator_attach on the attaching thread (nonzero: the
      * attach fails), detach at the start of hb_mutator_detach, after its
      * variables are dropped; either may be NULL. */

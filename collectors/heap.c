@@ -471,8 +471,8 @@ static size_t shared_collect(hb_heap *h, int gen)
     hb_mutator *m = hb_mutator_self(h);
     if (gen < 0 || (m && m->in_dealloc) || hb_world_stopped_by_me())
         return 0;
-    if (h->collector->own_stw)
-        return h->collector->collect(h, gen);
+    if (h->collector->own_stw) /* only its registered threads may collect */
+        return m ? h->collector->collect(h, gen) : 0;
     while (!hb_world_stop(h))
         ;
     h->collecting = 1; /* its event waits for hb_world_start */

@@ -17,7 +17,10 @@
  *     request to its last thread resuming, so sorted by start each pause
  *     ends before the next one is requested;
  *   - one event per collection the heap counted.
- * rcgen and marksweep (rc never collects), atomic and biased counts. */
+ * rcgen and marksweep (rc never collects), atomic and biased counts; boehm
+ * (when built, not under TSan: it cannot follow Boehm's signals), whose
+ * pauses are Boehm's own collection events, without the outsider (only
+ * threads registered with Boehm may collect). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +30,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "shared_cases.h"
 
 extern const hb_allocator hb_system_allocator;
 
@@ -70,14 +74,6 @@ typedef struct tstate {
     int err;
     volatile int *done; /* the unattached collector's stop */
 } tstate;
-
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (z ^ (z >> 31)) % n;
-}
 
 static void *mutate(void *arg)
 {
@@ -154,18 +150,20 @@ static int run_one(const hb_collector *c, int mode, int threads)
     pthread_t th[MAXT + 1];
     volatile int done = 0;
     uint64_t t0 = hb_now_ns();
-    for (int i = 0; i <= threads; i++) {
+    int outside = !c->own_stw;
+    for (int i = 0; i < threads + outside; i++) {
         ts[i] = (tstate){.h = h, .rng = 0x9a05e + (uint64_t)i * 7919 + (uint64_t)mode * 31, .done = &done};
         pthread_create(&th[i], NULL, i < threads ? mutate : outsider, &ts[i]);
     }
     for (int i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
     __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
-    pthread_join(th[threads], NULL);
+    if (outside)
+        pthread_join(th[threads], NULL);
     uint64_t t1 = hb_now_ns();
 
     int bad = s.oom;
-    const char *rc = mode ? "biased" : "atomic";
+    const char *rc = shared_mode_name(c, mode);
     for (int i = 0; i < threads; i++)
         if (ts[i].err) {
             fprintf(stderr, "%s/%s/%d: thread %d failed: %s\n", c->name, rc, threads, i, strerror(ts[i].err));
@@ -219,16 +217,6 @@ static int run_one(const hb_collector *c, int mode, int threads)
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
-    static const char *names[] = {"rcgen", "marksweep"};
-    static const int nthreads[] = {2, 4, 8};
-    int bad = 0;
-    for (int i = 0; i < 2; i++) {
-        if (only && strcmp(only, names[i]))
-            continue;
-        const hb_collector *c = hb_collector_find(names[i]);
-        for (int mode = 0; mode < 2; mode++)
-            for (int j = 0; j < 3; j++)
-                bad |= run_one(c, mode, nthreads[j]);
-    }
-    return bad;
+    static const char *const names[] = {"rcgen", "marksweep", "boehm", NULL};
+    return shared_cases(names, only, run_one);
 }

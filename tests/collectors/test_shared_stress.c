@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "shared_cases.h"
 
 extern const hb_allocator hb_system_allocator;
 
@@ -63,14 +64,6 @@ static tstate ts[8];
 static int32_t exch[SLOTS];
 static uint8_t *fin; /* [8 * PER] finalizer runs */
 static hb_type Node;
-
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (z ^ (z >> 31)) % n;
-}
 
 static void node_del(hb_heap *h, hb_object *self)
 {
@@ -265,7 +258,7 @@ static int run_one(const hb_collector *c, int mode, int threads)
             nfin += fin[g] == 1;
             if (is_boehm ? fin[g] > want : fin[g] != want) {
                 fprintf(stderr, "%s/%s/%d: node %d (reachable %d, leaked %d) finalized %d times\n",
-                        c->name, mode ? "biased" : "atomic", threads, g, reach[g], leak[g], fin[g]);
+                        c->name, shared_mode_name(c, mode), threads, g, reach[g], leak[g], fin[g]);
                 bad = 1;
                 break;
             }
@@ -280,7 +273,7 @@ static int run_one(const hb_collector *c, int mode, int threads)
     uint64_t want_live = 2 * (nreach + nleak) + 2;
     if (!bad && !is_boehm && heap->live_objects != want_live) {
         fprintf(stderr, "%s/%s/%d: %llu objects alive, the oracle says %llu\n", c->name,
-                mode ? "biased" : "atomic", threads, (unsigned long long)heap->live_objects,
+                shared_mode_name(c, mode), threads, (unsigned long long)heap->live_objects,
                 (unsigned long long)want_live);
         bad = 1;
     }
@@ -288,14 +281,14 @@ static int run_one(const hb_collector *c, int mode, int threads)
         uint64_t lo, lb;
         if (hb_heap_leaks(heap, &lo, &lb) || lo != 2 * nleak) {
             fprintf(stderr, "rc/%s/%d: leaked %llu objects, the oracle says %llu\n",
-                    mode ? "biased" : "atomic", threads, (unsigned long long)lo,
+                    shared_mode_name(c, mode), threads, (unsigned long long)lo,
                     (unsigned long long)(2 * nleak));
             bad = 1;
         }
     }
     printf("%-9s %-6s %d threads: %zu nodes, %zu reachable, %zu leaked, %zu of %zu unreachable finalized, "
            "%llu collections%s\n",
-           c->name, is_boehm ? "-" : mode ? "biased" : "atomic", threads, nodes, nreach, nleak, nfin, ngarbage,
+           c->name, shared_mode_name(c, mode), threads, nodes, nreach, nleak, nfin, ngarbage,
            (unsigned long long)heap->collections, bad ? "  FAILED" : "");
     hb_heap_destroy(heap);
     a->destroy(as);
@@ -312,23 +305,6 @@ int main(int argc, char **argv)
 {
     hb_class_init(&Node, "Node", node_del, NULL, 0);
     const char *only = argc > 1 ? argv[1] : NULL;
-#if HB_SANITIZER == 2
-    static const char *names[] = {"rc", "rcgen", "marksweep"};
-#else
-    static const char *names[] = {"rc", "rcgen", "marksweep", "boehm"};
-#endif
-    static const int nthreads[] = {2, 4, 8};
-    int bad = 0;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        if (only && strcmp(only, names[i]))
-            continue;
-        const hb_collector *c = hb_collector_find(names[i]);
-        if (!c) /* boehm: not built */
-            continue;
-        int nmodes = strcmp(names[i], "boehm") ? 2 : 1; /* boehm has no counts to choose */
-        for (int mode = 0; mode < nmodes; mode++)
-            for (int j = 0; j < 3; j++)
-                bad |= run_one(c, mode, nthreads[j]);
-    }
-    return bad;
+    static const char *const names[] = {"rc", "rcgen", "marksweep", "boehm", NULL};
+    return shared_cases(names, only, run_one);
 }
