@@ -205,6 +205,8 @@ static void *worker_main(void *arg)
     hb_buf_init(&k->pauses, sizeof(hb_pause));
     hb_heap *heap = NULL;
     if (k->shared) {
+        /* no heap of its own: the shared heap's figures are the cell's */
+        k->collected = k->leaked_objects = k->leaked_bytes = -1;
         if (k->rc == 0 && (k->rc = hb_mutator_attach(k->shared)) == 0)
             k->counts.heap = k->shared;
         else
