@@ -421,7 +421,6 @@ static void park_locked(hb_shared *sh, hb_mutator *m)
     }
 }
 
-
 int hb_mutator_attach(hb_heap *h)
 {
     hb_shared *sh = h->sh;
