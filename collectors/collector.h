@@ -212,10 +212,10 @@ struct hb_collector {
      * maybe_collect and hb_collect calls collect directly, from an
      * attached thread (hb_collect from another returns 0: the backend
      * knows only the threads attach registered with it), and the backend
-     * reports its own pauses. attach runs at the
-     * end of hb_mutator_attach on the attaching thread (nonzero: the
-     * attach fails), detach at the start of hb_mutator_detach, after its
-     * variables are dropped; either may be NULL. */
+     * reports its own pauses. attach runs at the end of hb_mutator_attach
+     * on the attaching thread (nonzero: the attach fails with it), detach
+     * at the start of hb_mutator_detach, after the thread's variables are
+     * dropped; either may be NULL. */
     int own_stw;
     int (*attach)(hb_heap *h);
     void (*detach)(hb_heap *h);
@@ -273,7 +273,9 @@ void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg);
 
 /* ---- shared heaps (shared.c); on an isolated heap attach/detach/block
  * are no-ops returning 0 ---- */
-int hb_mutator_attach(hb_heap *h);  /* 0, EBUSY (attached elsewhere), EAGAIN (254 attaches) */
+/* 0, EBUSY (attached elsewhere), EAGAIN (254 attaches), or the backend's
+ * attach error (boehm: ENOTSUP, no stack base to register) */
+int hb_mutator_attach(hb_heap *h);
 void hb_mutator_detach(hb_heap *h); /* leaves the thread's scopes; merges its queue */
 void hb_mutator_block(hb_heap *h);  /* about to wait for another thread: counts as stopped */
 void hb_mutator_unblock(hb_heap *h);
