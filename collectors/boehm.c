@@ -23,11 +23,33 @@
  *
  * States: MUTATING; COLLECTING (inside Boehm: events reported through
  * GC_set_on_collection_event); FINALIZING (our finalizers, run on demand
- * after a collection, never inside one, with h->collecting set).
+ * after a collection, never inside one, with h->collecting set, by one
+ * thread at a time: fin_lock).
+ *
+ * Shared heaps (own_stw). Boehm stops the world itself: every thread that
+ * attaches is registered with it (GC_register_my_thread, with the stack
+ * base GC_get_stack_base finds; unregistered at detach), so its signals
+ * stop that thread and its stack and registers are scanned; the thread's
+ * shadow stack is added to Boehm's roots for as long as it is attached.
+ * Our safepoints stay idle: allocation calls maybe_collect, hb_collect
+ * calls collect, directly. A pause is one Boehm collection: start_ns its
+ * GC_EVENT_START (the request, in the thread that allocates or asks),
+ * ttsp_ns from there to GC_EVENT_POST_STOP_WORLD (every registered thread
+ * suspended), duration_ns to GC_EVENT_END (the collecting thread resumes;
+ * the others resumed at GC_EVENT_POST_START_WORLD, before it). The
+ * heap's own tables (the finalizer list, counters) are under the heap
+ * lock, which no Boehm callback takes: a thread Boehm suspends may hold
+ * it. The library's threads support is what Debian builds (GC_THREADS);
+ * threads are registered explicitly, so no pthread_create is redirected
+ * (GC_NO_THREAD_REDIRECTS), and GC_allow_register_threads runs with the
+ * first shared heap, which must be made by the thread that made the
+ * first boehm heap (GC_INIT's thread, registered by it); it also starts
+ * Boehm's parallel markers (GC_MARKERS sets how many).
  *
  * Limits. Boehm is one process-wide collector: one boehm heap at a time
  * (hb_heap_new says EBUSY for a second), used from the thread that made
- * it, and GC_INIT runs once, on the first heap. A collection's examined
+ * it (isolated) or from attached threads (shared), and GC_INIT runs once,
+ * on the first heap. A collection's examined
  * and freed objects are HB_GC_UNKNOWN (Boehm counts bytes); live_bytes is
  * Boehm's heap in use after the last collection, and live_objects only
  * ever falls for objects that had a finalizer, so hb_heap_leaks means
@@ -39,6 +61,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GC_THREADS             /* before gc.h: thread registration declared */
+#define GC_NO_THREAD_REDIRECTS /* threads register themselves (hb_mutator_attach) */
 #include <gc/gc.h>
 #include <gc/gc_typed.h>
 
@@ -47,15 +71,20 @@
 typedef struct boehm_state {
     hb_object **fin; /* objects with our finalizer registered; o->gc_refs is the index */
     size_t nfin, fincap;
-    int gc_disabled;  /* GC_disable() in force for this heap */
-    uint64_t t0, used0;
-    size_t finalized; /* finalizers run since the last hb_collect */
+    int gc_disabled;  /* GC_disable() in force for this heap (atomic exchanges) */
+    uint64_t t0, t_stopped; /* this collection's GC_EVENT_START, POST_STOP_WORLD */
+    pthread_mutex_t fin_lock; /* finalizers run by one thread at a time */
+    size_t finalized;   /* finalizers run, under fin_lock */
 } boehm_state;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static GC_descr weakref_descr;
 /* Boehm's collection event callback has no argument: the one heap. */
 static hb_heap *current;
+static int threads_allowed; /* GC_allow_register_threads done (one process) */
+/* this thread registered itself with Boehm / added its shadow stack */
+static __thread int tls_registered, tls_roots;
+static __thread int tls_finalizing; /* running finalizers: no nested run */
 
 static void on_gc_event(GC_EventType e)
 {
@@ -67,13 +96,23 @@ static void on_gc_event(GC_EventType e)
     uint64_t used = (uint64_t)(GC_get_heap_size() - GC_get_free_bytes());
     if (e == GC_EVENT_START) {
         s->t0 = hb_now_ns();
-        s->used0 = used;
+        s->t_stopped = 0;
+    } else if (e == GC_EVENT_POST_STOP_WORLD) {
+        if (!s->t_stopped) /* the first stop of this collection */
+            s->t_stopped = hb_now_ns();
     } else if (e == GC_EVENT_END) {
+        /* the world runs again: a plain store may race a mutator's
+         * account_ under the heap lock (a figure, never an index), and
+         * taking that lock here could wait for a thread Boehm suspended
+         * in the middle of it */
         __atomic_store_n(&h->live_bytes, used, __ATOMIC_RELAXED); /* read by hb_heap_live_bytes */
         if (used > h->peak_live_bytes)
             h->peak_live_bytes = used;
         h->stats[0].collections++;
-        hb_gc_event ev = {s->t0, hb_now_ns() - s->t0, 0, HB_GC_UNKNOWN, HB_GC_UNKNOWN, 0};
+        uint64_t t = hb_now_ns();
+        /* ttsp: shared heaps only (an isolated heap has no one to stop) */
+        uint64_t ttsp = h->sh && s->t_stopped ? s->t_stopped - s->t0 : 0;
+        hb_gc_event ev = {s->t0, t - s->t0, 0, HB_GC_UNKNOWN, HB_GC_UNKNOWN, ttsp};
         /* hb_heap_event adds `freed` to collected_objects: count bytes
          * nowhere, objects unknown */
         h->collections++;
@@ -84,7 +123,7 @@ static void on_gc_event(GC_EventType e)
 
 static void boehm_once(void)
 {
-    GC_INIT();
+    GC_INIT(); /* registers this thread: see the shared heaps above */
     GC_set_finalize_on_demand(1); /* our finalizers run when we say, not inside GC_MALLOC */
     GC_set_on_collection_event(on_gc_event);
     GC_word bm[GC_BITMAP_SIZE(hb_weakref)] = {0};
@@ -122,10 +161,9 @@ static void *boehm_object_block(hb_heap *h, const hb_type *t, size_t size)
     /* gc.disable(): hb_object_alloc stops calling maybe_collect, so the
      * disabled state is noticed here, on every allocation's way in */
     boehm_state *s = h->gc;
-    if (!h->enabled && !s->gc_disabled) {
+    if (!h->enabled && !__atomic_load_n(&s->gc_disabled, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&s->gc_disabled, 1, __ATOMIC_ACQ_REL))
         GC_disable();
-        s->gc_disabled = 1;
-    }
     if (t->kind == HB_K_INT || t->kind == HB_K_STR)
         return GC_MALLOC_ATOMIC(size); /* no references: never scanned */
     if (t->kind == HB_K_WEAKREF)
@@ -168,17 +206,34 @@ static void fin_register(hb_heap *h, hb_object *o)
     GC_register_finalizer_no_order(o, boehm_finalizer, h, NULL, NULL);
 }
 
+/* The heap lock around the finalizer list and counters, on a shared heap
+ * (track, which registers, runs under it already: see hb_shared_init). */
+static void lock(hb_heap *h)
+{
+    if (h->sh)
+        hb_heap_lock(h);
+}
+static void unlock(hb_heap *h)
+{
+    if (h->sh)
+        hb_heap_unlock(h);
+}
+
 static void boehm_finalizer(void *obj, void *cd)
 {
     hb_heap *h = cd;
     hb_object *o = obj;
     boehm_state *s = h->gc;
+    lock(h);
     fin_forget(s, o);
     s->finalized++;
+    if (!h->closing) {
+        h->live_objects--;
+        h->frees++;
+    }
+    unlock(h);
     if (h->closing)
         return;
-    h->live_objects--;
-    h->frees++;
     if (o->type->kind == HB_K_WEAKREF) {
         o->type->clear(h, o, 1); /* unlink from the target's chain */
         return;
@@ -187,18 +242,33 @@ static void boehm_finalizer(void *obj, void *cd)
         hb_weakrefs_clear(h, o, NULL);
     if (hb_object_finalize(h, o)) {
         /* it may have resurrected itself; if so it lives on, finalized */
+        lock(h);
         h->live_objects++;
         h->frees--;
+        unlock(h);
     }
 }
 
-static void run_finalizers(hb_heap *h)
+/* Run the finalizers Boehm's collections queued; the number run. One
+ * thread at a time: another finds fin_lock taken and leaves them to it
+ * (`wait` 0: allocation), or waits for it (1: hb_collect promises they
+ * ran); a finalizer's own allocations and collections run none. */
+static size_t run_finalizers(hb_heap *h, int wait)
 {
+    boehm_state *s = h->gc;
+    if (tls_finalizing || (wait ? pthread_mutex_lock(&s->fin_lock) : pthread_mutex_trylock(&s->fin_lock)))
+        return 0;
+    tls_finalizing = 1;
     int was = h->collecting;
     h->collecting = 1;
+    size_t n0 = s->finalized;
     while (GC_should_invoke_finalizers())
         GC_invoke_finalizers();
+    size_t n = s->finalized - n0;
     h->collecting = was;
+    tls_finalizing = 0;
+    pthread_mutex_unlock(&s->fin_lock);
+    return n;
 }
 
 /* ---- the contract ---- */
@@ -208,10 +278,20 @@ static int boehm_init(hb_heap *h)
     if (current)
         return EBUSY;
     pthread_once(&once, boehm_once);
+    if (h->sh && !threads_allowed) {
+        if (!GC_thread_is_registered()) {
+            fprintf(stderr, "heapbench: boehm: a shared heap must be made by the thread that made the "
+                            "process's first boehm heap\n");
+            return ENOTSUP;
+        }
+        GC_allow_register_threads();
+        threads_allowed = 1;
+    }
     boehm_state *s = h->alloc->alloc(h->alloc_state, sizeof *s);
     if (!s)
         return ENOMEM;
     memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->fin_lock, NULL);
     h->gc = s;
     h->obj_alloc = &gc_memory;
     h->obj_alloc_state = NULL;
@@ -224,13 +304,18 @@ static int boehm_init(hb_heap *h)
 static void boehm_destroy(hb_heap *h)
 {
     boehm_state *s = h->gc;
-    /* cancel every finalizer: after this no Boehm finalizer may see h */
+    /* finalizers a collection already queued run now, doing nothing but
+     * forget their object (h->closing); then cancel every other one: after
+     * this no Boehm finalizer may see h */
+    while (GC_should_invoke_finalizers())
+        GC_invoke_finalizers();
     for (size_t i = 0; i < s->nfin; i++)
         GC_register_finalizer_no_order(s->fin[i], NULL, NULL, NULL, NULL);
     if (s->gc_disabled)
         GC_enable();
     GC_remove_roots(h->vars, h->vars + h->max_vars);
     GC_remove_roots(h, h + 1);
+    pthread_mutex_destroy(&s->fin_lock);
     h->alloc->free(h->alloc_state, s->fin, s->fincap * sizeof *s->fin);
     h->alloc->free(h->alloc_state, s, sizeof *s);
     h->obj_alloc = h->alloc;
@@ -258,30 +343,56 @@ static void boehm_untrack(hb_heap *h, hb_object *o) { (void)h, (void)o; }
 static void boehm_maybe_collect(hb_heap *h)
 {
     boehm_state *s = h->gc;
-    if (s->gc_disabled) {
+    if (__atomic_load_n(&s->gc_disabled, __ATOMIC_RELAXED) &&
+        __atomic_exchange_n(&s->gc_disabled, 0, __ATOMIC_ACQ_REL))
         GC_enable();
-        s->gc_disabled = 0;
-    }
     if (GC_should_invoke_finalizers())
-        run_finalizers(h);
+        run_finalizers(h, 0);
 }
 
 static size_t boehm_collect(hb_heap *h, int gen)
 {
     (void)gen;
     boehm_state *s = h->gc;
-    s->finalized = 0;
-    h->collecting = 1;
-    if (s->gc_disabled) /* gc.collect() works while disabled, as in CPython */
+    int disabled = __atomic_load_n(&s->gc_disabled, __ATOMIC_ACQUIRE);
+    if (disabled) /* gc.collect() works while disabled, as in CPython */
         GC_enable();
     GC_gcollect();
-    if (s->gc_disabled)
+    if (disabled)
         GC_disable();
-    h->collecting = 0;
-    run_finalizers(h);
     /* what is known: objects whose finalizer ran (weakref'd, __del__) */
-    h->stats[0].collected += s->finalized;
-    return s->finalized;
+    size_t n = run_finalizers(h, 1);
+    __atomic_fetch_add(&h->stats[0].collected, n, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* Shared heaps: the attaching thread is registered with Boehm (unless it
+ * is already: GC_INIT's thread), and its shadow stack becomes a root. */
+static int boehm_attach(hb_heap *h)
+{
+    struct GC_stack_base sb;
+    if (GC_get_stack_base(&sb) != GC_SUCCESS) {
+        fprintf(stderr, "heapbench: boehm: cannot find this thread's stack base to register it\n");
+        return ENOTSUP;
+    }
+    tls_registered = GC_register_my_thread(&sb) == GC_SUCCESS;
+    hb_mutator *m = hb_mutator_self(h);
+    GC_add_roots(m->vars, m->vars + m->max_vars);
+    tls_roots = 1;
+    return 0;
+}
+
+static void boehm_detach(hb_heap *h)
+{
+    if (tls_roots) {
+        hb_mutator *m = hb_mutator_self(h);
+        GC_remove_roots(m->vars, m->vars + m->max_vars);
+        tls_roots = 0;
+    }
+    if (tls_registered) {
+        GC_unregister_my_thread(); /* it touches no object after this */
+        tls_registered = 0;
+    }
 }
 
 static int boehm_freeze(hb_heap *h, int freeze)
@@ -324,4 +435,8 @@ const hb_collector hb_boehm_collector = {
     .freeze_count = boehm_freeze_count,
     .set_threshold = boehm_set_threshold,
     .get_threshold = boehm_get_threshold,
+    .shared_ok = 1,
+    .own_stw = 1,
+    .attach = boehm_attach,
+    .detach = boehm_detach,
 };

@@ -31,8 +31,13 @@
  * writer's drop); a thread's own objects need nothing. Weakrefs, interning
  * and the finalize registry are serialised by the heap's lock. hb_heap_new,
  * hb_heap_leaks and hb_heap_destroy run with no thread attached, or (leaks)
- * from an attached one, which stops the world for it. boehm has no shared
- * mode (ENOTSUP).
+ * from an attached one, which stops the world for it. A stop begins only
+ * once the previous one has ended (every parked thread resumed), so each
+ * event has start_ns = the request, 0 <= ttsp_ns <= duration_ns, and the
+ * pauses of a shared heap never overlap. boehm's shared heap is the
+ * exception to the safepoints: Boehm stops the world itself, with signals,
+ * for the threads hb_mutator_attach registers with it (own_stw below);
+ * its pauses come from Boehm's collection events.
  *
  * Variables. Workloads are written with the meaning of Python variables: a
  * variable holds a reference; assignment replaces what it held (the new
@@ -201,6 +206,19 @@ struct hb_collector {
      * maybe_collect; NULL: never (rc). */
     int (*due)(hb_heap *h);
     int shared_ok; /* 1 if the backend supports shared heaps */
+    /* Shared heaps of a backend that stops the world itself (boehm, with
+     * its own thread registration and signals): own_stw 1, and its
+     * collections never go through hb_world_stop -- allocation calls
+     * maybe_collect and hb_collect calls collect directly, from an
+     * attached thread (hb_collect from another returns 0: the backend
+     * knows only the threads attach registered with it), and the backend
+     * reports its own pauses. attach runs at the end of hb_mutator_attach
+     * on the attaching thread (nonzero: the attach fails with it), detach
+     * at the start of hb_mutator_detach, after the thread's variables are
+     * dropped; either may be NULL. */
+    int own_stw;
+    int (*attach)(hb_heap *h);
+    void (*detach)(hb_heap *h);
 };
 
 /* registry.c */
@@ -255,7 +273,9 @@ void hb_heap_roots(hb_heap *h, hb_visit_fn visit, void *arg);
 
 /* ---- shared heaps (shared.c); on an isolated heap attach/detach/block
  * are no-ops returning 0 ---- */
-int hb_mutator_attach(hb_heap *h);  /* 0, EBUSY (attached elsewhere), EAGAIN (254 attaches) */
+/* 0, EBUSY (attached elsewhere), EAGAIN (254 attaches), or the backend's
+ * attach error (boehm: ENOTSUP, no stack base to register) */
+int hb_mutator_attach(hb_heap *h);
 void hb_mutator_detach(hb_heap *h); /* leaves the thread's scopes; merges its queue */
 void hb_mutator_block(hb_heap *h);  /* about to wait for another thread: counts as stopped */
 void hb_mutator_unblock(hb_heap *h);

@@ -242,10 +242,18 @@ static inline void header_init(hb_heap *h, hb_object *o, const hb_type *t, size_
     o->owner = 0;
 }
 
+/* A new object's block: the backend's own (boehm types its blocks), or the
+ * objects' allocator's. */
+static inline hb_object *object_block(hb_heap *h, const hb_type *t, size_t size)
+{
+    return h->collector->object_block ? h->collector->object_block(h, t, size)
+                                      : h->obj_alloc->alloc(h->obj_alloc_state, size);
+}
+
 static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
     hb_shared_alloc_poll(h);
-    hb_object *o = h->obj_alloc->alloc(h->obj_alloc_state, size);
+    hb_object *o = object_block(h, t, size);
     if (!o) {
         errno = ENOMEM;
         return NULL;
@@ -267,8 +275,7 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
         return shared_alloc(h, t, size);
     if (h->enabled && !h->collecting && !h->in_dealloc)
         h->collector->maybe_collect(h);
-    hb_object *o = h->collector->object_block ? h->collector->object_block(h, t, size)
-                                              : h->obj_alloc->alloc(h->obj_alloc_state, size);
+    hb_object *o = object_block(h, t, size);
     if (!o) {
         errno = ENOMEM;
         return NULL;
@@ -457,12 +464,15 @@ void hb_objstack_free(hb_heap *h, hb_objstack *s)
 
 /* A collection on a shared heap stops the world first; if another thread
  * was already stopping it, we were parked through its collection, and
- * collect after it (gc.collect() asked for one). */
+ * collect after it (gc.collect() asked for one). A backend that stops the
+ * world itself (own_stw: boehm) is called directly. */
 static size_t shared_collect(hb_heap *h, int gen)
 {
     hb_mutator *m = hb_mutator_self(h);
     if (gen < 0 || (m && m->in_dealloc) || hb_world_stopped_by_me())
         return 0;
+    if (h->collector->own_stw) /* only its registered threads may collect */
+        return m ? h->collector->collect(h, gen) : 0;
     while (!hb_world_stop(h))
         ;
     h->collecting = 1; /* its event waits for hb_world_start */

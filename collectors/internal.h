@@ -64,8 +64,10 @@ void hb_shared_untrack(hb_heap *h, hb_object *o);
 void hb_object_dealloc_shared(hb_heap *h, hb_object *o);
 /* At allocation: safepoint, merge queue, and a collection if one is due. */
 void hb_shared_alloc_poll(hb_heap *h);
-/* Stop the world (1: we collect; 0: another thread did, we were parked
- * meanwhile) and start it again, emitting the collection's event. */
+/* Stop the world (1: we collect; 0: another thread's stop was under way,
+ * and we were parked through it, or waited for its end if not attached)
+ * and start it again, emitting the collection's event. A stop begins only
+ * when the previous one has ended (shared.c, states of the world). */
 int hb_world_stop(hb_heap *h);
 void hb_world_start(hb_heap *h);
 /* The calling thread holds the world stopped (or is alone: destroy). */

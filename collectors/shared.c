@@ -30,8 +30,20 @@
  * States of the world: RUNNING -> STOPPING (h->stop set, the collector
  * waits for nparked == nattached - 1) -> STOPPED (collect) -> RESUMING
  * (epoch bumped, waiters woken; the collector waits until every thread
- * parked at a safepoint has woken, the last one's time ending the pause)
- * -> RUNNING.
+ * parked at a safepoint has woken, the last one's time ending the pause,
+ * then reports the event) -> RUNNING. No stop begins while the world is
+ * RESUMING: a thread that asks then waits for RUNNING (hb_world_stop), so
+ * one stop's request, stopped and resume times (t_request, t_stopped,
+ * last_resume) and its event are never mixed with the next one's, nor two
+ * events reported at once. Mixing them was how pauses came out negative:
+ * a thread woken first asked for the next stop, which overwrote t_request
+ * while the collector still waited for the others to wake, and then read
+ * end - t_request with the new request. For the same reason every thread
+ * that parks for a stop (at a safepoint, in hb_world_stop, in
+ * hb_mutator_detach) parks the same way (park_locked) and is counted among
+ * those whose waking ends the pause. Hence, for every event: start_ns is
+ * the request, 0 <= ttsp_ns <= duration_ns, and pauses never overlap
+ * (tests/collectors/test_shared_pauses.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,7 +63,7 @@ struct hb_shared {
     pthread_mutex_t lock; /* the heap lock (recursive) */
     pthread_mutex_t stw;  /* the world's state below */
     pthread_cond_t cv_parked, cv_resume;
-    int nattached, nparked, stopping, waking;
+    int nattached, nparked, stopping, resuming, waking;
     uint64_t epoch;
     uint64_t t_request, t_stopped, last_resume;
     hb_mutator *collector;
@@ -387,6 +399,28 @@ int hb_shared_release(hb_heap *h, hb_object *o)
 
 /* ---- mutators ---- */
 
+/* Park until the current stop ends (stw held). */
+static void park_locked(hb_shared *sh, hb_mutator *m)
+{
+    while (sh->stopping) {
+        uint64_t e = sh->epoch;
+        m->parked = 1;
+        m->waking = 1;
+        sh->nparked++;
+        pthread_cond_broadcast(&sh->cv_parked);
+        while (sh->epoch == e)
+            pthread_cond_wait(&sh->cv_resume, &sh->stw);
+        sh->nparked--;
+        m->parked = 0;
+        m->waking = 0;
+        uint64_t t = hb_now_ns();
+        if (t > sh->last_resume)
+            sh->last_resume = t;
+        if (--sh->waking == 0)
+            pthread_cond_broadcast(&sh->cv_parked);
+    }
+}
+
 int hb_mutator_attach(hb_heap *h)
 {
     hb_shared *sh = h->sh;
@@ -424,7 +458,10 @@ int hb_mutator_attach(hb_heap *h)
     pthread_mutex_unlock(&sh->stw);
     tls_mut = m;
     hb_tls_slot = m->slot;
-    return 0;
+    int rc = h->collector->attach ? h->collector->attach(h) : 0;
+    if (rc)
+        hb_mutator_detach(h); /* the backend's detach copes with its failed attach */
+    return rc;
 }
 
 void hb_mutator_detach(hb_heap *h)
@@ -437,6 +474,8 @@ void hb_mutator_detach(hb_heap *h)
         return;
     hb_scope all = {0};
     hb_scope_leave(h, &all); /* its variables die with it */
+    if (h->collector->detach)
+        h->collector->detach(h);
     drain(h, m);
     pthread_mutex_lock(m->qlock);
     m->detached = 1; /* from now on enqueuers merge themselves */
@@ -448,17 +487,7 @@ void hb_mutator_detach(hb_heap *h)
             dealloc(h, q.v[i]);
     hb_objstack_free(h, &q);
     pthread_mutex_lock(&sh->stw);
-    while (sh->stopping) {
-        /* a collector waits for us: park until it is done */
-        uint64_t e = sh->epoch;
-        m->parked = 1;
-        sh->nparked++;
-        pthread_cond_broadcast(&sh->cv_parked);
-        while (sh->epoch == e)
-            pthread_cond_wait(&sh->cv_resume, &sh->stw);
-        sh->nparked--;
-        m->parked = 0;
-    }
+    park_locked(sh, m); /* a collector waits for us: park until it is done */
     sh->nattached--;
     pthread_cond_broadcast(&sh->cv_parked);
     pthread_mutex_unlock(&sh->stw);
@@ -495,28 +524,6 @@ void hb_mutator_unblock(hb_heap *h)
 
 /* ---- the world ---- */
 
-/* Park until the current stop ends (stw held). */
-static void park_locked(hb_shared *sh, hb_mutator *m)
-{
-    while (sh->stopping) {
-        uint64_t e = sh->epoch;
-        m->parked = 1;
-        m->waking = 1;
-        sh->nparked++;
-        pthread_cond_broadcast(&sh->cv_parked);
-        while (sh->epoch == e)
-            pthread_cond_wait(&sh->cv_resume, &sh->stw);
-        sh->nparked--;
-        m->parked = 0;
-        m->waking = 0;
-        uint64_t t = hb_now_ns();
-        if (t > sh->last_resume)
-            sh->last_resume = t;
-        if (--sh->waking == 0)
-            pthread_cond_broadcast(&sh->cv_parked);
-    }
-}
-
 void hb_safepoint_slow(hb_heap *h)
 {
     hb_shared *sh = h->sh;
@@ -533,9 +540,19 @@ int hb_world_stop(hb_heap *h)
     hb_shared *sh = h->sh;
     hb_mutator *m = hb_mutator_self(h);
     pthread_mutex_lock(&sh->stw);
+    /* RESUMING: wait for RUNNING (the broadcast that ends RESUMING wakes
+     * us, so a stop begun by another thread meanwhile finds us below) */
+    while (sh->resuming && !sh->stopping)
+        pthread_cond_wait(&sh->cv_resume, &sh->stw);
     if (sh->stopping) {
+        /* another thread's stop: parked through it (attached), or waiting
+         * for its end (not attached: nobody waits for us); the caller asks
+         * again if it still wants a collection */
         if (m)
             park_locked(sh, m);
+        else
+            while (sh->stopping)
+                pthread_cond_wait(&sh->cv_resume, &sh->stw);
         pthread_mutex_unlock(&sh->stw);
         return 0;
     }
@@ -565,6 +582,7 @@ void hb_world_start(hb_heap *h)
     sh->waking = n;
     sh->last_resume = hb_now_ns();
     sh->stopping = 0;
+    sh->resuming = 1;
     __atomic_store_n(&h->stop, 0, __ATOMIC_RELAXED);
     sh->epoch++;
     pthread_cond_broadcast(&sh->cv_resume);
@@ -576,12 +594,18 @@ void hb_world_start(hb_heap *h)
     uint64_t t_request = sh->t_request, t_stopped = sh->t_stopped, end = sh->last_resume;
     pthread_mutex_unlock(&sh->stw);
     if (has) {
-        /* the pause: request to the last thread resuming */
+        /* the pause: request to the last thread resuming; reported while
+         * still RESUMING, so no other stop's event runs at the same time
+         * (the heap's counters, the hook) */
         ev.start_ns = t_request;
         ev.duration_ns = end - t_request;
         ev.ttsp_ns = t_stopped - t_request;
         hb_heap_event(h, &ev);
     }
+    pthread_mutex_lock(&sh->stw);
+    sh->resuming = 0; /* RUNNING: the next stop may begin */
+    pthread_cond_broadcast(&sh->cv_resume);
+    pthread_mutex_unlock(&sh->stw);
 }
 
 void hb_shared_event(hb_heap *h, const hb_gc_event *ev)
@@ -608,7 +632,13 @@ void hb_shared_alloc_poll(hb_heap *h)
         abort();
     }
     drain(h, m);
-    if (!h->enabled || m->in_dealloc || !h->collector->due)
+    if (!h->enabled || m->in_dealloc)
+        return;
+    if (h->collector->own_stw) { /* it stops the world itself (boehm) */
+        h->collector->maybe_collect(h);
+        return;
+    }
+    if (!h->collector->due)
         return;
     hb_heap_lock(h);
     int due = h->collector->due(h);

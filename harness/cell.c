@@ -66,8 +66,10 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len)
 }
 
 /* Cells a backend cannot run are skipped, not run: boehm's collector is one
- * heap per process (a second thread not registered with it makes it crash),
- * and a collector without shared-heap support cannot run --heap shared. */
+ * heap per process, so isolated heaps (one per thread) need 1 thread -- its
+ * shared heap takes any number, each thread registered with Boehm when it
+ * attaches -- and a collector without shared-heap support cannot run
+ * --heap shared. */
 int hb_cell_unrunnable(const hb_cell *c)
 {
     if (!c->collector)
@@ -203,6 +205,8 @@ static void *worker_main(void *arg)
     hb_buf_init(&k->pauses, sizeof(hb_pause));
     hb_heap *heap = NULL;
     if (k->shared) {
+        /* no heap of its own: the shared heap's figures are the cell's */
+        k->collected = k->leaked_objects = k->leaked_bytes = -1;
         if (k->rc == 0 && (k->rc = hb_mutator_attach(k->shared)) == 0)
             k->counts.heap = k->shared;
         else
@@ -458,14 +462,17 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
             snprintf(r->error, sizeof r->error, "cannot record the shared heap's pauses: out of memory");
         }
         hb_buf_free(&sink.pauses);
-        r->collected_objects = (int64_t)shared->collected_objects;
+        /* boehm cannot count its garbage nor enumerate its heap (as in
+         * close_heap) */
+        int boehm = strcmp(c->collector->name, "boehm") == 0;
+        r->collected_objects = boehm ? -1 : (int64_t)shared->collected_objects;
         gc_peak = (int64_t)shared->peak_live_bytes;
-        if (strcmp(c->collector->name, "rc") != 0 && hb_mutator_attach(shared) == 0) {
+        if (strcmp(c->collector->name, "rc") != 0 && !boehm && hb_mutator_attach(shared) == 0) {
             hb_collect(shared, -1);
             hb_mutator_detach(shared);
         }
         uint64_t objs, bytes;
-        if (hb_heap_leaks(shared, &objs, &bytes) == 0) {
+        if (!boehm && hb_heap_leaks(shared, &objs, &bytes) == 0) {
             r->leaked_objects = (int64_t)objs;
             r->leaked_bytes = (int64_t)bytes;
         }
