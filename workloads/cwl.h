@@ -59,7 +59,7 @@ typedef struct cwl_thread {
     int shared;               /* the thread ran on a shared heap */
     cwl *state;               /* the state this record belongs to */
     uint64_t ops;
-    uint64_t allocs0, frees0, collected0;
+    uint64_t allocs0, frees0, collected0, live0;
     uint64_t allocs, frees;   /* objects, over the whole run */
     uint64_t collected;       /* found by every collection of the run */
     uint64_t final_found;     /* by the final full collection */
@@ -148,6 +148,7 @@ static inline void cwl_start_figures(cwl_thread *r, const hb_heap *h)
     r->allocs0 = h->allocs;
     r->frees0 = h->frees;
     r->collected0 = h->collected_objects;
+    r->live0 = h->live_objects;
 }
 
 /* The final collection, then the figures since cwl_start_figures, into r. */
@@ -260,6 +261,11 @@ static inline int cwl_check_counts(const cwl_thread *t, int tid, uint64_t allocs
         if (w->allocs != c->want_allocs) {
             snprintf(err, errlen, "the %d threads allocated %" PRIu64 " objects on the shared heap, "
                      "want %" PRIu64, c->threads, w->allocs, c->want_allocs);
+            return 1;
+        }
+        if (t->exact && w->frees + w->live_end != w->allocs + w->live0) {
+            snprintf(err, errlen, "shared heap: %" PRIu64 " objects made, %" PRIu64 " freed, %" PRIu64
+                     " left: not every object was freed once or left", w->allocs, w->frees, w->live_end);
             return 1;
         }
         if (t->exact && (w->live_end != c->want_live || w->leaked != w->live_end)) {
