@@ -249,6 +249,10 @@ int hb_run(const hb_run_opts *o, const char *self)
              * workloads have no collected heap */
             int wl_modes = wl->heap_modes ? wl->heap_modes : HB_HEAP_ISOLATED;
             int modes = gc ? (o->heap_modes & wl_modes) : HB_HEAP_ISOLATED;
+            if (gc && !modes && g == 0 && !o->is_default)
+                fprintf(stderr, "heapbench run: %s runs on %s heaps only (--heap %s): no cells for it\n",
+                        wl->name, wl_modes == HB_HEAP_SHARED ? "shared" : "isolated",
+                        wl_modes == HB_HEAP_SHARED ? "shared" : "isolated");
             for (int shared = 0; shared < 2; shared++) {
                 if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
                     continue;
