@@ -136,6 +136,20 @@ static inline void cwl_meet(cwl *c, hb_heap *h)
     hb_mutator_unblock(h);
 }
 
+/* *var = a new instance of cls with `fields` fields, field 0 the int
+ * `value` (a fresh object unless small); *var holds the node while the int
+ * is allocated, so no collection can take it. 0 or ENOMEM. */
+static inline int cwl_node_new(hb_heap *h, hb_object **var, const hb_type *cls, size_t fields,
+                               int64_t value)
+{
+    hb_set_new(h, var, hb_node_new(h, cls, fields));
+    hb_object *v = *var ? hb_int_new(h, value) : NULL;
+    if (!v)
+        return ENOMEM;
+    hb_node_set_new(h, *var, 0, v);
+    return 0;
+}
+
 /* Per-thread random stream, distinct per thread and seed. */
 static inline uint64_t cwl_rng(const cwl *c, int tid)
 {

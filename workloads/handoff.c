@@ -124,11 +124,8 @@ static int is_cyclic(const handoff *x, uint64_t i) { return i % 100 < x->cyclic;
  * it while its parts are allocated. */
 static int build(hb_heap *h, handoff *x, hb_object **m, int64_t seq, int cyclic)
 {
-    hb_set_new(h, m, hb_node_new(h, &x->msg, M_FIELDS));
-    hb_object *v = *m ? hb_int_new(h, SEQ_BASE + seq) : NULL;
-    if (!v)
+    if (cwl_node_new(h, m, &x->msg, M_FIELDS, SEQ_BASE + seq)) /* M_SEQ is field 0 */
         return ENOMEM;
-    hb_node_set_new(h, *m, M_SEQ, v);
     hb_node_set_new(h, *m, M_ITEMS, hb_list_new(h));
     hb_object *items = hb_node_get(*m, M_ITEMS);
     if (!items)

@@ -138,16 +138,10 @@ static int64_t pair_id(const shared_graph *g, uint64_t k, uint64_t nw, uint64_t 
 
 static int64_t id_of(const hb_object *o) { return hb_int_value(hb_node_get(o, F_ID)) - ID_BASE; }
 
-/* *var = Node(id) with `fields` fields; the node is held by *var while its
- * id (a fresh int) is allocated. */
+/* *var = Node(id) with `fields` fields (the id in F_ID, field 0). */
 static int node_new(hb_heap *h, shared_graph *g, hb_object **var, size_t fields, int64_t id)
 {
-    hb_set_new(h, var, hb_node_new(h, &g->node, fields));
-    hb_object *v = *var ? hb_int_new(h, ID_BASE + id) : NULL;
-    if (!v)
-        return ENOMEM;
-    hb_node_set_new(h, *var, F_ID, v);
-    return 0;
+    return cwl_node_new(h, var, &g->node, fields, ID_BASE + id);
 }
 
 /* A node is what its id says: table node i is table[i]; a pair's nodes

@@ -332,13 +332,20 @@ static void test_check_catches_unapplied_threshold(void **state)
 static size_t lazy_collect(hb_heap *h, int gen) { (void)h, (void)gen; return 0; }
 static void lazy_maybe(hb_heap *h) { (void)h; }
 
-static void test_check_catches_lazy_collector(void **state)
+static hb_collector lazy_collector(void)
 {
-    (void)state;
     hb_collector lazy = hb_rcgen_collector;
     lazy.name = "lazy";
     lazy.collect = lazy_collect;
     lazy.maybe_collect = lazy_maybe;
+    lazy.due = NULL; /* shared heaps: never due */
+    return lazy;
+}
+
+static void test_check_catches_lazy_collector(void **state)
+{
+    (void)state;
+    hb_collector lazy = lazy_collector();
     static const char *const names[] = {"cycles", "selfref", "gc_cycles", "generational",
                                         "finalizers", "sidekicks", "tracemalloc"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -413,11 +420,7 @@ static void test_shared_registry(void **state)
 static void test_shared_check_catches_lazy_collector(void **state)
 {
     (void)state;
-    hb_collector lazy = hb_rcgen_collector;
-    lazy.name = "lazy";
-    lazy.collect = lazy_collect;
-    lazy.maybe_collect = lazy_maybe;
-    lazy.due = NULL;
+    hb_collector lazy = lazy_collector();
     static const char *const names[] = {"cycles", "generational", "shared_graph", "handoff"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char err[512];
