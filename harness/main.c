@@ -22,7 +22,12 @@ static void list(void)
         for (const hb_param_spec *s = w->params; s && s->name && at < sizeof params; s++)
             at += (size_t)snprintf(params + at, sizeof params - at, "%s%s=%lld", at ? " " : "",
                                    s->name, (long long)s->preset[HB_SIZE_SMALL]);
-        printf("workload   %-12s %s [%s]\n", w->name, w->doc, params);
+        /* collector workloads: the heap modes (--heap) they run in */
+        int modes = w->heap_modes ? w->heap_modes : HB_HEAP_ISOLATED;
+        const char *heaps = !w->needs_collector ? ""
+                            : modes == HB_HEAP_SHARED ? " heaps: shared only"
+                            : (modes & HB_HEAP_SHARED) ? " heaps: isolated,shared" : "";
+        printf("workload   %-12s %s [%s]%s\n", w->name, w->doc, params, heaps);
     }
 }
 

@@ -236,6 +236,7 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (!cells)
         return 2;
     size_t index = 0;
+    char omitted[512] = ""; /* workloads that run on none of the heap modes asked for */
     for (size_t w = 0; w < o->n_workloads; w++) {
         const hb_workload *wl = o->workloads[w];
         size_t ngc = wl->needs_collector ? o->n_collectors : 1;
@@ -249,6 +250,9 @@ int hb_run(const hb_run_opts *o, const char *self)
              * workloads have no collected heap */
             int wl_modes = wl->heap_modes ? wl->heap_modes : HB_HEAP_ISOLATED;
             int modes = gc ? (o->heap_modes & wl_modes) : HB_HEAP_ISOLATED;
+            if (gc && !modes && g == 0 && strlen(omitted) + strlen(wl->name) + 40 < sizeof omitted)
+                sprintf(omitted + strlen(omitted), "%s%s: %s heaps only", omitted[0] ? "; " : "",
+                        wl->name, wl_modes == HB_HEAP_SHARED ? "shared" : "isolated");
             for (int shared = 0; shared < 2; shared++) {
                 if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
                     continue;
@@ -272,10 +276,13 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (ncells == 0 && !o->shard_n) {
         /* e.g. --heap shared with workloads that run on isolated heaps only */
         fprintf(stderr, "heapbench run: the matrix is empty: no selected workload runs on the selected "
-                        "heap modes (--heap) with these collectors\n");
+                        "heap modes (--heap) with these collectors%s%s%s\n", omitted[0] ? " (" : "", omitted,
+                omitted[0] ? ")" : "");
         free(cells);
         return 2;
     }
+    if (omitted[0] && !o->is_default) /* said, not silently dropped */
+        fprintf(stderr, "heapbench run: --heap leaves no cells for %s\n", omitted);
     hb_csv *csv;
     if (hb_csv_open(o->out, &csv)) {
         free(cells);

@@ -26,6 +26,8 @@
  * the young cycles made, rcgen and marksweep nothing, having found at
  * least those; on rcgen the heap's threshold0 is the `threshold` asked for
  * and the number of collections is within what that threshold allows.
+ * On a shared heap (each thread its own table, one heap, one schedule)
+ * the same, for the threads' sums against the heap's figures.
  */
 #include "cwl.h"
 
@@ -47,7 +49,6 @@ typedef struct gen_thread {
     cwl_thread c;
     uint64_t cyclic, survivors;
     long threshold0; /* as the heap reports it (rcgen), -1 otherwise */
-    hb_gen_stats stats[HB_GENERATIONS];
     uint64_t bad;
 } gen_thread;
 
@@ -117,10 +118,29 @@ static int gen_run(void *w, int tid, hb_counts *out)
         t->c.ops++;
     }
     hb_scope_leave(h, &s);
-    err = cwl_end(&t->c, h, out, err);
-    for (int gen = 0; gen < HB_GENERATIONS; gen++)
-        hb_gc_get_stats(h, gen, &t->stats[gen]);
-    return err;
+    return cwl_end(&t->c, h, out, err);
+}
+
+/* rcgen's generation-0 count is container allocations minus deallocations
+ * (as CPython 3.12): the tuples, dying at once, add nothing; each young
+ * cycle adds one until a collection frees it. So collections ran at most
+ * once per threshold0 objects made, and at least once per threshold0 young
+ * cycles not offset by a survivor's death. `f` holds the stats of the heap
+ * that made `ops` objects (one thread's, or the shared heap of them all). */
+static int check_schedule(const generational *g, const cwl_thread *f, const char *who, uint64_t ops,
+                          uint64_t cyclic, uint64_t survivors, char *err, size_t errlen)
+{
+    uint64_t colls = f->stats[0].collections + f->stats[1].collections + f->stats[2].collections;
+    uint64_t most = ops / (uint64_t)g->threshold + 1;
+    uint64_t net = cyclic > survivors ? cyclic - survivors : 0;
+    uint64_t least = net / (uint64_t)g->threshold * 9 / 10;
+    if (colls > most || colls < least) {
+        snprintf(err, errlen, "%s: %" PRIu64 " collections at threshold0 %ld for %" PRIu64
+                 " objects (%" PRIu64 " young cycles): want %" PRIu64 "..%" PRIu64, who, colls,
+                 g->threshold, ops, cyclic, least, most);
+        return 1;
+    }
+    return 0;
 }
 
 static int gen_check(void *w, char *err, size_t errlen)
@@ -128,6 +148,7 @@ static int gen_check(void *w, char *err, size_t errlen)
     generational *g = w;
     if (cwl_check_done(&g->c, err, errlen))
         return 1;
+    uint64_t ops = 0, cyclic = 0, survivors = 0;
     for (int tid = 0; tid < g->c.threads; tid++) {
         gen_thread *t = cwl_at(&g->c, tid);
         if (t->bad) {
@@ -136,13 +157,9 @@ static int gen_check(void *w, char *err, size_t errlen)
             return 1;
         }
         if (cwl_check_counts(&t->c, tid, g->ops + 1, t->c.finds_cycles ? 0 : t->cyclic, err,
-                             errlen))
+                             errlen) ||
+            cwl_check_collected(&t->c, tid, t->cyclic, "the young cycles", err, errlen))
             return 1;
-        if (t->c.finds_cycles && t->c.exact && t->c.collected < t->cyclic) {
-            snprintf(err, errlen, "thread %d: collections found %" PRIu64 " objects, want at least %"
-                     PRIu64 " (the young cycles)", tid, t->c.collected, t->cyclic);
-            return 1;
-        }
         if (t->threshold0 < 0)
             continue; /* no thresholds on this backend */
         if (t->threshold0 != g->threshold) {
@@ -150,22 +167,16 @@ static int gen_check(void *w, char *err, size_t errlen)
                      "(was it applied to the heap config?)", tid, t->threshold0, g->threshold);
             return 1;
         }
-        /* rcgen's generation-0 count is container allocations minus
-         * deallocations (as CPython 3.12): the tuples, dying at once, add
-         * nothing; each young cycle adds one until a collection frees it.
-         * So collections ran at most once per threshold0 objects made, and
-         * at least once per threshold0 young cycles not offset by a
-         * survivor's death. */
-        uint64_t colls = t->stats[0].collections + t->stats[1].collections + t->stats[2].collections;
-        uint64_t most = g->ops / (uint64_t)g->threshold + 1;
-        uint64_t net = t->cyclic > t->survivors ? t->cyclic - t->survivors : 0;
-        uint64_t least = net / (uint64_t)g->threshold * 9 / 10;
-        if (colls > most || colls < least) {
-            snprintf(err, errlen, "thread %d: %" PRIu64 " collections at threshold0 %ld for %" PRIu64
-                     " objects (%" PRIu64 " young cycles): want %" PRIu64 "..%" PRIu64, tid, colls,
-                     g->threshold, g->ops, t->cyclic, least, most);
+        char who[32];
+        snprintf(who, sizeof who, "thread %d", tid);
+        ops += g->ops; /* shared: one heap, one schedule for all the threads */
+        cyclic += t->cyclic;
+        survivors += t->survivors;
+        if (!t->c.shared && check_schedule(g, &t->c, who, g->ops, t->cyclic, t->survivors, err, errlen))
             return 1;
-        }
+        if (t->c.shared && tid == g->c.threads - 1 &&
+            check_schedule(g, cwl_figures(&t->c), "shared heap", ops, cyclic, survivors, err, errlen))
+            return 1;
     }
     return 0;
 }
@@ -176,6 +187,7 @@ const hb_workload hb_wl_generational = {
     .min_threads = 1,
     .needs_collector = 1,
     .params = gen_params,
+    .heap_modes = HB_HEAP_ISOLATED | HB_HEAP_SHARED,
     .setup = gen_setup,
     .run = gen_run,
     .check = gen_check,

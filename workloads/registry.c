@@ -21,6 +21,8 @@ extern const hb_workload hb_wl_gc_cycles;
 extern const hb_workload hb_wl_finalizers;
 extern const hb_workload hb_wl_sidekicks;
 extern const hb_workload hb_wl_tracemalloc;
+extern const hb_workload hb_wl_shared_graph;
+extern const hb_workload hb_wl_handoff;
 
 const hb_workload *const hb_workloads[] = {
     &hb_wl_churn,
@@ -40,6 +42,8 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_finalizers,
     &hb_wl_sidekicks,
     &hb_wl_tracemalloc,
+    &hb_wl_shared_graph,
+    &hb_wl_handoff,
 };
 
 const size_t hb_workload_count = sizeof(hb_workloads) / sizeof(hb_workloads[0]);

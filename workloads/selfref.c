@@ -133,11 +133,8 @@ static int selfref_check(void *w, char *err, size_t errlen)
         uint64_t cyclic = s->ops - t->cleared;
         if (cwl_check_counts(&t->c, tid, s->ops, t->c.finds_cycles ? 0 : cyclic, err, errlen))
             return 1;
-        if (t->c.finds_cycles && t->c.exact && t->c.collected < cyclic) {
-            snprintf(err, errlen, "thread %d: collections found %" PRIu64 " objects, want at least %"
-                     PRIu64, tid, t->c.collected, cyclic);
+        if (cwl_check_collected(&t->c, tid, cyclic, "the uncleared lists", err, errlen))
             return 1;
-        }
     }
     return 0;
 }

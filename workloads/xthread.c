@@ -1,13 +1,8 @@
 /* xthread.c -- producers allocate, consumers free what they receive: every
  * free comes from a thread other than the one that allocated.
  *
- * Roles. With T threads there are P = T/2 producers and C = T - P consumers
- * (C is P or P + 1). Even tids below 2P are producers p = tid/2; odd tids are
- * consumers c = tid/2; with T odd the last tid is consumer P. Interleaving
- * the roles puts a producer next to each consumer when threads are pinned in
- * tid order. Consumer c is fed by producer c % P, so every consumer has one
- * producer and every producer at least one consumer (producer 0 has two when
- * T is odd); a producer deals its blocks to its consumers round robin.
+ * Roles (roles.h): T/2 producers, the other threads consumers, each
+ * consumer fed by one producer, which deals its blocks round robin.
  *
  * Transport. One bounded single-producer single-consumer ring per consumer,
  * `ring` entries long, so the memory in flight is bounded by C * ring blocks
@@ -24,11 +19,11 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_yield, pthread_barrier_t */
 #endif
+#include "roles.h"
 #include "workload.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -79,43 +74,19 @@ typedef struct xt_thread {
 typedef struct xthread {
     const hb_allocator *a;
     void *as;
-    int threads, producers, consumers;
+    int threads;
+    hb_roles roles;
     uint64_t seed, ops, cap, min, span;
     _Atomic int stop; /* a thread failed: the others must not wait for it */
     ring *rings;      /* one per consumer */
     xt_thread t[];
 } xthread;
 
-static void relax(unsigned *spins)
-{
-    if (++*spins % 64 == 0) {
-        sched_yield();
-        return;
-    }
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-/* Consumers fed by producer p: p, p + P, p + 2P, ... below C. */
-static uint64_t fan_out(const xthread *x, int p)
-{
-    return (uint64_t)((x->consumers - 1 - p) / x->producers + 1);
-}
-
-static uint64_t consumer_owed(const xthread *x, int c)
-{
-    uint64_t k = fan_out(x, c % x->producers), j = (uint64_t)(c / x->producers);
-    return x->ops / k + (j < x->ops % k);
-}
-
 static int xthread_setup(const hb_ctx *ctx, void **w)
 {
     if (ctx->param[P_MIN] > ctx->param[P_MAX] || ctx->threads < 2)
         return EINVAL;
-    int T = ctx->threads, P = T / 2, C = T - P;
+    int T = ctx->threads, C = hb_roles_of(T).consumers;
     size_t bytes = sizeof(xthread) + (size_t)T * sizeof(xt_thread);
     size_t cap = (size_t)ctx->param[P_RING];
     xthread *x = ctx->alloc->alloc_aligned(ctx->alloc_state, 64, bytes);
@@ -133,8 +104,8 @@ static int xthread_setup(const hb_ctx *ctx, void **w)
     memset(x, 0, bytes);
     memset(r, 0, (size_t)C * sizeof(ring));
     memset(slots, 0, (size_t)C * cap * sizeof(void *)); /* touch the rings before timing */
-    *x = (xthread){.a = ctx->alloc, .as = ctx->alloc_state, .threads = T, .producers = P,
-                   .consumers = C, .seed = ctx->seed, .ops = (uint64_t)ctx->param[P_OPS],
+    *x = (xthread){.a = ctx->alloc, .as = ctx->alloc_state, .threads = T, .roles = hb_roles_of(T),
+                   .seed = ctx->seed, .ops = (uint64_t)ctx->param[P_OPS],
                    .cap = cap, .min = (uint64_t)ctx->param[P_MIN],
                    .span = (uint64_t)(ctx->param[P_MAX] - ctx->param[P_MIN] + 1), .rings = r};
     for (int c = 0; c < C; c++) {
@@ -150,16 +121,16 @@ static int xthread_setup(const hb_ctx *ctx, void **w)
 /* Tell the consumers fed by producer p what has been pushed so far. */
 static void publish_tails(xthread *x, int p)
 {
-    for (int c = p; c < x->consumers; c += x->producers)
+    for (int c = p; c < x->roles.consumers; c += x->roles.producers)
         atomic_store_explicit(&x->rings[c].tail, x->rings[c].wcount, memory_order_release);
 }
 
 static int produce(xthread *x, xt_thread *t, int p, hb_lat *lat)
 {
-    uint64_t k = fan_out(x, p);
+    uint64_t k = hb_fan_out(x->roles, p);
     int err = 0;
     for (uint64_t i = 0; i < x->ops; i++) {
-        ring *r = &x->rings[p + (int)(i % k) * x->producers];
+        ring *r = &x->rings[p + (int)(i % k) * x->roles.producers];
         unsigned spins = 0;
         while (r->wcount - r->head_seen == x->cap) {
             r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -169,7 +140,7 @@ static int produce(xthread *x, xt_thread *t, int p, hb_lat *lat)
             publish_tails(x, p);
             if (atomic_load_explicit(&x->stop, memory_order_relaxed))
                 return ECANCELED;
-            relax(&spins);
+            hb_relax(&spins);
         }
         /* A producer's op is making and filling a block, not waiting for
          * room in the ring. */
@@ -199,9 +170,9 @@ static int produce(xthread *x, xt_thread *t, int p, hb_lat *lat)
 static int consume(xthread *x, xt_thread *t, int c, hb_lat *lat)
 {
     ring *r = &x->rings[c];
-    int p = c % x->producers;
-    uint64_t k = fan_out(x, p), i = (uint64_t)(c / x->producers);
-    t->want = consumer_owed(x, c);
+    int p = c % x->roles.producers;
+    uint64_t k = hb_fan_out(x->roles, p), i = (uint64_t)(c / x->roles.producers);
+    t->want = hb_owed(x->roles, x->ops, c);
     for (uint64_t m = 0; m < t->want; m++, i += k) {
         unsigned spins = 0;
         while (r->rcount == r->tail_seen) {
@@ -211,7 +182,7 @@ static int consume(xthread *x, xt_thread *t, int c, hb_lat *lat)
             atomic_store_explicit(&r->head, r->rcount, memory_order_release);
             if (atomic_load_explicit(&x->stop, memory_order_relaxed))
                 return ECANCELED;
-            relax(&spins);
+            hb_relax(&spins);
         }
         hb_op_begin(lat); /* a consumer's op: check and free one block */
         uint64_t *b = r->slot[r->rpos];
@@ -240,8 +211,8 @@ static int xthread_run(void *w, int tid, hb_counts *out)
 {
     xthread *x = w;
     xt_thread *t = &x->t[tid];
-    int producer = tid < 2 * x->producers && tid % 2 == 0;
-    int err = producer ? produce(x, t, tid / 2, &out->lat) : consume(x, t, tid / 2, &out->lat);
+    int me, producer = hb_role(x->roles, tid, &me);
+    int err = producer ? produce(x, t, me, &out->lat) : consume(x, t, me, &out->lat);
     if (err)
         atomic_store_explicit(&x->stop, 1, memory_order_relaxed);
     t->err = err;
@@ -280,11 +251,11 @@ static int xthread_check(void *w, char *err, size_t errlen)
         sum_made += t->sum_made;
         sum_freed += t->sum_freed;
     }
-    if (made != (uint64_t)x->producers * x->ops || freed != made || sum_made != sum_freed) {
+    if (made != (uint64_t)x->roles.producers * x->ops || freed != made || sum_made != sum_freed) {
         snprintf(err, errlen,
                  "%" PRIu64 " blocks made (want %" PRIu64 "), %" PRIu64
                  " freed; tag sums %016" PRIx64 " made, %016" PRIx64 " freed",
-                 made, (uint64_t)x->producers * x->ops, freed, sum_made, sum_freed);
+                 made, (uint64_t)x->roles.producers * x->ops, freed, sum_made, sum_freed);
         return 1;
     }
     return 0;
@@ -294,10 +265,10 @@ static void xthread_teardown(void *w)
 {
     xthread *x = w;
     /* After a failed run blocks may still sit in the rings. */
-    for (int c = 0; c < x->consumers; c++) {
+    for (int c = 0; c < x->roles.consumers; c++) {
         ring *r = &x->rings[c];
-        int p = c % x->producers;
-        uint64_t k = fan_out(x, p), j = (uint64_t)(c / x->producers);
+        int p = c % x->roles.producers;
+        uint64_t k = hb_fan_out(x->roles, p), j = (uint64_t)(c / x->roles.producers);
         /* Run and its joins are over: the private counts are exact. */
         for (uint64_t head = r->rcount; head != r->wcount; head++) {
             void *b = r->slot[r->rpos];
@@ -308,8 +279,8 @@ static void xthread_teardown(void *w)
             x->a->free(x->as, b, hb_block_size(x->min, x->span, hb_block_tag(x->seed, p, j + head * k)));
         }
     }
-    x->a->free(x->as, x->rings[0].slot, (size_t)x->consumers * x->cap * sizeof(void *));
-    x->a->free(x->as, x->rings, (size_t)x->consumers * sizeof(ring));
+    x->a->free(x->as, x->rings[0].slot, (size_t)x->roles.consumers * x->cap * sizeof(void *));
+    x->a->free(x->as, x->rings, (size_t)x->roles.consumers * sizeof(ring));
     x->a->free(x->as, x, sizeof(xthread) + (size_t)x->threads * sizeof(xt_thread));
 }
 

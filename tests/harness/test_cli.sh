@@ -68,7 +68,9 @@ expect2 "param unknown key" run --workloads churn --param nosuch=3 --out new.csv
 expect2 "param out of range" run --workloads churn --param ops=-5 --out new.csv
 expect2 "heap mode" run --heap both --out new.csv
 expect2 "refcount mode" run --param refcount=lazy --out new.csv
-expect2 "empty matrix" run --workloads cycles --heap shared --out new.csv
+expect2 "empty matrix" run --workloads refcount --heap shared --out new.csv
+expect2 "empty matrix, shared only" run --workloads handoff --out new.csv
+grep -q "handoff: shared heaps only" err.txt && ok || bad "an empty matrix does not say handoff needs --heap shared"
 expect2 "unwritable out" run --out /nonexistent-dir/x.csv
 expect2 "out is a directory" run --out .
 expect2 "unknown option" run --frobnicate

@@ -5,7 +5,15 @@
  * heap's destruction; setup before and check/teardown after. At size
  * small, on every collector x {system, arena}, 1 and 2 threads (boehm: 1,
  * one heap per process). And proof that a check fails when the result is
- * wrong. */
+ * wrong.
+ *
+ * Shared heaps (`test_collector_workloads shared` runs only those; without
+ * an argument, everything else): as `--heap shared` drives them, one heap
+ * made by the main thread, every worker attached to it around run; the
+ * workloads that declare HB_HEAP_SHARED on rc, rcgen and marksweep, with
+ * atomic and biased counts, at 1, 2 and 4 threads (only 2 and 4 under
+ * TSan), after which the heap holds nothing any root reaches, and nothing
+ * at all but rc's cycles. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "workloads/workload.h"
 
@@ -34,6 +43,7 @@ typedef struct worker {
     void *as, *w;
     const hb_ctx *ctx;
     int tid, rc, heap_rc;
+    hb_heap *shared; /* the one heap of a shared cell, made by the main thread */
     hb_counts counts;
     hb_hist *hist;
     int apply_thresholds;
@@ -49,17 +59,47 @@ static void on_event(void *arg, const hb_gc_event *ev)
     k->events++;
 }
 
+/* Heaps of the cell: isolated (HEAP_ISOLATED) or shared, with atomic or
+ * biased counts. */
+enum { HEAP_ISOLATED, HEAP_ATOMIC, HEAP_BIASED };
+
+static hb_heap_config cell_config(const hb_workload *wl, const hb_ctx *ctx, const hb_allocator *a,
+                                  void *as, int apply, int heap)
+{
+    hb_heap_config cfg = {.alloc = a, .alloc_state = as, .shared = heap != HEAP_ISOLATED,
+                          .refcount_mode = heap == HEAP_BIASED ? HB_RC_BIASED : HB_RC_ATOMIC};
+    static const char *const th[] = {"threshold", "threshold1", "threshold2"};
+    for (int g = 0; g < 3; g++) {
+        int i = hb_workload_param_index(wl, th[g]);
+        if (i >= 0 && apply)
+            cfg.threshold[g] = (long)ctx->param[i];
+    }
+    return cfg;
+}
+
+/* A worker on the shared heap: attached around run, as the harness does. */
+static void *shared_worker(void *arg)
+{
+    worker *k = arg;
+    k->a->thread_attach(k->as);
+    k->heap_rc = hb_mutator_attach(k->shared);
+    if (!k->heap_rc) {
+        k->counts.heap = k->shared;
+        hb_lat_init(&k->counts.lat, k->hist, 16, (uint64_t)k->tid + 1);
+        k->rc = k->wl->run(k->w, k->tid, &k->counts);
+        hb_mutator_detach(k->shared);
+    }
+    k->a->thread_detach(k->as);
+    return NULL;
+}
+
 static void *worker_main(void *arg)
 {
     worker *k = arg;
     k->a->thread_attach(k->as);
-    hb_heap_config cfg = {.alloc = k->a, .alloc_state = k->as, .hook = on_event, .hook_arg = k};
-    static const char *const th[] = {"threshold", "threshold1", "threshold2"};
-    for (int g = 0; g < 3; g++) {
-        int i = hb_workload_param_index(k->wl, th[g]);
-        if (i >= 0 && k->apply_thresholds)
-            cfg.threshold[g] = (long)k->ctx->param[i];
-    }
+    hb_heap_config cfg = cell_config(k->wl, k->ctx, k->a, k->as, k->apply_thresholds, HEAP_ISOLATED);
+    cfg.hook = on_event;
+    cfg.hook_arg = k;
     k->heap_rc = hb_heap_new(&k->counts.heap, k->c, &cfg);
     if (!k->heap_rc) {
         hb_lat_init(&k->counts.lat, k->hist, 16, (uint64_t)k->tid + 1);
@@ -74,7 +114,7 @@ static void *worker_main(void *arg)
 /* One cell; returns check's verdict, err holds its message; *leaked the
  * objects the harness's trace found. */
 static int drive_with(const char *name, const hb_collector *c, const char *allocator, int threads,
-                      const override *ov, char *err, size_t errlen, uint64_t *leaked)
+                      int heap, const override *ov, char *err, size_t errlen, uint64_t *leaked)
 {
     const hb_workload *wl = hb_workload_find(name);
     assert_non_null(wl);
@@ -99,6 +139,11 @@ static int drive_with(const char *name, const hb_collector *c, const char *alloc
     worker k[4];
     pthread_t th[4];
     assert_true(threads <= 4);
+    hb_heap *shared = NULL;
+    if (heap != HEAP_ISOLATED) {
+        hb_heap_config cfg = cell_config(wl, &ctx, a, as, apply_thresholds, heap);
+        assert_int_equal(hb_heap_new(&shared, c, &cfg), 0);
+    }
     /* Boehm registers the thread that initialised it, once per process, and
      * later stops the world by signalling that thread: a boehm cell on a
      * fresh thread works only while the dead first one's pthread_t happens
@@ -106,12 +151,14 @@ static int drive_with(const char *name, const hb_collector *c, const char *alloc
     int here = !strcmp(c->name, "boehm");
     for (int i = 0; i < threads; i++) {
         k[i] = (worker){.wl = wl, .c = c, .a = a, .as = as, .w = w, .ctx = &ctx, .tid = i,
-                        .apply_thresholds = apply_thresholds, .hist = calloc(1, sizeof(hb_hist))};
+                        .apply_thresholds = apply_thresholds, .shared = shared,
+                        .hist = calloc(1, sizeof(hb_hist))};
         assert_non_null(k[i].hist);
         if (here)
             worker_main(&k[i]);
         else
-            assert_int_equal(pthread_create(&th[i], NULL, worker_main, &k[i]), 0);
+            assert_int_equal(pthread_create(&th[i], NULL, shared ? shared_worker : worker_main, &k[i]),
+                             0);
     }
     *leaked = 0;
     for (int i = 0; i < threads; i++) {
@@ -121,6 +168,11 @@ static int drive_with(const char *name, const hb_collector *c, const char *alloc
         assert_int_equal(k[i].rc, 0);
         *leaked += k[i].leaked;
         free(k[i].hist);
+    }
+    if (shared) { /* no thread attached: the trace runs alone */
+        uint64_t bytes;
+        assert_int_equal(hb_heap_leaks(shared, leaked, &bytes), 0);
+        hb_heap_destroy(shared);
     }
     err[0] = '\0';
     int verdict = wl->check(w, err, errlen);
@@ -132,12 +184,14 @@ static int drive_with(const char *name, const hb_collector *c, const char *alloc
 static int drive(const char *name, const char *collector, const char *allocator, int threads,
                  const override *ov, char *err, size_t errlen, uint64_t *leaked)
 {
-    return drive_with(name, hb_collector_find(collector), allocator, threads, ov, err, errlen, leaked);
+    return drive_with(name, hb_collector_find(collector), allocator, threads, HEAP_ISOLATED, ov, err,
+                      errlen, leaked);
 }
 
 static const char *const collector_workloads[] = {
     "refcount", "identity", "cycles", "selfref", "binary_trees", "generational", "generators",
     "server", "gc_traversal", "gc_cycles", "finalizers", "sidekicks", "tracemalloc",
+    "shared_graph",
 };
 #define N_WORKLOADS (sizeof collector_workloads / sizeof collector_workloads[0])
 
@@ -158,11 +212,13 @@ static const override *shorter(const char *name)
     static const override id[] = {{"ops", 50000}, {NULL, 0}};
     static const override gr[] = {{"n", 50000}, {NULL, 0}};
     static const override tm[] = {{"ops", 2000}, {"passes", 2}, {"cache", 100}, {NULL, 0}};
+    static const override sg[] = {{"ops", 20000}, {"nodes", 200}, {NULL, 0}};
+    static const override ho[] = {{"ops", 5000}, {"ring", 16}, {NULL, 0}};
     static const struct { const char *n; const override *o; } t[] = {
         {"refcount", refcount}, {"cycles", cycles}, {"selfref", selfref}, {"binary_trees", bt},
         {"generational", gen}, {"server", server}, {"gc_traversal", gct}, {"gc_cycles", gcc},
         {"finalizers", fin}, {"sidekicks", sk}, {"identity", id}, {"generators", gr},
-        {"tracemalloc", tm},
+        {"tracemalloc", tm}, {"shared_graph", sg}, {"handoff", ho},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].n, name))
@@ -276,28 +332,120 @@ static void test_check_catches_unapplied_threshold(void **state)
 static size_t lazy_collect(hb_heap *h, int gen) { (void)h, (void)gen; return 0; }
 static void lazy_maybe(hb_heap *h) { (void)h; }
 
-static void test_check_catches_lazy_collector(void **state)
+static hb_collector lazy_collector(void)
 {
-    (void)state;
     hb_collector lazy = hb_rcgen_collector;
     lazy.name = "lazy";
     lazy.collect = lazy_collect;
     lazy.maybe_collect = lazy_maybe;
+    lazy.due = NULL; /* shared heaps: never due */
+    return lazy;
+}
+
+static void test_check_catches_lazy_collector(void **state)
+{
+    (void)state;
+    hb_collector lazy = lazy_collector();
     static const char *const names[] = {"cycles", "selfref", "gc_cycles", "generational",
                                         "finalizers", "sidekicks", "tracemalloc"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char err[512];
         uint64_t leaked;
-        int v = drive_with(names[i], &lazy, "system", 1, shorter(names[i]), err, sizeof err, &leaked);
+        int v = drive_with(names[i], &lazy, "system", 1, HEAP_ISOLATED, shorter(names[i]), err,
+                           sizeof err, &leaked);
         assert_int_not_equal(v, 0);
         print_message("  %s caught it: %s\n", names[i], err);
         assert_true(leaked > 0);
     }
 }
 
-int main(void)
+/* ---- shared heaps ---- */
+
+static void run_shared(const char *allocator, int full)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    static const char *const collectors[] = {"rc", "rcgen", "marksweep"};
+#if HB_SANITIZER == 2
+    static const int threads[] = {2, 4}; /* TSan: only threads can race */
+#else
+    static const int threads[] = {1, 2, 4};
+#endif
+    for (size_t i = 0; i < hb_workload_count; i++) {
+        const hb_workload *wl = hb_workloads[i];
+        if (!(wl->heap_modes & HB_HEAP_SHARED))
+            continue;
+        for (size_t c = 0; c < sizeof collectors / sizeof collectors[0]; c++)
+            for (int heap = HEAP_ATOMIC; heap <= HEAP_BIASED; heap++)
+                for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+                    if (threads[t] < wl->min_threads)
+                        continue;
+                    char err[512];
+                    uint64_t leaked;
+                    int v = drive_with(wl->name, hb_collector_find(collectors[c]), allocator, threads[t],
+                                       heap, full ? NULL : shorter(wl->name), err, sizeof err, &leaked);
+                    if (v)
+                        fail_msg("%s on a shared %s heap (%s counts) over %s with %d threads failed its "
+                                 "check: %s", wl->name, collectors[c], heap == HEAP_BIASED ? "biased" : "atomic",
+                                 allocator, threads[t], err);
+                    if (strcmp(collectors[c], "rc") != 0)
+                        assert_int_equal(leaked, 0);
+                }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    print_message("  %s: %.1f s\n", allocator, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* Short parameters throughout: a shared cell's stops of the world make it
+ * slow on a busy machine, and the shapes are what is tested. */
+static void test_shared_system(void **state) { (void)state; run_shared("system", 0); }
+static void test_shared_arena(void **state) { (void)state; run_shared("arena", 0); }
+static void test_shared_freelist(void **state) { (void)state; run_shared("freelist", 0); }
+
+/* The workloads that share, and handoff only on shared heaps. */
+static void test_shared_registry(void **state)
+{
+    (void)state;
+    static const char *const both[] = {"shared_graph", "cycles", "generational", "server"};
+    for (size_t i = 0; i < sizeof both / sizeof both[0]; i++)
+        assert_int_equal(hb_workload_find(both[i])->heap_modes, HB_HEAP_ISOLATED | HB_HEAP_SHARED);
+    const hb_workload *h = hb_workload_find("handoff");
+    assert_non_null(h);
+    assert_int_equal(h->heap_modes, HB_HEAP_SHARED);
+    assert_int_equal(h->min_threads, 2);
+}
+
+/* A shared heap's check sums the threads' predictions against the heap:
+ * a collector that never collects is caught there too. */
+static void test_shared_check_catches_lazy_collector(void **state)
+{
+    (void)state;
+    hb_collector lazy = lazy_collector();
+    static const char *const names[] = {"cycles", "generational", "shared_graph", "handoff"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char err[512];
+        uint64_t leaked;
+        int v = drive_with(names[i], &lazy, "system", 2, HEAP_BIASED, shorter(names[i]), err,
+                           sizeof err, &leaked);
+        assert_int_not_equal(v, 0);
+        print_message("  %s caught it: %s\n", names[i], err);
+        assert_true(leaked > 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    /* `shared`: the shared-heap tests only; else all but those */
+    if (argc > 1 && strcmp(argv[1], "shared") == 0)
+        cmocka_set_test_filter("test_shared*");
+    else
+        cmocka_set_skip_filter("test_shared*");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shared_registry),
+        cmocka_unit_test(test_shared_check_catches_lazy_collector),
+        cmocka_unit_test(test_shared_system),
+        cmocka_unit_test(test_shared_arena),
+        cmocka_unit_test(test_shared_freelist),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_rc_leaks_cycles),
         cmocka_unit_test(test_check_catches_unapplied_threshold),
