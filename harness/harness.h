@@ -58,6 +58,10 @@ typedef struct hb_run_opts {
     int shard_k, shard_n; /* run the K-th of N slices of the cells; N 0: all */
     hb_measure measure;
     int heap_modes; /* HB_HEAP_ISOLATED and/or HB_HEAP_SHARED (--heap) */
+    /* shared heaps' counts, a dimension of the matrix for shared cells:
+     * bit 1 << HB_RC_ATOMIC and/or 1 << HB_RC_BIASED (--param
+     * refcount=atomic,biased); isolated cells ignore it */
+    int refcount_modes;
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */

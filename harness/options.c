@@ -187,14 +187,22 @@ static int set_threads(hb_run_opts *o, const char *arg)
 
 static int add_param(hb_run_opts *o, const char *arg)
 {
-    /* the one parameter with a word for a value: how shared heaps count */
+    /* the one parameter with words for values: how shared heaps count,
+     * one or both (then each shared cell runs both ways) */
     if (!strncmp(arg, "refcount=", 9)) {
-        if (!strcmp(arg + 9, "atomic"))
-            o->gc.refcount = HB_RC_ATOMIC;
-        else if (!strcmp(arg + 9, "biased"))
-            o->gc.refcount = HB_RC_BIASED;
-        else
-            return bad("--param", arg, "refcount=atomic or refcount=biased");
+        char items[HB_MAX_LIST][128];
+        size_t n;
+        if (split(arg + 9, items, HB_MAX_LIST, &n))
+            return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+        o->refcount_modes = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(items[i], "atomic"))
+                o->refcount_modes |= 1 << HB_RC_ATOMIC;
+            else if (!strcmp(items[i], "biased"))
+                o->refcount_modes |= 1 << HB_RC_BIASED;
+            else
+                return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+        }
         return 0;
     }
     const char *eq = strchr(arg, '=');
@@ -313,6 +321,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->measure.lat_every = 256;
     o->measure.sample_ms = 10;
     o->heap_modes = HB_HEAP_ISOLATED;
+    o->refcount_modes = 1 << HB_RC_ATOMIC;
     hb_env env;
     hb_env_read(&env);
 

@@ -231,7 +231,7 @@ int hb_run(const hb_run_opts *o, const char *self)
      * (recorded as allocator `boehm`; the workload's own state, outside the
      * collected heap, comes from `system`). */
     size_t most = o->n_allocators > o->n_gc_allocators ? o->n_allocators : o->n_gc_allocators;
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2, ncells = 0;
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 3, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -253,8 +253,11 @@ int hb_run(const hb_run_opts *o, const char *self)
             if (gc && !modes && g == 0 && strlen(omitted) + strlen(wl->name) + 40 < sizeof omitted)
                 sprintf(omitted + strlen(omitted), "%s%s: %s heaps only", omitted[0] ? "; " : "",
                         wl->name, wl_modes == HB_HEAP_SHARED ? "shared" : "isolated");
-            for (int shared = 0; shared < 2; shared++) {
-                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
+            for (int mode = 0; mode < 1 + 2; mode++) {
+                /* 0: isolated; 1, 2: shared, counting as HB_RC_ATOMIC, HB_RC_BIASED */
+                int shared = mode > 0, rcm = mode ? mode - 1 : HB_RC_ATOMIC;
+                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)) ||
+                    (shared && !(o->refcount_modes & (1 << rcm))))
                     continue;
             for (size_t a = 0; a < nalloc; a++)
                 for (size_t t = 0; t < o->n_threads; t++, index++) {
@@ -265,6 +268,7 @@ int hb_run(const hb_run_opts *o, const char *self)
                                    .alloc_label = own_heap ? "boehm" : NULL, .collector = gc, .gc = o->gc,
                                    .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
                                    .m = o->measure};
+                    c->gc.refcount = rcm;
                     if (hb_cell_resolve(c, o->params, o->n_params)) {
                         free(cells);
                         return 2; /* cannot happen: options.c checked ranges */

@@ -221,6 +221,14 @@ else
 fi
 
 # ---- bad input: exit 2, one line, nothing touched
+# shared heaps: refcount=atomic,biased makes both kinds of counts a
+# dimension of the matrix for shared cells; isolated cells run once
+"$hb" run --workloads shared_graph --collectors rc --allocators system --heap isolated,shared --threads 1 \
+    --param refcount=atomic,biased --param ops=2000 --reps 1 --warmup 0 --out rcm.csv > /dev/null \
+    && [ "$(cut -d, -f2 rcm.csv | tail -n +2 | tr '\n' ' ')" = "shared_graph/system/rc/isolated/t1/small/ops=2000 shared_graph/system/rc/shared/t1/small/ops=2000;refcount=atomic shared_graph/system/rc/shared/t1/small/ops=2000;refcount=biased " ] \
+    && ok || bad "refcount=atomic,biased: $(cut -d, -f2 rcm.csv)"
+expect2 "refcount list with junk" run --param refcount=atomic,lazy --out new.csv
+
 cp cut.csv keep.csv
 expect2 "shard 0/2" run --shard 0/2 --out new.csv
 expect2 "shard 3/2" run --shard 3/2 --out new.csv
