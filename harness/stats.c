@@ -41,15 +41,24 @@ static double sorted_median(const double *s, size_t n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* A sorted copy of x (malloc'd), or NULL when out of memory. */
+static double *sorted_copy(const double *x, size_t n)
+{
+    double *s = malloc(n * sizeof *s);
+    if (s) {
+        memcpy(s, x, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_double);
+    }
+    return s;
+}
+
 int hb_stats_median(const double *x, size_t n, double *out)
 {
     if (n == 0 || !all_finite(x, n))
         return EINVAL;
-    double *s = malloc(n * sizeof *s);
+    double *s = sorted_copy(x, n);
     if (!s)
         return ENOMEM;
-    memcpy(s, x, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
     *out = sorted_median(s, n);
     free(s);
     return 0;
@@ -75,11 +84,9 @@ int hb_stats_robust_cv(const double *x, size_t n, double *out)
 {
     if (n < 2 || !all_finite(x, n))
         return EINVAL;
-    double *d = malloc(n * sizeof *d);
+    double *d = sorted_copy(x, n);
     if (!d)
         return ENOMEM;
-    memcpy(d, x, n * sizeof *d);
-    qsort(d, n, sizeof *d, cmp_double);
     double med = sorted_median(d, n);
     if (!(med > 0)) {
         free(d);
