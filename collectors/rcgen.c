@@ -491,15 +491,16 @@ static inline unsigned seen_bits(const hb_object *o)
  * from generation 0's array joins `old` as it is scanned; one from a list
  * stays linked. Each tentatively unreachable object is held (refcnt + 1)
  * until DELETE or settle_front, and SEEN_* is noted for it (it may say yes
- * wrongly for one pulled back, never no). Returns how many objects the
- * front holds. */
+ * wrongly for one pulled back, never no). No prefetch here: gather_count
+ * has just brought the set into L2 (with it or without, the same time per
+ * generation-0 pause; without, a shorter loop). Returns how many objects
+ * the front holds. */
 #define BLOCK 64
 static size_t move_array(rcgen_state *s, pass *p, hb_object **a, size_t n, hb_object *old)
 {
     size_t k = 0;
     unsigned seen = 0;
     uint8_t done = p->done, unreach = p->unreach;
-    size_t pf_end = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
     /* roots from the array are linked after `tail`, and `old` closed once
      * at the end: nothing else touches `old` during the pass */
     hb_object *tail = old->gc_prev;
@@ -507,13 +508,14 @@ static size_t move_array(rcgen_state *s, pass *p, hb_object **a, size_t n, hb_ob
         hb_object *roots[BLOCK];
         size_t e = n - i < BLOCK ? n : i + BLOCK, nr = 0, k0 = k;
         for (size_t j = i; j < e; j++) {
-            if (j < pf_end)
-                prefetch_object(a[j + AHEAD]);
             hb_object *o = a[j];
-            uint32_t r = o->refcnt > o->gc_refs;
-            o->gen = (uint8_t)(unreach ^ ((unreach ^ done) & -(uint8_t)r));
-            o->gc_refs &= r - 1;
-            o->refcnt += 1 - r;
+            uint32_t rc = o->refcnt, r = rc > o->gc_refs;
+            o->gen = r ? done : unreach;
+            /* gc_refs 0 for both: a root's is done with, and nothing
+             * reads an unreachable object's again (DELETE, settle_front
+             * and RESURRECT set it before use) */
+            o->refcnt = rc + 1 - r;
+            o->gc_refs = 0;
             a[k] = o;
             k += 1 - r;
             roots[nr] = o;
