@@ -297,6 +297,13 @@ void hb_object_free(hb_heap *h, hb_object *o)
     h->obj_alloc->free(h->obj_alloc_state, o, o->size);
 }
 
+void hb_heap_freed(hb_heap *h, uint64_t objects, uint64_t bytes)
+{
+    h->frees += objects;
+    h->live_objects -= objects;
+    account_(h, -(int64_t)bytes);
+}
+
 /* A shared heap's mutators free under the heap lock (the counters); the
  * collector, which runs alone, frees with hb_object_free. */
 static __attribute__((noinline)) void shared_free(hb_heap *h, hb_object *o)

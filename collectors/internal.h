@@ -13,6 +13,15 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size);
 /* The object is fully built: hand it to the collector. */
 void hb_object_ready(hb_heap *h, hb_object *o);
 
+/* hb_object_free in two halves, for a collection freeing many objects at
+ * once: the block alone, then the counters once for the lot (a collector
+ * that runs alone: an isolated heap, or the world stopped). */
+static inline void hb_object_free_block(hb_heap *h, hb_object *o)
+{
+    h->obj_alloc->free(h->obj_alloc_state, o, o->size);
+}
+void hb_heap_freed(hb_heap *h, uint64_t objects, uint64_t bytes);
+
 /* Buffers owned by objects (list items, dict slots), counted in live_bytes. */
 void *hb_mem_alloc(hb_heap *h, size_t n);
 void *hb_mem_realloc(hb_heap *h, void *p, size_t old, size_t n);
