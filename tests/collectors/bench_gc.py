@@ -75,7 +75,7 @@ def gen0():
     win = [None] * 1000
     s = 1
     mask = (1 << 64) - 1
-    for _ in range(2000000):
+    for _ in range(10000000):  # as bench_gc.c's GEN0_NODES
         v = Node()
         s = (s * 6364136223846793005 + 1442695040888963407) & mask
         if (s >> 60) == 0:
