@@ -191,6 +191,17 @@ static void names_free(names *s)
     s->n = 0;
 }
 
+/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+static size_t take_value(const pctx *p, size_t r, int col, double *out)
+{
+    char *end;
+    double v = strtod(F(p, r, col), &end);
+    if (*end || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
 /* Values of `col` over the ok rows of the cells matching (group, backend). */
 static size_t gather(const pctx *p, int with_threads, const char *grp, const char *be, const char *threads,
                      int col, double *out, size_t cap)
@@ -204,10 +215,7 @@ static size_t gather(const pctx *p, int with_threads, const char *grp, const cha
         backend(p, r, b, sizeof b);
         if (strcmp(g, grp) || strcmp(b, be) || (threads && strcmp(F(p, r, p->c_threads), threads)))
             continue;
-        char *end;
-        double v = strtod(F(p, r, col), &end);
-        if (!*end && isfinite(v))
-            out[n++] = v;
+        n += take_value(p, r, col, &out[n]);
     }
     return n;
 }
@@ -251,10 +259,7 @@ static size_t tp_gather(const pctx *p, int col, int mode, const char *coll, cons
         group(p, r, 1, g, sizeof g);
         if (strcmp(g, grp))
             continue;
-        char *end;
-        double v = strtod(F(p, r, col), &end);
-        if (!*end && isfinite(v))
-            out[n++] = v;
+        n += take_value(p, r, col, &out[n]);
     }
     return n;
 }
