@@ -162,7 +162,7 @@ int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb
                           hb_metric_cmp *out)
 {
     hb_metric_cmp r = {.na = na, .nb = nb, .ratio = NAN, .est = NAN, .lo = NAN, .hi = NAN,
-                       .p = NAN, .p_holm = NAN, .cv_a = NAN, .rcv_a = NAN};
+                       .p = NAN, .p_holm = NAN};
     int err = hb_stats_median(a, na, &r.med_a);
     if (!err)
         err = hb_stats_median(b, nb, &r.med_b);
@@ -173,10 +173,6 @@ int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb
         return err;
     r.p = u.p;
     r.exact = u.exact;
-    if (na >= 2 && hb_stats_cv(a, na, &r.cv_a))
-        r.cv_a = NAN;
-    if (na >= 2 && hb_stats_robust_cv(a, na, &r.rcv_a))
-        r.rcv_a = NAN;
     if (r.med_a > 0 && r.med_b > 0) {
         r.ratio = r.med_b / r.med_a;
         /* EINVAL here means a zero among the values (a pause of 0 us): the

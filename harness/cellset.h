@@ -52,8 +52,6 @@ typedef struct hb_metric_cmp {
     size_t na, nb;
     double med_a, med_b, ratio, est, lo, hi;
     double p, p_holm;
-    double cv_a;  /* A's coefficient of variation, sd / mean; NaN with fewer than 2 values */
-    double rcv_a; /* A's robust one, 1.4826 MAD / median (stats.h); NaN likewise */
     int exact;
 } hb_metric_cmp;
 

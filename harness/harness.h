@@ -29,7 +29,7 @@ typedef struct hb_param_kv {
 typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
-    int refcount;      /* shared heaps: HB_RC_ATOMIC (default) or HB_RC_BIASED (--param refcount=) */
+    int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
 } hb_gc_params;
 
 typedef struct hb_run_opts {

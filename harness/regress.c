@@ -394,8 +394,11 @@ static int add_ttest(const ropts *o, ttest *t, size_t *nt, size_t cell, const hb
     *y = (ttest){.cell = cell, .m = m};
     if (hb_metric_cmp_compute(a, na, b, nb, m->higher_is_better ? HB_LESS : HB_GREATER, &y->r))
         return bad("out of memory");
-    double cv = o->cv_sd ? y->r.cv_a : y->r.rcv_a;
-    y->cv = cv = isfinite(cv) ? cv : 0;
+    /* the baseline's CV; 0 when it has none (one value, a zero median) */
+    double cv;
+    if (na < 2 || (o->cv_sd ? hb_stats_cv(a, na, &cv) : hb_stats_robust_cv(a, na, &cv)) || !isfinite(cv))
+        cv = 0;
+    y->cv = cv;
     y->thr = fmax(o->floor_pct / 100, o->cv_factor * cv);
     (*nt)++;
     return 0;
