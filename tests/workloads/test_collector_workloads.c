@@ -28,13 +28,9 @@
 #include <time.h>
 
 #include "workloads/workload.h"
+#include "overrides.h"
 
 extern const hb_collector hb_rcgen_collector;
-
-typedef struct override {
-    const char *name;
-    int64_t value;
-} override;
 
 typedef struct worker {
     const hb_workload *wl;
@@ -126,14 +122,7 @@ static int drive_with(const char *name, const hb_collector *c, const char *alloc
     assert_int_equal(a->init(&as, NULL), 0);
     hb_ctx ctx = {.alloc = a, .alloc_state = as, .collector = c, .threads = threads,
                   .size = HB_SIZE_SMALL, .seed = 0x5eed0000u + (uint64_t)threads};
-    for (int i = 0; wl->params[i].name; i++)
-        ctx.param[i] = wl->params[i].preset[HB_SIZE_SMALL];
-    for (; ov && ov->name; ov++) {
-        int i = hb_workload_param_index(wl, ov->name);
-        assert_true(i >= 0);
-        assert_in_range(ov->value, wl->params[i].min, wl->params[i].max);
-        ctx.param[i] = ov->value;
-    }
+    resolve(wl, &ctx, ov);
     void *w = NULL;
     assert_int_equal(wl->setup(&ctx, &w), 0);
     worker k[4];

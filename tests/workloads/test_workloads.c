@@ -17,15 +17,11 @@
 #include <string.h>
 
 #include "workloads/workload.h"
+#include "overrides.h"
 
 extern const hb_allocator hb_system_allocator;
 
 /* ---- A driver that mimics the harness. ---- */
-
-typedef struct override {
-    const char *name;
-    int64_t value;
-} override;
 
 typedef struct worker {
     const hb_workload *wl;
@@ -44,18 +40,6 @@ static void *worker_main(void *arg)
     k->rc = k->wl->run(k->w, k->tid, &k->counts);
     k->a->thread_detach(k->as);
     return NULL;
-}
-
-static void resolve(const hb_workload *wl, hb_ctx *ctx, const override *ov)
-{
-    for (int i = 0; wl->params[i].name; i++)
-        ctx->param[i] = wl->params[i].preset[ctx->size];
-    for (; ov && ov->name; ov++) {
-        int i = hb_workload_param_index(wl, ov->name);
-        assert_true(i >= 0);
-        assert_in_range(ov->value, wl->params[i].min, wl->params[i].max);
-        ctx->param[i] = ov->value;
-    }
 }
 
 /* Runs one cell: setup, run on `threads` threads at once (or one after
