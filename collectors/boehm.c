@@ -421,6 +421,7 @@ static int boehm_get_threshold(hb_heap *h, long *t, int n)
 
 const hb_collector hb_boehm_collector = {
     .name = "boehm",
+    .own_heap = 1,
     .doc = "the Boehm-Demers-Weiser conservative collector (libgc), its own heap",
     .generations = 1,
     .refcounts = 0,

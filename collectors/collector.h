@@ -217,6 +217,11 @@ struct hb_collector {
      * at the start of hb_mutator_detach, after the thread's variables are
      * dropped; either may be NULL. */
     int own_stw;
+    /* Objects come from the backend's own heap, not the cell's allocator
+     * (boehm): it runs once per matrix whatever --allocators lists, and
+     * the heap can neither count its objects' deaths nor be walked by
+     * hb_heap_leaks. */
+    int own_heap;
     int (*attach)(hb_heap *h);
     void (*detach)(hb_heap *h);
 };

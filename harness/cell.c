@@ -169,26 +169,40 @@ static int make_heap(worker *k, hb_heap **out)
     return rc;
 }
 
-/* After the timed run, untimed: what the heap did, then what leaked. For
- * collectors that find garbage, a last full collection (not recorded as a
- * pause) runs first, so `leaked` means what no collection would ever free;
- * under rc that is the cyclic garbage. boehm cannot enumerate its heap. */
+/* After the timed run, untimed: what the heap collected, then what leaked.
+ * For collectors that find garbage, a last full collection (not recorded
+ * as a pause) runs first, so `leaked` means what no collection would ever
+ * free; under rc that is the cyclic garbage. A backend with its own object
+ * heap (boehm) can neither count its garbage nor be walked: -1, empty
+ * fields. On a shared heap the calling thread attaches for the collection. */
+static void heap_figures(hb_heap *h, int shared, int64_t *collected, int64_t *leaked_objects,
+                         int64_t *leaked_bytes)
+{
+    int own = h->collector->own_heap;
+    *collected = own ? -1 : (int64_t)h->collected_objects;
+    *leaked_objects = *leaked_bytes = -1;
+    if (own)
+        return;
+    if (h->collector->generations > 0) {
+        if (!shared) {
+            hb_collect(h, -1);
+        } else if (hb_mutator_attach(h) == 0) {
+            hb_collect(h, -1);
+            hb_mutator_detach(h);
+        }
+    }
+    uint64_t objs, bytes;
+    if (hb_heap_leaks(h, &objs, &bytes) == 0) {
+        *leaked_objects = (int64_t)objs;
+        *leaked_bytes = (int64_t)bytes;
+    }
+}
+
 static void close_heap(worker *k, hb_heap *h)
 {
     k->recording = 0;
-    int counts = strcmp(h->collector->name, "boehm") != 0; /* boehm cannot count its garbage */
-    k->collected = counts ? (int64_t)h->collected_objects : -1;
     k->peak_live = (int64_t)h->peak_live_bytes;
-    k->leaked_objects = k->leaked_bytes = -1;
-    if (strcmp(h->collector->name, "boehm") != 0) {
-        if (h->collector->generations > 0 && strcmp(h->collector->name, "rc") != 0)
-            hb_collect(h, -1);
-        uint64_t objs, bytes;
-        if (hb_heap_leaks(h, &objs, &bytes) == 0) {
-            k->leaked_objects = (int64_t)objs;
-            k->leaked_bytes = (int64_t)bytes;
-        }
-    }
+    heap_figures(h, 0, &k->collected, &k->leaked_objects, &k->leaked_bytes);
     hb_heap_destroy(h);
 }
 
@@ -462,20 +476,8 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
             snprintf(r->error, sizeof r->error, "cannot record the shared heap's pauses: out of memory");
         }
         hb_buf_free(&sink.pauses);
-        /* boehm cannot count its garbage nor enumerate its heap (as in
-         * close_heap) */
-        int boehm = strcmp(c->collector->name, "boehm") == 0;
-        r->collected_objects = boehm ? -1 : (int64_t)shared->collected_objects;
         gc_peak = (int64_t)shared->peak_live_bytes;
-        if (strcmp(c->collector->name, "rc") != 0 && !boehm && hb_mutator_attach(shared) == 0) {
-            hb_collect(shared, -1);
-            hb_mutator_detach(shared);
-        }
-        uint64_t objs, bytes;
-        if (!boehm && hb_heap_leaks(shared, &objs, &bytes) == 0) {
-            r->leaked_objects = (int64_t)objs;
-            r->leaked_bytes = (int64_t)bytes;
-        }
+        heap_figures(shared, 1, &r->collected_objects, &r->leaked_objects, &r->leaked_bytes);
         hb_sampler_heap(&sampler, 0, NULL);
         hb_heap_destroy(shared);
     }
@@ -524,7 +526,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         inside += at >= run0 && at <= run1;
     }
     r->peak_live_bytes = inside >= 2 ? sampler.peak_live : -1;
-    if (c->collector && strcmp(c->collector->name, "boehm") != 0)
+    if (c->collector && !c->collector->own_heap)
         r->peak_live_bytes = gc_peak; /* the heap's own exact count */
     /* After teardown everything is freed: what the process still holds is
      * what the allocator kept from the OS. VmHWM is the kernel's peak. */

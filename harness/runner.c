@@ -242,7 +242,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         size_t ngc = wl->needs_collector ? o->n_collectors : 1;
         for (size_t g = 0; g < ngc; g++) {
             const hb_collector *gc = wl->needs_collector ? o->collectors[g] : NULL;
-            int own_heap = gc && strcmp(gc->name, "boehm") == 0;
+            int own_heap = gc && gc->own_heap;
             const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
             size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
             /* heap modes: what the run asks and the workload can do (a
@@ -265,7 +265,7 @@ int hb_run(const hb_run_opts *o, const char *self)
                         continue;
                     hb_cell *c = &cells[ncells++];
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a],
-                                   .alloc_label = own_heap ? "boehm" : NULL, .collector = gc, .gc = o->gc,
+                                   .alloc_label = own_heap ? gc->name : NULL, .collector = gc, .gc = o->gc,
                                    .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
                                    .m = o->measure};
                     c->gc.refcount = rcm;

@@ -18,9 +18,9 @@
  *   finds cycles a backend with generations (rcgen, marksweep, boehm);
  *                rc has none and hb_collect always finds 0
  *   exact        the heap's live_objects counter is exact. A backend that
- *                brings its own object heap (boehm: obj_alloc is not the
- *                heap's allocator) cannot count object deaths, so only
- *                allocations are checked there.
+ *                brings its own object heap (own_heap: boehm) cannot
+ *                count object deaths, so only allocations are checked
+ *                there.
  *
  * Shared heaps (--heap shared). One heap serves every thread, so its
  * counters are everybody's, and a thread may not even read them while the
@@ -84,7 +84,7 @@ struct cwl {
     uint64_t want_allocs, want_live, want_collected; /* check: the threads' sums */
 };
 
-static inline int cwl_exact(const hb_heap *h) { return h->obj_alloc == h->alloc; }
+static inline int cwl_exact(const hb_heap *h) { return !h->collector->own_heap; }
 
 /* Allocates a zeroed state of `bytes` (starting with a cwl) and `threads`
  * records of `tbytes` (each starting with a cwl_thread). */
