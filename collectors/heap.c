@@ -289,20 +289,20 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
 
 void hb_object_ready(hb_heap *h, hb_object *o) { h->collector->track(h, o); }
 
-void hb_object_free(hb_heap *h, hb_object *o)
-{
-    h->frees++;
-    h->live_objects--;
-    account_(h, -(int64_t)o->size);
-    h->obj_alloc->free(h->obj_alloc_state, o, o->size);
-}
-
-void hb_heap_freed(hb_heap *h, uint64_t objects, uint64_t bytes)
+static inline void freed_(hb_heap *h, uint64_t objects, uint64_t bytes)
 {
     h->frees += objects;
     h->live_objects -= objects;
     account_(h, -(int64_t)bytes);
 }
+
+void hb_object_free(hb_heap *h, hb_object *o)
+{
+    freed_(h, 1, o->size);
+    hb_object_free_block(h, o);
+}
+
+void hb_heap_freed(hb_heap *h, uint64_t objects, uint64_t bytes) { freed_(h, objects, bytes); }
 
 /* A shared heap's mutators free under the heap lock (the counters); the
  * collector, which runs alone, frees with hb_object_free. */
