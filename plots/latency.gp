@@ -18,7 +18,6 @@ d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[
 W = 1150; H = 600
 load d . "style.gp"
 blocks = data; eval blocks_cmd; eval panels_cmd
-if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }
 set logscale y
 set ytics ("1 ns" 1, "10 ns" 10, "100 ns" 100, "1 µs" 1e3, "10 µs" 1e4, "100 µs" 1e5, \
            "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8, "1 s" 1e9, "10 s" 1e10)
@@ -39,9 +38,7 @@ if (NP <= 1) {
          lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
 } else {
     # a panel per collector, a line per allocator under it
-    # the key under each panel: beside it, it took half the panel's width
-    set key outside below center horizontal noenhanced samplen 2
-    set multiplot layout PR, PC title title noenhanced
+    eval multiplot_cmd
     do for [p=1:NP] {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced

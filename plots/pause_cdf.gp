@@ -18,7 +18,6 @@ d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[
 W = 1150; H = 600
 load d . "style.gp"
 blocks = data; eval blocks_cmd; eval panels_cmd
-if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }
 set logscale x
 set xtics ("1 ns" 0.001, "10 ns" 0.01, "100 ns" 0.1, "1 µs" 1, "10 µs" 10, "100 µs" 100, "1 ms" 1e3, \
            "10 ms" 1e4, "100 ms" 1e5, "1 s" 1e6, "10 s" 1e7)
@@ -40,9 +39,7 @@ if (NP <= 1) {
          lc rgb colour(S[i], i) dt dash(S[i]) title columnheader(1)
 } else {
     # a panel per collector, a line per allocator under it
-    # the key under each panel: beside it, it took half the panel's width
-    set key outside below center horizontal noenhanced samplen 2
-    set multiplot layout PR, PC title title noenhanced
+    eval multiplot_cmd
     do for [p=1:NP] {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced

@@ -18,7 +18,6 @@ d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[
 W = 1150; H = 600
 load d . "style.gp"
 blocks = data; eval blocks_cmd; eval panels_cmd
-if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }
 stats data using 1 nooutput
 set xtics 1
 set xrange [STATS_min - 0.3 : STATS_max + 0.3]
@@ -37,9 +36,7 @@ if (NP <= 1) {
          lc rgb colour(S[i], i) dt dash(S[i]) pt point(S[i]) title columnheader(1)
 } else {
     # a panel per collector, a line per allocator under it
-    # the key under each panel: beside it, it took half the panel's width
-    set key outside below center horizontal noenhanced samplen 2
-    set multiplot layout PR, PC title title noenhanced
+    eval multiplot_cmd
     do for [p=1:NP] {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced

@@ -58,11 +58,18 @@ blocks_cmd = 'stats blocks using 1 nooutput; NB = STATS_blocks; array S[NB]; ' .
 # Small multiples for a figure that mixes collectors: one panel per
 # collector, in the order they first appear, its allocators as the series.
 # After blocks_cmd: eval panels_cmd gives NP panels (0 when no series names
-# a collector), named word(PL, p); inside a loop over p, eval members_cmd
-# gives M, the indices into S of that panel's series (for [j in M]).
+# a collector), named word(PL, p), in PR rows of PC, and with more than one
+# panel makes the figure 420 pixels high a row (W wide). eval
+# multiplot_cmd then starts the panels, each with its key under it (beside
+# it, it took half the panel's width); inside a loop over p, eval
+# members_cmd gives M, the indices into S of that panel's series
+# (for [j in M]).
 panels_cmd = 'PL = ""; do for [i=1:NB] { if (cname(S[i]) ne "" && !strstrt(PL . " ", " " . cname(S[i]) . " ")) ' . \
              '{ PL = PL . " " . cname(S[i]) } }; NP = words(PL); ' . \
-             'PR = NP <= 2 ? 1 : 2; PC = int((NP + PR - 1) / PR)'
+             'PR = NP <= 2 ? 1 : 2; PC = int((NP + PR - 1) / PR); ' . \
+             'if (NP > 1) { set terminal @TERM size W, 70 + 420 * PR; set output out }'
+multiplot_cmd = 'set key outside below center horizontal noenhanced samplen 2; ' . \
+                'set multiplot layout PR, PC title title noenhanced'
 members_cmd = 'M = ""; do for [i=1:NB] { if (cname(S[i]) eq word(PL, p)) { M = M . " " . i } }'
 
 set output out
