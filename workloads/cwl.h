@@ -86,6 +86,8 @@ struct cwl {
 
 static inline int cwl_exact(const hb_heap *h) { return !h->collector->own_heap; }
 
+static inline void *cwl_at(const cwl *c, int tid) { return c->t + (size_t)tid * c->tbytes; }
+
 /* Allocates a zeroed state of `bytes` (starting with a cwl) and `threads`
  * records of `tbytes` (each starting with a cwl_thread). */
 static inline int cwl_setup(const hb_ctx *ctx, size_t bytes, size_t tbytes, void **w)
@@ -107,7 +109,7 @@ static inline int cwl_setup(const hb_ctx *ctx, size_t bytes, size_t tbytes, void
     c->tbytes = tbytes;
     c->t = (char *)c + head;
     for (int tid = 0; tid < ctx->threads; tid++)
-        ((cwl_thread *)(c->t + (size_t)tid * tbytes))->state = c;
+        ((cwl_thread *)cwl_at(c, tid))->state = c;
     int err = pthread_barrier_init(&c->meet, NULL, (unsigned)ctx->threads);
     if (err) {
         ctx->alloc->free(ctx->alloc_state, c, all);
@@ -123,8 +125,6 @@ static inline void cwl_teardown(void *w)
     pthread_barrier_destroy(&c->meet);
     c->a->free(c->as, c, c->bytes);
 }
-
-static inline void *cwl_at(const cwl *c, int tid) { return c->t + (size_t)tid * c->tbytes; }
 
 /* Every thread of the cell waits here for the others (a shared heap's
  * threads only: isolated ones have nothing to wait for). Blocked, so a
