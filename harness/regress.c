@@ -405,9 +405,11 @@ static int add_ttest(const ropts *o, ttest *t, size_t *nt, size_t cell, const hb
 }
 
 /* The deterministic counts. A count that is the same in every repetition
- * of each side is compared exactly; one that varies (peak_live_bytes of an
- * allocator workload comes from the RSS sampler's timing) is no longer
- * deterministic, and gets the timed metrics' statistical test instead: a
+ * of each side is compared exactly; one that varies, or is missing from
+ * some repetitions (peak_live_bytes of an allocator workload comes from the
+ * RSS sampler's timing, and is empty when a run was too short for two
+ * samples), is no longer deterministic, and gets the timed metrics'
+ * statistical test instead: a
  * rule like "every candidate value above every baseline one" would fire by
  * chance once in C(2n, n) comparisons -- 1 in 20 at 3 repetitions. */
 static int gate_counts(const ropts *o, const hb_cellset_cell *ca, const hb_cellset_cell *cb, verdict *v,
@@ -425,7 +427,8 @@ static int gate_counts(const ropts *o, const hb_cellset_cell *ca, const hb_cells
             return bad("%s", why);
         }
         if (na && nb) {
-            if (all_equal(a, na) && all_equal(b, nb)) {
+            /* deterministic: in every ok row of both sides, and one value a side */
+            if (na == ca->nok && nb == cb->nok && all_equal(a, na) && all_equal(b, nb)) {
                 if (b[0] > a[0])
                     add_why(v, "%s %.0f -> %.0f (+%.0f, +%.3g%%): a deterministic count grew", counts[k],
                             a[0], b[0], b[0] - a[0], 100 * (b[0] - a[0]) / (a[0] > 0 ? a[0] : 1));
