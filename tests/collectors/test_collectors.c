@@ -495,13 +495,158 @@ static void test_dict_tuple(void **state)
         assert_int_equal(h->live_objects, 0);
 }
 
+/* Large lists, the shape of most real heaps: a list of objects built in a
+ * loop. rcgen scans a list of 256 items or more in step with its walk
+ * (rcgen.c, cursor), in address order; these cases put the items in
+ * address order, reversed (the walk gets to items before the cursor does:
+ * pulled back, the cursor drained) and shuffled, and check what each
+ * collection frees: the garbage cycles made before the list settles, then
+ * cycles in the old generation, then the list itself, cyclic and dropped,
+ * with all it holds. */
+#define BIG 1500
+
+static void big_list_case(fixture *f, int order)
+{
+    hb_heap *h = f->h;
+    hb_gc_disable(h);
+    hb_scope s;
+    hb_scope_enter(h, &s);
+    hb_object **l = hb_var(h), **t = hb_var(h), **n = hb_var(h), **a = hb_var(h), **b = hb_var(h);
+    hb_set_new(h, l, hb_list_new(h));
+    hb_set_new(h, t, hb_list_new(h));
+    size_t garbage = 0;
+    for (int i = 0; i < BIG; i++) {
+        hb_set_new(h, n, hb_node_new(h, &Node, 2));
+        if (i % 3 == 1)
+            hb_node_set(h, *n, 1, *n); /* a self-cycle, alive while listed */
+        if (i % 3 == 0) {              /* a 2-cycle no one holds */
+            hb_set_new(h, a, hb_node_new(h, &Node, 1));
+            hb_set_new(h, b, hb_node_new(h, &Node, 1));
+            hb_node_set(h, *a, 0, *b);
+            hb_node_set(h, *b, 0, *a);
+            garbage += 2;
+        }
+        assert_int_equal(hb_list_append(h, *t, *n), 0);
+    }
+    uint64_t seed = 12345;
+    int perm[BIG];
+    for (int i = 0; i < BIG; i++)
+        perm[i] = order == 1 ? BIG - 1 - i : i;
+    if (order == 2)
+        for (int i = BIG - 1; i > 0; i--) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int j = (int)((seed >> 33) % (uint64_t)(i + 1)), x = perm[i];
+            perm[i] = perm[j];
+            perm[j] = x;
+        }
+    for (int i = 0; i < BIG; i++)
+        assert_int_equal(hb_list_append(h, *l, hb_list_get(*t, (size_t)perm[i])), 0);
+    /* last, an untracked object allocated after every node: the cursor
+     * reaches it only after the walk has ended */
+    assert_int_equal(hb_list_append_new(h, *l, hb_int_new(h, 1 << 20)), 0);
+    hb_del(h, t);
+    hb_del(h, n);
+    hb_del(h, a);
+    hb_del(h, b);
+    size_t got = hb_collect(h, -1); /* the young set: generation 0's array */
+    if (is(f, "rcgen"))
+        assert_int_equal(got, garbage);
+    assert_int_equal(h->live_objects, BIG + 2);
+
+    /* garbage among settled objects: a full collection walks lists */
+    size_t dropped = 0;
+    for (size_t j = 0; j < BIG; j += 4) {
+        hb_object *o = hb_list_get(*l, j);
+        if (hb_node_get(o, 1) == o) {
+            hb_list_set(h, *l, j, NULL);
+            dropped++;
+        }
+    }
+    assert_true(dropped > 50);
+    got = hb_collect(h, -1);
+    if (is(f, "rcgen"))
+        assert_int_equal(got, dropped);
+    assert_int_equal(h->live_objects, BIG + 2 - dropped);
+    got = hb_collect(h, -1); /* again, nothing to free */
+    assert_int_equal(got, 0);
+    assert_int_equal(h->live_objects, BIG + 2 - dropped);
+
+    /* l.append(l); del l: all of it */
+    assert_int_equal(hb_list_append(h, *l, *l), 0);
+    hb_del(h, l);
+    got = hb_collect(h, -1);
+    if (is(f, "rcgen"))
+        assert_int_equal(got, BIG + 1 - dropped); /* the int was never tracked */
+    assert_int_equal(h->live_objects, 0);
+    hb_scope_leave(h, &s);
+}
+
+static void test_big_lists(void **state)
+{
+    fixture *f = *state;
+    if (is(f, "rc"))
+        skip(); /* cycles: what rc leaks is test_two_node_cycle's */
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+    for (int order = 0; order < 3; order++)
+        big_list_case(f, order);
+}
+
+/* The same under a finalizer that resurrects the list: rcgen's RESURRECT
+ * pass runs COUNT_REFS and MOVE_UNREACHABLE over the unreachable set, the
+ * list scanned by its cursor there. Everything survives, the finalizer ran
+ * once; dropped again, everything goes and it does not run again. */
+static hb_object *rescue_what, **rescue_slot;
+static int rescue_runs;
+static void rescue_del(hb_heap *h, hb_object *self)
+{
+    (void)self;
+    rescue_runs++;
+    hb_set(h, rescue_slot, rescue_what);
+}
+
+static void test_big_list_resurrected(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    if (is(f, "rc"))
+        skip();
+    hb_class_init(&Node, "Node", NULL, NULL, 0);
+    hb_class_init(&Lazarus, "Rescuer", rescue_del, NULL, 0);
+    hb_gc_disable(h);
+    rescue_runs = 0;
+    rescue_slot = hb_var(h);
+    hb_object **l = hb_var(h), **n = hb_var(h);
+    hb_set_new(h, l, hb_list_new(h));
+    for (int i = 0; i < BIG; i++) {
+        hb_set_new(h, n, hb_node_new(h, i == BIG / 2 ? &Lazarus : &Node, 1));
+        hb_node_set(h, *n, 0, *l); /* every item refers back to the list */
+        assert_int_equal(hb_list_append(h, *l, *n), 0);
+    }
+    hb_del(h, n);
+    hb_collect(h, -1); /* settle */
+    rescue_what = *l;
+    hb_del(h, l);
+    hb_collect(h, -1);
+    assert_int_equal(rescue_runs, 1);
+    assert_ptr_equal(*rescue_slot, rescue_what);
+    assert_int_equal(h->live_objects, BIG + 1);
+    assert_int_equal(hb_list_len(*rescue_slot), BIG);
+    rescue_what = NULL;
+    hb_del(h, rescue_slot);
+    hb_collect(h, -1);
+    hb_collect(h, -1); /* marksweep frees finalized objects one cycle later */
+    assert_int_equal(rescue_runs, 1);
+    assert_int_equal(h->live_objects, 0);
+}
+
 #define T(fn, c, a) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_##c##_##a)
 #define ALL(c, a)                                                                                 \
     T(test_refcounts, c, a), T(test_identity, c, a), T(test_two_node_cycle, c, a),                \
         T(test_self_append, c, a), T(test_del_cycle, c, a), T(test_resurrection, c, a),           \
         T(test_stats_thresholds, c, a), T(test_disable_enable, c, a), T(test_schedule, c, a),     \
         T(test_legacy_garbage, c, a), T(test_weakrefs, c, a), T(test_freeze, c, a),               \
-        T(test_long_chain, c, a), T(test_dict_tuple, c, a)
+        T(test_long_chain, c, a), T(test_dict_tuple, c, a), T(test_big_lists, c, a),                \
+        T(test_big_list_resurrected, c, a)
 
 static fixture fx_rc_system = {.collector = "rc", .allocator = "system"}, fx_rcgen_system = {.collector = "rcgen", .allocator = "system"},
                fx_marksweep_system = {.collector = "marksweep", .allocator = "system"}, fx_rc_arena = {.collector = "rc", .allocator = "arena"},
