@@ -61,8 +61,8 @@
  * traffic (full collections of 10^6 objects took twice as long). So does
  * any collection when the array cannot grow to hold the set. Over lists,
  * a large list or tuple is scanned in step with the walk, each item when
- * the walk gets to its address (see cursor_items), so a settled heap of
- * objects held by one list costs one sweep per pass, not two.
+ * the walk is at it (see cursor_items), so a settled heap of objects held
+ * by one list costs one sweep per pass, not two.
  *
  * Schedule (as 3.12): generation 0's count is allocations minus
  * deallocations of containers; when it exceeds threshold 0 the oldest
@@ -264,6 +264,8 @@ typedef struct pass {
     hb_heap *h;         /* the array passes: */
     hb_objstack *gray;  /* pulled back, to scan */
     int lost;           /* a pulled-back object did not fit on gray (see below) */
+    hb_object *in_young; /* rcgen_state's: gc_prev of an object in an array */
+    hb_object *tail;    /* move_array: survivors from the array are linked after it */
     hb_object nil;
 } pass;
 
@@ -277,21 +279,24 @@ static inline void visit_count(hb_object *t, void *arg)
  * objects scanned whole when the walk meets it touches every item, and the
  * walk touches each again later: two sweeps of a set far larger than the
  * caches. Programs build such lists in a loop, so the items mostly follow
- * the container in list order (allocation order), which is mostly address
- * order. A cursor over the items visits each item when the walk gets to its
- * address: the item is then the object the walk is at, or one near it, and
- * its cache line is hot once for both. (By count instead -- one item per
- * object walked, n ahead -- the two streams ran apart whenever list order
+ * the container in list order (allocation order). A cursor over the items
+ * visits each item when the walk is at it: its cache line is then loaded
+ * once for both. Items outside the set (older objects, None, ints) are
+ * visited as the cursor meets them; the cursor waits at an item of the
+ * set the walk has not reached. (Two cheaper rules failed. One item per
+ * object walked, n ahead: the two streams ran apart whenever list order
  * was off by a few objects, and two streams even 4 KiB apart cost more
- * than the whole scan: 8 ns per object at 1 apart, 11 at 32, 15 at 128.)
- * Visit order is free in COUNT_REFS. In MOVE_UNREACHABLE an item visited
- * when the walk gets to it is marked reachable before the walk examines
- * it; if a cursor ever pulls an object back (the walk got there first:
- * items not in address order), the cursor is drained at once, as the
- * scan of the whole container was. The walk ends only when every cursor
- * is drained. Measured on the full benchmark (10^6 nodes held by one list,
- * a list walk each pass): each pass went from two sweeps to one. */
+ * than the whole scan -- 8 ns per object at 1 apart, 11 at 32, 15 at 128.
+ * Items up to the walk's address: the arena allocator hands a fresh
+ * pool's blocks out downwards, and the cursor ran a pool ahead.) If the
+ * cursor waits more than CURSOR_WAIT objects, the items are in some other
+ * order, and it is drained at once, as the whole scan was; so it is if it
+ * ever pulls an object back in MOVE_UNREACHABLE (the walk examined an item
+ * before the cursor got to it). The walk ends only when the cursor is
+ * drained. Measured on the full benchmark (10^6 nodes held by one list, a
+ * list walk each pass): each pass went from two sweeps to one. */
 #define CURSOR_MIN 256 /* items; a smaller container is scanned at once */
+#define CURSOR_WAIT 64 /* objects walked with the cursor waiting: drain it */
 
 /* The items of o if it is a list or tuple of at least CURSOR_MIN items
  * (*end past the last), else NULL. */
@@ -315,39 +320,68 @@ static inline hb_object **cursor_items(hb_object *o, hb_object ***end)
     return v;
 }
 
-/* Visit the cursor's items [*cur, end) up to the first one whose address
- * is above `upto` (UINTPTR_MAX: all). One cursor is open at a time, held
- * in the walk's registers (a struct of several, reloaded around every
- * visit, doubled the passes' instructions); another large container met
- * meanwhile is scanned at once. */
-#define CURSOR_STEP(cur, end, VISIT, arg, upto)                              \
+/* Visit every item of [cur, end). */
+#define CURSOR_DRAIN(cur, end, VISIT, arg)                                   \
     do {                                                                     \
-        for (; (cur) < (end); (cur)++) {                                     \
-            hb_object *t_ = *(cur);                                          \
-            if (t_) {                                                        \
-                if ((uintptr_t)t_ > (upto))                                  \
-                    break;                                                   \
-                VISIT(t_, arg);                                              \
-            }                                                                \
-        }                                                                    \
+        for (; (cur) < (end); (cur)++)                                       \
+            if (*(cur))                                                      \
+                VISIT(*(cur), arg);                                          \
     } while (0)
+
+/* The cursor [cur, end) as the walk gets to `o`, when its next item is
+ * not o: visit items up to one of the set the walk has not reached (for
+ * COUNT_REFS, any other object of the set), counting in *wait the objects
+ * walked without the cursor moving; drained when they pass CURSOR_WAIT.
+ * Returns the new cur. One cursor is open at a time, in the walk's
+ * registers (a struct of several, reloaded around every visit, doubled
+ * the passes' instructions); another large container met meanwhile is
+ * scanned at once. The in-step case -- the next item is o -- is the
+ * walk's, inline. */
+static __attribute__((noinline)) hb_object **count_cursor(pass *p, hb_object **cur,
+                                                         hb_object **end, hb_object *o,
+                                                         unsigned *wait)
+{
+    hb_object **was = cur;
+    for (; cur < end; cur++) {
+        hb_object *t = *cur;
+        if (t) {
+            if (t != o && p->young[t->gen])
+                break;
+            visit_count(t, p);
+        }
+    }
+    *wait = cur == was ? *wait + 1 : 0;
+    if (*wait > CURSOR_WAIT)
+        CURSOR_DRAIN(cur, end, visit_count, p);
+    return cur;
+}
 
 /* COUNT_REFS; returns the number of objects in the set. */
 static size_t count_refs(pass *p)
 {
     size_t n = 0;
     hb_object **cur = NULL, **end = NULL; /* the open cursor, if cur < end */
+    unsigned wait = 0;
     for (hb_object *o = p->list->gc_next; o != p->list; o = o->gc_next, n++) {
-        CURSOR_STEP(cur, end, visit_count, p, (uintptr_t)o);
+        if (cur < end) {
+            if (*cur == o) {
+                visit_count(o, p);
+                cur++;
+                wait = 0;
+            } else {
+                cur = count_cursor(p, cur, end, o, &wait);
+            }
+        }
         hb_object **v, **e;
         if (cur == end && (v = cursor_items(o, &e)) != NULL) {
             cur = v;
             end = e;
+            wait = 0;
         } else {
             TRAVERSE(o, visit_count, p);
         }
     }
-    CURSOR_STEP(cur, end, visit_count, p, UINTPTR_MAX);
+    CURSOR_DRAIN(cur, end, visit_count, p);
     return n;
 }
 
@@ -371,10 +405,35 @@ static inline void visit_reachable(hb_object *t, void *arg)
  * large reachable container is scanned by a cursor, in step with the walk
  * (see cursor); at the end the walk drains the cursors and goes on with
  * what they pulled back. */
+/* count_cursor's twin for MOVE_UNREACHABLE: an object of the set the walk
+ * has not examined yet is what the cursor waits at (examined objects have
+ * the survivors' gen byte, outside the set, or `unreach`), and a pull-back
+ * drains it too. */
+static __attribute__((noinline)) hb_object **move_cursor(pass *p, hb_object **cur,
+                                                        hb_object **end, hb_object *o,
+                                                        unsigned *wait)
+{
+    hb_object **was = cur;
+    size_t moved = p->moved;
+    for (; cur < end; cur++) {
+        hb_object *t = *cur;
+        if (t) {
+            if (t != o && p->young[t->gen] && t->gen != p->unreach)
+                break;
+            visit_reachable(t, p);
+        }
+    }
+    *wait = cur == was ? *wait + 1 : 0;
+    if (p->moved != moved || *wait > CURSOR_WAIT)
+        CURSOR_DRAIN(cur, end, visit_reachable, p);
+    return cur;
+}
+
 static void move_unreachable(pass *p, hb_object *unreachable)
 {
     hb_object *young = p->list, *o = young->gc_next;
     hb_object **cur = NULL, **end = NULL; /* the open cursor, if cur < end */
+    unsigned wait = 0;
     for (;;) {
         if (o == young) {
             if (cur == end)
@@ -382,15 +441,18 @@ static void move_unreachable(pass *p, hb_object *unreachable)
             /* the tail is examined and reachable (or young itself): what
              * the drain pulls back is appended after it */
             hb_object *last = young->gc_prev;
-            CURSOR_STEP(cur, end, visit_reachable, p, UINTPTR_MAX);
+            CURSOR_DRAIN(cur, end, visit_reachable, p);
             o = last->gc_next;
             continue;
         }
         if (cur < end) {
-            size_t moved = p->moved;
-            CURSOR_STEP(cur, end, visit_reachable, p, (uintptr_t)o);
-            if (p->moved != moved) /* pulled back: not in address order */
-                CURSOR_STEP(cur, end, visit_reachable, p, UINTPTR_MAX);
+            if (*cur == o) {
+                visit_reachable(o, p);
+                cur++;
+                wait = 0;
+            } else {
+                cur = move_cursor(p, cur, end, o, &wait);
+            }
         }
         if (o->refcnt > o->gc_refs) {
             o->gc_refs = 0;
@@ -400,6 +462,7 @@ static void move_unreachable(pass *p, hb_object *unreachable)
             if (cur == end && (v = cursor_items(o, &e)) != NULL) {
                 cur = v;
                 end = e;
+                wait = 0;
             } else {
                 TRAVERSE(o, visit_reachable, p);
             }
@@ -499,6 +562,22 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
     return 0;
 }
 
+/* A survivor from generation 0's array joins the older generation when it
+ * is found reachable -- a root when scanned, another when pulled back --
+ * so the list keeps the array's order (allocation order, mostly). Linked
+ * at the end instead, pulled-back objects left a list of objects built in
+ * a loop with its first items at the generation's tail, and the next full
+ * collection's walk met them last (see cursor_items). One from a list
+ * stays linked. */
+static inline void survivor_link(pass *p, hb_object *o)
+{
+    if (o->gc_prev == p->in_young) {
+        o->gc_prev = p->tail;
+        p->tail->gc_next = o;
+        p->tail = o;
+    }
+}
+
 /* A reachable object's referent: reachable. If the pass already left it
  * tentatively unreachable it is pulled back and must be scanned: onto gray
  * with the survivors' gen byte, or, if gray cannot grow, marked 0 (in the
@@ -512,6 +591,7 @@ static inline void visit_reachable_array(hb_object *t, void *arg)
     if (t->gen == p->unreach) {
         t->gen = p->done;
         t->refcnt--; /* move_array's hold on the tentatively unreachable */
+        survivor_link(p, t);
         if (hb_objstack_push(p->h, p->gray, t)) {
             t->gen = 0;
             p->lost = 1;
@@ -577,14 +657,14 @@ static inline unsigned seen_bits(const hb_object *o)
  * generation-0 pause; without, a shorter loop). Returns how many objects
  * the front holds. */
 #define BLOCK 64
-static size_t move_array(rcgen_state *s, pass *p, hb_object **a, size_t n, hb_object *old)
+static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
 {
     size_t k = 0;
     unsigned seen = 0;
     uint8_t done = p->done, unreach = p->unreach;
-    /* roots from the array are linked after `tail`, and `old` closed once
-     * at the end: nothing else touches `old` during the pass */
-    hb_object *tail = old->gc_prev;
+    /* survivors from the array are linked after p->tail, and `old`
+     * closed once at the end: nothing else touches `old` during the pass */
+    p->tail = old->gc_prev;
     for (size_t i = 0; i < n; i += BLOCK) {
         hb_object *roots[BLOCK];
         size_t e = n - i < BLOCK ? n : i + BLOCK, nr = 0, k0 = k;
@@ -608,16 +688,10 @@ static size_t move_array(rcgen_state *s, pass *p, hb_object **a, size_t n, hb_ob
             seen |= seen_bits(a[j]);
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
-            if (o->gc_prev == &s->in_young) {
-                o->gc_prev = tail;
-                tail->gc_next = o;
-                tail = o;
-            }
+            survivor_link(p, o);
             scan_reachable(p, o);
         }
     }
-    tail->gc_next = old;
-    old->gc_prev = tail;
     /* only when gray could not grow: the objects marked 0 are at the
      * front; scan them until none is left (each round marks some done) */
     while (p->lost) {
@@ -625,9 +699,12 @@ static size_t move_array(rcgen_state *s, pass *p, hb_object **a, size_t n, hb_ob
         for (size_t j = 0; j < k; j++)
             if (a[j]->gen == 0) {
                 a[j]->gen = p->done;
+                survivor_link(p, a[j]);
                 scan_reachable(p, a[j]);
             }
     }
+    p->tail->gc_next = old;
+    old->gc_prev = p->tail;
     p->seen = seen;
     return k;
 }
@@ -969,6 +1046,7 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     s->spare_cap = 0;
     p.h = h;
     p.gray = &s->gray;
+    p.in_young = &s->in_young;
     p.nil.gen = HB_GEN_NONE;
 
     /* the array passes when the set is mostly generation 0's array; a set
@@ -979,7 +1057,7 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     size_t examined, legacy = 0, plain = 0;
     if (use_array && !(counted = 1, gather_count(h, &p, &a, &cap, &n))) {
         examined = n;
-        size_t k = move_array(s, &p, a, n, old);
+        size_t k = move_array(&p, a, n, old);
         if (biased) /* counts are changed from here on: no scratch may pass for a count */
             for (size_t j = 0; j < k; j++)
                 a[j]->gc_refs = 0;
