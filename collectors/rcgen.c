@@ -265,6 +265,11 @@ typedef struct pass {
     hb_objstack *gray;  /* pulled back, to scan */
     int lost;           /* a pulled-back object did not fit on gray (see below) */
     hb_object *in_young; /* rcgen_state's: gc_prev of an object in an array */
+    /* gather_count: the set's summed refcnt and references from inside
+     * it, and whether any object is not a plain node (another type, a
+     * finalizer, weakrefs): see delete_all */
+    uint64_t rc_sum, in_sum;
+    uintptr_t not_plain;
     hb_object *tail;    /* move_array: survivors from the array are linked after it */
     hb_object nil;
 } pass;
@@ -534,18 +539,27 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
     hb_object **v = *a;
     size_t k = *n;
     size_t pf_from = k <= PREFETCH_MAX ? AHEAD : SIZE_MAX;
+    uint64_t rc_sum = 0, in_sum = 0;
+    uintptr_t not_plain = 0;
     for (size_t i = k; i-- > 0;) {
         if (i >= pf_from)
             prefetch_object(v[i - AHEAD]);
         hb_object *o = v[i];
-        if (o->type->kind == HB_K_NODE) {
+        const hb_type *ty = o->type;
+        rc_sum += o->refcnt;
+        if (ty->kind == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
+            not_plain |= (uintptr_t)ty->finalize | (o->flags & HB_OF_WEAKREFD);
             for (size_t j = 0; j < nd->nfields; j++) {
                 hb_object *t = nil_or(nd->fields[j], &p->nil);
-                t->gc_refs += p->young[t->gen];
+                uint8_t y = p->young[t->gen];
+                t->gc_refs += y;
+                in_sum += y;
             }
-        } else
+        } else {
+            not_plain = 1;
             TRAVERSE(o, visit_count, p);
+        }
     }
     for (hb_object *o = p->list->gc_next; o != p->list; o = o->gc_next) {
         if (k == *cap) {
@@ -556,8 +570,13 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
             v = *a;
         }
         v[k++] = o;
+        rc_sum += o->refcnt;
+        not_plain = 1; /* the older generations' part: no fast path (delete_all) */
         TRAVERSE(o, visit_count, p);
     }
+    p->rc_sum = rc_sum;
+    p->in_sum = in_sum;
+    p->not_plain = not_plain;
     *n = k;
     return 0;
 }
@@ -855,6 +874,54 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
     return m;
 }
 
+/* DELETE when the whole set is garbage, seen by gather_count: no object
+ * has a reference from outside the set (its counts add up to the
+ * references inside it; each object's count is at least those, so each
+ * equals them), and every object is a node with no finalizer or weakref.
+ * MOVE_UNREACHABLE would find every object unreachable; the pass is
+ * skipped, and this one clears the nodes first to last (where
+ * gather_count left the caches warm) without holding them: a reference
+ * from inside the set is dropped by a plain decrement, never a
+ * deallocation, and an object is freed once it is cleared and its count
+ * is 0 -- at its own clear, or at the clear of the last node referring to
+ * it (GEN_CLEARED meanwhile). Each object is touched once: the 2-node
+ * cycles benchmark went from three sweeps to two. Only on an isolated
+ * heap (a shared heap's counts go through shared.c). Returns how many
+ * objects were freed, all of them. */
+static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n)
+{
+    freed f = {0, 0};
+    size_t pf_to = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
+    p->young[GEN_CLEARED] = 1;
+    for (size_t j = 0; j < n; j++) {
+        if (j < pf_to)
+            prefetch_object(a[j + AHEAD]);
+        hb_object *o = a[j];
+        hb_node *nd = (hb_node *)o;
+        for (size_t i = 0; i < nd->nfields; i++) {
+            hb_object *v = nd->fields[i];
+            if (!v)
+                continue;
+            nd->fields[i] = NULL;
+            if (p->young[v->gen]) {
+                if (--v->refcnt == 0 && v->gen == GEN_CLEARED)
+                    free_cleared(h, v, &f);
+            } else {
+                hb_decref(h, v);
+            }
+        }
+        if (o->refcnt == 0)
+            free_cleared(h, o, &f);
+        else
+            o->gen = GEN_CLEARED;
+    }
+    p->young[GEN_CLEARED] = 0;
+    hb_heap_freed(h, f.n, f.bytes);
+    long c = s->gen[0].count; /* what each free's untrack would have done */
+    s->gen[0].count = c > (long)f.n ? c - (long)f.n : 0;
+    return n;
+}
+
 /* Objects that leave a collection alive join generation `gen`. */
 static void settle(hb_object *list, uint8_t gen)
 {
@@ -1057,15 +1124,20 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     size_t examined, legacy = 0, plain = 0;
     if (use_array && !(counted = 1, gather_count(h, &p, &a, &cap, &n))) {
         examined = n;
-        size_t k = move_array(&p, a, n, old);
-        if (biased) /* counts are changed from here on: no scratch may pass for a count */
-            for (size_t j = 0; j < k; j++)
-                a[j]->gc_refs = 0;
-        if (!p.seen) {
+        if (!p.not_plain && p.rc_sum == p.in_sum && !h->sh) {
             plain = 1;
-            p.moved = delete_plain(h, s, &p, a, k, old);
+            p.moved = delete_all(h, s, &p, a, n);
         } else {
-            p.moved = settle_front(s, &p, a, k, old, &unreachable);
+            size_t k = move_array(&p, a, n, old);
+            if (biased) /* counts are changed from here on: no scratch may pass for a count */
+                for (size_t j = 0; j < k; j++)
+                    a[j]->gc_refs = 0;
+            if (!p.seen) {
+                plain = 1;
+                p.moved = delete_plain(h, s, &p, a, k, old);
+            } else {
+                p.moved = settle_front(s, &p, a, k, old, &unreachable);
+            }
         }
     } else {
         /* over the lists; if the array could not grow, undo its counts */
