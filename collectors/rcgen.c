@@ -534,33 +534,51 @@ static inline hb_object *nil_or(hb_object *t, hb_object *nil)
  * starting where the previous one left the caches warm, rather than three
  * times from a cold start (the array of such a set was filled in
  * allocation order, mostly address order). */
-static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t *n)
+/* gather_count's pass over the array, last to first. `big`: a set larger
+ * than PREFETCH_MAX, not prefetched, and the only one that adds up what
+ * delete_all needs (in a generation-0 pause, cache-resident, the skipped
+ * pass would save little and the sums cost 20% of this one). */
+static inline __attribute__((always_inline)) void count_array(pass *p, hb_object **v, size_t k,
+                                                              int big)
 {
-    hb_object **v = *a;
-    size_t k = *n;
-    size_t pf_from = k <= PREFETCH_MAX ? AHEAD : SIZE_MAX;
     uint64_t rc_sum = 0, in_sum = 0;
-    uintptr_t not_plain = 0;
+    uintptr_t not_plain = !big;
     for (size_t i = k; i-- > 0;) {
-        if (i >= pf_from)
+        if (!big && i >= AHEAD)
             prefetch_object(v[i - AHEAD]);
         hb_object *o = v[i];
         const hb_type *ty = o->type;
-        rc_sum += o->refcnt;
+        if (big)
+            rc_sum += o->refcnt;
         if (ty->kind == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
-            not_plain |= (uintptr_t)ty->finalize | (o->flags & HB_OF_WEAKREFD);
+            if (big)
+                not_plain |= (uintptr_t)ty->finalize | (o->flags & HB_OF_WEAKREFD);
             for (size_t j = 0; j < nd->nfields; j++) {
                 hb_object *t = nil_or(nd->fields[j], &p->nil);
                 uint8_t y = p->young[t->gen];
                 t->gc_refs += y;
-                in_sum += y;
+                if (big)
+                    in_sum += y;
             }
         } else {
             not_plain = 1;
             TRAVERSE(o, visit_count, p);
         }
     }
+    p->rc_sum = rc_sum;
+    p->in_sum = in_sum;
+    p->not_plain = not_plain;
+}
+
+static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t *n)
+{
+    hb_object **v = *a;
+    size_t k = *n;
+    if (k <= PREFETCH_MAX)
+        count_array(p, v, k, 0);
+    else
+        count_array(p, v, k, 1);
     for (hb_object *o = p->list->gc_next; o != p->list; o = o->gc_next) {
         if (k == *cap) {
             if (array_grow(h, a, cap, k + 1)) {
@@ -570,24 +588,21 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
             v = *a;
         }
         v[k++] = o;
-        rc_sum += o->refcnt;
-        not_plain = 1; /* the older generations' part: no fast path (delete_all) */
+        p->not_plain = 1; /* the older generations' part: no delete_all */
         TRAVERSE(o, visit_count, p);
     }
-    p->rc_sum = rc_sum;
-    p->in_sum = in_sum;
-    p->not_plain = not_plain;
     *n = k;
     return 0;
 }
 
 /* A survivor from generation 0's array joins the older generation when it
- * is found reachable -- a root when scanned, another when pulled back --
- * so the list keeps the array's order (allocation order, mostly). Linked
- * at the end instead, pulled-back objects left a list of objects built in
- * a loop with its first items at the generation's tail, and the next full
- * collection's walk met them last (see cursor_items). One from a list
- * stays linked. */
+ * is scanned -- a root in array order, pulled-back objects in the order
+ * they were pulled back (gray is read first in, first out) -- so the list
+ * keeps the array's order (allocation order, mostly). Linked at the end
+ * instead (and gray read as a stack), pulled-back objects left a list of
+ * objects built in a loop with its first items at the generation's tail,
+ * reversed, and the next full collection's walk met them last (see
+ * cursor_items). One from a list stays linked. */
 static inline void survivor_link(pass *p, hb_object *o)
 {
     if (o->gc_prev == p->in_young) {
@@ -610,7 +625,6 @@ static inline void visit_reachable_array(hb_object *t, void *arg)
     if (t->gen == p->unreach) {
         t->gen = p->done;
         t->refcnt--; /* move_array's hold on the tentatively unreachable */
-        survivor_link(p, t);
         if (hb_objstack_push(p->h, p->gray, t)) {
             t->gen = 0;
             p->lost = 1;
@@ -624,13 +638,18 @@ static __attribute__((noinline)) void scan_slow(pass *p, hb_object *o)
 {
     if (o)
         TRAVERSE(o, visit_reachable_array, p);
-    while (p->gray->n) {
-        hb_object *t = p->gray->v[--p->gray->n];
+    /* first in, first out: survivors are linked in the order they were
+     * pulled back (survivor_link) */
+    for (size_t i = 0; i < p->gray->n; i++) {
+        hb_object *t = p->gray->v[i];
+        survivor_link(p, t);
         TRAVERSE(t, visit_reachable_array, p);
     }
+    p->gray->n = 0;
 }
 
-static inline void scan_reachable(pass *p, hb_object *o)
+/* *tail: move_array's, in a register; p->tail while scan_slow links. */
+static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
 {
     if (LIKELY(o->type->kind == HB_K_NODE)) {
         /* most referents are outside the set or already done: one
@@ -641,11 +660,13 @@ static inline void scan_reachable(pass *p, hb_object *o)
             if (UNLIKELY(p->young[t->gen]))
                 visit_reachable_array(t, p);
         }
-        if (UNLIKELY(p->gray->n))
-            scan_slow(p, NULL);
-    } else {
-        scan_slow(p, o);
+        if (LIKELY(!p->gray->n))
+            return;
+        o = NULL;
     }
+    p->tail = *tail;
+    scan_slow(p, o);
+    *tail = p->tail;
 }
 
 /* SEEN_* of one object, without a branch. */
@@ -681,9 +702,9 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
     size_t k = 0;
     unsigned seen = 0;
     uint8_t done = p->done, unreach = p->unreach;
-    /* survivors from the array are linked after p->tail, and `old`
-     * closed once at the end: nothing else touches `old` during the pass */
-    p->tail = old->gc_prev;
+    /* survivors from the array are linked after `tail`, and `old` closed
+     * once at the end: nothing else touches `old` during the pass */
+    hb_object *tail = old->gc_prev;
     for (size_t i = 0; i < n; i += BLOCK) {
         hb_object *roots[BLOCK];
         size_t e = n - i < BLOCK ? n : i + BLOCK, nr = 0, k0 = k;
@@ -707,8 +728,12 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
             seen |= seen_bits(a[j]);
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
-            survivor_link(p, o);
-            scan_reachable(p, o);
+            if (o->gc_prev == p->in_young) { /* survivor_link, in a register */
+                o->gc_prev = tail;
+                tail->gc_next = o;
+                tail = o;
+            }
+            scan_reachable(p, o, &tail);
         }
     }
     /* only when gray could not grow: the objects marked 0 are at the
@@ -718,12 +743,14 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
         for (size_t j = 0; j < k; j++)
             if (a[j]->gen == 0) {
                 a[j]->gen = p->done;
+                p->tail = tail;
                 survivor_link(p, a[j]);
-                scan_reachable(p, a[j]);
+                tail = p->tail;
+                scan_reachable(p, a[j], &tail);
             }
     }
-    p->tail->gc_next = old;
-    old->gc_prev = p->tail;
+    tail->gc_next = old;
+    old->gc_prev = tail;
     p->seen = seen;
     return k;
 }
