@@ -704,7 +704,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
     uint8_t done = p->done, unreach = p->unreach;
     /* survivors from the array are linked after `tail`, and `old` closed
      * once at the end: nothing else touches `old` during the pass */
-    hb_object *tail = old->gc_prev;
+    hb_object *tail = old->gc_prev, *in_young = p->in_young;
     for (size_t i = 0; i < n; i += BLOCK) {
         hb_object *roots[BLOCK];
         size_t e = n - i < BLOCK ? n : i + BLOCK, nr = 0, k0 = k;
@@ -728,7 +728,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
             seen |= seen_bits(a[j]);
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
-            if (o->gc_prev == p->in_young) { /* survivor_link, in a register */
+            if (o->gc_prev == in_young) { /* survivor_link, in a register */
                 o->gc_prev = tail;
                 tail->gc_next = o;
                 tail = o;
