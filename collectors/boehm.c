@@ -234,8 +234,8 @@ static void boehm_finalizer(void *obj, void *cd)
     unlock(h);
     if (h->closing)
         return;
-    if (o->type->kind == HB_K_WEAKREF) {
-        o->type->clear(h, o, 1); /* unlink from the target's chain */
+    if (hb_kindof(o) == HB_K_WEAKREF) {
+        hb_typeof(o)->clear(h, o, 1); /* unlink from the target's chain */
         return;
     }
     if (o->flags & HB_OF_WEAKREFD)
@@ -326,12 +326,12 @@ static void boehm_destroy(hb_heap *h)
 
 static void boehm_track(hb_heap *h, hb_object *o)
 {
-    if (o->type->kind == HB_K_WEAKREF) {
+    if (hb_kindof(o) == HB_K_WEAKREF) {
         hb_weakref *w = (hb_weakref *)o;
         fin_register(h, o);
         if (w->target)
             fin_register(h, w->target);
-    } else if (o->type->finalize) {
+    } else if (hb_typeof(o)->finalize) {
         fin_register(h, o);
     }
 }

@@ -233,7 +233,7 @@ void hb_mem_free(hb_heap *h, void *p, size_t n)
 static inline void header_init(hb_heap *h, hb_object *o, const hb_type *t, size_t size)
 {
     o->gc_next = o->gc_prev = NULL;
-    o->type = t;
+    o->tindex = t->index;
     o->refcnt = 1;
     o->gc_refs = 0;
     o->size = (uint32_t)size;
@@ -328,10 +328,11 @@ void hb_object_discard(hb_heap *h, hb_object *o)
 
 int hb_object_finalize(hb_heap *h, hb_object *o)
 {
-    if (!o->type->finalize || (o->flags & HB_OF_FINALIZED))
+    const hb_type *t = hb_typeof(o);
+    if (!t->finalize || (o->flags & HB_OF_FINALIZED))
         return 0;
     o->flags |= HB_OF_FINALIZED;
-    o->type->finalize(h, o);
+    t->finalize(h, o);
     return 1;
 }
 
@@ -341,7 +342,7 @@ int hb_object_finalize(hb_heap *h, hb_object *o)
  * have none, and dealloc_one stays small enough to inline. */
 static __attribute__((noinline)) int finalize_dying(hb_heap *h, hb_object *o)
 {
-    o->flags &= (uint16_t)~HB_OF_DEAD;
+    o->flags &= (uint8_t)~HB_OF_DEAD;
     int shared = (o->flags & HB_OF_SHARED) != 0;
     if (shared)
         hb_shared_revive(h, o);
@@ -351,7 +352,7 @@ static __attribute__((noinline)) int finalize_dying(hb_heap *h, hb_object *o)
     if (shared ? !hb_shared_release(h, o) : --o->refcnt != 0) {
         /* resurrected: it lives on, as a new object (a shared heap's
          * track is the locked one, see hb_shared_init) */
-        if (o->type->flags & HB_TF_GC)
+        if (hb_typeof(o)->flags & HB_TF_GC)
             h->collector->track(h, o);
         return 1;
     }
@@ -363,11 +364,12 @@ static __attribute__((noinline)) int finalize_dying(hb_heap *h, hb_object *o)
  * one it always was (no test of h->sh on it). */
 static inline void dealloc_one(hb_heap *h, hb_object *o, int shared)
 {
-    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED) && !h->closing && finalize_dying(h, o))
+    const hb_type *t = hb_typeof(o);
+    if (t->finalize && !(o->flags & HB_OF_FINALIZED) && !h->closing && finalize_dying(h, o))
         return;
     if (o->flags & HB_OF_WEAKREFD)
         hb_weakrefs_clear(h, o, NULL);
-    o->type->clear(h, o, 1);
+    t->clear(h, o, 1);
     if (shared)
         shared_free(h, o);
     else
@@ -437,7 +439,7 @@ void hb_teardown_list(hb_heap *h, hb_object *head)
         hb_object *o = all.v[i];
         if (o->flags & HB_OF_WEAKREFD)
             hb_weakrefs_clear(h, o, NULL);
-        o->type->clear(h, o, 0);
+        hb_typeof(o)->clear(h, o, 0);
     }
     for (size_t i = 0; i < all.n; i++)
         hb_decref(h, all.v[i]);
@@ -525,7 +527,7 @@ static int heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes);
 typedef struct trace {
     hb_heap *h;
     hb_objstack stack;
-    uint16_t want; /* HB_OF_MARK to mark, 0 to unmark */
+    uint8_t want; /* HB_OF_MARK to mark, 0 to unmark */
     uint64_t objects, bytes;
     int err;
 } trace;
@@ -549,7 +551,7 @@ static void trace_run(trace *t)
     hb_heap_roots(t->h, trace_visit, t);
     while (t->stack.n) {
         hb_object *o = t->stack.v[--t->stack.n];
-        o->type->traverse(o, trace_visit, t);
+        hb_typeof(o)->traverse(o, trace_visit, t);
     }
 }
 

@@ -107,7 +107,7 @@ static void ms_destroy(hb_heap *h)
     while (!hb_gclist_empty(&s->all)) {
         hb_object *o = s->all.gc_next;
         hb_gclist_remove(o);
-        o->type->clear(h, o, 1);
+        hb_typeof(o)->clear(h, o, 1);
         hb_object_free(h, o);
     }
     h->alloc->free(h->alloc_state, s->gray, s->graycap * sizeof *s->gray);
@@ -120,7 +120,7 @@ static void ms_track(hb_heap *h, hb_object *o)
     hb_gclist_append(&s->all, o);
     o->gen = s->live;
     s->nobjects++;
-    if (o->type->finalize && !(o->flags & HB_OF_FINALIZED))
+    if (hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED))
         s->nfinal++;
 }
 
@@ -181,14 +181,14 @@ static inline void blacken(hb_heap *h, ms_state *s, hb_object *o)
     if (o->flags & HB_OF_IMMORTAL)
         return; /* not ours to count; holds no references */
     s->marked++;
-    const hb_type *t = o->type;
-    if (t->kind == HB_K_NODE) {
+    if (hb_kindof(o) == HB_K_NODE) { /* the index alone: no load of the type */
         hb_node *n = (hb_node *)o;
         s->marked_bytes += o->size;
-        for (size_t i = 0; i < n->nfields; i++)
+        for (size_t i = 0, k = hb_node_nfields(o); i < k; i++)
             push(h, s, n->fields[i]);
         return;
     }
+    const hb_type *t = hb_typeof(o);
     s->marked_bytes += hb_object_bytes(o);
     if (!(t->flags & HB_TF_GC))
         return;
@@ -252,8 +252,8 @@ static int wr_marked1(hb_object *wr) { return wr->gen == 1; }
 static inline void sweep_free(hb_heap *h, hb_object *o)
 {
     ms_untrack(h, o);
-    if (o->type->kind != HB_K_NODE)
-        o->type->clear(h, o, 1);
+    if (hb_kindof(o) != HB_K_NODE)
+        hb_typeof(o)->clear(h, o, 1);
     hb_object_free(h, o);
 }
 
@@ -290,7 +290,7 @@ static void mark_finalizable(hb_heap *h, hb_objstack *queue)
 {
     ms_state *s = h->gc;
     for (hb_object *o = s->all.gc_next; o != &s->all; o = o->gc_next)
-        if (o->gen != s->live && o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
+        if (o->gen != s->live && hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED)) {
             if (hb_objstack_push(h, queue, o)) {
                 fprintf(stderr, "heapbench: marksweep: out of memory queueing finalizers\n");
                 abort();
@@ -334,7 +334,7 @@ static size_t collect_(hb_heap *h, int eager)
     for (size_t i = 0; i < fire.n; i++)
         hb_weakref_fire(h, fire.v[i]);
     for (size_t i = 0; i < queue.n; i++)
-        queue.v[i]->type->finalize(h, queue.v[i]);
+        hb_typeof(queue.v[i])->finalize(h, queue.v[i]);
     hb_objstack_free(h, &fire);
     hb_objstack_free(h, &queue);
 

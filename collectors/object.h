@@ -6,24 +6,43 @@
  * the mutator, and the type's traverse() is how any collector finds the
  * references an object holds.
  *
- * Layout (40 bytes on LP64; CPython 3.12 uses 32 -- two gc links, refcount,
- * type -- and steals gc_prev's bits for gc_refs during a collection; we keep
- * gc_refs apart so a collection never has to rebuild the prev links):
+ * Layout (32 bytes on LP64, as CPython 3.12's two gc links, refcount and
+ * type; CPython steals gc_prev's bits for gc_refs during a collection, we
+ * keep gc_refs apart so a collection never has to rebuild the prev links,
+ * and pay for it with a one-byte type index instead of a type pointer).
+ * Everything a collection's passes read of an object -- links, counts,
+ * index, gen -- is in these 32 bytes: one cache line for three of the four
+ * places a 16-byte aligned block can start in one. Collections of 10^6
+ * objects are memory-bound, so the bytes per object are their time.
  *
- *   gc_next, gc_prev   doubly linked list of the collector (a generation for
- *                      rcgen, the all-objects list for rc and marksweep);
- *                      NULL when the object is not tracked
- *   type               its hb_type
- *   refcnt             strong references (unused under marksweep)
- *   gc_refs            scratch count of a cycle collection
- *   size               bytes of this block, as passed to the allocator, so
- *                      frees are sized without a call through the type
- *   gen                the collector's byte: rcgen's generation of the object
- *                      (HB_GEN_NONE for untracked objects), see rcgen.c
- *   flags              HB_OF_* bits below
- *   owner              shared heaps, biased counts: the owning mutator's
- *                      slot (shared.c), 0 once the counts are merged;
- *                      zero everywhere else
+ *   offset  field
+ *    0      gc_next, gc_prev   doubly linked list of the collector (a
+ *    8                         generation for rcgen, the all-objects list
+ *                              for rc and marksweep); NULL when the object
+ *                              is not tracked
+ *   16      refcnt             strong references (unused under marksweep)
+ *   20      gc_refs            scratch count of a cycle collection; beside
+ *                              refcnt, which every pass compares it with
+ *   24      size               bytes of this block, as passed to the
+ *                              allocator, so frees are sized without a call
+ *                              through the type; a node's field count is
+ *                              derived from it (hb_node_nfields)
+ *   28      tindex             its type: an index into hb_types
+ *                              (hb_typeof), a byte where a pointer took 8.
+ *                              User classes have indexes from
+ *                              HB_TI_FIRST_CLASS up and are all nodes, so
+ *                              the traversals' node test reads the index
+ *                              alone, not the type (hb_kindof)
+ *   29      flags              HB_OF_* bits below (all eight in use)
+ *   30      gen                the collector's byte: rcgen's generation of
+ *                              the object (HB_GEN_NONE for untracked
+ *                              objects), see rcgen.c; marksweep's colour
+ *   31      owner              shared heaps, biased counts: the owning
+ *                              mutator's slot (shared.c), 0 once the
+ *                              counts are merged; zero everywhere else
+ *
+ * The last four are bytes, each its own memory location (C11): owner's
+ * atomic accesses and the plain ones of its neighbours do not race.
  *
  * Shared heaps (collector.h) reuse two fields. With atomic counts refcnt is
  * updated by atomic read-modify-writes. With biased counts (PEP 703) refcnt
@@ -55,17 +74,22 @@ typedef struct hb_heap hb_heap;
 struct hb_object {
     hb_object *gc_next;
     hb_object *gc_prev;
-    const hb_type *type;
     uint32_t refcnt;
     uint32_t gc_refs;
     uint32_t size;
-    uint16_t flags;
+    uint8_t tindex;   /* its type: hb_types[tindex], see hb_typeof */
+    uint8_t flags;    /* HB_OF_* */
     uint8_t gen;      /* the collector's: rcgen keeps the generation here (HB_GEN_NONE
                          when not tracked), so a collection needs no pass to flag its set */
     uint8_t owner;    /* biased counts: the owning mutator's slot (shared.c) */
 };
 
-/* Header flags. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(hb_object) == 32, "hb_object is 32 bytes on LP64 (see the layout above)");
+#endif
+
+/* Header flags: a byte, all of whose bits are taken; a ninth flag needs a
+ * wider field, and the header has no byte to spare for it. */
 enum {
     HB_OF_NORC = 1u << 0,        /* count not maintained: immortal, or marksweep */
     HB_OF_FINALIZED = 1u << 1,   /* its finalizer has run (PEP 442: at most once) */
@@ -116,7 +140,35 @@ struct hb_type {
      * resurrect the object by storing a reference to it. */
     void (*finalize)(hb_heap *h, hb_object *self);
     void *udata; /* for user classes: what their finalizer wants */
+    uint8_t index; /* its place in hb_types, what an instance's header holds */
 };
+
+/* Type indexes. 0 is no type: a header whose type was never set reads
+ * hb_types[0], NULL, and faults at its first use. The built-in types have
+ * the fixed indexes below; hb_class_init gives each user class one from
+ * HB_TI_FIRST_CLASS up (the gap leaves room for one more built-in). */
+enum {
+    HB_TI_NONE = 0,
+    HB_TI_INT, HB_TI_STR, HB_TI_LIST, HB_TI_TUPLE, HB_TI_DICT, HB_TI_WEAKREF,
+    HB_TI_FIRST_CLASS = 8,
+    HB_TI_COUNT = 256 /* a byte */
+};
+
+/* The process's types by index: the built-ins statically, user classes as
+ * hb_class_init registers them. Read without a lock: a class is registered
+ * before any instance exists, and an instance is how a reader finds its
+ * index. */
+extern const hb_type *hb_types[HB_TI_COUNT];
+
+static inline const hb_type *hb_typeof(const hb_object *o) { return hb_types[o->tindex]; }
+
+/* The object's kind. Every user class is a node (hb_class_init), so a node
+ * is told by its index alone: the hot traversals' test does not load the
+ * type. */
+static inline hb_kind hb_kindof(const hb_object *o)
+{
+    return o->tindex >= HB_TI_FIRST_CLASS ? HB_K_NODE : hb_types[o->tindex]->kind;
+}
 
 /* ---- reference counts (inline hot path) ---- */
 
@@ -187,7 +239,8 @@ static inline uint32_t hb_refcnt(const hb_object *o)
 /* Bytes attributed to an object (its block and owned buffers). */
 static inline size_t hb_object_bytes(const hb_object *o)
 {
-    return o->type->sizeof_ ? o->type->sizeof_(o) : o->size;
+    const hb_type *t = hb_typeof(o);
+    return t->sizeof_ ? t->sizeof_(o) : o->size;
 }
 
 /* ---- built-in types ----
@@ -207,7 +260,11 @@ typedef struct hb_list { hb_object ob; size_t len, cap; hb_object **items; } hb_
 typedef struct hb_tuple { hb_object ob; size_t len; hb_object *items[]; } hb_tuple;
 typedef struct hb_dict_entry { hb_object *key; hb_object *value; } hb_dict_entry;
 typedef struct hb_dict { hb_object ob; size_t len, cap; hb_dict_entry *slots; } hb_dict;
-typedef struct hb_node { hb_object ob; size_t nfields; hb_object *fields[]; } hb_node;
+/* A node's block is exactly its header and fields (hb_node_new): the field
+ * count is not stored but derived from the header's size (hb_node_nfields),
+ * so a node with one field is 40 bytes, a 48-byte chunk for glibc and the
+ * arena (it was 56 bytes, with a 40-byte header and a count: 64). */
+typedef struct hb_node { hb_object ob; hb_object *fields[]; } hb_node;
 typedef void (*hb_weakref_cb)(hb_heap *h, hb_object *wr, hb_object *arg, void *ctx);
 typedef struct hb_weakref {
     hb_object ob;
@@ -263,13 +320,28 @@ size_t hb_dict_len(const hb_object *d);
 
 /* User classes: instances are nodes with `nfields` reference fields, all
  * None at creation. `del` is the class's __del__ (NULL for none); `legacy`
- * marks it as a legacy finalizer (tp_del). */
+ * marks it as a legacy finalizer (tp_del). hb_class_init gives the struct a
+ * type index the first time it sees it and the same one again when the same
+ * struct is initialised again; thread-safe. A process has room for
+ * HB_TI_COUNT - HB_TI_FIRST_CLASS classes at once: one more is a
+ * programming error, reported on stderr, and aborts. */
 void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_object *self),
                    void *udata, int legacy);
+/* Gives back the indexes of every class whose struct lies in [mem, mem +
+ * bytes), when that memory is about to be freed and no instance of them
+ * is left (a workload's teardown, after its heaps are destroyed: cwl.h).
+ * Classes kept in per-cell state would otherwise use up the indexes of a
+ * process that runs many cells (the test suites). Thread-safe. */
+void hb_classes_release(const void *mem, size_t bytes);
 hb_object *hb_node_new(hb_heap *h, const hb_type *cls, size_t nfields);
 hb_object *hb_node_get(const hb_object *n, size_t i);
 void hb_node_set(hb_heap *h, hb_object *n, size_t i, hb_object *v);
 void hb_node_set_new(hb_heap *h, hb_object *n, size_t i, hb_object *v);
+
+static inline size_t hb_node_nfields(const hb_object *n)
+{
+    return (n->size - offsetof(hb_node, fields)) / sizeof(hb_object *);
+}
 
 /* Weak references. A weakref does not keep its target alive; when the
  * target dies the weakref is cleared and, if the weakref itself is still

@@ -178,7 +178,7 @@ static void rcgen_destroy(hb_heap *h)
 
 static void rcgen_track(hb_heap *h, hb_object *o)
 {
-    if (!(o->type->flags & HB_TF_GC))
+    if (!(hb_typeof(o)->flags & HB_TF_GC))
         return;
     rcgen_state *s = h->gc;
     o->gen = 0;
@@ -215,7 +215,7 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
 
 /* ---- the passes ---- */
 
-/* TRAVERSE(o, VISIT, arg): o->type->traverse(o, VISIT, arg), with the
+/* TRAVERSE(o, VISIT, arg): hb_typeof(o)->traverse(o, VISIT, arg), with the
  * built-in containers walked inline. A collection spends most of its time
  * here, and two indirect calls per reference (traverse, then visit) cost
  * more than the visit itself; the switch is exactly equivalent to the
@@ -223,10 +223,10 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
 #define TRAVERSE(o, VISIT, arg)                                                     \
     do {                                                                            \
         hb_object *o_ = (o);                                                        \
-        hb_kind k_ = o_->type->kind;                                                \
+        hb_kind k_ = hb_kindof(o_);                                                 \
         if (__builtin_expect(k_ == HB_K_NODE, 1)) {                                 \
             hb_node *n_ = (hb_node *)o_;                                            \
-            for (hb_object **f_ = n_->fields, **e_ = f_ + n_->nfields; f_ < e_; f_++) \
+            for (hb_object **f_ = n_->fields, **e_ = f_ + hb_node_nfields(o_); f_ < e_; f_++) \
                 if (*f_)                                                            \
                     VISIT(*f_, arg);                                                \
         } else if (k_ == HB_K_LIST || k_ == HB_K_TUPLE) {                           \
@@ -243,7 +243,7 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
                 if (v_[i_])                                                         \
                     VISIT(v_[i_], arg);                                             \
         } else {                                                                    \
-            o_->type->traverse(o_, VISIT, arg);                                     \
+            hb_typeof(o_)->traverse(o_, VISIT, arg);                                \
         }                                                                           \
     } while (0)
 
@@ -307,7 +307,7 @@ static inline void visit_count(hb_object *t, void *arg)
  * (*end past the last), else NULL. */
 static inline hb_object **cursor_items(hb_object *o, hb_object ***end)
 {
-    hb_kind k = o->type->kind;
+    hb_kind k = hb_kindof(o);
     hb_object **v;
     size_t n;
     if (k == HB_K_LIST) {
@@ -477,9 +477,9 @@ static void move_unreachable(pass *p, hb_object *unreachable)
             hb_gclist_move(o, unreachable);
             o->gen = p->unreach;
             p->moved++;
-            p->seen |= (o->type->flags & HB_TF_LEGACY_FINALIZER ? SEEN_LEGACY : 0u) |
+            p->seen |= (hb_typeof(o)->flags & HB_TF_LEGACY_FINALIZER ? SEEN_LEGACY : 0u) |
                        (o->flags & HB_OF_WEAKREFD ? SEEN_WEAKREFD : 0u) |
-                       (o->type->finalize && !(o->flags & HB_OF_FINALIZED) ? SEEN_FINALIZER : 0u);
+                       (hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED) ? SEEN_FINALIZER : 0u);
             o = next;
         }
     }
@@ -547,14 +547,13 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
         if (!big && i >= AHEAD)
             prefetch_object(v[i - AHEAD]);
         hb_object *o = v[i];
-        const hb_type *ty = o->type;
         if (big)
             rc_sum += o->refcnt;
-        if (ty->kind == HB_K_NODE) {
+        if (hb_kindof(o) == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
             if (big)
-                not_plain |= (uintptr_t)ty->finalize | (o->flags & HB_OF_WEAKREFD);
-            for (size_t j = 0; j < nd->nfields; j++) {
+                not_plain |= (uintptr_t)hb_typeof(o)->finalize | (o->flags & HB_OF_WEAKREFD);
+            for (size_t j = 0, k_ = hb_node_nfields(o); j < k_; j++) {
                 hb_object *t = nil_or(nd->fields[j], &p->nil);
                 uint8_t y = p->young[t->gen];
                 t->gc_refs += y;
@@ -651,11 +650,11 @@ static __attribute__((noinline)) void scan_slow(pass *p, hb_object *o)
 /* *tail: move_array's, in a register; p->tail while scan_slow links. */
 static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
 {
-    if (LIKELY(o->type->kind == HB_K_NODE)) {
+    if (LIKELY(hb_kindof(o) == HB_K_NODE)) {
         /* most referents are outside the set or already done: one
          * predictable test each, None folded onto p->nil (not young) */
         hb_node *nd = (hb_node *)o;
-        for (size_t j = 0; j < nd->nfields; j++) {
+        for (size_t j = 0, k_ = hb_node_nfields(o); j < k_; j++) {
             hb_object *t = nil_or(nd->fields[j], &p->nil);
             if (UNLIKELY(p->young[t->gen]))
                 visit_reachable_array(t, p);
@@ -672,7 +671,7 @@ static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
 /* SEEN_* of one object, without a branch. */
 static inline unsigned seen_bits(const hb_object *o)
 {
-    const hb_type *t = o->type;
+    const hb_type *t = hb_typeof(o);
     return (unsigned)!!(t->flags & HB_TF_LEGACY_FINALIZER) * SEEN_LEGACY |
            (unsigned)!!(o->flags & HB_OF_WEAKREFD) * SEEN_WEAKREFD |
            (unsigned)(t->finalize != NULL && !(o->flags & HB_OF_FINALIZED)) * SEEN_FINALIZER;
@@ -802,8 +801,8 @@ static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
     o->flags |= HB_OF_DEAD;
     o->gen = HB_GEN_NONE;
     o->gc_next = o->gc_prev = NULL;
-    if (o->type->kind != HB_K_NODE) /* a cleared node owns nothing */
-        o->type->clear(h, o, 1);
+    if (hb_kindof(o) != HB_K_NODE) /* a cleared node owns nothing */
+        hb_typeof(o)->clear(h, o, 1);
     f->n++;
     f->bytes += o->size;
     hb_object_free_block(h, o);
@@ -811,7 +810,7 @@ static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
 
 static inline int plain_object(const hb_object *o)
 {
-    return !(o->flags & HB_OF_WEAKREFD) && !(o->type->finalize && !(o->flags & HB_OF_FINALIZED));
+    return !(o->flags & HB_OF_WEAKREFD) && !(hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED));
 }
 
 /* DELETE for plain garbage (no finalizer, weakref or legacy finalizer in
@@ -848,10 +847,10 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
             o->gc_prev = &s->in_young; /* as in an array: untrack unlinks nothing */
         }
         m++;
-        if (o->type->kind == HB_K_NODE) {
+        if (hb_kindof(o) == HB_K_NODE) {
             /* node_clear (types.c), inline as TRAVERSE is */
             hb_node *nd = (hb_node *)o;
-            for (size_t i = 0; i < nd->nfields; i++) {
+            for (size_t i = 0, k_ = hb_node_nfields(o); i < k_; i++) {
                 hb_object *v = nd->fields[i];
                 nd->fields[i] = NULL;
                 if (v && v->gen == GEN_CLEARED && v->refcnt == 2) {
@@ -867,7 +866,7 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
                 }
             }
         } else {
-            o->type->clear(h, o, 0);
+            hb_typeof(o)->clear(h, o, 0);
         }
         if (!plain_object(o)) {
             a[--top] = o;
@@ -925,7 +924,7 @@ static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, siz
             prefetch_object(a[j + AHEAD]);
         hb_object *o = a[j];
         hb_node *nd = (hb_node *)o;
-        for (size_t i = 0; i < nd->nfields; i++) {
+        for (size_t i = 0, k_ = hb_node_nfields(o); i < k_; i++) {
             hb_object *v = nd->fields[i];
             if (!v)
                 continue;
@@ -976,14 +975,14 @@ static size_t move_legacy_finalizers(hb_object *unreachable, hb_object *finalize
     hb_object *o = unreachable->gc_next;
     while (o != unreachable) {
         hb_object *next = o->gc_next;
-        if (o->type->flags & HB_TF_LEGACY_FINALIZER) {
+        if (hb_typeof(o)->flags & HB_TF_LEGACY_FINALIZER) {
             o->gen = GEN_LEGACY;
             hb_gclist_move(o, finalizers);
         }
         o = next;
     }
     for (o = finalizers->gc_next; o != finalizers; o = o->gc_next, n++)
-        o->type->traverse(o, visit_move, finalizers);
+        hb_typeof(o)->traverse(o, visit_move, finalizers);
     return n;
 }
 
@@ -1013,7 +1012,7 @@ static int weakrefs_and_finalizers(hb_heap *h, hb_object *unreachable, unsigned 
     while (!hb_gclist_empty(unreachable)) {
         hb_object *o = unreachable->gc_next;
         hb_gclist_move(o, &done);
-        if (o->type->finalize && !(o->flags & HB_OF_FINALIZED)) {
+        if (hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED)) {
             o->refcnt++;
             hb_object_finalize(h, o);
             hb_decref(h, o);
@@ -1046,7 +1045,7 @@ static void delete_garbage(hb_heap *h, hb_object *list, hb_object *old, uint8_t 
     while (!hb_gclist_empty(list)) {
         hb_object *o = list->gc_next;
         o->refcnt++;
-        o->type->clear(h, o, 0);
+        hb_typeof(o)->clear(h, o, 0);
         if (list->gc_next == o) {
             o->gen = gen;
             o->gc_refs = 0;

@@ -1,6 +1,7 @@
 /* types.c -- the built-in types: int, str (+ interning), list, tuple, dict
  * with str keys, user-class nodes, weakref and weakref.finalize. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static void no_traverse(hb_object *o, hb_visit_fn visit, void *arg) { (void)o, (
 static void no_clear(hb_heap *h, hb_object *o, int dying) { (void)h, (void)o, (void)dying; }
 
 const hb_type hb_int_type = {"int", HB_K_INT, 0, sizeof(hb_int), int_sizeof, no_traverse, no_clear,
-                             NULL, NULL};
+                             NULL, NULL, HB_TI_INT};
 
 hb_object *hb_int_new(hb_heap *h, int64_t v)
 {
@@ -47,7 +48,7 @@ int64_t hb_int_value(const hb_object *o) { return ((const hb_int *)o)->value; }
 /* ---- str ---- */
 
 const hb_type hb_str_type = {"str", HB_K_STR, 0, sizeof(hb_str), int_sizeof, no_traverse, no_clear,
-                             NULL, NULL};
+                             NULL, NULL, HB_TI_STR};
 
 static uint64_t str_hash(const char *s, size_t len)
 {
@@ -130,7 +131,7 @@ static hb_object *str_intern(hb_heap *h, const char *p)
     if (!s)
         return NULL;
     memset(&s->ob, 0, sizeof s->ob);
-    s->ob.type = &hb_str_type;
+    s->ob.tindex = HB_TI_STR;
     s->ob.size = (uint32_t)size;
     s->ob.flags = HB_OF_NORC | HB_OF_IMMORTAL;
     s->ob.gen = HB_GEN_NONE;
@@ -175,7 +176,7 @@ static void list_clear(hb_heap *h, hb_object *o, int dying)
 }
 
 const hb_type hb_list_type = {"list", HB_K_LIST, HB_TF_GC, sizeof(hb_list), list_sizeof,
-                              list_traverse, list_clear, NULL, NULL};
+                              list_traverse, list_clear, NULL, NULL, HB_TI_LIST};
 
 hb_object *hb_list_new(hb_heap *h)
 {
@@ -258,7 +259,7 @@ static void tuple_clear(hb_heap *h, hb_object *o, int dying)
 }
 
 const hb_type hb_tuple_type = {"tuple", HB_K_TUPLE, HB_TF_GC, sizeof(hb_tuple), tuple_sizeof,
-                               tuple_traverse, tuple_clear, NULL, NULL};
+                               tuple_traverse, tuple_clear, NULL, NULL, HB_TI_TUPLE};
 
 hb_object *hb_tuple_new(hb_heap *h, size_t n, hb_object *const *items)
 {
@@ -313,7 +314,7 @@ static void dict_clear(hb_heap *h, hb_object *o, int dying)
 }
 
 const hb_type hb_dict_type = {"dict", HB_K_DICT, HB_TF_GC, sizeof(hb_dict), dict_sizeof,
-                              dict_traverse, dict_clear, NULL, NULL};
+                              dict_traverse, dict_clear, NULL, NULL, HB_TI_DICT};
 
 hb_object *hb_dict_new(hb_heap *h)
 {
@@ -409,7 +410,7 @@ static size_t node_sizeof(const hb_object *o) { return o->size; }
 static void node_traverse(hb_object *o, hb_visit_fn visit, void *arg)
 {
     hb_node *n = (hb_node *)o;
-    for (size_t i = 0; i < n->nfields; i++)
+    for (size_t i = 0, k = hb_node_nfields(o); i < k; i++)
         if (n->fields[i])
             visit(n->fields[i], arg);
 }
@@ -418,16 +419,65 @@ static void node_clear(hb_heap *h, hb_object *o, int dying)
 {
     (void)dying;
     hb_node *n = (hb_node *)o;
-    for (size_t i = 0; i < n->nfields; i++) {
+    for (size_t i = 0, k = hb_node_nfields(o); i < k; i++) {
         hb_object *v = n->fields[i];
         n->fields[i] = NULL;
         drop(h, v);
     }
 }
 
+/* ---- type indexes ---- */
+
+const hb_type *hb_types[HB_TI_COUNT] = {
+    [HB_TI_INT] = &hb_int_type,   [HB_TI_STR] = &hb_str_type,   [HB_TI_LIST] = &hb_list_type,
+    [HB_TI_TUPLE] = &hb_tuple_type, [HB_TI_DICT] = &hb_dict_type, [HB_TI_WEAKREF] = &hb_weakref_type,
+};
+
+/* hb_types' user-class part is written under this lock only: concurrent
+ * hb_class_init calls (per-thread setups) must not take the same slot. */
+static pthread_mutex_t classes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* cls's index: the one it was given before (the struct is known by its
+ * address: workloads and tests initialise the same static class again for
+ * every heap), else the first free one. */
+static uint8_t class_index(const hb_type *cls)
+{
+    pthread_mutex_lock(&classes_lock);
+    size_t free_at = 0;
+    for (size_t i = HB_TI_FIRST_CLASS; i < HB_TI_COUNT; i++) {
+        if (hb_types[i] == cls) {
+            pthread_mutex_unlock(&classes_lock);
+            return (uint8_t)i;
+        }
+        if (!hb_types[i] && !free_at)
+            free_at = i;
+    }
+    if (!free_at) {
+        fprintf(stderr,
+                "heapbench: hb_class_init: more than %d user classes in one process (the type "
+                "index is a byte, see object.h)\n",
+                HB_TI_COUNT - HB_TI_FIRST_CLASS);
+        abort();
+    }
+    hb_types[free_at] = cls;
+    pthread_mutex_unlock(&classes_lock);
+    return (uint8_t)free_at;
+}
+
+void hb_classes_release(const void *mem, size_t bytes)
+{
+    uintptr_t lo = (uintptr_t)mem, hi = lo + bytes;
+    pthread_mutex_lock(&classes_lock);
+    for (size_t i = HB_TI_FIRST_CLASS; i < HB_TI_COUNT; i++)
+        if ((uintptr_t)hb_types[i] >= lo && (uintptr_t)hb_types[i] < hi)
+            hb_types[i] = NULL;
+    pthread_mutex_unlock(&classes_lock);
+}
+
 void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_object *self),
                    void *udata, int legacy)
 {
+    uint8_t index = class_index(cls);
     memset(cls, 0, sizeof *cls);
     cls->name = name;
     cls->kind = HB_K_NODE;
@@ -438,14 +488,23 @@ void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_ob
     cls->clear = node_clear;
     cls->finalize = del;
     cls->udata = udata;
+    cls->index = index;
+}
+
+static __attribute__((noinline)) void no_class(const hb_type *cls)
+{
+    fprintf(stderr, "heapbench: hb_node_new: class %p has no type index (not hb_class_init'ed)\n",
+            (const void *)cls);
+    abort();
 }
 
 hb_object *hb_node_new(hb_heap *h, const hb_type *cls, size_t nfields)
 {
+    if (__builtin_expect(cls->index < HB_TI_FIRST_CLASS, 0))
+        no_class(cls);
     hb_node *n = (hb_node *)hb_object_alloc(h, cls, sizeof(hb_node) + nfields * sizeof(hb_object *));
     if (!n)
         return NULL;
-    n->nfields = nfields;
     memset(n->fields, 0, nfields * sizeof(hb_object *));
     hb_object_ready(h, &n->ob);
     return &n->ob;
@@ -553,7 +612,7 @@ static void wr_unlink_(hb_heap *h, hb_weakref *w)
             s->first = w->wr_next;
         else {
             wrmap_remove(h, s);
-            w->target->flags &= (uint16_t)~HB_OF_WEAKREFD;
+            w->target->flags &= (uint8_t)~HB_OF_WEAKREFD;
         }
     }
     w->target = w->wr_next = w->wr_prev = NULL;
@@ -598,7 +657,8 @@ static void weakref_clear(hb_heap *h, hb_object *o, int dying)
 }
 
 const hb_type hb_weakref_type = {"weakref", HB_K_WEAKREF, HB_TF_GC, sizeof(hb_weakref),
-                                 node_sizeof, weakref_traverse, weakref_clear, NULL, NULL};
+                                 node_sizeof, weakref_traverse, weakref_clear, NULL, NULL,
+                                 HB_TI_WEAKREF};
 
 hb_object *hb_weakref_new(hb_heap *h, hb_object *target, hb_weakref_cb cb, hb_object *arg, void *ctx)
 {
@@ -701,7 +761,7 @@ void hb_weakrefs_detach(hb_heap *h, hb_object *o, int (*callback_ok)(hb_object *
         }
         hb_incref(&w->ob);
     }
-    o->flags &= (uint16_t)~HB_OF_WEAKREFD;
+    o->flags &= (uint8_t)~HB_OF_WEAKREFD;
     UNLOCK(h);
 }
 
@@ -738,7 +798,7 @@ int hb_types_init(hb_heap *h)
         return ENOMEM;
     memset(h->smallints, 0, n * sizeof(hb_int));
     for (size_t i = 0; i < n; i++) {
-        h->smallints[i].ob.type = &hb_int_type;
+        h->smallints[i].ob.tindex = HB_TI_INT;
         h->smallints[i].ob.size = sizeof(hb_int);
         h->smallints[i].ob.flags = HB_OF_NORC | HB_OF_IMMORTAL;
         h->smallints[i].ob.gen = HB_GEN_NONE;

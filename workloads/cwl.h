@@ -122,6 +122,7 @@ static inline int cwl_setup(const hb_ctx *ctx, size_t bytes, size_t tbytes, void
 static inline void cwl_teardown(void *w)
 {
     cwl *c = w;
+    hb_classes_release(c, c->bytes); /* the classes in the state and its records */
     pthread_barrier_destroy(&c->meet);
     c->a->free(c->as, c, c->bytes);
 }

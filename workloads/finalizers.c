@@ -85,12 +85,12 @@ static void count_run(fin_thread *t, uint64_t id)
 static void del_fn(hb_heap *h, hb_object *self)
 {
     (void)h;
-    count_run(self->type->udata, obj_id(self));
+    count_run(hb_typeof(self)->udata, obj_id(self));
 }
 
 static void lazarus_fn(hb_heap *h, hb_object *self)
 {
-    fin_thread *t = self->type->udata;
+    fin_thread *t = hb_typeof(self)->udata;
     count_run(t, obj_id(self));
     if (!t->resurrected)
         return; /* after run's scope: nowhere to go back to (boehm, late) */

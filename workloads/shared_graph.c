@@ -192,7 +192,7 @@ static void walk(hb_heap *h, shared_graph *g, sg_thread *t, hb_object *table, co
             break;
         }
         t->steps++;
-        size_t fields = ((hb_node *)*cur)->nfields;
+        size_t fields = hb_node_nfields(*cur);
         hb_set_new(h, cur, hb_node_load(h, *cur, 1 + hb_rand_below(rng, fields - 1)));
     }
     hb_del(h, cur);

@@ -8,9 +8,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "collectors/collector.h"
 
@@ -705,6 +708,83 @@ static void test_big_garbage(void **state)
     }
 }
 
+/* The header (object.h): a node's field count is its size's, a node with
+ * one field is 40 bytes; the type is an index, a class struct keeps its
+ * index when it is initialised again, and kinds come from the index. */
+static void test_type_index(void **state)
+{
+    fixture *f = *state;
+    hb_heap *h = f->h;
+    static hb_type A, B;
+    hb_class_init(&A, "A", NULL, NULL, 0);
+    hb_class_init(&B, "B", NULL, NULL, 0);
+    uint8_t a = A.index;
+    assert_true(a >= HB_TI_FIRST_CLASS);
+    assert_true(B.index >= HB_TI_FIRST_CLASS);
+    assert_int_not_equal(a, B.index);
+    hb_class_init(&A, "A again", NULL, NULL, 0);
+    assert_int_equal(A.index, a);
+    assert_ptr_equal(hb_types[a], &A);
+    hb_object **n = hb_var(h), **v = hb_var(h);
+    for (size_t k = 0; k < 6; k++) {
+        hb_set_new(h, n, hb_node_new(h, &A, k));
+        assert_int_equal((*n)->size, 32 + 8 * k);
+        assert_int_equal(hb_node_nfields(*n), k);
+        assert_ptr_equal(hb_typeof(*n), &A);
+        assert_int_equal(hb_kindof(*n), HB_K_NODE);
+    }
+    hb_set_new(h, v, hb_int_new(h, 1000));
+    assert_ptr_equal(hb_typeof(*v), &hb_int_type);
+    assert_int_equal(hb_kindof(*v), HB_K_INT);
+    hb_set_new(h, v, hb_str_intern(h, "interned"));
+    assert_ptr_equal(hb_typeof(*v), &hb_str_type);
+    hb_set_new(h, v, hb_list_new(h));
+    assert_int_equal(hb_kindof(*v), HB_K_LIST);
+    hb_set_new(h, v, hb_dict_new(h));
+    assert_int_equal(hb_kindof(*v), HB_K_DICT);
+    hb_set_new(h, v, hb_tuple_new(h, 0, NULL));
+    assert_int_equal(hb_kindof(*v), HB_K_TUPLE);
+    hb_set_new(h, v, hb_weakref_new(h, *n, NULL, NULL, NULL));
+    assert_int_equal(hb_kindof(*v), HB_K_WEAKREF);
+    hb_del(h, v);
+    hb_del(h, n);
+    hb_collect(h, -1);
+    assert_int_equal(h->live_objects, 0);
+}
+
+/* One class more than the index has room for: a message naming the limit,
+ * then abort (in a child: the table is the process's). */
+static void test_class_limit(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        hb_type *many = calloc(HB_TI_COUNT, sizeof *many);
+        for (size_t i = 0; many && i < HB_TI_COUNT; i++)
+            hb_class_init(&many[i], "Many", NULL, NULL, 0);
+        _exit(0);
+    }
+    close(fd[1]);
+    char buf[512];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fd[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    char want[64];
+    snprintf(want, sizeof want, "more than %d user classes", HB_TI_COUNT - HB_TI_FIRST_CLASS);
+    assert_non_null(strstr(buf, want));
+}
+
 #define T(fn, c, a) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_##c##_##a)
 #define ALL(c, a)                                                                                 \
     T(test_refcounts, c, a), T(test_identity, c, a), T(test_two_node_cycle, c, a),                \
@@ -712,7 +792,7 @@ static void test_big_garbage(void **state)
         T(test_stats_thresholds, c, a), T(test_disable_enable, c, a), T(test_schedule, c, a),     \
         T(test_legacy_garbage, c, a), T(test_weakrefs, c, a), T(test_freeze, c, a),               \
         T(test_long_chain, c, a), T(test_dict_tuple, c, a), T(test_big_lists, c, a),                \
-        T(test_big_list_resurrected, c, a), T(test_big_garbage, c, a)
+        T(test_big_list_resurrected, c, a), T(test_big_garbage, c, a), T(test_type_index, c, a)
 
 static fixture fx_rc_system = {.collector = "rc", .allocator = "system"}, fx_rcgen_system = {.collector = "rcgen", .allocator = "system"},
                fx_marksweep_system = {.collector = "marksweep", .allocator = "system"}, fx_rc_arena = {.collector = "rc", .allocator = "arena"},
@@ -723,6 +803,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         ALL(rc, system), ALL(rcgen, system), ALL(marksweep, system),
         ALL(rc, arena),  ALL(rcgen, arena),  ALL(marksweep, arena),
+        cmocka_unit_test(test_class_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

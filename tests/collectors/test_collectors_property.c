@@ -72,7 +72,7 @@ static hb_type WithDel, Plain;
 static void with_del(hb_heap *h, hb_object *self)
 {
     (void)h;
-    model *m = self->type->udata;
+    model *m = hb_typeof(self)->udata;
     m->fin[hb_int_value(hb_node_get(self, 0))]++;
 }
 

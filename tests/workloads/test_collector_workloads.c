@@ -422,6 +422,17 @@ static void test_shared_check_catches_lazy_collector(void **state)
     }
 }
 
+/* Every class a cell registered is given back by its teardown (cwl.h,
+ * hb_classes_release): the indexes are a byte, and this process runs
+ * hundreds of cells. */
+static int classes0;
+static int classes_registered(void)
+{
+    int n = 0;
+    for (int i = HB_TI_FIRST_CLASS; i < HB_TI_COUNT; i++)
+        n += hb_types[i] != NULL;
+    return n;
+}
 int main(int argc, char **argv)
 {
     /* `shared`: the shared-heap tests only; else all but those */
@@ -443,5 +454,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_other_allocators),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    classes0 = classes_registered();
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int n = classes_registered();
+    if (n != classes0) {
+        fprintf(stderr, "%d user classes still registered after the cells, %d before\n", n,
+                classes0);
+        rc = 1;
+    }
+    return rc;
 }
