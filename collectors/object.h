@@ -162,6 +162,16 @@ extern const hb_type *hb_types[HB_TI_COUNT];
 
 static inline const hb_type *hb_typeof(const hb_object *o) { return hb_types[o->tindex]; }
 
+/* What a collection asks of every object's type, by index, a byte each:
+ * the collector's per-object tests read this table, not the type (two
+ * dependent loads). Kept with hb_types. */
+enum {
+    HB_TB_LEGACY = 1u << 0,   /* HB_TF_LEGACY_FINALIZER */
+    HB_TB_FINALIZE = 1u << 2, /* finalize != NULL */
+    HB_TB_GC = 1u << 3,       /* HB_TF_GC */
+};
+extern uint8_t hb_type_bits[HB_TI_COUNT];
+
 /* The object's kind. Every user class is a node (hb_class_init), so a node
  * is told by its index alone: the hot traversals' test does not load the
  * type. */

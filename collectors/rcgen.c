@@ -178,7 +178,7 @@ static void rcgen_destroy(hb_heap *h)
 
 static void rcgen_track(hb_heap *h, hb_object *o)
 {
-    if (!(hb_typeof(o)->flags & HB_TF_GC))
+    if (!(hb_type_bits[o->tindex] & HB_TB_GC))
         return;
     rcgen_state *s = h->gc;
     o->gen = 0;
@@ -251,6 +251,22 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
 /* What a pass saw among the objects it found unreachable (some may have
  * been pulled back later: the bits may say yes wrongly, never no). */
 enum { SEEN_LEGACY = 1, SEEN_WEAKREFD = 2, SEEN_FINALIZER = 4 };
+
+/* SEEN_* of one object, without a branch. */
+static inline unsigned seen_bits(const hb_object *o)
+{
+    /* the bits line up: type bits LEGACY and FINALIZE are SEEN_LEGACY and
+     * SEEN_FINALIZER, FINALIZED << 1 is SEEN_FINALIZER, WEAKREFD >> 1 is
+     * SEEN_WEAKREFD */
+    _Static_assert((int)HB_TB_LEGACY == (int)SEEN_LEGACY && (int)HB_TB_FINALIZE == (int)SEEN_FINALIZER &&
+                       (int)HB_OF_FINALIZED << 1 == (int)SEEN_FINALIZER && (int)HB_OF_WEAKREFD >> 1 == (int)SEEN_WEAKREFD,
+                   "seen_bits");
+    unsigned f = o->flags;
+    return ((unsigned)hb_type_bits[o->tindex] & (SEEN_LEGACY | SEEN_FINALIZER) &
+            ~((f & HB_OF_FINALIZED) << 1)) |
+           ((f >> 1) & SEEN_WEAKREFD);
+}
+
 
 /* One reachability test (COUNT_REFS then MOVE_UNREACHABLE) over a list. */
 typedef struct pass {
@@ -552,7 +568,7 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
         if (hb_kindof(o) == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
             if (big)
-                not_plain |= (uintptr_t)hb_typeof(o)->finalize | (o->flags & HB_OF_WEAKREFD);
+                not_plain |= seen_bits(o);
             for (size_t j = 0, k_ = hb_node_nfields(o); j < k_; j++) {
                 hb_object *t = nil_or(nd->fields[j], &p->nil);
                 uint8_t y = p->young[t->gen];
@@ -666,15 +682,6 @@ static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
     p->tail = *tail;
     scan_slow(p, o);
     *tail = p->tail;
-}
-
-/* SEEN_* of one object, without a branch. */
-static inline unsigned seen_bits(const hb_object *o)
-{
-    const hb_type *t = hb_typeof(o);
-    return (unsigned)!!(t->flags & HB_TF_LEGACY_FINALIZER) * SEEN_LEGACY |
-           (unsigned)!!(o->flags & HB_OF_WEAKREFD) * SEEN_WEAKREFD |
-           (unsigned)(t->finalize != NULL && !(o->flags & HB_OF_FINALIZED)) * SEEN_FINALIZER;
 }
 
 /* MOVE_UNREACHABLE over `a`, a block at a time. First the block is
@@ -810,7 +817,7 @@ static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
 
 static inline int plain_object(const hb_object *o)
 {
-    return !(o->flags & HB_OF_WEAKREFD) && !(hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED));
+    return !(seen_bits(o) & (SEEN_WEAKREFD | SEEN_FINALIZER));
 }
 
 /* DELETE for plain garbage (no finalizer, weakref or legacy finalizer in

@@ -433,6 +433,11 @@ const hb_type *hb_types[HB_TI_COUNT] = {
     [HB_TI_TUPLE] = &hb_tuple_type, [HB_TI_DICT] = &hb_dict_type, [HB_TI_WEAKREF] = &hb_weakref_type,
 };
 
+uint8_t hb_type_bits[HB_TI_COUNT] = {
+    [HB_TI_LIST] = HB_TB_GC, [HB_TI_TUPLE] = HB_TB_GC, [HB_TI_DICT] = HB_TB_GC,
+    [HB_TI_WEAKREF] = HB_TB_GC,
+};
+
 /* hb_types' user-class part is written under this lock only: concurrent
  * hb_class_init calls (per-thread setups) must not take the same slot. */
 static pthread_mutex_t classes_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -470,7 +475,7 @@ void hb_classes_release(const void *mem, size_t bytes)
     pthread_mutex_lock(&classes_lock);
     for (size_t i = HB_TI_FIRST_CLASS; i < HB_TI_COUNT; i++)
         if ((uintptr_t)hb_types[i] >= lo && (uintptr_t)hb_types[i] < hi)
-            hb_types[i] = NULL;
+            hb_types[i] = NULL, hb_type_bits[i] = 0;
     pthread_mutex_unlock(&classes_lock);
 }
 
@@ -489,6 +494,8 @@ void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_ob
     cls->finalize = del;
     cls->udata = udata;
     cls->index = index;
+    hb_type_bits[index] = (uint8_t)(HB_TB_GC | (del ? HB_TB_FINALIZE : 0) |
+                                    (cls->flags & HB_TF_LEGACY_FINALIZER ? HB_TB_LEGACY : 0));
 }
 
 static __attribute__((noinline)) void no_class(const hb_type *cls)
