@@ -352,6 +352,12 @@ static inline size_t hb_node_nfields(const hb_object *n)
 {
     return (n->size - offsetof(hb_node, fields)) / sizeof(hb_object *);
 }
+/* Past a node's last field: its block's end (size is the block's exact
+ * size). The hot loops run to this pointer, which costs no division. */
+static inline hb_object **hb_node_end(hb_object *n)
+{
+    return (hb_object **)((char *)n + n->size);
+}
 
 /* Weak references. A weakref does not keep its target alive; when the
  * target dies the weakref is cleared and, if the weakref itself is still

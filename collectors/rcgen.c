@@ -226,7 +226,7 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
         hb_kind k_ = hb_kindof(o_);                                                 \
         if (__builtin_expect(k_ == HB_K_NODE, 1)) {                                 \
             hb_node *n_ = (hb_node *)o_;                                            \
-            for (hb_object **f_ = n_->fields, **e_ = f_ + hb_node_nfields(o_); f_ < e_; f_++) \
+            for (hb_object **f_ = n_->fields, **e_ = hb_node_end(o_); f_ < e_; f_++)         \
                 if (*f_)                                                            \
                     VISIT(*f_, arg);                                                \
         } else if (k_ == HB_K_LIST || k_ == HB_K_TUPLE) {                           \
@@ -569,8 +569,8 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
             hb_node *nd = (hb_node *)o;
             if (big)
                 not_plain |= seen_bits(o);
-            for (size_t j = 0, k_ = hb_node_nfields(o); j < k_; j++) {
-                hb_object *t = nil_or(nd->fields[j], &p->nil);
+            for (hb_object **f = nd->fields, **e = hb_node_end(o); f < e; f++) {
+                hb_object *t = nil_or(*f, &p->nil);
                 uint8_t y = p->young[t->gen];
                 t->gc_refs += y;
                 if (big)
@@ -670,8 +670,8 @@ static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
         /* most referents are outside the set or already done: one
          * predictable test each, None folded onto p->nil (not young) */
         hb_node *nd = (hb_node *)o;
-        for (size_t j = 0, k_ = hb_node_nfields(o); j < k_; j++) {
-            hb_object *t = nil_or(nd->fields[j], &p->nil);
+        for (hb_object **f = nd->fields, **e = hb_node_end(o); f < e; f++) {
+            hb_object *t = nil_or(*f, &p->nil);
             if (UNLIKELY(p->young[t->gen]))
                 visit_reachable_array(t, p);
         }
@@ -857,9 +857,9 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
         if (hb_kindof(o) == HB_K_NODE) {
             /* node_clear (types.c), inline as TRAVERSE is */
             hb_node *nd = (hb_node *)o;
-            for (size_t i = 0, k_ = hb_node_nfields(o); i < k_; i++) {
-                hb_object *v = nd->fields[i];
-                nd->fields[i] = NULL;
+            for (hb_object **fp = nd->fields, **e = hb_node_end(o); fp < e; fp++) {
+                hb_object *v = *fp;
+                *fp = NULL;
                 if (v && v->gen == GEN_CLEARED && v->refcnt == 2) {
                     /* cleared, kept for this reference: now ours alone */
                     size_t at = (uintptr_t)v->gc_next;
@@ -931,11 +931,11 @@ static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, siz
             prefetch_object(a[j + AHEAD]);
         hb_object *o = a[j];
         hb_node *nd = (hb_node *)o;
-        for (size_t i = 0, k_ = hb_node_nfields(o); i < k_; i++) {
-            hb_object *v = nd->fields[i];
+        for (hb_object **fp = nd->fields, **e = hb_node_end(o); fp < e; fp++) {
+            hb_object *v = *fp;
             if (!v)
                 continue;
-            nd->fields[i] = NULL;
+            *fp = NULL;
             if (p->young[v->gen]) {
                 if (--v->refcnt == 0 && v->gen == GEN_CLEARED)
                     free_cleared(h, v, &f);
