@@ -296,6 +296,20 @@ static inline void visit_count(hb_object *t, void *arg)
         t->gc_refs++;
 }
 
+static inline void visit_reachable(hb_object *t, void *arg)
+{
+    pass *p = arg;
+    if (!p->young[t->gen])
+        return; /* outside the set, or already scanned as reachable */
+    t->gc_refs = 0; /* 0 < refcnt: reachable when the scan gets to it */
+    if (t->gen == p->unreach) {
+        /* tentatively unreachable: back to the set's tail, to be scanned */
+        hb_gclist_move(t, p->list);
+        t->gen = p->again;
+        p->moved--;
+    }
+}
+
 /* Large containers, scanned in step with the walk. A list of 10^6
  * objects scanned whole when the walk meets it touches every item, and the
  * walk touches each again later: two sweeps of a set far larger than the
@@ -350,31 +364,81 @@ static inline hb_object **cursor_items(hb_object *o, hb_object ***end)
     } while (0)
 
 /* The cursor [cur, end) as the walk gets to `o`, when its next item is
- * not o: visit items up to one of the set the walk has not reached (for
- * COUNT_REFS, any other object of the set), counting in *wait the objects
- * walked without the cursor moving; drained when they pass CURSOR_WAIT.
- * Returns the new cur. One cursor is open at a time, in the walk's
- * registers (a struct of several, reloaded around every visit, doubled
- * the passes' instructions); another large container met meanwhile is
- * scanned at once. The in-step case -- the next item is o -- is the
- * walk's, inline. */
+ * not o: visit items up to one of the set the walk has not reached,
+ * counting in *wait the objects walked without the cursor moving; drained
+ * when they pass CURSOR_WAIT. `move`: for MOVE_UNREACHABLE, where the
+ * objects not reached are those of the set not examined yet (examined
+ * ones have the survivors' gen byte, outside the set, or `unreach`), and
+ * a pull-back drains the cursor too; for COUNT_REFS, any other object of
+ * the set. Returns the new cur. */
+static inline __attribute__((always_inline)) hb_object **
+cursor_slow(pass *p, hb_object **cur, hb_object **end, hb_object *o, unsigned *wait, int move)
+{
+    hb_object **was = cur;
+    size_t moved = p->moved;
+    for (; cur < end; cur++) {
+        hb_object *t = *cur;
+        if (t) {
+            if (t != o && p->young[t->gen] && (!move || t->gen != p->unreach))
+                break;
+            if (move)
+                visit_reachable(t, p);
+            else
+                visit_count(t, p);
+        }
+    }
+    *wait = cur == was ? *wait + 1 : 0;
+    if (*wait > CURSOR_WAIT || p->moved != moved) {
+        if (move)
+            CURSOR_DRAIN(cur, end, visit_reachable, p);
+        else
+            CURSOR_DRAIN(cur, end, visit_count, p);
+    }
+    return cur;
+}
+
+/* Out of line, so the walks keep the in-step case small. */
 static __attribute__((noinline)) hb_object **count_cursor(pass *p, hb_object **cur,
                                                          hb_object **end, hb_object *o,
                                                          unsigned *wait)
 {
-    hb_object **was = cur;
-    for (; cur < end; cur++) {
-        hb_object *t = *cur;
-        if (t) {
-            if (t != o && p->young[t->gen])
-                break;
-            visit_count(t, p);
-        }
-    }
-    *wait = cur == was ? *wait + 1 : 0;
-    if (*wait > CURSOR_WAIT)
-        CURSOR_DRAIN(cur, end, visit_count, p);
-    return cur;
+    return cursor_slow(p, cur, end, o, wait, 0);
+}
+static __attribute__((noinline)) hb_object **move_cursor(pass *p, hb_object **cur,
+                                                        hb_object **end, hb_object *o,
+                                                        unsigned *wait)
+{
+    return cursor_slow(p, cur, end, o, wait, 1);
+}
+
+/* The walk is at o: the open cursor's next item is visited if it is o (in
+ * step: inline), else SLOW (count_cursor, move_cursor) decides. cur, end
+ * and wait are the walk's locals: in registers. */
+#define CURSOR_AT(p, cur, end, wait, o, VISIT, SLOW)                         \
+    do {                                                                     \
+        if ((cur) < (end)) {                                                 \
+            if (*(cur) == (o)) {                                             \
+                VISIT(o, p);                                                 \
+                (cur)++;                                                     \
+                (wait) = 0;                                                  \
+            } else {                                                         \
+                (cur) = SLOW(p, cur, end, o, &(wait));                       \
+            }                                                                \
+        }                                                                    \
+    } while (0)
+
+/* Opens a cursor over o's items if none is open and o is a large list or
+ * tuple; true if it did (o's items are then the cursor's, not scanned). */
+#define CURSOR_OPEN(cur, end, wait, o)                                       \
+    ((cur) == (end) && cursor_open_(o, &(cur), &(end)) && ((wait) = 0, 1))
+static inline int cursor_open_(hb_object *o, hb_object ***cur, hb_object ***end)
+{
+    hb_object **e, **v = cursor_items(o, &e);
+    if (!v)
+        return 0;
+    *cur = v;
+    *end = e;
+    return 1;
 }
 
 /* COUNT_REFS; returns the number of objects in the set. */
@@ -384,41 +448,14 @@ static size_t count_refs(pass *p)
     hb_object **cur = NULL, **end = NULL; /* the open cursor, if cur < end */
     unsigned wait = 0;
     for (hb_object *o = p->list->gc_next; o != p->list; o = o->gc_next, n++) {
-        if (cur < end) {
-            if (*cur == o) {
-                visit_count(o, p);
-                cur++;
-                wait = 0;
-            } else {
-                cur = count_cursor(p, cur, end, o, &wait);
-            }
-        }
-        hb_object **v, **e;
-        if (cur == end && (v = cursor_items(o, &e)) != NULL) {
-            cur = v;
-            end = e;
-            wait = 0;
-        } else {
+        CURSOR_AT(p, cur, end, wait, o, visit_count, count_cursor);
+        if (!CURSOR_OPEN(cur, end, wait, o))
             TRAVERSE(o, visit_count, p);
-        }
     }
     CURSOR_DRAIN(cur, end, visit_count, p);
     return n;
 }
 
-static inline void visit_reachable(hb_object *t, void *arg)
-{
-    pass *p = arg;
-    if (!p->young[t->gen])
-        return; /* outside the set, or already scanned as reachable */
-    t->gc_refs = 0; /* 0 < refcnt: reachable when the scan gets to it */
-    if (t->gen == p->unreach) {
-        /* tentatively unreachable: back to the set's tail, to be scanned */
-        hb_gclist_move(t, p->list);
-        t->gen = p->again;
-        p->moved--;
-    }
-}
 
 /* MOVE_UNREACHABLE. Reachable objects stay on the list with gen = done and
  * gc_refs = 0; the unreachable move to `unreachable` with gen = unreach
@@ -426,30 +463,6 @@ static inline void visit_reachable(hb_object *t, void *arg)
  * large reachable container is scanned by a cursor, in step with the walk
  * (see cursor); at the end the walk drains the cursors and goes on with
  * what they pulled back. */
-/* count_cursor's twin for MOVE_UNREACHABLE: an object of the set the walk
- * has not examined yet is what the cursor waits at (examined objects have
- * the survivors' gen byte, outside the set, or `unreach`), and a pull-back
- * drains it too. */
-static __attribute__((noinline)) hb_object **move_cursor(pass *p, hb_object **cur,
-                                                        hb_object **end, hb_object *o,
-                                                        unsigned *wait)
-{
-    hb_object **was = cur;
-    size_t moved = p->moved;
-    for (; cur < end; cur++) {
-        hb_object *t = *cur;
-        if (t) {
-            if (t != o && p->young[t->gen] && t->gen != p->unreach)
-                break;
-            visit_reachable(t, p);
-        }
-    }
-    *wait = cur == was ? *wait + 1 : 0;
-    if (p->moved != moved || *wait > CURSOR_WAIT)
-        CURSOR_DRAIN(cur, end, visit_reachable, p);
-    return cur;
-}
-
 static void move_unreachable(pass *p, hb_object *unreachable)
 {
     hb_object *young = p->list, *o = young->gc_next;
@@ -466,36 +479,20 @@ static void move_unreachable(pass *p, hb_object *unreachable)
             o = last->gc_next;
             continue;
         }
-        if (cur < end) {
-            if (*cur == o) {
-                visit_reachable(o, p);
-                cur++;
-                wait = 0;
-            } else {
-                cur = move_cursor(p, cur, end, o, &wait);
-            }
-        }
+        CURSOR_AT(p, cur, end, wait, o, visit_reachable, move_cursor);
         if (o->refcnt > o->gc_refs) {
             o->gc_refs = 0;
             o->gen = p->done;
             /* read next only after the scan: it may append to young */
-            hb_object **v, **e;
-            if (cur == end && (v = cursor_items(o, &e)) != NULL) {
-                cur = v;
-                end = e;
-                wait = 0;
-            } else {
+            if (!CURSOR_OPEN(cur, end, wait, o))
                 TRAVERSE(o, visit_reachable, p);
-            }
             o = o->gc_next;
         } else {
             hb_object *next = o->gc_next;
             hb_gclist_move(o, unreachable);
             o->gen = p->unreach;
             p->moved++;
-            p->seen |= (hb_typeof(o)->flags & HB_TF_LEGACY_FINALIZER ? SEEN_LEGACY : 0u) |
-                       (o->flags & HB_OF_WEAKREFD ? SEEN_WEAKREFD : 0u) |
-                       (hb_typeof(o)->finalize && !(o->flags & HB_OF_FINALIZED) ? SEEN_FINALIZER : 0u);
+            p->seen |= seen_bits(o);
             o = next;
         }
     }
