@@ -352,7 +352,7 @@ static __attribute__((noinline)) int finalize_dying(hb_heap *h, hb_object *o)
     if (shared ? !hb_shared_release(h, o) : --o->refcnt != 0) {
         /* resurrected: it lives on, as a new object (a shared heap's
          * track is the locked one, see hb_shared_init) */
-        if (hb_typeof(o)->flags & HB_TF_GC)
+        if (hb_is_container(o))
             h->collector->track(h, o);
         return 1;
     }

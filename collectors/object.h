@@ -171,6 +171,13 @@ enum {
     HB_TB_GC = 1u << 3,       /* HB_TF_GC */
 };
 extern uint8_t hb_type_bits[HB_TI_COUNT];
+uint8_t hb_type_bits_of(const hb_type *t); /* what hb_type_bits holds for t */
+
+/* A container (HB_TF_GC): may hold references; the collectors track it. */
+static inline int hb_is_container(const hb_object *o)
+{
+    return (hb_type_bits[o->tindex] & HB_TB_GC) != 0;
+}
 
 /* The object's kind. Every user class is a node (hb_class_init), so a node
  * is told by its index alone: the hot traversals' test does not load the

@@ -38,7 +38,7 @@ static void rc_destroy(hb_heap *h)
 
 static void rc_track(hb_heap *h, hb_object *o)
 {
-    if (hb_typeof(o)->flags & HB_TF_GC)
+    if (hb_is_container(o))
         hb_gclist_append(&((rc_state *)h->gc)->all, o);
 }
 

@@ -178,7 +178,7 @@ static void rcgen_destroy(hb_heap *h)
 
 static void rcgen_track(hb_heap *h, hb_object *o)
 {
-    if (!(hb_type_bits[o->tindex] & HB_TB_GC))
+    if (!hb_is_container(o))
         return;
     rcgen_state *s = h->gc;
     o->gen = 0;
@@ -215,6 +215,22 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
 
 /* ---- the passes ---- */
 
+/* A list's or tuple's items (*v) and their count (*n), if o (of kind k)
+ * is one; 0 for the other kinds. */
+static inline int seq_items(hb_object *o, hb_kind k, hb_object ***v, size_t *n)
+{
+    if (k == HB_K_LIST) {
+        *v = ((hb_list *)o)->items;
+        *n = ((hb_list *)o)->len;
+    } else if (k == HB_K_TUPLE) {
+        *v = ((hb_tuple *)o)->items;
+        *n = ((hb_tuple *)o)->len;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* TRAVERSE(o, VISIT, arg): hb_typeof(o)->traverse(o, VISIT, arg), with the
  * built-in containers walked inline. A collection spends most of its time
  * here, and two indirect calls per reference (traverse, then visit) cost
@@ -222,23 +238,15 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
  * types' traverse functions (types.c), which remain the contract. */
 #define TRAVERSE(o, VISIT, arg)                                                     \
     do {                                                                            \
-        hb_object *o_ = (o);                                                        \
+        hb_object *o_ = (o), **v_;                                                  \
+        size_t l_;                                                                  \
         hb_kind k_ = hb_kindof(o_);                                                 \
         if (__builtin_expect(k_ == HB_K_NODE, 1)) {                                 \
             hb_node *n_ = (hb_node *)o_;                                            \
-            for (hb_object **f_ = n_->fields, **e_ = hb_node_end(o_); f_ < e_; f_++)         \
+            for (hb_object **f_ = n_->fields, **e_ = hb_node_end(o_); f_ < e_; f_++) \
                 if (*f_)                                                            \
                     VISIT(*f_, arg);                                                \
-        } else if (k_ == HB_K_LIST || k_ == HB_K_TUPLE) {                           \
-            hb_object **v_;                                                         \
-            size_t l_;                                                              \
-            if (k_ == HB_K_LIST) {                                                  \
-                v_ = ((hb_list *)o_)->items;                                        \
-                l_ = ((hb_list *)o_)->len;                                          \
-            } else {                                                                \
-                v_ = ((hb_tuple *)o_)->items;                                       \
-                l_ = ((hb_tuple *)o_)->len;                                         \
-            }                                                                       \
+        } else if (seq_items(o_, k_, &v_, &l_)) {                                   \
             for (size_t i_ = 0; i_ < l_; i_++)                                      \
                 if (v_[i_])                                                         \
                     VISIT(v_[i_], arg);                                             \
@@ -246,7 +254,6 @@ static void rcgen_untrack(hb_heap *h, hb_object *o)
             hb_typeof(o_)->traverse(o_, VISIT, arg);                                \
         }                                                                           \
     } while (0)
-
 
 /* What a pass saw among the objects it found unreachable (some may have
  * been pulled back later: the bits may say yes wrongly, never no). */
@@ -258,15 +265,16 @@ static inline unsigned seen_bits(const hb_object *o)
     /* the bits line up: type bits LEGACY and FINALIZE are SEEN_LEGACY and
      * SEEN_FINALIZER, FINALIZED << 1 is SEEN_FINALIZER, WEAKREFD >> 1 is
      * SEEN_WEAKREFD */
-    _Static_assert((int)HB_TB_LEGACY == (int)SEEN_LEGACY && (int)HB_TB_FINALIZE == (int)SEEN_FINALIZER &&
-                       (int)HB_OF_FINALIZED << 1 == (int)SEEN_FINALIZER && (int)HB_OF_WEAKREFD >> 1 == (int)SEEN_WEAKREFD,
+    _Static_assert((int)HB_TB_LEGACY == (int)SEEN_LEGACY &&
+                       (int)HB_TB_FINALIZE == (int)SEEN_FINALIZER &&
+                       (int)HB_OF_FINALIZED << 1 == (int)SEEN_FINALIZER &&
+                       (int)HB_OF_WEAKREFD >> 1 == (int)SEEN_WEAKREFD,
                    "seen_bits");
     unsigned f = o->flags;
     return ((unsigned)hb_type_bits[o->tindex] & (SEEN_LEGACY | SEEN_FINALIZER) &
             ~((f & HB_OF_FINALIZED) << 1)) |
            ((f >> 1) & SEEN_WEAKREFD);
 }
-
 
 /* One reachability test (COUNT_REFS then MOVE_UNREACHABLE) over a list. */
 typedef struct pass {
@@ -337,19 +345,9 @@ static inline void visit_reachable(hb_object *t, void *arg)
  * (*end past the last), else NULL. */
 static inline hb_object **cursor_items(hb_object *o, hb_object ***end)
 {
-    hb_kind k = hb_kindof(o);
     hb_object **v;
     size_t n;
-    if (k == HB_K_LIST) {
-        v = ((hb_list *)o)->items;
-        n = ((hb_list *)o)->len;
-    } else if (k == HB_K_TUPLE) {
-        v = ((hb_tuple *)o)->items;
-        n = ((hb_tuple *)o)->len;
-    } else {
-        return NULL;
-    }
-    if (n < CURSOR_MIN)
+    if (!seq_items(o, hb_kindof(o), &v, &n) || n < CURSOR_MIN)
         return NULL;
     *end = v + n;
     return v;
@@ -456,13 +454,12 @@ static size_t count_refs(pass *p)
     return n;
 }
 
-
 /* MOVE_UNREACHABLE. Reachable objects stay on the list with gen = done and
  * gc_refs = 0; the unreachable move to `unreachable` with gen = unreach
  * (gc_refs holds their internal count, reset by whoever keeps them). A
  * large reachable container is scanned by a cursor, in step with the walk
- * (see cursor); at the end the walk drains the cursors and goes on with
- * what they pulled back. */
+ * (see cursor_items); at the end the walk drains the cursor and goes on
+ * with what it pulled back. */
 static void move_unreachable(pass *p, hb_object *unreachable)
 {
     hb_object *young = p->list, *o = young->gc_next;
@@ -537,16 +534,6 @@ static inline hb_object *nil_or(hb_object *t, hb_object *nil)
  * benchmark's 10^6 objects took ~25% longer with it). */
 #define PREFETCH_MAX ((size_t)1 << 15)
 
-/* GATHER and COUNT_REFS: count over the n objects of `a`, then append every
- * object of p->list to `a`, counting as it goes (a list walk cannot
- * prefetch; it is the older generations' part, only in gen 1 and 2
- * collections). ENOMEM if `a` cannot grow: *n says how far it got. The
- * array is counted last to first, so the next pass, move_array, starts
- * where this one left the caches warm, and delete_plain turns back again:
- * a set larger than the caches is swept back and forth, each sweep
- * starting where the previous one left the caches warm, rather than three
- * times from a cold start (the array of such a set was filled in
- * allocation order, mostly address order). */
 /* gather_count's pass over the array, last to first. `big`: a set larger
  * than PREFETCH_MAX, not prefetched, and the only one that adds up what
  * delete_all needs (in a generation-0 pause, cache-resident, the skipped
@@ -583,6 +570,16 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
     p->not_plain = not_plain;
 }
 
+/* GATHER and COUNT_REFS: count over the n objects of `a`, then append every
+ * object of p->list to `a`, counting as it goes (a list walk cannot
+ * prefetch; it is the older generations' part, only in gen 1 and 2
+ * collections). ENOMEM if `a` cannot grow: *n says how far it got. The
+ * array is counted last to first, so the next pass, move_array, starts
+ * where this one left the caches warm, and delete_plain turns back again:
+ * a set larger than the caches is swept back and forth, each sweep
+ * starting where the previous one left the caches warm, rather than three
+ * times from a cold start (the array of such a set was filled in
+ * allocation order, mostly address order). */
 static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t *n)
 {
     hb_object **v = *a;
@@ -615,12 +612,12 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
  * objects built in a loop with its first items at the generation's tail,
  * reversed, and the next full collection's walk met them last (see
  * cursor_items). One from a list stays linked. */
-static inline void survivor_link(pass *p, hb_object *o)
+static inline void survivor_link(hb_object *in_young, hb_object **tail, hb_object *o)
 {
-    if (o->gc_prev == p->in_young) {
-        o->gc_prev = p->tail;
-        p->tail->gc_next = o;
-        p->tail = o;
+    if (o->gc_prev == in_young) {
+        o->gc_prev = *tail;
+        (*tail)->gc_next = o;
+        *tail = o;
     }
 }
 
@@ -654,7 +651,7 @@ static __attribute__((noinline)) void scan_slow(pass *p, hb_object *o)
      * pulled back (survivor_link) */
     for (size_t i = 0; i < p->gray->n; i++) {
         hb_object *t = p->gray->v[i];
-        survivor_link(p, t);
+        survivor_link(p->in_young, &p->tail, t);
         TRAVERSE(t, visit_reachable_array, p);
     }
     p->gray->n = 0;
@@ -731,11 +728,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
             seen |= seen_bits(a[j]);
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
-            if (o->gc_prev == in_young) { /* survivor_link, in a register */
-                o->gc_prev = tail;
-                tail->gc_next = o;
-                tail = o;
-            }
+            survivor_link(in_young, &tail, o);
             scan_reachable(p, o, &tail);
         }
     }
@@ -746,9 +739,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
         for (size_t j = 0; j < k; j++)
             if (a[j]->gen == 0) {
                 a[j]->gen = p->done;
-                p->tail = tail;
-                survivor_link(p, a[j]);
-                tail = p->tail;
+                survivor_link(in_young, &tail, a[j]);
                 scan_reachable(p, a[j], &tail);
             }
     }
@@ -793,6 +784,15 @@ static size_t settle_front(rcgen_state *s, pass *p, hb_object **a, size_t k, hb_
 typedef struct freed {
     uint64_t n, bytes;
 } freed;
+
+/* The end of a DELETE that freed with free_cleared: the heap's counters,
+ * and generation 0's count as each free's untrack would have left it. */
+static inline void freed_count(hb_heap *h, rcgen_state *s, const freed *f)
+{
+    hb_heap_freed(h, f->n, f->bytes);
+    long c = s->gen[0].count;
+    s->gen[0].count = c > (long)f->n ? c - (long)f->n : 0;
+}
 
 /* The last of an object of plain garbage, cleared and held by us alone:
  * hb_decref's path without its queue (nothing here can run code) and
@@ -898,9 +898,7 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
         }
         hb_decref(h, o);
     }
-    hb_heap_freed(h, f.n, f.bytes);
-    long c = s->gen[0].count; /* what each free's untrack would have done */
-    s->gen[0].count = c > (long)f.n ? c - (long)f.n : 0;
+    freed_count(h, s, &f);
     return m;
 }
 
@@ -946,9 +944,7 @@ static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, siz
             o->gen = GEN_CLEARED;
     }
     p->young[GEN_CLEARED] = 0;
-    hb_heap_freed(h, f.n, f.bytes);
-    long c = s->gen[0].count; /* what each free's untrack would have done */
-    s->gen[0].count = c > (long)f.n ? c - (long)f.n : 0;
+    freed_count(h, s, &f);
     return n;
 }
 

@@ -433,6 +433,14 @@ const hb_type *hb_types[HB_TI_COUNT] = {
     [HB_TI_TUPLE] = &hb_tuple_type, [HB_TI_DICT] = &hb_dict_type, [HB_TI_WEAKREF] = &hb_weakref_type,
 };
 
+uint8_t hb_type_bits_of(const hb_type *t)
+{
+    return (uint8_t)((t->flags & HB_TF_GC ? HB_TB_GC : 0) | (t->finalize ? HB_TB_FINALIZE : 0) |
+                     (t->flags & HB_TF_LEGACY_FINALIZER ? HB_TB_LEGACY : 0));
+}
+
+/* The built-ins' hb_type_bits_of, written out (test_type_index checks that
+ * they agree). */
 uint8_t hb_type_bits[HB_TI_COUNT] = {
     [HB_TI_LIST] = HB_TB_GC, [HB_TI_TUPLE] = HB_TB_GC, [HB_TI_DICT] = HB_TB_GC,
     [HB_TI_WEAKREF] = HB_TB_GC,
@@ -494,8 +502,7 @@ void hb_class_init(hb_type *cls, const char *name, void (*del)(hb_heap *h, hb_ob
     cls->finalize = del;
     cls->udata = udata;
     cls->index = index;
-    hb_type_bits[index] = (uint8_t)(HB_TB_GC | (del ? HB_TB_FINALIZE : 0) |
-                                    (cls->flags & HB_TF_LEGACY_FINALIZER ? HB_TB_LEGACY : 0));
+    hb_type_bits[index] = hb_type_bits_of(cls);
 }
 
 static __attribute__((noinline)) void no_class(const hb_type *cls)

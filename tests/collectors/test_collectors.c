@@ -711,6 +711,8 @@ static void test_big_garbage(void **state)
 /* The header (object.h): a node's field count is its size's, a node with
  * one field is 40 bytes; the type is an index, a class struct keeps its
  * index when it is initialised again, and kinds come from the index. */
+static void del_nothing(hb_heap *h, hb_object *self) { (void)h, (void)self; }
+
 static void test_type_index(void **state)
 {
     fixture *f = *state;
@@ -750,6 +752,16 @@ static void test_type_index(void **state)
     hb_del(h, n);
     hb_collect(h, -1);
     assert_int_equal(h->live_objects, 0);
+    /* hb_type_bits agrees with every registered type, the built-ins'
+     * written-out entries included, and follows a class's finalizer */
+    static hb_type D;
+    hb_class_init(&D, "D", del_nothing, NULL, 1);
+    assert_int_equal(hb_type_bits[D.index], HB_TB_GC | HB_TB_FINALIZE | HB_TB_LEGACY);
+    hb_class_init(&D, "D", NULL, NULL, 0);
+    assert_int_equal(hb_type_bits[D.index], HB_TB_GC);
+    for (int i = 0; i < HB_TI_COUNT; i++)
+        if (hb_types[i])
+            assert_int_equal(hb_type_bits[i], hb_type_bits_of(hb_types[i]));
 }
 
 /* One class more than the index has room for: a message naming the limit,
