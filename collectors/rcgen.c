@@ -294,6 +294,7 @@ typedef struct pass {
      * finalizer, weakrefs): see delete_all */
     uint64_t rc_sum, in_sum;
     uintptr_t not_plain;
+    int from_lists;     /* some of the set came from lists (no delete_sparse) */
     hb_object *tail;    /* move_array: survivors from the array are linked after it */
     hb_object nil;
 } pass;
@@ -302,6 +303,15 @@ static inline void visit_count(hb_object *t, void *arg)
 {
     if (((pass *)arg)->young[t->gen])
         t->gc_refs++;
+}
+
+/* visit_count, adding up in p->in_sum (count_array, other types) */
+static inline void visit_count_sum(hb_object *t, void *arg)
+{
+    pass *p = arg;
+    uint8_t y = p->young[t->gen];
+    t->gc_refs += y;
+    p->in_sum += y;
 }
 
 static inline void visit_reachable(hb_object *t, void *arg)
@@ -533,11 +543,17 @@ static inline hb_object *nil_or(hb_object *t, hb_object *nil)
  * which the hardware prefetcher follows better (measured: the cycles
  * benchmark's 10^6 objects took ~25% longer with it). */
 #define PREFETCH_MAX ((size_t)1 << 15)
+/* delete_sparse is tried when the references from outside the set are at
+ * most one per SPARSE objects */
+#define SPARSE 8
 
-/* gather_count's pass over the array, last to first. `big`: a set larger
- * than PREFETCH_MAX, not prefetched, and the only one that adds up what
- * delete_all needs (in a generation-0 pause, cache-resident, the skipped
- * pass would save little and the sums cost 20% of this one). */
+/* gather_count's pass over the array, last to first. It adds up the
+ * set's counts and the references from inside it (delete_sparse decides
+ * by them). `big`: a set larger than PREFETCH_MAX, not prefetched, and the
+ * only one whose plainness is noted here, for delete_all (in a
+ * generation-0 pause, cache-resident, the skipped pass would save little
+ * and seen_bits cost 20% of this one; delete_sparse tells plainness in its
+ * own pass). */
 static inline __attribute__((always_inline)) void count_array(pass *p, hb_object **v, size_t k,
                                                               int big)
 {
@@ -547,8 +563,7 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
         if (!big && i >= AHEAD)
             prefetch_object(v[i - AHEAD]);
         hb_object *o = v[i];
-        if (big)
-            rc_sum += o->refcnt;
+        rc_sum += o->refcnt;
         if (hb_kindof(o) == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
             if (big)
@@ -557,12 +572,13 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
                 hb_object *t = nil_or(*f, &p->nil);
                 uint8_t y = p->young[t->gen];
                 t->gc_refs += y;
-                if (big)
-                    in_sum += y;
+                in_sum += y;
             }
         } else {
             not_plain = 1;
-            TRAVERSE(o, visit_count, p);
+            p->in_sum = 0;
+            TRAVERSE(o, visit_count_sum, p);
+            in_sum += p->in_sum;
         }
     }
     p->rc_sum = rc_sum;
@@ -597,7 +613,7 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
             v = *a;
         }
         v[k++] = o;
-        p->not_plain = 1; /* the older generations' part: no delete_all */
+        p->not_plain = p->from_lists = 1; /* the older generations' part: no delete_all */
         TRAVERSE(o, visit_count, p);
     }
     *n = k;
@@ -902,29 +918,32 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
     return m;
 }
 
-/* DELETE when the whole set is garbage, seen by gather_count: no object
- * has a reference from outside the set (its counts add up to the
- * references inside it; each object's count is at least those, so each
- * equals them), and every object is a node with no finalizer or weakref.
- * MOVE_UNREACHABLE would find every object unreachable; the pass is
- * skipped, and this one clears the nodes first to last (where
- * gather_count left the caches warm) without holding them: a reference
- * from inside the set is dropped by a plain decrement, never a
- * deallocation, and an object is freed once it is cleared and its count
- * is 0 -- at its own clear, or at the clear of the last node referring to
- * it (GEN_CLEARED meanwhile). Each object is touched once: the 2-node
- * cycles benchmark went from three sweeps to two. Only on an isolated
- * heap (a shared heap's counts go through shared.c). Returns how many
- * objects were freed, all of them. */
+/* DELETE when every object of the set not marked reachable (gen
+ * p->done: held, see delete_sparse) is garbage with no reference from
+ * outside the garbage, and a node with no finalizer or weakref. Then each
+ * garbage object's count is the references other garbage holds to it.
+ * MOVE_UNREACHABLE would find them unreachable; the pass is skipped, and
+ * this one clears the nodes first to last (where gather_count left the
+ * caches warm) without holding them: a reference from inside the garbage
+ * is dropped by a plain decrement, never a deallocation, and an object is
+ * freed once it is cleared and its count is 0 -- at its own clear, or at
+ * the clear of the last node referring to it (GEN_CLEARED meanwhile). A
+ * reference to a marked object, or outside the set, is dropped by
+ * hb_decref. Each object is touched once: the 2-node cycles benchmark went
+ * from three sweeps to two. Only on an isolated heap (a shared heap's
+ * counts go through shared.c). Returns how many objects were freed. */
 static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n)
 {
     freed f = {0, 0};
     size_t pf_to = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
+    uint8_t done = p->done;
     p->young[GEN_CLEARED] = 1;
     for (size_t j = 0; j < n; j++) {
         if (j < pf_to)
             prefetch_object(a[j + AHEAD]);
         hb_object *o = a[j];
+        if (UNLIKELY(o->gen == done))
+            continue;
         hb_node *nd = (hb_node *)o;
         for (hb_object **fp = nd->fields, **e = hb_node_end(o); fp < e; fp++) {
             hb_object *v = *fp;
@@ -945,7 +964,83 @@ static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, siz
     }
     p->young[GEN_CLEARED] = 0;
     freed_count(h, s, &f);
-    return n;
+    return f.n;
+}
+
+/* Marks t reachable (delete_sparse): the survivors' gen byte, queued to be
+ * scanned. If the queue cannot grow, unmarked again and p->lost set. */
+static inline void visit_mark(hb_object *t, void *arg)
+{
+    pass *p = arg;
+    if (!p->young[t->gen])
+        return; /* outside the set, or marked */
+    t->gen = p->done;
+    if (hb_objstack_push(p->h, p->gray, t)) {
+        t->gen = 0;
+        p->lost = 1;
+    }
+}
+
+/* An object delete_all cannot delete: not a node, or a node with a
+ * finalizer, weakrefs or a legacy finalizer. */
+static inline size_t not_plain_node(const hb_object *o)
+{
+    return (o->tindex < HB_TI_FIRST_CLASS) | (seen_bits(o) != 0);
+}
+
+/* COUNT_REFS left few references from outside the set
+ * (rc_sum - in_sum, an upper bound), so few roots: find them, mark what
+ * they reach, and delete the rest with delete_all, skipping
+ * MOVE_UNREACHABLE's pass that writes every object (its gen, its hold,
+ * its slot). A generation-0 pause of a program that makes cyclic garbage
+ * (CPython's own gc callbacks show ~700 objects freed of ~700 examined)
+ * is mostly this. The roots' pass only reads; the marked objects are
+ * queued on gray. If the marked set grows past a quarter of the set, gray
+ * cannot grow, or some object left unmarked is not a plain node, the marks
+ * are undone and SIZE_MAX returned: move_array runs as usual (the counts
+ * are untouched). Otherwise the marked objects join `old` in the order
+ * they were marked, each held (refcnt + 1) while delete_all runs -- a
+ * reference from garbage to an old object may be the old object's last,
+ * and its deallocation may drop a marked object's last: held, the object
+ * outlives the pass that skips it -- then let go. Every object of the set
+ * comes from generation 0's array (gen byte 0). Returns how many objects
+ * were freed. */
+static size_t delete_sparse(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n,
+                            hb_object *old)
+{
+    hb_objstack *q = p->gray; /* empty */
+    size_t odd = 0; /* objects that are not plain nodes */
+    for (size_t j = 0; j < n; j++) {
+        hb_object *o = a[j];
+        odd += not_plain_node(o);
+        if (UNLIKELY(o->refcnt > o->gc_refs))
+            visit_mark(o, p);
+    }
+    for (size_t i = 0; i < q->n && !p->lost && q->n <= n / 4; i++)
+        TRAVERSE(q->v[i], visit_mark, p);
+    for (size_t i = 0; i < q->n; i++)
+        odd -= not_plain_node(q->v[i]);
+    if (p->lost || q->n > n / 4 || odd) {
+        for (size_t i = 0; i < q->n; i++)
+            q->v[i]->gen = 0;
+        q->n = 0;
+        p->lost = 0;
+        return SIZE_MAX;
+    }
+    hb_object *tail = old->gc_prev, *in_young = p->in_young;
+    for (size_t i = 0; i < q->n; i++) {
+        hb_object *o = q->v[i];
+        o->refcnt++;
+        o->gc_refs = 0;
+        survivor_link(in_young, &tail, o);
+    }
+    tail->gc_next = old;
+    old->gc_prev = tail;
+    size_t m = delete_all(h, s, p, a, n);
+    for (size_t i = 0; i < q->n; i++)
+        hb_decref(h, q->v[i]);
+    q->n = 0;
+    return m;
 }
 
 /* Objects that leave a collection alive join generation `gen`. */
@@ -1150,9 +1245,14 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     size_t examined, legacy = 0, plain = 0;
     if (use_array && !(counted = 1, gather_count(h, &p, &a, &cap, &n))) {
         examined = n;
-        if (!p.not_plain && p.rc_sum == p.in_sum && !h->sh) {
+        size_t ext = (size_t)(p.rc_sum - p.in_sum), got = SIZE_MAX;
+        if (!p.not_plain && !ext && !h->sh) {
             plain = 1;
             p.moved = delete_all(h, s, &p, a, n);
+        } else if (!h->sh && !p.from_lists && ext <= n / SPARSE &&
+                   (got = delete_sparse(h, s, &p, a, n, old)) != SIZE_MAX) {
+            plain = 1;
+            p.moved = got;
         } else {
             size_t k = move_array(&p, a, n, old);
             if (biased) /* counts are changed from here on: no scratch may pass for a count */
