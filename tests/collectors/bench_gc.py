@@ -1,13 +1,14 @@
-"""bench_gc.py -- bench_gc's three patterns in CPython, printed in bench_gc's
+"""bench_gc.py -- bench_gc's patterns in CPython, printed in bench_gc's
 row format so the ratio to rcgen is read off one run.
 
   cycles  N objects in 2-node cycles (x.next = y; y.next = x), then one
           gc.collect() timed
   full    gc.collect() over N live objects (a list of N - 1 nodes) with
           nothing to free, after a settling collect
-  gen0    generation-0 pauses at threshold 700 under the same churn as
-          bench_gc (a rolling window of 1000 live nodes, 1 new node in 16
-          made a self-cycle), timed by gc.callbacks start/stop
+  gen0    generation-0 pauses at threshold 700 under bench_gc's two
+          churns (2-node cycles made and dropped; a rolling window of 1000
+          live nodes, 1 new node in 16 made a self-cycle), timed by
+          gc.callbacks start/stop
 
 usage: python3 bench_gc.py [objects]      (default 1000000)
 """
@@ -55,9 +56,12 @@ def full(n):
     gc.collect()
 
 
-def gen0():
+def gen0(churn):
+    """Generation-0 pauses under bench_gc.c's churns (see bench_gen0):
+    "cycles" makes and drops 2-node cycles, "window" replaces a window of
+    1000 live nodes at random, 1 new node in 16 a self-cycle."""
     pauses = []
-    examined = []
+    freed = []
     start = [0]
 
     def cb(phase, info):
@@ -67,31 +71,40 @@ def gen0():
             start[0] = time.perf_counter_ns()
         else:
             pauses.append(time.perf_counter_ns() - start[0])
-            examined.append(info["collected"])
+            freed.append(info["collected"])
 
     gc.collect()
     gc.set_threshold(700, 10, 10)
     gc.callbacks.append(cb)
-    win = [None] * 1000
-    s = 1
-    mask = (1 << 64) - 1
-    for _ in range(10000000):  # as bench_gc.c's GEN0_NODES
-        v = Node()
-        s = (s * 6364136223846793005 + 1442695040888963407) & mask
-        if (s >> 60) == 0:
-            v.next = v
-        win[(s >> 33) % 1000] = v
+    if churn == "cycles":
+        for _ in range(4000000 // 2):  # as bench_gc.c's churn_nodes
+            x = Node()
+            y = Node()
+            x.next = y
+            y.next = x
+        del x, y
+    else:
+        win = [None] * 1000
+        s = 1
+        mask = (1 << 64) - 1
+        for _ in range(10000000):  # as bench_gc.c's churn_nodes
+            v = Node()
+            s = (s * 6364136223846793005 + 1442695040888963407) & mask
+            if (s >> 60) == 0:
+                v.next = v
+            win[(s >> 33) % 1000] = v
+        del v, win
     gc.callbacks.remove(cb)
-    del v, win
+    gc.collect()
     n = len(pauses)
     if not n:
-        print("python3   cpython  gen0:   no generation-0 collection ran")
+        print("python3   cpython  gen0 %s: no generation-0 collection ran" % churn)
         return
     pauses.sort()
     # nearest rank, as bench_gc: p of n is element ceil(p * n) - 1
-    print("%-9s %-8s gen0:   %d pauses, p50 %.1f us, p99 %.1f us, max %.1f us; %.0f freed per pause"
-          % ("python3", "cpython", n, pauses[n // 2] / 1e3, pauses[(n * 99 - 1) // 100] / 1e3,
-             pauses[-1] / 1e3, sum(examined) / n))
+    print("%-9s %-8s gen0 %s: %d pauses, p50 %.1f us, p99 %.1f us, max %.1f us; %.0f freed per pause"
+          % ("python3", "cpython", churn, n, pauses[n // 2] / 1e3, pauses[(n * 99 - 1) // 100] / 1e3,
+             pauses[-1] / 1e3, sum(freed) / n))
 
 
 def main():
@@ -99,7 +112,8 @@ def main():
     print("python3   %s" % sys.version.split()[0])
     cycles(n)
     full(n)
-    gen0()
+    gen0("cycles")
+    gen0("window")
     sys.stdout.flush()
 
 
