@@ -13,10 +13,9 @@
 /* 47-bit user address space / 1 MiB regions = 2^27 one-byte tags: 128 MiB of
  * address space reserved with MAP_NORESERVE, of which only the pages covering
  * regions actually used are ever touched (a few KiB in practice). */
-#define HB_ADDR_BITS 47
 #define HB_MAP_ENTRIES ((size_t)1 << (HB_ADDR_BITS - HB_REGION_SHIFT))
 
-static _Atomic(uint8_t *) region_map;
+_Atomic(uint8_t *) hb_region_map;
 
 size_t hb_os_page_size(void)
 {
@@ -76,7 +75,7 @@ int hb_os_decommit(void *p, size_t size)
 
 static uint8_t *map_get(int create)
 {
-    uint8_t *m = atomic_load_explicit(&region_map, memory_order_acquire);
+    uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
     if (m || !create)
         return m;
     void *fresh = mmap(NULL, HB_MAP_ENTRIES, PROT_READ | PROT_WRITE,
@@ -84,7 +83,7 @@ static uint8_t *map_get(int create)
     if (fresh == MAP_FAILED)
         return NULL;
     uint8_t *expected = NULL;
-    if (!atomic_compare_exchange_strong(&region_map, &expected, (uint8_t *)fresh)) {
+    if (!atomic_compare_exchange_strong(&hb_region_map, &expected, (uint8_t *)fresh)) {
         munmap(fresh, HB_MAP_ENTRIES); /* another thread won the race */
         return expected;
     }
@@ -101,15 +100,6 @@ int hb_region_set(const void *region, uint8_t tag)
         return ENOMEM;
     atomic_store_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], tag, memory_order_release);
     return 0;
-}
-
-uint8_t hb_region_tag(const void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    uint8_t *m = atomic_load_explicit(&region_map, memory_order_acquire);
-    if (!m || (a >> HB_ADDR_BITS))
-        return 0;
-    return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
 }
 
 /* The header sits just below the block so that any alignment works: the

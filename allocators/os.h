@@ -15,6 +15,7 @@
 #ifndef HB_OS_H
 #define HB_OS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +34,24 @@ int hb_os_decommit(void *p, size_t size);
 
 /* Tag the HB_REGION-aligned region starting at `region` (0 clears it). */
 int hb_region_set(const void *region, uint8_t tag);
-/* The tag of the region holding `p`, 0 when none: safe for any address. */
-uint8_t hb_region_tag(const void *p);
+
+/* The map: one byte per region of the 47-bit address space, created by the
+ * first hb_region_set. Hidden: each shared object (a drop-in library and
+ * the program that loads it) keeps its own map, as each has its own
+ * backends. */
+#define HB_ADDR_BITS 47
+extern _Atomic(uint8_t *) hb_region_map __attribute__((visibility("hidden")));
+
+/* The tag of the region holding `p`, 0 when none: safe for any address.
+ * Inline: it is every free's first step in arena.c and freelist.c. */
+static inline uint8_t hb_region_tag(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
+    if (!m || (a >> HB_ADDR_BITS))
+        return 0;
+    return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
+}
 
 /* ---- Large objects: one mapping each, a header in front of the block. ----
  * Counters are passed in so each backend instance keeps its own. */

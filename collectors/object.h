@@ -167,6 +167,7 @@ static inline const hb_type *hb_typeof(const hb_object *o) { return hb_types[o->
  * dependent loads). Kept with hb_types. */
 enum {
     HB_TB_LEGACY = 1u << 0,   /* HB_TF_LEGACY_FINALIZER */
+    HB_TB_PLAIN = 1u << 1,    /* a node class with no finalizer, legacy or not */
     HB_TB_FINALIZE = 1u << 2, /* finalize != NULL */
     HB_TB_GC = 1u << 3,       /* HB_TF_GC */
 };

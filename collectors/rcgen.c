@@ -276,6 +276,20 @@ static inline unsigned seen_bits(const hb_object *o)
            ((f >> 1) & SEEN_WEAKREFD);
 }
 
+/* Non-zero for an object delete_all cannot delete: not of a plain node
+ * class (HB_TB_PLAIN: a finalizer, a legacy finalizer or another type),
+ * or weakref'd. The same object always gives the same value, so a sum of
+ * them can be taken back object by object (delete_sparse). Finalized
+ * (its flag in HB_TB_PLAIN's place) only when its class has a finalizer,
+ * so not plain anyway. */
+static inline unsigned not_plain_node(const hb_object *o)
+{
+    _Static_assert((int)HB_TB_PLAIN == (int)HB_OF_FINALIZED &&
+                       ((int)HB_TB_PLAIN & (int)HB_OF_WEAKREFD) == 0,
+                   "not_plain_node");
+    return ((hb_type_bits[o->tindex] ^ HB_TB_PLAIN) | o->flags) & (HB_TB_PLAIN | HB_OF_WEAKREFD);
+}
+
 /* One reachability test (COUNT_REFS then MOVE_UNREACHABLE) over a list. */
 typedef struct pass {
     uint8_t young[256]; /* young[gen]: an object with this gen is in the set */
@@ -567,7 +581,7 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
         if (hb_kindof(o) == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
             if (big)
-                not_plain |= seen_bits(o);
+                not_plain |= not_plain_node(o);
             for (hb_object **f = nd->fields, **e = hb_node_end(o); f < e; f++) {
                 hb_object *t = nil_or(*f, &p->nil);
                 uint8_t y = p->young[t->gen];
@@ -817,12 +831,13 @@ static inline void freed_count(hb_heap *h, rcgen_state *s, const freed *f)
  * caller, as the counters are). */
 static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
 {
-    o->refcnt = 0;
-    o->flags |= HB_OF_DEAD;
-    o->gen = HB_GEN_NONE;
-    o->gc_next = o->gc_prev = NULL;
-    if (hb_kindof(o) != HB_K_NODE) /* a cleared node owns nothing */
+    if (hb_kindof(o) != HB_K_NODE) { /* a cleared node owns nothing, and is gone */
+        o->refcnt = 0;
+        o->flags |= HB_OF_DEAD;
+        o->gen = HB_GEN_NONE;
+        o->gc_next = o->gc_prev = NULL;
         hb_typeof(o)->clear(h, o, 1);
+    }
     f->n++;
     f->bytes += o->size;
     hb_object_free_block(h, o);
@@ -981,12 +996,6 @@ static inline void visit_mark(hb_object *t, void *arg)
     }
 }
 
-/* An object delete_all cannot delete: not a node, or a node with a
- * finalizer, weakrefs or a legacy finalizer. */
-static inline size_t not_plain_node(const hb_object *o)
-{
-    return (o->tindex < HB_TI_FIRST_CLASS) | (seen_bits(o) != 0);
-}
 
 /* COUNT_REFS left few references from outside the set
  * (rc_sum - in_sum, an upper bound), so few roots: find them, mark what

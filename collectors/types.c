@@ -435,8 +435,10 @@ const hb_type *hb_types[HB_TI_COUNT] = {
 
 uint8_t hb_type_bits_of(const hb_type *t)
 {
+    int plain = t->kind == HB_K_NODE && !t->finalize && !(t->flags & HB_TF_LEGACY_FINALIZER);
     return (uint8_t)((t->flags & HB_TF_GC ? HB_TB_GC : 0) | (t->finalize ? HB_TB_FINALIZE : 0) |
-                     (t->flags & HB_TF_LEGACY_FINALIZER ? HB_TB_LEGACY : 0));
+                     (t->flags & HB_TF_LEGACY_FINALIZER ? HB_TB_LEGACY : 0) |
+                     (plain ? HB_TB_PLAIN : 0));
 }
 
 /* The built-ins' hb_type_bits_of, written out (test_type_index checks that
