@@ -304,8 +304,9 @@ typedef struct pass {
     int lost;           /* a pulled-back object did not fit on gray (see below) */
     hb_object *in_young; /* rcgen_state's: gc_prev of an object in an array */
     /* gather_count: the set's summed refcnt and references from inside
-     * it, and whether any object is not a plain node (another type, a
-     * finalizer, weakrefs): see delete_all */
+     * it, and whether any object may not be a plain node (another type, a
+     * finalizer, weakrefs): see delete_all; after move_array, whether any
+     * object of its front is not (see delete_front) */
     uint64_t rc_sum, in_sum;
     uintptr_t not_plain;
     int from_lists;     /* some of the set came from lists (no delete_sparse) */
@@ -730,7 +731,7 @@ static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
 static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
 {
     size_t k = 0;
-    unsigned seen = 0;
+    unsigned seen = 0, odd = 0;
     uint8_t done = p->done, unreach = p->unreach;
     /* survivors from the array are linked after `tail`, and `old` closed
      * once at the end: nothing else touches `old` during the pass */
@@ -754,8 +755,10 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
         }
         /* SEEN_* of the block's tentatively unreachable objects only (in
          * L1 still, and in a young generation fewer than all) */
-        for (size_t j = k0; j < k; j++)
+        for (size_t j = k0; j < k; j++) {
             seen |= seen_bits(a[j]);
+            odd |= not_plain_node(a[j]);
+        }
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
             survivor_link(in_young, &tail, o);
@@ -776,6 +779,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
     tail->gc_next = old;
     old->gc_prev = tail;
     p->seen = seen;
+    p->not_plain = odd;
     return k;
 }
 
@@ -933,32 +937,42 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
     return m;
 }
 
-/* DELETE when every object of the set not marked reachable (gen
- * p->done: held, see delete_sparse) is garbage with no reference from
- * outside the garbage, and a node with no finalizer or weakref. Then each
- * garbage object's count is the references other garbage holds to it.
- * MOVE_UNREACHABLE would find them unreachable; the pass is skipped, and
- * this one clears the nodes first to last (where gather_count left the
- * caches warm) without holding them: a reference from inside the garbage
- * is dropped by a plain decrement, never a deallocation, and an object is
- * freed once it is cleared and its count is 0 -- at its own clear, or at
- * the clear of the last node referring to it (GEN_CLEARED meanwhile). A
- * reference to a marked object, or outside the set, is dropped by
- * hb_decref. Each object is touched once: the 2-node cycles benchmark went
- * from three sweeps to two. Only on an isolated heap (a shared heap's
- * counts go through shared.c). Returns how many objects were freed. */
-static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n)
+/* DELETE for a set whose garbage is all plain nodes (not_plain_node 0),
+ * each counted by the references other garbage holds to it plus `hold`:
+ * 0 for delete_all and delete_sparse (the counts of a set that nothing
+ * outside refers to, or of what its few roots do not reach), 1 for the
+ * front move_array left (held, see delete_plain). An object of the set
+ * with the survivors' gen byte is skipped: marked by delete_sparse, or
+ * pulled back into the front (then it joins `old`). MOVE_UNREACHABLE
+ * would find the rest unreachable; this pass clears the nodes: a
+ * reference from inside the garbage is dropped by a plain decrement,
+ * never a deallocation, and an object is freed once it is cleared and its
+ * count is `hold` -- at its own clear, or at the clear of the last node
+ * referring to it (GEN_CLEARED meanwhile). A reference to a survivor, or
+ * outside the set, is dropped by hb_decref. Each object is touched once:
+ * the 2-node cycles benchmark went from three sweeps to two. `backward`:
+ * last to first, where move_array left the caches warm (see
+ * gather_count). Only on an isolated heap (a shared heap's counts go
+ * through shared.c). Returns how many objects were freed. */
+static inline __attribute__((always_inline)) size_t
+delete_nodes(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n, uint32_t hold,
+             int backward, hb_object *old)
 {
-    freed f = {0, 0};
-    size_t pf_to = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
+    void (*release)(void *, void *, size_t) = h->obj_alloc->free;
+    void *rs = h->obj_alloc_state;
+    uint64_t nf = 0, bytes = 0;
     uint8_t done = p->done;
+    size_t pf = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
     p->young[GEN_CLEARED] = 1;
-    for (size_t j = 0; j < n; j++) {
-        if (j < pf_to)
-            prefetch_object(a[j + AHEAD]);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = backward ? n - 1 - i : i;
+        if (i < pf)
+            prefetch_object(a[backward ? j - AHEAD : j + AHEAD]);
         hb_object *o = a[j];
-        if (UNLIKELY(o->gen == done))
+        if (UNLIKELY(o->gen == done)) {
+            pulled_back(s, o, old);
             continue;
+        }
         hb_node *nd = (hb_node *)o;
         for (hb_object **fp = nd->fields, **e = hb_node_end(o); fp < e; fp++) {
             hb_object *v = *fp;
@@ -966,20 +980,45 @@ static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, siz
                 continue;
             *fp = NULL;
             if (p->young[v->gen]) {
-                if (--v->refcnt == 0 && v->gen == GEN_CLEARED)
-                    free_cleared(h, v, &f);
+                if (--v->refcnt == hold && v->gen == GEN_CLEARED) {
+                    nf++;
+                    bytes += v->size;
+                    release(rs, v, v->size);
+                }
             } else {
                 hb_decref(h, v);
             }
         }
-        if (o->refcnt == 0)
-            free_cleared(h, o, &f);
-        else
+        if (o->refcnt == hold) {
+            nf++;
+            bytes += o->size;
+            release(rs, o, o->size);
+        } else {
             o->gen = GEN_CLEARED;
+        }
     }
     p->young[GEN_CLEARED] = 0;
+    freed f = {nf, bytes};
     freed_count(h, s, &f);
-    return f.n;
+    return nf;
+}
+
+/* DELETE when the whole set is garbage that nothing outside refers to
+ * (gather_count's sums: each object's count is at least the references
+ * inside the set, so each equals them), all plain nodes: MOVE_UNREACHABLE
+ * is skipped. */
+static size_t delete_all(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n,
+                         hb_object *old)
+{
+    return delete_nodes(h, s, p, a, n, 0, 0, old);
+}
+
+/* The front move_array left when it is all plain nodes from generation
+ * 0's array (held: delete_plain's job, in delete_nodes' one pass). */
+static size_t delete_front(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t k,
+                           hb_object *old)
+{
+    return delete_nodes(h, s, p, a, k, 1, 1, old);
 }
 
 /* Marks t reachable (delete_sparse): the survivors' gen byte, queued to be
@@ -1045,7 +1084,7 @@ static size_t delete_sparse(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, 
     }
     tail->gc_next = old;
     old->gc_prev = tail;
-    size_t m = delete_all(h, s, p, a, n);
+    size_t m = delete_all(h, s, p, a, n, old);
     for (size_t i = 0; i < q->n; i++)
         hb_decref(h, q->v[i]);
     q->n = 0;
@@ -1257,7 +1296,7 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
         size_t ext = (size_t)(p.rc_sum - p.in_sum), got = SIZE_MAX;
         if (!p.not_plain && !ext && !h->sh) {
             plain = 1;
-            p.moved = delete_all(h, s, &p, a, n);
+            p.moved = delete_all(h, s, &p, a, n, old);
         } else if (!h->sh && !p.from_lists && ext <= n / SPARSE &&
                    (got = delete_sparse(h, s, &p, a, n, old)) != SIZE_MAX) {
             plain = 1;
@@ -1267,7 +1306,10 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
             if (biased) /* counts are changed from here on: no scratch may pass for a count */
                 for (size_t j = 0; j < k; j++)
                     a[j]->gc_refs = 0;
-            if (!p.seen) {
+            if (!p.seen && !p.not_plain && !p.from_lists && !h->sh) {
+                plain = 1;
+                p.moved = delete_front(h, s, &p, a, k, old);
+            } else if (!p.seen) {
                 plain = 1;
                 p.moved = delete_plain(h, s, &p, a, k, old);
             } else {
