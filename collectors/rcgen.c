@@ -290,6 +290,31 @@ static inline unsigned not_plain_node(const hb_object *o)
     return ((hb_type_bits[o->tindex] ^ HB_TB_PLAIN) | o->flags) & (HB_TB_PLAIN | HB_OF_WEAKREFD);
 }
 
+/* refcnt and gc_refs, adjacent, as one word (refcnt in the low half, as
+ * on every little-endian target; the layout is object.h's) */
+_Static_assert(offsetof(hb_object, gc_refs) == offsetof(hb_object, refcnt) + 4 &&
+                   offsetof(hb_object, refcnt) % 8 == 0,
+               "refcnt, gc_refs: one aligned word");
+static inline uint64_t counts_get(const hb_object *o)
+{
+    uint64_t w;
+    memcpy(&w, &o->refcnt, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = w << 32 | w >> 32;
+#endif
+    return w;
+}
+
+/* refcnt = rc, gc_refs = 0, one store */
+static inline void counts_set(hb_object *o, uint32_t rc)
+{
+    uint64_t w = rc;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w <<= 32;
+#endif
+    memcpy(&o->refcnt, &w, sizeof w);
+}
+
 /* One reachability test (COUNT_REFS then MOVE_UNREACHABLE) over a list. */
 typedef struct pass {
     uint8_t young[256]; /* young[gen]: an object with this gen is in the set */
@@ -310,6 +335,7 @@ typedef struct pass {
     uint64_t rc_sum, in_sum;
     uintptr_t not_plain;
     int from_lists;     /* some of the set came from lists (no delete_sparse) */
+    int sums;           /* gather_count added up rc_sum and in_sum */
     hb_object *tail;    /* move_array: survivors from the array are linked after it */
     hb_object nil;
 } pass;
@@ -562,13 +588,12 @@ static inline hb_object *nil_or(hb_object *t, hb_object *nil)
  * most one per SPARSE objects */
 #define SPARSE 8
 
-/* gather_count's pass over the array, last to first. It adds up the
- * set's counts and the references from inside it (delete_sparse decides
- * by them). `big`: a set larger than PREFETCH_MAX, not prefetched, and the
- * only one whose plainness is noted here, for delete_all (in a
- * generation-0 pause, cache-resident, the skipped pass would save little
- * and seen_bits cost 20% of this one; delete_sparse tells plainness in its
- * own pass). */
+/* gather_count's pass over the array, last to first. `big`: a set larger
+ * than PREFETCH_MAX, not prefetched, and the only one whose counts and
+ * internal references are added up and whose plainness is noted, for
+ * delete_all and delete_sparse (in a generation-0 pause, cache-resident,
+ * the skipped pass would save little, and the sums and plainness cost a
+ * fifth of this one: few_roots samples instead). */
 static inline __attribute__((always_inline)) void count_array(pass *p, hb_object **v, size_t k,
                                                               int big)
 {
@@ -578,7 +603,8 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
         if (!big && i >= AHEAD)
             prefetch_object(v[i - AHEAD]);
         hb_object *o = v[i];
-        rc_sum += o->refcnt;
+        if (big)
+            rc_sum += o->refcnt;
         if (hb_kindof(o) == HB_K_NODE) {
             hb_node *nd = (hb_node *)o;
             if (big)
@@ -587,18 +613,36 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
                 hb_object *t = nil_or(*f, &p->nil);
                 uint8_t y = p->young[t->gen];
                 t->gc_refs += y;
-                in_sum += y;
+                if (big)
+                    in_sum += y;
             }
-        } else {
+        } else if (big) {
             not_plain = 1;
             p->in_sum = 0;
             TRAVERSE(o, visit_count_sum, p);
             in_sum += p->in_sum;
+        } else {
+            TRAVERSE(o, visit_count, p);
         }
     }
     p->rc_sum = rc_sum;
     p->in_sum = in_sum;
     p->not_plain = not_plain;
+    p->sums = big;
+}
+
+/* Whether a set counted without sums (count_array) may have few roots:
+ * at most one in SPARSE of SAMPLE objects spread over it is one. A
+ * guess for delete_sparse, which gives up when it is wrong. */
+#define SAMPLE 64
+static int few_roots(hb_object *const *a, size_t n)
+{
+    size_t step = n / SAMPLE + 1, looked = 0, roots = 0;
+    for (size_t j = 0; j < n; j += step, looked++) {
+        uint64_t w = counts_get(a[j]);
+        roots += (uint32_t)w > (uint32_t)(w >> 32);
+    }
+    return roots * SPARSE <= looked;
 }
 
 /* GATHER and COUNT_REFS: count over the n objects of `a`, then append every
@@ -732,7 +776,7 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
 {
     size_t k = 0;
     unsigned seen = 0, odd = 0;
-    uint8_t done = p->done, unreach = p->unreach;
+    const uint8_t gens[2] = {p->unreach, p->done};
     /* survivors from the array are linked after `tail`, and `old` closed
      * once at the end: nothing else touches `old` during the pass */
     hb_object *tail = old->gc_prev, *in_young = p->in_young;
@@ -741,15 +785,14 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
         size_t e = n - i < BLOCK ? n : i + BLOCK, nr = 0, k0 = k;
         for (size_t j = i; j < e; j++) {
             hb_object *o = a[j];
-            uint32_t rc = o->refcnt, r = rc > o->gc_refs;
-            o->gen = r ? done : unreach;
+            uint64_t w = counts_get(o), rc = (uint32_t)w, r = rc > w >> 32;
+            o->gen = gens[r];
             /* gc_refs 0 for both: a root's is done with, and nothing
              * reads an unreachable object's again (DELETE, settle_front
              * and RESURRECT set it before use) */
-            o->refcnt = rc + 1 - r;
-            o->gc_refs = 0;
+            counts_set(o, (uint32_t)(rc + 1 - r));
             a[k] = o;
-            k += 1 - r;
+            k += r ^ 1;
             roots[nr] = o;
             nr += r;
         }
@@ -1294,10 +1337,11 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     if (use_array && !(counted = 1, gather_count(h, &p, &a, &cap, &n))) {
         examined = n;
         size_t ext = (size_t)(p.rc_sum - p.in_sum), got = SIZE_MAX;
-        if (!p.not_plain && !ext && !h->sh) {
+        if (p.sums && !p.not_plain && !ext && !h->sh) {
             plain = 1;
             p.moved = delete_all(h, s, &p, a, n, old);
-        } else if (!h->sh && !p.from_lists && ext <= n / SPARSE &&
+        } else if (!h->sh && !p.from_lists &&
+                   (p.sums ? ext <= n / SPARSE : few_roots(a, n)) &&
                    (got = delete_sparse(h, s, &p, a, n, old)) != SIZE_MAX) {
             plain = 1;
             p.moved = got;
