@@ -54,8 +54,13 @@
  * next (None or not, reachable or not): mispredicted, those branches cost
  * more than the loads. Plain garbage (no finalizer, weakref or legacy
  * finalizer seen) is deleted from the front in one pass (DELETE, see
- * delete_plain); otherwise the front becomes the `unreachable` list and
- * the states above run as listed. A set mostly on lists (a full collection
+ * delete_front and delete_plain); otherwise the front becomes the
+ * `unreachable` list and the states above run as listed. Two sets skip
+ * MOVE_UNREACHABLE: one whose counts add up to its internal references
+ * (all garbage, delete_all), and one with few references from outside
+ * (few roots: what they reach is marked, the rest deleted, see
+ * delete_sparse) -- a program making cyclic garbage leaves generation 0
+ * mostly so. A set mostly on lists (a full collection
  * of a settled heap) is walked over its lists as before: list order is
  * mostly address order there, and copying it into an array only added
  * traffic (full collections of 10^6 objects took twice as long). So does
