@@ -771,8 +771,9 @@ static inline void scan_reachable(pass *p, hb_object *o, hb_object **tail)
  * this pass cost ~6 ns per object, twice a plain walk). A root that came
  * from generation 0's array joins `old` as it is scanned; one from a list
  * stays linked. Each tentatively unreachable object is held (refcnt + 1)
- * until DELETE or settle_front, and SEEN_* is noted for it (it may say yes
- * wrongly for one pulled back, never no). No prefetch here: gather_count
+ * until DELETE or settle_front. Whether each is a plain node is noted as
+ * it is classified, and SEEN_* of the front (which may say yes wrongly for
+ * one pulled back, never no) is taken only when some is not. No prefetch here: gather_count
  * has just brought the set into L2 (with it or without, the same time per
  * generation-0 pause; without, a shorter loop). Returns how many objects
  * the front holds. */
@@ -801,12 +802,11 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
             roots[nr] = o;
             nr += r;
         }
-        /* SEEN_* of the block's tentatively unreachable objects only (in
-         * L1 still, and in a young generation fewer than all) */
-        for (size_t j = k0; j < k; j++) {
-            seen |= seen_bits(a[j]);
+        /* whether the block's tentatively unreachable objects are all
+         * plain nodes (in L1 still, and in a young generation fewer than
+         * all); their SEEN_* only if not, below */
+        for (size_t j = k0; j < k; j++)
             odd |= not_plain_node(a[j]);
-        }
         for (size_t j = 0; j < nr; j++) {
             hb_object *o = roots[j];
             survivor_link(in_young, &tail, o);
@@ -826,6 +826,11 @@ static size_t move_array(pass *p, hb_object **a, size_t n, hb_object *old)
     }
     tail->gc_next = old;
     old->gc_prev = tail;
+    /* plain nodes have no SEEN_* (no legacy finalizer or finalizer in
+     * their class, no weakref) */
+    if (odd)
+        for (size_t j = 0; j < k; j++)
+            seen |= seen_bits(a[j]);
     p->seen = seen;
     p->not_plain = odd;
     return k;
