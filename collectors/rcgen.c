@@ -694,7 +694,7 @@ static int gather_count(hb_heap *h, pass *p, hb_object ***a, size_t *cap, size_t
  * cursor_items). One from a list stays linked. */
 static inline void survivor_link(hb_object *in_young, hb_object **tail, hb_object *o)
 {
-    if (o->gc_prev == in_young) {
+    if (LIKELY(o->gc_prev == in_young)) {
         o->gc_prev = *tail;
         (*tail)->gc_next = o;
         *tail = o;
