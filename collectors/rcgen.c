@@ -310,6 +310,9 @@ static inline uint64_t counts_get(const hb_object *o)
     return w;
 }
 
+/* A root of the set, after COUNT_REFS: referred to from outside it. */
+static inline int counted_root(const hb_object *o) { return o->refcnt > o->gc_refs; }
+
 /* refcnt = rc, gc_refs = 0, one store */
 static inline void counts_set(hb_object *o, uint32_t rc)
 {
@@ -339,7 +342,7 @@ typedef struct pass {
      * object of its front is not (see delete_front) */
     uint64_t rc_sum, in_sum;
     uintptr_t not_plain;
-    int from_lists;     /* some of the set came from lists (no delete_sparse) */
+    int from_lists;     /* some of the set came from lists (no delete_sparse, delete_front) */
     int sums;           /* gather_count added up rc_sum and in_sum */
     hb_object *tail;    /* move_array: survivors from the array are linked after it */
     hb_object nil;
@@ -643,10 +646,8 @@ static inline __attribute__((always_inline)) void count_array(pass *p, hb_object
 static int few_roots(hb_object *const *a, size_t n)
 {
     size_t step = n / SAMPLE + 1, looked = 0, roots = 0;
-    for (size_t j = 0; j < n; j += step, looked++) {
-        uint64_t w = counts_get(a[j]);
-        roots += (uint32_t)w > (uint32_t)(w >> 32);
-    }
+    for (size_t j = 0; j < n; j += step, looked++)
+        roots += counted_root(a[j]);
     return roots * SPARSE <= looked;
 }
 
@@ -867,12 +868,28 @@ static size_t settle_front(rcgen_state *s, pass *p, hb_object **a, size_t k, hb_
     return m;
 }
 
-/* Frees of one DELETE, counted once at its end (hb_heap_freed). */
+/* Frees of one DELETE, counted once at its end (hb_heap_freed), and the
+ * allocator's free, read once for the pass. */
 typedef struct freed {
     uint64_t n, bytes;
+    void (*release)(void *state, void *p, size_t size);
+    void *state;
 } freed;
 
-/* The end of a DELETE that freed with free_cleared: the heap's counters,
+static inline freed freed_start(const hb_heap *h)
+{
+    return (freed){0, 0, h->obj_alloc->free, h->obj_alloc_state};
+}
+
+/* o's block back to the allocator (hb_object_free_block), counted. */
+static inline void free_counted(freed *f, hb_object *o)
+{
+    f->n++;
+    f->bytes += o->size;
+    f->release(f->state, o, o->size);
+}
+
+/* The end of a DELETE that freed with free_counted: the heap's counters,
  * and generation 0's count as each free's untrack would have left it. */
 static inline void freed_count(hb_heap *h, rcgen_state *s, const freed *f)
 {
@@ -895,9 +912,7 @@ static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
         o->gc_next = o->gc_prev = NULL;
         hb_typeof(o)->clear(h, o, 1);
     }
-    f->n++;
-    f->bytes += o->size;
-    hb_object_free_block(h, o);
+    free_counted(f, o);
 }
 
 static inline int plain_object(const hb_object *o)
@@ -924,7 +939,7 @@ static size_t delete_plain(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, s
                            hb_object *old)
 {
     size_t m = 0, top = k; /* a[top..k): cleared, not freed */
-    freed f = {0, 0};
+    freed f = freed_start(h);
     size_t pf_from = k <= PREFETCH_MAX ? AHEAD : SIZE_MAX;
     for (size_t j = k; j-- > 0;) {
         if (j >= pf_from)
@@ -1011,9 +1026,7 @@ static inline __attribute__((always_inline)) size_t
 delete_nodes(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n, uint32_t hold,
              int backward, hb_object *old)
 {
-    void (*release)(void *, void *, size_t) = h->obj_alloc->free;
-    void *rs = h->obj_alloc_state;
-    uint64_t nf = 0, bytes = 0;
+    freed f = freed_start(h);
     uint8_t done = p->done;
     size_t pf = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
     p->young[GEN_CLEARED] = 1;
@@ -1033,27 +1046,20 @@ delete_nodes(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, size_t n, uint3
                 continue;
             *fp = NULL;
             if (p->young[v->gen]) {
-                if (--v->refcnt == hold && v->gen == GEN_CLEARED) {
-                    nf++;
-                    bytes += v->size;
-                    release(rs, v, v->size);
-                }
+                if (--v->refcnt == hold && v->gen == GEN_CLEARED)
+                    free_counted(&f, v);
             } else {
                 hb_decref(h, v);
             }
         }
-        if (o->refcnt == hold) {
-            nf++;
-            bytes += o->size;
-            release(rs, o, o->size);
-        } else {
+        if (o->refcnt == hold)
+            free_counted(&f, o);
+        else
             o->gen = GEN_CLEARED;
-        }
     }
     p->young[GEN_CLEARED] = 0;
-    freed f = {nf, bytes};
     freed_count(h, s, &f);
-    return nf;
+    return f.n;
 }
 
 /* DELETE when the whole set is garbage that nothing outside refers to
@@ -1088,10 +1094,10 @@ static inline void visit_mark(hb_object *t, void *arg)
     }
 }
 
-
-/* COUNT_REFS left few references from outside the set
- * (rc_sum - in_sum, an upper bound), so few roots: find them, mark what
- * they reach, and delete the rest with delete_all, skipping
+/* COUNT_REFS left few references from outside the set (rc_sum - in_sum,
+ * an upper bound, for a large set; few_roots' samples for a small one), so
+ * few roots: find them, mark what they reach, and delete the rest with
+ * delete_all, skipping
  * MOVE_UNREACHABLE's pass that writes every object (its gen, its hold,
  * its slot). A generation-0 pause of a program that makes cyclic garbage
  * (CPython's own gc callbacks show ~700 objects freed of ~700 examined)
@@ -1114,7 +1120,7 @@ static size_t delete_sparse(hb_heap *h, rcgen_state *s, pass *p, hb_object **a, 
     for (size_t j = 0; j < n; j++) {
         hb_object *o = a[j];
         odd += not_plain_node(o);
-        if (UNLIKELY(o->refcnt > o->gc_refs))
+        if (UNLIKELY(counted_root(o)))
             visit_mark(o, p);
     }
     for (size_t i = 0; i < q->n && !p->lost && q->n <= n / 4; i++)
