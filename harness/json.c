@@ -23,6 +23,7 @@
  * row was measured on that machine (a merge of shards run elsewhere gets none
  * rather than this machine's). */
 #include "csvio.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -663,28 +664,23 @@ int hb_json_from_csv(const char *csv_path, const char *json_path)
         return err;
     }
     /* Written beside the target and renamed over it: a reader sees the old
-     * JSON or the new one, never a prefix. */
-    size_t n = strlen(json_path) + 16;
-    char *tmp = malloc(n);
+     * JSON or the new one, never a prefix; a signal removes it. */
+    char *tmp = NULL;
     FILE *f = NULL;
-    int fd = -1;
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmpXXXXXX", json_path);
-        fd = mkstemp(tmp);
-    }
+    int fd = hb_tmp_create(json_path, &tmp);
     if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        err = tmp ? errno : ENOMEM;
+        err = errno;
         fprintf(stderr, "heapbench: json: cannot create a file beside %s: %s\n", json_path,
                 strerror(err));
         if (fd >= 0) {
             close(fd);
             unlink(tmp);
+            hb_tmp_forget(tmp);
         }
         free(tmp);
         hb_csvdoc_free(&d);
         return err;
     }
-    fchmod(fd, 0644); /* mkstemp's 0600 would hide results from other users */
     err = hb_json_write(&d, f, why, sizeof why);
     if (!err && fsync(fileno(f)) != 0) {
         err = errno;
@@ -702,6 +698,7 @@ int hb_json_from_csv(const char *csv_path, const char *json_path)
         unlink(tmp);
         fprintf(stderr, "heapbench: json: %s\n", why);
     }
+    hb_tmp_forget(tmp);
     free(tmp);
     hb_csvdoc_free(&d);
     return err;
@@ -711,6 +708,14 @@ int hb_json_main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: heapbench json IN.csv OUT.json\n");
+        return 2;
+    }
+    /* OUT may be IN's own NAME.json (what `run` writes), never IN or the
+     * companions it is read with. */
+    char why[1024];
+    const char *in = argv[0];
+    if (hb_out_not_input(argv[1], &in, 1, 1, why, sizeof why)) {
+        fprintf(stderr, "heapbench json: %s\n", why);
         return 2;
     }
     return hb_json_from_csv(argv[0], argv[1]) ? 2 : 0;
