@@ -24,6 +24,7 @@
  * on stdout, never drawn empty. */
 #include "cellset.h"
 #include "metrics.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,7 +48,8 @@ typedef struct pctx {
     const char *ref, *ref_coll;
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
-    size_t drawn, skipped;
+    const char *file; /* the results file: no output may be it or its companions */
+    size_t drawn, skipped, failed;
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,22 +121,33 @@ static int is_collector_row(const pctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
-/* Runs gnuplot on one script for the PNG and the SVG. */
+/* Runs gnuplot on one script for the PNG and the SVG. Each is drawn under a
+ * temporary name (a hidden file with the same extension, which is how the
+ * scripts choose the terminal) and renamed only when gnuplot succeeded and
+ * wrote something, so a failed figure leaves no empty or partial file. A
+ * failure is said on stderr and counted; the other figures are still drawn
+ * (0 then too); only a failure of the process itself returns 2. */
 static int draw(pctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
+    char outf[2][PATH_MAX + 700], tmpf[2][PATH_MAX + 720];
     for (int k = 0; k < 2; k++) {
-        char outf[PATH_MAX + 700];
-        snprintf(outf, sizeof outf, "%s/%s.%s", p->out, name, k ? "svg" : "png");
+        const char *ext = k ? "svg" : "png";
+        snprintf(outf[k], sizeof outf[k], "%s/%s.%s", p->out, name, ext);
+        snprintf(tmpf[k], sizeof tmpf[k], "%s/.%s.tmp%d.%s", p->out, name, (int)getpid(), ext);
+        char why[PATH_MAX * 3];
+        const char *in = p->file;
+        if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
+            return bad("%s", why);
         pid_t pid = fork();
         if (pid < 0)
             return bad("fork: %s", strerror(errno));
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -143,9 +156,24 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
             if (errno != EINTR)
                 return bad("waitpid: %s", strerror(errno));
         struct stat sb;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(outf, &sb) != 0 || sb.st_size == 0)
-            return bad("gnuplot %s failed on %s (exit %d; its messages are in %s)", script, datafile,
-                       WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(tmpf[k], &sb) != 0 || sb.st_size == 0) {
+            unlink(tmpf[k]);
+            if (k)
+                unlink(outf[0]); /* a figure is its PNG and its SVG, or neither */
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s was killed by signal %d (%s) on %s\n",
+                        name, script, WTERMSIG(st), strsignal(WTERMSIG(st)), datafile);
+            else
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s failed on %s (exit %d; its messages "
+                                "are in %s)\n", name, script, datafile, WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+            p->failed++;
+            return 0;
+        }
+        if (rename(tmpf[k], outf[k]) != 0) {
+            int e = errno;
+            unlink(tmpf[k]);
+            return bad("cannot rename %s to %s: %s", tmpf[k], outf[k], strerror(e));
+        }
     }
     printf("%s/%s.png, .svg\n", p->out, name);
     p->drawn++;
@@ -155,6 +183,12 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
 static FILE *open_data(const pctx *p, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s.dat", p->data, name);
+    char why[PATH_MAX * 3];
+    const char *in = p->file;
+    if (hb_out_not_input(path, &in, 1, 0, why, len)) {
+        bad("%s", why);
+        return NULL;
+    }
     FILE *f = fopen(path, "w");
     if (!f)
         bad("cannot write %s: %s", path, strerror(errno));
@@ -866,6 +900,11 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
+    p.file = file;
+    if (out && (!*out || strlen(out) >= PATH_MAX)) {
+        hb_cellset_free(&p.s);
+        return bad("--out '%s' is not a directory name", out);
+    }
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
@@ -878,9 +917,18 @@ int hb_plot_main(int argc, char **argv)
         hb_cellset_free(&p.s);
         return bad("cannot create %s: %s", p.data, strerror(err));
     }
+    struct stat so;
+    err = stat(p.out, &so) != 0 ? errno : !S_ISDIR(so.st_mode) ? ENOTDIR
+          : access(p.out, W_OK) != 0 || access(p.data, W_OK) != 0 ? errno : 0;
+    if (err) {
+        hb_cellset_free(&p.s);
+        return bad("cannot write figures into %s: %s", p.out, strerror(err));
+    }
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
+    /* a figure gnuplot could not draw is said and counted (draw), and the
+     * others are still drawn; an error of our own stops here */
     if (!rc)
         rc = fig_throughput(&p, TP_ALLOCATORS, NULL);
     if (!rc)
@@ -896,8 +944,8 @@ int hb_plot_main(int argc, char **argv)
     if (!rc)
         rc = fig_rss(&p);
     if (!rc)
-        printf("%zu figures (PNG and SVG) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
-               p.out, p.skipped, p.data);
+        printf("%zu figures (PNG and SVG) in %s; %zu skipped; %zu failed; their data and gnuplot's log in %s\n",
+               p.drawn, p.out, p.skipped, p.failed, p.data);
     hb_cellset_free(&p.s);
-    return rc;
+    return rc ? rc : p.failed ? 2 : 0;
 }

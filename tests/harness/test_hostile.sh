@@ -31,4 +31,38 @@ item=1; if want "$@"; then
     [ "$(sums mine.csv mine.rss.csv)" = "$before" ] && ok || bad "merge changed an input"
 fi
 
+# ---- 2: an empty or unusable --out of plot is bad input (it wrote into /)
+item=2; if want "$@" && command -v gnuplot > /dev/null; then
+    expect2 "plot --out ''" plot base.csv --out ""
+    before=$(sums base.csv)
+    expect2 "plot --out a file" plot base.csv --out base.csv
+    [ "$(sums base.csv)" = "$before" ] && ok || bad "plot --out base.csv changed it"
+    mkdir ro && chmod 555 ro
+    if [ "$(id -u)" != 0 ]; then expect2 "plot --out into a read-only directory" plot base.csv --out ro/x; fi
+fi
+
+# ---- 3: one workload group (gnuplot 5.4 segfaulted on throughput.gp); a
+# failed figure stops no other and leaves no file
+item=3; if want "$@" && command -v gnuplot > /dev/null; then
+    "$hb" run --workloads churn --allocators system,arena --threads 1 --reps 2 --param ops=20000 \
+        --out one.csv > /dev/null 2>&1
+    "$hb" plot one.csv --out pl > pl.out 2> pl.err && ok || bad "plot of one group exited $?: $(cat pl.err)"
+    [ -s pl/throughput-allocators.png ] && [ -s pl/throughput-allocators.svg ] && ok || bad "no throughput figure"
+    [ -z "$(find pl -empty -type f ! -name gnuplot.log)" ] && ok || bad "empty files: $(find pl -empty -type f)"
+    "$hb" run --workloads cycles --collectors rc,rcgen --allocators system --threads 1 --reps 2 \
+        --param ops=20000 --out cyc.csv > /dev/null 2>&1
+    "$hb" plot cyc.csv --out plc > plc.out 2> plc.err && [ -s plc/throughput-collectors.png ] && ok \
+        || bad "plot of one collector group: $(cat plc.err)"
+    # a script that fails: its figure is missing, every other one is there
+    cp -r "$here/../../plots" scripts && echo 'exit status 3' > scripts/latency.gp
+    "$hb" plot one.csv --out plf --scripts scripts > plf.out 2> plf.err
+    rc=$?
+    [ $rc = 2 ] && ok || bad "a failed figure: exit $rc, want 2"
+    [ "$(grep -c 'latency' plf.err)" = 1 ] && ok || bad "the failure is not one line naming it: $(cat plf.err)"
+    ls plf/latency-* > /dev/null 2>&1 && bad "the failed figure left $(ls plf/latency-*)" || ok
+    [ -s plf/throughput-allocators.png ] && ls plf/rss-*.svg > /dev/null 2>&1 && ok \
+        || bad "the figures after the failed one were not drawn: $(ls plf)"
+    ls -a plf | grep -q tmp && bad "temporary figures left: $(ls -a plf)" || ok
+fi
+
 finish
