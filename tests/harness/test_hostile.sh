@@ -65,4 +65,65 @@ item=3; if want "$@" && command -v gnuplot > /dev/null; then
     ls -a plf | grep -q tmp && bad "temporary figures left: $(ls -a plf)" || ok
 fi
 
+# ---- 4: --resume re-runs the cells that have no ok row, and exits 1 while
+# one stands not ok (it treated crashed, failed and timed-out rows as done)
+item=4; if want "$@"; then
+    hang=(run --allocators system --workloads churn --threads 1 --reps 1 --param ops=1000000000 --timeout 1
+          --out to.csv)
+    "$hb" "${hang[@]}" > /dev/null 2>&1; rc=$?
+    [ $rc = 1 ] && ok || bad "a timed-out cell: exit $rc, want 1"
+    "$hb" "${hang[@]}" --resume > /dev/null 2>&1; rc=$?
+    [ $rc = 1 ] && ok || bad "--resume over a timed-out row: exit $rc, want 1"
+    [ "$(grep -c ',timeout,' to.csv)" = 2 ] && ok || bad "--resume did not run the timed-out cell again"
+    # the same cell made to pass: the old row stays, a new ok row is added, exit 0
+    sed -i 's/,timeout,[^,]*,/,failed,made up,/' to.csv
+    run_small fx.csv; grep -v '^run_id' fx.csv | head -1 | sed 's/,ok,/,crashed,/' > bad.row
+    cp fx.csv fx2.csv; head -1 fx.csv > fx.csv.new; cat bad.row >> fx.csv.new
+    sed 's/,crashed,/,failed,/' bad.row >> fx.csv.new; mv fx.csv.new fx.csv; rm -f fx.rss.csv fx.pauses.csv
+    run_small fx.csv --resume; rc=$?
+    [ $rc = 0 ] && ok || bad "--resume that fixes every cell: exit $rc, want 0"
+    [ "$(grep -c ',ok,' fx.csv)" = 2 ] && [ "$(grep -c ',crashed,' fx.csv)" = 1 ] && ok \
+        || bad "--resume: the old rows must stay and each rep get an ok row: $(cut -d, -f2,10,11 fx.csv)"
+fi
+
+# ---- 5: every output path is checked before the first cell runs
+item=5; if want "$@"; then
+    long=$(printf 'x%.0s' $(seq 245))
+    expect2 "a base name too long for its companions" run --allocators system --workloads churn --threads 1 \
+        --param ops=20000 --out "$long.csv"
+    [ -e "$long.csv" ] && bad "the results file was written before the check" || ok
+    grep -q "companion" err.txt && ok || bad "the message does not name the companion: $(cat err.txt)"
+    mkdir jd && touch jd/r.csv && mkdir jd/r.json
+    expect2 "NAME.json a directory" run --allocators system --workloads churn --threads 1 --param ops=20000 \
+        --out jd/r.csv
+    [ -s jd/r.csv ] && bad "rows were appended before the JSON was found unwritable" || ok
+fi
+
+# ---- 6: a companion that ends mid-row is not appended to (the next row was glued onto it)
+item=6; if want "$@"; then
+    for c in rss pauses; do
+        run_small g$c.csv --workloads cycles --collectors rcgen
+        printf 'partial,0,1' >> g$c.$c.csv
+        before=$(sums g$c.csv g$c.rss.csv g$c.pauses.csv g$c.json)
+        expect2 "append to a $c companion that ends mid-row" run --allocators system --workloads cycles \
+            --collectors rcgen --threads 1 --param ops=20000 --out g$c.csv
+        grep -q "g$c.$c.csv" err.txt && ok || bad "the message does not name g$c.$c.csv: $(cat err.txt)"
+        [ "$(sums g$c.csv g$c.rss.csv g$c.pauses.csv g$c.json)" = "$before" ] && ok || bad "a file changed"
+    done
+fi
+
+# ---- 12: one writer per results file
+item=12; if want "$@"; then
+    "$hb" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=1000000000 --timeout 5 \
+        --out lock.csv > /dev/null 2>&1 &
+    first=$!
+    for i in $(seq 50); do [ -s lock.csv ] && break; sleep 0.1; done
+    before=$(sums lock.csv lock.rss.csv lock.pauses.csv)
+    expect2 "a second writer" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=20000 \
+        --out lock.csv --resume
+    grep -q "another heapbench run" err.txt && ok || bad "the message does not say why: $(cat err.txt)"
+    [ "$(sums lock.csv lock.rss.csv lock.pauses.csv)" = "$before" ] && ok || bad "the second writer wrote"
+    kill -INT $first; wait $first
+fi
+
 finish
