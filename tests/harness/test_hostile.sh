@@ -126,4 +126,13 @@ item=12; if want "$@"; then
     kill -INT $first; wait $first
 fi
 
+# ---- 7: every threshold the parser accepts gives passing generational cells
+item=7; if want "$@"; then
+    for t in 1 2 3; do
+        "$hb" run --workloads generational --collectors rcgen --allocators system --threads 1,2 \
+            --heap isolated,shared --reps 1 --param threshold=$t --param ops=100000 --out gen$t.csv \
+            > gen$t.out 2>&1 && ok || bad "threshold=$t: $(grep -o 'self-check[^,]*' gen$t.csv | head -1)"
+    done
+fi
+
 finish
