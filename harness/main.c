@@ -45,7 +45,7 @@ static int usage(FILE *f)
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR]\n");
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n");
     return 2;
 }
 

@@ -50,6 +50,7 @@ typedef struct pctx {
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
     const char *file; /* the results file: no output may be it or its companions */
     size_t drawn, skipped, failed;
+    int data_only; /* --data-only: the data files, no gnuplot */
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -129,6 +130,11 @@ static int is_collector_row(const pctx *p, size_t row)
  * (0 then too); only a failure of the process itself returns 2. */
 static int draw(pctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
+    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
+        printf("%s (%s)\n", datafile, script);
+        p->drawn++;
+        return 0;
+    }
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
@@ -848,19 +854,21 @@ int hb_plot_main(int argc, char **argv)
                 out = v;
             else
                 scripts = v;
+        } else if (!strcmp(a, "--data-only")) {
+            p.data_only = 1;
         } else if (!strncmp(a, "--", 2)) {
             return bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
-                       "--scripts DIR", a);
+                       "--scripts DIR, --data-only", a);
         } else if (!file) {
             file = a;
         } else {
             return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
         }
     }
     if (!file)
         return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
         return bad("'%s' does not end in .csv (its companions' names are made from it)", file);
@@ -878,7 +886,7 @@ int hb_plot_main(int argc, char **argv)
     snprintf(p.scripts, sizeof p.scripts, "%s", scripts);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/throughput.gp", p.scripts);
-    if (access(probe, R_OK) != 0)
+    if (!p.data_only && access(probe, R_OK) != 0)
         return bad("cannot find the gnuplot scripts (%s: %s); run from the source tree or pass --scripts "
                    "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
     char why[1024];
@@ -943,7 +951,10 @@ int hb_plot_main(int argc, char **argv)
         rc = fig_pauses(&p);
     if (!rc)
         rc = fig_rss(&p);
-    if (!rc)
+    if (!rc && p.data_only)
+        printf("the data of %zu figures in %s (--data-only: none drawn); %zu skipped\n", p.drawn, p.data,
+               p.skipped);
+    else if (!rc)
         printf("%zu figures (PNG and SVG) in %s; %zu skipped; %zu failed; their data and gnuplot's log in %s\n",
                p.drawn, p.out, p.skipped, p.failed, p.data);
     hb_cellset_free(&p.s);
