@@ -38,8 +38,9 @@ typedef struct hb_csvdoc {
 /* Reads and checks the whole file. Refused (EINVAL, `why` = "FILE:LINE: what"):
  * an empty file, a header with an empty or repeated column name, a quote
  * inside an unquoted field, text after a closing quote, a quoted field never
- * closed, a bare carriage return, a NUL byte, a row whose field count is not
- * the header's. A header with no rows is a valid, empty document. On failure
+ * closed, a bare carriage return, a NUL byte, bytes that are not UTF-8, a
+ * row whose field count is not the header's. A leading UTF-8 byte-order mark
+ * is skipped. A header with no rows is a valid, empty document. On failure
  * `d` holds nothing to free. */
 int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len);
 void hb_csvdoc_free(hb_csvdoc *d);

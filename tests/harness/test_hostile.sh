@@ -135,4 +135,20 @@ item=7; if want "$@"; then
     done
 fi
 
+# ---- 8: bytes that are not UTF-8 are refused, never copied into JSON
+item=8; if want "$@"; then
+    python3 - <<'PY'
+import csv
+rows = list(csv.reader(open("base.csv", newline="")))
+data = open("base.csv", "rb").read()
+cell = rows[1][rows[0].index("cell")].encode()
+open("nonutf8.csv", "wb").write(data.replace(cell, cell + b"\xff\xfe"))
+PY
+    for cmd in "json nonutf8.csv nonutf8-out.json" "merge m8.csv nonutf8.csv" "compare nonutf8.csv base.csv" \
+               "plot nonutf8.csv --out p8 --data-only" "regress --baseline base.csv --candidate nonutf8.csv"; do
+        expect2 "$cmd" $cmd && grep -q 'nonutf8.csv:2:.*UTF-8' err.txt && ok || bad "$cmd: $(cat err.txt)"
+    done
+    [ -e nonutf8-out.json ] || [ -e m8.json ] && bad "a JSON was written" || ok
+fi
+
 finish
