@@ -141,8 +141,15 @@ static int load_existing(hb_csv *f, const char *path)
     for (size_t i = 0; same && i < NCOLS; i++)
         same = strcmp(d.header[i], columns[i]) == 0;
     if (!same) {
-        fprintf(stderr, "heapbench: %s has another schema (%zu columns, not this version's %zu); "
-                        "choose another --out\n", path, d.ncols, NCOLS);
+        size_t at = 0; /* the first column that differs */
+        while (at < d.ncols && at < NCOLS && strcmp(d.header[at], columns[at]) == 0)
+            at++;
+        if (at < d.ncols && at < NCOLS)
+            fprintf(stderr, "heapbench: %s has another schema (column %zu is '%s', this version's is '%s'); "
+                            "choose another --out\n", path, at + 1, d.header[at], columns[at]);
+        else
+            fprintf(stderr, "heapbench: %s has another schema (%zu columns, not this version's %zu); "
+                            "choose another --out\n", path, d.ncols, NCOLS);
         hb_csvdoc_free(&d);
         return 2;
     }
