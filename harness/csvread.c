@@ -283,6 +283,8 @@ out:
         free(d->path);
         free(d->rows);
         memset(d, 0, sizeof *d);
+    } else if ((err = hb_csvdoc_check_figures(d, why, len))) {
+        hb_csvdoc_free(d);
     }
     return err;
 }

@@ -78,30 +78,11 @@ typedef struct jctx {
     FILE *f;
 } jctx;
 
-static int parse_double(const char *s, double *out)
+/* A figure of a row through the one parser (figure.c); 0 or an error. */
+static int figure(const jctx *j, const hb_csvrow *r, int col, double *out)
 {
-    if (!*s)
-        return EINVAL;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !isfinite(v))
-        return EINVAL;
-    *out = v;
-    return 0;
-}
-
-static int parse_ll(const char *s, long long *out)
-{
-    if (!*s)
-        return EINVAL;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end || errno)
-        return EINVAL;
-    *out = v;
-    return 0;
+    char why[256];
+    return hb_figure(j->d, r, col, out, why, sizeof why);
 }
 
 static int is_ok(const jctx *j, const hb_csvrow *r)
@@ -372,9 +353,8 @@ static void iteration(const jctx *j, const group *g, const run *r, int *first)
     fputs(",\n      \"time_unit\": \"ns\"", f);
     kv_num(f, "items_per_second", r->items_per_s);
     for (size_t k = 0; k < j->ncounter; k++) {
-        const char *v = r->row->field[j->counter[k]];
         double x;
-        if (*v && parse_double(v, &x) == 0)
+        if (figure(j, r->row, j->counter[k], &x) == 0)
             kv_num(f, j->d->header[j->counter[k]], x);
     }
     fputs("\n    }", f);
@@ -434,7 +414,7 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
             else if (m == 2)
                 v[i] = r->items_per_s;
             else /* a counter is aggregated only when every repetition has it */
-                have[m] = parse_double(r->row->field[j->counter[m - 3]], &v[i]) == 0;
+                have[m] = figure(j, r->row, j->counter[m - 3], &v[i]) == 0;
         }
         if (have[m])
             stats(v, n, res[m], &cv_ok[m]);
@@ -464,29 +444,30 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
 static int load_run(const jctx *j, const hb_csvrow *row, run *r, char *why, size_t len)
 {
     const char *bad = NULL;
-    long long ops = 0;
-    double wall, user, sys, ips;
+    double rep, threads, ops, wall, user, sys, ips;
     r->row = row;
-    if (parse_ll(row->field[j->col[C_REP]], &r->rep) || r->rep < 0)
+    if (figure(j, row, j->col[C_REP], &rep))
         bad = "rep";
-    else if (parse_ll(row->field[j->col[C_THREADS]], &r->threads) || r->threads < 1)
+    else if (figure(j, row, j->col[C_THREADS], &threads) || threads < 1)
         bad = "threads";
-    else if (parse_ll(row->field[j->col[C_OPS]], &ops) || ops < 1)
+    else if (figure(j, row, j->col[C_OPS], &ops) || ops < 1)
         bad = "ops";
-    else if (parse_double(row->field[j->col[C_WALL]], &wall) || wall <= 0)
+    else if (figure(j, row, j->col[C_WALL], &wall) || wall <= 0)
         bad = "wall_s";
-    else if (parse_double(row->field[j->col[C_USER]], &user) || user < 0)
+    else if (figure(j, row, j->col[C_USER], &user))
         bad = "user_s";
-    else if (parse_double(row->field[j->col[C_SYS]], &sys) || sys < 0)
+    else if (figure(j, row, j->col[C_SYS], &sys))
         bad = "sys_s";
-    else if (parse_double(row->field[j->col[C_OPS_PER_S]], &ips) || ips < 0)
+    else if (figure(j, row, j->col[C_OPS_PER_S], &ips))
         bad = "ops_per_s";
     if (bad) {
         int c = hb_csvdoc_col(j->d, bad);
-        snprintf(why, len, "%s:%zu: status is ok but %s is '%s', not a valid figure", row->path,
+        snprintf(why, len, "%s:%zu: %s: status is ok but it is '%s', not a valid figure", row->path,
                  row->line, bad, row->field[c]);
         return EINVAL;
     }
+    r->rep = (long long)rep;
+    r->threads = (long long)threads;
     r->ops = (unsigned long long)ops;
     r->real_ns = wall / (double)ops * 1e9;
     r->cpu_ns = (user + sys) / (double)ops * 1e9;
@@ -506,8 +487,8 @@ static int find_counters(jctx *j, char *why, size_t len)
             skip = strcmp(d->header[c], not_counters[k]) == 0;
         for (size_t i = 0; i < d->nrows && !skip; i++) {
             double x;
-            const char *v = d->rows[i].field[c];
-            skip = is_ok(j, &d->rows[i]) && *v && parse_double(v, &x) != 0;
+            int e = is_ok(j, &d->rows[i]) ? figure(j, &d->rows[i], (int)c, &x) : 0;
+            skip = e != 0 && e != ENOENT;
         }
         if (!skip)
             j->counter[j->ncounter++] = (int)c;

@@ -231,12 +231,20 @@ static void names_free(names *s)
     s->n = 0;
 }
 
-/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+/* A figure of a document read and checked by hb_csvdoc_read (so it parses,
+ * through the one parser), NAN when empty. */
+static double num(const hb_csvdoc *d, size_t row, int col)
+{
+    double v;
+    char why[256];
+    return col >= 0 && hb_figure(d, &d->rows[row], col, &v, why, sizeof why) == 0 ? v : NAN;
+}
+
+/* Row r's value of `col` into *out when it has one: 1, else 0. */
 static size_t take_value(const pctx *p, size_t r, int col, double *out)
 {
-    char *end;
-    double v = strtod(F(p, r, col), &end);
-    if (*end || !isfinite(v))
+    double v = num(&p->s.doc, r, col);
+    if (!isfinite(v))
         return 0;
     *out = v;
     return 1;
@@ -677,7 +685,7 @@ static int fig_pauses(pctx *p)
             size_t first = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
-                    dur[n++] = strtod(c.d.rows[k].field[c_dur], NULL);
+                    dur[n++] = num(&c.d, k, c_dur);
                     char key[512];
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
                              c.d.rows[k].field[c.c_rep]);
@@ -705,9 +713,9 @@ static int fig_pauses(pctx *p)
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
                     if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
                         continue;
-                    double s = strtod(row->field[c_start], NULL), d = strtod(row->field[c_dur], NULL);
+                    double s = num(&c.d, k, c_start), d = num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
-                                        .thread = c_thr >= 0 ? atoi(row->field[c_thr]) : 0};
+                                        .thread = c_thr >= 0 && *row->field[c_thr] ? (int)num(&c.d, k, c_thr) : 0};
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
@@ -716,7 +724,7 @@ static int fig_pauses(pctx *p)
                 size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
                 *tab = '\t';
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *F(p, mr, p->c_wall))
-                    end_ms = fmax(end_ms, strtod(F(p, mr, p->c_wall), NULL) * 1e3);
+                    end_ms = fmax(end_ms, num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
                 uint64_t t1 = (uint64_t)(end_ms * 1e6);
                 for (size_t a = 0; a < ne;) {
@@ -803,8 +811,8 @@ static int fig_rss(pctx *p)
             }
             if (strcmp(fl[c.c_rep], rep0) || (c.c_run >= 0 && strcmp(fl[c.c_run], run0)))
                 continue;
-            double live = *fl[c_live] ? strtod(fl[c_live], NULL) : -1;
-            fprintf(f, "%s %.6g ", fl[c_ms], strtod(fl[c_rss], NULL) / 1048576.0);
+            double live = *fl[c_live] ? num(&c.d, k, c_live) : -1;
+            fprintf(f, "%s %.6g ", fl[c_ms], num(&c.d, k, c_rss) / 1048576.0);
             if (live >= 0)
                 fprintf(f, "%.6g\n", live / 1048576.0);
             else

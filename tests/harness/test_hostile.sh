@@ -151,4 +151,32 @@ PY
     [ -e nonutf8-out.json ] || [ -e m8.json ] && bad "a JSON was written" || ok
 fi
 
+# ---- 9: one parser for figures: decimal, finite, non-negative for times
+# and counts, FILE:LINE: column: why, exit 2, in every subcommand
+item=9; if want "$@"; then
+    python3 - <<'PY'
+import csv
+rows = list(csv.reader(open("base.csv", newline="")))
+h = rows[0]
+def bad(name, col, value):
+    r = [list(x) for x in rows]
+    r[2][h.index(col)] = value
+    csv.writer(open(name, "w", newline=""), lineterminator="\n").writerows(r)
+bad("neg.csv", "wall_s", "-5")
+bad("hex.csv", "allocs", "0x10")
+bad("nan.csv", "ops_per_s", "nan")
+bad("inf.csv", "peak_rss_kb", "inf")
+bad("frac.csv", "allocs", "1.5")
+bad("blank.csv", "wall_s", " 1")
+PY
+    for f in neg:wall_s hex:allocs nan:ops_per_s inf:peak_rss_kb frac:allocs blank:wall_s; do
+        n=${f%%:*} col=${f#*:}
+        for cmd in "compare base.csv $n.csv" "regress --baseline base.csv --candidate $n.csv" "merge m9$n.csv $n.csv" \
+                   "json $n.csv $n-out.json" "plot $n.csv --out p9$n --data-only"; do
+            expect2 "$cmd" $cmd && grep -q "^heapbench.*$n.csv:3: $col: " err.txt && ok || bad "$cmd: $(cat err.txt)"
+        done
+        [ -e "$n-out.json" ] && bad "json of $n.csv was written" || ok
+    done
+fi
+
 finish
