@@ -179,4 +179,18 @@ PY
     done
 fi
 
+# ---- 10: a value given twice in a list is refused (cells with one identity)
+item=10; if want "$@"; then
+    expect2 "workloads twice" run --workloads churn,churn --allocators system --threads 1 --out d10.csv
+    expect2 "allocators twice" run --workloads churn --allocators system,system --threads 1 --out d10.csv
+    expect2 "threads twice" run --workloads churn --allocators system --threads 1,1 --out d10.csv
+    expect2 "threads twice, spelled differently" run --workloads churn --allocators system --threads 1,01 --out d10.csv
+    expect2 "collectors twice" run --workloads cycles --collectors rc,rc --out d10.csv
+    expect2 "gc-allocators twice" run --workloads cycles --gc-allocators arena,arena --out d10.csv
+    expect2 "heap twice" run --workloads cycles --heap shared,shared --out d10.csv
+    expect2 "refcount twice" run --workloads cycles --param refcount=atomic,atomic --out d10.csv
+    grep -q "twice" err.txt && ok || bad "the message does not say twice: $(cat err.txt)"
+    [ -e d10.csv ] && bad "d10.csv was created" || ok
+fi
+
 finish
