@@ -193,4 +193,35 @@ item=10; if want "$@"; then
     [ -e d10.csv ] && bad "d10.csv was created" || ok
 fi
 
+# ---- 11: a signal during merge or json leaves no temporary file
+item=11; if want "$@"; then
+    python3 - <<'PY'
+import csv
+rows = list(csv.reader(open("base.csv", newline="")))
+h, r = rows[0], rows[1]
+rep = h.index("rep")
+with open("big.csv", "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(h)
+    for i in range(120000):
+        r[rep] = str(i)
+        w.writerow(r)
+PY
+    # started through python so that SIGINT is not ignored, as it is for a
+    # background job of a script
+    dfl() { exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' "$hb" "$@"; }
+    for sig in INT TERM; do
+        for cmd in "merge big-m$sig.csv big.csv" "json big.csv big-j$sig.json"; do
+            dfl $cmd > /dev/null 2>&1 &
+            pid=$!
+            for i in $(seq 200); do ls ./*.tmp* > /dev/null 2>&1 && break; sleep 0.02; done
+            ls ./*.tmp* > /dev/null 2>&1 || bad "$cmd: no temporary file seen (too fast?)"
+            kill -$sig $pid; wait $pid; rc=$?
+            [ $rc -gt 128 ] && ok || bad "$cmd: exit $rc after SIG$sig, want death by the signal"
+            ls ./*.tmp* > /dev/null 2>&1 && bad "$cmd, SIG$sig: left $(ls ./*.tmp*)" || ok
+            rm -f ./*.tmp*
+        done
+    done
+fi
+
 finish
