@@ -224,4 +224,47 @@ PY
     done
 fi
 
+# ---- 13: the smaller ones
+item=13; if want "$@"; then
+    # a byte-order mark: read as the text after it, not "another schema"
+    printf '\xef\xbb\xbf' > bom.csv; cat base.csv >> bom.csv
+    "$hb" compare base.csv bom.csv > /dev/null 2> bom.err && ok || bad "compare of a file with a BOM: $(cat bom.err)"
+    run_small bom.csv > /dev/null 2>&1 && ok || bad "appending to a file with a BOM was refused"
+    # another schema names the column that differs
+    sed '1s/,cell,/,cellname,/' base.csv > schema.csv
+    expect2 "another schema" run --allocators system --workloads churn --threads 1 --param ops=2000 --out schema.csv
+    grep -q "column 2 is 'cellname'" err.txt && ok || bad "the schema message: $(cat err.txt)"
+    # stdout that cannot be written is a failure
+    if [ -w /dev/full ]; then
+        "$hb" list > /dev/full 2> full.err; rc=$?
+        [ $rc = 2 ] && [ "$(wc -l < full.err)" = 1 ] && ok || bad "list > /dev/full: exit $rc, $(cat full.err)"
+        "$hb" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=2000 --out full.csv \
+            > /dev/full 2> full.err; rc=$?
+        [ $rc = 2 ] && ok || bad "run > /dev/full: exit $rc"
+    fi
+    # the interrupt message names the file to resume
+    "$hb" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=1000000000 --timeout 60 \
+        --out int.csv > /dev/null 2> int.err &
+    pid=$!
+    for i in $(seq 100); do [ -s int.rss.csv ] && break; sleep 0.05; done
+    sleep 0.3; kill -INT $pid; wait $pid; rc=$?
+    [ $rc = 130 ] && grep -q -- "--resume --out int.csv" int.err && ok || bad "interrupt: exit $rc, $(cat int.err)"
+    # regress: a cell the candidate lacks is reported, and fails the gate
+    run_small two.csv --allocators system,arena
+    grep -v ',arena,' two.csv > lacks.csv
+    "$hb" regress --baseline two.csv --candidate lacks.csv > reg.out 2> reg.err; rc=$?
+    [ $rc = 1 ] && grep -q "REGRESSION churn/arena" reg.out && grep -q "missing" reg.out && ok \
+        || bad "regress with a missing cell: exit $rc, $(cat reg.out reg.err)"
+    "$hb" regress --baseline lacks.csv --candidate two.csv > reg.out 2> reg.err; rc=$?
+    [ $rc = 0 ] && grep -q "only in the candidate" reg.out && ok || bad "a cell only in the candidate: exit $rc"
+    # --heap shared on allocator-only workloads: said, not run as isolated
+    expect2 "--heap shared, allocator-only" run --allocators system --workloads churn --threads 1 --heap shared \
+        --out shared.csv
+    grep -q "allocator-only" err.txt && ok || bad "the message: $(cat err.txt)"
+    [ -e shared.csv ] && bad "shared.csv was written" || ok
+    # every run writes NAME.pauses.csv, with its header when nothing collected
+    [ "$(head -1 base.pauses.csv 2> /dev/null | cut -d, -f1-3)" = "cell,rep,start_ms" ] && ok \
+        || bad "no base.pauses.csv for a run without collections"
+fi
+
 finish
