@@ -70,13 +70,18 @@ int main(int argc, char **argv)
 
 static int dispatch(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage(stderr);
+    if (argc < 2) {
+        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot [options]; heapbench --help "
+                        "lists them\n");
+        return 2;
+    }
     if (strcmp(argv[1], "__cell") == 0)
         return hb_cell_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "list") == 0) {
-        if (argc != 2)
-            return usage(stderr);
+        if (argc != 2) {
+            fprintf(stderr, "heapbench list: takes no arguments, not '%s'\n", argv[2]);
+            return 2;
+        }
         list();
         return 0;
     }

@@ -454,9 +454,9 @@ static int worse(const ttest *t)
     return r->lo > 1 && r->ratio > 1 + t->thr;
 }
 
-static void print_usage_line(void)
+static void print_usage_line(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR "
             "[--threshold PCT] [--cv-factor X] [--cv robust|sd] [--metrics wall_s,...] [--instructions] [--ir-tolerance PCT] "
             "[--reps N] [--work DIR] [run options: --allocators --collectors --workloads --threads --size "
@@ -505,8 +505,7 @@ static int parse_args(ropts *o, int argc, char **argv)
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
-            print_usage_line();
-            return bad("unexpected argument '%s'", a);
+            return bad("unexpected argument '%s' (heapbench regress --help lists the options)", a);
         }
         if (i + 1 >= argc)
             return bad("%s needs a value", a);
@@ -553,13 +552,12 @@ static int parse_args(ropts *o, int argc, char **argv)
                 return bad("--work path too long");
             snprintf(o->work, sizeof o->work, "%s", val);
         } else {
-            print_usage_line();
-            return bad("unknown option '%s'", a);
+            return bad("unknown option '%s' (heapbench regress --help lists them)", a);
         }
     }
     if (!o->s[0].spec || !o->s[1].spec) {
-        print_usage_line();
-        return bad("needs both --baseline and --candidate");
+        return bad("needs both --baseline FILE.csv|BUILD_DIR and --candidate FILE.csv|BUILD_DIR "
+                   "(heapbench regress --help lists the options)");
     }
     return 0;
 }
@@ -618,6 +616,11 @@ static void fmt_val(char *buf, size_t len, double x, const char *unit)
 
 int hb_regress_main(int argc, char **argv)
 {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_usage_line(stdout);
+            return 0;
+        }
     ropts o = {.floor_pct = 5, .cv_factor = 3, .ir_tol_pct = 0.1};
     o.s[0].name = "baseline";
     o.s[1].name = "candidate";
