@@ -20,13 +20,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define HB_ALLOC_LIB_PATH_MAX 400
+
 typedef struct hb_alloc_lib {
     /* What rows record in `allocator`: the NAME of NAME=PATH, the file's
      * name for a bare PATH (e.g. "libtcmalloc_minimal.so.4"), or the
      * builtin's name. */
     char name[64];
-    /* Absolute path (symlinks resolved) of the library to preload; "" when
-     * the allocator needs none (`system`). */
+    /* Absolute path (symlinks resolved) of the library to preload, at most
+     * HB_ALLOC_LIB_PATH_MAX bytes (results rows record it); "" when the
+     * allocator needs none (`system`). */
     char path[4096];
     /* "build-id:HEX" from the library's NT_GNU_BUILD_ID note, else
      * "sha256:HEX" of the file; "" when path is "". */
