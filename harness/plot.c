@@ -59,6 +59,10 @@ typedef struct pctx {
     size_t drawn, skipped, failed;
     int data_only; /* --data-only: the data files, no gnuplot */
     comp pauses, rss; /* NAME.pauses.csv, NAME.rss.csv */
+    /* every allocator name of the file, sorted, space-separated: the
+     * scripts' 4th argument, from which style.gp gives each name it does not
+     * know a colour of its own, the same in every figure */
+    char names[8192];
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -130,6 +134,30 @@ static int is_collector_row(const pctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* p->names: the file's allocator names, each once, sorted (names with a
+ * space, which no allocator has, would split; they are left out). */
+static void allocator_names(pctx *p)
+{
+    size_t n = p->s.doc.nrows, k = 0, at = 0;
+    const char **v = malloc((n + 1) * sizeof *v);
+    p->names[0] = 0;
+    if (!v)
+        return; /* the scripts then fall back to a spare colour per series */
+    for (size_t i = 0; i < n; i++)
+        if (*F(p, i, p->c_alloc) && !strchr(F(p, i, p->c_alloc), ' '))
+            v[k++] = F(p, i, p->c_alloc);
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 0; i < k; i++)
+        if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) && at + strlen(v[i]) + 2 < sizeof p->names)
+            at += (size_t)snprintf(p->names + at, sizeof p->names - at, "%s%s", at ? " " : "", v[i]);
+    free(v);
+}
+
 /* Runs gnuplot on one script for the PNG and the SVG. Each is drawn under a
  * temporary name (a hidden file with the same extension, which is how the
  * scripts choose the terminal) and renamed only when gnuplot succeeded and
@@ -161,7 +189,7 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, p->names, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -929,6 +957,7 @@ int hb_plot_main(int argc, char **argv)
         plot_free(&p);
         return bad("--out '%s' is not a directory name", out);
     }
+    allocator_names(&p);
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
