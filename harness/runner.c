@@ -381,8 +381,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2;
     if (stop_signal) {
         fprintf(stderr, "heapbench run: stopped by signal %d after %zu of %zu rows; every row written is "
-                        "intact; run again with --resume to finish\n",
-                (int)stop_signal, done, njobs);
+                        "intact; run the same command with --resume --out %s to finish\n",
+                (int)stop_signal, done, njobs, o->out);
         return 130;
     }
     /* NAME.json: Google Benchmark's format, rebuilt from the whole file so

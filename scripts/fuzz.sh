@@ -2,7 +2,7 @@
 # fuzz.sh [SECONDS [TARGET...]]: builds the libFuzzer targets of tests/fuzz
 # with clang (ASan+UBSan) into build-fuzz, and runs each for SECONDS (default
 # 25), as many at once as there are cores. Each starts from its seed corpus
-# (tests/fuzz/corpus/TARGET, only read) and keeps what it finds in
+# (tests/fuzz/corpus/TARGET, only read) and what earlier runs found, kept in
 # build-fuzz/fuzz-work/corpus/TARGET. A crash, leak, sanitizer report or
 # timeout fails the script, and its reproducer's path is printed with the
 # command that replays it. docs/fuzzing.md.
@@ -18,8 +18,11 @@ command -v clang > /dev/null || { echo "fuzz: clang is not installed (scripts/se
 CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHB_WERROR=ON -DHB_FUZZ=ON \
   > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j"$(nproc)" --target fuzz > "$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+# The corpora grown by earlier runs stay (rm -rf build-fuzz/fuzz-work to
+# start from the seeds alone); the reproducers and logs are this run's.
 work=$PWD/$dir/fuzz-work
-rm -rf "$work" && mkdir -p "$work/artifacts" "$work/tmp"
+rm -rf "$work/artifacts" "$work/tmp" && mkdir -p "$work/artifacts" "$work/tmp"
+export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
 one() { # target: runs it, writes $work/T.log and $work/T.status
   local t=$1 dict=tests/fuzz/results.dict

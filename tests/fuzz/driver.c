@@ -1,7 +1,8 @@
 /* driver.c -- a fuzz target's main without libFuzzer (fuzz.h): runs every
  * file named, and every file in every folder named, once through
  * LLVMFuzzerTestOneInput, so the seed corpus and its regression inputs run
- * in the ordinary test suite (gcc; ASan with HB_SANITIZE=address). A crash
+ * in the ordinary test suite (gcc; ASan with HB_SANITIZE=address); arguments
+ * starting with '-' (libFuzzer's flags) are ignored. A crash
  * is the test's failure, as under libFuzzer; the exit status is 0 once every
  * input ran, 2 when an argument cannot be read. */
 #include "fuzz.h"
@@ -72,13 +73,17 @@ int main(int argc, char **argv)
     char **abs = calloc((size_t)argc + 1, sizeof *abs);
     for (int i = 1; abs && i < argc; i++)
         abs[i] = realpath(argv[i], NULL);
+    int nargs = argc; /* the target may add libFuzzer flags of its own */
+    char **args = argv;
     LLVMFuzzerInitialize(&argc, &argv);
     int rc = 0, runs = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
+    for (int i = 1; i < nargs && rc == 0; i++) {
+        if (args[i][0] == '-') /* a libFuzzer flag (-runs=0): nothing to do here */
+            continue;
         const char *a = abs ? abs[i] : NULL;
         struct stat st;
         if (!a || stat(a, &st) != 0) {
-            fprintf(logf, "driver: %s: %s\n", argv[i], strerror(errno ? errno : ENOENT));
+            fprintf(logf, "driver: %s: %s\n", args[i], strerror(errno ? errno : ENOENT));
             rc = 2;
             break;
         }
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
         }
         free(names);
     }
-    for (int i = 1; abs && i < argc; i++)
+    for (int i = 1; abs && i < nargs; i++)
         free(abs[i]);
     free(abs);
     if (rc == 0)
