@@ -25,12 +25,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void put_field(FILE *f, const char *v)
 {
-    if (!strpbrk(v, ",\"\n\r") && *v) {
+    /* quoted also: an empty field (a one-column row of "" is not an empty
+     * line), and one that starts with a byte-order mark (the reader skips an
+     * unquoted one at the start of the file) */
+    if (!strpbrk(v, ",\"\n\r") && *v && strncmp(v, "\xef\xbb\xbf", 3) != 0) {
         fputs(v, f);
         return;
     }
-    /* quoted: also an empty field, so that a one-column row of "" is not
-     * an empty line */
     fputc('"', f);
     for (; *v; v++) {
         if (*v == '"')
