@@ -21,7 +21,8 @@ cmake --build "$dir" -j"$(nproc)" --target fuzz > "$dir.build.log" 2>&1 || { cat
 # The corpora grown by earlier runs stay (rm -rf build-fuzz/fuzz-work to
 # start from the seeds alone); the reproducers and logs are this run's.
 work=$PWD/$dir/fuzz-work
-rm -rf "$work/artifacts" "$work/tmp" && mkdir -p "$work/artifacts" "$work/tmp"
+rm -rf "$work/artifacts" "$work/tmp" "$work"/*.log "$work"/*.status
+mkdir -p "$work/artifacts" "$work/tmp"
 export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
 one() { # target: runs it, writes $work/T.log and $work/T.status
