@@ -56,8 +56,13 @@ for t in "${targets[@]}"; do
     printf 'fuzz: %-8s ok   %s s, %s executions, %s\n' "$t" "$secs" "${execs:-?}" "${cov:-no DONE line}"
   else
     status=1
-    echo "fuzz: $t FAILED (exit $rc); the end of its log ($work/$t.log):"
-    grep -av '^\(#\|INFO\|MERGE\|\s*$\)' "$work/$t.log" | tail -40 | sed 's/^/    /'
+    # what went wrong, where (the first frames of the first stack), and
+    # libFuzzer's last words; the whole report is in the log
+    echo "fuzz: $t FAILED (exit $rc); from its log ($work/$t.log):"
+    { grep -a -m3 -E 'ERROR: |runtime error|check failed|contract|refused' "$work/$t.log" || true
+      grep -a -m8 -E '^ +#[0-9]+ 0x' "$work/$t.log" | grep -av -E 'libFuzzer|fuzzer::|libc|_start' || true
+      grep -a -E '^SUMMARY|Test unit written' "$work/$t.log" || true
+    } | cut -c1-300 | sed 's/^/    /'
     for a in "$work/artifacts/$t-"*; do
       [ -e "$a" ] || continue
       echo "fuzz: $t reproducer: $a"
