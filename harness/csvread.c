@@ -294,7 +294,7 @@ out:
  * character, which is shown escaped as C writes it. Cut where `len` ends.
  * Found by fuzzing (tests/fuzz/csvread.c): '"a\nb","a\nb"' named its
  * column twice over three lines. */
-static void one_line(char *why, size_t len)
+void hb_msg_one_line(char *why, size_t len)
 {
     char *copy = strdup(why);
     if (!copy) { /* no room to escape: blank them out */
@@ -330,7 +330,7 @@ int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len)
 {
     int err = read_doc(path, d, why, len);
     if (err && len)
-        one_line(why, len);
+        hb_msg_one_line(why, len);
     return err;
 }
 
