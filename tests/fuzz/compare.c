@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "pause_max_us,pause_total_ms,lat_p99_ns,lat_p50_ns,allocs,frees,gc_count,"
                                 "peak_live_bytes",
                         NULL};
-        hb_compare_main(6, argv);
+        hbf_err_check("compare", hb_compare_main(6, argv));
     }
     hbf_clear();
     return 0;

@@ -124,16 +124,52 @@ void hbf_clear(void)
     remove_dir(hbf_dir(), 1);
 }
 
+static int verbose;
+static char *errbuf;
+static size_t errlen;
+
 void hbf_quiet(void)
 {
     logf = stderr;
     const char *v = getenv("HB_FUZZ_VERBOSE");
-    if (v && *v && strcmp(v, "0") != 0)
-        return;
+    verbose = v && *v && strcmp(v, "0") != 0;
     /* the streams, not the descriptors: fd 2 stays the sanitizers' */
-    FILE *out = fopen("/dev/null", "w"), *err = fopen("/dev/null", "w");
-    if (!out || !err)
+    if (!verbose && !(stdout = fopen("/dev/null", "w")))
         die("cannot open", "/dev/null");
-    stdout = out;
-    stderr = err;
+    hbf_err_begin();
+}
+
+void hbf_err_begin(void)
+{
+    if (stderr != logf)
+        fclose(stderr);
+    free(errbuf);
+    errbuf = NULL;
+    errlen = 0;
+    FILE *f = open_memstream(&errbuf, &errlen);
+    if (!f)
+        die("cannot open", "a memory stream");
+    stderr = f;
+}
+
+void hbf_err_check(const char *what, int rc)
+{
+    fflush(stderr);
+    size_t lines = 0;
+    for (const char *p = errbuf, *nl; p && p < errbuf + errlen; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(errbuf + errlen - p));
+        if (!nl)
+            nl = errbuf + errlen; /* an unterminated last line counts */
+        /* --force's warnings go before an error and are not it */
+        if (!memmem(p, (size_t)(nl - p), ": warning: ", 11))
+            lines++;
+    }
+    if (verbose)
+        fwrite(errbuf ? errbuf : "", 1, errlen, logf);
+    if (rc == 2 && lines != 1) {
+        fprintf(logf, "fuzz target: %s exited 2 with %zu lines on stderr, not one:\n%.*s\n", what, lines,
+                (int)errlen, errbuf ? errbuf : "");
+        abort();
+    }
+    hbf_err_begin();
 }

@@ -13,10 +13,11 @@
  * does not exist; an empty part is an empty file.
  *
  * Files go to a private directory made once per process (hbf_dir), emptied
- * between inputs, and removed at exit. Whatever a subcommand prints goes to
- * /dev/null, through its own stdio streams, so that the sanitizers' and
- * libFuzzer's reports (written to file descriptor 2) still reach the log;
- * HB_FUZZ_VERBOSE=1 keeps the subcommand's output, to read what a
+ * between inputs, and removed at exit. What a subcommand prints goes to
+ * /dev/null (stdout) and to memory (stderr, checked by hbf_err_check)
+ * through its own stdio streams, so that the sanitizers' and libFuzzer's
+ * reports (written to file descriptor 2) still reach the log;
+ * HB_FUZZ_VERBOSE=1 shows the subcommand's output, to read what a
  * reproducer does. */
 #ifndef HB_FUZZ_H
 #define HB_FUZZ_H
@@ -54,9 +55,15 @@ void hbf_write_parts(const hbf_part *parts, size_t nparts, const char *const *na
 /* Removes everything inside the directory (files and folders the last input
  * made), keeping the directory. */
 void hbf_clear(void);
-/* Sends the subcommands' stdout and stderr streams to /dev/null, unless
- * HB_FUZZ_VERBOSE is set. */
+/* Sends the subcommands' stdout stream to /dev/null, unless HB_FUZZ_VERBOSE
+ * is set, and their stderr stream to memory (hbf_err_begin). */
 void hbf_quiet(void);
+/* Starts collecting what the code under test writes to its stderr stream. */
+void hbf_err_begin(void);
+/* The README's promise for bad input: a subcommand that returned 2 wrote one
+ * line to stderr (warnings aside). Aborts, with the lines, when it did not;
+ * with HB_FUZZ_VERBOSE the lines are passed on. Then collects afresh. */
+void hbf_err_check(const char *what, int rc);
 
 /* The harness's own messages: stderr as it was before hbf_quiet. */
 FILE *hbf_log(void);

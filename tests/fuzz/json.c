@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hbf_path(in, sizeof in, "in.csv");
     hbf_path(out, sizeof out, "out.json");
     char *argv[] = {in, out, NULL};
-    hb_json_main(2, argv);
+    hbf_err_check("json", hb_json_main(2, argv));
     hbf_clear();
     return 0;
 }

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hbf_path(a, sizeof a, "a.csv");
     hbf_path(b, sizeof b, "b.csv");
     char *argv[] = {out, a, n >= 4 ? b : "--force", "--force", NULL};
-    hb_merge_main(n >= 4 ? 4 : 3, argv);
+    hbf_err_check("merge", hb_merge_main(n >= 4 ? 4 : 3, argv));
     hbf_clear();
     return 0;
 }

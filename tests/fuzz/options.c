@@ -71,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     close(here);
+    hbf_err_check("run's options", rc);
     if (rc == 0) {
         HBF_CHECK(o.n_allocators >= 1 && o.n_allocators <= HB_MAX_LIST);
         HBF_CHECK(o.n_gc_allocators >= 1 && o.n_gc_allocators <= HB_MAX_LIST);

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hbf_path(in, sizeof in, "r.csv");
     hbf_path(out, sizeof out, "plots");
     char *argv[] = {in, "--out", out, "--data-only", NULL};
-    hb_plot_main(4, argv);
+    hbf_err_check("plot", hb_plot_main(4, argv));
     hbf_clear();
     return 0;
 }

@@ -27,11 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hbf_path(a, sizeof a, "a.csv");
     hbf_path(b, sizeof b, n > 1 ? "b.csv" : "a.csv");
     char *plain[] = {"--baseline", a, "--candidate", b, NULL};
-    hb_regress_main(4, plain);
+    hbf_err_check("regress", hb_regress_main(4, plain));
     char *all[] = {"--baseline", a, "--candidate", b, "--cv", "sd", "--threshold", "0",
                    "--metrics", "wall_s,ops_per_s,pause_p99_us,peak_rss_kb,user_s,sys_s,lat_p99_ns,lat_p50_ns",
                    NULL};
-    hb_regress_main(10, all);
+    hbf_err_check("regress --cv sd", hb_regress_main(10, all));
     hbf_clear();
     return 0;
 }
