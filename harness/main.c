@@ -3,6 +3,7 @@
 #include "cellset.h"
 #include "csvio.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,15 +50,38 @@ static int usage(FILE *f)
     return 2;
 }
 
+/* What a subcommand printed must have reached its reader: `run > /dev/full`
+ * is a failure, not a success with its summary lost. */
+static int flushed(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "heapbench: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+        return rc ? rc : 2;
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage(stderr);
+    return flushed(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot [options]; heapbench --help "
+                        "lists them\n");
+        return 2;
+    }
     if (strcmp(argv[1], "__cell") == 0)
         return hb_cell_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "list") == 0) {
-        if (argc != 2)
-            return usage(stderr);
+        if (argc != 2) {
+            fprintf(stderr, "heapbench list: takes no arguments, not '%s'\n", argv[2]);
+            return 2;
+        }
         list();
         return 0;
     }

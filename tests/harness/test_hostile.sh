@@ -179,4 +179,92 @@ PY
     done
 fi
 
+# ---- 10: a value given twice in a list is refused (cells with one identity)
+item=10; if want "$@"; then
+    expect2 "workloads twice" run --workloads churn,churn --allocators system --threads 1 --out d10.csv
+    expect2 "allocators twice" run --workloads churn --allocators system,system --threads 1 --out d10.csv
+    expect2 "threads twice" run --workloads churn --allocators system --threads 1,1 --out d10.csv
+    expect2 "threads twice, spelled differently" run --workloads churn --allocators system --threads 1,01 --out d10.csv
+    expect2 "collectors twice" run --workloads cycles --collectors rc,rc --out d10.csv
+    expect2 "gc-allocators twice" run --workloads cycles --gc-allocators arena,arena --out d10.csv
+    expect2 "heap twice" run --workloads cycles --heap shared,shared --out d10.csv
+    expect2 "refcount twice" run --workloads cycles --param refcount=atomic,atomic --out d10.csv
+    grep -q "twice" err.txt && ok || bad "the message does not say twice: $(cat err.txt)"
+    [ -e d10.csv ] && bad "d10.csv was created" || ok
+fi
+
+# ---- 11: a signal during merge or json leaves no temporary file
+item=11; if want "$@"; then
+    python3 - <<'PY'
+import csv
+rows = list(csv.reader(open("base.csv", newline="")))
+h, r = rows[0], rows[1]
+rep = h.index("rep")
+with open("big.csv", "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(h)
+    for i in range(120000):
+        r[rep] = str(i)
+        w.writerow(r)
+PY
+    # started through python so that SIGINT is not ignored, as it is for a
+    # background job of a script
+    dfl() { exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' "$hb" "$@"; }
+    for sig in INT TERM; do
+        for cmd in "merge big-m$sig.csv big.csv" "json big.csv big-j$sig.json"; do
+            dfl $cmd > /dev/null 2>&1 &
+            pid=$!
+            for i in $(seq 200); do ls ./*.tmp* > /dev/null 2>&1 && break; sleep 0.02; done
+            ls ./*.tmp* > /dev/null 2>&1 || bad "$cmd: no temporary file seen (too fast?)"
+            kill -$sig $pid; wait $pid; rc=$?
+            [ $rc -gt 128 ] && ok || bad "$cmd: exit $rc after SIG$sig, want death by the signal"
+            ls ./*.tmp* > /dev/null 2>&1 && bad "$cmd, SIG$sig: left $(ls ./*.tmp*)" || ok
+            rm -f ./*.tmp*
+        done
+    done
+fi
+
+# ---- 13: the smaller ones
+item=13; if want "$@"; then
+    # a byte-order mark: read as the text after it, not "another schema"
+    printf '\xef\xbb\xbf' > bom.csv; cat base.csv >> bom.csv
+    "$hb" compare base.csv bom.csv > /dev/null 2> bom.err && ok || bad "compare of a file with a BOM: $(cat bom.err)"
+    run_small bom.csv > /dev/null 2>&1 && ok || bad "appending to a file with a BOM was refused"
+    # another schema names the column that differs
+    sed '1s/,cell,/,cellname,/' base.csv > schema.csv
+    expect2 "another schema" run --allocators system --workloads churn --threads 1 --param ops=2000 --out schema.csv
+    grep -q "column 2 is 'cellname'" err.txt && ok || bad "the schema message: $(cat err.txt)"
+    # stdout that cannot be written is a failure
+    if [ -w /dev/full ]; then
+        "$hb" list > /dev/full 2> full.err; rc=$?
+        [ $rc = 2 ] && [ "$(wc -l < full.err)" = 1 ] && ok || bad "list > /dev/full: exit $rc, $(cat full.err)"
+        "$hb" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=2000 --out full.csv \
+            > /dev/full 2> full.err; rc=$?
+        [ $rc = 2 ] && ok || bad "run > /dev/full: exit $rc"
+    fi
+    # the interrupt message names the file to resume
+    "$hb" run --allocators system --workloads churn --threads 1 --reps 1 --param ops=1000000000 --timeout 60 \
+        --out int.csv > /dev/null 2> int.err &
+    pid=$!
+    for i in $(seq 100); do [ -s int.rss.csv ] && break; sleep 0.05; done
+    sleep 0.3; kill -INT $pid; wait $pid; rc=$?
+    [ $rc = 130 ] && grep -q -- "--resume --out int.csv" int.err && ok || bad "interrupt: exit $rc, $(cat int.err)"
+    # regress: a cell the candidate lacks is reported, and fails the gate
+    run_small two.csv --allocators system,arena
+    grep -v ',arena,' two.csv > lacks.csv
+    "$hb" regress --baseline two.csv --candidate lacks.csv > reg.out 2> reg.err; rc=$?
+    [ $rc = 1 ] && grep -q "REGRESSION churn/arena" reg.out && grep -q "missing" reg.out && ok \
+        || bad "regress with a missing cell: exit $rc, $(cat reg.out reg.err)"
+    "$hb" regress --baseline lacks.csv --candidate two.csv > reg.out 2> reg.err; rc=$?
+    [ $rc = 0 ] && grep -q "only in the candidate" reg.out && ok || bad "a cell only in the candidate: exit $rc"
+    # --heap shared on allocator-only workloads: said, not run as isolated
+    expect2 "--heap shared, allocator-only" run --allocators system --workloads churn --threads 1 --heap shared \
+        --out shared.csv
+    grep -q "allocator-only" err.txt && ok || bad "the message: $(cat err.txt)"
+    [ -e shared.csv ] && bad "shared.csv was written" || ok
+    # every run writes NAME.pauses.csv, with its header when nothing collected
+    [ "$(head -1 base.pauses.csv 2> /dev/null | cut -d, -f1-3)" = "cell,rep,start_ms" ] && ok \
+        || bad "no base.pauses.csv for a run without collections"
+fi
+
 finish
