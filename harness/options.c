@@ -310,8 +310,11 @@ static int check_params(hb_run_opts *o)
         for (size_t w = 0; w < o->n_workloads; w++) {
             const hb_workload *wl = o->workloads[w];
             for (const hb_param_spec *s = wl->params; s && s->name; s++) {
-                at += (size_t)snprintf(keys + at, at < sizeof keys ? sizeof keys - at : 0, "%s%s.%s",
-                                       at ? "," : "", wl->name, s->name);
+                /* the list for the message, cut where it fills the buffer:
+                 * keys + at past its end would be undefined (UBSan, fuzzing) */
+                if (at < sizeof keys)
+                    at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s.%s", at ? "," : "",
+                                           wl->name, s->name);
                 if (strcmp(s->name, kv->key) != 0)
                     continue;
                 known = 1;
@@ -381,6 +384,21 @@ static int set_shard(hb_run_opts *o, const char *arg)
     return 0;
 }
 
+/* The physical cores, for the default thread list: read only when that list
+ * is needed, and once, since loading hwloc's topology takes milliseconds and
+ * the machine does not change while the process runs (the options' fuzz
+ * target parses hundreds of command lines a second). */
+static int core_count(void)
+{
+    static int cores;
+    if (!cores) {
+        hb_env env;
+        hb_env_read(&env);
+        cores = env.cores > 0 ? env.cores : 1;
+    }
+    return cores;
+}
+
 int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -397,8 +415,6 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->measure.sample_ms = 10;
     o->heap_modes = HB_HEAP_ISOLATED;
     o->refcount_modes = 1 << HB_RC_ATOMIC;
-    hb_env env;
-    hb_env_read(&env);
 
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
@@ -512,8 +528,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     if (o->n_threads == 0) {
         o->threads[o->n_threads++] = 1;
-        if (env.cores > 1)
-            o->threads[o->n_threads++] = env.cores > HB_MAX_THREADS ? HB_MAX_THREADS : env.cores;
+        int cores = core_count();
+        if (cores > 1)
+            o->threads[o->n_threads++] = cores > HB_MAX_THREADS ? HB_MAX_THREADS : cores;
     }
     if (o->is_default)
         o->reps = 3;

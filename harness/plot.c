@@ -629,6 +629,14 @@ static int load_comp(pctx *p, const char *suffix, comp *c, const char *const *ne
     return 0;
 }
 
+/* Whether pause rows x and y are of one repetition: rep and run_id alike,
+ * compared whole (a joined key, cut to a buffer, once lost its separator). */
+static int same_rep(const comp *c, size_t x, size_t y)
+{
+    char **a = c->d.rows[x].field, **b = c->d.rows[y].field;
+    return !strcmp(a[c->c_rep], b[c->c_rep]) && (c->c_run < 0 || !strcmp(a[c->c_run], b[c->c_run]));
+}
+
 /* The main file's row of (run_id, cell, rep), or SIZE_MAX. */
 static size_t main_row(const pctx *p, const char *run, const char *cell, const char *rep)
 {
@@ -677,7 +685,8 @@ static int fig_pauses(pctx *p)
     }
     double *dur = malloc((c.d.nrows + 1) * sizeof *dur);
     hb_pause *ev = malloc((c.d.nrows + 1) * sizeof *ev);
-    if (!dur || !ev)
+    size_t *rep_row = malloc((c.d.nrows + 1) * sizeof *rep_row); /* a cell's repetitions: their first pause row */
+    if (!dur || !ev || !rep_row)
         rc = bad("out of memory");
     for (size_t i = 0; i < groups.n && !rc; i++) {
         /* the cells of this group with pauses, in file order */
@@ -707,21 +716,26 @@ static int fig_pauses(pctx *p)
         }
         for (size_t j = 0; j < cells.n; j++) {
             /* every repetition's pauses together for the CDF */
-            size_t n = 0;
-            names reps = {0};
-            size_t first = SIZE_MAX;
+            size_t n = 0, nreps = 0;
+            /* only pauses of a repetition the results file has: a pause
+             * row whose run_id or rep matches no row (a hand-edited or
+             * mismatched companion) belongs to no backend to label it with */
+            size_t r0 = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
+                    size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, cells.v[j],
+                                        c.d.rows[k].field[c.c_rep]);
+                    if (r == SIZE_MAX)
+                        continue;
                     dur[n++] = num(&c.d, k, c_dur);
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
-                             c.d.rows[k].field[c.c_rep]);
-                    names_add(&reps, key);
-                    if (first == SIZE_MAX)
-                        first = k;
+                    size_t q = 0;
+                    while (q < nreps && !same_rep(&c, rep_row[q], k))
+                        q++;
+                    if (q == nreps)
+                        rep_row[nreps++] = k;
+                    if (r0 == SIZE_MAX)
+                        r0 = r;
                 }
-            size_t r0 = main_row(p, c.c_run >= 0 ? c.d.rows[first].field[c.c_run] : NULL, cells.v[j],
-                                 c.d.rows[first].field[c.c_rep]);
             backend(p, r0, b, sizeof b);
             qsort(dur, n, sizeof *dur, cmp_dbl);
             fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
@@ -731,14 +745,12 @@ static int fig_pauses(pctx *p)
             double mmu[MMU_POINTS];
             for (int w = 0; w < MMU_POINTS; w++)
                 mmu[w] = INFINITY;
-            for (size_t q = 0; q < reps.n; q++) {
+            for (size_t q = 0; q < nreps; q++) {
                 size_t ne = 0;
                 double end_ms = 0;
                 for (size_t k = 0; k < c.d.nrows; k++) {
                     const hb_csvrow *row = &c.d.rows[k];
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
-                    if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
+                    if (strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
                         continue;
                     double s = num(&c.d, k, c_start), d = num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
@@ -746,10 +758,9 @@ static int fig_pauses(pctx *p)
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
-                char *tab = strchr(reps.v[q], '\t');
-                *tab = 0;
-                size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
-                *tab = '\t';
+                char **first = c.d.rows[rep_row[q]].field;
+                size_t mr = main_row(p, c.c_run >= 0 && *first[c.c_run] ? first[c.c_run] : NULL, cells.v[j],
+                                     first[c.c_rep]);
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *F(p, mr, p->c_wall))
                     end_ms = fmax(end_ms, num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
@@ -777,7 +788,6 @@ static int fig_pauses(pctx *p)
             for (int w = 0; w < MMU_POINTS; w++)
                 if (isfinite(mmu[w]))
                     fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
-            names_free(&reps);
         }
         rc = close_data(f[0], path[0]);
         int rc2 = close_data(f[1], path[1]);
@@ -795,6 +805,7 @@ static int fig_pauses(pctx *p)
         skip(p, "pause CDFs and MMU curves: no pause belongs to a row of the results file");
     free(dur);
     free(ev);
+    free(rep_row);
     names_free(&groups);
     return rc;
 }

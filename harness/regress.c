@@ -677,10 +677,11 @@ int hb_regress_main(int argc, char **argv)
         if ((rc = gate_counts(&o, ca, cb, x, nv, t, &nt)))
             goto out;
         for (size_t m = 0; m < o.nmetric; m++) {
-            double *a, *b;
+            double *a = NULL, *b = NULL;
             size_t na, nb;
             if (hb_cellset_values(A, ca, o.metric[m]->name, &a, &na, why, sizeof why) ||
                 hb_cellset_values(B, cb, o.metric[m]->name, &b, &nb, why, sizeof why)) {
+                free(a); /* the baseline's, when only the candidate's values were bad */
                 rc = bad("%s", why);
                 goto out;
             }

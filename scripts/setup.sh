@@ -11,6 +11,7 @@ pkgs=(
   valgrind                                           # instruction counts
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check
+  clang libclang-rt-14-dev                           # libFuzzer (tests/fuzz, scripts/fuzz.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do
