@@ -146,10 +146,12 @@ static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_all
         } else if ((out[n] = hb_allocator_find(item)) == NULL) {
             return bad("allocator", item, choices);
         }
-        /* twice: cells with one identity (split's rule for other lists) */
-        for (size_t k = 0; k < n; k++)
-            if (out[k] == out[n] && libs[k] == libs[n])
+        for (size_t k = 0; k < n; k++) {
+            if (libs[n] && libs[k] == libs[n])
+                return bad(what, arg, "each library once");
+            if (!libs[n] && !libs[k] && out[k] == out[n])
                 return twice(opt, item);
+        }
         n++;
         p += len;
         if (!*p)

@@ -944,12 +944,12 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
-    allocator_names(&p);
     p.file = file;
     if (out && (!*out || strlen(out) >= PATH_MAX)) {
         hb_cellset_free(&p.s);
         return bad("--out '%s' is not a directory name", out);
     }
+    allocator_names(&p);
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
