@@ -79,7 +79,9 @@ int hb_alloc_lib_verify(const hb_alloc_lib *lib, char *why, size_t len);
 /* From outside (a program cell): whether process `pid` has lib->path
  * mapped, read from /proc/PID/maps. It is the check a foreign program
  * allows -- a program that clears LD_PRELOAD before exec'ing its real work
- * does not map the library. 0, ESRCH (not mapped) with why, or the errno of
+ * does not map the library. Ask once the process is running its program: a
+ * process in the middle of execve has not mapped its preloads yet (the
+ * loader maps them after the kernel's exec). 0, ESRCH (not mapped) with why, or the errno of
  * reading /proc. lib->path "" gives 0. */
 int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t len);
 
