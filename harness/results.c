@@ -31,7 +31,8 @@ static const char *const columns[] = {
     /* environment */
     "git_commit", "compiler", "build_type", "host", "cpu_model", "kernel", "pinned", "timestamp",
     /* added after the contract's columns */
-    "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
+    "lat_samples", "cflags", "topology", "process_s", "gc_own_ms", "garbage_mean_bytes",
+    "garbage_max_bytes",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -411,6 +412,13 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.3f", r->gc_own_ms);
     else
         SKIP();
+    if (measured && r->garbage_mean_bytes >= 0) {
+        SET("%lld", (long long)r->garbage_mean_bytes);
+        SET("%lld", (long long)r->garbage_max_bytes);
+    } else {
+        SKIP();
+        SKIP();
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {
