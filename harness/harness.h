@@ -31,6 +31,8 @@ typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
     int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
+    int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
+                          garbage probe); 0 none */
 } hb_gc_params;
 
 #define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
@@ -118,6 +120,11 @@ typedef struct hb_result {
     double gc_own_ms;                  /* the collector's own total of its pauses in the run */
     uint64_t gc_own_count;             /* and its own count of collections */
     int64_t leaked_objects, leaked_bytes; /* -1: not measured (no collector, boehm) */
+    /* garbage held (--param garbage_ms): the bytes of unreachable objects
+     * still alive, mean and max over the probes of the run; -1: not
+     * measured. The probes' time is out of wall_s and the pause timeline. */
+    int64_t garbage_mean_bytes, garbage_max_bytes;
+    uint64_t garbage_probes;
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */

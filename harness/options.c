@@ -214,6 +214,7 @@ static const struct {
     {"threshold1", 1, 1000000000},
     {"threshold2", 1, 1000000000},
     {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
+    {"garbage_ms", 1, 3600000}, /* garbage held: a verifying trace every N ms (refcounting collectors) */
 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
@@ -230,8 +231,10 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
         }
         if (i < 3)
             gc->threshold[i] = (long)value;
-        else
+        else if (i == 3)
             gc->grow_pct = (int)value;
+        else
+            gc->garbage_ms = (int)value;
     }
     return 0;
 }

@@ -36,6 +36,7 @@ static const char *const columns[] = {
     "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
     /* an allocator given as a library: the file preloaded, and which build */
     "allocator_lib", "allocator_lib_id",
+    "garbage_mean_bytes", "garbage_max_bytes",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -493,6 +494,13 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     /* said on every row, whatever its status; library.c bounds the path */
     SET("%.*s", HB_ALLOC_LIB_PATH_MAX, c->lib ? c->lib->path : "");
     SET("%s", c->lib ? c->lib->id : "");
+    if (measured && r->garbage_mean_bytes >= 0) {
+        SET("%lld", (long long)r->garbage_mean_bytes);
+        SET("%lld", (long long)r->garbage_max_bytes);
+    } else {
+        SKIP();
+        SKIP();
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

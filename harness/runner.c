@@ -97,8 +97,8 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
-             c->gc.grow_pct, c->gc.refcount, c->shared);
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1],
+             c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
