@@ -326,6 +326,26 @@ static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *
     return pid;
 }
 
+const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a)
+{
+    /* resolved once per run and allocator: the cells point here */
+    static hb_alloc_lib libs[HB_MAX_LIST];
+    static const hb_allocator *of[HB_MAX_LIST];
+    static size_t n;
+    for (size_t i = 0; i < n; i++)
+        if (of[i] == a)
+            return libs[i].name[0] ? &libs[i] : NULL;
+    if (n == HB_MAX_LIST)
+        return NULL;
+    of[n] = a;
+    /* null is an instrument with no shared-library form: its program cells
+     * are skipped rows, not a line on stderr */
+    if (strcmp(a->name, "null") == 0 || hb_alloc_lib_resolve(a->name, self, &libs[n]) != 0)
+        memset(&libs[n], 0, sizeof libs[n]);
+    n++;
+    return libs[n - 1].name[0] ? &libs[n - 1] : NULL;
+}
+
 int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop,
                     hb_cell_out *o)
 {
@@ -339,11 +359,14 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
         snprintf(r->error, sizeof r->error, "%s is not installed (scripts/setup.sh installs it)", what);
         return 0;
     }
-    hb_alloc_lib lib;
-    if (hb_alloc_lib_resolve(c->alloc_label ? c->alloc_label : c->alloc->name, self, &lib) != 0) {
-        failf(r, HB_ST_FAILED, "allocator %s: no library to preload%s", c->alloc->name, "");
+    (void)self;
+    if (!c->lib) { /* hb_program_lib found none */
+        r->status = HB_ST_SKIPPED;
+        snprintf(r->error, sizeof r->error, "allocator %s has no library to preload into a program",
+                 c->alloc->name);
         return 0;
     }
+    const hb_alloc_lib lib = *c->lib;
     const char *tmp = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/heapbench-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", p->wl.name);

@@ -32,6 +32,8 @@ static const char *const columns[] = {
     "git_commit", "compiler", "build_type", "host", "cpu_model", "kernel", "pinned", "timestamp",
     /* added after the contract's columns */
     "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
+    /* an allocator given as a library: the file preloaded, and which build */
+    "allocator_lib", "allocator_lib_id",
     /* rusage beyond time; a program's own figure (programs/program.h) */
     "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit",
 };
@@ -428,6 +430,9 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.3f", r->gc_own_ms);
     else
         SKIP();
+    /* said on every row, whatever its status; library.c bounds the path */
+    SET("%.*s", HB_ALLOC_LIB_PATH_MAX, c->lib ? c->lib->path : "");
+    SET("%s", c->lib ? c->lib->id : "");
     const int64_t rus[5] = {r->maxrss_kb, r->minflt, r->majflt, r->nvcsw, r->nivcsw};
     for (int k = 0; k < 5; k++) {
         if (measured && rus[k] >= 0)
