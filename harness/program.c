@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static size_t tree(pid_t root, pid_t *pids, size_t max)
         for (struct dirent *e; (e = readdir(d)) != NULL;) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9')
                 continue;
-            char cpath[96], kids[4096];
+            char cpath[300], kids[4096];
             snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pids[i], e->d_name);
             if (read_small(cpath, kids, sizeof kids) <= 0)
                 continue;
@@ -159,7 +160,7 @@ typedef struct watch {
     const hb_alloc_lib *lib;
     seen done[MAX_SEEN];
     size_t ndone;
-    char failed[256]; /* why the preload did not take, when it did not */
+    char failed[400]; /* why the preload did not take, when it did not */
 } watch;
 
 static void check_preload(watch *w, pid_t pid)
@@ -189,8 +190,8 @@ static void check_preload(watch *w, pid_t pid)
         return;
     char why[200];
     if (hb_alloc_lib_mapped_in(w->lib, pid, why, sizeof why) == ESRCH)
-        snprintf(w->failed, sizeof w->failed, "the preload of %s did not take in process %d (%s): %s", w->lib->name,
-                 (int)pid, comm, why);
+        snprintf(w->failed, sizeof w->failed, "the preload of %.63s did not take in process %d (%.16s): %.150s",
+                 w->lib->name, (int)pid, comm, why);
     w->done[w->ndone].pid = pid;
     snprintf(w->done[w->ndone].comm, sizeof w->done[0].comm, "%s", comm);
     w->ndone++;
@@ -236,7 +237,7 @@ static void last_line(const char *path, char *buf, size_t len)
         n--;
     tail[n] = 0;
     char *l = strrchr(tail, '\n');
-    snprintf(buf, len, "%s", l ? l + 1 : tail);
+    snprintf(buf, len, "%.*s", (int)(len - 1), l ? l + 1 : tail);
 }
 
 /* The whole of stdout, NUL-terminated, malloc'd (the runner's heap, never
@@ -258,10 +259,14 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static void failf(hb_result *r, hb_status st, const char *fmt, const char *a, const char *b)
+/* A row's status and error; a long path or message is cut to fit. */
+static void __attribute__((format(printf, 3, 4))) failf(hb_result *r, hb_status st, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     r->status = st;
-    snprintf(r->error, sizeof r->error, fmt, a, b);
+    vsnprintf(r->error, sizeof r->error, fmt, ap);
+    va_end(ap);
 }
 
 /* Forks and execs the command; -1 with r filled on failure. `ready`
@@ -309,7 +314,7 @@ static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *
     close(ep[1]);
     if (pid < 0) {
         close(ep[0]);
-        failf(r, HB_ST_FAILED, "fork: %s%s", strerror(fork_errno), "");
+        failf(r, HB_ST_FAILED, "fork: %s", strerror(fork_errno));
         return -1;
     }
     setpgid(pid, pid); /* both sides: whichever runs first */
@@ -384,7 +389,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     if (p->shell)
         rc = hb_prog_arg(&cmd, "sh") || hb_prog_arg(&cmd, "-c") || hb_prog_arg(&cmd, "%s", p->shell);
     else if (ctx.port < 0)
-        failf(r, HB_ST_FAILED, "no free loopback port: %s%s", strerror(errno), "");
+        failf(r, HB_ST_FAILED, "no free loopback port: %s", strerror(errno));
     else
         rc = p->prepare(&ctx, &cmd, perr, sizeof perr);
     if (rc)
@@ -462,7 +467,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
         goto out;
     }
     if (w.failed[0]) {
-        failf(r, HB_ST_FAILED, "%s%s", w.failed, "");
+        failf(r, HB_ST_FAILED, "%s", w.failed);
         goto out;
     }
     char errpath[4200], outpath[4200], last[160];
@@ -471,15 +476,15 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     if (WIFSIGNALED(st)) {
         r->status = HB_ST_CRASHED;
         last_line(errpath, last, sizeof last);
-        snprintf(r->error, sizeof r->error, "%s killed by signal %d (%s)%s%s", p->wl.name, WTERMSIG(st),
-                 strsignal(WTERMSIG(st)), last[0] ? ": " : "", last);
+        failf(r, HB_ST_CRASHED, "%s killed by signal %d (%s)%s%s", p->wl.name, WTERMSIG(st),
+              strsignal(WTERMSIG(st)), last[0] ? ": " : "", last);
         goto out;
     }
     if (WEXITSTATUS(st) != 0) {
         r->status = HB_ST_FAILED;
         last_line(errpath, last, sizeof last);
-        snprintf(r->error, sizeof r->error, "%s exited with status %d%s%s", p->wl.name, WEXITSTATUS(st),
-                 last[0] ? ": " : "", last);
+        failf(r, HB_ST_FAILED, "%s exited with status %d%s%s", p->wl.name, WEXITSTATUS(st),
+              last[0] ? ": " : "", last);
         goto out;
     }
     hb_prog_result res = {.figure = -1};
@@ -489,7 +494,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
         if (!text)
             failf(r, HB_ST_FAILED, "cannot read the program's output %s: %s", outpath, strerror(errno));
         else if (p->check(&ctx, text, &res, cerr, sizeof cerr) != 0)
-            failf(r, HB_ST_FAILED, "output check: %s%s", cerr[0] ? cerr : "(no detail)", "");
+            failf(r, HB_ST_FAILED, "output check: %s", cerr[0] ? cerr : "(no detail)");
         free(text);
         if (r->status != HB_ST_OK)
             goto out;

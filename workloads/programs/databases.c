@@ -203,7 +203,6 @@ static int cache_bench_prepare(const hb_prog_ctx *ctx, hb_prog_cmd *cmd, char *e
     rc = rc ? rc : hb_prog_arg(cmd, "-ops_per_thread=%lld", (long long)ctx->param[0]);
     rc = rc ? rc : hb_prog_arg(cmd, "-value_bytes=%lld", (long long)ctx->param[1]);
     rc = rc ? rc : hb_prog_arg(cmd, "-cache_size=%lld", (long long)ctx->param[2] << 20);
-    rc = rc ? rc : hb_prog_arg(cmd, "-seed=%llu", (unsigned long long)(ctx->seed % 1000000007u) + 1);
     if (rc)
         snprintf(err, errlen, "cache_bench: command too long");
     return rc;
