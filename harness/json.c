@@ -11,7 +11,8 @@
  *
  * The mapping: name and run_name = the `cell` column; one operation of the
  * workload is one "iteration", so iterations = ops, real_time = wall_s / ops
- * and cpu_time = (user_s + sys_s) / ops, in ns; items_per_second = ops_per_s;
+ * and cpu_time = (user_s + sys_s) / ops, in ns; items_per_second = ops_per_s
+ * (a program without a unit of work: one iteration per run, no items);
  * every other numeric measurement column (allocs, latency, pauses, memory)
  * becomes a user counter of the same name, present only where the CSV has a
  * value; an allocator given as a library puts its path and build-id in the
@@ -371,7 +372,8 @@ static void iteration(const jctx *j, const group *g, const run *r, int *first)
     kv_num(f, "real_time", r->real_ns);
     kv_num(f, "cpu_time", r->cpu_ns);
     fputs(",\n      \"time_unit\": \"ns\"", f);
-    kv_num(f, "items_per_second", r->items_per_s);
+    if (!isnan(r->items_per_s))
+        kv_num(f, "items_per_second", r->items_per_s);
     /* An allocator given as a library: which file and build, as the run's
      * label (Google Benchmark's free-text field of an entry). */
     int cl = hb_csvdoc_col(j->d, "allocator_lib"), ci = hb_csvdoc_col(j->d, "allocator_lib_id");
@@ -445,7 +447,7 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
             else if (m == 1)
                 v[i] = r->cpu_ns;
             else if (m == 2)
-                v[i] = r->items_per_s;
+                have[m] = !isnan(v[i] = r->items_per_s);
             else /* a counter is aggregated only when every repetition has it */
                 have[m] = parse_double(r->row->field[j->counter[m - 3]], &v[i]) == 0;
         }
@@ -463,7 +465,8 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
         kv_num(f, "real_time", res[0][a]);
         kv_num(f, "cpu_time", res[1][a]);
         fputs(",\n      \"time_unit\": \"ns\"", f);
-        kv_num(f, "items_per_second", res[2][a]);
+        if (have[2])
+            kv_num(f, "items_per_second", res[2][a]);
         for (size_t m = 3; m < nm; m++)
             if (have[m] && (a != A_CV || cv_ok[m]))
                 kv_num(f, j->d->header[j->counter[m - 3]], res[m][a]);
@@ -484,21 +487,26 @@ static int load_run(const jctx *j, const hb_csvrow *row, run *r, char *why, size
         bad = "rep";
     else if (parse_ll(row->field[j->col[C_THREADS]], &r->threads) || r->threads < 1)
         bad = "threads";
-    else if (parse_ll(row->field[j->col[C_OPS]], &ops) || ops < 1)
-        bad = "ops";
+    else if ((row->field[j->col[C_OPS]][0] || row->field[j->col[C_OPS_PER_S]][0]) &&
+             (parse_ll(row->field[j->col[C_OPS]], &ops) || ops < 1))
+        bad = "ops"; /* both empty: a program without a unit of work, ops 0 */
     else if (parse_double(row->field[j->col[C_WALL]], &wall) || wall <= 0)
         bad = "wall_s";
     else if (parse_double(row->field[j->col[C_USER]], &user) || user < 0)
         bad = "user_s";
     else if (parse_double(row->field[j->col[C_SYS]], &sys) || sys < 0)
         bad = "sys_s";
-    else if (parse_double(row->field[j->col[C_OPS_PER_S]], &ips) || ips < 0)
+    else if (ops && (parse_double(row->field[j->col[C_OPS_PER_S]], &ips) || ips < 0))
         bad = "ops_per_s";
     if (bad) {
         int c = hb_csvdoc_col(j->d, bad);
         snprintf(why, len, "%s:%zu: status is ok but %s is '%s', not a valid figure", row->path,
                  row->line, bad, row->field[c]);
         return EINVAL;
+    }
+    if (!ops) {
+        ops = 1;
+        ips = NAN; /* no items: items_per_second left out */
     }
     r->ops = (unsigned long long)ops;
     r->real_ns = wall / (double)ops * 1e9;

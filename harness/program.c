@@ -408,7 +408,9 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     int timed_out = 0, record = c->m.sample_ms > 0;
     /* sampling off: the tree is still looked at every 10 ms for the preload
      * check (and the peak), just not recorded */
-    double period = (record ? c->m.sample_ms : 10) / 1000.0, next = t0;
+    /* the first look 2 ms in: the loader has mapped the preload by then in
+     * all but the busiest moments, so even a short program is checked */
+    double period = (record ? c->m.sample_ms : 10) / 1000.0, next = t0 + 0.002;
     int64_t peak = 0;
     for (;;) {
         double now = hb_now();
@@ -468,6 +470,12 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     }
     if (w.failed[0]) {
         failf(r, HB_ST_FAILED, "%s", w.failed);
+        goto out;
+    }
+    if (lib.path[0] && w.ndone == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        /* never silently glibc under the library's name */
+        failf(r, HB_ST_FAILED, "%s exited after %.1f ms, before the preload of %s could be checked in it",
+              p->wl.name, (t1 - t0) * 1e3, lib.name);
         goto out;
     }
     char errpath[4200], outpath[4200], last[160];
