@@ -116,6 +116,11 @@ static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **ou
     hb_alloc_lib lib;
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
+    if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
+        /* figures colour a bare collector name as that collector */
+        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        return 2;
+    }
     for (size_t k = 0; k < o->n_libs; k++) {
         if (strcmp(o->libs[k].name, lib.name) != 0)
             continue;

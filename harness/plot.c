@@ -48,6 +48,10 @@ typedef struct pctx {
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
     size_t drawn, skipped;
+    /* every allocator name of the file, sorted, space-separated: the
+     * scripts' 4th argument, from which style.gp gives each name it does not
+     * know a colour of its own, the same in every figure */
+    char names[8192];
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,6 +123,30 @@ static int is_collector_row(const pctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* p->names: the file's allocator names, each once, sorted (names with a
+ * space, which no allocator has, would split; they are left out). */
+static void allocator_names(pctx *p)
+{
+    size_t n = p->s.doc.nrows, k = 0, at = 0;
+    const char **v = malloc((n + 1) * sizeof *v);
+    p->names[0] = 0;
+    if (!v)
+        return; /* the scripts then fall back to a spare colour per series */
+    for (size_t i = 0; i < n; i++)
+        if (*F(p, i, p->c_alloc) && !strchr(F(p, i, p->c_alloc), ' '))
+            v[k++] = F(p, i, p->c_alloc);
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 0; i < k; i++)
+        if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) && at + strlen(v[i]) + 2 < sizeof p->names)
+            at += (size_t)snprintf(p->names + at, sizeof p->names - at, "%s%s", at ? " " : "", v[i]);
+    free(v);
+}
+
 /* Runs gnuplot on one script for the PNG and the SVG. */
 static int draw(pctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
@@ -134,7 +162,7 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, p->names, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -866,6 +894,7 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
+    allocator_names(&p);
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
