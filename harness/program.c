@@ -379,7 +379,10 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
         failf(r, HB_ST_FAILED, "cannot make a working directory %s: %s", dir, strerror(errno));
         return 0;
     }
-    hb_prog_ctx ctx = {.dir = dir, .src = HB_PROGRAMS_DIR, .threads = c->threads, .size = c->size,
+    /* the project's scripts: the source tree's, unless pointed elsewhere
+     * (an installed copy; the tests' altered one) */
+    const char *src = getenv("HEAPBENCH_PROGRAMS_DIR");
+    hb_prog_ctx ctx = {.dir = dir, .src = src && *src ? src : HB_PROGRAMS_DIR, .threads = c->threads, .size = c->size,
                        .seed = c->seed, .port = free_port()};
     memcpy(ctx.param, c->param, sizeof ctx.param);
     static hb_prog_cmd cmd; /* 16 kB: not on the stack */
