@@ -528,7 +528,11 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
      * one-process program, whose peak a 10 ms sampler can miss). */
     r->peak_rss_kb = peak / 1024 > ru.ru_maxrss ? peak / 1024 : ru.ru_maxrss;
 out:
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    /* a debug aid: HEAPBENCH_KEEP_DIRS=1 leaves the inputs and outputs */
+    if (getenv("HEAPBENCH_KEEP_DIRS") && !strcmp(getenv("HEAPBENCH_KEEP_DIRS"), "1"))
+        fprintf(stderr, "heapbench: kept %s\n", dir);
+    else
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     if (cut) {
         hb_buf_free(&o->rss);
         return 1;

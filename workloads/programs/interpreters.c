@@ -28,7 +28,7 @@ static int script_cmd(const hb_prog_ctx *ctx, hb_prog_cmd *cmd, const char *exe,
 
 /* ---- python3 */
 static const hb_param_spec python_params[] = {
-    {"n", {20000, 200000, 2000000}, 1024, INT64_C(1) << 32,
+    {"n", {10000, 200000, 2000000}, 1024, INT64_C(1) << 32,
      "iterations of each pattern (cycles made, records churned; a tenth to an eighth of it for the others)"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
@@ -72,7 +72,7 @@ const hb_program hb_prog_python = {
 
 /* ---- lua5.4 */
 static const hb_param_spec lua_params[] = {
-    {"n", {300000, 3000000, 30000000}, 1024, INT64_C(1) << 32, "tables churned and array slots grown"},
+    {"n", {100000, 3000000, 30000000}, 1024, INT64_C(1) << 32, "tables churned and array slots grown"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
 extern const hb_program hb_prog_lua;
@@ -110,7 +110,7 @@ const hb_program hb_prog_lua = {
 
 /* ---- perl */
 static const hb_param_spec perl_params[] = {
-    {"n", {100000, 1000000, 10000000}, 1, INT64_C(1) << 32, "appends, over 5003 keys"},
+    {"n", {50000, 1000000, 10000000}, 1, INT64_C(1) << 32, "appends, over 5003 keys"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
 extern const hb_program hb_prog_perl;
