@@ -106,6 +106,22 @@ else
     bad "no $count (the test library is built with the tests)"
 fi
 
+# ---- shards, --resume and --interleave over program cells
+args="--workloads perl,lua --allocators system,arena --param n=2000 --warmup 0"
+"$hb" run $args --shard 1/2 --out s1.csv > /dev/null 2>&1
+"$hb" run $args --shard 2/2 --interleave --out s2.csv > /dev/null 2>&1
+"$hb" run $args --reps 1 --out r.csv > /dev/null 2>&1
+"$hb" run $args --reps 2 --resume --interleave --out r.csv > /dev/null 2>&1
+python3 - <<'PY' && ok || bad "--shard, --resume on programs"
+import csv, collections
+cells = lambda f: [r["cell"] for r in csv.DictReader(open(f))]
+a, b = set(cells("s1.csv")), set(cells("s2.csv"))
+assert a and b and not (a & b) and len(a | b) == 4, (a, b)
+reps = collections.Counter((r["cell"], r["rep"]) for r in csv.DictReader(open("r.csv")))
+assert len(reps) == 8 and set(reps.values()) == {1}, reps
+assert all(r["status"] == "ok" for r in csv.DictReader(open("r.csv")))
+PY
+
 # ---- refusals before anything runs
 PATH=/nonexistent "$hb" run --workloads lua --out none.csv > out.txt 2> err.txt
 [ $? = 2 ] && grep -q 'program lua needs lua5.4, which is not on PATH' err.txt && [ ! -e none.csv ] && ok \

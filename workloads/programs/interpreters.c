@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static uint64_t digits(uint64_t v)
 {
@@ -28,7 +29,7 @@ static int script_cmd(const hb_prog_ctx *ctx, hb_prog_cmd *cmd, const char *exe,
 
 /* ---- python3 */
 static const hb_param_spec python_params[] = {
-    {"n", {10000, 200000, 2000000}, 1024, INT64_C(1) << 32,
+    {"n", {10000, 50000, 500000}, 1024, INT64_C(1) << 32,
      "iterations of each pattern (cycles made, records churned; a tenth to an eighth of it for the others)"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
@@ -39,8 +40,11 @@ static int python_prepare(const hb_prog_ctx *ctx, hb_prog_cmd *cmd, char *err, s
     /* every object from malloc: without it CPython's own pymalloc serves
      * objects up to 512 bytes and the preloaded allocator sees few calls */
     int rc = hb_prog_env(cmd, "PYTHONMALLOC=malloc");
+    /* Debian's python3 (the package setup.sh installs), not another one
+     * earlier on PATH (pyenv's, say), whose build may differ */
+    const char *exe = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
     if (!rc)
-        rc = script_cmd(ctx, cmd, "python3", "patterns.py", ctx->param[0]);
+        rc = script_cmd(ctx, cmd, exe, "patterns.py", ctx->param[0]);
     if (rc)
         snprintf(err, errlen, "python: command too long");
     return rc;
@@ -72,7 +76,7 @@ const hb_program hb_prog_python = {
 
 /* ---- lua5.4 */
 static const hb_param_spec lua_params[] = {
-    {"n", {100000, 3000000, 30000000}, 1024, INT64_C(1) << 32, "tables churned and array slots grown"},
+    {"n", {100000, 1000000, 10000000}, 1024, INT64_C(1) << 32, "tables churned and array slots grown"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
 extern const hb_program hb_prog_lua;

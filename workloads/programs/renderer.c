@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 static const hb_param_spec gs_params[] = {
-    {"pages", {2, 30, 300}, 1, 100000, "pages rendered"},
+    {"pages", {2, 20, 200}, 1, 100000, "pages rendered"},
     {"shapes", {200, 400, 400}, 1, 1000000, "paths per page"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
