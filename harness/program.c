@@ -149,8 +149,8 @@ static int64_t rss_of(pid_t pid)
 }
 
 /* The preload check of one process image, once the dynamic loader is done
- * with it: preloads are mapped before a program's own dependencies, so a
- * process that maps libc has its preloads mapped too, or never will. */
+ * with it (hb_alloc_lib_mapped_in says when): each image once, keyed by pid
+ * and name, so an exec into another program is checked again. */
 typedef struct seen {
     pid_t pid;
     char comm[20];
@@ -175,21 +175,14 @@ static void check_preload(watch *w, pid_t pid)
     for (size_t i = 0; i < w->ndone; i++)
         if (w->done[i].pid == pid && strcmp(w->done[i].comm, comm) == 0)
             return;
-    /* loader not done yet: libc not mapped (statically linked programs
-     * never map it, and are never judged: nothing can be preloaded there) */
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    char line[4608];
-    int libc = 0;
-    while (!libc && fgets(line, sizeof line, f))
-        libc = strstr(line, "/libc.so.6\n") != NULL;
-    fclose(f);
-    if (!libc)
-        return;
     char why[200];
-    if (hb_alloc_lib_mapped_in(w->lib, pid, why, sizeof why) == ESRCH)
+    int rc = hb_alloc_lib_mapped_in(w->lib, pid, why, sizeof why);
+    /* EAGAIN: the loader is not done (statically linked programs never
+     * are: nothing can be preloaded there, and they are never judged);
+     * another error: the process is gone */
+    if (rc && rc != ESRCH)
+        return;
+    if (rc == ESRCH)
         snprintf(w->failed, sizeof w->failed, "the preload of %.63s did not take in process %d (%.16s): %.150s",
                  w->lib->name, (int)pid, comm, why);
     w->done[w->ndone].pid = pid;
