@@ -165,8 +165,7 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len);
 struct hb_program;
 /* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
  * then meaningless and the row not written). */
-int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop,
-                    hb_cell_out *o);
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
 /* The library that gives builtin allocator `a` to a program (none for
  * `system`: a library with path ""), resolved once per run; NULL when it has
  * none (null). */

@@ -190,7 +190,9 @@ static void check_preload(watch *w, pid_t pid)
     w->ndone++;
 }
 
-static void sample(pid_t root, uint64_t ms, hb_cell_out *o, watch *w, int record, int64_t *peak)
+/* One look at the tree: its summed RSS into the series (0, or ENOMEM when
+ * the series cannot grow) and the preload check of images not seen yet. */
+static int sample(pid_t root, uint64_t ms, hb_cell_out *o, watch *w, int record, int64_t *peak)
 {
     pid_t pids[MAX_TREE];
     size_t n = tree(root, pids, MAX_TREE);
@@ -203,8 +205,9 @@ static void sample(pid_t root, uint64_t ms, hb_cell_out *o, watch *w, int record
         *peak = sum;
     if (record && sum > 0) {
         hb_rss_sample s = {.ms = ms, .rss_bytes = (uint64_t)sum, .live_bytes = -1, .gc_live_bytes = -1};
-        hb_buf_push(&o->rss, &s);
+        return hb_buf_push(&o->rss, &s);
     }
+    return 0;
 }
 
 static double tv_s(struct timeval tv)
@@ -344,8 +347,7 @@ const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a)
     return libs[n - 1].name[0] ? &libs[n - 1] : NULL;
 }
 
-int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop,
-                    hb_cell_out *o)
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o)
 {
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
@@ -357,7 +359,6 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
         snprintf(r->error, sizeof r->error, "%s is not installed (scripts/setup.sh installs it)", what);
         return 0;
     }
-    (void)self;
     if (!c->lib) { /* hb_program_lib found none */
         r->status = HB_ST_SKIPPED;
         snprintf(r->error, sizeof r->error, "allocator %s has no library to preload into a program",
@@ -383,7 +384,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     char perr[200] = "";
     int rc = 0, cut = 0;
     if (p->shell)
-        rc = hb_prog_arg(&cmd, "sh") || hb_prog_arg(&cmd, "-c") || hb_prog_arg(&cmd, "%s", p->shell);
+        rc = hb_prog_arg(&cmd, "sh") || hb_prog_arg(&cmd, "-c") || hb_prog_arg(&cmd, "%s", p->shell) ? E2BIG : 0;
     else if (ctx.port < 0)
         failf(r, HB_ST_FAILED, "no free loopback port: %s", strerror(errno));
     else
@@ -408,6 +409,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
      * all but the busiest moments, so even a short program is checked */
     double period = (record ? c->m.sample_ms : 10) / 1000.0, next = t0 + 0.002;
     int64_t peak = 0;
+    int lost = 0; /* samples the series could not hold */
     for (;;) {
         double now = hb_now();
         if (*stop)
@@ -417,7 +419,7 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
             break;
         }
         if (now >= next) {
-            sample(pid, (uint64_t)((now - t0) * 1000), o, &w, record, &peak);
+            lost |= sample(pid, (uint64_t)((now - t0) * 1000), o, &w, record, &peak) != 0;
             next += period;
             if (next < now)
                 next = now + period;
@@ -466,6 +468,10 @@ int hb_program_cell(const char *self, const hb_cell *c, double timeout_s, const 
     }
     if (w.failed[0]) {
         failf(r, HB_ST_FAILED, "%s", w.failed);
+        goto out;
+    }
+    if (lost) {
+        failf(r, HB_ST_FAILED, "cannot hold the RSS series: out of memory");
         goto out;
     }
     if (lib.path[0] && w.ndone == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {

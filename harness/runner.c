@@ -357,7 +357,7 @@ int hb_run(const hb_run_opts *o, const char *self)
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
                 if (c.workload->program) /* not recorded */
-                    hb_program_cell(self, &c, o->timeout_s, &stop_signal, &scratch);
+                    hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
                 else
                     run_child(self, &c, o->timeout_s, 1, &scratch);
                 hb_buf_free(&scratch.rss);
@@ -369,7 +369,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         }
         if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (c.workload->program ? hb_program_cell(self, &c, o->timeout_s, &stop_signal, &out)
+        else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
                                      : run_child(self, &c, o->timeout_s, 0, &out))
             break; /* cut by a stop signal: no row */
         /* Series first, the row last: a row in the main file means its
