@@ -79,7 +79,10 @@ static int program_installed(const hb_program *p)
     return 2;
 }
 
-/* Splits a comma list into `items`; empty items are an error. */
+/* Splits a comma list into `items`; empty items are an error (EINVAL), and
+ * so is an item given twice (EEXIST, *n its index): a repeated name or count
+ * would make cells with the same identity, counted as extra repetitions by
+ * compare and dropped by merge. */
 static int split(const char *list, char items[][128], size_t max, size_t *n)
 {
     *n = 0;
@@ -90,11 +93,20 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
             return EINVAL;
         memcpy(items[*n], p, len);
         items[*n][len] = 0;
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(items[k], items[*n]))
+                return EEXIST;
         (*n)++;
         if (!p[len])
             return 0;
         p += len + 1;
     }
+}
+
+static int twice(const char *opt, const char *value)
+{
+    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    return 2;
 }
 
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -164,9 +176,12 @@ static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_all
         } else if ((out[n] = hb_allocator_find(item)) == NULL) {
             return bad("allocator", item, choices);
         }
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
             if (libs[n] && libs[k] == libs[n])
                 return bad(what, arg, "each library once");
+            if (!libs[n] && !libs[k] && out[k] == out[n])
+                return twice(opt, item);
+        }
         n++;
         p += len;
         if (!*p)
@@ -181,8 +196,9 @@ static int set_workloads(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     workload_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--workloads list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--workloads", items[n]) : bad("--workloads list", arg, choices);
     o->n_workloads = 0;
     o->named_workloads = 1;
     for (size_t i = 0; i < n; i++) {
@@ -220,8 +236,9 @@ static int set_collectors(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     collector_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--collectors list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--collectors", items[n]) : bad("--collectors list", arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_collector *c = hb_collector_find(items[i]);
         if (!c)
@@ -267,13 +284,18 @@ static int set_threads(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--threads list", arg, "comma-separated counts from 1 to 1024");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--threads", items[n])
+                           : bad("--threads list", arg, "comma-separated counts from 1 to 1024");
     for (size_t i = 0; i < n; i++) {
         long long v;
         if (parse_int(items[i], 1, HB_MAX_THREADS, &v))
             return bad("thread count", items[i], "1 to 1024");
         o->threads[i] = (int)v;
+        for (size_t k = 0; k < i; k++) /* 1 and 01 */
+            if (o->threads[k] == o->threads[i])
+                return twice("--threads", items[i]);
     }
     o->n_threads = n;
     return 0;
@@ -286,8 +308,10 @@ static int add_param(hb_run_opts *o, const char *arg)
     if (!strncmp(arg, "refcount=", 9)) {
         char items[HB_MAX_LIST][128];
         size_t n;
-        if (split(arg + 9, items, HB_MAX_LIST, &n))
-            return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+        int e = split(arg + 9, items, HB_MAX_LIST, &n);
+        if (e)
+            return e == EEXIST ? twice("--param refcount", items[n])
+                               : bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
         o->refcount_modes = 0;
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(items[i], "atomic"))
@@ -375,8 +399,9 @@ static int set_heap(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--heap", arg, "isolated, shared or isolated,shared");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--heap", items[n]) : bad("--heap", arg, "isolated, shared or isolated,shared");
     o->heap_modes = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(items[i], "isolated"))

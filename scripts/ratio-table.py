@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ratio-table.py FILE.csv [--best A,B,C] [--metrics wall_s,peak_rss_kb]
+"""ratio-table.py FILE.csv [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb]
 
 Per cell of a results file (workload, threads, size, params; every
 allocator side by side), the median of each metric on each allocator as a
@@ -7,6 +7,8 @@ ratio to the best of the reference allocators (by default jemalloc,
 mimalloc and tcmalloc: the lowest median among them, per cell and metric;
 every metric here is lower-is-better), then the geometric mean of each
 allocator's ratios over the cells. Below 1 beats the best reference.
+`cpu_s` is user_s + sys_s (on a busy machine it varies less than wall_s:
+other tenants' load stretches wall time, not CPU time).
 
 Reusable for any results file (programs, or in-process workloads): it
 reads only the documented columns. Rows that are not `ok` are counted and
@@ -23,7 +25,7 @@ from collections import defaultdict
 def main(argv):
     args = list(argv)
     best = ["jemalloc", "mimalloc", "tcmalloc"]
-    metrics = ["wall_s", "peak_rss_kb"]
+    metrics = ["wall_s", "cpu_s", "peak_rss_kb"]
     files = []
     while args:
         a = args.pop(0)
@@ -46,6 +48,8 @@ def main(argv):
         except OSError as e:
             print(f"ratio-table: {f}: {e.strerror}", file=sys.stderr)
             return 2
+    for r in rows:
+        r["cpu_s"] = str(float(r["user_s"]) + float(r["sys_s"])) if r.get("user_s") and r.get("sys_s") else ""
     if not rows or any(m not in rows[0] for m in metrics + ["workload", "allocator", "status"]):
         print("ratio-table: not a results file with those columns", file=sys.stderr)
         return 2
