@@ -342,6 +342,8 @@ void hb_cell_out_init(hb_cell_out *o, const hb_cell *c)
     r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
     r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
     r->garbage_mean_bytes = r->garbage_max_bytes = -1;
+    r->maxrss_kb = r->minflt = r->majflt = r->nvcsw = r->nivcsw = -1;
+    r->figure = -1;
     snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
 }
 
@@ -462,6 +464,11 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     r->wall_s = t1 - t0;
     r->user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
     r->sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+    r->minflt = ru1.ru_minflt - ru0.ru_minflt;
+    r->majflt = ru1.ru_majflt - ru0.ru_majflt;
+    r->nvcsw = ru1.ru_nvcsw - ru0.ru_nvcsw;
+    r->nivcsw = ru1.ru_nivcsw - ru0.ru_nivcsw;
+    r->maxrss_kb = ru1.ru_maxrss;
     r->status = HB_ST_OK;
     r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
     int64_t gc_peak = 0;

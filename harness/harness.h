@@ -2,6 +2,7 @@
 #ifndef HB_HARNESS_H
 #define HB_HARNESS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,10 @@ typedef struct hb_run_opts {
     hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
+    int named_workloads; /* --workloads given: no default set */
+    /* --program NAME='CMD ARGS', added to the workloads after parsing */
+    const hb_workload *user_programs[HB_MAX_LIST];
+    size_t n_user_programs;
     int threads[HB_MAX_LIST];
     size_t n_threads;
     int reps;
@@ -128,6 +133,12 @@ typedef struct hb_result {
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */
+    /* rusage beyond time: the cell's process over the timed run, or a
+     * program's whole tree (wait4); -1: not measured */
+    int64_t maxrss_kb, minflt, majflt, nvcsw, nivcsw;
+    int external;                      /* a program cell: no allocator counts, ops only if it has a unit */
+    double figure;                     /* a program's own figure; < 0: none */
+    char figure_unit[24];
 } hb_result;
 
 /* Everything a cell reports: the result and its time series. */
@@ -155,6 +166,20 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
 int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
 void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);
 void hb_cell_id(const hb_cell *c, char *buf, size_t len);
+
+/* ---- program.c: program cells (workloads/programs/), run by the runner
+ * itself as a child in its own process group, measured from outside */
+struct hb_program;
+/* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
+ * then meaningless and the row not written). */
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+/* The library that gives builtin allocator `a` to a program (none for
+ * `system`: a library with path ""), resolved once per run; NULL when it has
+ * none (null). */
+const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a);
+/* 1, with the first missing executable's name in `what`, when a program
+ * needs one that is not on PATH. */
+int hb_program_missing(const struct hb_program *p, char *what, size_t len);
 
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);
