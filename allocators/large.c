@@ -167,6 +167,23 @@ static char *cache_take(hb_large *L, size_t need)
     return base;
 }
 
+/* Take the largest cached span whole (for hb_large_alloc to extend); NULL
+ * when the cache is empty. */
+static char *cache_largest(hb_large *L, size_t *size)
+{
+    if (!L->ncache)
+        return NULL;
+    unsigned best = 0;
+    for (unsigned i = 1; i < L->ncache; i++)
+        if (L->cache[i].size > L->cache[best].size)
+            best = i;
+    char *base = L->cache[best].base;
+    *size = L->cache[best].size;
+    cache_remove(L, best);
+    cache_oldest(L);
+    return base;
+}
+
 /* ---- blocks ---- */
 
 static void live_link(hb_large *L, hb_lblock *h)
@@ -210,13 +227,29 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
     }
     size_t off = align > sizeof(hb_lblock) ? align : sizeof(hb_lblock);
     size_t need = page_round(off + size);
-    char *base = NULL;
+    char *base = NULL, *grow = NULL;
+    size_t grow_size = 0;
     uint64_t now = hb_os_now_ms();
     pthread_mutex_lock(&L->lock);
-    if (align <= page)
+    if (align <= page) {
         base = cache_take(L, need);
+        if (!base)
+            grow = cache_largest(L, &grow_size);
+    }
     cache_trim(L, now);
     pthread_mutex_unlock(&L->lock);
+    if (grow) {
+        /* No span fits: extend the largest one (mremap keeps its pages,
+         * already faulted in) so only the difference is new memory. */
+        base = hb_os_remap(grow, grow_size, need);
+        if (base) {
+            add(&L->os_bytes, need - grow_size);
+        } else {
+            pthread_mutex_lock(&L->lock);
+            cache_put(L, grow, grow_size, now);
+            pthread_mutex_unlock(&L->lock);
+        }
+    }
     if (!base) {
         base = hb_os_map(need, align > page ? align : page);
         if (!base)
