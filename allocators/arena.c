@@ -97,9 +97,10 @@ typedef struct arena {
     heap *heap;
     pool *freepools;          /* pools handed back, linked by nextpool */
     char *pool_address;       /* next never-carved pool (medium: its header) */
-    uint16_t nfreepools;      /* freepools plus never-carved pools */
-    uint16_t ntotalpools;
+    uint8_t nfreepools;       /* freepools plus never-carved pools */
+    uint8_t ntotalpools;
     uint8_t medium;           /* 1: a medium arena (MED_TAG) */
+    uint32_t free_ms;         /* when it became wholly free (hb_os_now_ms, low bits) */
     struct arena *nextarena;  /* usable list: arenas with a free pool, */
     struct arena *prevarena;  /* sorted by nfreepools ascending */
     struct arena *allnext;    /* every arena of the heap (destroy) */
@@ -243,7 +244,7 @@ static arena *arena_new(heap *h, int medium)
     a->heap = h;
     a->freepools = NULL;
     a->pool_address = medium ? base + MPOOL_DESC : base;
-    a->nfreepools = a->ntotalpools = (uint16_t)(medium ? NMPOOLS : NPOOLS);
+    a->nfreepools = a->ntotalpools = (uint8_t)(medium ? NMPOOLS : NPOOLS);
     a->medium = (uint8_t)medium;
     a->nextarena = a->prevarena = NULL;
     a->allprev = NULL;
@@ -289,9 +290,29 @@ static pool *pool_take(heap *h, int medium)
     return p;
 }
 
+/* Give back the wholly free arenas of k idle for HB_DECAY_MS, oldest first:
+ * they are the list's tail, from k->lasta[n] backwards (a newly free arena
+ * goes before the ones already free); all of them when `all`. */
+static void arenas_decay(heap *h, arenas *k, uint32_t n, int all, uint64_t now)
+{
+    for (arena *a = k->lasta[n], *prev; a && a->nfreepools == n; a = prev) {
+        prev = a->prevarena;
+        if (!all && (uint32_t)now - a->free_ms < HB_DECAY_MS)
+            break;
+        k->lasta[n] = (prev && prev->nfreepools == n) ? prev : NULL;
+        if (prev)
+            prev->nextarena = a->nextarena;
+        else
+            k->usable = a->nextarena;
+        if (a->nextarena)
+            a->nextarena->prevarena = prev;
+        arena_release(h, a);
+    }
+}
+
 /* obmalloc's insert_to_freepool: an empty pool goes back to its arena and
  * the arena slides right to keep usable_arenas sorted. */
-static void pool_give_back(heap *h, pool *p)
+static void pool_relink(heap *h, pool *p)
 {
     arena *a = arena_of(p);
     arenas *k = &h->kind[a->medium];
@@ -305,20 +326,6 @@ static void pool_give_back(heap *h, pool *p)
     }
     a->nfreepools = ++nf;
 
-    /* Wholly free: give it back unless it is the last in the list. Like
-     * obmalloc since bpo-37257, that keeps at most one free arena cached,
-     * so a loop allocating and freeing at an arena boundary does not
-     * mmap/munmap (and refault 1 MiB) every iteration; the cost is up to
-     * 1 MiB held per heap, which heap_trim gives back on detach. */
-    if (nf == a->ntotalpools && a->nextarena) {
-        if (a->prevarena)
-            a->prevarena->nextarena = a->nextarena;
-        else
-            k->usable = a->nextarena;
-        a->nextarena->prevarena = a->prevarena;
-        arena_release(h, a);
-        return;
-    }
     if (nf == 1) { /* it was full, hence off the list: it goes first */
         a->nextarena = k->usable;
         a->prevarena = NULL;
@@ -346,25 +353,31 @@ static void pool_give_back(heap *h, pool *p)
     lastnf->nextarena = a;
 }
 
-/* Give back the one wholly free arena of each kind pool_give_back keeps. */
+/* An empty pool back to its arena. A wholly free arena is kept, and given
+ * back once idle for HB_DECAY_MS (arenas_decay). obmalloc gives it back at
+ * once unless it is the last in the list (keeping one since bpo-37257, so
+ * a loop at an arena boundary does not mmap/munmap every iteration); a
+ * program that frees a whole generation of objects and builds the next
+ * (class_edges' rounds, a request's working set) then refaults every page
+ * of it: 3-4x the system time of tcmalloc, which keeps its pages. Free
+ * arenas sort last, so pool_take uses them last and they age. */
+static void pool_give_back(heap *h, pool *p)
+{
+    arena *a = arena_of(p);
+    pool_relink(h, p);
+    if (a->nfreepools == a->ntotalpools) {
+        /* Stamped first: the walk reaches it last and stops there. */
+        uint64_t now = hb_os_now_ms();
+        a->free_ms = (uint32_t)now;
+        arenas_decay(h, &h->kind[a->medium], a->ntotalpools, 0, now);
+    }
+}
+
+/* Give back every wholly free arena pool_give_back keeps (on detach). */
 static void heap_trim(heap *h)
 {
-    for (int m = 0; m < 2; m++) {
-        arenas *k = &h->kind[m];
-        uint32_t n = m ? NMPOOLS : NPOOLS;
-        arena *a = k->lasta[n];
-        if (!a || a->nfreepools != a->ntotalpools)
-            continue;
-        arena *prev = a->prevarena;
-        k->lasta[n] = (prev && prev->nfreepools == n) ? prev : NULL;
-        if (prev)
-            prev->nextarena = a->nextarena;
-        else
-            k->usable = a->nextarena;
-        if (a->nextarena)
-            a->nextarena->prevarena = prev;
-        arena_release(h, a);
-    }
+    arenas_decay(h, &h->kind[0], NPOOLS, 1, 0);
+    arenas_decay(h, &h->kind[1], NMPOOLS, 1, 0);
 }
 
 /* ------------------------------------------------------------------ pools */

@@ -13,9 +13,9 @@
  *                  FL_TAG in the region map); fully free spans come back here.
  *
  * Memory given back: a span whose blocks are all back on its own free list
- * (out == 0) leaves its class. The instance keeps FL_HOT_SPANS such spans
- * committed for reuse and decommits (MADV_DONTNEED) the rest, which is what
- * released_bytes counts. Blocks held in thread caches or in the transfer
+ * (out == 0) leaves its class. The instance keeps such spans committed for
+ * reuse and decommits (MADV_DONTNEED) those idle for HB_DECAY_MS (os.h),
+ * which is what released_bytes counts. Blocks held in thread caches or in the transfer
  * stack pin their spans; both are bounded per class, so the pinned memory is
  * too. Segments themselves stay mapped until destroy: their header page is
  * read by free() of any block, and keeping it costs 4 KiB per MiB.
@@ -62,9 +62,6 @@
 #define FL_MAX ((size_t)32768)
 #define FL_NCLS 80
 
-/* Fully free spans kept committed per instance: absorbs a class that keeps
- * emptying and refilling one span, without holding more than 256 KiB. */
-#define FL_HOT_SPANS 4
 
 #define FL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FL_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -78,6 +75,7 @@ typedef struct fl_span {
     uint8_t cls;
     uint8_t listed;      /* on the class's nonempty list */
     uint8_t decommitted; /* pages given back; os_bytes excludes them */
+    uint32_t free_ms;    /* when it came back to the pool (hb_os_now_ms, low bits) */
 } fl_span;
 
 typedef struct fl_seg {
@@ -132,7 +130,7 @@ typedef struct fl_heap {
     pthread_mutex_t span_lock; /* taken after a class lock, never before one */
     fl_seg *segs;
     unsigned fresh_next; /* next never-used span of segs (the newest segment) */
-    fl_span *hot, *cold;
+    fl_span *hot, *hot_tail, *cold; /* hot: free and committed, newest first */
     unsigned nhot;
     uint64_t seg_bytes, decommitted_bytes, released_bytes;
 
@@ -275,12 +273,19 @@ static FL_NOINLINE fl_seg *seg_new(fl_heap *h)
 
 /* A span for class c, from the committed pool first, then the decommitted one
  * (pages fault back in as zeros), then fresh address space. */
+static void spans_decay(fl_heap *h, uint64_t now);
+
 static fl_span *span_get(fl_heap *h, unsigned c)
 {
+    spans_decay(h, hb_os_now_ms());
     pthread_mutex_lock(&h->span_lock);
     fl_span *s = h->hot;
     if (s) {
         h->hot = s->next;
+        if (h->hot)
+            h->hot->prev = NULL;
+        else
+            h->hot_tail = NULL;
         h->nhot--;
     } else if ((s = h->cold) != NULL) {
         h->cold = s->next;
@@ -313,31 +318,62 @@ static fl_span *span_get(fl_heap *h, unsigned c)
     return s;
 }
 
+/* Decommit the hot spans idle for HB_DECAY_MS, from the tail of the hot
+ * list, where the oldest are. Runs when a span comes or goes, so an
+ * instance that keeps allocating gives back what it stopped using. */
+static void spans_decay(fl_heap *h, uint64_t now)
+{
+    fl_span *old = NULL;
+    pthread_mutex_lock(&h->span_lock);
+    while (h->hot_tail && (uint32_t)now - h->hot_tail->free_ms >= HB_DECAY_MS) {
+        fl_span *t = h->hot_tail;
+        h->hot_tail = t->prev;
+        if (h->hot_tail)
+            h->hot_tail->next = NULL;
+        else
+            h->hot = NULL;
+        h->nhot--;
+        t->next = old;
+        old = t;
+    }
+    pthread_mutex_unlock(&h->span_lock);
+    /* Taken off, they are reachable by no one: madvise outside the lock. */
+    while (old) {
+        fl_span *t = old;
+        old = t->next;
+        char *lo;
+        size_t len;
+        span_pages(t, &lo, &len);
+        int failed = len ? hb_os_decommit(lo, len) : 0;
+        pthread_mutex_lock(&h->span_lock);
+        if (!failed && len) {
+            t->decommitted = 1;
+            h->decommitted_bytes += len;
+            h->released_bytes += len;
+        }
+        t->next = h->cold;
+        h->cold = t;
+        pthread_mutex_unlock(&h->span_lock);
+    }
+}
+
+/* A fully free span back to the pool: kept committed at the head of the
+ * hot list (span_get takes the warmest first) until spans_decay. */
 static void span_put(fl_heap *h, fl_span *s)
 {
+    uint64_t now = hb_os_now_ms();
     pthread_mutex_lock(&h->span_lock);
-    if (h->nhot < FL_HOT_SPANS) {
-        s->next = h->hot;
-        h->hot = s;
-        h->nhot++;
-        pthread_mutex_unlock(&h->span_lock);
-        return;
-    }
+    s->free_ms = (uint32_t)now;
+    s->prev = NULL;
+    s->next = h->hot;
+    if (h->hot)
+        h->hot->prev = s;
+    else
+        h->hot_tail = s;
+    h->hot = s;
+    h->nhot++;
     pthread_mutex_unlock(&h->span_lock);
-    /* The span is reachable by no one now: madvise outside the lock. */
-    char *lo;
-    size_t len;
-    span_pages(s, &lo, &len);
-    int failed = len ? hb_os_decommit(lo, len) : 0;
-    pthread_mutex_lock(&h->span_lock);
-    if (!failed && len) {
-        s->decommitted = 1;
-        h->decommitted_bytes += len;
-        h->released_bytes += len;
-    }
-    s->next = h->cold;
-    h->cold = s;
-    pthread_mutex_unlock(&h->span_lock);
+    spans_decay(h, now);
 }
 
 /* ---- central class (its lock held) ---- */

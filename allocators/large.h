@@ -24,15 +24,15 @@
 #ifndef HB_LARGE_H
 #define HB_LARGE_H
 
+#include "os.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A span idle this long goes back to the OS. mimalloc waits 10 ms, jemalloc
- * decays over 10 s; 1 s keeps a program's next burst of buffers from
- * refaulting while an idle heap shrinks within a second. */
-#define HB_LARGE_DECAY_MS 1000
+/* A span idle this long goes back to the OS (os.h says why 1 s). */
+#define HB_LARGE_DECAY_MS HB_DECAY_MS
 /* The cache may always hold this much; more only while the live large
  * bytes are four times it (a program with 1 GiB of buffers churns more). */
 #define HB_LARGE_CACHE_MIN ((size_t)64 << 20)

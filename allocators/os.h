@@ -39,6 +39,13 @@ void *hb_os_remap(void *p, size_t old_size, size_t new_size);
 /* Monotonic milliseconds, for delays such as large.c's decay. */
 uint64_t hb_os_now_ms(void);
 
+/* Memory freed and idle this long goes back to the OS: large.c's cached
+ * spans, arena's free arenas, freelist's free spans. mimalloc waits 10 ms,
+ * jemalloc decays over 10 s; 1 s keeps a program's next burst from
+ * refaulting what it just freed while an idle heap shrinks within a
+ * second. */
+#define HB_DECAY_MS 1000
+
 /* Tag the HB_REGION-aligned region starting at `region` (0 clears it). */
 int hb_region_set(const void *region, uint8_t tag);
 
