@@ -9,6 +9,7 @@ extern const hb_workload hb_wl_xthread;
 extern const hb_workload hb_wl_larson;
 extern const hb_workload hb_wl_scratch;
 extern const hb_workload hb_wl_bleed;
+extern const hb_workload hb_wl_mixed_remote;
 extern const hb_workload hb_wl_refcount;
 extern const hb_workload hb_wl_identity;
 extern const hb_workload hb_wl_cycles;
@@ -31,6 +32,7 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_larson,
     &hb_wl_scratch,
     &hb_wl_bleed,
+    &hb_wl_mixed_remote,
     &hb_wl_refcount,
     &hb_wl_identity,
     &hb_wl_cycles,
