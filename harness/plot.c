@@ -24,6 +24,7 @@
  * on stdout, never drawn empty. */
 #include "cellset.h"
 #include "metrics.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,7 +48,9 @@ typedef struct pctx {
     const char *ref, *ref_coll;
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
-    size_t drawn, skipped;
+    const char *file; /* the results file: no output may be it or its companions */
+    size_t drawn, skipped, failed;
+    int data_only; /* --data-only: the data files, no gnuplot */
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,22 +122,38 @@ static int is_collector_row(const pctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
-/* Runs gnuplot on one script for the PNG and the SVG. */
+/* Runs gnuplot on one script for the PNG and the SVG. Each is drawn under a
+ * temporary name (a hidden file with the same extension, which is how the
+ * scripts choose the terminal) and renamed only when gnuplot succeeded and
+ * wrote something, so a failed figure leaves no empty or partial file. A
+ * failure is said on stderr and counted; the other figures are still drawn
+ * (0 then too); only a failure of the process itself returns 2. */
 static int draw(pctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
+    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
+        printf("%s (%s)\n", datafile, script);
+        p->drawn++;
+        return 0;
+    }
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
+    char outf[2][PATH_MAX + 700], tmpf[2][PATH_MAX + 720];
     for (int k = 0; k < 2; k++) {
-        char outf[PATH_MAX + 700];
-        snprintf(outf, sizeof outf, "%s/%s.%s", p->out, name, k ? "svg" : "png");
+        const char *ext = k ? "svg" : "png";
+        snprintf(outf[k], sizeof outf[k], "%s/%s.%s", p->out, name, ext);
+        snprintf(tmpf[k], sizeof tmpf[k], "%s/.%s.tmp%d.%s", p->out, name, (int)getpid(), ext);
+        char why[PATH_MAX * 3];
+        const char *in = p->file;
+        if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
+            return bad("%s", why);
         pid_t pid = fork();
         if (pid < 0)
             return bad("fork: %s", strerror(errno));
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -143,9 +162,24 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
             if (errno != EINTR)
                 return bad("waitpid: %s", strerror(errno));
         struct stat sb;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(outf, &sb) != 0 || sb.st_size == 0)
-            return bad("gnuplot %s failed on %s (exit %d; its messages are in %s)", script, datafile,
-                       WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(tmpf[k], &sb) != 0 || sb.st_size == 0) {
+            unlink(tmpf[k]);
+            if (k)
+                unlink(outf[0]); /* a figure is its PNG and its SVG, or neither */
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s was killed by signal %d (%s) on %s\n",
+                        name, script, WTERMSIG(st), strsignal(WTERMSIG(st)), datafile);
+            else
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s failed on %s (exit %d; its messages "
+                                "are in %s)\n", name, script, datafile, WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+            p->failed++;
+            return 0;
+        }
+        if (rename(tmpf[k], outf[k]) != 0) {
+            int e = errno;
+            unlink(tmpf[k]);
+            return bad("cannot rename %s to %s: %s", tmpf[k], outf[k], strerror(e));
+        }
     }
     printf("%s/%s.png, .svg\n", p->out, name);
     p->drawn++;
@@ -155,6 +189,12 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
 static FILE *open_data(const pctx *p, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s.dat", p->data, name);
+    char why[PATH_MAX * 3];
+    const char *in = p->file;
+    if (hb_out_not_input(path, &in, 1, 0, why, len)) {
+        bad("%s", why);
+        return NULL;
+    }
     FILE *f = fopen(path, "w");
     if (!f)
         bad("cannot write %s: %s", path, strerror(errno));
@@ -191,12 +231,20 @@ static void names_free(names *s)
     s->n = 0;
 }
 
-/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+/* A figure of a document read and checked by hb_csvdoc_read (so it parses,
+ * through the one parser), NAN when empty. */
+static double num(const hb_csvdoc *d, size_t row, int col)
+{
+    double v;
+    char why[256];
+    return col >= 0 && hb_figure(d, &d->rows[row], col, &v, why, sizeof why) == 0 ? v : NAN;
+}
+
+/* Row r's value of `col` into *out when it has one: 1, else 0. */
 static size_t take_value(const pctx *p, size_t r, int col, double *out)
 {
-    char *end;
-    double v = strtod(F(p, r, col), &end);
-    if (*end || !isfinite(v))
+    double v = num(&p->s.doc, r, col);
+    if (!isfinite(v))
         return 0;
     *out = v;
     return 1;
@@ -637,7 +685,7 @@ static int fig_pauses(pctx *p)
             size_t first = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
-                    dur[n++] = strtod(c.d.rows[k].field[c_dur], NULL);
+                    dur[n++] = num(&c.d, k, c_dur);
                     char key[512];
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
                              c.d.rows[k].field[c.c_rep]);
@@ -665,9 +713,9 @@ static int fig_pauses(pctx *p)
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
                     if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
                         continue;
-                    double s = strtod(row->field[c_start], NULL), d = strtod(row->field[c_dur], NULL);
+                    double s = num(&c.d, k, c_start), d = num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
-                                        .thread = c_thr >= 0 ? atoi(row->field[c_thr]) : 0};
+                                        .thread = c_thr >= 0 && *row->field[c_thr] ? (int)num(&c.d, k, c_thr) : 0};
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
@@ -676,7 +724,7 @@ static int fig_pauses(pctx *p)
                 size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
                 *tab = '\t';
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *F(p, mr, p->c_wall))
-                    end_ms = fmax(end_ms, strtod(F(p, mr, p->c_wall), NULL) * 1e3);
+                    end_ms = fmax(end_ms, num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
                 uint64_t t1 = (uint64_t)(end_ms * 1e6);
                 for (size_t a = 0; a < ne;) {
@@ -763,8 +811,8 @@ static int fig_rss(pctx *p)
             }
             if (strcmp(fl[c.c_rep], rep0) || (c.c_run >= 0 && strcmp(fl[c.c_run], run0)))
                 continue;
-            double live = *fl[c_live] ? strtod(fl[c_live], NULL) : -1;
-            fprintf(f, "%s %.6g ", fl[c_ms], strtod(fl[c_rss], NULL) / 1048576.0);
+            double live = *fl[c_live] ? num(&c.d, k, c_live) : -1;
+            fprintf(f, "%s %.6g ", fl[c_ms], num(&c.d, k, c_rss) / 1048576.0);
             if (live >= 0)
                 fprintf(f, "%.6g\n", live / 1048576.0);
             else
@@ -814,19 +862,21 @@ int hb_plot_main(int argc, char **argv)
                 out = v;
             else
                 scripts = v;
+        } else if (!strcmp(a, "--data-only")) {
+            p.data_only = 1;
         } else if (!strncmp(a, "--", 2)) {
             return bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
-                       "--scripts DIR", a);
+                       "--scripts DIR, --data-only", a);
         } else if (!file) {
             file = a;
         } else {
             return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
         }
     }
     if (!file)
         return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
         return bad("'%s' does not end in .csv (its companions' names are made from it)", file);
@@ -844,7 +894,7 @@ int hb_plot_main(int argc, char **argv)
     snprintf(p.scripts, sizeof p.scripts, "%s", scripts);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/throughput.gp", p.scripts);
-    if (access(probe, R_OK) != 0)
+    if (!p.data_only && access(probe, R_OK) != 0)
         return bad("cannot find the gnuplot scripts (%s: %s); run from the source tree or pass --scripts "
                    "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
     char why[1024];
@@ -866,6 +916,11 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
+    p.file = file;
+    if (out && (!*out || strlen(out) >= PATH_MAX)) {
+        hb_cellset_free(&p.s);
+        return bad("--out '%s' is not a directory name", out);
+    }
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
@@ -878,9 +933,18 @@ int hb_plot_main(int argc, char **argv)
         hb_cellset_free(&p.s);
         return bad("cannot create %s: %s", p.data, strerror(err));
     }
+    struct stat so;
+    err = stat(p.out, &so) != 0 ? errno : !S_ISDIR(so.st_mode) ? ENOTDIR
+          : access(p.out, W_OK) != 0 || access(p.data, W_OK) != 0 ? errno : 0;
+    if (err) {
+        hb_cellset_free(&p.s);
+        return bad("cannot write figures into %s: %s", p.out, strerror(err));
+    }
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
+    /* a figure gnuplot could not draw is said and counted (draw), and the
+     * others are still drawn; an error of our own stops here */
     if (!rc)
         rc = fig_throughput(&p, TP_ALLOCATORS, NULL);
     if (!rc)
@@ -895,9 +959,12 @@ int hb_plot_main(int argc, char **argv)
         rc = fig_pauses(&p);
     if (!rc)
         rc = fig_rss(&p);
-    if (!rc)
-        printf("%zu figures (PNG and SVG) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
-               p.out, p.skipped, p.data);
+    if (!rc && p.data_only)
+        printf("the data of %zu figures in %s (--data-only: none drawn); %zu skipped\n", p.drawn, p.data,
+               p.skipped);
+    else if (!rc)
+        printf("%zu figures (PNG and SVG) in %s; %zu skipped; %zu failed; their data and gnuplot's log in %s\n",
+               p.drawn, p.out, p.skipped, p.failed, p.data);
     hb_cellset_free(&p.s);
-    return rc;
+    return rc ? rc : p.failed ? 2 : 0;
 }
