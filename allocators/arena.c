@@ -13,8 +13,17 @@
  * on its owner heap's remote list (a Treiber stack: push only, the owner
  * takes the whole list with one exchange, so there is no ABA). A heap whose
  * thread detaches or exits is abandoned, never freed: its blocks stay valid,
- * remote frees keep landing on it, and the next thread that attaches adopts
- * it whole (as mimalloc adopts abandoned segments), pools and all.
+ * and it is adopted whole (as mimalloc reclaims abandoned segments), pools
+ * and all, by whichever comes first:
+ *   - a thread that attaches and has no heap takes it as its own;
+ *   - a thread with a heap that frees one of its blocks takes it as a
+ *     second heap it owns (at most ADOPT_MAX): its frees into it are then
+ *     local, with no atomic, instead of a push per free onto a list no one
+ *     drains. It never allocates from it; once every block is back (live
+ *     0, so no other thread can hold one and push), the heap is trimmed and
+ *     left for the next thread that attaches.
+ * That is the server pattern Larson & Krishnan's benchmark measures: a
+ * thread exits and its successor frees the blocks it made.
  *
  * Above 512 B obmalloc hands a request to the platform's malloc, which here
  * is impossible (in the drop-in library this file *is* malloc) and was
@@ -61,6 +70,11 @@
  * so a class whose size is a multiple of an alignment <= 64 keeps it. */
 #define POOL0_HDR (POOL_HDR + 64)
 #define SMALL_ALIGN_MAX 64
+/* Dead heaps one heap may own beside itself. A thread meets a new one only
+ * when another thread has died holding blocks it frees; the adopted heaps
+ * empty and are dropped as their blocks come back, so a few suffice, and
+ * the loop over them on a non-local free stays short. */
+#define ADOPT_MAX 4
 
 /* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
  * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
@@ -130,8 +144,11 @@ struct heap {
     struct inst *inst;
     heap *allnext;                /* instance's list of heaps (under inst lock) */
     heap *abandoned_next;         /* instance's abandoned list (under inst lock) */
+    heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
+    uint32_t nadopted;
     /* Other threads write this line; keep it off the owner's lines. */
     _Alignas(64) _Atomic(block *) remote;
+    _Atomic int dead; /* on the abandoned list: a freeing thread may adopt it */
 };
 
 typedef struct inst {
@@ -420,6 +437,22 @@ static void drain_remote(heap *h)
     }
 }
 
+static void heap_drop_adopted(heap *h, uint32_t i);
+
+/* The owner's regular chance to take back remote frees, its own and those
+ * of the dead heaps it adopted; an adopted heap whose blocks are all back
+ * is let go. */
+static void drain_all(heap *h)
+{
+    drain_remote(h);
+    for (uint32_t i = h->nadopted; i-- > 0;) {
+        heap *d = h->adopted[i];
+        drain_remote(d);
+        if (atomic_load_explicit(&d->live, memory_order_relaxed) == 0)
+            heap_drop_adopted(h, i);
+    }
+}
+
 /* The freelist ran dry: bump one never-used block (obmalloc hands them out
  * one at a time so untouched pages stay untouched), or the pool is full and
  * leaves usedpools. Also the owner's regular chance to drain remote frees. */
@@ -438,7 +471,7 @@ static NOINLINE void pool_exhausted(heap *h, pool *p)
         else
             h->usedtail[p->szidx] = NULL;
     }
-    drain_remote(h);
+    drain_all(h);
 }
 
 static NOINLINE void free_slow(heap *h, pool *p, block *last)
@@ -474,7 +507,7 @@ static NOINLINE void free_slow(heap *h, pool *p, block *last)
 
 static NOINLINE void *alloc_slow(heap *h, size_t c)
 {
-    drain_remote(h);
+    drain_all(h);
     pool *p = h->used[c];
     if (!p) {
         int medium = c >= NCLASS;
@@ -520,21 +553,66 @@ static void inst_unlock(inst *in)
     pthread_mutex_unlock(&in->lock);
 }
 
-/* Leave a heap for adoption. Its blocks stay valid; frees from any thread
- * keep going to its remote list until an adopter drains it. */
-static void heap_abandon(heap *h)
+/* Put a heap no thread owns any more on the abandoned list. */
+static void heap_leave(heap *h)
 {
     inst *in = h->inst;
-    if (tc.heap == h) {
-        tc.id = 0;
-        tc.heap = NULL;
-    }
     drain_remote(h);
     heap_trim(h);
     inst_lock(in);
     h->abandoned_next = in->abandoned;
     in->abandoned = h;
+    atomic_store_explicit(&h->dead, 1, memory_order_relaxed);
     inst_unlock(in);
+}
+
+/* Leave a heap, and the dead heaps it adopted, for adoption. Their blocks
+ * stay valid; frees from any thread go to their remote lists until an
+ * adopter drains them. */
+static void heap_abandon(heap *h)
+{
+    if (tc.heap == h) {
+        tc.id = 0;
+        tc.heap = NULL;
+    }
+    while (h->nadopted)
+        heap_drop_adopted(h, h->nadopted - 1);
+    heap_leave(h);
+}
+
+/* Let go of adopted heap i: empty, it waits for a thread that attaches; not
+ * empty (its owner is leaving), for any adopter. */
+static void heap_drop_adopted(heap *h, uint32_t i)
+{
+    heap *d = h->adopted[i];
+    h->adopted[i] = h->adopted[--h->nadopted];
+    heap_leave(d);
+}
+
+/* A thread with heap `mine` frees a block of the dead heap d: take d off the
+ * abandoned list (unless another thread got there first) and own it beside
+ * mine. 1 when mine now owns d. */
+static NOINLINE int heap_adopt(heap *mine, heap *d)
+{
+    if (mine->nadopted == ADOPT_MAX)
+        return 0;
+    inst *in = mine->inst;
+    int got = 0;
+    inst_lock(in);
+    for (heap **pp = &in->abandoned; *pp; pp = &(*pp)->abandoned_next) {
+        if (*pp == d) {
+            *pp = d->abandoned_next;
+            atomic_store_explicit(&d->dead, 0, memory_order_relaxed);
+            got = 1;
+            break;
+        }
+    }
+    inst_unlock(in);
+    if (!got)
+        return 0;
+    mine->adopted[mine->nadopted++] = d;
+    drain_remote(d);
+    return 1;
 }
 
 /* pthread key destructor: the thread exits without having detached. */
@@ -573,6 +651,7 @@ static NOINLINE heap *heap_attach(inst *in)
             errno = ENOMEM;
             return NULL;
         }
+        atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
         if (pthread_setspecific(in->key, h) != 0) {
             heap_abandon(h);
             errno = ENOMEM;
@@ -717,15 +796,22 @@ static void *arena_alloc_aligned(void *state, size_t align, size_t size)
     return hb_large_alloc(&in->large, align, size);
 }
 
-/* A small or medium block back to its pool: the owner's free list, or
- * (another heap's block, maybe an abandoned heap's) the owner's remote
- * list, which the owner or its adopter drains. */
-static inline void pool_free(inst *in, pool *pl, void *p)
+/* A block of another heap: local if this thread owns that heap too (it
+ * adopted it), or adopts it now if it is dead; otherwise pushed on the
+ * owner's remote list, which the owner, or its adopter, drains. */
+static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
 {
-    heap *owner = pl->heap;
-    if (LIKELY(owner == heap_mine(in))) {
-        local_free(owner, pl, p);
-        return;
+    heap *mine = heap_mine(in);
+    if (mine) {
+        for (uint32_t i = 0; i < mine->nadopted; i++)
+            if (mine->adopted[i] == owner) {
+                local_free(owner, pl, p);
+                return;
+            }
+        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_adopt(mine, owner)) {
+            local_free(owner, pl, p);
+            return;
+        }
     }
     block *b = p;
     block *head = atomic_load_explicit(&owner->remote, memory_order_relaxed);
@@ -733,6 +819,18 @@ static inline void pool_free(inst *in, pool *pl, void *p)
         b->next = head;
     while (!atomic_compare_exchange_weak_explicit(&owner->remote, &head, b, memory_order_release,
                                                   memory_order_relaxed));
+}
+
+/* A small or medium block back to its pool: the owner's free list when
+ * this thread owns it, free_other otherwise. */
+static inline void pool_free(inst *in, pool *pl, void *p)
+{
+    heap *owner = pl->heap;
+    if (LIKELY(owner == heap_mine(in))) {
+        local_free(owner, pl, p);
+        return;
+    }
+    free_other(in, owner, pl, p);
 }
 
 static void arena_free(void *state, void *p, size_t size)

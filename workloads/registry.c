@@ -8,6 +8,8 @@ extern const hb_workload hb_wl_churn;
 extern const hb_workload hb_wl_xthread;
 extern const hb_workload hb_wl_larson;
 extern const hb_workload hb_wl_scratch;
+extern const hb_workload hb_wl_bleed;
+extern const hb_workload hb_wl_mixed_remote;
 extern const hb_workload hb_wl_large;
 extern const hb_workload hb_wl_realloc_grow;
 extern const hb_workload hb_wl_class_edges;
@@ -32,6 +34,8 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_xthread,
     &hb_wl_larson,
     &hb_wl_scratch,
+    &hb_wl_bleed,
+    &hb_wl_mixed_remote,
     &hb_wl_large,
     &hb_wl_realloc_grow,
     &hb_wl_class_edges,

@@ -266,19 +266,64 @@ static void test_xthread(void **state)
     assert_int_equal(c.frees, 1);
 }
 
-static void test_larson(void **state)
+static void test_bleed(void **state)
 {
     (void)state;
     const override ov[] = {{"ops", 20000}, {"slots", 500}, {NULL, 0}};
     for (int t = 1; t <= 2; t++) {
         hb_counts c;
-        expect_ok("larson", t, ov, &c);
+        expect_ok("bleed", t, ov, &c);
         assert_int_equal(c.ops, (uint64_t)t * 20000 + 500);
         assert_int_equal(c.allocs - c.frees, 500);
     }
     /* Fewer slots than threads leaves a stripe empty. */
     hb_counts c;
-    expect_ok("larson", 3, (const override[]){{"ops", 2000}, {"slots", 2}, {NULL, 0}}, &c);
+    expect_ok("bleed", 3, (const override[]){{"ops", 2000}, {"slots", 2}, {NULL, 0}}, &c);
+}
+
+/* Chains of successor threads: 7 workers per thread (the last does less),
+ * each attaching and detaching on its own; a chain of one; one slot each. */
+static void test_larson(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 6500}, {"chunks", 100}, {"rounds", 10}, {NULL, 0}};
+    for (int t = 1; t <= 3; t++) {
+        hb_counts c;
+        expect_ok("larson", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 6500);
+        assert_int_equal(c.allocs, c.ops);
+        assert_int_equal(c.frees, c.ops);
+    }
+    hb_counts c;
+    expect_ok("larson", 2, (const override[]){{"ops", 50}, {"chunks", 10}, {NULL, 0}}, &c);
+    expect_ok("larson", 2,
+              (const override[]){{"ops", 30}, {"chunks", 1}, {"rounds", 1}, {"min_size", 8},
+                                 {"max_size", 8}, {NULL, 0}},
+              &c);
+    assert_int_equal(c.ops, 60);
+}
+
+/* 1 thread sends to itself; 2 and 3 in a ring; a ring of one entry that is
+ * nearly always full; everything sent, nothing sent. */
+static void test_mixed_remote(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"live", 200}, {NULL, 0}};
+    for (int t = 1; t <= 3; t++) {
+        hb_counts c;
+        expect_ok("mixed_remote", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 20000);
+        assert_int_equal(c.allocs, (uint64_t)t * (20000 + 200));
+        assert_int_equal(c.frees, c.allocs);
+    }
+    hb_counts c;
+    expect_ok("mixed_remote", 2, (const override[]){{"ops", 5000}, {"ring", 1}, {NULL, 0}}, &c);
+    expect_ok("mixed_remote", 2,
+              (const override[]){{"ops", 5000}, {"remote_pct", 100}, {"live", 1}, {NULL, 0}}, &c);
+    expect_ok("mixed_remote", 2,
+              (const override[]){{"ops", 5000}, {"remote_pct", 0}, {"min_size", 16},
+                                 {"max_size", 16}, {NULL, 0}},
+              &c);
 }
 
 static void test_scratch(void **state)
@@ -374,13 +419,38 @@ static void test_xthread_catches_overlap(void **state)
     assert_non_null(strstr(err, "bad blocks"));
 }
 
-static void test_larson_catches_overlap(void **state)
+static void test_bleed_catches_overlap(void **state)
 {
     (void)state;
     char err[256];
     const override ov[] = {{"ops", 2000}, {"slots", 100}, {NULL, 0}};
+    assert_int_equal(drive_evil("bleed", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("bleed", 1, ov, 1000, err, sizeof err), 0);
+}
+
+/* Calls 1 and 2 are the state and the slots, 3..102 the warm-up's blocks,
+ * then 400 replacements: 700 lands in the first worker's rounds, 150 in the
+ * warm-up. */
+static void test_larson_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    const override ov[] = {{"ops", 2000}, {"chunks", 100}, {"rounds", 5}, {NULL, 0}};
     assert_int_equal(drive_evil("larson", 1, ov, 0, err, sizeof err), 0);
-    assert_int_not_equal(drive_evil("larson", 1, ov, 1000, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("larson", 1, ov, 700, err, sizeof err), 0);
+    assert_non_null(strstr(err, "corrupted"));
+    assert_int_not_equal(drive_evil("larson", 1, ov, 150, err, sizeof err), 0);
+}
+
+/* Calls 1-4 are the state, the ring array, one ring's slots and the slots
+ * of live blocks; 5..104 the first 100 blocks. */
+static void test_mixed_remote_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    const override ov[] = {{"ops", 2000}, {"live", 100}, {"ring", 4000}, {NULL, 0}};
+    assert_int_equal(drive_evil("mixed_remote", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("mixed_remote", 1, ov, 700, err, sizeof err), 0);
 }
 
 static void test_scratch_catches_overlap(void **state)
@@ -444,6 +514,8 @@ int main(void)
         cmocka_unit_test(test_churn),
         cmocka_unit_test(test_xthread),
         cmocka_unit_test(test_larson),
+        cmocka_unit_test(test_bleed),
+        cmocka_unit_test(test_mixed_remote),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_large),
         cmocka_unit_test(test_realloc_grow),
@@ -451,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_churn_catches_overlap),
         cmocka_unit_test(test_xthread_catches_overlap),
         cmocka_unit_test(test_larson_catches_overlap),
+        cmocka_unit_test(test_bleed_catches_overlap),
+        cmocka_unit_test(test_mixed_remote_catches_overlap),
         cmocka_unit_test(test_scratch_catches_overlap),
         cmocka_unit_test(test_size_workloads_catch_overlap),
         cmocka_unit_test(test_realloc_grow_catches_loss),
