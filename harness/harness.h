@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../workloads/workload.h"
@@ -208,6 +209,14 @@ void hb_csv_close(hb_csv *f);
  * NAME.pauses.csv, NAME.json) can be created or appended to, without
  * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
+
+/* ---- help.c: --help and --version */
+/* Prints CMD's usage with every option and its default; -1 for an unknown CMD. */
+int hb_help(const char *cmd, FILE *f);
+/* Whether argv holds --help or -h. */
+int hb_wants_help(int argc, char **argv);
+/* "heapbench COMMIT (build type TYPE, COMPILER)". */
+void hb_version(FILE *f);
 
 /* ---- sysinfo.c: the machine and the process */
 typedef struct hb_env {

@@ -60,7 +60,9 @@ static int usage(FILE *f)
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n");
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n"
+               "       heapbench --version\n"
+               "heapbench CMD --help gives each option of CMD with its default.\n");
     return 2;
 }
 
@@ -91,6 +93,14 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(argv[1], "__cell") == 0)
         return hb_cell_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        hb_version(stdout);
+        return 0;
+    }
+    /* CMD --help: the subcommand's options with their defaults, before any
+     * parser can take --help for bad input */
+    if (hb_wants_help(argc - 2, argv + 2) && hb_help(argv[1], stdout) == 0)
+        return 0;
     if (strcmp(argv[1], "list") == 0) {
         if (argc != 2) {
             fprintf(stderr, "heapbench list: takes no arguments, not '%s'\n", argv[2]);
