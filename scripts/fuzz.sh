@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
     # what went wrong, where (the first frames of the first stack), and
     # libFuzzer's last words; the whole report is in the log
     echo "fuzz: $t FAILED (exit $rc); from its log ($work/$t.log):"
-    { grep -a -m3 -E 'ERROR: |runtime error|check failed|contract|refused' "$work/$t.log" || true
+    { grep -a -m3 -E 'ERROR: |runtime error|check failed|fuzz target:|refused' "$work/$t.log" || true
       grep -a -m8 -E '^ +#[0-9]+ 0x' "$work/$t.log" | grep -av -E 'libFuzzer|fuzzer::|libc|_start' || true
       grep -a -E '^SUMMARY|Test unit written' "$work/$t.log" || true
     } | cut -c1-300 | sed 's/^/    /'

@@ -160,8 +160,12 @@ void hbf_err_check(const char *what, int rc)
         nl = memchr(p, '\n', (size_t)(errbuf + errlen - p));
         if (!nl)
             nl = errbuf + errlen; /* an unterminated last line counts */
-        /* --force's warnings go before an error and are not it */
-        if (!memmem(p, (size_t)(nl - p), ": warning: ", 11))
+        /* --force's warnings go before an error and are not it: lines
+         * "heapbench CMD: warning: ..." (not a field that says so) */
+        const char *colon = memchr(p, ':', (size_t)(nl - p));
+        int warning = !strncmp(p, "heapbench ", 10) && colon && (size_t)(nl - colon) >= 11 &&
+                      !memcmp(colon, ": warning: ", 11);
+        if (!warning)
             lines++;
     }
     if (verbose)
