@@ -55,6 +55,7 @@ static int usage(FILE *f)
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
                "                     [--lat-every N] [--sample-ms N] [--program NAME='CMD ARGS'] [--out FILE.csv]\n"
                "       heapbench run            (no arguments: the default matrix)\n"
+               "         an allocator in --allocators: a builtin name, NAME=PATH or PATH of a malloc library\n"
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"

@@ -392,7 +392,7 @@ static int check_params(hb_run_opts *o)
 static int usage_error(const char *opt)
 {
     fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B "
+            "heapbench run: unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B "
             "--workloads W,X "
             "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
             "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
