@@ -160,9 +160,34 @@ typedef struct watch {
     const hb_alloc_lib *lib;
     seen done[MAX_SEEN];
     size_t ndone;
+    seen suspect[MAX_SEEN]; /* said "not mapped" once: judged on a second look */
+    size_t nsuspect;
     char failed[400]; /* why the preload did not take, when it did not */
 } watch;
 
+static int find_seen(const seen *v, size_t n, pid_t pid, const char *comm)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].pid == pid && strcmp(v[i].comm, comm) == 0)
+            return 1;
+    return 0;
+}
+
+static void add_seen(seen *v, size_t *n, pid_t pid, const char *comm)
+{
+    if (*n == MAX_SEEN)
+        return;
+    v[*n].pid = pid;
+    snprintf(v[*n].comm, sizeof v[0].comm, "%s", comm);
+    (*n)++;
+}
+
+/* "Not mapped" is believed only when two looks, a sample apart, say so of
+ * the same process image: /proc/PID/maps is read in page-sized chunks, so
+ * a process that execs or exits in the middle of one read shows the first
+ * lines of one image (libc) and the rest of another (no preload yet, or
+ * nothing) -- seen with a shell's fork exec'ing redis-cli. A program that
+ * really runs without the library says so every time. */
 static void check_preload(watch *w, pid_t pid)
 {
     if (!w->lib->path[0] || w->failed[0] || w->ndone == MAX_SEEN)
@@ -172,9 +197,8 @@ static void check_preload(watch *w, pid_t pid)
     if (read_small(path, comm, sizeof comm) <= 0)
         return;
     comm[strcspn(comm, "\n")] = 0;
-    for (size_t i = 0; i < w->ndone; i++)
-        if (w->done[i].pid == pid && strcmp(w->done[i].comm, comm) == 0)
-            return;
+    if (find_seen(w->done, w->ndone, pid, comm))
+        return;
     char why[200];
     int rc = hb_alloc_lib_mapped_in(w->lib, pid, why, sizeof why);
     /* EAGAIN: the loader is not done (statically linked programs never
@@ -182,12 +206,14 @@ static void check_preload(watch *w, pid_t pid)
      * another error: the process is gone */
     if (rc && rc != ESRCH)
         return;
+    if (rc == ESRCH && !find_seen(w->suspect, w->nsuspect, pid, comm)) {
+        add_seen(w->suspect, &w->nsuspect, pid, comm);
+        return;
+    }
     if (rc == ESRCH)
         snprintf(w->failed, sizeof w->failed, "the preload of %.63s did not take in process %d (%.16s): %.150s",
                  w->lib->name, (int)pid, comm, why);
-    w->done[w->ndone].pid = pid;
-    snprintf(w->done[w->ndone].comm, sizeof w->done[0].comm, "%s", comm);
-    w->ndone++;
+    add_seen(w->done, &w->ndone, pid, comm);
 }
 
 /* One look at the tree: its summed RSS into the series (0, or ENOMEM when
@@ -403,11 +429,12 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
     /* readable when the process has exited: the end of the timed run */
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int timed_out = 0, record = c->m.sample_ms > 0;
-    /* sampling off: the tree is still looked at every 10 ms for the preload
-     * check (and the peak), just not recorded */
-    /* the first look 2 ms in: the loader has mapped the preload by then in
-     * all but the busiest moments, so even a short program is checked */
-    double period = (record ? c->m.sample_ms : 10) / 1000.0, next = t0 + 0.002;
+    /* Sampling off: the tree is still looked at every 10 ms for the preload
+     * check (and the peak), just not recorded. Under a library, every
+     * millisecond until the program's own process has been checked (its
+     * loader done: a few ms), so even a program of 10 ms is checked. */
+    double period = (record ? c->m.sample_ms : 10) / 1000.0, next = t0 + 0.001;
+    int eager = lib.path[0] != 0;
     int64_t peak = 0;
     int lost = 0; /* samples the series could not hold */
     for (;;) {
@@ -420,9 +447,10 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
         }
         if (now >= next) {
             lost |= sample(pid, (uint64_t)((now - t0) * 1000), o, &w, record, &peak) != 0;
-            next += period;
+            eager = eager && w.ndone == 0 && now - t0 < 0.1;
+            next += eager ? 0.001 : period;
             if (next < now)
-                next = now + period;
+                next = now + (eager ? 0.001 : period);
             if (w.failed[0])
                 break;
         }

@@ -3,16 +3,16 @@
 # the /proc sampling every 10 ms, the preload check): the same command timed
 # by heapbench (wall_s) and by plain /usr/bin/time (its elapsed time),
 # alternating run by run, the order flipped every round so drift hits both
-# alike; medians of ROUNDS (default 11). Programs: the interpreters running
+# alike; medians of ROUNDS (default 7). Programs: the interpreters running
 # the project's scripts, whose command lines are fixed (perl, lua, python),
-# at N iterations chosen for about 2-3 s a run, so /usr/bin/time's 10 ms
-# resolution is under 0.5%; allocators: system (no preload) and jemalloc
+# at N iterations chosen for about 1 s of CPU a run, so /usr/bin/time's 10 ms
+# resolution is about 1%; allocators: system (no preload) and jemalloc
 # (preloaded by both). Prints each median, the ratio heapbench / time, and
 # peak RSS by both (heapbench's tree sum or ru_maxrss, time's %M).
 #   scripts/program-cost.sh [HEAPBENCH] [ROUNDS]
 set -uo pipefail
 hb=${1:-build/heapbench}
-rounds=${2:-11}
+rounds=${2:-7}
 [ -x "$hb" ] || { echo "program-cost: no $hb (build first)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "program-cost: no /usr/bin/time (scripts/setup.sh installs it)" >&2; exit 2; }
 src=$(cd "$(dirname "$0")/../workloads/programs" && pwd)
@@ -20,9 +20,9 @@ je=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 out=$(mktemp -d)
 # name, heapbench n, the command as the program cell runs it
 progs=(
-  "perl 4000000 perl $src/hash.pl 4000000"
-  "lua 4000000 lua5.4 $src/patterns.lua 4000000"
-  "python 150000 env PYTHONMALLOC=malloc /usr/bin/python3 $src/patterns.py 150000"
+  "perl 700000 perl $src/hash.pl 700000"
+  "lua 1500000 lua5.4 $src/patterns.lua 1500000"
+  "python 800000 env PYTHONMALLOC=malloc /usr/bin/python3 $src/patterns.py 800000"
 )
 for r in $(seq "$rounds"); do
     for p in "${progs[@]}"; do

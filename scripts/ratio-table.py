@@ -69,6 +69,11 @@ def main(argv):
         for m in metrics:
             if r[m] != "":
                 vals[(k, r["allocator"], m)].append(float(r[m]))
+    # a fixed order: the builtins as `heapbench list` has them, then the
+    # others (libraries by path) by name; cells by workload and threads
+    builtin = ["system", "arena", "freelist", "jemalloc", "mimalloc", "tcmalloc"]
+    allocs.sort(key=lambda a: (builtin.index(a) if a in builtin else len(builtin), a))
+    cells.sort()
     med = {k: statistics.median(v) for k, v in vals.items()}
     refs = [a for a in best if a in allocs]
     if not refs:

@@ -107,7 +107,7 @@ else
 fi
 
 # ---- shards, --resume and --interleave over program cells
-args="--workloads perl,lua --allocators system,arena --param n=2000 --warmup 0"
+args="--workloads perl,lua --allocators system,arena --param n=30000 --warmup 0"
 "$hb" run $args --shard 1/2 --out s1.csv > /dev/null 2>&1
 "$hb" run $args --shard 2/2 --interleave --out s2.csv > /dev/null 2>&1
 "$hb" run $args --reps 1 --out r.csv > /dev/null 2>&1
