@@ -12,7 +12,10 @@
 #                                          too when it is there)
 #
 # Environment: BUILD (default build), REPS (5), SIZE (medium), WORKLOADS
-# (large,realloc_grow,class_edges,churn), PROGRAMS=0 to skip the programs.
+# (large,realloc_grow,class_edges,churn: one thread), THREAD_WORKLOADS
+# (larson,mixed_remote: at THREADS, default 1,2; empty to skip),
+# PROGRAMS=0 to skip the programs. A workload run at several thread counts
+# has a row per count, named workload/Nt.
 #
 # Rows: every workload of the run, medians of its repetitions (wall_s,
 # user_s + sys_s and peak_rss_kb, status ok only); then the programs: real jobs run with each
@@ -26,6 +29,8 @@ BUILD=${BUILD:-build}
 REPS=${REPS:-5}
 SIZE=${SIZE:-medium}
 WORKLOADS=${WORKLOADS:-large,realloc_grow,class_edges,churn}
+THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
+THREADS=${THREADS:-1,2}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 
 die() { echo "alloc-table.sh: $*" >&2; exit 2; }
@@ -43,6 +48,12 @@ else
     echo "# $BUILD/heapbench run --allocators $ALLOCS --workloads $WORKLOADS --threads 1 --reps $REPS --interleave --size $SIZE --out $csv" >&2
     "$BUILD/heapbench" run --allocators "$ALLOCS" --workloads "$WORKLOADS" --threads 1 \
         --reps "$REPS" --interleave --size "$SIZE" --out "$csv" >&2 || true
+    if [ -n "$THREAD_WORKLOADS" ]; then
+        # Rows appended to the same file: the threaded workloads at each count.
+        echo "# $BUILD/heapbench run --allocators $ALLOCS --workloads $THREAD_WORKLOADS --threads $THREADS --reps $REPS --interleave --size $SIZE --out $csv" >&2
+        "$BUILD/heapbench" run --allocators "$ALLOCS" --workloads "$THREAD_WORKLOADS" --threads "$THREADS" \
+            --reps "$REPS" --interleave --size "$SIZE" --out "$csv" >&2 || true
+    fi
 
     if [ "${PROGRAMS:-1}" != 0 ]; then
         # Programs: name | command. Each prints nothing we check beyond its
@@ -100,10 +111,17 @@ def add(kind, name, alloc, t, c, m):
     d["m"].append(float(m))
 
 with open(path) as f:
-    for r in csv.DictReader(f):
-        if r["status"] == "ok" and r["wall_s"] and r["peak_rss_kb"]:
-            add("workload", r["workload"], r["allocator"], r["wall_s"],
-                float(r["user_s"]) + float(r["sys_s"]), r["peak_rss_kb"])
+    wrows = [r for r in csv.DictReader(f)]
+counts = {}  # workload -> thread counts it ran at
+for r in wrows:
+    counts.setdefault(r["workload"], set()).add(r["threads"])
+for r in wrows:
+    if r["status"] == "ok" and r["wall_s"] and r["peak_rss_kb"]:
+        name = r["workload"]
+        if counts[name] != {"1"}:
+            name += "/" + r["threads"] + "t"
+        add("workload", name, r["allocator"], r["wall_s"],
+            float(r["user_s"]) + float(r["sys_s"]), r["peak_rss_kb"])
 progs = os.path.splitext(path)[0] + ".programs.csv"
 if os.path.exists(progs):
     with open(progs) as f:
