@@ -70,11 +70,15 @@
  * by one list costs one sweep per pass, not two.
  *
  * Schedule (as 3.12): generation 0's count is allocations minus
- * deallocations of containers; when it exceeds threshold 0 the oldest
- * generation whose count exceeds its threshold is collected, a generation's
- * count being the collections of the one below since its own last. A full
- * collection also needs long_lived_pending > long_lived_total / 4, so a
- * large stable heap is not rescanned every 10 x 10 x 700 allocations.
+ * deallocations of containers, less those a free list serves (lists, dicts,
+ * small tuples: see fl_take); when it exceeds threshold 0, in the
+ * allocation that made it so (gc_alloc), the oldest generation whose count
+ * exceeds its threshold is collected, a generation's count being the
+ * collections of the one below since its own last. A full collection also
+ * needs long_lived_pending > long_lived_total / 4, so a large stable heap
+ * is not rescanned every 10 x 10 x 700 allocations. For the same program,
+ * collections and objects collected per generation equal CPython 3.11's
+ * gc.get_stats() (tests/workloads/test_fidelity.c).
  *
  * Shared heaps (shared.c). Every collection runs with the world stopped,
  * so the passes above run unchanged over every thread's objects; track and
