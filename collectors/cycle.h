@@ -152,6 +152,10 @@ typedef struct hb_pass {
     hb_object *in_young; /* the collector's: gc_prev of an object in an array */
     long *count0;       /* the array passes lower it by the objects they free
                          * (untrack would have: rcgen's generation-0 count) */
+    /* NULL, or whether the death of o, not a node, leaves *count0 as it
+     * is (rcgen: CPython's free lists take it); called before its clear */
+    int (*keeps_count)(void *arg, const hb_object *o);
+    void *keeps_arg;
     /* hb_cy_gather_count: the set's summed refcnt and references from inside
      * it, and whether any object may not be a plain node (another type, a
      * finalizer, weakrefs): see hb_cy_delete_all; after hb_cy_move_array, whether any

@@ -334,11 +334,14 @@ typedef struct freed {
     uint64_t n, bytes;
     void (*release)(void *state, void *p, size_t size);
     void *state;
+    uint64_t kept; /* frees that leave the count (p->keeps_count) */
+    int (*keeps_count)(void *arg, const hb_object *o);
+    void *keeps_arg;
 } freed;
 
-static inline freed freed_start(const hb_heap *h)
+static inline freed freed_start(const hb_heap *h, const hb_pass *p)
 {
-    return (freed){0, 0, h->obj_alloc->free, h->obj_alloc_state};
+    return (freed){0, 0, h->obj_alloc->free, h->obj_alloc_state, 0, p->keeps_count, p->keeps_arg};
 }
 
 /* o's block back to the allocator (hb_object_free_block), counted. */
@@ -354,8 +357,8 @@ static inline void free_counted(freed *f, hb_object *o)
 static inline void freed_count(hb_heap *h, const hb_pass *p, const freed *f)
 {
     hb_heap_freed(h, f->n, f->bytes);
-    long c = *p->count0;
-    *p->count0 = c > (long)f->n ? c - (long)f->n : 0;
+    long c = *p->count0, d = (long)(f->n - f->kept);
+    *p->count0 = c > d ? c - d : 0;
 }
 
 /* The last of an object of plain garbage, cleared and held by us alone:
@@ -366,6 +369,8 @@ static inline void freed_count(hb_heap *h, const hb_pass *p, const freed *f)
 static inline void free_cleared(hb_heap *h, hb_object *o, freed *f)
 {
     if (hb_kindof(o) != HB_K_NODE) { /* a cleared node owns nothing, and is gone */
+        if (f->keeps_count)
+            f->kept += (uint64_t)f->keeps_count(f->keeps_arg, o);
         o->refcnt = 0;
         o->flags |= HB_OF_DEAD;
         o->gen = HB_GEN_NONE;
@@ -399,7 +404,7 @@ size_t hb_cy_delete_plain(hb_heap *h, hb_pass *p, hb_object **a, size_t k,
                            hb_object *old)
 {
     size_t m = 0, top = k; /* a[top..k): cleared, not freed */
-    freed f = freed_start(h);
+    freed f = freed_start(h, p);
     size_t pf_from = k <= PREFETCH_MAX ? AHEAD : SIZE_MAX;
     for (size_t j = k; j-- > 0;) {
         if (j >= pf_from)
@@ -486,7 +491,7 @@ static inline __attribute__((always_inline)) size_t
 delete_nodes(hb_heap *h, hb_pass *p, hb_object **a, size_t n, uint32_t hold,
              int backward, hb_object *old)
 {
-    freed f = freed_start(h);
+    freed f = freed_start(h, p);
     uint8_t done = p->done;
     size_t pf = n <= PREFETCH_MAX && n > AHEAD ? n - AHEAD : 0;
     p->young[GEN_CLEARED] = 1;
