@@ -113,6 +113,13 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
     hb_alloc_lib lib;
+    /* refused here, where the message is escaped: allocators/library.c
+     * quotes the spec as it is, and a line break in it would make two */
+    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            say("bad allocator library '%s': a control character in it", spec);
+            return 2;
+        }
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
     if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
