@@ -65,10 +65,11 @@ else
             "python-dict-strings|python3 -c 'd = {i: \"y\" * (i % 3000) for i in range(100000)}; del d; l = [bytearray(70000) for _ in range(300)]'"
         )
         libdir=/usr/lib/x86_64-linux-gnu
+        build_abs=$(cd "$BUILD" && pwd)
         declare -A lib=(
             [system]=""
-            [arena]="$PWD/$BUILD/libheapbench_arena.so"
-            [freelist]="$PWD/$BUILD/libheapbench_freelist.so"
+            [arena]="$build_abs/libheapbench_arena.so"
+            [freelist]="$build_abs/libheapbench_freelist.so"
             [jemalloc]="$libdir/libjemalloc.so.2"
             [mimalloc]="$libdir/libmimalloc.so.2"
             [tcmalloc]="$libdir/libtcmalloc_minimal.so.4"
