@@ -12,7 +12,7 @@
 #                                          too when it is there)
 #
 # Environment: BUILD (default build), REPS (5), SIZE (medium), WORKLOADS
-# (large,realloc_grow,class_edges,churn: one thread), THREAD_WORKLOADS
+# (large,realloc_grow,class_edges,churn: one thread; empty to skip), THREAD_WORKLOADS
 # (larson,mixed_remote: at THREADS, default 1,2; empty to skip),
 # PROGRAMS=0 to skip the programs. A workload run at several thread counts
 # has a row per count, named workload/Nt.
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 REPS=${REPS:-5}
 SIZE=${SIZE:-medium}
-WORKLOADS=${WORKLOADS:-large,realloc_grow,class_edges,churn}
+WORKLOADS=${WORKLOADS-large,realloc_grow,class_edges,churn}
 THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
 THREADS=${THREADS:-1,2}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
@@ -45,9 +45,11 @@ else
     [ -x "$BUILD/heapbench" ] || die "$BUILD/heapbench not built (scripts/build.sh $BUILD)"
     out=${OUT:-/tmp/alloc-table-$$}
     csv=$out.csv
-    echo "# $BUILD/heapbench run --allocators $ALLOCS --workloads $WORKLOADS --threads 1 --reps $REPS --interleave --size $SIZE --out $csv" >&2
-    "$BUILD/heapbench" run --allocators "$ALLOCS" --workloads "$WORKLOADS" --threads 1 \
-        --reps "$REPS" --interleave --size "$SIZE" --out "$csv" >&2 || true
+    if [ -n "$WORKLOADS" ]; then
+        echo "# $BUILD/heapbench run --allocators $ALLOCS --workloads $WORKLOADS --threads 1 --reps $REPS --interleave --size $SIZE --out $csv" >&2
+        "$BUILD/heapbench" run --allocators "$ALLOCS" --workloads "$WORKLOADS" --threads 1 \
+            --reps "$REPS" --interleave --size "$SIZE" --out "$csv" >&2 || true
+    fi
     if [ -n "$THREAD_WORKLOADS" ]; then
         # Rows appended to the same file: the threaded workloads at each count.
         echo "# $BUILD/heapbench run --allocators $ALLOCS --workloads $THREAD_WORKLOADS --threads $THREADS --reps $REPS --interleave --size $SIZE --out $csv" >&2
