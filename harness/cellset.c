@@ -25,6 +25,10 @@ static const hb_metric_info metrics[] = {
     {"frees", "", "frees", 0},
     {"gc_count", "", "collections", 0},
     {"peak_live_bytes", "B", "peak live bytes", 0},
+    /* programs: their own figure (always a rate), and the kernel's counts */
+    {"figure", "", "program's own figure", 1},
+    {"maxrss_kb", "kB", "largest process's peak RSS", 0},
+    {"minflt", "", "minor faults", 0},
 };
 
 const hb_metric_info *hb_metric_find(const char *name)
@@ -136,16 +140,13 @@ int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char 
         const hb_csvrow *r = &s->doc.rows[c->rows[i]];
         if (strcmp(r->field[s->c_status], "ok") != 0)
             continue;
-        const char *f = r->field[col];
-        if (!*f)
-            continue;
-        char *end;
-        errno = 0;
-        double x = strtod(f, &end);
-        if (errno || *end || !isfinite(x)) {
-            snprintf(why, len, "%s:%zu: %s '%s' is not a number", r->path, r->line, metric, f);
+        double x;
+        int err = hb_figure(&s->doc, r, col, &x, why, len);
+        if (err == ENOENT)
+            continue; /* not measured */
+        if (err) {
             free(out);
-            return EINVAL;
+            return err;
         }
         out[k++] = x;
     }

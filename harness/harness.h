@@ -2,10 +2,13 @@
 #ifndef HB_HARNESS_H
 #define HB_HARNESS_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../workloads/workload.h"
+#include "../allocators/library.h"
 #include "metrics.h"
 
 #define HB_MAX_THREADS 1024
@@ -34,17 +37,31 @@ typedef struct hb_gc_params {
                           garbage probe); 0 none */
 } hb_gc_params;
 
+#define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
+
 typedef struct hb_run_opts {
     const hb_allocator *allocators[HB_MAX_LIST];
+    /* Parallel to allocators (and gc_libs to gc_allocators): NULL for a
+     * builtin backend, else the library given as NAME=PATH or a bare PATH,
+     * whose cells run `system` with it preloaded (allocators[i] is then
+     * `system`). Points into libs[], the run's resolved libraries. */
+    const hb_alloc_lib *alloc_libs[HB_MAX_LIST];
     size_t n_allocators;
+    hb_alloc_lib libs[HB_MAX_LIBS];
+    size_t n_libs;
     const hb_collector *collectors[HB_MAX_LIST];
     size_t n_collectors;
     /* allocators for collector workloads; none given: the same as above */
     const hb_allocator *gc_allocators[HB_MAX_LIST];
+    const hb_alloc_lib *gc_libs[HB_MAX_LIST];
     size_t n_gc_allocators;
     hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
+    int named_workloads; /* --workloads given: no default set */
+    /* --program NAME='CMD ARGS', added to the workloads after parsing */
+    const hb_workload *user_programs[HB_MAX_LIST];
+    size_t n_user_programs;
     int threads[HB_MAX_LIST];
     size_t n_threads;
     int reps;
@@ -74,7 +91,11 @@ int hb_size_parse(const char *s, hb_size *out);
 /* ---- one cell and its result (cell.c runs it in the child) */
 typedef struct hb_cell {
     const hb_allocator *alloc;
-    const char *alloc_label;        /* what the row records: alloc->name, or "boehm" */
+    const char *alloc_label;        /* what the row records: alloc->name, "boehm", or lib->name */
+    /* NULL: the backend compiled into heapbench. Else the allocator is this
+     * library, preloaded into the cell's process; alloc is `system`, which
+     * then calls it, and the cell checks that it does before it runs. */
+    const hb_alloc_lib *lib;
     const hb_collector *collector;  /* NULL: an allocator-only workload */
     hb_gc_params gc;
     int shared;                     /* one heap for all threads (--heap shared) */
@@ -113,6 +134,12 @@ typedef struct hb_result {
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */
+    /* rusage beyond time: the cell's process over the timed run, or a
+     * program's whole tree (wait4); -1: not measured */
+    int64_t maxrss_kb, minflt, majflt, nvcsw, nivcsw;
+    int external;                      /* a program cell: no allocator counts, ops only if it has a unit */
+    double figure;                     /* a program's own figure; < 0: none */
+    char figure_unit[24];
 } hb_result;
 
 /* Everything a cell reports: the result and its time series. */
@@ -141,13 +168,29 @@ int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
 void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);
 void hb_cell_id(const hb_cell *c, char *buf, size_t len);
 
+/* ---- program.c: program cells (workloads/programs/), run by the runner
+ * itself as a child in its own process group, measured from outside */
+struct hb_program;
+/* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
+ * then meaningless and the row not written). */
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+/* The library that gives builtin allocator `a` to a program (none for
+ * `system`: a library with path ""), resolved once per run; NULL when it has
+ * none (null). */
+const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a);
+/* 1, with the first missing executable's name in `what`, when a program
+ * needs one that is not on PATH. */
+int hb_program_missing(const struct hb_program *p, char *what, size_t len);
+
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);
 
 /* ---- results.c: the CSV contract */
 typedef struct hb_csv hb_csv;
-/* Open for appending; creates the file with its header if it does not exist
- * or is empty, refuses one whose header differs. 0, or 2 with a message. */
+/* Open for appending, holding an advisory lock (flock) on it until
+ * hb_csv_close; creates the file with its header if it does not exist or is
+ * empty, refuses one whose header differs or that ends mid-row, and opens
+ * both series companions the same way. 0, or 2 with one line. */
 int hb_csv_open(const char *path, hb_csv **out);
 /* Appends one complete row with a single write(2). 0 or an errno value. */
 int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_result *r);
@@ -158,11 +201,22 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
 /* Cuts the series files back to before the last hb_csv_write_series, when
  * the cell's row could not be written: no series without its row. */
 void hb_csv_undo_series(hb_csv *f);
-/* Whether the file held a row for (cell, rep) when it was opened. */
+/* Whether the file held an ok or skipped row for (cell, rep) when it was
+ * opened: what --resume need not run again. */
 int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
-/* Checks that `path` can be created or appended to, without creating it. */
+/* Checks that `path` (NAME.csv) and each of its companions (NAME.rss.csv,
+ * NAME.pauses.csv, NAME.json) can be created or appended to, without
+ * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
+
+/* ---- help.c: --help and --version */
+/* Prints CMD's usage with every option and its default; -1 for an unknown CMD. */
+int hb_help(const char *cmd, FILE *f);
+/* Whether argv holds --help or -h. */
+int hb_wants_help(int argc, char **argv);
+/* "heapbench COMMIT (build type TYPE, COMPILER)". */
+void hb_version(FILE *f);
 
 /* ---- sysinfo.c: the machine and the process */
 typedef struct hb_env {

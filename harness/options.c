@@ -2,6 +2,7 @@
  * before a child runs or a file is touched: a bad value is one line naming it
  * and the valid choices, and exit status 2. */
 #include "harness.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -47,9 +48,41 @@ static void workload_choices(char *buf, size_t len)
     buf[0] = 0;
     for (size_t i = 0; i < hb_workload_count && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_workloads[i]->name);
+    for (size_t i = 0; i < hb_program_count && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, ",%s", hb_programs[i]->wl.name);
+    if (at < len)
+        snprintf(buf + at, len - at, ",programs (all programs)");
 }
 
-/* Splits a comma list into `items`; empty items are an error. */
+/* Adds a workload once (a name given twice, or a program also named by
+ * `programs`, is one column of the matrix). */
+static int add_workload(hb_run_opts *o, const hb_workload *w)
+{
+    for (size_t i = 0; i < o->n_workloads; i++)
+        if (o->workloads[i] == w)
+            return 0;
+    if (o->n_workloads == HB_MAX_LIST)
+        return bad("--workloads list", w->name, "at most 64 workloads and programs");
+    o->workloads[o->n_workloads++] = w;
+    return 0;
+}
+
+/* A program named on the command line must be runnable here: one line and
+ * exit 2 before anything runs, rather than a matrix of failed rows. */
+static int program_installed(const hb_program *p)
+{
+    char what[128];
+    if (!hb_program_missing(p, what, sizeof what))
+        return 0;
+    fprintf(stderr, "heapbench run: program %s needs %s, which is not on PATH (scripts/setup.sh installs it)\n",
+            p->wl.name, what);
+    return 2;
+}
+
+/* Splits a comma list into `items`; empty items are an error (EINVAL), and
+ * so is an item given twice (EEXIST, *n its index): a repeated name or count
+ * would make cells with the same identity, counted as extra repetitions by
+ * compare and dropped by merge. */
 static int split(const char *list, char items[][128], size_t max, size_t *n)
 {
     *n = 0;
@@ -60,11 +93,20 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
             return EINVAL;
         memcpy(items[*n], p, len);
         items[*n][len] = 0;
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(items[k], items[*n]))
+                return EEXIST;
         (*n)++;
         if (!p[len])
             return 0;
         p += len + 1;
     }
+}
+
+static int twice(const char *opt, const char *value)
+{
+    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    return 2;
 }
 
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -78,19 +120,72 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 0;
 }
 
-static int set_allocators(const hb_allocator **out, size_t *count, const char *opt, const char *arg)
+/* One library entry of --allocators or --gc-allocators: resolved and
+ * checked now (allocators/library.c), before any cell runs; the same NAME
+ * in both options must name the same file. */
+static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
-    char items[HB_MAX_LIST][128], choices[1024], what[64];
-    size_t n;
+    hb_alloc_lib lib;
+    if (hb_alloc_lib_resolve(spec, NULL, &lib))
+        return 2; /* it said why */
+    if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
+        /* figures colour a bare collector name as that collector */
+        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        return 2;
+    }
+    for (size_t k = 0; k < o->n_libs; k++) {
+        if (strcmp(o->libs[k].name, lib.name) != 0)
+            continue;
+        if (strcmp(o->libs[k].path, lib.path) != 0) {
+            fprintf(stderr, "heapbench run: allocator name '%s' given for two libraries (%s and %s)\n", lib.name,
+                    o->libs[k].path, lib.path);
+            return 2;
+        }
+        *out = &o->libs[k];
+        return 0;
+    }
+    if (o->n_libs == HB_MAX_LIBS)
+        return bad("--allocators", spec, "at most 16 libraries in one run");
+    o->libs[o->n_libs] = lib;
+    *out = &o->libs[o->n_libs++];
+    return 0;
+}
+
+/* A list of builtin names, NAME=PATH and bare PATHs (a path can be longer
+ * than split's items, so the list is cut here). */
+static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_alloc_lib **libs, size_t *count,
+                          const char *opt, const char *arg)
+{
+    char choices[1024], what[64], item[4200];
     allocator_choices(choices, sizeof choices);
+    strcat(choices, ", NAME=PATH or PATH of a malloc library");
     snprintf(what, sizeof what, "%s list", opt);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad(what, arg, choices);
-    for (size_t i = 0; i < n; i++) {
-        const hb_allocator *a = hb_allocator_find(items[i]);
-        if (!a)
-            return bad("allocator", items[i], choices);
-        out[i] = a;
+    size_t n = 0;
+    for (const char *p = arg;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item || n == HB_MAX_LIST)
+            return bad(what, arg, choices);
+        memcpy(item, p, len);
+        item[len] = 0;
+        libs[n] = NULL;
+        if (hb_alloc_lib_is_spec(item)) {
+            int rc = add_library(o, item, &libs[n]);
+            if (rc)
+                return rc;
+            out[n] = hb_allocator_find("system"); /* which then calls the preloaded library */
+        } else if ((out[n] = hb_allocator_find(item)) == NULL) {
+            return bad("allocator", item, choices);
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (libs[n] && libs[k] == libs[n])
+                return bad(what, arg, "each library once");
+            if (!libs[n] && !libs[k] && out[k] == out[n])
+                return twice(opt, item);
+        }
+        n++;
+        p += len;
+        if (!*p)
+            break;
     }
     *count = n;
     return 0;
@@ -101,15 +196,30 @@ static int set_workloads(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     workload_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--workloads list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--workloads", items[n]) : bad("--workloads list", arg, choices);
+    o->n_workloads = 0;
+    o->named_workloads = 1;
     for (size_t i = 0; i < n; i++) {
         const hb_workload *w = hb_workload_find(items[i]);
-        if (!w)
+        const hb_program *p = w ? NULL : hb_program_find(items[i]);
+        int rc = 0;
+        if (!strcmp(items[i], "programs")) {
+            for (size_t k = 0; k < hb_program_count && !rc; k++)
+                if (!(rc = program_installed(hb_programs[k])))
+                    rc = add_workload(o, &hb_programs[k]->wl);
+        } else if (p) {
+            if (!(rc = program_installed(p)))
+                rc = add_workload(o, &p->wl);
+        } else if (w) {
+            rc = add_workload(o, w);
+        } else {
             return bad("workload", items[i], choices);
-        o->workloads[i] = w;
+        }
+        if (rc)
+            return rc;
     }
-    o->n_workloads = n;
     return 0;
 }
 
@@ -126,8 +236,9 @@ static int set_collectors(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     collector_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--collectors list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--collectors", items[n]) : bad("--collectors list", arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_collector *c = hb_collector_find(items[i]);
         if (!c)
@@ -176,13 +287,18 @@ static int set_threads(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--threads list", arg, "comma-separated counts from 1 to 1024");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--threads", items[n])
+                           : bad("--threads list", arg, "comma-separated counts from 1 to 1024");
     for (size_t i = 0; i < n; i++) {
         long long v;
         if (parse_int(items[i], 1, HB_MAX_THREADS, &v))
             return bad("thread count", items[i], "1 to 1024");
         o->threads[i] = (int)v;
+        for (size_t k = 0; k < i; k++) /* 1 and 01 */
+            if (o->threads[k] == o->threads[i])
+                return twice("--threads", items[i]);
     }
     o->n_threads = n;
     return 0;
@@ -195,8 +311,10 @@ static int add_param(hb_run_opts *o, const char *arg)
     if (!strncmp(arg, "refcount=", 9)) {
         char items[HB_MAX_LIST][128];
         size_t n;
-        if (split(arg + 9, items, HB_MAX_LIST, &n))
-            return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+        int e = split(arg + 9, items, HB_MAX_LIST, &n);
+        if (e)
+            return e == EEXIST ? twice("--param refcount", items[n])
+                               : bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
         o->refcount_modes = 0;
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(items[i], "atomic"))
@@ -239,8 +357,11 @@ static int check_params(hb_run_opts *o)
         for (size_t w = 0; w < o->n_workloads; w++) {
             const hb_workload *wl = o->workloads[w];
             for (const hb_param_spec *s = wl->params; s && s->name; s++) {
-                at += (size_t)snprintf(keys + at, at < sizeof keys ? sizeof keys - at : 0, "%s%s.%s",
-                                       at ? "," : "", wl->name, s->name);
+                /* the list for the message, cut where it fills the buffer:
+                 * keys + at past its end would be undefined (UBSan, fuzzing) */
+                if (at < sizeof keys)
+                    at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s.%s", at ? "," : "",
+                                           wl->name, s->name);
                 if (strcmp(s->name, kv->key) != 0)
                     continue;
                 known = 1;
@@ -271,11 +392,11 @@ static int check_params(hb_run_opts *o)
 static int usage_error(const char *opt)
 {
     fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B "
+            "heapbench run: unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B "
             "--workloads W,X "
             "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
             "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-            "--out FILE.csv\n",
+            "--program NAME='CMD ARGS' --out FILE.csv\n",
             opt);
     return 2;
 }
@@ -284,8 +405,9 @@ static int set_heap(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--heap", arg, "isolated, shared or isolated,shared");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--heap", items[n]) : bad("--heap", arg, "isolated, shared or isolated,shared");
     o->heap_modes = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(items[i], "isolated"))
@@ -309,6 +431,21 @@ static int set_shard(hb_run_opts *o, const char *arg)
     return 0;
 }
 
+/* The physical cores, for the default thread list: read only when that list
+ * is needed, and once, since loading hwloc's topology takes milliseconds and
+ * the machine does not change while the process runs (the options' fuzz
+ * target parses hundreds of command lines a second). */
+static int core_count(void)
+{
+    static int cores;
+    if (!cores) {
+        hb_env env;
+        hb_env_read(&env);
+        cores = env.cores > 0 ? env.cores : 1;
+    }
+    return cores;
+}
+
 int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -325,8 +462,6 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->measure.sample_ms = 10;
     o->heap_modes = HB_HEAP_ISOLATED;
     o->refcount_modes = 1 << HB_RC_ATOMIC;
-    hb_env env;
-    hb_env_read(&env);
 
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
@@ -363,7 +498,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
                           !strcmp(name, "--warmup") || !strcmp(name, "--shard") ||
                           !strcmp(name, "--lat-every") || !strcmp(name, "--sample-ms") ||
-                          !strcmp(name, "--heap");
+                          !strcmp(name, "--heap") || !strcmp(name, "--program");
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
@@ -372,9 +507,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         }
         long long v;
         if (!strcmp(name, "--allocators"))
-            rc = set_allocators(o->allocators, &o->n_allocators, name, val);
+            rc = set_allocators(o, o->allocators, o->alloc_libs, &o->n_allocators, name, val);
         else if (!strcmp(name, "--gc-allocators"))
-            rc = set_allocators(o->gc_allocators, &o->n_gc_allocators, name, val);
+            rc = set_allocators(o, o->gc_allocators, o->gc_libs, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
             rc = set_workloads(o, val);
         else if (!strcmp(name, "--collectors"))
@@ -402,6 +537,13 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = hb_size_parse(val, &o->size) ? bad("--size", val, "small,medium,large") : 0;
         else if (!strcmp(name, "--param"))
             rc = add_param(o, val);
+        else if (!strcmp(name, "--program")) {
+            const hb_program *p;
+            if (o->n_user_programs == HB_MAX_LIST)
+                return bad("--program", val, "at most 64 of them");
+            if (!(rc = hb_program_add_user(val, &p)))
+                o->user_programs[o->n_user_programs++] = &p->wl;
+        }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
                 return bad("--out", val, "a file path");
@@ -427,20 +569,30 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     if (o->n_gc_allocators == 0) {
         memcpy(o->gc_allocators, o->allocators, o->n_allocators * sizeof o->allocators[0]);
+        memcpy(o->gc_libs, o->alloc_libs, o->n_allocators * sizeof o->alloc_libs[0]);
         o->n_gc_allocators = o->n_allocators;
     }
     if (o->n_collectors == 0) {
         for (size_t i = 0; i < hb_collector_count && i < HB_MAX_LIST; i++)
             o->collectors[o->n_collectors++] = hb_collectors[i];
     }
-    if (o->n_workloads == 0) {
+    if (!o->named_workloads) {
+        /* every workload, in-process and program (the default matrix runs
+         * the bundled programs too); one not installed is a skipped row */
         for (size_t i = 0; i < hb_workload_count && i < HB_MAX_LIST; i++)
             o->workloads[o->n_workloads++] = hb_workloads[i];
+        for (size_t i = 0; i < hb_program_count && !rc; i++)
+            rc = add_workload(o, &hb_programs[i]->wl);
     }
+    for (size_t i = 0; i < o->n_user_programs && !rc; i++)
+        rc = add_workload(o, o->user_programs[i]);
+    if (rc)
+        return rc;
     if (o->n_threads == 0) {
         o->threads[o->n_threads++] = 1;
-        if (env.cores > 1)
-            o->threads[o->n_threads++] = env.cores > HB_MAX_THREADS ? HB_MAX_THREADS : env.cores;
+        int cores = core_count();
+        if (cores > 1)
+            o->threads[o->n_threads++] = cores > HB_MAX_THREADS ? HB_MAX_THREADS : cores;
     }
     if (o->is_default)
         o->reps = 3;

@@ -24,6 +24,7 @@
  * on stdout, never drawn empty. */
 #include "cellset.h"
 #include "metrics.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -42,12 +43,26 @@
 #define MMU_POINTS 41
 #define MAX_SERIES 256
 
+/* A companion, read whole before anything is written (hb_plot_main). */
+typedef struct comp {
+    hb_csvdoc d;
+    int have;
+    int c_cell, c_rep, c_run;
+} comp;
+
 typedef struct pctx {
     hb_cellset s;
     const char *ref, *ref_coll;
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
-    size_t drawn, skipped;
+    const char *file; /* the results file: no output may be it or its companions */
+    size_t drawn, skipped, failed;
+    int data_only; /* --data-only: the data files, no gnuplot */
+    comp pauses, rss; /* NAME.pauses.csv, NAME.rss.csv */
+    /* every allocator name of the file, sorted, space-separated: the
+     * scripts' 4th argument, from which style.gp gives each name it does not
+     * know a colour of its own, the same in every figure */
+    char names[8192];
 } pctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,22 +134,62 @@ static int is_collector_row(const pctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
-/* Runs gnuplot on one script for the PNG and the SVG. */
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* p->names: the file's allocator names, each once, sorted (names with a
+ * space, which no allocator has, would split; they are left out). */
+static void allocator_names(pctx *p)
+{
+    size_t n = p->s.doc.nrows, k = 0, at = 0;
+    const char **v = malloc((n + 1) * sizeof *v);
+    p->names[0] = 0;
+    if (!v)
+        return; /* the scripts then fall back to a spare colour per series */
+    for (size_t i = 0; i < n; i++)
+        if (*F(p, i, p->c_alloc) && !strchr(F(p, i, p->c_alloc), ' '))
+            v[k++] = F(p, i, p->c_alloc);
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 0; i < k; i++)
+        if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) && at + strlen(v[i]) + 2 < sizeof p->names)
+            at += (size_t)snprintf(p->names + at, sizeof p->names - at, "%s%s", at ? " " : "", v[i]);
+    free(v);
+}
+
+/* Runs gnuplot on one script for the PNG and the SVG. Each is drawn under a
+ * temporary name (a hidden file with the same extension, which is how the
+ * scripts choose the terminal) and renamed only when gnuplot succeeded and
+ * wrote something, so a failed figure leaves no empty or partial file. A
+ * failure is said on stderr and counted; the other figures are still drawn
+ * (0 then too); only a failure of the process itself returns 2. */
 static int draw(pctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
+    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
+        printf("%s (%s)\n", datafile, script);
+        p->drawn++;
+        return 0;
+    }
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
+    char outf[2][PATH_MAX + 700], tmpf[2][PATH_MAX + 720];
     for (int k = 0; k < 2; k++) {
-        char outf[PATH_MAX + 700];
-        snprintf(outf, sizeof outf, "%s/%s.%s", p->out, name, k ? "svg" : "png");
+        const char *ext = k ? "svg" : "png";
+        snprintf(outf[k], sizeof outf[k], "%s/%s.%s", p->out, name, ext);
+        snprintf(tmpf[k], sizeof tmpf[k], "%s/.%s.tmp%d.%s", p->out, name, (int)getpid(), ext);
+        char why[PATH_MAX * 3];
+        const char *in = p->file;
+        if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
+            return bad("%s", why);
         pid_t pid = fork();
         if (pid < 0)
             return bad("fork: %s", strerror(errno));
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, p->names, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -143,9 +198,24 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
             if (errno != EINTR)
                 return bad("waitpid: %s", strerror(errno));
         struct stat sb;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(outf, &sb) != 0 || sb.st_size == 0)
-            return bad("gnuplot %s failed on %s (exit %d; its messages are in %s)", script, datafile,
-                       WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(tmpf[k], &sb) != 0 || sb.st_size == 0) {
+            unlink(tmpf[k]);
+            if (k)
+                unlink(outf[0]); /* a figure is its PNG and its SVG, or neither */
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s was killed by signal %d (%s) on %s\n",
+                        name, script, WTERMSIG(st), strsignal(WTERMSIG(st)), datafile);
+            else
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s failed on %s (exit %d; its messages "
+                                "are in %s)\n", name, script, datafile, WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+            p->failed++;
+            return 0;
+        }
+        if (rename(tmpf[k], outf[k]) != 0) {
+            int e = errno;
+            unlink(tmpf[k]);
+            return bad("cannot rename %s to %s: %s", tmpf[k], outf[k], strerror(e));
+        }
     }
     printf("%s/%s.png, .svg\n", p->out, name);
     p->drawn++;
@@ -155,6 +225,12 @@ static int draw(pctx *p, const char *script, const char *datafile, const char *n
 static FILE *open_data(const pctx *p, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s.dat", p->data, name);
+    char why[PATH_MAX * 3];
+    const char *in = p->file;
+    if (hb_out_not_input(path, &in, 1, 0, why, len)) {
+        bad("%s", why);
+        return NULL;
+    }
     FILE *f = fopen(path, "w");
     if (!f)
         bad("cannot write %s: %s", path, strerror(errno));
@@ -191,12 +267,20 @@ static void names_free(names *s)
     s->n = 0;
 }
 
-/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+/* A figure of a document read and checked by hb_csvdoc_read (so it parses,
+ * through the one parser), NAN when empty. */
+static double num(const hb_csvdoc *d, size_t row, int col)
+{
+    double v;
+    char why[256];
+    return col >= 0 && hb_figure(d, &d->rows[row], col, &v, why, sizeof why) == 0 ? v : NAN;
+}
+
+/* Row r's value of `col` into *out when it has one: 1, else 0. */
 static size_t take_value(const pctx *p, size_t r, int col, double *out)
 {
-    char *end;
-    double v = strtod(F(p, r, col), &end);
-    if (*end || !isfinite(v))
+    double v = num(&p->s.doc, r, col);
+    if (!isfinite(v))
         return 0;
     *out = v;
     return 1;
@@ -522,11 +606,6 @@ static int fig_latency(pctx *p)
 }
 
 /* ---- companions: pauses and RSS samples */
-typedef struct comp {
-    hb_csvdoc d;
-    int have;
-    int c_cell, c_rep, c_run;
-} comp;
 
 static int load_comp(pctx *p, const char *suffix, comp *c, const char *const *need, size_t nneed)
 {
@@ -548,6 +627,14 @@ static int load_comp(pctx *p, const char *suffix, comp *c, const char *const *ne
     c->c_rep = hb_csvdoc_col(&c->d, "rep");
     c->c_run = hb_csvdoc_col(&c->d, "run_id");
     return 0;
+}
+
+/* Whether pause rows x and y are of one repetition: rep and run_id alike,
+ * compared whole (a joined key, cut to a buffer, once lost its separator). */
+static int same_rep(const comp *c, size_t x, size_t y)
+{
+    char **a = c->d.rows[x].field, **b = c->d.rows[y].field;
+    return !strcmp(a[c->c_rep], b[c->c_rep]) && (c->c_run < 0 || !strcmp(a[c->c_run], b[c->c_run]));
 }
 
 /* The main file's row of (run_id, cell, rep), or SIZE_MAX. */
@@ -578,14 +665,10 @@ static int cmp_dbl(const void *x, const void *y)
  * series per cell that paused. */
 static int fig_pauses(pctx *p)
 {
-    static const char *const need[] = {"cell", "rep", "start_ms", "duration_us"};
-    comp c;
-    int rc = load_comp(p, ".pauses.csv", &c, need, 4);
-    if (rc)
-        return rc;
+    comp c = p->pauses;
+    int rc = 0;
     if (!c.have || !c.d.nrows) {
         skip(p, "pause CDFs and MMU curves: %s", c.have ? "the pauses file has no pauses" : "no pauses file beside the results");
-        hb_csvdoc_free(&c.d);
         return 0;
     }
     int c_start = hb_csvdoc_col(&c.d, "start_ms"), c_dur = hb_csvdoc_col(&c.d, "duration_us"),
@@ -602,7 +685,8 @@ static int fig_pauses(pctx *p)
     }
     double *dur = malloc((c.d.nrows + 1) * sizeof *dur);
     hb_pause *ev = malloc((c.d.nrows + 1) * sizeof *ev);
-    if (!dur || !ev)
+    size_t *rep_row = malloc((c.d.nrows + 1) * sizeof *rep_row); /* a cell's repetitions: their first pause row */
+    if (!dur || !ev || !rep_row)
         rc = bad("out of memory");
     for (size_t i = 0; i < groups.n && !rc; i++) {
         /* the cells of this group with pauses, in file order */
@@ -632,21 +716,26 @@ static int fig_pauses(pctx *p)
         }
         for (size_t j = 0; j < cells.n; j++) {
             /* every repetition's pauses together for the CDF */
-            size_t n = 0;
-            names reps = {0};
-            size_t first = SIZE_MAX;
+            size_t n = 0, nreps = 0;
+            /* only pauses of a repetition the results file has: a pause
+             * row whose run_id or rep matches no row (a hand-edited or
+             * mismatched companion) belongs to no backend to label it with */
+            size_t r0 = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
-                    dur[n++] = strtod(c.d.rows[k].field[c_dur], NULL);
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
-                             c.d.rows[k].field[c.c_rep]);
-                    names_add(&reps, key);
-                    if (first == SIZE_MAX)
-                        first = k;
+                    size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, cells.v[j],
+                                        c.d.rows[k].field[c.c_rep]);
+                    if (r == SIZE_MAX)
+                        continue;
+                    dur[n++] = num(&c.d, k, c_dur);
+                    size_t q = 0;
+                    while (q < nreps && !same_rep(&c, rep_row[q], k))
+                        q++;
+                    if (q == nreps)
+                        rep_row[nreps++] = k;
+                    if (r0 == SIZE_MAX)
+                        r0 = r;
                 }
-            size_t r0 = main_row(p, c.c_run >= 0 ? c.d.rows[first].field[c.c_run] : NULL, cells.v[j],
-                                 c.d.rows[first].field[c.c_rep]);
             backend(p, r0, b, sizeof b);
             qsort(dur, n, sizeof *dur, cmp_dbl);
             fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
@@ -656,27 +745,24 @@ static int fig_pauses(pctx *p)
             double mmu[MMU_POINTS];
             for (int w = 0; w < MMU_POINTS; w++)
                 mmu[w] = INFINITY;
-            for (size_t q = 0; q < reps.n; q++) {
+            for (size_t q = 0; q < nreps; q++) {
                 size_t ne = 0;
                 double end_ms = 0;
                 for (size_t k = 0; k < c.d.nrows; k++) {
                     const hb_csvrow *row = &c.d.rows[k];
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
-                    if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
+                    if (strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
                         continue;
-                    double s = strtod(row->field[c_start], NULL), d = strtod(row->field[c_dur], NULL);
+                    double s = num(&c.d, k, c_start), d = num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
-                                        .thread = c_thr >= 0 ? atoi(row->field[c_thr]) : 0};
+                                        .thread = c_thr >= 0 && *row->field[c_thr] ? (int)num(&c.d, k, c_thr) : 0};
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
-                char *tab = strchr(reps.v[q], '\t');
-                *tab = 0;
-                size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
-                *tab = '\t';
+                char **first = c.d.rows[rep_row[q]].field;
+                size_t mr = main_row(p, c.c_run >= 0 && *first[c.c_run] ? first[c.c_run] : NULL, cells.v[j],
+                                     first[c.c_rep]);
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *F(p, mr, p->c_wall))
-                    end_ms = fmax(end_ms, strtod(F(p, mr, p->c_wall), NULL) * 1e3);
+                    end_ms = fmax(end_ms, num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
                 uint64_t t1 = (uint64_t)(end_ms * 1e6);
                 for (size_t a = 0; a < ne;) {
@@ -702,7 +788,6 @@ static int fig_pauses(pctx *p)
             for (int w = 0; w < MMU_POINTS; w++)
                 if (isfinite(mmu[w]))
                     fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
-            names_free(&reps);
         }
         rc = close_data(f[0], path[0]);
         int rc2 = close_data(f[1], path[1]);
@@ -720,22 +805,18 @@ static int fig_pauses(pctx *p)
         skip(p, "pause CDFs and MMU curves: no pause belongs to a row of the results file");
     free(dur);
     free(ev);
+    free(rep_row);
     names_free(&groups);
-    hb_csvdoc_free(&c.d);
     return rc;
 }
 
 /* RSS and live bytes over time, one figure per cell, its first repetition. */
 static int fig_rss(pctx *p)
 {
-    static const char *const need[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes"};
-    comp c;
-    int rc = load_comp(p, ".rss.csv", &c, need, 5);
-    if (rc)
-        return rc;
+    comp c = p->rss;
+    int rc = 0;
     if (!c.have || !c.d.nrows) {
         skip(p, "RSS timelines: %s", c.have ? "the RSS file has no samples" : "no RSS file beside the results");
-        hb_csvdoc_free(&c.d);
         return 0;
     }
     int c_ms = hb_csvdoc_col(&c.d, "ms"), c_rss = hb_csvdoc_col(&c.d, "rss_bytes"),
@@ -763,8 +844,8 @@ static int fig_rss(pctx *p)
             }
             if (strcmp(fl[c.c_rep], rep0) || (c.c_run >= 0 && strcmp(fl[c.c_run], run0)))
                 continue;
-            double live = *fl[c_live] ? strtod(fl[c_live], NULL) : -1;
-            fprintf(f, "%s %.6g ", fl[c_ms], strtod(fl[c_rss], NULL) / 1048576.0);
+            double live = *fl[c_live] ? num(&c.d, k, c_live) : -1;
+            fprintf(f, "%s %.6g ", fl[c_ms], num(&c.d, k, c_rss) / 1048576.0);
             if (live >= 0)
                 fprintf(f, "%.6g\n", live / 1048576.0);
             else
@@ -776,8 +857,14 @@ static int fig_rss(pctx *p)
             rc = draw(p, "rss.gp", path, name, title);
     }
     names_free(&cells);
-    hb_csvdoc_free(&c.d);
     return rc;
+}
+
+static void plot_free(pctx *p)
+{
+    hb_csvdoc_free(&p->pauses.d);
+    hb_csvdoc_free(&p->rss.d);
+    hb_cellset_free(&p->s);
 }
 
 static int mkdirs(const char *path)
@@ -814,19 +901,21 @@ int hb_plot_main(int argc, char **argv)
                 out = v;
             else
                 scripts = v;
+        } else if (!strcmp(a, "--data-only")) {
+            p.data_only = 1;
         } else if (!strncmp(a, "--", 2)) {
             return bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
-                       "--scripts DIR", a);
+                       "--scripts DIR, --data-only", a);
         } else if (!file) {
             file = a;
         } else {
             return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
         }
     }
     if (!file)
         return bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+                   "[--scripts DIR] [--data-only]");
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
         return bad("'%s' does not end in .csv (its companions' names are made from it)", file);
@@ -844,7 +933,7 @@ int hb_plot_main(int argc, char **argv)
     snprintf(p.scripts, sizeof p.scripts, "%s", scripts);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/throughput.gp", p.scripts);
-    if (access(probe, R_OK) != 0)
+    if (!p.data_only && access(probe, R_OK) != 0)
         return bad("cannot find the gnuplot scripts (%s: %s); run from the source tree or pass --scripts "
                    "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
     char why[1024];
@@ -866,6 +955,20 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
+    /* the companions now: a damaged one is refused before any file is
+     * written, not after half the figures */
+    static const char *const need_pauses[] = {"cell", "rep", "start_ms", "duration_us"};
+    static const char *const need_rss[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes"};
+    if (load_comp(&p, ".pauses.csv", &p.pauses, need_pauses, 4) || load_comp(&p, ".rss.csv", &p.rss, need_rss, 5)) {
+        plot_free(&p);
+        return 2;
+    }
+    p.file = file;
+    if (out && (!*out || strlen(out) >= PATH_MAX)) {
+        plot_free(&p);
+        return bad("--out '%s' is not a directory name", out);
+    }
+    allocator_names(&p);
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {
@@ -875,12 +978,21 @@ int hb_plot_main(int argc, char **argv)
     snprintf(p.data, sizeof p.data, "%s/data", p.out);
     int err = mkdirs(p.data), rc = 0;
     if (err) {
-        hb_cellset_free(&p.s);
+        plot_free(&p);
         return bad("cannot create %s: %s", p.data, strerror(err));
+    }
+    struct stat so;
+    err = stat(p.out, &so) != 0 ? errno : !S_ISDIR(so.st_mode) ? ENOTDIR
+          : access(p.out, W_OK) != 0 || access(p.data, W_OK) != 0 ? errno : 0;
+    if (err) {
+        plot_free(&p);
+        return bad("cannot write figures into %s: %s", p.out, strerror(err));
     }
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
+    /* a figure gnuplot could not draw is said and counted (draw), and the
+     * others are still drawn; an error of our own stops here */
     if (!rc)
         rc = fig_throughput(&p, TP_ALLOCATORS, NULL);
     if (!rc)
@@ -895,9 +1007,12 @@ int hb_plot_main(int argc, char **argv)
         rc = fig_pauses(&p);
     if (!rc)
         rc = fig_rss(&p);
-    if (!rc)
-        printf("%zu figures (PNG and SVG) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
-               p.out, p.skipped, p.data);
-    hb_cellset_free(&p.s);
-    return rc;
+    if (!rc && p.data_only)
+        printf("the data of %zu figures in %s (--data-only: none drawn); %zu skipped\n", p.drawn, p.data,
+               p.skipped);
+    else if (!rc)
+        printf("%zu figures (PNG and SVG) in %s; %zu skipped; %zu failed; their data and gnuplot's log in %s\n",
+               p.drawn, p.out, p.skipped, p.failed, p.data);
+    plot_free(&p);
+    return rc ? rc : p.failed ? 2 : 0;
 }

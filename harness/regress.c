@@ -9,6 +9,8 @@
  * compared (docs/regress.md).
  *
  * A cell is worse when, in this order:
+ *  0. the candidate has no row of a cell the baseline has ok rows of
+ *     (missing: a cell that vanished cannot be shown to be no worse);
  *  1. the candidate has rows that are not ok where the baseline had none;
  *  2. a deterministic count grew: allocs, frees, gc_count, peak_live_bytes
  *     (exactly: any increase; a count that varies between repetitions counts
@@ -452,15 +454,6 @@ static int worse(const ttest *t)
     return r->lo > 1 && r->ratio > 1 + t->thr;
 }
 
-static void print_usage_line(void)
-{
-    fprintf(stderr,
-            "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR "
-            "[--threshold PCT] [--cv-factor X] [--cv robust|sd] [--metrics wall_s,...] [--instructions] [--ir-tolerance PCT] "
-            "[--reps N] [--work DIR] [run options: --allocators --collectors --workloads --threads --size "
-            "--param --heap --timeout --warmup --pin --shard --lat-every --sample-ms]\n");
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -503,8 +496,7 @@ static int parse_args(ropts *o, int argc, char **argv)
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
-            print_usage_line();
-            return bad("unexpected argument '%s'", a);
+            return bad("unexpected argument '%s' (heapbench regress --help lists the options)", a);
         }
         if (i + 1 >= argc)
             return bad("%s needs a value", a);
@@ -551,13 +543,12 @@ static int parse_args(ropts *o, int argc, char **argv)
                 return bad("--work path too long");
             snprintf(o->work, sizeof o->work, "%s", val);
         } else {
-            print_usage_line();
-            return bad("unknown option '%s'", a);
+            return bad("unknown option '%s' (heapbench regress --help lists them)", a);
         }
     }
     if (!o->s[0].spec || !o->s[1].spec) {
-        print_usage_line();
-        return bad("needs both --baseline and --candidate");
+        return bad("needs both --baseline FILE.csv|BUILD_DIR and --candidate FILE.csv|BUILD_DIR "
+                   "(heapbench regress --help lists the options)");
     }
     return 0;
 }
@@ -663,8 +654,14 @@ int hb_regress_main(int argc, char **argv)
     /* 1 and 2: status and the deterministic counts; the timed tests gathered */
     for (size_t i = 0; i < A->ncells; i++) {
         const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
-        if (!cb || !ca->nok)
+        if (!ca->nok)
             continue;
+        if (!cb) { /* the gate cannot pass a cell it cannot see (docs/regress.md) */
+            v[nv] = (verdict){.cell = ca->name};
+            add_why(&v[nv++], "missing: the candidate has no row of this cell; the baseline has %zu ok row%s",
+                    ca->nok, ca->nok == 1 ? "" : "s");
+            continue;
+        }
         verdict *x = &v[nv];
         *x = (verdict){.cell = ca->name, .cb = cb};
         if (cb->first_bad && !ca->first_bad)
@@ -680,10 +677,11 @@ int hb_regress_main(int argc, char **argv)
         if ((rc = gate_counts(&o, ca, cb, x, nv, t, &nt)))
             goto out;
         for (size_t m = 0; m < o.nmetric; m++) {
-            double *a, *b;
+            double *a = NULL, *b = NULL;
             size_t na, nb;
             if (hb_cellset_values(A, ca, o.metric[m]->name, &a, &na, why, sizeof why) ||
                 hb_cellset_values(B, cb, o.metric[m]->name, &b, &nb, why, sizeof why)) {
+                free(a); /* the baseline's, when only the candidate's values were bad */
                 rc = bad("%s", why);
                 goto out;
             }
@@ -791,7 +789,9 @@ int hb_regress_main(int argc, char **argv)
     int header = 0;
     for (size_t i = 0; i < A->ncells; i++) {
         const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
-        const char *what = !cb ? "only in the baseline" : !ca->nok ? "no ok row in the baseline"
+        const char *what = !cb && !ca->nok ? "only in the baseline, no ok row there"
+                           : !cb ? NULL /* a regression: missing, said below */
+                           : !ca->nok ? "no ok row in the baseline"
                            : !cb->nok && !cb->first_bad ? "no ok row in the candidate" : NULL;
         if (what)
             printf("%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", ca->name, what);

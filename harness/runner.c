@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "csvio.h"
 #include "cellset.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,7 +77,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     }
     char fd_s[16], th_s[16], rep_s[16], seed_s[32], lat_s[16], smp_s[16], pin_s[4], gc_s[128];
     char pv[HB_MAX_PARAMS][32];
-    const char *argv[14 + HB_MAX_PARAMS + 1];
+    const char *argv[16 + HB_MAX_PARAMS + 1];
     int n = 0;
     snprintf(fd_s, sizeof fd_s, "%d", pfd[1]);
     snprintf(th_s, sizeof th_s, "%d", c->threads);
@@ -102,6 +103,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
+    argv[n++] = c->lib ? c->lib->path : "-"; /* the library the cell checks it runs on */
     int i = 0;
     for (const hb_param_spec *s = c->workload->params; s && s->name && i < HB_MAX_PARAMS; s++, i++) {
         snprintf(pv[i], sizeof pv[i], "%lld", (long long)c->param[i]);
@@ -127,6 +129,13 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
             int devnull = open("/dev/null", O_WRONLY);
             if (devnull >= 0)
                 dup2(devnull, 2);
+        }
+        /* An allocator given as a library: the cell's process starts with it
+         * preloaded, so the `system` backend's malloc is the library's. */
+        int erc = c->lib ? hb_alloc_lib_apply_env(c->lib) : 0;
+        if (erc) {
+            fprintf(stderr, "heapbench: cannot set LD_PRELOAD for %s: %s\n", c->lib->path, strerror(erc));
+            _exit(127);
         }
         execv(self, (char *const *)argv);
         fprintf(stderr, "heapbench: cannot exec %s: %s\n", self, strerror(errno));
@@ -244,29 +253,41 @@ int hb_run(const hb_run_opts *o, const char *self)
             const hb_collector *gc = wl->needs_collector ? o->collectors[g] : NULL;
             int own_heap = gc && gc->own_heap;
             const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
+            const hb_alloc_lib *const *libs = gc ? o->gc_libs : o->alloc_libs;
             size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
             /* heap modes: what the run asks and the workload can do (a
              * workload that declares none runs isolated); allocator-only
              * workloads have no collected heap */
-            int wl_modes = wl->heap_modes ? wl->heap_modes : HB_HEAP_ISOLATED;
-            int modes = gc ? (o->heap_modes & wl_modes) : HB_HEAP_ISOLATED;
-            if (gc && !modes && g == 0 && strlen(omitted) + strlen(wl->name) + 40 < sizeof omitted)
-                sprintf(omitted + strlen(omitted), "%s%s: %s heaps only", omitted[0] ? "; " : "",
-                        wl->name, wl_modes == HB_HEAP_SHARED ? "shared" : "isolated");
+            /* (an allocator-only workload has no collected heap to share:
+             * --heap shared alone leaves it out, said, rather than running it
+             * as if isolated had been asked) */
+            int wl_modes = wl->heap_modes && gc ? wl->heap_modes : HB_HEAP_ISOLATED;
+            int modes = o->heap_modes & wl_modes;
+            if (!modes && g == 0 && strlen(omitted) + strlen(wl->name) + 60 < sizeof omitted)
+                sprintf(omitted + strlen(omitted), "%s%s: %s", omitted[0] ? "; " : "", wl->name,
+                        !gc ? "allocator-only, no collected heap to share"
+                        : wl_modes == HB_HEAP_SHARED ? "shared heaps only" : "isolated heaps only");
             for (int mode = 0; mode < 1 + 2; mode++) {
                 /* 0: isolated; 1, 2: shared, counting as HB_RC_ATOMIC, HB_RC_BIASED */
                 int shared = mode > 0, rcm = mode ? mode - 1 : HB_RC_ATOMIC;
                 if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)) ||
                     (shared && !(o->refcount_modes & (1 << rcm))))
                     continue;
+            /* a program that is not told a thread count runs once, as it
+             * runs, recorded with threads 1 */
+            size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
             for (size_t a = 0; a < nalloc; a++)
-                for (size_t t = 0; t < o->n_threads; t++, index++) {
+                for (size_t t = 0; t < nthreads; t++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
-                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a],
-                                   .alloc_label = own_heap ? gc->name : NULL, .collector = gc, .gc = o->gc,
-                                   .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
+                    const hb_alloc_lib *lib = own_heap ? NULL : libs[a];
+                    if (wl->program && !lib) /* a builtin: the library it preloads */
+                        lib = hb_program_lib(self, allocs[a]);
+                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
+                                   .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
+                                   .gc = o->gc,
+                                   .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
                     c->gc.refcount = rcm;
                     if (hb_cell_resolve(c, o->params, o->n_params)) {
@@ -339,7 +360,10 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
-                run_child(self, &c, o->timeout_s, 1, &scratch); /* not recorded */
+                if (c.workload->program) /* not recorded */
+                    hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
+                else
+                    run_child(self, &c, o->timeout_s, 1, &scratch);
                 hb_buf_free(&scratch.rss);
                 hb_buf_free(&scratch.pauses);
             }
@@ -349,7 +373,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         }
         if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (run_child(self, &c, o->timeout_s, 0, &out))
+        else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
+                                     : run_child(self, &c, o->timeout_s, 0, &out))
             break; /* cut by a stop signal: no row */
         /* Series first, the row last: a row in the main file means its
          * series are complete, which is what --resume relies on. */
@@ -381,8 +406,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2;
     if (stop_signal) {
         fprintf(stderr, "heapbench run: stopped by signal %d after %zu of %zu rows; every row written is "
-                        "intact; run again with --resume to finish\n",
-                (int)stop_signal, done, njobs);
+                        "intact; run the same command with --resume --out %s to finish\n",
+                (int)stop_signal, done, njobs, o->out);
         return 130;
     }
     /* NAME.json: Google Benchmark's format, rebuilt from the whole file so
