@@ -43,8 +43,11 @@ static int usage(FILE *f)
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
+               "       heapbench compare FILE.csv --by allocator|collector|workload|threads|heap|size|PARAM\n"
+               "                     [--ref NAME] [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
-               "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
+               "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
+               "                     [run options]\n"
                "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR]\n");
     return 2;
 }
