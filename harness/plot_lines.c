@@ -1,0 +1,406 @@
+/* plot_lines.c -- the line figures of `heapbench plot` (plot.h): thread
+ * scaling, latency percentiles, pause CDFs and MMU curves, RSS over time,
+ * and a metric against a swept parameter. */
+#include "plot.h"
+#include "metrics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int cmp_int_str(const void *x, const void *y)
+{
+    return atoi(*(char *const *)x) - atoi(*(char *const *)y);
+}
+
+int hb_plot_scaling(hb_plot_ctx *p)
+{
+    int col = hb_csvdoc_col(&p->s.doc, "ops_per_s"), rc = 0;
+    hb_names groups = {0};
+    char g[512], b[256];
+    for (size_t r = 0; r < p->s.doc.nrows; r++)
+        if (col >= 0 && !strcmp(hb_plot_field(p, r, p->s.c_status), "ok")) {
+            hb_plot_group(p, r, 0, g, sizeof g);
+            hb_names_add(&groups, g);
+        }
+    size_t cap = p->s.doc.nrows + 1, any = 0;
+    double *v = malloc(cap * sizeof *v);
+    if (!v)
+        return hb_plot_bad("out of memory");
+    for (size_t i = 0; i < groups.n && !rc; i++) {
+        hb_names bes = {0}, th = {0};
+        for (size_t r = 0; r < p->s.doc.nrows; r++) {
+            hb_plot_group(p, r, 0, g, sizeof g);
+            if (strcmp(g, groups.v[i]) || strcmp(hb_plot_field(p, r, p->s.c_status), "ok"))
+                continue;
+            hb_plot_backend(p, r, b, sizeof b);
+            hb_names_add(&bes, b);
+            hb_names_add(&th, hb_plot_field(p, r, p->c_threads));
+        }
+        if (th.n < 2) {
+            hb_names_free(&bes);
+            hb_names_free(&th);
+            continue;
+        }
+        qsort(th.v, th.n, sizeof th.v[0], cmp_int_str);
+        char name[600], path[PATH_MAX + 700], title[600];
+        hb_plot_slug(groups.v[i], g, sizeof g);
+        snprintf(name, sizeof name, "scaling-%s", g);
+        FILE *f = hb_plot_open_data(p, name, path, sizeof path);
+        if (!f) {
+            rc = 2;
+        } else {
+            for (size_t k = 0; k < bes.n; k++) {
+                /* blocks separated by two blank lines, none after the last */
+                fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
+                for (size_t t = 0; t < th.n; t++) {
+                    size_t n = hb_plot_gather(p, 0, groups.v[i], bes.v[k], th.v[t], col, v, cap);
+                    double med, lo = INFINITY, hi = -INFINITY;
+                    if (!n || hb_stats_median(v, n, &med))
+                        continue;
+                    for (size_t j = 0; j < n; j++)
+                        lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
+                    fprintf(f, "%s %.6g %.6g %.6g\n", th.v[t], med, lo, hi);
+                }
+            }
+            rc = hb_plot_close_data(f, path);
+            snprintf(title, sizeof title, "thread scaling: %s (median, min-max over repetitions)", groups.v[i]);
+            if (!rc)
+                rc = hb_plot_figure(p, "scaling.gp", path, name, title);
+            any++;
+        }
+        hb_names_free(&bes);
+        hb_names_free(&th);
+    }
+    if (!rc && !any)
+        hb_plot_skip(p, "scaling: no workload was run at two or more thread counts");
+    free(v);
+    hb_names_free(&groups);
+    return rc;
+}
+
+/* ---- latency percentiles */
+int hb_plot_latency(hb_plot_ctx *p)
+{
+    static const char *const cols[] = {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns"};
+    static const char *const label[] = {"p50", "p90", "p99", "p99.9", "max"};
+    int c[5], rc = 0;
+    for (int k = 0; k < 5; k++)
+        if ((c[k] = hb_csvdoc_col(&p->s.doc, cols[k])) < 0) {
+            hb_plot_skip(p, "latency: the file has no %s column", cols[k]);
+            return 0;
+        }
+    hb_names groups = {0};
+    char g[512], b[256];
+    for (size_t r = 0; r < p->s.doc.nrows; r++)
+        if (!strcmp(hb_plot_field(p, r, p->s.c_status), "ok") && *hb_plot_field(p, r, c[0])) {
+            hb_plot_group(p, r, 1, g, sizeof g);
+            hb_names_add(&groups, g);
+        }
+    size_t cap = p->s.doc.nrows + 1;
+    double *v = malloc(cap * sizeof *v);
+    if (!v)
+        return hb_plot_bad("out of memory");
+    for (size_t i = 0; i < groups.n && !rc; i++) {
+        hb_names bes = {0};
+        for (size_t r = 0; r < p->s.doc.nrows; r++) {
+            hb_plot_group(p, r, 1, g, sizeof g);
+            if (!strcmp(g, groups.v[i]) && !strcmp(hb_plot_field(p, r, p->s.c_status), "ok") && *hb_plot_field(p, r, c[0])) {
+                hb_plot_backend(p, r, b, sizeof b);
+                hb_names_add(&bes, b);
+            }
+        }
+        char name[600], path[PATH_MAX + 700], title[600];
+        hb_plot_slug(groups.v[i], g, sizeof g);
+        snprintf(name, sizeof name, "latency-%s", g);
+        FILE *f = hb_plot_open_data(p, name, path, sizeof path);
+        if (!f) {
+            rc = 2;
+            break;
+        }
+        for (size_t k = 0; k < bes.n; k++) {
+            fprintf(f, "%s\"%s\"\n", k ? "\n\n" : "", bes.v[k]);
+            for (int q = 0; q < 5; q++) {
+                size_t n = hb_plot_gather(p, 1, groups.v[i], bes.v[k], NULL, c[q], v, cap);
+                double med;
+                /* a latency of 0 ns cannot sit on a log axis: below the clock's resolution */
+                if (n && !hb_stats_median(v, n, &med))
+                    fprintf(f, "%d %s %.6g\n", q + 1, label[q], med > 0 ? med : 1);
+            }
+        }
+        rc = hb_plot_close_data(f, path);
+        snprintf(title, sizeof title, "operation latency: %s (median over repetitions)", groups.v[i]);
+        if (!rc)
+            rc = hb_plot_figure(p, "latency.gp", path, name, title);
+        hb_names_free(&bes);
+    }
+    if (!rc && !groups.n)
+        hb_plot_skip(p, "latency: no ok row has latency figures");
+    free(v);
+    hb_names_free(&groups);
+    return rc;
+}
+
+/* ---- companions: pauses and RSS samples */
+typedef struct comp {
+    hb_csvdoc d;
+    int have;
+    int c_cell, c_rep, c_run;
+} comp;
+
+static int load_comp(hb_plot_ctx *p, const char *suffix, comp *c, const char *const *need, size_t nneed)
+{
+    char path[PATH_MAX + 32], why[1024];
+    snprintf(path, sizeof path, "%s%s", p->stem, suffix);
+    memset(c, 0, sizeof *c);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    if (hb_csvdoc_read(path, &c->d, why, sizeof why))
+        return hb_plot_bad("%s", why);
+    for (size_t k = 0; k < nneed; k++)
+        if (hb_csvdoc_col(&c->d, need[k]) < 0) {
+            hb_csvdoc_free(&c->d);
+            return hb_plot_bad("%s:1: no column '%s'", path, need[k]);
+        }
+    c->have = 1;
+    c->c_cell = hb_csvdoc_col(&c->d, "cell");
+    c->c_rep = hb_csvdoc_col(&c->d, "rep");
+    c->c_run = hb_csvdoc_col(&c->d, "run_id");
+    return 0;
+}
+
+/* The main file's row of (run_id, cell, rep), or SIZE_MAX. */
+static size_t main_row(const hb_plot_ctx *p, const char *run, const char *cell, const char *rep)
+{
+    for (size_t r = 0; r < p->s.doc.nrows; r++)
+        if (!strcmp(hb_plot_field(p, r, p->s.c_cell), cell) && !strcmp(hb_plot_field(p, r, p->c_rep), rep) &&
+            (!run || p->c_run < 0 || !strcmp(hb_plot_field(p, r, p->c_run), run)))
+            return r;
+    return SIZE_MAX;
+}
+
+static int by_start(const void *x, const void *y)
+{
+    const hb_pause *a = x, *b = y;
+    if (a->thread != b->thread)
+        return a->thread < b->thread ? -1 : 1;
+    return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+}
+
+static int cmp_dbl(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Pause CDFs and MMU curves: one figure of each per workload group, a
+ * series per cell that paused. */
+int hb_plot_pauses(hb_plot_ctx *p)
+{
+    static const char *const need[] = {"cell", "rep", "start_ms", "duration_us"};
+    comp c;
+    int rc = load_comp(p, ".pauses.csv", &c, need, 4);
+    if (rc)
+        return rc;
+    if (!c.have || !c.d.nrows) {
+        hb_plot_skip(p, "pause CDFs and MMU curves: %s", c.have ? "the pauses file has no pauses" : "no pauses file beside the results");
+        hb_csvdoc_free(&c.d);
+        return 0;
+    }
+    int c_start = hb_csvdoc_col(&c.d, "start_ms"), c_dur = hb_csvdoc_col(&c.d, "duration_us"),
+        c_thr = hb_csvdoc_col(&c.d, "thread");
+    hb_names groups = {0};
+    char g[512], b[256];
+    for (size_t k = 0; k < c.d.nrows; k++) {
+        size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, c.d.rows[k].field[c.c_cell],
+                            c.d.rows[k].field[c.c_rep]);
+        if (r != SIZE_MAX) {
+            hb_plot_group(p, r, 1, g, sizeof g);
+            hb_names_add(&groups, g);
+        }
+    }
+    double *dur = malloc((c.d.nrows + 1) * sizeof *dur);
+    hb_pause *ev = malloc((c.d.nrows + 1) * sizeof *ev);
+    if (!dur || !ev)
+        rc = hb_plot_bad("out of memory");
+    for (size_t i = 0; i < groups.n && !rc; i++) {
+        /* the cells of this group with pauses, in file order */
+        hb_names cells = {0};
+        for (size_t k = 0; k < c.d.nrows; k++) {
+            size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, c.d.rows[k].field[c.c_cell],
+                                c.d.rows[k].field[c.c_rep]);
+            if (r == SIZE_MAX)
+                continue;
+            hb_plot_group(p, r, 1, g, sizeof g);
+            if (!strcmp(g, groups.v[i]))
+                hb_names_add(&cells, c.d.rows[k].field[c.c_cell]);
+        }
+        char sg[512], name[2][600], path[2][PATH_MAX + 700], title[2][600];
+        hb_plot_slug(groups.v[i], sg, sizeof sg);
+        snprintf(name[0], sizeof name[0], "pause_cdf-%s", sg);
+        snprintf(name[1], sizeof name[1], "mmu-%s", sg);
+        FILE *f[2] = {hb_plot_open_data(p, name[0], path[0], sizeof path[0]), hb_plot_open_data(p, name[1], path[1], sizeof path[1])};
+        if (!f[0] || !f[1]) {
+            rc = 2;
+            if (f[0])
+                fclose(f[0]);
+            if (f[1])
+                fclose(f[1]);
+            hb_names_free(&cells);
+            break;
+        }
+        for (size_t j = 0; j < cells.n; j++) {
+            /* every repetition's pauses together for the CDF */
+            size_t n = 0;
+            hb_names reps = {0};
+            size_t first = SIZE_MAX;
+            for (size_t k = 0; k < c.d.nrows; k++)
+                if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
+                    dur[n++] = strtod(c.d.rows[k].field[c_dur], NULL);
+                    char key[512];
+                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
+                             c.d.rows[k].field[c.c_rep]);
+                    hb_names_add(&reps, key);
+                    if (first == SIZE_MAX)
+                        first = k;
+                }
+            size_t r0 = main_row(p, c.c_run >= 0 ? c.d.rows[first].field[c.c_run] : NULL, cells.v[j],
+                                 c.d.rows[first].field[c.c_rep]);
+            hb_plot_backend(p, r0, b, sizeof b);
+            qsort(dur, n, sizeof *dur, cmp_dbl);
+            fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
+            for (size_t k = 0; k < n; k++)
+                fprintf(f[0], "%.6g %.6g\n", dur[k] > 0 ? dur[k] : 0.001, (double)(k + 1) / (double)n);
+            /* MMU: per repetition and thread, the worst over both */
+            double mmu[MMU_POINTS];
+            for (int w = 0; w < MMU_POINTS; w++)
+                mmu[w] = INFINITY;
+            for (size_t q = 0; q < reps.n; q++) {
+                size_t ne = 0;
+                double end_ms = 0;
+                for (size_t k = 0; k < c.d.nrows; k++) {
+                    const hb_csvrow *row = &c.d.rows[k];
+                    char key[512];
+                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
+                    if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
+                        continue;
+                    double s = strtod(row->field[c_start], NULL), d = strtod(row->field[c_dur], NULL);
+                    ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
+                                        .thread = c_thr >= 0 ? atoi(row->field[c_thr]) : 0};
+                    end_ms = fmax(end_ms, s + d / 1e3);
+                    ne++;
+                }
+                char *tab = strchr(reps.v[q], '\t');
+                *tab = 0;
+                size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
+                *tab = '\t';
+                if (mr != SIZE_MAX && p->c_wall >= 0 && *hb_plot_field(p, mr, p->c_wall))
+                    end_ms = fmax(end_ms, strtod(hb_plot_field(p, mr, p->c_wall), NULL) * 1e3);
+                qsort(ev, ne, sizeof *ev, by_start);
+                uint64_t t1 = (uint64_t)(end_ms * 1e6);
+                for (size_t a = 0; a < ne;) {
+                    size_t e = a;
+                    while (e < ne && ev[e].thread == ev[a].thread)
+                        e++;
+                    for (int w = 0; w < MMU_POINTS; w++) {
+                        double wms = 0.1 * pow(10, w / 10.0);
+                        double m = hb_mmu(ev + a, e - a, 0, t1, (uint64_t)(wms * 1e6));
+                        if (m >= 0)
+                            mmu[w] = fmin(mmu[w], m);
+                    }
+                    a = e;
+                }
+            }
+            /* the monotone bound: no window narrower than w is better than
+             * a wider one's utilisation */
+            double run = INFINITY;
+            for (int w = MMU_POINTS - 1; w >= 0; w--)
+                if (isfinite(mmu[w]))
+                    mmu[w] = run = fmin(run, mmu[w]);
+            fprintf(f[1], "%s\"%s\"\n", j ? "\n\n" : "", b);
+            for (int w = 0; w < MMU_POINTS; w++)
+                if (isfinite(mmu[w]))
+                    fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
+            hb_names_free(&reps);
+        }
+        rc = hb_plot_close_data(f[0], path[0]);
+        int rc2 = hb_plot_close_data(f[1], path[1]);
+        rc = rc ? rc : rc2;
+        snprintf(title[0], sizeof title[0], "pause durations: %s (all repetitions)", groups.v[i]);
+        snprintf(title[1], sizeof title[1], "minimum mutator utilisation: %s (worst repetition and thread)",
+                 groups.v[i]);
+        if (!rc)
+            rc = hb_plot_figure(p, "pause_cdf.gp", path[0], name[0], title[0]);
+        if (!rc)
+            rc = hb_plot_figure(p, "mmu.gp", path[1], name[1], title[1]);
+        hb_names_free(&cells);
+    }
+    if (!rc && !groups.n)
+        hb_plot_skip(p, "pause CDFs and MMU curves: no pause belongs to a row of the results file");
+    free(dur);
+    free(ev);
+    hb_names_free(&groups);
+    hb_csvdoc_free(&c.d);
+    return rc;
+}
+
+/* RSS and live bytes over time, one figure per cell, its first repetition. */
+int hb_plot_rss(hb_plot_ctx *p)
+{
+    static const char *const need[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes"};
+    comp c;
+    int rc = load_comp(p, ".rss.csv", &c, need, 5);
+    if (rc)
+        return rc;
+    if (!c.have || !c.d.nrows) {
+        hb_plot_skip(p, "RSS timelines: %s", c.have ? "the RSS file has no samples" : "no RSS file beside the results");
+        hb_csvdoc_free(&c.d);
+        return 0;
+    }
+    int c_ms = hb_csvdoc_col(&c.d, "ms"), c_rss = hb_csvdoc_col(&c.d, "rss_bytes"),
+        c_live = hb_csvdoc_col(&c.d, "live_bytes");
+    hb_names cells = {0};
+    for (size_t k = 0; k < c.d.nrows; k++)
+        hb_names_add(&cells, c.d.rows[k].field[c.c_cell]);
+    for (size_t j = 0; j < cells.n && !rc; j++) {
+        char sg[512], name[600], path[PATH_MAX + 700], title[600], run0[128] = "", rep0[32] = "";
+        hb_plot_slug(cells.v[j], sg, sizeof sg);
+        snprintf(name, sizeof name, "rss-%s", sg);
+        FILE *f = hb_plot_open_data(p, name, path, sizeof path);
+        if (!f) {
+            rc = 2;
+            break;
+        }
+        fprintf(f, "ms rss_mib live_mib\n");
+        for (size_t k = 0; k < c.d.nrows; k++) {
+            char **fl = c.d.rows[k].field;
+            if (strcmp(fl[c.c_cell], cells.v[j]))
+                continue;
+            if (!rep0[0]) { /* the first repetition in the file */
+                snprintf(rep0, sizeof rep0, "%s", fl[c.c_rep]);
+                snprintf(run0, sizeof run0, "%s", c.c_run >= 0 ? fl[c.c_run] : "");
+            }
+            if (strcmp(fl[c.c_rep], rep0) || (c.c_run >= 0 && strcmp(fl[c.c_run], run0)))
+                continue;
+            double live = *fl[c_live] ? strtod(fl[c_live], NULL) : -1;
+            fprintf(f, "%s %.6g ", fl[c_ms], strtod(fl[c_rss], NULL) / 1048576.0);
+            if (live >= 0)
+                fprintf(f, "%.6g\n", live / 1048576.0);
+            else
+                fprintf(f, "?\n");
+        }
+        rc = hb_plot_close_data(f, path);
+        snprintf(title, sizeof title, "%s (repetition %s)", cells.v[j], rep0);
+        if (!rc)
+            rc = hb_plot_figure(p, "rss.gp", path, name, title);
+    }
+    hb_names_free(&cells);
+    hb_csvdoc_free(&c.d);
+    return rc;
+}
+
