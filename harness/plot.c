@@ -47,13 +47,15 @@ int hb_plot_bad(const char *fmt, ...)
 
 void hb_plot_skip(hb_plot_ctx *p, const char *fmt, ...)
 {
+    p->skipped++;
+    if (p->quiet)
+        return;
     va_list ap;
     va_start(ap, fmt);
     fputs("skipped: ", stdout);
     vprintf(fmt, ap);
     putchar('\n');
     va_end(ap);
-    p->skipped++;
 }
 
 const char *hb_plot_field(const hb_plot_ctx *p, size_t row, int col)
@@ -73,26 +75,148 @@ void hb_plot_slug(const char *in, char *out, size_t len)
     out[k] = 0;
 }
 
-/* The backend of a row: its allocator, with its collector when there is one. */
-void hb_plot_backend(const hb_plot_ctx *p, size_t row, char *buf, size_t len)
+const char *hb_plot_overrides(const hb_plot_ctx *p, size_t row)
 {
-    const char *c = hb_plot_field(p, row, p->c_coll);
-    if (!*c || !strcmp(c, "none"))
-        snprintf(buf, len, "%s", hb_plot_field(p, row, p->c_alloc));
-    else
-        snprintf(buf, len, "%s+%s", hb_plot_field(p, row, p->c_alloc), c);
+    /* the cell name's seventh part (harness/cell.c, hb_cell_id) */
+    const char *c = hb_plot_field(p, row, p->s.c_cell);
+    for (int k = 0; k < 6 && c; k++)
+        if ((c = strchr(c, '/')))
+            c++;
+    return c ? c : "";
 }
 
-/* The group a row's cell belongs to in a figure: everything but the backend
- * (and, for scaling, the threads). */
+int hb_plot_kv(const char *list, const char *key, char *buf, size_t len)
+{
+    size_t kl = strlen(key);
+    for (const char *q = list; *q;) {
+        size_t l = strcspn(q, ";");
+        if (l > kl && !strncmp(q, key, kl) && q[kl] == '=') {
+            snprintf(buf, len, "%.*s", (int)(l - kl - 1), q + kl + 1);
+            return 1;
+        }
+        q += l + (q[l] == ';');
+    }
+    return 0;
+}
+
+/* The parameters of this row's cell that vary among its workload's cells
+ * ("threshold=100"), "" when none do, into buf. */
+static const char *varying(const hb_plot_ctx *p, size_t row, char *buf, size_t len)
+{
+    const char *w = hb_plot_field(p, row, p->c_workload);
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < p->nmixed; i++) {
+        if (strcmp(p->mixed[i], w))
+            continue;
+        for (const char *q = hb_plot_overrides(p, row); *q && at < len;) {
+            size_t l = strcspn(q, ";"), kl = strcspn(q, "=");
+            char key[130];
+            snprintf(key, sizeof key, ";%.*s;", (int)(kl < 120 ? kl : 120), q);
+            if (kl < l && strstr(p->mixed_keys[i], key))
+                at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? ";" : "", (int)l, q);
+            q += l + (q[l] == ';');
+        }
+    }
+    return buf;
+}
+
+void hb_plot_backend(const hb_plot_ctx *p, size_t row, char *buf, size_t len)
+{
+    char vb[512];
+    const char *c = hb_plot_field(p, row, p->c_coll), *over = varying(p, row, vb, sizeof vb);
+    if (!*c || !strcmp(c, "none"))
+        snprintf(buf, len, "%s%s%s", hb_plot_field(p, row, p->c_alloc), *over ? " " : "", over);
+    else
+        snprintf(buf, len, "%s+%s%s%s", hb_plot_field(p, row, p->c_alloc), c, *over ? " " : "", over);
+}
+
+/* with_threads & 2: the bars of a throughput figure, whose series are
+ * backends only, so a sweep's settings are groups of their own. */
 void hb_plot_group(const hb_plot_ctx *p, size_t row, int with_threads, char *buf, size_t len)
 {
     const char *heap = hb_plot_field(p, row, p->c_heap);
-    snprintf(buf, len, "%s%s%s%s%s %s", hb_plot_field(p, row, p->c_workload), with_threads ? " t" : "",
+    char vb[512];
+    const char *over = (with_threads & 2) ? varying(p, row, vb, sizeof vb) : "";
+    snprintf(buf, len, "%s%s%s%s%s %s%s%s", hb_plot_field(p, row, p->c_workload), with_threads ? " t" : "",
              with_threads ? hb_plot_field(p, row, p->c_threads) : "", strcmp(heap, "isolated") && *heap ? " " : "",
-             strcmp(heap, "isolated") && *heap ? heap : "", hb_plot_field(p, row, p->c_size));
-    /* parameters only matter when a file mixes several settings of one workload */
-    (void)p->c_params;
+             strcmp(heap, "isolated") && *heap ? heap : "", hb_plot_field(p, row, p->c_size), *over ? " " : "", over);
+}
+
+/* The workloads whose cells differ in their parameters (strings of the
+ * document, not copied). */
+static int find_mixed(hb_plot_ctx *p)
+{
+    size_t n = p->s.doc.nrows, nw = 0;
+    const char **w = malloc((n + 1) * sizeof *w), **o = malloc((n + 1) * sizeof *o);
+    p->mixed = malloc((n + 1) * sizeof *p->mixed);
+    if (!w || !o || !p->mixed) {
+        free(w);
+        free(o);
+        return hb_plot_bad("out of memory");
+    }
+    for (size_t r = 0; r < n; r++) {
+        const char *wl = hb_plot_field(p, r, p->c_workload), *ov = hb_plot_overrides(p, r);
+        size_t i = 0;
+        while (i < nw && strcmp(w[i], wl))
+            i++;
+        if (i == nw) {
+            w[nw] = wl;
+            o[nw++] = ov;
+        } else if (strcmp(o[i], ov)) {
+            size_t k = 0;
+            while (k < p->nmixed && strcmp(p->mixed[k], wl))
+                k++;
+            if (k == p->nmixed)
+                p->mixed[p->nmixed++] = wl;
+        }
+    }
+    free(w);
+    free(o);
+    /* per mixed workload, the keys whose value is not the same in all of
+     * its cells (absent counting as a value): ";k1;k2;" */
+    p->mixed_keys = calloc(p->nmixed + 1, sizeof *p->mixed_keys);
+    if (!p->mixed_keys)
+        return hb_plot_bad("out of memory");
+    for (size_t i = 0; i < p->nmixed; i++) {
+        char keys[1024] = ";", *out = p->mixed_keys[i] = calloc(1, sizeof keys);
+        if (!out)
+            return hb_plot_bad("out of memory");
+        out[0] = ';';
+        for (size_t r = 0; r < n; r++) {
+            if (strcmp(hb_plot_field(p, r, p->c_workload), p->mixed[i]))
+                continue;
+            for (const char *q = hb_plot_overrides(p, r); *q;) {
+                size_t l = strcspn(q, ";"), kl = strcspn(q, "=");
+                char key[130];
+                snprintf(key, sizeof key, ";%.*s;", (int)(kl < 120 ? kl : 120), q);
+                if (kl < l && !strstr(keys, key) && strlen(keys) + kl + 2 < sizeof keys)
+                    strcat(keys, key + 1);
+                q += l + (q[l] == ';');
+            }
+        }
+        for (char *k = keys + 1; *k;) {
+            char *e = strchr(k, ';');
+            *e = 0;
+            const char *v0 = NULL;
+            char v[64], first[64] = "";
+            int differs = 0;
+            for (size_t r = 0; r < n && !differs; r++) {
+                if (strcmp(hb_plot_field(p, r, p->c_workload), p->mixed[i]))
+                    continue;
+                if (!hb_plot_kv(hb_plot_overrides(p, r), k, v, sizeof v))
+                    v[0] = 0;
+                if (!v0)
+                    v0 = strcpy(first, v);
+                else
+                    differs = strcmp(first, v) != 0;
+            }
+            if (differs && strlen(out) + strlen(k) + 2 < sizeof keys)
+                strcat(strcat(out, k), ";");
+            k = e + 1;
+        }
+    }
+    return 0;
 }
 
 int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row)
@@ -101,13 +225,24 @@ int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
-/* Runs gnuplot on one script for the PNG and the SVG. */
 int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title)
+{
+    return hb_plot_figure4(p, script, datafile, name, title, NULL);
+}
+
+int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
+                    const char *arg4)
+{
+    return hb_plot_figure5(p, script, datafile, name, title, arg4, NULL);
+}
+
+int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
+                    const char *arg4, const char *arg5)
 {
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
-    for (int k = 0; k < 2; k++) {
+    for (int k = p->svg_only; k < 2; k++) {
         char outf[PATH_MAX + 700];
         snprintf(outf, sizeof outf, "%s/%s.%s", p->out, name, k ? "svg" : "png");
         pid_t pid = fork();
@@ -116,7 +251,7 @@ int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, con
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, arg4, arg5, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -129,7 +264,8 @@ int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, con
             return hb_plot_bad("gnuplot %s failed on %s (exit %d; its messages are in %s)", script, datafile,
                        WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
     }
-    printf("%s/%s.png, .svg\n", p->out, name);
+    if (!p->quiet)
+        printf("%s/%s.png, .svg\n", p->out, name);
     p->drawn++;
     return 0;
 }
@@ -233,7 +369,7 @@ static size_t tp_gather(const hb_plot_ctx *p, int col, int mode, const char *col
         const char *k = tp_key(p, r, mode, coll);
         if (!k || strcmp(k, key) || strcmp(hb_plot_field(p, r, p->s.c_status), "ok") || !*hb_plot_field(p, r, col))
             continue;
-        hb_plot_group(p, r, 1, g, sizeof g);
+        hb_plot_group(p, r, 3, g, sizeof g);
         if (strcmp(g, grp))
             continue;
         n += hb_plot_value(p, r, col, &out[n]);
@@ -241,16 +377,29 @@ static size_t tp_gather(const hb_plot_ctx *p, int col, int mode, const char *col
     return n;
 }
 
-static int fig_throughput(hb_plot_ctx *p, int mode, const char *coll)
+/* The bar charts: one metric relative to a reference. Throughput in each
+ * mode; for the allocators also the two summary charts allocator users know
+ * (mimalloc-bench's): time and peak RSS relative to the reference. */
+typedef struct tp_metric {
+    const char *col, *prefix, *what, *ylabel;
+} tp_metric;
+static const tp_metric tp_ops = {"ops_per_s", "throughput", "throughput",
+                                 "throughput relative to the reference (log scale; above 1 is faster)"};
+static const tp_metric tp_time = {"wall_s", "time", "time",
+                                  "time relative to the reference (log scale; below 1 is faster)"};
+static const tp_metric tp_rss = {"peak_rss_kb", "peak_rss", "peak RSS",
+                                 "peak RSS relative to the reference (log scale; below 1 is smaller)"};
+
+static int fig_bars(hb_plot_ctx *p, const tp_metric *tm, int mode, const char *coll)
 {
-    int col = hb_csvdoc_col(&p->s.doc, "ops_per_s");
+    int col = hb_csvdoc_col(&p->s.doc, tm->col);
     const char *ref = mode == TP_COLLECTORS ? p->ref_coll : p->ref;
     char name[300], cs[256], g[512];
     if (mode == TP_UNDER) {
         hb_plot_slug(coll, cs, sizeof cs);
-        snprintf(name, sizeof name, "throughput-allocators-%s", cs);
+        snprintf(name, sizeof name, "%s-allocators-%s", tm->prefix, cs);
     } else {
-        snprintf(name, sizeof name, "throughput-%s", mode == TP_COLLECTORS ? "collectors" : "allocators");
+        snprintf(name, sizeof name, "%s-%s", tm->prefix, mode == TP_COLLECTORS ? "collectors" : "allocators");
     }
     hb_names groups = {0}, keys = {0};
     int rc = 0;
@@ -258,7 +407,7 @@ static int fig_throughput(hb_plot_ctx *p, int mode, const char *coll)
         const char *k = tp_key(p, r, mode, coll);
         if (!k || strcmp(hb_plot_field(p, r, p->s.c_status), "ok") || !*hb_plot_field(p, r, col))
             continue;
-        hb_plot_group(p, r, 1, g, sizeof g);
+        hb_plot_group(p, r, 3, g, sizeof g);
         if (hb_names_add(&groups, g) < 0 || hb_names_add(&keys, k) < 0)
             rc = hb_plot_bad("out of memory, or more than %d groups or bars", MAX_SERIES);
     }
@@ -274,7 +423,7 @@ static int fig_throughput(hb_plot_ctx *p, int mode, const char *coll)
         goto out;
     }
     if (!groups.n) {
-        hb_plot_skip(p, "%s: no ok rows with ops_per_s for %s", name,
+        hb_plot_skip(p, "%s: no ok rows with %s for %s", name, tm->col,
              mode == TP_ALLOCATORS ? "allocator-only workloads" : "collector workloads");
         goto out;
     }
@@ -332,16 +481,16 @@ static int fig_throughput(hb_plot_ctx *p, int mode, const char *coll)
     }
     char title[700];
     if (mode == TP_ALLOCATORS)
-        snprintf(title, sizeof title, "allocators, allocator-only workloads: throughput relative to %s", ref);
+        snprintf(title, sizeof title, "allocators, allocator-only workloads: %s relative to %s", tm->what, ref);
     else if (mode == TP_COLLECTORS)
-        snprintf(title, sizeof title, "collectors on the %s allocator: throughput relative to %s", p->ref, ref);
+        snprintf(title, sizeof title, "collectors on the %s allocator: %s relative to %s", p->ref, tm->what, ref);
     else
-        snprintf(title, sizeof title, "allocators under the %s collector: throughput relative to %s+%s", coll, ref,
-                 coll);
+        snprintf(title, sizeof title, "allocators under the %s collector: %s relative to %s+%s", coll, tm->what,
+                 ref, coll);
     size_t tl = strlen(title);
     snprintf(title + tl, sizeof title - tl, "\nbars: ratio of medians; %s",
              any_ci ? "whiskers: its 95% confidence interval" : "no intervals (too few repetitions)");
-    rc = hb_plot_figure(p, "throughput.gp", path, name, title);
+    rc = hb_plot_figure4(p, "throughput.gp", path, name, title, tm->ylabel);
 out:
     free(a);
     free(v);
@@ -359,7 +508,7 @@ static int fig_throughput_under(hb_plot_ctx *p)
         if (hb_plot_is_gc_row(p, r) && hb_names_add(&colls, hb_plot_field(p, r, p->c_coll)) < 0)
             rc = hb_plot_bad("out of memory, or more than %d collectors", MAX_SERIES);
     for (size_t k = 0; k < colls.n && !rc; k++)
-        rc = fig_throughput(p, TP_UNDER, colls.v[k]);
+        rc = fig_bars(p, &tp_ops, TP_UNDER, colls.v[k]);
     hb_names_free(&colls);
     return rc;
 }
@@ -381,40 +530,14 @@ int hb_plot_mkdirs(const char *path)
     return 0;
 }
 
-int hb_plot_main(int argc, char **argv)
+int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
 {
-    hb_plot_ctx p = {.ref = "system", .ref_coll = "rcgen"};
-    const char *file = NULL, *out = NULL, *scripts = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--ref") || !strcmp(a, "--ref-collector") || !strcmp(a, "--out") || !strcmp(a, "--scripts")) {
-            if (i + 1 >= argc)
-                return hb_plot_bad("%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--ref"))
-                p.ref = v;
-            else if (!strcmp(a, "--ref-collector"))
-                p.ref_coll = v;
-            else if (!strcmp(a, "--out"))
-                out = v;
-            else
-                scripts = v;
-        } else if (!strncmp(a, "--", 2)) {
-            return hb_plot_bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
-                       "--scripts DIR", a);
-        } else if (!file) {
-            file = a;
-        } else {
-            return hb_plot_bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
-        }
-    }
-    if (!file)
-        return hb_plot_bad("usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] "
-                   "[--scripts DIR]");
+    hb_plot_ctx p = {.ref = o->ref ? o->ref : "system", .ref_coll = o->ref_coll ? o->ref_coll : "rcgen",
+                     .svg_only = o->svg_only, .quiet = o->quiet};
+    const char *file = o->file, *scripts = o->scripts;
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
-        return hb_plot_bad("'%s' does not end in .csv (its companions' hb_names are made from it)", file);
+        return hb_plot_bad("'%s' does not end in .csv (its companions' names are made from it)", file);
     snprintf(p.stem, sizeof p.stem, "%.*s", (int)(fl - 4), file);
     /* The scripts: --scripts, $HEAPBENCH_PLOTS, plots/ of the source tree
      * this binary was built from, or plots/ where the command runs. */
@@ -431,7 +554,7 @@ int hb_plot_main(int argc, char **argv)
     snprintf(probe, sizeof probe, "%s/throughput.gp", p.scripts);
     if (access(probe, R_OK) != 0)
         return hb_plot_bad("cannot find the gnuplot scripts (%s: %s); run from the source tree or pass --scripts "
-                   "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
+                           "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
     char why[1024];
     if (hb_cellset_load(file, &p.s, why, sizeof why))
         return hb_plot_bad("%s", why);
@@ -451,8 +574,8 @@ int hb_plot_main(int argc, char **argv)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
-    if (out) {
-        snprintf(p.out, sizeof p.out, "%s", out);
+    if (o->out) {
+        snprintf(p.out, sizeof p.out, "%s", o->out);
     } else {
         const char *base = strrchr(p.stem, '/');
         snprintf(p.out, sizeof p.out, "plots/%s", base ? base + 1 : p.stem);
@@ -466,10 +589,15 @@ int hb_plot_main(int argc, char **argv)
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
+    rc = find_mixed(&p);
     if (!rc)
-        rc = fig_throughput(&p, TP_ALLOCATORS, NULL);
+        rc = fig_bars(&p, &tp_ops, TP_ALLOCATORS, NULL);
     if (!rc)
-        rc = fig_throughput(&p, TP_COLLECTORS, NULL);
+        rc = fig_bars(&p, &tp_time, TP_ALLOCATORS, NULL);
+    if (!rc)
+        rc = fig_bars(&p, &tp_rss, TP_ALLOCATORS, NULL);
+    if (!rc)
+        rc = fig_bars(&p, &tp_ops, TP_COLLECTORS, NULL);
     if (!rc)
         rc = fig_throughput_under(&p);
     if (!rc)
@@ -479,11 +607,53 @@ int hb_plot_main(int argc, char **argv)
     if (!rc)
         rc = hb_plot_pauses(&p);
     if (!rc)
-        rc = hb_plot_rss(&p);
+        rc = hb_plot_sweeps(&p);
     if (!rc)
-        printf("%zu figures (PNG and SVG) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
-               p.out, p.skipped, p.data);
+        rc = hb_plot_rss(&p);
+    if (!rc && !p.quiet)
+        printf("%zu figures (%s) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
+               p.svg_only ? "SVG" : "PNG and SVG", p.out, p.skipped, p.data);
+    if (drawn)
+        *drawn = p.drawn;
+    if (skipped)
+        *skipped = p.skipped;
+    for (size_t i = 0; p.mixed_keys && i < p.nmixed; i++)
+        free(p.mixed_keys[i]);
+    free(p.mixed_keys);
+    free(p.mixed);
     hb_cellset_free(&p.s);
     return rc;
 }
 
+int hb_plot_main(int argc, char **argv)
+{
+    hb_plot_opts o = {0};
+    static const char usage[] = "usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] "
+                                "[--out DIR] [--scripts DIR]";
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--ref") || !strcmp(a, "--ref-collector") || !strcmp(a, "--out") || !strcmp(a, "--scripts")) {
+            if (i + 1 >= argc)
+                return hb_plot_bad("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--ref"))
+                o.ref = v;
+            else if (!strcmp(a, "--ref-collector"))
+                o.ref_coll = v;
+            else if (!strcmp(a, "--out"))
+                o.out = v;
+            else
+                o.scripts = v;
+        } else if (!strncmp(a, "--", 2)) {
+            return hb_plot_bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
+                               "--scripts DIR", a);
+        } else if (!o.file) {
+            o.file = a;
+        } else {
+            return hb_plot_bad("%s", usage);
+        }
+    }
+    if (!o.file)
+        return hb_plot_bad("%s", usage);
+    return hb_plot_draw(&o, NULL, NULL);
+}

@@ -29,7 +29,8 @@ typedef struct hb_plot_ctx {
     int quiet;    /* no line per figure, no note per skipped one (the report lists them) */
     /* workloads whose cells differ in their parameters (a sweep): their
      * series carry the cell's parameters, "system+rcgen threshold=100" */
-    char **mixed;
+    const char **mixed;
+    char **mixed_keys; /* per mixed workload, the parameters that vary: ";k1;k2;" */
     size_t nmixed;
 } hb_plot_ctx;
 
@@ -60,10 +61,12 @@ void hb_plot_group(const hb_plot_ctx *p, size_t row, int with_threads, char *buf
 const char *hb_plot_overrides(const hb_plot_ctx *p, size_t row);
 int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row);
 /* Runs gnuplot on plots/SCRIPT for the SVG (and the PNG unless svg_only);
- * `ylabel` is passed on when not NULL. */
+ * figure4 and figure5 pass further arguments (ARG4, ARG5) when not NULL. */
 int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title);
 int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg4);
+int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
+                    const char *arg4, const char *arg5);
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len);
 int hb_plot_close_data(FILE *f, const char *path);
 /* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
@@ -72,6 +75,8 @@ size_t hb_plot_value(const hb_plot_ctx *p, size_t r, int col, double *out);
 size_t hb_plot_gather(const hb_plot_ctx *p, int with_threads, const char *grp, const char *be, const char *threads,
                       int col, double *out, size_t cap);
 int hb_plot_mkdirs(const char *path);
+/* KEY's value in "k=v;k=v" into buf: 1, or 0 when absent. */
+int hb_plot_kv(const char *list, const char *key, char *buf, size_t len);
 
 /* distinct strings in first-seen order */
 typedef struct hb_names {

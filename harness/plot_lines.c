@@ -404,3 +404,206 @@ int hb_plot_rss(hb_plot_ctx *p)
     return rc;
 }
 
+
+/* ---- a metric against a swept parameter
+ *
+ * A workload whose cells differ in a parameter given with --param (the
+ * cells' names carry it) is a sweep when that parameter takes two or more
+ * numeric values: a figure per (workload, parameter), a panel per metric
+ * the rows have, a line per backend (and thread count, heap, size and other
+ * parameters when those vary too). */
+static const char *const sweep_metrics[] = {"ops_per_s", "pause_p99_us", "pause_max_us", "mmu_10ms", "peak_rss_kb"};
+#define NSWEEP (sizeof sweep_metrics / sizeof sweep_metrics[0])
+
+/* The value of `key` in row r: its params column (every parameter), else
+ * its cell name's. 1 when it is there and a number. */
+static int sweep_x(const hb_plot_ctx *p, size_t r, const char *key, double *x)
+{
+    char v[64];
+    if (!hb_plot_kv(hb_plot_field(p, r, p->c_params), key, v, sizeof v) && !hb_plot_kv(hb_plot_overrides(p, r), key, v, sizeof v))
+        return 0;
+    char *end;
+    *x = strtod(v, &end);
+    return end != v && !*end && isfinite(*x);
+}
+
+/* The series of row r in the sweep of `key`: the backend, and whatever
+ * else of the cell varies within the workload (`vary`: 1 threads, 2 heap,
+ * 4 size, 8 other parameters). */
+static void sweep_series(const hb_plot_ctx *p, size_t r, const char *key, int vary, char *buf, size_t len)
+{
+    const char *c = hb_plot_field(p, r, p->c_coll);
+    size_t at = (size_t)snprintf(buf, len, "%s%s%s", hb_plot_field(p, r, p->c_alloc), *c && strcmp(c, "none") ? "+" : "",
+                                 *c && strcmp(c, "none") ? c : "");
+    if ((vary & 1) && at < len)
+        at += (size_t)snprintf(buf + at, len - at, " t%s", hb_plot_field(p, r, p->c_threads));
+    if ((vary & 2) && at < len)
+        at += (size_t)snprintf(buf + at, len - at, " %s", hb_plot_field(p, r, p->c_heap));
+    if ((vary & 4) && at < len)
+        at += (size_t)snprintf(buf + at, len - at, " %s", hb_plot_field(p, r, p->c_size));
+    size_t kl = strlen(key);
+    for (const char *q = hb_plot_overrides(p, r); (vary & 8) && *q && at < len;) {
+        size_t l = strcspn(q, ";");
+        if (!(l > kl && !strncmp(q, key, kl) && q[kl] == '='))
+            at += (size_t)snprintf(buf + at, len - at, " %.*s", (int)l, q);
+        q += l + (q[l] == ';');
+    }
+}
+
+static int cmp_num(const void *x, const void *y)
+{
+    double a = strtod(*(char *const *)x, NULL), b = strtod(*(char *const *)y, NULL);
+    return (a > b) - (a < b);
+}
+
+static int sweep_one(hb_plot_ctx *p, const char *wl, const char *key)
+{
+    size_t n = p->s.doc.nrows;
+    int vary = 0, rc = 0;
+    const char *first[3] = {NULL, NULL, NULL};
+    char firstover[512] = "", sv[512];
+    int have_over = 0;
+    hb_names xs = {0}, series = {0};
+    /* what varies besides the key */
+    for (size_t r = 0; r < n; r++) {
+        double x;
+        if (strcmp(hb_plot_field(p, r, p->c_workload), wl) || strcmp(hb_plot_field(p, r, p->s.c_status), "ok") ||
+            !sweep_x(p, r, key, &x))
+            continue;
+        int cols[3] = {p->c_threads, p->c_heap, p->c_size};
+        for (int k = 0; k < 3; k++) {
+            if (!first[k])
+                first[k] = hb_plot_field(p, r, cols[k]);
+            else if (strcmp(first[k], hb_plot_field(p, r, cols[k])))
+                vary |= 1 << k;
+        }
+        /* the other parameters: the overrides with the key taken out */
+        sweep_series(p, r, key, 8, sv, sizeof sv);
+        const char *o = strchr(sv, ' ') ? strchr(sv, ' ') : "";
+        if (!have_over++)
+            snprintf(firstover, sizeof firstover, "%s", o);
+        else if (strcmp(firstover, o))
+            vary |= 8;
+        char xv[64];
+        snprintf(xv, sizeof xv, "%.17g", x);
+        if (hb_names_add(&xs, xv) < 0)
+            rc = hb_plot_bad("out of memory, or more than %d values of %s", MAX_SERIES, key);
+    }
+    if (rc || xs.n < 2)
+        goto out;
+    qsort(xs.v, xs.n, sizeof xs.v[0], cmp_num);
+    for (size_t r = 0; r < n && !rc; r++) {
+        double x;
+        if (strcmp(hb_plot_field(p, r, p->c_workload), wl) || strcmp(hb_plot_field(p, r, p->s.c_status), "ok") ||
+            !sweep_x(p, r, key, &x))
+            continue;
+        sweep_series(p, r, key, vary, sv, sizeof sv);
+        if (hb_names_add(&series, sv) < 0)
+            rc = hb_plot_bad("out of memory, or more than %d series", MAX_SERIES);
+    }
+    /* the metrics these rows have */
+    int col[NSWEEP];
+    char mlist[256] = "";
+    size_t nm = 0, at = 0;
+    for (size_t m = 0; m < NSWEEP && !rc; m++) {
+        int c = hb_csvdoc_col(&p->s.doc, sweep_metrics[m]);
+        double v;
+        size_t r = 0;
+        for (; c >= 0 && r < n; r++)
+            if (!strcmp(hb_plot_field(p, r, p->c_workload), wl) && !strcmp(hb_plot_field(p, r, p->s.c_status), "ok") &&
+                hb_plot_value(p, r, c, &v))
+                break;
+        if (c >= 0 && r < n) {
+            col[nm++] = c;
+            at += (size_t)snprintf(mlist + at, sizeof mlist - at, "%s%s", at ? " " : "", sweep_metrics[m]);
+        }
+    }
+    if (rc || !nm)
+        goto out;
+    char sw[256], sk[128], name[600], path[PATH_MAX + 700], title[600], xlab[200];
+    hb_plot_slug(wl, sw, sizeof sw);
+    hb_plot_slug(key, sk, sizeof sk);
+    snprintf(name, sizeof name, "sweep-%s-%s", sw, sk);
+    FILE *f = hb_plot_open_data(p, name, path, sizeof path);
+    double *v = malloc((n + 1) * sizeof *v);
+    if (!f || !v) {
+        if (f)
+            fclose(f);
+        free(v);
+        rc = f ? hb_plot_bad("out of memory") : 2;
+        goto out;
+    }
+    for (size_t s = 0; s < series.n; s++) {
+        fprintf(f, "%s\"%s\"\n", s ? "\n\n" : "", series.v[s]);
+        for (size_t i = 0; i < xs.n; i++) {
+            int any = 0;
+            char line[1024];
+            size_t la = (size_t)snprintf(line, sizeof line, "%s", xs.v[i]);
+            for (size_t m = 0; m < nm; m++) {
+                size_t k = 0;
+                for (size_t r = 0; r < n; r++) {
+                    double x;
+                    if (strcmp(hb_plot_field(p, r, p->c_workload), wl) ||
+                        strcmp(hb_plot_field(p, r, p->s.c_status), "ok") || !sweep_x(p, r, key, &x) ||
+                        x != strtod(xs.v[i], NULL))
+                        continue;
+                    sweep_series(p, r, key, vary, sv, sizeof sv);
+                    if (!strcmp(sv, series.v[s]))
+                        k += hb_plot_value(p, r, col[m], &v[k]);
+                }
+                double med, lo = INFINITY, hi = -INFINITY;
+                if (k && !hb_stats_median(v, k, &med)) {
+                    for (size_t j = 0; j < k; j++)
+                        lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
+                    la += (size_t)snprintf(line + la, sizeof line - la, " %.6g %.6g %.6g", med, lo, hi);
+                    any = 1;
+                } else {
+                    la += (size_t)snprintf(line + la, sizeof line - la, " ? ? ?");
+                }
+            }
+            if (any)
+                fprintf(f, "%s\n", line);
+        }
+    }
+    free(v);
+    if ((rc = hb_plot_close_data(f, path)))
+        goto out;
+    snprintf(title, sizeof title, "%s: metrics against %s (median; bars: lowest to highest repetition)", wl, key);
+    snprintf(xlab, sizeof xlab, "%s", key);
+    /* sweep.gp takes the metrics and the x label */
+    rc = hb_plot_figure5(p, "sweep.gp", path, name, title, mlist, xlab);
+out:
+    hb_names_free(&xs);
+    hb_names_free(&series);
+    return rc;
+}
+
+int hb_plot_sweeps(hb_plot_ctx *p)
+{
+    int rc = 0;
+    size_t drawn = p->drawn;
+    for (size_t w = 0; w < p->nmixed && !rc; w++) {
+        /* the keys set by --param in some cell of the workload */
+        hb_names keys = {0};
+        for (size_t r = 0; r < p->s.doc.nrows && !rc; r++) {
+            if (strcmp(hb_plot_field(p, r, p->c_workload), p->mixed[w]))
+                continue;
+            for (const char *q = hb_plot_overrides(p, r); *q;) {
+                size_t l = strcspn(q, ";"), kl = strcspn(q, "=");
+                char key[128];
+                if (kl < l && kl < sizeof key) {
+                    snprintf(key, sizeof key, "%.*s", (int)kl, q);
+                    if (hb_names_add(&keys, key) < 0)
+                        rc = hb_plot_bad("out of memory, or more than %d parameters", MAX_SERIES);
+                }
+                q += l + (q[l] == ';');
+            }
+        }
+        for (size_t k = 0; k < keys.n && !rc; k++)
+            rc = sweep_one(p, p->mixed[w], keys.v[k]);
+        hb_names_free(&keys);
+    }
+    if (!rc && p->drawn == drawn)
+        hb_plot_skip(p, "sweeps: no workload was run at two or more numeric values of a --param");
+    return rc;
+}

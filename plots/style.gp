@@ -12,7 +12,8 @@
 # optionally followed by a space and notes ("system+rcgen (415 pauses)").
 #   colour(name, i)  the allocator's colour ("#rrggbb"), or for a bare
 #                    collector name the collector's; an unknown name gets
-#                    the i-th spare colour
+#                    the i-th spare colour; a name with parameters (a
+#                    sweep's series) the i-th of tab10
 #   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
 #                    marksweep short dashes, boehm dash-dot, none solid
 #   point(name)      the collector's point type
@@ -38,7 +39,11 @@ acol(a) = a eq "system" ? "#1f77b4" : a eq "arena" ? "#ff7f0e" : a eq "freelist"
 ccol(c) = c eq "rc" ? "#17becf" : c eq "rcgen" ? "#bcbd22" : c eq "marksweep" ? "#393b79" : \
           c eq "boehm" ? "#e377c2" : ""
 spare(i) = word("#7f7f7f #000000 #aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94", (int(i) - 1) % 8 + 1)
-colour(s, i) = acol(salloc(s)) ne "" ? acol(salloc(s)) : ccol(scoll(s)) ne "" ? ccol(scoll(s)) : spare(i)
+# a sweep's series carry the cell's parameters ("system+rcgen threshold=100"):
+# one backend at several settings, so the colour tells the settings apart
+tab10(i) = word("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf", (int(i) - 1) % 10 + 1)
+colour(s, i) = strstrt(s, "=") ? tab10(i) : \
+               acol(salloc(s)) ne "" ? acol(salloc(s)) : ccol(scoll(s)) ne "" ? ccol(scoll(s)) : spare(i)
 
 cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""
 dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : 1
