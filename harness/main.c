@@ -48,7 +48,8 @@ static int usage(FILE *f)
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
                "                     [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR]\n");
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR]\n"
+               "       heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR]\n");
     return 2;
 }
 
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return hb_regress_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "plot") == 0)
         return hb_plot_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0)
+        return hb_report_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) {
         hb_run_opts o;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
@@ -92,6 +95,6 @@ int main(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, report, help\n", argv[1]);
     return 2;
 }

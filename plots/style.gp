@@ -29,6 +29,8 @@ set encoding utf8
 sname(s) = strstrt(s, " ") ? s[1:strstrt(s, " ")-1] : s
 salloc(s) = strstrt(sname(s), "+") ? sname(s)[1:strstrt(sname(s), "+")-1] : sname(s)
 scoll(s) = strstrt(sname(s), "+") ? sname(s)[strstrt(sname(s), "+")+1:] : sname(s)
+# a panel's series title: the allocator with the notes ("system threshold=100")
+palloc(s) = salloc(s) . s[strlen(sname(s))+1:]
 
 # allocators: the first seven of matplotlib's tab10, boehm pink in both
 # lists (it is its own allocator)

@@ -11,6 +11,7 @@ pkgs=(
   valgrind                                           # instruction counts
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check
+  chromium                                           # test_report: the report opened in a real browser
 )
 missing=()
 for p in "${pkgs[@]}"; do
