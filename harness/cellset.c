@@ -136,16 +136,13 @@ int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char 
         const hb_csvrow *r = &s->doc.rows[c->rows[i]];
         if (strcmp(r->field[s->c_status], "ok") != 0)
             continue;
-        const char *f = r->field[col];
-        if (!*f)
-            continue;
-        char *end;
-        errno = 0;
-        double x = strtod(f, &end);
-        if (errno || *end || !isfinite(x)) {
-            snprintf(why, len, "%s:%zu: %s '%s' is not a number", r->path, r->line, metric, f);
+        double x;
+        int err = hb_figure(&s->doc, r, col, &x, why, len);
+        if (err == ENOENT)
+            continue; /* not measured */
+        if (err) {
             free(out);
-            return EINVAL;
+            return err;
         }
         out[k++] = x;
     }

@@ -38,13 +38,28 @@ typedef struct hb_csvdoc {
 /* Reads and checks the whole file. Refused (EINVAL, `why` = "FILE:LINE: what"):
  * an empty file, a header with an empty or repeated column name, a quote
  * inside an unquoted field, text after a closing quote, a quoted field never
- * closed, a bare carriage return, a NUL byte, a row whose field count is not
- * the header's. A header with no rows is a valid, empty document. On failure
+ * closed, a bare carriage return, a NUL byte, bytes that are not UTF-8, a
+ * row whose field count is not the header's, a figure hb_figure refuses
+ * (figure.c). A leading UTF-8 byte-order mark
+ * is skipped. A header with no rows is a valid, empty document. On failure
  * `d` holds nothing to free. */
 int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len);
 void hb_csvdoc_free(hb_csvdoc *d);
 /* Index of the column named `name`, or -1. */
 int hb_csvdoc_col(const hb_csvdoc *d, const char *name);
+
+/* ---- figure.c: the numbers in a document, one parser for every reader */
+
+/* The figure in column `col` of `r`: decimal (no hex, inf or nan, no blank
+ * or plus sign), finite, and for every column this version knows (times,
+ * counts, sizes, fractions) non-negative, a whole number where it is a
+ * count. 0; ENOENT when the field is empty (not measured); EINVAL with
+ * `why` = "FILE:LINE: column: why". */
+int hb_figure(const hb_csvdoc *d, const hb_csvrow *r, int col, double *out, char *why, size_t len);
+
+/* Every known figure column of every row through hb_figure; hb_csvdoc_read
+ * calls it, so a document read is a document whose figures are sound. */
+int hb_csvdoc_check_figures(const hb_csvdoc *d, char *why, size_t len);
 
 /* ---- json.c: Google Benchmark's JSON (the schema version 1.7 writes) */
 

@@ -99,6 +99,36 @@ static int check_header(const char *path, char *buf, const size_t *off, size_t n
     return 0;
 }
 
+/* Results files are UTF-8 (every writer here writes ASCII names and the
+ * system's own strings): a byte sequence that is not UTF-8 is refused with
+ * its line, not copied into JSON, which must be UTF-8, or into figures'
+ * labels. Strict: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static int check_utf8(const char *path, const unsigned char *s, size_t n, char *why, size_t len)
+{
+    size_t line = 1;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            line += c == '\n';
+            i++;
+            continue;
+        }
+        size_t k = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+        int okseq = k > 0;
+        for (size_t j = 1; okseq && j <= k; j++)
+            okseq = i + j < n && (s[i + j] & 0xc0) == 0x80;
+        if (okseq && k == 2) /* overlong (E0 80..9F) or a surrogate (ED A0..BF) */
+            okseq = !(c == 0xe0 && s[i + 1] < 0xa0) && !(c == 0xed && s[i + 1] >= 0xa0);
+        if (okseq && k == 3) /* overlong (F0 80..8F) or past U+10FFFF (F4 90..) */
+            okseq = !(c == 0xf0 && s[i + 1] < 0x90) && !(c == 0xf4 && s[i + 1] >= 0x90);
+        if (!okseq)
+            return fail(why, len, EINVAL, "%s:%zu: byte 0x%02x is not UTF-8 (results files are UTF-8 text)", path,
+                        line, c);
+        i += k + 1;
+    }
+    return 0;
+}
+
 static int parse(const char *path, char *buf, size_t n, offs *o, size_t *ncols, offs *lines,
                  int *unterminated, char *why, size_t len)
 {
@@ -197,9 +227,19 @@ int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len)
     int err = slurp(path, &buf, &n, why, len);
     if (err)
         return err;
+    /* A byte-order mark, which some spreadsheets write, is not part of the
+     * first column's name. */
+    if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+        memmove(buf, buf + 3, n - 3 + 1);
+        n -= 3;
+    }
     if (n == 0) {
         free(buf);
         return fail(why, len, EINVAL, "%s: empty file (no header)", path);
+    }
+    if ((err = check_utf8(path, (const unsigned char *)buf, n, why, len))) {
+        free(buf);
+        return err;
     }
     offs o = {0}, lines = {0};
     size_t ncols = 0;
@@ -243,6 +283,8 @@ out:
         free(d->path);
         free(d->rows);
         memset(d, 0, sizeof *d);
+    } else if ((err = hb_csvdoc_check_figures(d, why, len))) {
+        hb_csvdoc_free(d);
     }
     return err;
 }

@@ -139,8 +139,10 @@ int hb_run(const hb_run_opts *o, const char *self_exe);
 
 /* ---- results.c: the CSV contract */
 typedef struct hb_csv hb_csv;
-/* Open for appending; creates the file with its header if it does not exist
- * or is empty, refuses one whose header differs. 0, or 2 with a message. */
+/* Open for appending, holding an advisory lock (flock) on it until
+ * hb_csv_close; creates the file with its header if it does not exist or is
+ * empty, refuses one whose header differs or that ends mid-row, and opens
+ * both series companions the same way. 0, or 2 with one line. */
 int hb_csv_open(const char *path, hb_csv **out);
 /* Appends one complete row with a single write(2). 0 or an errno value. */
 int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_result *r);
@@ -151,10 +153,13 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
 /* Cuts the series files back to before the last hb_csv_write_series, when
  * the cell's row could not be written: no series without its row. */
 void hb_csv_undo_series(hb_csv *f);
-/* Whether the file held a row for (cell, rep) when it was opened. */
+/* Whether the file held an ok or skipped row for (cell, rep) when it was
+ * opened: what --resume need not run again. */
 int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
-/* Checks that `path` can be created or appended to, without creating it. */
+/* Checks that `path` (NAME.csv) and each of its companions (NAME.rss.csv,
+ * NAME.pauses.csv, NAME.json) can be created or appended to, without
+ * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
 
 /* ---- sysinfo.c: the machine and the process */

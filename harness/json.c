@@ -23,6 +23,7 @@
  * row was measured on that machine (a merge of shards run elsewhere gets none
  * rather than this machine's). */
 #include "csvio.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -77,30 +78,11 @@ typedef struct jctx {
     FILE *f;
 } jctx;
 
-static int parse_double(const char *s, double *out)
+/* A figure of a row through the one parser (figure.c); 0 or an error. */
+static int figure(const jctx *j, const hb_csvrow *r, int col, double *out)
 {
-    if (!*s)
-        return EINVAL;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !isfinite(v))
-        return EINVAL;
-    *out = v;
-    return 0;
-}
-
-static int parse_ll(const char *s, long long *out)
-{
-    if (!*s)
-        return EINVAL;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end || errno)
-        return EINVAL;
-    *out = v;
-    return 0;
+    char why[256];
+    return hb_figure(j->d, r, col, out, why, sizeof why);
 }
 
 static int is_ok(const jctx *j, const hb_csvrow *r)
@@ -371,9 +353,8 @@ static void iteration(const jctx *j, const group *g, const run *r, int *first)
     fputs(",\n      \"time_unit\": \"ns\"", f);
     kv_num(f, "items_per_second", r->items_per_s);
     for (size_t k = 0; k < j->ncounter; k++) {
-        const char *v = r->row->field[j->counter[k]];
         double x;
-        if (*v && parse_double(v, &x) == 0)
+        if (figure(j, r->row, j->counter[k], &x) == 0)
             kv_num(f, j->d->header[j->counter[k]], x);
     }
     fputs("\n    }", f);
@@ -433,7 +414,7 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
             else if (m == 2)
                 v[i] = r->items_per_s;
             else /* a counter is aggregated only when every repetition has it */
-                have[m] = parse_double(r->row->field[j->counter[m - 3]], &v[i]) == 0;
+                have[m] = figure(j, r->row, j->counter[m - 3], &v[i]) == 0;
         }
         if (have[m])
             stats(v, n, res[m], &cv_ok[m]);
@@ -463,29 +444,30 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
 static int load_run(const jctx *j, const hb_csvrow *row, run *r, char *why, size_t len)
 {
     const char *bad = NULL;
-    long long ops = 0;
-    double wall, user, sys, ips;
+    double rep, threads, ops, wall, user, sys, ips;
     r->row = row;
-    if (parse_ll(row->field[j->col[C_REP]], &r->rep) || r->rep < 0)
+    if (figure(j, row, j->col[C_REP], &rep))
         bad = "rep";
-    else if (parse_ll(row->field[j->col[C_THREADS]], &r->threads) || r->threads < 1)
+    else if (figure(j, row, j->col[C_THREADS], &threads) || threads < 1)
         bad = "threads";
-    else if (parse_ll(row->field[j->col[C_OPS]], &ops) || ops < 1)
+    else if (figure(j, row, j->col[C_OPS], &ops) || ops < 1)
         bad = "ops";
-    else if (parse_double(row->field[j->col[C_WALL]], &wall) || wall <= 0)
+    else if (figure(j, row, j->col[C_WALL], &wall) || wall <= 0)
         bad = "wall_s";
-    else if (parse_double(row->field[j->col[C_USER]], &user) || user < 0)
+    else if (figure(j, row, j->col[C_USER], &user))
         bad = "user_s";
-    else if (parse_double(row->field[j->col[C_SYS]], &sys) || sys < 0)
+    else if (figure(j, row, j->col[C_SYS], &sys))
         bad = "sys_s";
-    else if (parse_double(row->field[j->col[C_OPS_PER_S]], &ips) || ips < 0)
+    else if (figure(j, row, j->col[C_OPS_PER_S], &ips))
         bad = "ops_per_s";
     if (bad) {
         int c = hb_csvdoc_col(j->d, bad);
-        snprintf(why, len, "%s:%zu: status is ok but %s is '%s', not a valid figure", row->path,
+        snprintf(why, len, "%s:%zu: %s: status is ok but it is '%s', not a valid figure", row->path,
                  row->line, bad, row->field[c]);
         return EINVAL;
     }
+    r->rep = (long long)rep;
+    r->threads = (long long)threads;
     r->ops = (unsigned long long)ops;
     r->real_ns = wall / (double)ops * 1e9;
     r->cpu_ns = (user + sys) / (double)ops * 1e9;
@@ -505,8 +487,8 @@ static int find_counters(jctx *j, char *why, size_t len)
             skip = strcmp(d->header[c], not_counters[k]) == 0;
         for (size_t i = 0; i < d->nrows && !skip; i++) {
             double x;
-            const char *v = d->rows[i].field[c];
-            skip = is_ok(j, &d->rows[i]) && *v && parse_double(v, &x) != 0;
+            int e = is_ok(j, &d->rows[i]) ? figure(j, &d->rows[i], (int)c, &x) : 0;
+            skip = e != 0 && e != ENOENT;
         }
         if (!skip)
             j->counter[j->ncounter++] = (int)c;
@@ -663,28 +645,23 @@ int hb_json_from_csv(const char *csv_path, const char *json_path)
         return err;
     }
     /* Written beside the target and renamed over it: a reader sees the old
-     * JSON or the new one, never a prefix. */
-    size_t n = strlen(json_path) + 16;
-    char *tmp = malloc(n);
+     * JSON or the new one, never a prefix; a signal removes it. */
+    char *tmp = NULL;
     FILE *f = NULL;
-    int fd = -1;
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmpXXXXXX", json_path);
-        fd = mkstemp(tmp);
-    }
+    int fd = hb_tmp_create(json_path, &tmp);
     if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        err = tmp ? errno : ENOMEM;
+        err = errno;
         fprintf(stderr, "heapbench: json: cannot create a file beside %s: %s\n", json_path,
                 strerror(err));
         if (fd >= 0) {
             close(fd);
             unlink(tmp);
+            hb_tmp_forget(tmp);
         }
         free(tmp);
         hb_csvdoc_free(&d);
         return err;
     }
-    fchmod(fd, 0644); /* mkstemp's 0600 would hide results from other users */
     err = hb_json_write(&d, f, why, sizeof why);
     if (!err && fsync(fileno(f)) != 0) {
         err = errno;
@@ -702,6 +679,7 @@ int hb_json_from_csv(const char *csv_path, const char *json_path)
         unlink(tmp);
         fprintf(stderr, "heapbench: json: %s\n", why);
     }
+    hb_tmp_forget(tmp);
     free(tmp);
     hb_csvdoc_free(&d);
     return err;
@@ -711,6 +689,14 @@ int hb_json_main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: heapbench json IN.csv OUT.json\n");
+        return 2;
+    }
+    /* OUT may be IN's own NAME.json (what `run` writes), never IN or the
+     * companions it is read with. */
+    char why[1024];
+    const char *in = argv[0];
+    if (hb_out_not_input(argv[1], &in, 1, 1, why, sizeof why)) {
+        fprintf(stderr, "heapbench json: %s\n", why);
         return 2;
     }
     return hb_json_from_csv(argv[0], argv[1]) ? 2 : 0;

@@ -3,6 +3,7 @@
 #include "cellset.h"
 #include "csvio.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,12 +49,30 @@ static int usage(FILE *f)
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
                "                     [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR]\n"
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n"
                "       heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR]\n");
     return 2;
 }
 
+/* What a subcommand printed must have reached its reader: `run > /dev/full`
+ * is a failure, not a success with its summary lost. */
+static int flushed(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "heapbench: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+        return rc ? rc : 2;
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    return flushed(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);

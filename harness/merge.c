@@ -14,9 +14,11 @@
  * its target, is flushed to disk, and only then renamed into place, OUT.csv
  * last, so its presence means the whole set is there. */
 #include "csvio.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,15 +125,21 @@ static int cmp_cellrep(const void *a, const void *b)
 
 static int check_out(const char *out, char **paths, size_t n)
 {
-    struct stat so, si;
-    int have_out = stat(out, &so) == 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(out, paths[i]) == 0 ||
-            (have_out && stat(paths[i], &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)) {
-            fprintf(stderr, "heapbench merge: %s is also an input; merge writes a new file, never over "
-                            "one of its inputs\n", out);
+    struct stat so;
+    char why[PATH_MAX * 3];
+    for (int k = -1; k < HB_NCOMP; k++) { /* OUT.csv and each of its companions */
+        char path[PATH_MAX + 32];
+        if (k < 0)
+            snprintf(path, sizeof path, "%s", out);
+        else if (hb_companion_path(out, hb_comp_suffix[k], path, sizeof path, why, sizeof why)) {
+            fprintf(stderr, "heapbench merge: %s\n", why);
             return 2;
         }
+        if (hb_out_not_input(path, (const char *const *)paths, n, 0, why, sizeof why)) {
+            fprintf(stderr, "heapbench merge: %s\n", why);
+            return 2;
+        }
+    }
     const char *extra[NCOMP + 2] = {out};
     char *owned[NCOMP + 1] = {0};
     for (size_t k = 0; k < NCOMP; k++)
@@ -370,20 +378,12 @@ static int write_companion(const mctx *m, size_t i, size_t k, FILE *f)
 
 static int out_open(outfile *o, const char *target)
 {
-    size_t n = strlen(target) + 16;
     o->target = strdup(target);
-    o->tmp = malloc(n);
-    if (!o->target || !o->tmp)
+    if (!o->target)
         return ENOMEM;
-    snprintf(o->tmp, n, "%s.tmpXXXXXX", target);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        return e;
-    }
-    fchmod(fd, 0644); /* mkstemp's 0600 would hide results from other users */
+    int fd = hb_tmp_create(target, &o->tmp);
+    if (fd < 0)
+        return errno;
     if (!(o->f = fdopen(fd, "w"))) {
         int e = errno;
         close(fd);
@@ -416,6 +416,7 @@ static int out_publish(outfile *o)
     } else if (rename(o->tmp, o->target) != 0) {
         return errno;
     }
+    hb_tmp_forget(o->tmp);
     o->published = 1;
     return 0;
 }
@@ -427,6 +428,8 @@ static void out_discard(outfile *o, int keep)
         fclose(o->f);
     if (!keep && o->tmp && !o->published)
         unlink(o->tmp);
+    if (o->tmp)
+        hb_tmp_forget(o->tmp);
     if (!keep && o->published)
         unlink(o->target); /* it did not exist before: merge checked */
     free(o->tmp);

@@ -49,7 +49,10 @@ static void workload_choices(char *buf, size_t len)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_workloads[i]->name);
 }
 
-/* Splits a comma list into `items`; empty items are an error. */
+/* Splits a comma list into `items`; empty items are an error (EINVAL), and
+ * so is an item given twice (EEXIST, *n its index): a repeated name or count
+ * would make cells with the same identity, counted as extra repetitions by
+ * compare and dropped by merge. */
 static int split(const char *list, char items[][128], size_t max, size_t *n)
 {
     *n = 0;
@@ -60,11 +63,20 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
             return EINVAL;
         memcpy(items[*n], p, len);
         items[*n][len] = 0;
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(items[k], items[*n]))
+                return EEXIST;
         (*n)++;
         if (!p[len])
             return 0;
         p += len + 1;
     }
+}
+
+static int twice(const char *opt, const char *value)
+{
+    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    return 2;
 }
 
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -84,8 +96,9 @@ static int set_allocators(const hb_allocator **out, size_t *count, const char *o
     size_t n;
     allocator_choices(choices, sizeof choices);
     snprintf(what, sizeof what, "%s list", opt);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad(what, arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice(opt, items[n]) : bad(what, arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_allocator *a = hb_allocator_find(items[i]);
         if (!a)
@@ -101,8 +114,9 @@ static int set_workloads(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     workload_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--workloads list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--workloads", items[n]) : bad("--workloads list", arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_workload *w = hb_workload_find(items[i]);
         if (!w)
@@ -126,8 +140,9 @@ static int set_collectors(hb_run_opts *o, const char *arg)
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
     collector_choices(choices, sizeof choices);
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--collectors list", arg, choices);
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--collectors", items[n]) : bad("--collectors list", arg, choices);
     for (size_t i = 0; i < n; i++) {
         const hb_collector *c = hb_collector_find(items[i]);
         if (!c)
@@ -173,13 +188,18 @@ static int set_threads(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--threads list", arg, "comma-separated counts from 1 to 1024");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--threads", items[n])
+                           : bad("--threads list", arg, "comma-separated counts from 1 to 1024");
     for (size_t i = 0; i < n; i++) {
         long long v;
         if (parse_int(items[i], 1, HB_MAX_THREADS, &v))
             return bad("thread count", items[i], "1 to 1024");
         o->threads[i] = (int)v;
+        for (size_t k = 0; k < i; k++) /* 1 and 01 */
+            if (o->threads[k] == o->threads[i])
+                return twice("--threads", items[i]);
     }
     o->n_threads = n;
     return 0;
@@ -192,8 +212,10 @@ static int add_param(hb_run_opts *o, const char *arg)
     if (!strncmp(arg, "refcount=", 9)) {
         char items[HB_MAX_LIST][128];
         size_t n;
-        if (split(arg + 9, items, HB_MAX_LIST, &n))
-            return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+        int e = split(arg + 9, items, HB_MAX_LIST, &n);
+        if (e)
+            return e == EEXIST ? twice("--param refcount", items[n])
+                               : bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
         o->refcount_modes = 0;
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(items[i], "atomic"))
@@ -281,8 +303,9 @@ static int set_heap(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128];
     size_t n;
-    if (split(arg, items, HB_MAX_LIST, &n))
-        return bad("--heap", arg, "isolated, shared or isolated,shared");
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--heap", items[n]) : bad("--heap", arg, "isolated, shared or isolated,shared");
     o->heap_modes = 0;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(items[i], "isolated"))

@@ -23,6 +23,7 @@
  * with no data (an allocator-only run has no pauses) is skipped with a note
  * on stdout, never drawn empty. */
 #include "plot.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -236,22 +237,40 @@ int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, co
     return hb_plot_figure5(p, script, datafile, name, title, arg4, NULL);
 }
 
+/* Runs gnuplot on one script for the PNG and the SVG (the SVG alone when
+ * svg_only). Each is drawn under a temporary name (a hidden file with the
+ * same extension, which is how the scripts choose the terminal) and renamed
+ * only when gnuplot succeeded and wrote something, so a failed figure
+ * leaves no empty or partial file. A failure is said on stderr and counted;
+ * the other figures are still drawn (0 then too); only a failure of the
+ * process itself returns 2. */
 int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg4, const char *arg5)
 {
+    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
+        printf("%s (%s)\n", datafile, script);
+        p->drawn++;
+        return 0;
+    }
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
+    char outf[2][PATH_MAX + 700], tmpf[2][PATH_MAX + 720];
     for (int k = p->svg_only; k < 2; k++) {
-        char outf[PATH_MAX + 700];
-        snprintf(outf, sizeof outf, "%s/%s.%s", p->out, name, k ? "svg" : "png");
+        const char *ext = k ? "svg" : "png";
+        snprintf(outf[k], sizeof outf[k], "%s/%s.%s", p->out, name, ext);
+        snprintf(tmpf[k], sizeof tmpf[k], "%s/.%s.tmp%d.%s", p->out, name, (int)getpid(), ext);
+        char why[PATH_MAX * 3];
+        const char *in = p->file;
+        if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
+            return hb_plot_bad("%s", why);
         pid_t pid = fork();
         if (pid < 0)
             return hb_plot_bad("fork: %s", strerror(errno));
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, outf, title, arg4, arg5, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, arg4, arg5, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -260,9 +279,24 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
             if (errno != EINTR)
                 return hb_plot_bad("waitpid: %s", strerror(errno));
         struct stat sb;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(outf, &sb) != 0 || sb.st_size == 0)
-            return hb_plot_bad("gnuplot %s failed on %s (exit %d; its messages are in %s)", script, datafile,
-                       WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(tmpf[k], &sb) != 0 || sb.st_size == 0) {
+            unlink(tmpf[k]);
+            if (k && !p->svg_only)
+                unlink(outf[0]); /* a figure is its PNG and its SVG, or neither */
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s was killed by signal %d (%s) on %s\n",
+                        name, script, WTERMSIG(st), strsignal(WTERMSIG(st)), datafile);
+            else
+                fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s failed on %s (exit %d; its messages "
+                                "are in %s)\n", name, script, datafile, WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+            p->failed++;
+            return 0;
+        }
+        if (rename(tmpf[k], outf[k]) != 0) {
+            int e = errno;
+            unlink(tmpf[k]);
+            return hb_plot_bad("cannot rename %s to %s: %s", tmpf[k], outf[k], strerror(e));
+        }
     }
     if (!p->quiet)
         printf("%s/%s.png, .svg\n", p->out, name);
@@ -273,6 +307,12 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len)
 {
     snprintf(path, len, "%s/%s.dat", p->data, name);
+    char why[PATH_MAX * 3];
+    const char *in = p->file;
+    if (hb_out_not_input(path, &in, 1, 0, why, sizeof why)) {
+        hb_plot_bad("%s", why);
+        return NULL;
+    }
     FILE *f = fopen(path, "w");
     if (!f)
         hb_plot_bad("cannot write %s: %s", path, strerror(errno));
@@ -303,12 +343,17 @@ void hb_names_free(hb_names *s)
     s->n = 0;
 }
 
-/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+double hb_plot_num(const hb_csvdoc *d, size_t row, int col)
+{
+    double v;
+    char why[256];
+    return col >= 0 && hb_figure(d, &d->rows[row], col, &v, why, sizeof why) == 0 ? v : NAN;
+}
+
 size_t hb_plot_value(const hb_plot_ctx *p, size_t r, int col, double *out)
 {
-    char *end;
-    double v = strtod(hb_plot_field(p, r, col), &end);
-    if (*end || !isfinite(v))
+    double v = hb_plot_num(&p->s.doc, r, col);
+    if (!isfinite(v))
         return 0;
     *out = v;
     return 1;
@@ -530,10 +575,11 @@ int hb_plot_mkdirs(const char *path)
     return 0;
 }
 
-int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
+int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
 {
     hb_plot_ctx p = {.ref = o->ref ? o->ref : "system", .ref_coll = o->ref_coll ? o->ref_coll : "rcgen",
-                     .svg_only = o->svg_only, .quiet = o->quiet};
+                     .svg_only = o->svg_only, .quiet = o->quiet, .data_only = o->data_only};
+    const char *out = o->out;
     const char *file = o->file, *scripts = o->scripts;
     size_t fl = strlen(file);
     if (fl < 5 || strcmp(file + fl - 4, ".csv"))
@@ -552,7 +598,7 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
     snprintf(p.scripts, sizeof p.scripts, "%s", scripts);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/throughput.gp", p.scripts);
-    if (access(probe, R_OK) != 0)
+    if (!p.data_only && access(probe, R_OK) != 0)
         return hb_plot_bad("cannot find the gnuplot scripts (%s: %s); run from the source tree or pass --scripts "
                            "DIR or set HEAPBENCH_PLOTS", probe, strerror(errno));
     char why[1024];
@@ -574,8 +620,13 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
-    if (o->out) {
-        snprintf(p.out, sizeof p.out, "%s", o->out);
+    p.file = file;
+    if (out && (!*out || strlen(out) >= PATH_MAX)) {
+        hb_cellset_free(&p.s);
+        return hb_plot_bad("--out '%s' is not a directory name", out);
+    }
+    if (out) {
+        snprintf(p.out, sizeof p.out, "%s", out);
     } else {
         const char *base = strrchr(p.stem, '/');
         snprintf(p.out, sizeof p.out, "plots/%s", base ? base + 1 : p.stem);
@@ -586,9 +637,18 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
         hb_cellset_free(&p.s);
         return hb_plot_bad("cannot create %s: %s", p.data, strerror(err));
     }
+    struct stat so;
+    err = stat(p.out, &so) != 0 ? errno : !S_ISDIR(so.st_mode) ? ENOTDIR
+          : access(p.out, W_OK) != 0 || access(p.data, W_OK) != 0 ? errno : 0;
+    if (err) {
+        hb_cellset_free(&p.s);
+        return hb_plot_bad("cannot write figures into %s: %s", p.out, strerror(err));
+    }
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/gnuplot.log", p.data);
     unlink(log);
+    /* a figure gnuplot could not draw is said and counted (figure5), and
+     * the others are still drawn; an error of our own stops here */
     rc = find_mixed(&p);
     if (!rc)
         rc = fig_bars(&p, &tp_ops, TP_ALLOCATORS, NULL);
@@ -610,13 +670,16 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped)
         rc = hb_plot_sweeps(&p);
     if (!rc)
         rc = hb_plot_rss(&p);
-    if (!rc && !p.quiet)
-        printf("%zu figures (%s) in %s; %zu skipped; their data and gnuplot's log in %s\n", p.drawn,
-               p.svg_only ? "SVG" : "PNG and SVG", p.out, p.skipped, p.data);
+    if (!rc && p.data_only)
+        printf("the data of %zu figures in %s (--data-only: none drawn); %zu skipped\n", p.drawn, p.data,
+               p.skipped);
+    else if (!rc && !p.quiet)
+        printf("%zu figures (%s) in %s; %zu skipped; %zu failed; their data and gnuplot's log in %s\n",
+               p.drawn, p.svg_only ? "SVG" : "PNG and SVG", p.out, p.skipped, p.failed, p.data);
     if (drawn)
         *drawn = p.drawn;
-    if (skipped)
-        *skipped = p.skipped;
+    if (failed)
+        *failed = p.failed;
     for (size_t i = 0; p.mixed_keys && i < p.nmixed; i++)
         free(p.mixed_keys[i]);
     free(p.mixed_keys);
@@ -629,7 +692,7 @@ int hb_plot_main(int argc, char **argv)
 {
     hb_plot_opts o = {0};
     static const char usage[] = "usage: heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] "
-                                "[--out DIR] [--scripts DIR]";
+                                "[--out DIR] [--scripts DIR] [--data-only]";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--ref") || !strcmp(a, "--ref-collector") || !strcmp(a, "--out") || !strcmp(a, "--scripts")) {
@@ -644,9 +707,11 @@ int hb_plot_main(int argc, char **argv)
                 o.out = v;
             else
                 o.scripts = v;
+        } else if (!strcmp(a, "--data-only")) {
+            o.data_only = 1;
         } else if (!strncmp(a, "--", 2)) {
             return hb_plot_bad("unknown option '%s'; valid: --ref ALLOCATOR, --ref-collector COLLECTOR, --out DIR, "
-                               "--scripts DIR", a);
+                               "--scripts DIR, --data-only", a);
         } else if (!o.file) {
             o.file = a;
         } else {
@@ -655,5 +720,7 @@ int hb_plot_main(int argc, char **argv)
     }
     if (!o.file)
         return hb_plot_bad("%s", usage);
-    return hb_plot_draw(&o, NULL, NULL);
+    size_t failed = 0;
+    int rc = hb_plot_draw(&o, NULL, &failed);
+    return rc ? rc : failed ? 2 : 0;
 }

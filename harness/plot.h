@@ -24,7 +24,9 @@ typedef struct hb_plot_ctx {
     const char *ref, *ref_coll;
     char out[PATH_MAX + 16], data[PATH_MAX + 32], scripts[PATH_MAX], stem[PATH_MAX];
     int c_workload, c_alloc, c_coll, c_heap, c_threads, c_size, c_params, c_rep, c_run, c_wall;
-    size_t drawn, skipped;
+    const char *file; /* the results file: no output may be it or its companions */
+    size_t drawn, skipped, failed;
+    int data_only; /* --data-only: the data files, no gnuplot */
     int svg_only; /* no PNG (the report inlines the SVG) */
     int quiet;    /* no line per figure, no note per skipped one (the report lists them) */
     /* workloads whose cells differ in their parameters (a sweep): their
@@ -37,12 +39,14 @@ typedef struct hb_plot_ctx {
 /* What `heapbench report` asks of the figures: the same as `plot`. */
 typedef struct hb_plot_opts {
     const char *file, *out, *ref, *ref_coll, *scripts;
-    int svg_only, quiet;
+    int svg_only, quiet, data_only;
 } hb_plot_opts;
 
-/* Draws every figure of o->file into o->out; *drawn and *skipped when not
- * NULL. 0, or 2 after one line on stderr. */
-int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *skipped);
+/* Draws every figure of o->file into o->out; *drawn and *failed when not
+ * NULL. A figure gnuplot could not draw is said on stderr and counted in
+ * *failed, and the others are still drawn. 0, or 2 after one line on
+ * stderr (an error of our own). */
+int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed);
 
 /* ---- shared by plot.c and plot_lines.c */
 int hb_plot_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -69,7 +73,10 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
                     const char *arg4, const char *arg5);
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len);
 int hb_plot_close_data(FILE *f, const char *path);
-/* Row r's value of `col` into *out when it is a finite number: 1, else 0. */
+/* A figure of a document read and checked by hb_csvdoc_read (so it parses,
+ * through the one parser, hb_figure), NAN when empty. */
+double hb_plot_num(const hb_csvdoc *d, size_t row, int col);
+/* Row r's value of `col` into *out when it has one: 1, else 0. */
 size_t hb_plot_value(const hb_plot_ctx *p, size_t r, int col, double *out);
 /* Values of `col` over the ok rows of the cells matching (group, backend). */
 size_t hb_plot_gather(const hb_plot_ctx *p, int with_threads, const char *grp, const char *be, const char *threads,

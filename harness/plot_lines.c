@@ -261,7 +261,7 @@ int hb_plot_pauses(hb_plot_ctx *p)
             size_t first = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
-                    dur[n++] = strtod(c.d.rows[k].field[c_dur], NULL);
+                    dur[n++] = hb_plot_num(&c.d, k, c_dur);
                     char key[512];
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
                              c.d.rows[k].field[c.c_rep]);
@@ -289,9 +289,9 @@ int hb_plot_pauses(hb_plot_ctx *p)
                     snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
                     if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
                         continue;
-                    double s = strtod(row->field[c_start], NULL), d = strtod(row->field[c_dur], NULL);
+                    double s = hb_plot_num(&c.d, k, c_start), d = hb_plot_num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
-                                        .thread = c_thr >= 0 ? atoi(row->field[c_thr]) : 0};
+                                        .thread = c_thr >= 0 && *row->field[c_thr] ? (int)hb_plot_num(&c.d, k, c_thr) : 0};
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
@@ -300,7 +300,7 @@ int hb_plot_pauses(hb_plot_ctx *p)
                 size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
                 *tab = '\t';
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *hb_plot_field(p, mr, p->c_wall))
-                    end_ms = fmax(end_ms, strtod(hb_plot_field(p, mr, p->c_wall), NULL) * 1e3);
+                    end_ms = fmax(end_ms, hb_plot_num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
                 uint64_t t1 = (uint64_t)(end_ms * 1e6);
                 for (size_t a = 0; a < ne;) {
@@ -387,8 +387,8 @@ int hb_plot_rss(hb_plot_ctx *p)
             }
             if (strcmp(fl[c.c_rep], rep0) || (c.c_run >= 0 && strcmp(fl[c.c_run], run0)))
                 continue;
-            double live = *fl[c_live] ? strtod(fl[c_live], NULL) : -1;
-            fprintf(f, "%s %.6g ", fl[c_ms], strtod(fl[c_rss], NULL) / 1048576.0);
+            double live = *fl[c_live] ? hb_plot_num(&c.d, k, c_live) : -1;
+            fprintf(f, "%s %.6g ", fl[c_ms], hb_plot_num(&c.d, k, c_rss) / 1048576.0);
             if (live >= 0)
                 fprintf(f, "%.6g\n", live / 1048576.0);
             else

@@ -9,6 +9,8 @@
  * compared (docs/regress.md).
  *
  * A cell is worse when, in this order:
+ *  0. the candidate has no row of a cell the baseline has ok rows of
+ *     (missing: a cell that vanished cannot be shown to be no worse);
  *  1. the candidate has rows that are not ok where the baseline had none;
  *  2. a deterministic count grew: allocs, frees, gc_count, peak_live_bytes
  *     (exactly: any increase; a count that varies between repetitions counts
@@ -647,7 +649,9 @@ static void one_line(const char *why, char *buf, size_t len)
 /* Why a cell of either side was not compared, or NULL. */
 static const char *not_compared(const hb_cellset_cell *ca, const hb_cellset_cell *cb)
 {
-    return !cb ? "only in the baseline" : !ca->nok ? "no ok row in the baseline"
+    return !cb && !ca->nok ? "only in the baseline, no ok row there"
+           : !cb ? NULL /* a regression: missing, said with the others */
+           : !ca->nok ? "no ok row in the baseline"
            : !cb->nok && !cb->first_bad ? "no ok row in the candidate" : NULL;
 }
 
@@ -840,8 +844,14 @@ int hb_regress_main(int argc, char **argv)
     /* 1 and 2: status and the deterministic counts; the timed tests gathered */
     for (size_t i = 0; i < A->ncells; i++) {
         const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
-        if (!cb || !ca->nok)
+        if (!ca->nok)
             continue;
+        if (!cb) { /* the gate cannot pass a cell it cannot see (docs/regress.md) */
+            v[nv] = (verdict){.cell = ca->name};
+            add_why(&v[nv++], "missing: the candidate has no row of this cell; the baseline has %zu ok row%s",
+                    ca->nok, ca->nok == 1 ? "" : "s");
+            continue;
+        }
         verdict *x = &v[nv];
         *x = (verdict){.cell = ca->name, .cb = cb};
         if (cb->first_bad && !ca->first_bad)

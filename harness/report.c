@@ -44,6 +44,7 @@ typedef struct rctx {
     char figdir[PATH_MAX];
     char **fig; /* figure names (file names without .svg), sorted */
     size_t nfig, nshown;
+    size_t failed; /* figures gnuplot could not draw (said on stderr by plot) */
 } rctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -140,7 +141,7 @@ static int draw_figures(rctx *x, const char *scripts)
     }
     hb_plot_opts o = {.file = x->file, .out = x->figdir, .ref = x->ref, .ref_coll = x->ref_coll,
                       .scripts = scripts, .svg_only = 1, .quiet = 1};
-    int rc = hb_plot_draw(&o, NULL, NULL);
+    int rc = hb_plot_draw(&o, NULL, &x->failed);
     if (rc)
         return rc;
     DIR *d = opendir(x->figdir);
@@ -522,6 +523,9 @@ static int write_page(rctx *x, int have_gnuplot)
         if (rc)
             return rc;
     }
+    if (x->failed)
+        fprintf(f, "<p class=\"worse\"><b>%zu figure%s could not be drawn</b> (gnuplot failed; heapbench report "
+                   "said which on stderr).</p>\n", x->failed, x->failed == 1 ? "" : "s");
     fprintf(f, "<p id=\"check\">%zu figures.</p>\n<script>%s</script>\n</body>\n</html>\n", x->nshown, script);
     return 0;
 }
@@ -591,6 +595,9 @@ int hb_report_main(int argc, char **argv)
     }
     if (!rc)
         printf("%s\n", page);
+    if (!rc && x.failed)
+        rc = bad("%zu figure%s could not be drawn: the page lacks %s", x.failed, x.failed == 1 ? "" : "s",
+                 x.failed == 1 ? "it" : "them");
     if (x.figdir[0])
         rm_tree(x.figdir);
     for (size_t i = 0; i < x.nfig; i++)

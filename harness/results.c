@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "buildinfo.h"
 #include "csvio.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,19 +68,25 @@ static void header_line(char *buf, size_t len)
     snprintf(buf + at, len - at, "\n");
 }
 
-int hb_csv_check_writable(const char *path, char *why, size_t len)
+/* One file: an existing regular file we may write, or a name in a writable
+ * directory; `dir_too` also wants the directory writable when the file
+ * exists (a file replaced by rename). */
+static int check_one(const char *path, int dir_too, char *why, size_t len)
 {
     struct stat st;
-    if (stat(path, &st) == 0) {
+    int exists = stat(path, &st) == 0;
+    if (exists) {
         if (!S_ISREG(st.st_mode)) {
-            snprintf(why, len, "not a regular file");
+            snprintf(why, len, "%s: not a regular file", path);
             return ENOTSUP;
         }
         if (access(path, W_OK) != 0) {
-            snprintf(why, len, "%s", strerror(errno));
-            return errno;
+            int e = errno;
+            snprintf(why, len, "%s: %s", path, strerror(e));
+            return e;
         }
-        return 0;
+        if (!dir_too)
+            return 0;
     }
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", path);
@@ -88,10 +96,30 @@ int hb_csv_check_writable(const char *path, char *why, size_t len)
         return ENOENT;
     }
     if (access(dir, W_OK) != 0) {
-        snprintf(why, len, "directory %s is not writable: %s", dir, strerror(errno));
+        int e = errno;
+        snprintf(why, len, "directory %s is not writable%s: %s", dir, exists ? " (NAME.json is replaced in it)" : "",
+                 strerror(e));
         return EACCES;
     }
     return 0;
+}
+
+int hb_csv_check_writable(const char *path, char *why, size_t len)
+{
+    if (strlen(path) < 5 || strcmp(path + strlen(path) - 4, ".csv") != 0) {
+        snprintf(why, len, "the name does not end in .csv (its companions' names are made from it)");
+        return EINVAL;
+    }
+    int err = check_one(path, 0, why, len);
+    /* every companion, so that nothing is found unwritable after the
+     * matrix has run */
+    for (int k = 0; k < HB_NCOMP && !err; k++) {
+        char comp[4200];
+        err = hb_companion_path(path, hb_comp_suffix[k], comp, sizeof comp, why, len);
+        if (!err)
+            err = check_one(comp, k == HB_COMP_JSON, why, len);
+    }
+    return err;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -113,8 +141,15 @@ static int load_existing(hb_csv *f, const char *path)
     for (size_t i = 0; same && i < NCOLS; i++)
         same = strcmp(d.header[i], columns[i]) == 0;
     if (!same) {
-        fprintf(stderr, "heapbench: %s has another schema (%zu columns, not this version's %zu); "
-                        "choose another --out\n", path, d.ncols, NCOLS);
+        size_t at = 0; /* the first column that differs */
+        while (at < d.ncols && at < NCOLS && strcmp(d.header[at], columns[at]) == 0)
+            at++;
+        if (at < d.ncols && at < NCOLS)
+            fprintf(stderr, "heapbench: %s has another schema (column %zu is '%s', this version's is '%s'); "
+                            "choose another --out\n", path, at + 1, d.header[at], columns[at]);
+        else
+            fprintf(stderr, "heapbench: %s has another schema (%zu columns, not this version's %zu); "
+                            "choose another --out\n", path, d.ncols, NCOLS);
         hb_csvdoc_free(&d);
         return 2;
     }
@@ -124,10 +159,16 @@ static int load_existing(hb_csv *f, const char *path)
         hb_csvdoc_free(&d);
         return 2;
     }
-    int ccell = hb_csvdoc_col(&d, "cell"), crep = hb_csvdoc_col(&d, "rep");
+    /* Done: a (cell, rep) with an ok row, or a skipped one (a cell that
+     * cannot run here, which running again would skip again). A failed,
+     * crashed or timed-out row stays in the file as the record of that
+     * attempt, and --resume runs the cell again (docs/harness.md). */
+    int ccell = hb_csvdoc_col(&d, "cell"), crep = hb_csvdoc_col(&d, "rep"), cst = hb_csvdoc_col(&d, "status");
     f->done = calloc(d.nrows + 1, sizeof *f->done);
     for (size_t i = 0; f->done && i < d.nrows; i++) {
-        const char *cell = d.rows[i].field[ccell], *rep = d.rows[i].field[crep];
+        const char *cell = d.rows[i].field[ccell], *rep = d.rows[i].field[crep], *st = d.rows[i].field[cst];
+        if (strcmp(st, "ok") != 0 && strcmp(st, "skipped") != 0)
+            continue;
         size_t n = strlen(cell) + strlen(rep) + 2;
         if ((f->done[f->ndone] = malloc(n)) == NULL)
             break;
@@ -148,41 +189,12 @@ int hb_csv_has_row(const hb_csv *f, const char *cell, int rep)
     return f->ndone && bsearch(&k, f->done, f->ndone, sizeof *f->done, cmp_str) != NULL;
 }
 
-int hb_csv_open(const char *path, hb_csv **out)
+/* A file ends with its line terminator, or in the middle of a row that the
+ * next append would be glued onto. */
+static int ends_whole(int fd, off_t size)
 {
-    char header[2048];
-    header_line(header, sizeof header);
-    hb_csv *f = calloc(1, sizeof *f);
-    if (!f)
-        return 2;
-    snprintf(f->path, sizeof f->path, "%s", path);
-    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id,gc_live_bytes\n", -1};
-    f->pauses = (series_file){".pauses.csv",
-                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread,ttsp_us\n", -1};
-    struct stat st;
-    if (stat(path, &st) == 0 && st.st_size > 0 && load_existing(f, path) != 0) {
-        hb_csv_close(f);
-        return 2;
-    }
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        fprintf(stderr, "heapbench: cannot open --out %s: %s\n", path, strerror(errno));
-        hb_csv_close(f);
-        return 2;
-    }
-    f->fd = fd;
-    fstat(fd, &st);
-    if (st.st_size == 0) {
-        size_t n = strlen(header);
-        if (write(fd, header, n) != (ssize_t)n) {
-            fprintf(stderr, "heapbench: cannot write header to %s: %s\n", path, strerror(errno));
-            hb_csv_close(f);
-            return 2;
-        }
-    }
-    hb_env_read(&f->env);
-    *out = f;
-    return 0;
+    char last = '\n';
+    return size == 0 || (pread(fd, &last, 1, size - 1) == 1 && last == '\n');
 }
 
 /* Appends `block` whole or not at all: a short write is cut back off. */
@@ -197,27 +209,97 @@ static int append_block(int fd, const char *block, size_t n)
     return e;
 }
 
+/* Opens a companion for appending, created with its header when absent or
+ * empty; one that exists must have the header and end with a whole row.
+ * 0, or 2 after one line naming the companion. */
 static int series_open(hb_csv *f, series_file *sf)
 {
-    if (sf->fd >= 0)
-        return 0;
-    char path[4200];
-    size_t n = strlen(f->path);
-    if (n > 4 && strcmp(f->path + n - 4, ".csv") == 0)
-        n -= 4;
-    snprintf(path, sizeof path, "%.*s%s", (int)n, f->path, sf->suffix);
+    char path[4200], why[512];
+    if (hb_companion_path(f->path, sf->suffix, path, sizeof path, why, sizeof why)) {
+        fprintf(stderr, "heapbench: %s\n", why);
+        return 2;
+    }
     sf->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (sf->fd < 0)
-        return errno;
+    if (sf->fd < 0) {
+        fprintf(stderr, "heapbench: cannot open %s: %s\n", path, strerror(errno));
+        return 2;
+    }
     struct stat st;
     fstat(sf->fd, &st);
-    if (st.st_size == 0)
-        return append_block(sf->fd, sf->header, strlen(sf->header));
+    if (st.st_size == 0) {
+        int e = append_block(sf->fd, sf->header, strlen(sf->header));
+        if (e)
+            fprintf(stderr, "heapbench: cannot write the header of %s: %s\n", path, strerror(e));
+        return e ? 2 : 0;
+    }
     char have[256] = {0};
     if (pread(sf->fd, have, strlen(sf->header), 0) < 0 || strcmp(have, sf->header) != 0) {
-        fprintf(stderr, "heapbench: %s exists with another header\n", path);
-        return EINVAL;
+        fprintf(stderr, "heapbench: %s exists with another header (not this version's companion); "
+                        "choose another --out\n", path);
+        return 2;
     }
+    if (!ends_whole(sf->fd, st.st_size)) {
+        fprintf(stderr, "heapbench: %s ends in the middle of a row; it was not written by heapbench whole, "
+                        "will not append\n", path);
+        return 2;
+    }
+    return 0;
+}
+
+int hb_csv_open(const char *path, hb_csv **out)
+{
+    char header[2048];
+    header_line(header, sizeof header);
+    hb_csv *f = calloc(1, sizeof *f);
+    if (!f)
+        return 2;
+    f->fd = -1;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id,gc_live_bytes\n", -1};
+    f->pauses = (series_file){".pauses.csv",
+                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread,ttsp_us\n", -1};
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "heapbench: cannot open --out %s: %s\n", path, strerror(errno));
+        hb_csv_close(f);
+        return 2;
+    }
+    f->fd = fd;
+    /* One writer per results file for the whole run: two runs resuming one
+     * file would both run its missing cells. The lock goes with the fd. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr, "heapbench: %s is being written by another heapbench run (it holds the file's "
+                            "lock); wait for it to finish or choose another --out\n", path);
+        else
+            fprintf(stderr, "heapbench: cannot lock %s: %s\n", path, strerror(errno));
+        hb_csv_close(f);
+        return 2;
+    }
+    struct stat st;
+    fstat(fd, &st);
+    if (st.st_size > 0 && load_existing(f, path) != 0) {
+        hb_csv_close(f);
+        return 2;
+    }
+    if (st.st_size == 0) {
+        size_t n = strlen(header);
+        if (write(fd, header, n) != (ssize_t)n) {
+            fprintf(stderr, "heapbench: cannot write header to %s: %s\n", path, strerror(errno));
+            hb_csv_close(f);
+            return 2;
+        }
+    }
+    /* The companions now, not at the first cell that has samples: every
+     * run writes both (a header alone when nothing was sampled or nothing
+     * collected), and one that cannot be appended to is found before any
+     * cell runs. */
+    if (series_open(f, &f->rss) || series_open(f, &f->pauses)) {
+        hb_csv_close(f);
+        return 2;
+    }
+    hb_env_read(&f->env);
+    *out = f;
     return 0;
 }
 
@@ -241,12 +323,7 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
         series_file *sf = which == 0 ? &f->rss : &f->pauses;
         if (b->len == 0)
             continue;
-        int fresh = sf->fd < 0;
-        int rc = series_open(f, sf);
-        if (rc)
-            return rc;
-        if (fresh)
-            f->mark[which] = lseek(sf->fd, 0, SEEK_END);
+        int rc;
         size_t cap = b->len * 160 + 1, at = 0;
         char *block = malloc(cap);
         if (!block)

@@ -248,11 +248,15 @@ int hb_run(const hb_run_opts *o, const char *self)
             /* heap modes: what the run asks and the workload can do (a
              * workload that declares none runs isolated); allocator-only
              * workloads have no collected heap */
-            int wl_modes = wl->heap_modes ? wl->heap_modes : HB_HEAP_ISOLATED;
-            int modes = gc ? (o->heap_modes & wl_modes) : HB_HEAP_ISOLATED;
-            if (gc && !modes && g == 0 && strlen(omitted) + strlen(wl->name) + 40 < sizeof omitted)
-                sprintf(omitted + strlen(omitted), "%s%s: %s heaps only", omitted[0] ? "; " : "",
-                        wl->name, wl_modes == HB_HEAP_SHARED ? "shared" : "isolated");
+            /* (an allocator-only workload has no collected heap to share:
+             * --heap shared alone leaves it out, said, rather than running it
+             * as if isolated had been asked) */
+            int wl_modes = wl->heap_modes && gc ? wl->heap_modes : HB_HEAP_ISOLATED;
+            int modes = o->heap_modes & wl_modes;
+            if (!modes && g == 0 && strlen(omitted) + strlen(wl->name) + 60 < sizeof omitted)
+                sprintf(omitted + strlen(omitted), "%s%s: %s", omitted[0] ? "; " : "", wl->name,
+                        !gc ? "allocator-only, no collected heap to share"
+                        : wl_modes == HB_HEAP_SHARED ? "shared heaps only" : "isolated heaps only");
             for (int mode = 0; mode < 1 + 2; mode++) {
                 /* 0: isolated; 1, 2: shared, counting as HB_RC_ATOMIC, HB_RC_BIASED */
                 int shared = mode > 0, rcm = mode ? mode - 1 : HB_RC_ATOMIC;
@@ -381,8 +385,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2;
     if (stop_signal) {
         fprintf(stderr, "heapbench run: stopped by signal %d after %zu of %zu rows; every row written is "
-                        "intact; run again with --resume to finish\n",
-                (int)stop_signal, done, njobs);
+                        "intact; run the same command with --resume --out %s to finish\n",
+                (int)stop_signal, done, njobs, o->out);
         return 130;
     }
     /* NAME.json: Google Benchmark's format, rebuilt from the whole file so

@@ -68,6 +68,15 @@ set lmargin (0.85 * strlen(L[1]) - 3 > 10 ? 0.85 * strlen(L[1]) - 3 : 10)
 bw = 0.8 / N < 0.16 ? 0.8 / N : 0.16
 x(k) = $0 + (k - (N + 1) / 2.0) * bw
 c(k) = 3 * k - 1
+# Intervals cut at the edge: triangles and their bounds, added to the plot
+# only when some interval is cut. gnuplot 5.4.4 segfaults drawing `with
+# labels` when every point is undefined and the file has a single group,
+# which is the usual case of a one-workload run.
+nhigh = 0; nlow = 0
+cut(lo, hi) = (hi == hi && hi > ymax ? nhigh = nhigh + 1 : 0, lo == lo && lo < ymin ? nlow = nlow + 1 : 0, 0)
+stats data using (sum [k=1:N] cut(column(3*k), column(3*k+1))) nooutput
+CUT_HIGH = nhigh == 0 ? "" : ', for [k=1:N] data using (x(k)):(column(c(k)+2) > ymax ? ymax : NaN) with points pt 9 ps 0.9 lc rgb "#222222" notitle, for [k=1:N] data using (x(k)):(column(c(k)+2) > ymax ? ymax : NaN):(sprintf("%.3g", column(c(k)+2))) with labels rotate by 90 right offset 0.7, -0.8 font ",8" tc rgb "#222222" notitle'
+CUT_LOW = nlow == 0 ? "" : ', for [k=1:N] data using (x(k)):(column(c(k)+1) < ymin ? ymin : NaN) with points pt 11 ps 0.9 lc rgb "#222222" notitle, for [k=1:N] data using (x(k)):(column(c(k)+1) < ymin ? ymin : NaN):(sprintf("%.2g", column(c(k)+1))) with labels rotate by 90 left offset 0.7, 0.8 font ",8" tc rgb "#222222" notitle'
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#333333" lw 1 front
 plot for [k=1:N] data using (x(k)):(column(c(k))):(x(k) - 0.45 * bw):(x(k) + 0.45 * bw):\
          (column(c(k)) < 1 ? column(c(k)) : 1):(column(c(k)) < 1 ? 1 : column(c(k))) \
@@ -75,10 +84,5 @@ plot for [k=1:N] data using (x(k)):(column(c(k))):(x(k) - 0.45 * bw):(x(k) + 0.4
      for [k=1:N] data using (x(k)):(column(c(k)+1)):(0):(column(c(k)+2) - column(c(k)+1)) \
          with vectors nohead lw 1 lc rgb "#222222" notitle, \
      for [k=1:N] data using (x(k) - 0.15 * bw):(column(c(k)+1)):(0.3 * bw):(0) with vectors nohead lw 1 lc rgb "#222222" notitle, \
-     for [k=1:N] data using (x(k) - 0.15 * bw):(column(c(k)+2)):(0.3 * bw):(0) with vectors nohead lw 1 lc rgb "#222222" notitle, \
-     for [k=1:N] data using (x(k)):(column(c(k)+2) > ymax ? ymax : NaN) with points pt 9 ps 0.9 lc rgb "#222222" notitle, \
-     for [k=1:N] data using (x(k)):(column(c(k)+2) > ymax ? ymax : NaN):(sprintf("%.3g", column(c(k)+2))) \
-         with labels rotate by 90 right offset 0.7, -0.8 font ",8" tc rgb "#222222" notitle, \
-     for [k=1:N] data using (x(k)):(column(c(k)+1) < ymin ? ymin : NaN) with points pt 11 ps 0.9 lc rgb "#222222" notitle, \
-     for [k=1:N] data using (x(k)):(column(c(k)+1) < ymin ? ymin : NaN):(sprintf("%.2g", column(c(k)+1))) \
-         with labels rotate by 90 left offset 0.7, 0.8 font ",8" tc rgb "#222222" notitle
+     for [k=1:N] data using (x(k) - 0.15 * bw):(column(c(k)+2)):(0.3 * bw):(0) with vectors nohead lw 1 lc rgb "#222222" notitle \
+     @CUT_HIGH @CUT_LOW

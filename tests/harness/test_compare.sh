@@ -102,7 +102,7 @@ r[2][r[0].index("wall_s")] = "fast"
 csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(r)
 PY
 expect2 "not a number" compare a.csv nonum.csv
-grep -q "nonum.csv:3: wall_s 'fast' is not a number" err.txt && ok || bad "not a number: $(cat err.txt)"
+grep -q "nonum.csv:3: wall_s: 'fast' is not a decimal number" err.txt && ok || bad "not a number: $(cat err.txt)"
 printf 'x,y\n1,2\n' > other.csv
 expect2 "not a results file" compare a.csv other.csv
 

@@ -205,9 +205,9 @@ has "nowall.csv:4:"
 
 # OUT: an input, existing, unwritable, misnamed
 expect2_clean "OUT is an input" merge s1.csv s1.csv s2.csv
-has "also an input"
+has "never replaces an input"
 expect2_clean "OUT is an input by another name" merge ./s2.csv s1.csv s2.csv
-has "also an input"
+has "never replaces an input"
 : > exists.csv
 expect2_clean "OUT exists" merge exists.csv s1.csv
 has "exists"

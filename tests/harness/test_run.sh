@@ -39,7 +39,7 @@ PY
 python3 -c "
 import csv; r = list(csv.DictReader(open('off.csv')))[0]
 assert r['status'] == 'ok' and r['lat_p50_ns'] == '' and r['lat_samples'] == '' and r['peak_live_bytes'] == '', r
-" && [ ! -e off.rss.csv ] && ok || bad "--lat-every 0 / --sample-ms 0 must leave latency and series empty"
+" && [ "$(wc -l < off.rss.csv)" = 1 ] && ok || bad "--lat-every 0 / --sample-ms 0 must leave latency and series empty"
 
 # ---- trust: peak RSS against /usr/bin/time of the same cell (5%)
 if [ -x /usr/bin/time ]; then
