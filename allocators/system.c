@@ -2,17 +2,39 @@
 #include "allocator.h"
 #include "libwrap.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* glibc's heap is process-wide, so every instance shares one tracker. */
 static hb_release_tracker sys_release = HB_RELEASE_TRACKER_INIT;
+
+/* Whether mallinfo2 describes the heap malloc uses: under a preloaded
+ * malloc library (an allocator given as NAME=PATH runs this backend with
+ * the library preloaded) malloc is the library's, mallinfo2 still glibc's,
+ * and it would report glibc's idle heap -- near 0 -- as the live bytes.
+ * Decided once from where the two functions this process calls are defined;
+ * 1: the same object. */
+static int mallinfo_is_malloc(void)
+{
+    static int known = -1;
+    if (known >= 0)
+        return known;
+    /* read through volatile: the addresses the program's calls bind to */
+    void *(*volatile m)(size_t) = malloc;
+    struct mallinfo2 (*volatile mi)(void) = mallinfo2;
+    Dl_info a, b;
+    known = dladdr((void *)m, &a) && dladdr((void *)mi, &b) && a.dli_fbase == b.dli_fbase;
+    return known;
+}
 
 static int sys_init(void **state, const char *options)
 {
     (void)options;
     *state = &sys_release;
+    (void)mallinfo_is_malloc();
     return 0;
 }
 
@@ -81,6 +103,12 @@ static int sys_stats(void *st, hb_alloc_stats *out)
     out->live_bytes = out->os_bytes = out->released_bytes = 0;
     return 0;
 #endif
+    if (!mallinfo_is_malloc()) {
+        /* a malloc that is not glibc's: no counter of its own to read */
+        out->have = 0;
+        out->live_bytes = out->os_bytes = out->released_bytes = 0;
+        return 0;
+    }
     struct mallinfo2 mi = mallinfo2();
     out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
     out->live_bytes = mi.uordblks + mi.hblkhd;

@@ -565,11 +565,39 @@ static int send_out(int fd, const hb_cell_out *o)
     return 0;
 }
 
+/* Before anything is measured: whether the malloc this process calls is the
+ * allocator the row will name. For a library (LIB, preloaded by the
+ * runner), that it comes from the library: a preload that did not take
+ * would benchmark glibc under the library's name. For `system`, that it is
+ * glibc's: an LD_PRELOAD inherited from the shell would put another malloc
+ * under glibc's name. Sanitizer builds replace malloc themselves, so
+ * `system` is not checked there. 0, or 1 with the reason in r. */
+static int check_malloc(const hb_cell *c, const char *lib_path, hb_result *r)
+{
+    hb_alloc_lib lib = {0};
+    int preloaded = strcmp(lib_path, "-") != 0;
+    if (!preloaded && strcmp(c->alloc->name, "system") != 0)
+        return 0; /* a backend compiled in: it does not go through malloc */
+#ifdef HB_SANITIZER
+    if (!preloaded)
+        return 0;
+#endif
+    if (preloaded)
+        snprintf(lib.path, sizeof lib.path, "%s", lib_path);
+    char why[sizeof r->error - 32];
+    if (hb_alloc_lib_verify(&lib, why, sizeof why) == 0)
+        return 0;
+    r->status = HB_ST_FAILED;
+    snprintf(r->error, sizeof r->error, "allocator %s: %s", c->alloc_label, why);
+    return 1;
+}
+
 /* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED LAT_EVERY SAMPLE_MS PIN
- *        COLLECTOR ALLOC_LABEL T0,T1,T2,GROW_PCT [PARAM...] */
+ *        COLLECTOR ALLOC_LABEL T0,T1,T2,GROW_PCT LIB [PARAM...]
+ * LIB: the path of the preloaded allocator library, or "-". */
 int hb_cell_main(int argc, char **argv)
 {
-    if (argc < 13) {
+    if (argc < 14) {
         fprintf(stderr, "heapbench __cell: internal use only\n");
         return 2;
     }
@@ -595,9 +623,11 @@ int hb_cell_main(int argc, char **argv)
         fprintf(stderr, "heapbench __cell: bad collector description\n");
         return 2;
     }
-    for (int i = 13; i < argc && i - 13 < HB_MAX_PARAMS; i++)
-        c.param[i - 13] = strtoll(argv[i], NULL, 10);
+    for (int i = 14; i < argc && i - 14 < HB_MAX_PARAMS; i++)
+        c.param[i - 14] = strtoll(argv[i], NULL, 10);
     hb_cell_out o;
-    hb_cell_run(&c, &o);
+    hb_cell_out_init(&o, &c);
+    if (!check_malloc(&c, argv[13], &o.r))
+        hb_cell_run(&c, &o);
     return send_out(fd, &o) ? 3 : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../workloads/workload.h"
+#include "../allocators/library.h"
 #include "metrics.h"
 
 #define HB_MAX_THREADS 1024
@@ -32,13 +33,23 @@ typedef struct hb_gc_params {
     int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
 } hb_gc_params;
 
+#define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
+
 typedef struct hb_run_opts {
     const hb_allocator *allocators[HB_MAX_LIST];
+    /* Parallel to allocators (and gc_libs to gc_allocators): NULL for a
+     * builtin backend, else the library given as NAME=PATH or a bare PATH,
+     * whose cells run `system` with it preloaded (allocators[i] is then
+     * `system`). Points into libs[], the run's resolved libraries. */
+    const hb_alloc_lib *alloc_libs[HB_MAX_LIST];
     size_t n_allocators;
+    hb_alloc_lib libs[HB_MAX_LIBS];
+    size_t n_libs;
     const hb_collector *collectors[HB_MAX_LIST];
     size_t n_collectors;
     /* allocators for collector workloads; none given: the same as above */
     const hb_allocator *gc_allocators[HB_MAX_LIST];
+    const hb_alloc_lib *gc_libs[HB_MAX_LIST];
     size_t n_gc_allocators;
     hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
@@ -72,7 +83,11 @@ int hb_size_parse(const char *s, hb_size *out);
 /* ---- one cell and its result (cell.c runs it in the child) */
 typedef struct hb_cell {
     const hb_allocator *alloc;
-    const char *alloc_label;        /* what the row records: alloc->name, or "boehm" */
+    const char *alloc_label;        /* what the row records: alloc->name, "boehm", or lib->name */
+    /* NULL: the backend compiled into heapbench. Else the allocator is this
+     * library, preloaded into the cell's process; alloc is `system`, which
+     * then calls it, and the cell checks that it does before it runs. */
+    const hb_alloc_lib *lib;
     const hb_collector *collector;  /* NULL: an allocator-only workload */
     hb_gc_params gc;
     int shared;                     /* one heap for all threads (--heap shared) */

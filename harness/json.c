@@ -14,7 +14,8 @@
  * and cpu_time = (user_s + sys_s) / ops, in ns; items_per_second = ops_per_s;
  * every other numeric measurement column (allocs, latency, pauses, memory)
  * becomes a user counter of the same name, present only where the CSV has a
- * value. Rows whose status is not ok are left out: they have no numbers, and
+ * value; an allocator given as a library puts its path and build-id in the
+ * entry's "label". Rows whose status is not ok are left out: they have no numbers, and
  * an entry with zero times would be averaged into compare.py's results.
  *
  * The context holds only what is known: date, host and the build come from
@@ -42,7 +43,8 @@ static const char *const not_counters[] = {
     "run_id",   "cell",      "workload", "size",      "params",     "allocator", "collector",
     "heap",     "threads",   "rep",      "status",    "error",      "ops",       "wall_s",
     "user_s",   "sys_s",     "ops_per_s", "git_commit", "compiler", "cflags",   "build_type",
-    "host",     "cpu_model", "kernel",   "topology",  "pinned",     "timestamp",
+    "host",     "cpu_model", "kernel",   "topology",  "pinned",     "timestamp", "allocator_lib",
+    "allocator_lib_id",
 };
 
 /* The columns a cell's family is made of: Google Benchmark's family is one
@@ -352,6 +354,18 @@ static void iteration(const jctx *j, const group *g, const run *r, int *first)
     kv_num(f, "cpu_time", r->cpu_ns);
     fputs(",\n      \"time_unit\": \"ns\"", f);
     kv_num(f, "items_per_second", r->items_per_s);
+    /* An allocator given as a library: which file and build, as the run's
+     * label (Google Benchmark's free-text field of an entry). */
+    int cl = hb_csvdoc_col(j->d, "allocator_lib"), ci = hb_csvdoc_col(j->d, "allocator_lib_id");
+    if (cl >= 0 && r->row->field[cl][0]) {
+        fputs(",\n      \"label\": \"", f);
+        put_esc(f, r->row->field[cl]);
+        if (ci >= 0 && r->row->field[ci][0]) {
+            put_esc(f, " ");
+            put_esc(f, r->row->field[ci]);
+        }
+        fputc('"', f);
+    }
     for (size_t k = 0; k < j->ncounter; k++) {
         double x;
         if (figure(j, r->row, j->counter[k], &x) == 0)

@@ -90,20 +90,72 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 0;
 }
 
-static int set_allocators(const hb_allocator **out, size_t *count, const char *opt, const char *arg)
+/* One library entry of --allocators or --gc-allocators: resolved and
+ * checked now (allocators/library.c), before any cell runs; the same NAME
+ * in both options must name the same file. */
+static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
-    char items[HB_MAX_LIST][128], choices[1024], what[64];
-    size_t n;
+    hb_alloc_lib lib;
+    if (hb_alloc_lib_resolve(spec, NULL, &lib))
+        return 2; /* it said why */
+    if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
+        /* figures colour a bare collector name as that collector */
+        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        return 2;
+    }
+    for (size_t k = 0; k < o->n_libs; k++) {
+        if (strcmp(o->libs[k].name, lib.name) != 0)
+            continue;
+        if (strcmp(o->libs[k].path, lib.path) != 0) {
+            fprintf(stderr, "heapbench run: allocator name '%s' given for two libraries (%s and %s)\n", lib.name,
+                    o->libs[k].path, lib.path);
+            return 2;
+        }
+        *out = &o->libs[k];
+        return 0;
+    }
+    if (o->n_libs == HB_MAX_LIBS)
+        return bad("--allocators", spec, "at most 16 libraries in one run");
+    o->libs[o->n_libs] = lib;
+    *out = &o->libs[o->n_libs++];
+    return 0;
+}
+
+/* A list of builtin names, NAME=PATH and bare PATHs (a path can be longer
+ * than split's items, so the list is cut here). */
+static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_alloc_lib **libs, size_t *count,
+                          const char *opt, const char *arg)
+{
+    char choices[1024], what[64], item[4200];
     allocator_choices(choices, sizeof choices);
+    strcat(choices, ", NAME=PATH or PATH of a malloc library");
     snprintf(what, sizeof what, "%s list", opt);
-    int e = split(arg, items, HB_MAX_LIST, &n);
-    if (e)
-        return e == EEXIST ? twice(opt, items[n]) : bad(what, arg, choices);
-    for (size_t i = 0; i < n; i++) {
-        const hb_allocator *a = hb_allocator_find(items[i]);
-        if (!a)
-            return bad("allocator", items[i], choices);
-        out[i] = a;
+    size_t n = 0;
+    for (const char *p = arg;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item || n == HB_MAX_LIST)
+            return bad(what, arg, choices);
+        memcpy(item, p, len);
+        item[len] = 0;
+        libs[n] = NULL;
+        if (hb_alloc_lib_is_spec(item)) {
+            int rc = add_library(o, item, &libs[n]);
+            if (rc)
+                return rc;
+            out[n] = hb_allocator_find("system"); /* which then calls the preloaded library */
+        } else if ((out[n] = hb_allocator_find(item)) == NULL) {
+            return bad("allocator", item, choices);
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (libs[n] && libs[k] == libs[n])
+                return bad(what, arg, "each library once");
+            if (!libs[n] && !libs[k] && out[k] == out[n])
+                return twice(opt, item);
+        }
+        n++;
+        p += len;
+        if (!*p)
+            break;
     }
     *count = n;
     return 0;
@@ -392,9 +444,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         }
         long long v;
         if (!strcmp(name, "--allocators"))
-            rc = set_allocators(o->allocators, &o->n_allocators, name, val);
+            rc = set_allocators(o, o->allocators, o->alloc_libs, &o->n_allocators, name, val);
         else if (!strcmp(name, "--gc-allocators"))
-            rc = set_allocators(o->gc_allocators, &o->n_gc_allocators, name, val);
+            rc = set_allocators(o, o->gc_allocators, o->gc_libs, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
             rc = set_workloads(o, val);
         else if (!strcmp(name, "--collectors"))
@@ -447,6 +499,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     if (o->n_gc_allocators == 0) {
         memcpy(o->gc_allocators, o->allocators, o->n_allocators * sizeof o->allocators[0]);
+        memcpy(o->gc_libs, o->alloc_libs, o->n_allocators * sizeof o->alloc_libs[0]);
         o->n_gc_allocators = o->n_allocators;
     }
     if (o->n_collectors == 0) {

@@ -226,15 +226,39 @@ int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row)
     return *c && strcmp(c, "none") != 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* p->names: the file's allocator names, each once, sorted (names with a
+ * space, which no allocator has, would split; they are left out). */
+static void allocator_names(hb_plot_ctx *p)
+{
+    size_t n = p->s.doc.nrows, k = 0, at = 0;
+    const char **v = malloc((n + 1) * sizeof *v);
+    p->names[0] = 0;
+    if (!v)
+        return; /* the scripts then fall back to a spare colour per series */
+    for (size_t i = 0; i < n; i++)
+        if (*hb_plot_field(p, i, p->c_alloc) && !strchr(hb_plot_field(p, i, p->c_alloc), ' '))
+            v[k++] = hb_plot_field(p, i, p->c_alloc);
+    qsort(v, k, sizeof *v, cmp_name);
+    for (size_t i = 0; i < k; i++)
+        if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) && at + strlen(v[i]) + 2 < sizeof p->names)
+            at += (size_t)snprintf(p->names + at, sizeof p->names - at, "%s%s", at ? " " : "", v[i]);
+    free(v);
+}
+
 int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title)
 {
-    return hb_plot_figure4(p, script, datafile, name, title, NULL);
+    return hb_plot_figure5(p, script, datafile, name, title, NULL, NULL);
 }
 
 int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
-                    const char *arg4)
+                    const char *arg5)
 {
-    return hb_plot_figure5(p, script, datafile, name, title, arg4, NULL);
+    return hb_plot_figure5(p, script, datafile, name, title, arg5, NULL);
 }
 
 /* Runs gnuplot on one script for the PNG and the SVG (the SVG alone when
@@ -245,7 +269,7 @@ int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, co
  * the other figures are still drawn (0 then too); only a failure of the
  * process itself returns 2. */
 int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
-                    const char *arg4, const char *arg5)
+                    const char *arg5, const char *arg6)
 {
     if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
         printf("%s (%s)\n", datafile, script);
@@ -270,7 +294,7 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
-            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, arg4, arg5, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, p->names, arg5, arg6, (char *)NULL);
             fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
             _exit(127);
         }
@@ -625,6 +649,7 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
         hb_cellset_free(&p.s);
         return hb_plot_bad("--out '%s' is not a directory name", out);
     }
+    allocator_names(&p);
     if (out) {
         snprintf(p.out, sizeof p.out, "%s", out);
     } else {

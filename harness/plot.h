@@ -27,6 +27,10 @@ typedef struct hb_plot_ctx {
     const char *file; /* the results file: no output may be it or its companions */
     size_t drawn, skipped, failed;
     int data_only; /* --data-only: the data files, no gnuplot */
+    /* every allocator name of the file, sorted, space-separated: the
+     * scripts' 4th argument, from which style.gp gives each name it does not
+     * know a colour of its own, the same in every figure */
+    char names[8192];
     int svg_only; /* no PNG (the report inlines the SVG) */
     int quiet;    /* no line per figure, no note per skipped one (the report lists them) */
     /* workloads whose cells differ in their parameters (a sweep): their
@@ -64,13 +68,15 @@ void hb_plot_group(const hb_plot_ctx *p, size_t row, int with_threads, char *buf
  * --param), "" when none. */
 const char *hb_plot_overrides(const hb_plot_ctx *p, size_t row);
 int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row);
-/* Runs gnuplot on plots/SCRIPT for the SVG (and the PNG unless svg_only);
- * figure4 and figure5 pass further arguments (ARG4, ARG5) when not NULL. */
+/* Runs gnuplot on plots/SCRIPT for the SVG (and the PNG unless svg_only):
+ * ARG1 the data, ARG2 the output, ARG3 the title, ARG4 the allocator names
+ * (names above); figure4 and figure5 pass the script's own further
+ * arguments (ARG5, ARG6) when not NULL. */
 int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title);
 int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
-                    const char *arg4);
+                    const char *arg5);
 int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
-                    const char *arg4, const char *arg5);
+                    const char *arg5, const char *arg6);
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len);
 int hb_plot_close_data(FILE *f, const char *path);
 /* A figure of a document read and checked by hb_csvdoc_read (so it parses,

@@ -34,6 +34,8 @@ static const char *const columns[] = {
     "git_commit", "compiler", "build_type", "host", "cpu_model", "kernel", "pinned", "timestamp",
     /* added after the contract's columns */
     "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
+    /* an allocator given as a library: the file preloaded, and which build */
+    "allocator_lib", "allocator_lib_id",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -488,6 +490,9 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.3f", r->gc_own_ms);
     else
         SKIP();
+    /* said on every row, whatever its status; library.c bounds the path */
+    SET("%.*s", HB_ALLOC_LIB_PATH_MAX, c->lib ? c->lib->path : "");
+    SET("%s", c->lib ? c->lib->id : "");
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

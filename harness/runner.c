@@ -76,7 +76,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     }
     char fd_s[16], th_s[16], rep_s[16], seed_s[32], lat_s[16], smp_s[16], pin_s[4], gc_s[128];
     char pv[HB_MAX_PARAMS][32];
-    const char *argv[14 + HB_MAX_PARAMS + 1];
+    const char *argv[16 + HB_MAX_PARAMS + 1];
     int n = 0;
     snprintf(fd_s, sizeof fd_s, "%d", pfd[1]);
     snprintf(th_s, sizeof th_s, "%d", c->threads);
@@ -102,6 +102,7 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
+    argv[n++] = c->lib ? c->lib->path : "-"; /* the library the cell checks it runs on */
     int i = 0;
     for (const hb_param_spec *s = c->workload->params; s && s->name && i < HB_MAX_PARAMS; s++, i++) {
         snprintf(pv[i], sizeof pv[i], "%lld", (long long)c->param[i]);
@@ -127,6 +128,13 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
             int devnull = open("/dev/null", O_WRONLY);
             if (devnull >= 0)
                 dup2(devnull, 2);
+        }
+        /* An allocator given as a library: the cell's process starts with it
+         * preloaded, so the `system` backend's malloc is the library's. */
+        int erc = c->lib ? hb_alloc_lib_apply_env(c->lib) : 0;
+        if (erc) {
+            fprintf(stderr, "heapbench: cannot set LD_PRELOAD for %s: %s\n", c->lib->path, strerror(erc));
+            _exit(127);
         }
         execv(self, (char *const *)argv);
         fprintf(stderr, "heapbench: cannot exec %s: %s\n", self, strerror(errno));
@@ -244,6 +252,7 @@ int hb_run(const hb_run_opts *o, const char *self)
             const hb_collector *gc = wl->needs_collector ? o->collectors[g] : NULL;
             int own_heap = gc && gc->own_heap;
             const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
+            const hb_alloc_lib *const *libs = gc ? o->gc_libs : o->alloc_libs;
             size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
             /* heap modes: what the run asks and the workload can do (a
              * workload that declares none runs isolated); allocator-only
@@ -268,8 +277,10 @@ int hb_run(const hb_run_opts *o, const char *self)
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
-                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a],
-                                   .alloc_label = own_heap ? gc->name : NULL, .collector = gc, .gc = o->gc,
+                    const hb_alloc_lib *lib = own_heap ? NULL : libs[a];
+                    *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
+                                   .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
+                                   .gc = o->gc,
                                    .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
                                    .m = o->measure};
                     c->gc.refcount = rcm;

@@ -14,6 +14,7 @@
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "thread scaling"
+names = ARGC >= 4 ? ARG4 : ""  # every allocator of the results file (style.gp)
 d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 W = 1150; H = 600
 load d . "style.gp"

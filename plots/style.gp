@@ -4,16 +4,18 @@
 # its own directory, so copy it along with a script you take elsewhere.
 #
 # A script sets out (its output file: .svg or else PNG), W and H (pixels),
-# then loads this from its own directory:
+# names (its 4th argument, see NAMES below), then loads this from its own
+# directory:
 #   d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 #   load d . "style.gp"
 #
 # Series names are "ALLOCATOR", "COLLECTOR" or "ALLOCATOR+COLLECTOR",
 # optionally followed by a space and notes ("system+rcgen (415 pauses)").
 #   colour(name, i)  the allocator's colour ("#rrggbb"), or for a bare
-#                    collector name the collector's; an unknown name gets
-#                    the i-th spare colour; a name with parameters (a
-#                    sweep's series) the i-th of tab10
+#                    collector name the collector's; an unknown allocator
+#                    gets a spare colour of its own (see NAMES below), or
+#                    without NAMES the i-th spare; a name with
+#                    parameters (a sweep's series) the i-th of tab10
 #   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
 #                    marksweep short dashes, boehm dash-dot, none solid
 #   point(name)      the collector's point type
@@ -41,11 +43,27 @@ acol(a) = a eq "system" ? "#1f77b4" : a eq "arena" ? "#ff7f0e" : a eq "freelist"
 ccol(c) = c eq "rc" ? "#17becf" : c eq "rcgen" ? "#bcbd22" : c eq "marksweep" ? "#393b79" : \
           c eq "boehm" ? "#e377c2" : ""
 spare(i) = word("#7f7f7f #000000 #aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94", (int(i) - 1) % 8 + 1)
-# a sweep's series carry the cell's parameters ("system+rcgen threshold=100"):
-# one backend at several settings, so the colour tells the settings apart
+# Names this file does not know (an allocator given as a library, NAME=PATH)
+# take spare colours by their rank among the unknown names of NAMES: every
+# allocator name of the results file, sorted, which heapbench plot passes as
+# the script's 4th argument (a script sets `names` from it before loading
+# this file: inside `load`, ARG1..ARG9 are not the script's). So one name has one colour in every figure of a
+# file and no two share one; past the eight spares, hues a golden angle
+# apart. A script run by hand without it gives an unknown name the spare of
+# its series' index.
+NAMES = exists("names") ? names : ""
+npos(a) = sum [k=1:words(NAMES)] (word(NAMES, k) eq a ? k : 0)
+urank(a) = sum [k=1:npos(a)] (acol(word(NAMES, k)) eq "" ? 1 : 0)
+ucolour(u) = u <= 8 ? spare(u) : sprintf("#%06x", hsv2rgb((u * 0.618034) - floor(u * 0.618034), 0.55, 0.8))
+ucol(a, i) = npos(a) > 0 ? ucolour(urank(a)) : spare(i)
+# An "ALLOCATOR+COLLECTOR" series is coloured by its allocator only (an
+# unknown allocator must not take its collector's colour); a bare name is an
+# allocator's or a collector's.
+# A sweep's series carry the cell's parameters ("system+rcgen threshold=100"):
+# one backend at several settings, so the colour tells the settings apart.
 tab10(i) = word("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf", (int(i) - 1) % 10 + 1)
-colour(s, i) = strstrt(s, "=") ? tab10(i) : \
-               acol(salloc(s)) ne "" ? acol(salloc(s)) : ccol(scoll(s)) ne "" ? ccol(scoll(s)) : spare(i)
+colour(s, i) = strstrt(s, "=") ? tab10(i) : acol(salloc(s)) ne "" ? acol(salloc(s)) : \
+               (!strstrt(sname(s), "+") && ccol(sname(s)) ne "") ? ccol(sname(s)) : ucol(salloc(s), i)
 
 cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""
 dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : 1

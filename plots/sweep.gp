@@ -2,8 +2,9 @@
 # panel per metric, one line per backend, the median over repetitions with
 # error bars from the lowest to the highest repetition.
 #
-#   gnuplot -c plots/sweep.gp DATA OUT.png|OUT.svg TITLE METRICS [XLABEL]
+#   gnuplot -c plots/sweep.gp DATA OUT.png|OUT.svg TITLE NAMES METRICS [XLABEL]
 #
+# NAMES: every allocator of the results file (style.gp's colours), "" will do.
 # METRICS: the columns' metrics, space-separated, in order, among ops_per_s,
 # pause_p99_us, pause_max_us, mmu_10ms, peak_rss_kb, wall_s.
 # DATA (heapbench plot writes plots/NAME/data/sweep-WORKLOAD-KEY.dat): one
@@ -14,8 +15,9 @@
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "metrics against a parameter"
-metrics = ARGC >= 4 ? ARG4 : "ops_per_s"
-xlab = ARGC >= 5 ? ARG5 : "parameter"
+names = ARGC >= 4 ? ARG4 : ""
+metrics = ARGC >= 5 ? ARG5 : "ops_per_s"
+xlab = ARGC >= 6 ? ARG6 : "parameter"
 d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 W = 1150; H = 600
 load d . "style.gp"

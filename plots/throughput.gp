@@ -2,7 +2,7 @@
 # backend, one group of bars per workload and thread count, with the 95%
 # interval of the ratio as error bars (Hodges-Lehmann, harness/stats.c).
 #
-#   gnuplot -c plots/throughput.gp DATA OUT.png|OUT.svg [TITLE [YLABEL]]
+#   gnuplot -c plots/throughput.gp DATA OUT.png|OUT.svg [TITLE [NAMES [YLABEL]]]
 #
 # Any ratio to a reference will do: heapbench plot also draws time and peak
 # RSS relative to the reference allocator with it, saying so in YLABEL.
@@ -23,7 +23,8 @@
 data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "throughput relative to the reference backend"
-ylab = ARGC >= 4 ? ARG4 : "throughput relative to the reference (log scale; above 1 is faster)"
+names = ARGC >= 4 ? ARG4 : ""  # every allocator of the results file (style.gp)
+ylab = ARGC >= 5 ? ARG5 : "throughput relative to the reference (log scale; above 1 is faster)"
 d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 W = 1150; H = 620
 load d . "style.gp"

@@ -162,4 +162,39 @@ printf 'a,b\n1\n' > broken.csv
 expect2 "malformed" plot broken.csv --scripts "$scripts"
 grep -q "broken.csv:2" err.txt && ok || bad "malformed: no file:line: $(cat err.txt)"
 
+# Allocator names the scripts do not know (allocators given as libraries)
+# get colours of their own: the same results under two unknown names, each
+# with collectors, are drawn in two spare colours, not in their collector's.
+mkdir -p unk && for f in small small.pauses small.rss; do
+    sed -e 's/\barena\b/mylib/g; s/\bsystem\b/yourlib/g' "$here/data/$f.csv" > unk/$f.csv
+done
+(cd unk && "$hb" plot small.csv --ref yourlib --scripts "$scripts" > plot.out 2> plot.err) && ok \
+    || bad "plot of unknown allocators: $(cat unk/plot.err)"
+python3 - unk/plots/small <<'PY' && ok || bad "unknown allocators' colours"
+import glob, re, sys
+svgs = glob.glob(sys.argv[1] + "/pause_cdf-*.svg")
+assert svgs
+for s in svgs:
+    strokes = set(re.findall(r"stroke='rgb\(([0-9, ]*)\)'", open(s).read()))
+    norm = {tuple(int(x) for x in c.split(",")) for c in strokes}
+    # style.gp's spares 1 and 2, by the names' rank (mylib, yourlib)
+    assert (127, 127, 127) in norm and (0, 0, 0) in norm, (s, norm)
+    assert (188, 189, 34) not in norm and (57, 59, 121) not in norm, (s, "a collector's colour on an allocator")
+PY
+# and many: twelve unknown names, twelve colours, none a known backend's
+cat > colours.gp <<'GP'
+names = ARGC >= 4 ? ARG4 : ""
+out = "colours.png"; W = 200; H = 100
+d = ""; r = ARG1; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
+load d . "style.gp"
+do for [k=1:words(names)] { print colour(word(names, k) . "+rcgen", k % 3) }
+GP
+gnuplot -c colours.gp "$scripts/style.gp" x x "system u1 u2 u3 u4 u5 u6 u7 u8 u9 u10 u11 u12" 2> colours.txt
+python3 - <<'PY' && ok || bad "twelve unknown names' colours: $(cat colours.txt)"
+c = open("colours.txt").read().split()
+assert len(c) == 13 and c[0] == "#1f77b4", c
+known = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79"}
+assert len(set(c[1:])) == 12 and not set(c[1:]) & known, c
+PY
+
 finish
