@@ -12,6 +12,7 @@ pkgs=(
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check
   chromium                                           # test_report: the report opened in a real browser
+  python3-yaml                                       # test_ci_doc: the workflow in docs/ci.md, parsed
 )
 missing=()
 for p in "${pkgs[@]}"; do
