@@ -533,6 +533,54 @@ static int write_page(rctx *x, int have_gnuplot)
 #define USAGE "usage: heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR] " \
               "[--scripts DIR]"
 
+/* The page of x->file into `out` (NULL: FILE.html beside it); its path
+ * into page. */
+static int report(rctx *x, const char *out, const char *scripts, char *page, size_t len)
+{
+    size_t fl = strlen(x->file);
+    if (fl < 5 || strcmp(x->file + fl - 4, ".csv"))
+        return bad("'%s' does not end in .csv (its companions' names are made from it)", x->file);
+    char tmp[PATH_MAX + 8];
+    if (out)
+        snprintf(page, len, "%s", out);
+    else
+        snprintf(page, len, "%.*s.html", (int)(fl - 4), x->file);
+    size_t pl = strlen(page);
+    if (pl < 6 || (strcmp(page + pl - 5, ".html") && strcmp(page + pl - 4, ".htm")))
+        return bad("--out '%s' does not end in .html", page);
+    char why[1024];
+    if (hb_cellset_load(x->file, &x->s, why, sizeof why))
+        return bad("%s", why);
+    int rc = 0, have = gnuplot_present();
+    snprintf(tmp, sizeof tmp, "%s.tmp", page);
+    if (!(x->f = fopen(tmp, "w")))
+        rc = bad("cannot write %s: %s", tmp, strerror(errno));
+    if (!rc && have)
+        rc = draw_figures(x, scripts);
+    else if (!rc)
+        fprintf(stderr, "heapbench report: gnuplot is not installed: a page without figures\n");
+    if (!rc)
+        rc = write_page(x, have);
+    if (x->f) {
+        if (fclose(x->f) != 0 && !rc)
+            rc = bad("writing %s failed: %s", tmp, strerror(errno));
+        if (!rc && rename(tmp, page) != 0)
+            rc = bad("cannot rename %s to %s: %s", tmp, page, strerror(errno));
+        if (rc)
+            unlink(tmp);
+    }
+    if (!rc && x->failed)
+        rc = bad("%zu figure%s could not be drawn: %s lacks %s", x->failed, x->failed == 1 ? "" : "s", page,
+                 x->failed == 1 ? "it" : "them");
+    if (x->figdir[0])
+        rm_tree(x->figdir);
+    for (size_t i = 0; i < x->nfig; i++)
+        free(x->fig[i]);
+    free(x->fig);
+    hb_cellset_free(&x->s);
+    return rc;
+}
+
 int hb_report_main(int argc, char **argv)
 {
     rctx x = {.ref = NULL, .ref_coll = NULL};
@@ -561,48 +609,15 @@ int hb_report_main(int argc, char **argv)
     }
     if (!x.file)
         return bad("needs a results file; " USAGE);
-    size_t fl = strlen(x.file);
-    if (fl < 5 || strcmp(x.file + fl - 4, ".csv"))
-        return bad("'%s' does not end in .csv (its companions' names are made from it)", x.file);
-    char page[PATH_MAX], tmp[PATH_MAX + 8];
-    if (out)
-        snprintf(page, sizeof page, "%s", out);
-    else
-        snprintf(page, sizeof page, "%.*s.html", (int)(fl - 4), x.file);
-    size_t pl = strlen(page);
-    if (pl < 6 || (strcmp(page + pl - 5, ".html") && strcmp(page + pl - 4, ".htm")))
-        return bad("--out '%s' does not end in .html", page);
-    char why[1024];
-    if (hb_cellset_load(x.file, &x.s, why, sizeof why))
-        return bad("%s", why);
-    int rc = 0, have = gnuplot_present();
-    snprintf(tmp, sizeof tmp, "%s.tmp", page);
-    if (!(x.f = fopen(tmp, "w")))
-        rc = bad("cannot write %s: %s", tmp, strerror(errno));
-    if (!rc && have)
-        rc = draw_figures(&x, scripts);
-    else if (!rc)
-        fprintf(stderr, "heapbench report: gnuplot is not installed: a page without figures\n");
-    if (!rc)
-        rc = write_page(&x, have);
-    if (x.f) {
-        if (fclose(x.f) != 0 && !rc)
-            rc = bad("writing %s failed: %s", tmp, strerror(errno));
-        if (!rc && rename(tmp, page) != 0)
-            rc = bad("cannot rename %s to %s: %s", tmp, page, strerror(errno));
-        if (rc)
-            unlink(tmp);
-    }
-    if (!rc)
-        printf("%s\n", page);
-    if (!rc && x.failed)
-        rc = bad("%zu figure%s could not be drawn: the page lacks %s", x.failed, x.failed == 1 ? "" : "s",
-                 x.failed == 1 ? "it" : "them");
-    if (x.figdir[0])
-        rm_tree(x.figdir);
-    for (size_t i = 0; i < x.nfig; i++)
-        free(x.fig[i]);
-    free(x.fig);
-    hb_cellset_free(&x.s);
+    char page[PATH_MAX];
+    int rc = report(&x, out, scripts, page, sizeof page);
+    if (!rc && (printf("%s\n", page) < 0 || fflush(stdout) != 0))
+        rc = bad("cannot write to standard output: %s", strerror(errno));
     return rc;
+}
+
+int hb_report_write(const char *csv, char *page, size_t len)
+{
+    rctx x = {.file = csv};
+    return report(&x, NULL, NULL, page, len);
 }
