@@ -329,6 +329,33 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
         fprintf(x->f, " <b>With %zu and %zu repetitions no difference can be shown</b> at this many tests; run "
                       "more repetitions.", t.fewest_ref, t.fewest_alt);
     fprintf(x->f, "</p>\n");
+    /* at a glance: each alternative's geometric mean over the cells, per
+     * metric, in the order of the first metric's */
+    const char **alts = NULL;
+    size_t na = 0;
+    if (!hb_rank_alternatives(&t, t.metric[0], &alts, &na) && na) {
+        fprintf(x->f, "<table class=\"glance\"><tr><th>%s</th>", dim);
+        for (size_t m = 0; m < t.nmetric; m++)
+            fprintf(x->f, "<th>%s<br><small>geometric mean of the ratios to %s</small></th>", t.metric[m]->what,
+                    t.ref);
+        fprintf(x->f, "</tr>\n");
+        for (size_t j = 0; j < na; j++) {
+            fprintf(x->f, "<tr><td><b>");
+            esc(x->f, alts[j]);
+            fprintf(x->f, "</b></td>");
+            for (size_t m = 0; m < t.nmetric; m++) {
+                double gm;
+                size_t n = hb_rank_geomean(&t, t.metric[m], alts[j], &gm);
+                char r[24];
+                hb_fmt_ratio(r, sizeof r, gm);
+                fprintf(x->f, "<td class=\"n\">%s <small>(%zu cell%s)</small></td>", n ? r : "-", n,
+                        n == 1 ? "" : "s");
+            }
+            fprintf(x->f, "</tr>\n");
+        }
+        fprintf(x->f, "</table>\n");
+    }
+    free(alts);
     for (size_t m = 0; m < t.nmetric; m++) {
         int any = 0;
         for (size_t i = 0; i < t.ng; i++)
