@@ -599,6 +599,13 @@ int hb_plot_mkdirs(const char *path)
     return 0;
 }
 
+static void plot_free(hb_plot_ctx *p)
+{
+    hb_csvdoc_free(&p->pauses.d);
+    hb_csvdoc_free(&p->rss.d);
+    hb_cellset_free(&p->s);
+}
+
 int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
 {
     hb_plot_ctx p = {.ref = o->ref ? o->ref : "system", .ref_coll = o->ref_coll ? o->ref_coll : "rcgen",
@@ -644,9 +651,18 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
     p.c_rep = hb_csvdoc_col(&p.s.doc, "rep");
     p.c_run = hb_csvdoc_col(&p.s.doc, "run_id");
     p.c_wall = hb_csvdoc_col(&p.s.doc, "wall_s");
+    /* the companions now: a damaged one is refused before any file is
+     * written, not after half the figures */
+    static const char *const need_pauses[] = {"cell", "rep", "start_ms", "duration_us"};
+    static const char *const need_rss[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes"};
+    if (hb_plot_load_comp(&p, ".pauses.csv", &p.pauses, need_pauses, 4) ||
+        hb_plot_load_comp(&p, ".rss.csv", &p.rss, need_rss, 5)) {
+        plot_free(&p);
+        return 2;
+    }
     p.file = file;
     if (out && (!*out || strlen(out) >= PATH_MAX)) {
-        hb_cellset_free(&p.s);
+        plot_free(&p);
         return hb_plot_bad("--out '%s' is not a directory name", out);
     }
     allocator_names(&p);
@@ -659,14 +675,14 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
     snprintf(p.data, sizeof p.data, "%s/data", p.out);
     int err = hb_plot_mkdirs(p.data), rc = 0;
     if (err) {
-        hb_cellset_free(&p.s);
+        plot_free(&p);
         return hb_plot_bad("cannot create %s: %s", p.data, strerror(err));
     }
     struct stat so;
     err = stat(p.out, &so) != 0 ? errno : !S_ISDIR(so.st_mode) ? ENOTDIR
           : access(p.out, W_OK) != 0 || access(p.data, W_OK) != 0 ? errno : 0;
     if (err) {
-        hb_cellset_free(&p.s);
+        plot_free(&p);
         return hb_plot_bad("cannot write figures into %s: %s", p.out, strerror(err));
     }
     char log[PATH_MAX + 64];
@@ -709,7 +725,7 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
         free(p.mixed_keys[i]);
     free(p.mixed_keys);
     free(p.mixed);
-    hb_cellset_free(&p.s);
+    plot_free(&p);
     return rc;
 }
 

@@ -19,6 +19,13 @@
 #define MMU_POINTS 41
 #define MAX_SERIES 256
 
+/* A companion, read whole before anything is written (hb_plot_draw). */
+typedef struct hb_plot_comp {
+    hb_csvdoc d;
+    int have;
+    int c_cell, c_rep, c_run;
+} hb_plot_comp;
+
 typedef struct hb_plot_ctx {
     hb_cellset s;
     const char *ref, *ref_coll;
@@ -27,6 +34,7 @@ typedef struct hb_plot_ctx {
     const char *file; /* the results file: no output may be it or its companions */
     size_t drawn, skipped, failed;
     int data_only; /* --data-only: the data files, no gnuplot */
+    hb_plot_comp pauses, rss; /* NAME.pauses.csv, NAME.rss.csv */
     /* every allocator name of the file, sorted, space-separated: the
      * scripts' 4th argument, from which style.gp gives each name it does not
      * know a colour of its own, the same in every figure */
@@ -102,6 +110,9 @@ int hb_names_add(hb_names *s, const char *x);
 void hb_names_free(hb_names *s);
 
 /* ---- the line figures (plot_lines.c) */
+/* Reads the companion STEM+suffix into c when it exists (c->have), with the
+ * columns `need`; 0, or 2 after one line. */
+int hb_plot_load_comp(hb_plot_ctx *p, const char *suffix, hb_plot_comp *c, const char *const *need, size_t nneed);
 int hb_plot_scaling(hb_plot_ctx *p);
 int hb_plot_latency(hb_plot_ctx *p);
 int hb_plot_pauses(hb_plot_ctx *p);  /* pause CDFs and MMU curves */

@@ -146,13 +146,8 @@ int hb_plot_latency(hb_plot_ctx *p)
 }
 
 /* ---- companions: pauses and RSS samples */
-typedef struct comp {
-    hb_csvdoc d;
-    int have;
-    int c_cell, c_rep, c_run;
-} comp;
 
-static int load_comp(hb_plot_ctx *p, const char *suffix, comp *c, const char *const *need, size_t nneed)
+int hb_plot_load_comp(hb_plot_ctx *p, const char *suffix, hb_plot_comp *c, const char *const *need, size_t nneed)
 {
     char path[PATH_MAX + 32], why[1024];
     snprintf(path, sizeof path, "%s%s", p->stem, suffix);
@@ -172,6 +167,14 @@ static int load_comp(hb_plot_ctx *p, const char *suffix, comp *c, const char *co
     c->c_rep = hb_csvdoc_col(&c->d, "rep");
     c->c_run = hb_csvdoc_col(&c->d, "run_id");
     return 0;
+}
+
+/* Whether pause rows x and y are of one repetition: rep and run_id alike,
+ * compared whole (a joined key, cut to a buffer, once lost its separator). */
+static int same_rep(const hb_plot_comp *c, size_t x, size_t y)
+{
+    char **a = c->d.rows[x].field, **b = c->d.rows[y].field;
+    return !strcmp(a[c->c_rep], b[c->c_rep]) && (c->c_run < 0 || !strcmp(a[c->c_run], b[c->c_run]));
 }
 
 /* The main file's row of (run_id, cell, rep), or SIZE_MAX. */
@@ -202,14 +205,10 @@ static int cmp_dbl(const void *x, const void *y)
  * series per cell that paused. */
 int hb_plot_pauses(hb_plot_ctx *p)
 {
-    static const char *const need[] = {"cell", "rep", "start_ms", "duration_us"};
-    comp c;
-    int rc = load_comp(p, ".pauses.csv", &c, need, 4);
-    if (rc)
-        return rc;
+    hb_plot_comp c = p->pauses;
+    int rc = 0;
     if (!c.have || !c.d.nrows) {
         hb_plot_skip(p, "pause CDFs and MMU curves: %s", c.have ? "the pauses file has no pauses" : "no pauses file beside the results");
-        hb_csvdoc_free(&c.d);
         return 0;
     }
     int c_start = hb_csvdoc_col(&c.d, "start_ms"), c_dur = hb_csvdoc_col(&c.d, "duration_us"),
@@ -226,7 +225,8 @@ int hb_plot_pauses(hb_plot_ctx *p)
     }
     double *dur = malloc((c.d.nrows + 1) * sizeof *dur);
     hb_pause *ev = malloc((c.d.nrows + 1) * sizeof *ev);
-    if (!dur || !ev)
+    size_t *rep_row = malloc((c.d.nrows + 1) * sizeof *rep_row); /* a cell's repetitions: their first pause row */
+    if (!dur || !ev || !rep_row)
         rc = hb_plot_bad("out of memory");
     for (size_t i = 0; i < groups.n && !rc; i++) {
         /* the cells of this group with pauses, in file order */
@@ -256,21 +256,26 @@ int hb_plot_pauses(hb_plot_ctx *p)
         }
         for (size_t j = 0; j < cells.n; j++) {
             /* every repetition's pauses together for the CDF */
-            size_t n = 0;
-            hb_names reps = {0};
-            size_t first = SIZE_MAX;
+            size_t n = 0, nreps = 0;
+            /* only pauses of a repetition the results file has: a pause
+             * row whose run_id or rep matches no row (a hand-edited or
+             * mismatched companion) belongs to no backend to label it with */
+            size_t r0 = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
                 if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
+                    size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, cells.v[j],
+                                        c.d.rows[k].field[c.c_rep]);
+                    if (r == SIZE_MAX)
+                        continue;
                     dur[n++] = hb_plot_num(&c.d, k, c_dur);
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : "",
-                             c.d.rows[k].field[c.c_rep]);
-                    hb_names_add(&reps, key);
-                    if (first == SIZE_MAX)
-                        first = k;
+                    size_t q = 0;
+                    while (q < nreps && !same_rep(&c, rep_row[q], k))
+                        q++;
+                    if (q == nreps)
+                        rep_row[nreps++] = k;
+                    if (r0 == SIZE_MAX)
+                        r0 = r;
                 }
-            size_t r0 = main_row(p, c.c_run >= 0 ? c.d.rows[first].field[c.c_run] : NULL, cells.v[j],
-                                 c.d.rows[first].field[c.c_rep]);
             hb_plot_backend(p, r0, b, sizeof b);
             qsort(dur, n, sizeof *dur, cmp_dbl);
             fprintf(f[0], "%s\"%s (%zu pauses)\"\n", j ? "\n\n" : "", b, n);
@@ -280,14 +285,12 @@ int hb_plot_pauses(hb_plot_ctx *p)
             double mmu[MMU_POINTS];
             for (int w = 0; w < MMU_POINTS; w++)
                 mmu[w] = INFINITY;
-            for (size_t q = 0; q < reps.n; q++) {
+            for (size_t q = 0; q < nreps; q++) {
                 size_t ne = 0;
                 double end_ms = 0;
                 for (size_t k = 0; k < c.d.nrows; k++) {
                     const hb_csvrow *row = &c.d.rows[k];
-                    char key[512];
-                    snprintf(key, sizeof key, "%s\t%s", c.c_run >= 0 ? row->field[c.c_run] : "", row->field[c.c_rep]);
-                    if (strcmp(row->field[c.c_cell], cells.v[j]) || strcmp(key, reps.v[q]))
+                    if (strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
                         continue;
                     double s = hb_plot_num(&c.d, k, c_start), d = hb_plot_num(&c.d, k, c_dur);
                     ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
@@ -295,10 +298,9 @@ int hb_plot_pauses(hb_plot_ctx *p)
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
-                char *tab = strchr(reps.v[q], '\t');
-                *tab = 0;
-                size_t mr = main_row(p, reps.v[q][0] ? reps.v[q] : NULL, cells.v[j], tab + 1);
-                *tab = '\t';
+                char **first = c.d.rows[rep_row[q]].field;
+                size_t mr = main_row(p, c.c_run >= 0 && *first[c.c_run] ? first[c.c_run] : NULL, cells.v[j],
+                                     first[c.c_rep]);
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *hb_plot_field(p, mr, p->c_wall))
                     end_ms = fmax(end_ms, hb_plot_num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
@@ -326,7 +328,6 @@ int hb_plot_pauses(hb_plot_ctx *p)
             for (int w = 0; w < MMU_POINTS; w++)
                 if (isfinite(mmu[w]))
                     fprintf(f[1], "%.6g %.6g\n", 0.1 * pow(10, w / 10.0), mmu[w] < 0 ? 0 : mmu[w]);
-            hb_names_free(&reps);
         }
         rc = hb_plot_close_data(f[0], path[0]);
         int rc2 = hb_plot_close_data(f[1], path[1]);
@@ -344,22 +345,18 @@ int hb_plot_pauses(hb_plot_ctx *p)
         hb_plot_skip(p, "pause CDFs and MMU curves: no pause belongs to a row of the results file");
     free(dur);
     free(ev);
+    free(rep_row);
     hb_names_free(&groups);
-    hb_csvdoc_free(&c.d);
     return rc;
 }
 
 /* RSS and live bytes over time, one figure per cell, its first repetition. */
 int hb_plot_rss(hb_plot_ctx *p)
 {
-    static const char *const need[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes"};
-    comp c;
-    int rc = load_comp(p, ".rss.csv", &c, need, 5);
-    if (rc)
-        return rc;
+    hb_plot_comp c = p->rss;
+    int rc = 0;
     if (!c.have || !c.d.nrows) {
         hb_plot_skip(p, "RSS timelines: %s", c.have ? "the RSS file has no samples" : "no RSS file beside the results");
-        hb_csvdoc_free(&c.d);
         return 0;
     }
     int c_ms = hb_csvdoc_col(&c.d, "ms"), c_rss = hb_csvdoc_col(&c.d, "rss_bytes"),
@@ -400,7 +397,6 @@ int hb_plot_rss(hb_plot_ctx *p)
             rc = hb_plot_figure(p, "rss.gp", path, name, title);
     }
     hb_names_free(&cells);
-    hb_csvdoc_free(&c.d);
     return rc;
 }
 

@@ -456,15 +456,6 @@ static int worse(const ttest *t)
     return r->lo > 1 && r->ratio > 1 + t->thr;
 }
 
-static void print_usage_line(void)
-{
-    fprintf(stderr,
-            "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR "
-            "[--threshold PCT] [--cv-factor X] [--cv robust|sd] [--metrics wall_s,...] [--instructions] [--ir-tolerance PCT] "
-            "[--reps N] [--work DIR] [--format text|csv|markdown] [run options: --allocators --collectors --workloads --threads --size "
-            "--param --heap --timeout --warmup --pin --shard --lat-every --sample-ms]\n");
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -507,8 +498,7 @@ static int parse_args(ropts *o, int argc, char **argv)
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
-            print_usage_line();
-            return bad("unexpected argument '%s'", a);
+            return bad("unexpected argument '%s' (heapbench regress --help lists the options)", a);
         }
         if (i + 1 >= argc)
             return bad("%s needs a value", a);
@@ -558,13 +548,12 @@ static int parse_args(ropts *o, int argc, char **argv)
                 return bad("--work path too long");
             snprintf(o->work, sizeof o->work, "%s", val);
         } else {
-            print_usage_line();
-            return bad("unknown option '%s'", a);
+            return bad("unknown option '%s' (heapbench regress --help lists them)", a);
         }
     }
     if (!o->s[0].spec || !o->s[1].spec) {
-        print_usage_line();
-        return bad("needs both --baseline and --candidate");
+        return bad("needs both --baseline FILE.csv|BUILD_DIR and --candidate FILE.csv|BUILD_DIR "
+                   "(heapbench regress --help lists the options)");
     }
     return 0;
 }
@@ -867,10 +856,11 @@ int hb_regress_main(int argc, char **argv)
         if ((rc = gate_counts(&o, ca, cb, x, nv, t, &nt)))
             goto out;
         for (size_t m = 0; m < o.nmetric; m++) {
-            double *a, *b;
+            double *a = NULL, *b = NULL;
             size_t na, nb;
             if (hb_cellset_values(A, ca, o.metric[m]->name, &a, &na, why, sizeof why) ||
                 hb_cellset_values(B, cb, o.metric[m]->name, &b, &nb, why, sizeof why)) {
+                free(a); /* the baseline's, when only the candidate's values were bad */
                 rc = bad("%s", why);
                 goto out;
             }
