@@ -32,6 +32,8 @@ static const struct {
      "                         biased or both for shared heaps (default: the presets;\n"
      "                         refcount=atomic)\n"
      "  --heap isolated,shared heap modes of collector workloads (default: isolated)\n"
+     "  --program NAME='CMD'   a command of yours as a program workload NAME, run by /bin/sh\n"
+     "                         -c, repeatable (default: none; the bundled programs: list)\n"
      "  --timeout S            seconds before a cell is killed as timeout, 1 to 86400\n"
      "                         (default: 600)\n"
      "  --warmup N             unrecorded runs per cell first, 0 to 100 (default: 1)\n"

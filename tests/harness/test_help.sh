@@ -17,10 +17,11 @@ for pair in list:main.c run:options.c merge:merge.c json:json.c compare:compare.
 import re, sys
 src, helpf, cmd = sys.argv[1:]
 text = open(src).read()
-# the options the parser compares arguments with, and regress's list of run
+# the options the parser compares arguments with, compare's table of them
+# (opts[]), and regress's list of run
 # options it passes through (not the arguments it gives its own children)
 opts = set(re.findall(r'str(?:n?cmp)\([^;]*?"(--[a-z][a-z-]*)"', text))
-for block in re.findall(r'passed\[\] = \{([^}]*)\}', text):
+for block in re.findall(r'(?:passed|opts)\[\] = \{([^}]*)\}', text):
     opts |= set(re.findall(r'"(--[a-z][a-z-]*)"', block))
 opts -= {"--help"}
 lines = open(helpf).read().split("\n")
