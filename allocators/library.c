@@ -521,7 +521,7 @@ int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t
         return e;
     }
     char line[PATH_MAX + 256];
-    int found = 0;
+    int found = 0, libc = 0;
     while (!found && fgets(line, sizeof line, f)) {
         unsigned maj, min;
         unsigned long long ino;
@@ -529,8 +529,15 @@ int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t
         if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &ino) != 3)
             continue;
         found = ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev);
+        libc |= strstr(line, "/libc.so.6\n") != NULL;
     }
     fclose(f);
+    if (!found && !libc) {
+        /* The loader maps preloads before a program's own dependencies:
+         * with libc not mapped yet the preload may still come. */
+        snprintf(why, len, "process %d has not mapped libc yet", (int)pid);
+        return EAGAIN;
+    }
     if (!found) {
         snprintf(why, len, "preload did not take: process %d does not map %s", (int)pid, lib->path);
         return ESRCH;

@@ -79,8 +79,11 @@ int hb_alloc_lib_verify(const hb_alloc_lib *lib, char *why, size_t len);
 /* From outside (a program cell): whether process `pid` has lib->path
  * mapped, read from /proc/PID/maps. It is the check a foreign program
  * allows -- a program that clears LD_PRELOAD before exec'ing its real work
- * does not map the library. 0, ESRCH (not mapped) with why, or the errno of
- * reading /proc. lib->path "" gives 0. */
+ * does not map the library. 0, ESRCH (not mapped) with why, EAGAIN when
+ * the process's loader is not done yet (libc not mapped: just exec'd, or a
+ * static program, where nothing can be preloaded; ask again later), or the
+ * errno of reading /proc. One read of the maps, so a process that execs
+ * meanwhile is never judged on half of each image. lib->path "" gives 0. */
 int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t len);
 
 #endif

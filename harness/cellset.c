@@ -25,6 +25,10 @@ static const hb_metric_info metrics[] = {
     {"frees", "", "frees", 0},
     {"gc_count", "", "collections", 0},
     {"peak_live_bytes", "B", "peak live bytes", 0},
+    /* programs: their own figure (always a rate), and the kernel's counts */
+    {"figure", "", "program's own figure", 1},
+    {"maxrss_kb", "kB", "largest process's peak RSS", 0},
+    {"minflt", "", "minor faults", 0},
 };
 
 const hb_metric_info *hb_metric_find(const char *name)

@@ -2,7 +2,9 @@
 #ifndef HB_HARNESS_H
 #define HB_HARNESS_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../workloads/workload.h"
@@ -31,6 +33,8 @@ typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
     int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
+    int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
+                          garbage probe); 0 none */
 } hb_gc_params;
 
 #define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
@@ -54,6 +58,10 @@ typedef struct hb_run_opts {
     hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
+    int named_workloads; /* --workloads given: no default set */
+    /* --program NAME='CMD ARGS', added to the workloads after parsing */
+    const hb_workload *user_programs[HB_MAX_LIST];
+    size_t n_user_programs;
     int threads[HB_MAX_LIST];
     size_t n_threads;
     int reps;
@@ -118,9 +126,20 @@ typedef struct hb_result {
     double gc_own_ms;                  /* the collector's own total of its pauses in the run */
     uint64_t gc_own_count;             /* and its own count of collections */
     int64_t leaked_objects, leaked_bytes; /* -1: not measured (no collector, boehm) */
+    /* garbage held (--param garbage_ms): the bytes of unreachable objects
+     * still alive, mean and max over the probes of the run; -1: not
+     * measured. The probes' time is out of wall_s and the pause timeline. */
+    int64_t garbage_mean_bytes, garbage_max_bytes;
+    uint64_t garbage_probes;
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */
+    /* rusage beyond time: the cell's process over the timed run, or a
+     * program's whole tree (wait4); -1: not measured */
+    int64_t maxrss_kb, minflt, majflt, nvcsw, nivcsw;
+    int external;                      /* a program cell: no allocator counts, ops only if it has a unit */
+    double figure;                     /* a program's own figure; < 0: none */
+    char figure_unit[24];
 } hb_result;
 
 /* Everything a cell reports: the result and its time series. */
@@ -149,6 +168,20 @@ int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
 void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);
 void hb_cell_id(const hb_cell *c, char *buf, size_t len);
 
+/* ---- program.c: program cells (workloads/programs/), run by the runner
+ * itself as a child in its own process group, measured from outside */
+struct hb_program;
+/* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
+ * then meaningless and the row not written). */
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+/* The library that gives builtin allocator `a` to a program (none for
+ * `system`: a library with path ""), resolved once per run; NULL when it has
+ * none (null). */
+const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a);
+/* 1, with the first missing executable's name in `what`, when a program
+ * needs one that is not on PATH. */
+int hb_program_missing(const struct hb_program *p, char *what, size_t len);
+
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);
 
@@ -176,6 +209,14 @@ void hb_csv_close(hb_csv *f);
  * NAME.pauses.csv, NAME.json) can be created or appended to, without
  * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
+
+/* ---- help.c: --help and --version */
+/* Prints CMD's usage with every option and its default; -1 for an unknown CMD. */
+int hb_help(const char *cmd, FILE *f);
+/* Whether argv holds --help or -h. */
+int hb_wants_help(int argc, char **argv);
+/* "heapbench COMMIT (build type TYPE, COMPILER)". */
+void hb_version(FILE *f);
 
 /* ---- sysinfo.c: the machine and the process */
 typedef struct hb_env {

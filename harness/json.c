@@ -11,7 +11,8 @@
  *
  * The mapping: name and run_name = the `cell` column; one operation of the
  * workload is one "iteration", so iterations = ops, real_time = wall_s / ops
- * and cpu_time = (user_s + sys_s) / ops, in ns; items_per_second = ops_per_s;
+ * and cpu_time = (user_s + sys_s) / ops, in ns; items_per_second = ops_per_s
+ * (a program without a unit of work: one iteration per run, no items);
  * every other numeric measurement column (allocs, latency, pauses, memory)
  * becomes a user counter of the same name, present only where the CSV has a
  * value; an allocator given as a library puts its path and build-id in the
@@ -353,7 +354,8 @@ static void iteration(const jctx *j, const group *g, const run *r, int *first)
     kv_num(f, "real_time", r->real_ns);
     kv_num(f, "cpu_time", r->cpu_ns);
     fputs(",\n      \"time_unit\": \"ns\"", f);
-    kv_num(f, "items_per_second", r->items_per_s);
+    if (!isnan(r->items_per_s))
+        kv_num(f, "items_per_second", r->items_per_s);
     /* An allocator given as a library: which file and build, as the run's
      * label (Google Benchmark's free-text field of an entry). */
     int cl = hb_csvdoc_col(j->d, "allocator_lib"), ci = hb_csvdoc_col(j->d, "allocator_lib_id");
@@ -426,7 +428,7 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
             else if (m == 1)
                 v[i] = r->cpu_ns;
             else if (m == 2)
-                v[i] = r->items_per_s;
+                have[m] = !isnan(v[i] = r->items_per_s);
             else /* a counter is aggregated only when every repetition has it */
                 have[m] = figure(j, r->row, j->counter[m - 3], &v[i]) == 0;
         }
@@ -444,7 +446,8 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
         kv_num(f, "real_time", res[0][a]);
         kv_num(f, "cpu_time", res[1][a]);
         fputs(",\n      \"time_unit\": \"ns\"", f);
-        kv_num(f, "items_per_second", res[2][a]);
+        if (have[2])
+            kv_num(f, "items_per_second", res[2][a]);
         for (size_t m = 3; m < nm; m++)
             if (have[m] && (a != A_CV || cv_ok[m]))
                 kv_num(f, j->d->header[j->counter[m - 3]], res[m][a]);
@@ -458,27 +461,32 @@ static int aggregates(const jctx *j, const group *g, const run *runs, int *first
 static int load_run(const jctx *j, const hb_csvrow *row, run *r, char *why, size_t len)
 {
     const char *bad = NULL;
-    double rep, threads, ops, wall, user, sys, ips;
+    double rep, threads, ops = 0, wall, user, sys, ips = 0;
     r->row = row;
     if (figure(j, row, j->col[C_REP], &rep))
         bad = "rep";
     else if (figure(j, row, j->col[C_THREADS], &threads) || threads < 1)
         bad = "threads";
-    else if (figure(j, row, j->col[C_OPS], &ops) || ops < 1)
-        bad = "ops";
+    else if ((row->field[j->col[C_OPS]][0] || row->field[j->col[C_OPS_PER_S]][0]) &&
+             (figure(j, row, j->col[C_OPS], &ops) || ops < 1))
+        bad = "ops"; /* both empty: a program without a unit of work, ops 0 */
     else if (figure(j, row, j->col[C_WALL], &wall) || wall <= 0)
         bad = "wall_s";
     else if (figure(j, row, j->col[C_USER], &user))
         bad = "user_s";
     else if (figure(j, row, j->col[C_SYS], &sys))
         bad = "sys_s";
-    else if (figure(j, row, j->col[C_OPS_PER_S], &ips))
+    else if (ops && figure(j, row, j->col[C_OPS_PER_S], &ips))
         bad = "ops_per_s";
     if (bad) {
         int c = hb_csvdoc_col(j->d, bad);
         snprintf(why, len, "%s:%zu: %s: status is ok but it is '%s', not a valid figure", row->path,
                  row->line, bad, row->field[c]);
         return EINVAL;
+    }
+    if (!ops) {
+        ops = 1;
+        ips = NAN; /* no items: items_per_second left out */
     }
     r->rep = (long long)rep;
     r->threads = (long long)threads;

@@ -2,6 +2,7 @@
 #include "harness.h"
 #include "cellset.h"
 #include "csvio.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +31,19 @@ static void list(void)
                             : (modes & HB_HEAP_SHARED) ? " heaps: isolated,shared" : "";
         printf("workload   %-12s %s [%s]%s\n", w->name, w->doc, params, heaps);
     }
+    /* programs: real programs run as children (--workloads programs) */
+    for (size_t i = 0; i < hb_program_count; i++) {
+        const hb_program *p = hb_programs[i];
+        char params[512] = "", missing[128];
+        size_t at = 0;
+        for (const hb_param_spec *s = p->wl.params; s && s->name && at < sizeof params; s++)
+            at += (size_t)snprintf(params + at, sizeof params - at, "%s%s=%lld", at ? " " : "", s->name,
+                                   (long long)s->preset[HB_SIZE_SMALL]);
+        int gone = hb_program_missing(p, missing, sizeof missing);
+        printf("program    %-12s %s [%s]%s%s%s%s\n", p->wl.name, p->wl.doc, params,
+               p->takes_threads ? " threads: yes" : "", p->figure_unit ? " figure: " : "",
+               p->figure_unit ? p->figure_unit : "", gone ? " (not installed: scripts/setup.sh)" : "");
+    }
 }
 
 static int usage(FILE *f)
@@ -39,14 +53,17 @@ static int usage(FILE *f)
                "                     [--workloads W,X] [--threads 1,2] [--reps N] [--heap isolated,shared]\n"
                "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
-               "                     [--lat-every N] [--sample-ms N] [--out FILE.csv]\n"
+               "                     [--lat-every N] [--sample-ms N] [--program NAME='CMD ARGS'] [--out FILE.csv]\n"
                "       heapbench run            (no arguments: the default matrix)\n"
+               "         an allocator in --allocators: a builtin name, NAME=PATH or PATH of a malloc library\n"
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n");
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n"
+               "       heapbench --version\n"
+               "heapbench CMD --help gives each option of CMD with its default.\n");
     return 2;
 }
 
@@ -77,6 +94,14 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(argv[1], "__cell") == 0)
         return hb_cell_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        hb_version(stdout);
+        return 0;
+    }
+    /* CMD --help: the subcommand's options with their defaults, before any
+     * parser can take --help for bad input */
+    if (hb_wants_help(argc - 2, argv + 2) && hb_help(argv[1], stdout) == 0)
+        return 0;
     if (strcmp(argv[1], "list") == 0) {
         if (argc != 2) {
             fprintf(stderr, "heapbench list: takes no arguments, not '%s'\n", argv[2]);

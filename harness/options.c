@@ -3,6 +3,7 @@
  * and the valid choices, and exit status 2. */
 #include "harness.h"
 #include "csvio.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -64,6 +65,34 @@ static void workload_choices(char *buf, size_t len)
     buf[0] = 0;
     for (size_t i = 0; i < hb_workload_count && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_workloads[i]->name);
+    for (size_t i = 0; i < hb_program_count && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, ",%s", hb_programs[i]->wl.name);
+    if (at < len)
+        snprintf(buf + at, len - at, ",programs (all programs)");
+}
+
+/* Adds a workload once (a name given twice, or a program also named by
+ * `programs`, is one column of the matrix). */
+static int add_workload(hb_run_opts *o, const hb_workload *w)
+{
+    for (size_t i = 0; i < o->n_workloads; i++)
+        if (o->workloads[i] == w)
+            return 0;
+    if (o->n_workloads == HB_MAX_LIST)
+        return bad("--workloads list", w->name, "at most 64 workloads and programs");
+    o->workloads[o->n_workloads++] = w;
+    return 0;
+}
+
+/* A program named on the command line must be runnable here: one line and
+ * exit 2 before anything runs, rather than a matrix of failed rows. */
+static int program_installed(const hb_program *p)
+{
+    char what[128];
+    if (!hb_program_missing(p, what, sizeof what))
+        return 0;
+    say("program %s needs %s, which is not on PATH (scripts/setup.sh installs it)", p->wl.name, what);
+    return 2;
 }
 
 /* Splits a comma list into `items`; empty items are an error (EINVAL), and
@@ -193,13 +222,27 @@ static int set_workloads(hb_run_opts *o, const char *arg)
     int e = split(arg, items, HB_MAX_LIST, &n);
     if (e)
         return e == EEXIST ? twice("--workloads", items[n]) : bad("--workloads list", arg, choices);
+    o->n_workloads = 0;
+    o->named_workloads = 1;
     for (size_t i = 0; i < n; i++) {
         const hb_workload *w = hb_workload_find(items[i]);
-        if (!w)
+        const hb_program *p = w ? NULL : hb_program_find(items[i]);
+        int rc = 0;
+        if (!strcmp(items[i], "programs")) {
+            for (size_t k = 0; k < hb_program_count && !rc; k++)
+                if (!(rc = program_installed(hb_programs[k])))
+                    rc = add_workload(o, &hb_programs[k]->wl);
+        } else if (p) {
+            if (!(rc = program_installed(p)))
+                rc = add_workload(o, &p->wl);
+        } else if (w) {
+            rc = add_workload(o, w);
+        } else {
             return bad("workload", items[i], choices);
-        o->workloads[i] = w;
+        }
+        if (rc)
+            return rc;
     }
-    o->n_workloads = n;
     return 0;
 }
 
@@ -238,6 +281,7 @@ static const struct {
     {"threshold1", 1, 1000000000},
     {"threshold2", 1, 1000000000},
     {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
+    {"garbage_ms", 1, 3600000}, /* garbage held: a verifying trace every N ms (refcounting collectors) */
 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
@@ -254,8 +298,10 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
         }
         if (i < 3)
             gc->threshold[i] = (long)value;
-        else
+        else if (i == 3)
             gc->grow_pct = (int)value;
+        else
+            gc->garbage_ms = (int)value;
     }
     return 0;
 }
@@ -368,10 +414,10 @@ static int check_params(hb_run_opts *o)
 
 static int usage_error(const char *opt)
 {
-    say("unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B --workloads W,X "
+    say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
         "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
         "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-        "--out FILE.csv",
+        "--program NAME='CMD ARGS' --out FILE.csv",
         opt);
     return 2;
 }
@@ -473,7 +519,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
                           !strcmp(name, "--warmup") || !strcmp(name, "--shard") ||
                           !strcmp(name, "--lat-every") || !strcmp(name, "--sample-ms") ||
-                          !strcmp(name, "--heap");
+                          !strcmp(name, "--heap") || !strcmp(name, "--program");
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
@@ -512,6 +558,13 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = hb_size_parse(val, &o->size) ? bad("--size", val, "small,medium,large") : 0;
         else if (!strcmp(name, "--param"))
             rc = add_param(o, val);
+        else if (!strcmp(name, "--program")) {
+            const hb_program *p;
+            if (o->n_user_programs == HB_MAX_LIST)
+                return bad("--program", val, "at most 64 of them");
+            if (!(rc = hb_program_add_user(val, &p)))
+                o->user_programs[o->n_user_programs++] = &p->wl;
+        }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
                 return bad("--out", val, "a file path");
@@ -544,10 +597,18 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         for (size_t i = 0; i < hb_collector_count && i < HB_MAX_LIST; i++)
             o->collectors[o->n_collectors++] = hb_collectors[i];
     }
-    if (o->n_workloads == 0) {
+    if (!o->named_workloads) {
+        /* every workload, in-process and program (the default matrix runs
+         * the bundled programs too); one not installed is a skipped row */
         for (size_t i = 0; i < hb_workload_count && i < HB_MAX_LIST; i++)
             o->workloads[o->n_workloads++] = hb_workloads[i];
+        for (size_t i = 0; i < hb_program_count && !rc; i++)
+            rc = add_workload(o, &hb_programs[i]->wl);
     }
+    for (size_t i = 0; i < o->n_user_programs && !rc; i++)
+        rc = add_workload(o, o->user_programs[i]);
+    if (rc)
+        return rc;
     if (o->n_threads == 0) {
         o->threads[o->n_threads++] = 1;
         int cores = core_count();

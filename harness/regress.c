@@ -454,15 +454,6 @@ static int worse(const ttest *t)
     return r->lo > 1 && r->ratio > 1 + t->thr;
 }
 
-static void print_usage_line(FILE *f)
-{
-    fprintf(f,
-            "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR "
-            "[--threshold PCT] [--cv-factor X] [--cv robust|sd] [--metrics wall_s,...] [--instructions] [--ir-tolerance PCT] "
-            "[--reps N] [--work DIR] [run options: --allocators --collectors --workloads --threads --size "
-            "--param --heap --timeout --warmup --pin --shard --lat-every --sample-ms]\n");
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -616,11 +607,6 @@ static void fmt_val(char *buf, size_t len, double x, const char *unit)
 
 int hb_regress_main(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            print_usage_line(stdout);
-            return 0;
-        }
     ropts o = {.floor_pct = 5, .cv_factor = 3, .ir_tol_pct = 0.1};
     o.s[0].name = "baseline";
     o.s[1].name = "candidate";

@@ -36,6 +36,9 @@ static const char *const columns[] = {
     "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
     /* an allocator given as a library: the file preloaded, and which build */
     "allocator_lib", "allocator_lib_id",
+    "garbage_mean_bytes", "garbage_max_bytes",
+    /* rusage beyond time; a program's own figure (programs/program.h) */
+    "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -402,7 +405,22 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     SET("%d", c->rep);
     SET("%s", status_name(r->status));
     SET("%s", r->error);
-    if (measured) {
+    if (measured && r->external) {
+        /* a program: its own unit of work if it declares one; the
+         * allocator calls of a foreign program are not counted */
+        if (r->counts.ops)
+            SET("%llu", (unsigned long long)r->counts.ops);
+        else
+            SKIP();
+        i += 2;
+        SET("%.9f", r->wall_s);
+        SET("%.6f", r->user_s);
+        SET("%.6f", r->sys_s);
+        if (r->counts.ops && r->wall_s > 0)
+            SET("%.1f", (double)r->counts.ops / r->wall_s);
+        else
+            SKIP();
+    } else if (measured) {
         SET("%llu", (unsigned long long)r->counts.ops);
         SET("%llu", (unsigned long long)r->counts.allocs);
         SET("%llu", (unsigned long long)r->counts.frees);
@@ -493,6 +511,26 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     /* said on every row, whatever its status; library.c bounds the path */
     SET("%.*s", HB_ALLOC_LIB_PATH_MAX, c->lib ? c->lib->path : "");
     SET("%s", c->lib ? c->lib->id : "");
+    if (measured && r->garbage_mean_bytes >= 0) {
+        SET("%lld", (long long)r->garbage_mean_bytes);
+        SET("%lld", (long long)r->garbage_max_bytes);
+    } else {
+        SKIP();
+        SKIP();
+    }
+    const int64_t rus[5] = {r->maxrss_kb, r->minflt, r->majflt, r->nvcsw, r->nivcsw};
+    for (int k = 0; k < 5; k++) {
+        if (measured && rus[k] >= 0)
+            SET("%lld", (long long)rus[k]);
+        else
+            SKIP();
+    }
+    if (measured && r->figure >= 0) {
+        SET("%.6g", r->figure);
+        SET("%s", r->figure_unit);
+    } else {
+        i += 2; /* no program, or one that reports no figure */
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

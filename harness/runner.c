@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "csvio.h"
 #include "cellset.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,8 +98,8 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
-             c->gc.grow_pct, c->gc.refcount, c->shared);
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1],
+             c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
@@ -272,16 +273,21 @@ int hb_run(const hb_run_opts *o, const char *self)
                 if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)) ||
                     (shared && !(o->refcount_modes & (1 << rcm))))
                     continue;
+            /* a program that is not told a thread count runs once, as it
+             * runs, recorded with threads 1 */
+            size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
             for (size_t a = 0; a < nalloc; a++)
-                for (size_t t = 0; t < o->n_threads; t++, index++) {
+                for (size_t t = 0; t < nthreads; t++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
                     const hb_alloc_lib *lib = own_heap ? NULL : libs[a];
+                    if (wl->program && !lib) /* a builtin: the library it preloads */
+                        lib = hb_program_lib(self, allocs[a]);
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
                                    .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
                                    .gc = o->gc,
-                                   .shared = shared, .workload = wl, .threads = o->threads[t], .size = o->size,
+                                   .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
                     c->gc.refcount = rcm;
                     if (hb_cell_resolve(c, o->params, o->n_params)) {
@@ -354,7 +360,10 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
-                run_child(self, &c, o->timeout_s, 1, &scratch); /* not recorded */
+                if (c.workload->program) /* not recorded */
+                    hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
+                else
+                    run_child(self, &c, o->timeout_s, 1, &scratch);
                 hb_buf_free(&scratch.rss);
                 hb_buf_free(&scratch.pauses);
             }
@@ -364,7 +373,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         }
         if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (run_child(self, &c, o->timeout_s, 0, &out))
+        else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
+                                     : run_child(self, &c, o->timeout_s, 0, &out))
             break; /* cut by a stop signal: no row */
         /* Series first, the row last: a row in the main file means its
          * series are complete, which is what --resume relies on. */

@@ -12,6 +12,8 @@ pkgs=(
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check
   clang libclang-rt-14-dev                           # libFuzzer (tests/fuzz, scripts/fuzz.sh)
+  perl lua5.4 sqlite3 rocksdb-tools z3 ghostscript   # program workloads (workloads/programs/)
+  redis-server redis-tools                           # the `redis` program: server and benchmark
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -88,6 +88,10 @@ typedef struct hb_workload {
     /* Heap modes it runs in (collector workloads): HB_HEAP_ISOLATED and/or
      * HB_HEAP_SHARED; 0 means isolated only. */
     int heap_modes;
+    /* A real program run as a child (programs/program.h), measured from
+     * outside; NULL for in-process workloads. A program's setup, run,
+     * check and teardown are NULL. */
+    const struct hb_program *program;
 
     int (*setup)(const hb_ctx *ctx, void **w);
     int (*run)(void *w, int tid, hb_counts *out);

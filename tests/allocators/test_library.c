@@ -115,28 +115,36 @@ static void test_mapped_in(void **st)
     char why[512];
     assert_int_equal(hb_alloc_lib_resolve(countlib, NULL, &lib), 0);
     assert_int_equal(hb_alloc_lib_mapped_in(&lib, getpid(), why, sizeof why), ESRCH);
-    int ready[2];
+    int ready[2], hold[2];
     assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(hold), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         close(ready[0]);
+        close(hold[1]);
+        dup2(hold[0], 0);
         if (hb_alloc_lib_apply_env(&lib) != 0)
             _exit(1);
         char fd[16];
         snprintf(fd, sizeof fd, "%d", ready[1]);
-        /* the shell says it is up, then waits to be killed */
-        execl("/bin/sh", "sh", "-c", "echo up >&$0; exec sleep 30", fd, (char *)NULL);
+        /* the shell, started with the library preloaded, says it is up,
+         * then waits for its stdin to close (no exec after the report: a
+         * process in the middle of exec has not mapped its preloads yet) */
+        execl("/bin/sh", "sh", "-c", "echo up >&$0; read x", fd, (char *)NULL);
         _exit(127);
     }
     close(ready[1]);
+    close(hold[0]);
     char b[8];
     assert_true(read(ready[0], b, sizeof b) > 0);
     close(ready[0]);
     int rc = hb_alloc_lib_mapped_in(&lib, pid, why, sizeof why);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    close(hold[1]);
+    int ws;
+    waitpid(pid, &ws, 0);
     assert_int_equal(rc, 0);
+    assert_true(WIFEXITED(ws));
     hb_alloc_lib none = {0};
     assert_int_equal(hb_alloc_lib_mapped_in(&none, getpid(), why, sizeof why), 0);
 }

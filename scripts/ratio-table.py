@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""ratio-table.py FILE.csv [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb]
+
+Per cell of a results file (workload, threads, size, params; every
+allocator side by side), the median of each metric on each allocator as a
+ratio to the best of the reference allocators (by default jemalloc,
+mimalloc and tcmalloc: the lowest median among them, per cell and metric;
+every metric here is lower-is-better), then the geometric mean of each
+allocator's ratios over the cells. Below 1 beats the best reference.
+`cpu_s` is user_s + sys_s (on a busy machine it varies less than wall_s:
+other tenants' load stretches wall time, not CPU time).
+
+Reusable for any results file (programs, or in-process workloads): it
+reads only the documented columns. Rows that are not `ok` are counted and
+listed, never averaged; a cell with no ok row on some allocator shows `-`
+there. Exit status 1 when any row is not ok, 2 on bad input.
+"""
+import csv
+import math
+import statistics
+import sys
+from collections import defaultdict
+
+
+def main(argv):
+    args = list(argv)
+    best = ["jemalloc", "mimalloc", "tcmalloc"]
+    metrics = ["wall_s", "cpu_s", "peak_rss_kb"]
+    files = []
+    while args:
+        a = args.pop(0)
+        if a == "--best" and args:
+            best = args.pop(0).split(",")
+        elif a == "--metrics" and args:
+            metrics = args.pop(0).split(",")
+        elif a.startswith("--"):
+            print(f"ratio-table: unknown option {a}", file=sys.stderr)
+            return 2
+        else:
+            files.append(a)
+    if not files:
+        print(__doc__.strip().splitlines()[0], file=sys.stderr)
+        return 2
+    rows = []
+    for f in files:
+        try:
+            rows += list(csv.DictReader(open(f)))
+        except OSError as e:
+            print(f"ratio-table: {f}: {e.strerror}", file=sys.stderr)
+            return 2
+    for r in rows:
+        r["cpu_s"] = str(float(r["user_s"]) + float(r["sys_s"])) if r.get("user_s") and r.get("sys_s") else ""
+    if not rows or any(m not in rows[0] for m in metrics + ["workload", "allocator", "status"]):
+        print("ratio-table: not a results file with those columns", file=sys.stderr)
+        return 2
+    # a cell of the table: everything but the allocator
+    key = lambda r: (r["workload"], int(r["threads"]), r["size"], r["params"], r["collector"], r["heap"])
+    allocs, cells, bad = [], [], []
+    vals = defaultdict(list)  # (cell, allocator, metric) -> values
+    for r in rows:
+        k = key(r)
+        if r["allocator"] not in allocs:
+            allocs.append(r["allocator"])
+        if k not in cells:
+            cells.append(k)
+        if r["status"] != "ok":
+            bad.append(r)
+            continue
+        for m in metrics:
+            if r[m] != "":
+                vals[(k, r["allocator"], m)].append(float(r[m]))
+    # a fixed order: the builtins as `heapbench list` has them, then the
+    # others (libraries by path) by name; cells by workload and threads
+    builtin = ["system", "arena", "freelist", "jemalloc", "mimalloc", "tcmalloc"]
+    allocs.sort(key=lambda a: (builtin.index(a) if a in builtin else len(builtin), a))
+    cells.sort()
+    med = {k: statistics.median(v) for k, v in vals.items()}
+    refs = [a for a in best if a in allocs]
+    if not refs:
+        print(f"ratio-table: none of the reference allocators {','.join(best)} is in the file", file=sys.stderr)
+        return 2
+    reps = max((len(v) for v in vals.values()), default=0)
+    print(f"{len(rows)} rows, {len(rows) - len(bad)} ok; up to {reps} repetitions a cell; "
+          f"ratio = median / best median of {','.join(refs)} (lower is better)")
+    logs = defaultdict(list)  # (allocator, metric) -> log ratios
+    w = max(len(f"{c[0]} t{c[1]}") for c in cells) + 2
+    for m in metrics:
+        print(f"\n{m}: median of the best reference, then each allocator's ratio to it")
+        print(f"{'cell':{w}} {'best':>12}  " + " ".join(f"{a[:12]:>12}" for a in allocs))
+        for c in cells:
+            ref = [med[(c, a, m)] for a in refs if (c, a, m) in med]
+            label = f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}")
+            if not ref or min(ref) <= 0:
+                print(f"{label:{w}} {'-':>12}")
+                continue
+            b = min(ref)
+            cols = []
+            for a in allocs:
+                v = med.get((c, a, m))
+                if v is None:
+                    cols.append(f"{'-':>12}")
+                    continue
+                cols.append(f"{v / b:12.2f}")
+                if v > 0:
+                    logs[(a, m)].append(math.log(v / b))
+            print(f"{label:{w}} {b:12.4g}  " + " ".join(cols))
+        gm = []
+        for a in allocs:
+            l = logs[(a, m)]
+            gm.append(f"{math.exp(sum(l) / len(l)):12.2f}" if l else f"{'-':>12}")
+        print(f"{'geometric mean':{w}} {'':>12}  " + " ".join(gm))
+    if bad:
+        print(f"\n{len(bad)} rows not ok:")
+        for r in bad[:20]:
+            print(f"  {r['cell']} rep {r['rep']}: {r['status']}: {r['error']}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
