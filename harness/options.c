@@ -562,8 +562,11 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             const hb_program *p;
             if (o->n_user_programs == HB_MAX_LIST)
                 return bad("--program", val, "at most 64 of them");
-            if (!(rc = hb_program_add_user(val, &p)))
+            char why[8192];
+            if (!(rc = hb_program_add_user(val, &p, why, sizeof why)))
                 o->user_programs[o->n_user_programs++] = &p->wl;
+            else
+                say("%s", why);
         }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
