@@ -2,8 +2,8 @@
  * before a child runs or a file is touched: a bad value is one line naming it
  * and the valid choices, and exit status 2. */
 #include "harness.h"
-#include "../workloads/programs/program.h"
 #include "csvio.h"
+#include "../workloads/programs/program.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -91,8 +91,7 @@ static int program_installed(const hb_program *p)
     char what[128];
     if (!hb_program_missing(p, what, sizeof what))
         return 0;
-    fprintf(stderr, "heapbench run: program %s needs %s, which is not on PATH (scripts/setup.sh installs it)\n",
-            p->wl.name, what);
+    say("program %s needs %s, which is not on PATH (scripts/setup.sh installs it)", p->wl.name, what);
     return 2;
 }
 
@@ -563,8 +562,11 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             const hb_program *p;
             if (o->n_user_programs == HB_MAX_LIST)
                 return bad("--program", val, "at most 64 of them");
-            if (!(rc = hb_program_add_user(val, &p)))
+            char why[8192];
+            if (!(rc = hb_program_add_user(val, &p, why, sizeof why)))
                 o->user_programs[o->n_user_programs++] = &p->wl;
+            else
+                say("%s", why);
         }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
