@@ -13,16 +13,38 @@
  * on its owner heap's remote list (a Treiber stack: push only, the owner
  * takes the whole list with one exchange, so there is no ABA). A heap whose
  * thread detaches or exits is abandoned, never freed: its blocks stay valid,
- * remote frees keep landing on it, and the next thread that attaches adopts
- * it whole (as mimalloc adopts abandoned segments), pools and all.
+ * and it is adopted whole (as mimalloc reclaims abandoned segments), pools
+ * and all, by whichever comes first:
+ *   - a thread that attaches and has no heap takes it as its own;
+ *   - a thread with a heap that frees one of its blocks takes it as a
+ *     second heap it owns (at most ADOPT_MAX): its frees into it are then
+ *     local, with no atomic, instead of a push per free onto a list no one
+ *     drains. It never allocates from it; once every block is back (live
+ *     0, so no other thread can hold one and push), the heap is trimmed and
+ *     left for the next thread that attaches.
+ * That is the server pattern Larson & Krishnan's benchmark measures: a
+ * thread exits and its successor frees the blocks it made.
  *
- * Memory comes only from os.h, never from malloc: this file is also the
+ * Above 512 B obmalloc hands a request to the platform's malloc, which here
+ * is impossible (in the drop-in library this file *is* malloc) and was
+ * slow when done as a mapping per block (a 513 B block took a page). So the
+ * choice is explicit (docs/allocators.md): medium classes, eight per
+ * doubling from 576 B to 32 KiB (at most 12.5% lost, as tcmalloc's), in
+ * medium arenas: 1 MiB regions tagged MED_TAG, cut into sixteen 64 KiB
+ * pools whose headers sit together in the region's first page (a 32 KiB
+ * block would not leave room for an inline one). The pools are obmalloc's
+ * own (the same struct, usedpools, bump and free list, arena list sorted
+ * by free pools), so only the address arithmetic differs. Above 32 KiB,
+ * large.c: a mapping per block, a cache of freed spans with decay, mremap.
+ *
+ * Memory comes only from os.h and large.c, never from malloc: this file is also the
  * drop-in malloc of libheapbench_arena.so, so nothing here may allocate.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "allocator.h"
+#include "large.h"
 #include "os.h"
 
 #include <errno.h>
@@ -35,6 +57,7 @@
 #define NOINLINE __attribute__((noinline))
 
 #define ARENA_TAG 1 /* region-map tag of our arenas; freelist.c uses 2 */
+#define MED_TAG 3   /* region-map tag of medium arenas */
 #define POOL_SHIFT 14
 #define POOL_SIZE ((size_t)1 << POOL_SHIFT)
 #define NPOOLS ((uint32_t)(HB_REGION / POOL_SIZE)) /* 64 pools per arena */
@@ -47,17 +70,23 @@
  * so a class whose size is a multiple of an alignment <= 64 keeps it. */
 #define POOL0_HDR (POOL_HDR + 64)
 #define SMALL_ALIGN_MAX 64
+/* Dead heaps one heap may own beside itself. A thread meets a new one only
+ * when another thread has died holding blocks it frees; the adopted heaps
+ * empty and are dropped as their blocks come back, so a few suffice, and
+ * the loop over them on a non-local free stays short. */
+#define ADOPT_MAX 4
 
-/* Large-block cache. python3 under the drop-in sends us only what pymalloc
- * does not take, i.e. nearly all its traffic is 0.5-64 KiB blocks, each an
- * mmap/munmap pair (and page faults) without a cache; a dict of a few
- * thousand such values is freed and rebuilt at once, so a cache of a few
- * dozen entries misses. Hence buckets by mapping size in pages, bounded in
- * bytes rather than entries; beyond the bound blocks go straight back. */
-#define LCACHE_BYTES ((size_t)32 << 20)
-#define LBUCKETS 16               /* exact page counts 1..16 */
-#define LBIG_N 32                 /* mappings above 16 pages: a best-fit list */
-#define LCACHE_ONE_MAX ((size_t)4 << 20) /* larger blocks go straight back */
+/* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
+ * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
+ * 113 of 576 B; their headers are at MPOOL_DESC + 64 * i in the region. */
+#define MED_MAX ((size_t)32768)
+#define NMED 48
+#define NCLASS_ALL (NCLASS + NMED)
+#define MPOOL_SHIFT 16
+#define MPOOL_SIZE ((size_t)1 << MPOOL_SHIFT)
+#define NMPOOLS ((uint32_t)(HB_REGION / MPOOL_SIZE))
+#define MPOOL_DESC (POOL_HDR + 64) /* after the arena header */
+#define MPOOL0_DATA ((size_t)4096)  /* pool 0's blocks start after the header page */
 
 typedef struct block {
     struct block *next;
@@ -81,9 +110,11 @@ typedef struct pool {
 typedef struct arena {
     heap *heap;
     pool *freepools;          /* pools handed back, linked by nextpool */
-    char *pool_address;       /* next never-carved pool */
-    uint32_t nfreepools;      /* freepools plus never-carved pools */
-    uint32_t ntotalpools;
+    char *pool_address;       /* next never-carved pool (medium: its header) */
+    uint8_t nfreepools;       /* freepools plus never-carved pools */
+    uint8_t ntotalpools;
+    uint8_t medium;           /* 1: a medium arena (MED_TAG) */
+    uint32_t free_ms;         /* when it became wholly free (hb_os_now_ms, low bits) */
     struct arena *nextarena;  /* usable list: arenas with a free pool, */
     struct arena *prevarena;  /* sorted by nfreepools ascending */
     struct arena *allnext;    /* every arena of the heap (destroy) */
@@ -92,44 +123,42 @@ typedef struct arena {
 
 _Static_assert(sizeof(pool) <= POOL_HDR, "pool header must fit its cache line");
 _Static_assert(POOL_HDR + sizeof(arena) <= POOL0_HDR, "arena header must fit pool 0");
+_Static_assert(MPOOL_DESC + NMPOOLS * POOL_HDR <= MPOOL0_DATA, "medium pool headers must fit the first page");
+
+/* The arena lists of one kind of arena (small or medium), obmalloc's
+ * usable_arenas and nfp2lasta. */
+typedef struct arenas {
+    arena *usable;
+    arena *lasta[NPOOLS + 1];
+} arenas;
 
 struct inst;
 
 struct heap {
-    pool *used[NCLASS];           /* obmalloc's usedpools: pools with a free block */
-    pool *usedtail[NCLASS];       /* their last pool (see free_slow) */
+    pool *used[NCLASS_ALL];       /* obmalloc's usedpools: pools with a free block */
+    pool *usedtail[NCLASS_ALL];   /* their last pool (see free_slow) */
     /* Written by the owner only, read by stats() from any thread. */
     _Atomic uint64_t live, os, released;
-    arena *usable;                /* obmalloc's usable_arenas */
-    arena *lasta[NPOOLS + 1];     /* obmalloc's nfp2lasta: last arena with n free pools */
+    arenas kind[2];               /* small, medium */
     arena *all;
     struct inst *inst;
     heap *allnext;                /* instance's list of heaps (under inst lock) */
     heap *abandoned_next;         /* instance's abandoned list (under inst lock) */
+    heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
+    uint32_t nadopted;
     /* Other threads write this line; keep it off the owner's lines. */
     _Alignas(64) _Atomic(block *) remote;
+    _Atomic int dead; /* on the abandoned list: a freeing thread may adopt it */
 };
-
-/* The 32 bytes just below every large block. */
-typedef struct lhdr {
-    struct lhdr *prev, *next; /* instance's live list, so destroy reclaims it */
-    void *raw;                /* what hb_large_alloc returned */
-    size_t usable;
-} lhdr;
 
 typedef struct inst {
     uint64_t id;              /* unique per init: the TLS cache key (addresses get reused) */
     pthread_key_t key;        /* this thread's heap, and its exit destructor */
     size_t map_size;
-    pthread_mutex_t lock;     /* heaps, abandoned, large list and cache; rare paths only */
+    pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;
-    hb_large_counters large;
-    lhdr *large_live;
-    lhdr *lbucket[LBUCKETS + 1]; /* cached mappings of exactly i pages, by next */
-    lhdr *lbig;                  /* cached mappings of more pages, by next */
-    unsigned lbig_n;
-    size_t lcache_bytes;         /* mapped bytes of all cached blocks */
+    hb_large large;           /* blocks above MED_MAX */
     struct inst *gnext, *gprev; /* every instance, for the fork handlers */
 } inst;
 
@@ -164,6 +193,35 @@ static inline size_t class_index(size_t size)
     return (size + 15 + (size == 0)) >> 4;
 }
 
+/* A medium block's pool header: in the region's first page. */
+static inline pool *mpool_of(const void *p)
+{
+    uintptr_t base = (uintptr_t)p & ~(uintptr_t)(HB_REGION - 1);
+    return (pool *)(base + MPOOL_DESC + (((uintptr_t)p - base) >> MPOOL_SHIFT) * POOL_HDR);
+}
+
+/* Any block's pool header, small or medium, from the region's tag. */
+static inline pool *block_pool(const void *p)
+{
+    return hb_region_tag(p) == ARENA_TAG ? pool_of(p) : mpool_of(p);
+}
+
+/* 513 B .. MED_MAX: the class index, then the class size. */
+static inline size_t med_index(size_t size)
+{
+    size_t s = size - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(s); /* 9..14 */
+    return NCLASS + (b - 9u) * 8u + ((s >> (b - 3u)) & 7u);
+}
+
+static inline uint32_t class_size(size_t c)
+{
+    if (c < NCLASS)
+        return (uint32_t)c << 4;
+    size_t m = c - NCLASS;
+    return (uint32_t)((9 + m % 8) << (m / 8 + 6));
+}
+
 static inline void ctr_add(_Atomic uint64_t *c, uint64_t d)
 {
     /* Single writer: a plain load and store, no locked instruction. */
@@ -189,12 +247,12 @@ static void arena_release(heap *h, arena *a)
     ctr_add(&h->released, HB_REGION);
 }
 
-static arena *arena_new(heap *h)
+static arena *arena_new(heap *h, int medium)
 {
     char *base = hb_os_map(HB_REGION, HB_REGION);
     if (!base)
         return NULL;
-    if (hb_region_set(base, ARENA_TAG) != 0) {
+    if (hb_region_set(base, medium ? MED_TAG : ARENA_TAG) != 0) {
         hb_os_unmap(base, HB_REGION);
         errno = ENOMEM;
         return NULL;
@@ -202,8 +260,9 @@ static arena *arena_new(heap *h)
     arena *a = (arena *)(base + POOL_HDR);
     a->heap = h;
     a->freepools = NULL;
-    a->pool_address = base;
-    a->nfreepools = a->ntotalpools = NPOOLS;
+    a->pool_address = medium ? base + MPOOL_DESC : base;
+    a->nfreepools = a->ntotalpools = (uint8_t)(medium ? NMPOOLS : NPOOLS);
+    a->medium = (uint8_t)medium;
     a->nextarena = a->prevarena = NULL;
     a->allprev = NULL;
     a->allnext = h->all;
@@ -217,84 +276,92 @@ static arena *arena_new(heap *h)
 /* obmalloc's allocate_from_new_pool, arena half: a pool from the head of
  * usable_arenas, the arena with the fewest free pools, so the emptier
  * arenas drain and can go back to the OS. */
-static pool *pool_take(heap *h)
+static pool *pool_take(heap *h, int medium)
 {
-    arena *a = h->usable;
+    arenas *k = &h->kind[medium];
+    arena *a = k->usable;
     if (!a) {
-        a = arena_new(h);
+        a = arena_new(h, medium);
         if (!a)
             return NULL;
-        h->usable = a;
-        h->lasta[a->nfreepools] = a;
+        k->usable = a;
+        k->lasta[a->nfreepools] = a;
     }
-    if (h->lasta[a->nfreepools] == a)
-        h->lasta[a->nfreepools] = NULL; /* it was the last with that count */
+    if (k->lasta[a->nfreepools] == a)
+        k->lasta[a->nfreepools] = NULL; /* it was the last with that count */
     if (a->nfreepools > 1)
-        h->lasta[a->nfreepools - 1] = a; /* it becomes the first, hence last, of count-1 */
+        k->lasta[a->nfreepools - 1] = a; /* it becomes the first, hence last, of count-1 */
     pool *p = a->freepools;
     if (p) {
         a->freepools = p->nextpool;
     } else {
         p = (pool *)a->pool_address;
-        a->pool_address += POOL_SIZE;
+        a->pool_address += medium ? POOL_HDR : POOL_SIZE;
     }
     if (--a->nfreepools == 0) {
-        h->usable = a->nextarena;
-        if (h->usable)
-            h->usable->prevarena = NULL;
+        k->usable = a->nextarena;
+        if (k->usable)
+            k->usable->prevarena = NULL;
         a->nextarena = a->prevarena = NULL;
     }
     return p;
 }
 
+/* Give back the wholly free arenas of k idle for HB_DECAY_MS, oldest first:
+ * they are the list's tail, from k->lasta[n] backwards (a newly free arena
+ * goes before the ones already free); all of them when `all`. */
+static void arenas_decay(heap *h, arenas *k, uint32_t n, int all, uint64_t now)
+{
+    for (arena *a = k->lasta[n], *prev; a && a->nfreepools == n; a = prev) {
+        prev = a->prevarena;
+        if (!all && (uint32_t)now - a->free_ms < HB_DECAY_MS)
+            break;
+        k->lasta[n] = (prev && prev->nfreepools == n) ? prev : NULL;
+        if (prev)
+            prev->nextarena = a->nextarena;
+        else
+            k->usable = a->nextarena;
+        if (a->nextarena)
+            a->nextarena->prevarena = prev;
+        arena_release(h, a);
+    }
+}
+
 /* obmalloc's insert_to_freepool: an empty pool goes back to its arena and
  * the arena slides right to keep usable_arenas sorted. */
-static void pool_give_back(heap *h, pool *p)
+static void pool_relink(heap *h, pool *p)
 {
     arena *a = arena_of(p);
+    arenas *k = &h->kind[a->medium];
     p->nextpool = a->freepools;
     a->freepools = p;
     uint32_t nf = a->nfreepools;
-    arena *lastnf = h->lasta[nf];
+    arena *lastnf = k->lasta[nf];
     if (lastnf == a) {
         arena *prev = a->prevarena;
-        h->lasta[nf] = (prev && prev->nfreepools == nf) ? prev : NULL;
+        k->lasta[nf] = (prev && prev->nfreepools == nf) ? prev : NULL;
     }
     a->nfreepools = ++nf;
 
-    /* Wholly free: give it back unless it is the last in the list. Like
-     * obmalloc since bpo-37257, that keeps at most one free arena cached,
-     * so a loop allocating and freeing at an arena boundary does not
-     * mmap/munmap (and refault 1 MiB) every iteration; the cost is up to
-     * 1 MiB held per heap, which heap_trim gives back on detach. */
-    if (nf == a->ntotalpools && a->nextarena) {
-        if (a->prevarena)
-            a->prevarena->nextarena = a->nextarena;
-        else
-            h->usable = a->nextarena;
-        a->nextarena->prevarena = a->prevarena;
-        arena_release(h, a);
-        return;
-    }
     if (nf == 1) { /* it was full, hence off the list: it goes first */
-        a->nextarena = h->usable;
+        a->nextarena = k->usable;
         a->prevarena = NULL;
-        if (h->usable)
-            h->usable->prevarena = a;
-        h->usable = a;
-        if (!h->lasta[1])
-            h->lasta[1] = a;
+        if (k->usable)
+            k->usable->prevarena = a;
+        k->usable = a;
+        if (!k->lasta[1])
+            k->lasta[1] = a;
         return;
     }
-    if (!h->lasta[nf])
-        h->lasta[nf] = a;
+    if (!k->lasta[nf])
+        k->lasta[nf] = a;
     if (a == lastnf)
         return; /* still in order */
     /* Move right, after the last arena that had its old count. */
     if (a->prevarena)
         a->prevarena->nextarena = a->nextarena;
     else
-        h->usable = a->nextarena;
+        k->usable = a->nextarena;
     a->nextarena->prevarena = a->prevarena;
     a->prevarena = lastnf;
     a->nextarena = lastnf->nextarena;
@@ -303,21 +370,31 @@ static void pool_give_back(heap *h, pool *p)
     lastnf->nextarena = a;
 }
 
-/* Give back the one wholly free arena pool_give_back keeps, if any. */
+/* An empty pool back to its arena. A wholly free arena is kept, and given
+ * back once idle for HB_DECAY_MS (arenas_decay). obmalloc gives it back at
+ * once unless it is the last in the list (keeping one since bpo-37257, so
+ * a loop at an arena boundary does not mmap/munmap every iteration); a
+ * program that frees a whole generation of objects and builds the next
+ * (class_edges' rounds, a request's working set) then refaults every page
+ * of it: 3-4x the system time of tcmalloc, which keeps its pages. Free
+ * arenas sort last, so pool_take uses them last and they age. */
+static void pool_give_back(heap *h, pool *p)
+{
+    arena *a = arena_of(p);
+    pool_relink(h, p);
+    if (a->nfreepools == a->ntotalpools) {
+        /* Stamped first: the walk reaches it last and stops there. */
+        uint64_t now = hb_os_now_ms();
+        a->free_ms = (uint32_t)now;
+        arenas_decay(h, &h->kind[a->medium], a->ntotalpools, 0, now);
+    }
+}
+
+/* Give back every wholly free arena pool_give_back keeps (on detach). */
 static void heap_trim(heap *h)
 {
-    arena *a = h->lasta[NPOOLS];
-    if (!a || a->nfreepools != a->ntotalpools)
-        return;
-    arena *prev = a->prevarena;
-    h->lasta[NPOOLS] = (prev && prev->nfreepools == NPOOLS) ? prev : NULL;
-    if (prev)
-        prev->nextarena = a->nextarena;
-    else
-        h->usable = a->nextarena;
-    if (a->nextarena)
-        a->nextarena->prevarena = prev;
-    arena_release(h, a);
+    arenas_decay(h, &h->kind[0], NPOOLS, 1, 0);
+    arenas_decay(h, &h->kind[1], NMPOOLS, 1, 0);
 }
 
 /* ------------------------------------------------------------------ pools */
@@ -355,8 +432,24 @@ static void drain_remote(heap *h)
     block *b = atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire);
     while (b) {
         block *next = b->next;
-        local_free(h, pool_of(b), b);
+        local_free(h, block_pool(b), b);
         b = next;
+    }
+}
+
+static void heap_drop_adopted(heap *h, uint32_t i);
+
+/* The owner's regular chance to take back remote frees, its own and those
+ * of the dead heaps it adopted; an adopted heap whose blocks are all back
+ * is let go. */
+static void drain_all(heap *h)
+{
+    drain_remote(h);
+    for (uint32_t i = h->nadopted; i-- > 0;) {
+        heap *d = h->adopted[i];
+        drain_remote(d);
+        if (atomic_load_explicit(&d->live, memory_order_relaxed) == 0)
+            heap_drop_adopted(h, i);
     }
 }
 
@@ -378,7 +471,7 @@ static NOINLINE void pool_exhausted(heap *h, pool *p)
         else
             h->usedtail[p->szidx] = NULL;
     }
-    drain_remote(h);
+    drain_all(h);
 }
 
 static NOINLINE void free_slow(heap *h, pool *p, block *last)
@@ -414,14 +507,26 @@ static NOINLINE void free_slow(heap *h, pool *p, block *last)
 
 static NOINLINE void *alloc_slow(heap *h, size_t c)
 {
-    drain_remote(h);
+    drain_all(h);
     pool *p = h->used[c];
     if (!p) {
-        p = pool_take(h);
+        int medium = c >= NCLASS;
+        p = pool_take(h, medium);
         if (!p)
             return NULL;
-        uint32_t first = ((uintptr_t)p & (HB_REGION - 1)) == 0 ? POOL0_HDR : POOL_HDR;
-        uint32_t bsize = (uint32_t)c << 4;
+        uint32_t bsize = class_size(c), first, end;
+        if (!medium) {
+            first = ((uintptr_t)p & (HB_REGION - 1)) == 0 ? POOL0_HDR : POOL_HDR;
+            end = (uint32_t)POOL_SIZE;
+        } else {
+            /* Offsets from the header in the first page to the pool's
+             * 64 KiB of blocks above it. */
+            uintptr_t base = (uintptr_t)p & ~(uintptr_t)(HB_REGION - 1);
+            size_t i = ((uintptr_t)p - base - MPOOL_DESC) / POOL_HDR;
+            uintptr_t data = base + (i ? i * MPOOL_SIZE : MPOOL0_DATA);
+            first = (uint32_t)(data - (uintptr_t)p);
+            end = (uint32_t)(base + (i + 1) * MPOOL_SIZE - (uintptr_t)p);
+        }
         p->heap = h;
         p->szidx = (uint32_t)c;
         p->bsize = bsize;
@@ -429,7 +534,7 @@ static NOINLINE void *alloc_slow(heap *h, size_t c)
         p->freeblock = (block *)((char *)p + first);
         p->freeblock->next = NULL;
         p->nextoffset = first + bsize;
-        p->maxnextoffset = (uint32_t)POOL_SIZE - bsize;
+        p->maxnextoffset = end - bsize;
         p->nextpool = p->prevpool = NULL;
         h->used[c] = h->usedtail[c] = p;
     }
@@ -448,21 +553,66 @@ static void inst_unlock(inst *in)
     pthread_mutex_unlock(&in->lock);
 }
 
-/* Leave a heap for adoption. Its blocks stay valid; frees from any thread
- * keep going to its remote list until an adopter drains it. */
-static void heap_abandon(heap *h)
+/* Put a heap no thread owns any more on the abandoned list. */
+static void heap_leave(heap *h)
 {
     inst *in = h->inst;
-    if (tc.heap == h) {
-        tc.id = 0;
-        tc.heap = NULL;
-    }
     drain_remote(h);
     heap_trim(h);
     inst_lock(in);
     h->abandoned_next = in->abandoned;
     in->abandoned = h;
+    atomic_store_explicit(&h->dead, 1, memory_order_relaxed);
     inst_unlock(in);
+}
+
+/* Leave a heap, and the dead heaps it adopted, for adoption. Their blocks
+ * stay valid; frees from any thread go to their remote lists until an
+ * adopter drains them. */
+static void heap_abandon(heap *h)
+{
+    if (tc.heap == h) {
+        tc.id = 0;
+        tc.heap = NULL;
+    }
+    while (h->nadopted)
+        heap_drop_adopted(h, h->nadopted - 1);
+    heap_leave(h);
+}
+
+/* Let go of adopted heap i: empty, it waits for a thread that attaches; not
+ * empty (its owner is leaving), for any adopter. */
+static void heap_drop_adopted(heap *h, uint32_t i)
+{
+    heap *d = h->adopted[i];
+    h->adopted[i] = h->adopted[--h->nadopted];
+    heap_leave(d);
+}
+
+/* A thread with heap `mine` frees a block of the dead heap d: take d off the
+ * abandoned list (unless another thread got there first) and own it beside
+ * mine. 1 when mine now owns d. */
+static NOINLINE int heap_adopt(heap *mine, heap *d)
+{
+    if (mine->nadopted == ADOPT_MAX)
+        return 0;
+    inst *in = mine->inst;
+    int got = 0;
+    inst_lock(in);
+    for (heap **pp = &in->abandoned; *pp; pp = &(*pp)->abandoned_next) {
+        if (*pp == d) {
+            *pp = d->abandoned_next;
+            atomic_store_explicit(&d->dead, 0, memory_order_relaxed);
+            got = 1;
+            break;
+        }
+    }
+    inst_unlock(in);
+    if (!got)
+        return 0;
+    mine->adopted[mine->nadopted++] = d;
+    drain_remote(d);
+    return 1;
 }
 
 /* pthread key destructor: the thread exits without having detached. */
@@ -501,6 +651,7 @@ static NOINLINE heap *heap_attach(inst *in)
             errno = ENOMEM;
             return NULL;
         }
+        atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
         if (pthread_setspecific(in->key, h) != 0) {
             heap_abandon(h);
             errno = ENOMEM;
@@ -530,163 +681,15 @@ static inline heap *heap_mine(inst *in)
     return LIKELY(tc.id == in->id) ? tc.heap : heap_lookup(in);
 }
 
-/* ------------------------------------------------------------ large blocks */
-
-static inline lhdr *lhdr_of(const void *p)
-{
-    return (lhdr *)p - 1;
-}
-
-static void large_link(inst *in, lhdr *l)
-{
-    l->prev = NULL;
-    l->next = in->large_live;
-    if (l->next)
-        l->next->prev = l;
-    in->large_live = l;
-}
-
-static void large_unlink(inst *in, lhdr *l)
-{
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        in->large_live = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-}
-
-/* Only blocks with our plain 32-byte prefix are cached: their mapping is
- * usable + LPRE bytes, so a bucket's blocks are interchangeable. */
-#define LPRE (2 * sizeof(lhdr))
-
-static inline size_t lcache_pages(size_t size)
-{
-    size_t page = hb_os_page_size();
-    return (size + LPRE + page - 1) / page;
-}
-
-/* Under the lock. A block may be up to twice the pages asked: a bigger one
- * would waste memory it has already faulted in. */
-static lhdr *lcache_take(inst *in, size_t align, size_t size)
-{
-    if (align > sizeof(lhdr) || size > LCACHE_ONE_MAX)
-        return NULL;
-    size_t np = lcache_pages(size), page = hb_os_page_size();
-    lhdr *l = NULL;
-    if (np <= LBUCKETS) {
-        for (size_t k = np; k <= 2 * np && k <= LBUCKETS && !l; k++) {
-            l = in->lbucket[k];
-            if (l)
-                in->lbucket[k] = l->next;
-        }
-    } else {
-        lhdr **best = NULL;
-        for (lhdr **pp = &in->lbig; *pp; pp = &(*pp)->next) {
-            size_t u = (*pp)->usable;
-            if (u >= size && u <= 2 * size + page && (!best || u < (*best)->usable))
-                best = pp;
-        }
-        if (best) {
-            l = *best;
-            *best = l->next;
-            in->lbig_n--;
-        }
-    }
-    if (l)
-        in->lcache_bytes -= l->usable + LPRE;
-    return l;
-}
-
-/* Under the lock: 1 when kept. */
-static int lcache_put(inst *in, lhdr *l)
-{
-    size_t bytes = l->usable + LPRE, page = hb_os_page_size();
-    if ((char *)(l + 1) - (char *)l->raw != sizeof(lhdr) || l->usable > LCACHE_ONE_MAX ||
-        in->lcache_bytes + bytes > LCACHE_BYTES)
-        return 0;
-    size_t np = bytes / page;
-    if (np <= LBUCKETS) {
-        l->next = in->lbucket[np];
-        in->lbucket[np] = l;
-    } else {
-        if (in->lbig_n == LBIG_N)
-            return 0;
-        l->next = in->lbig;
-        in->lbig = l;
-        in->lbig_n++;
-    }
-    in->lcache_bytes += bytes;
-    return 1;
-}
-
-/* Unmap a large block; its bytes were taken out of live when it was cached,
- * or are counted there still when `cached` is 0. */
-static void large_unmap(inst *in, lhdr *l, int cached)
-{
-    size_t full = hb_large_usable(l->raw);
-    /* hb_large_free takes the mapping's full usable size out of live; we
-     * count only l->usable (see large_alloc), or nothing when cached. */
-    atomic_fetch_add_explicit(&in->large.live_bytes, cached ? full : full - l->usable,
-                              memory_order_relaxed);
-    hb_large_free(&in->large, l->raw);
-}
-
-static NOINLINE void *large_alloc(inst *in, size_t align, size_t size)
-{
-    if (align < 16)
-        align = 16;
-    if (size > ((size_t)1 << 46) || align > ((size_t)1 << 40)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    inst_lock(in);
-    lhdr *l = lcache_take(in, align, size);
-    if (l)
-        large_link(in, l);
-    inst_unlock(in);
-    if (l) {
-        atomic_fetch_add_explicit(&in->large.live_bytes, l->usable, memory_order_relaxed);
-        return l + 1;
-    }
-    /* Our header goes in front, so ask hb_large_alloc for `pre` more bytes
-     * aligned to `pre`: the block at raw + pre keeps any alignment. */
-    size_t pre = align > sizeof(lhdr) ? align : sizeof(lhdr);
-    char *raw = hb_large_alloc(&in->large, pre, size + pre);
-    if (!raw) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    l = (lhdr *)(raw + pre) - 1;
-    l->raw = raw;
-    l->usable = hb_large_usable(raw) - pre;
-    /* live counts what usable_size reports, not our header. */
-    atomic_fetch_sub_explicit(&in->large.live_bytes, pre, memory_order_relaxed);
-    inst_lock(in);
-    large_link(in, l);
-    inst_unlock(in);
-    return l + 1;
-}
-
-static NOINLINE void large_free(inst *in, void *p)
-{
-    lhdr *l = lhdr_of(p);
-    atomic_fetch_sub_explicit(&in->large.live_bytes, l->usable, memory_order_relaxed);
-    inst_lock(in);
-    large_unlink(in, l);
-    int kept = lcache_put(in, l);
-    inst_unlock(in);
-    if (!kept)
-        large_unmap(in, l, 1);
-}
-
 /* ---------------------------------------------------------- the interface */
 
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&g_lock);
-    for (inst *in = g_insts; in; in = in->gnext)
+    for (inst *in = g_insts; in; in = in->gnext) {
         inst_lock(in);
+        hb_large_lock(&in->large);
+    }
 }
 
 /* In the child, heaps attached to the parent's other threads stay attached
@@ -694,8 +697,10 @@ static void fork_prepare(void)
  * adopted. Their blocks stay valid and can still be freed. */
 static void fork_release(void)
 {
-    for (inst *in = g_insts; in; in = in->gnext)
+    for (inst *in = g_insts; in; in = in->gnext) {
+        hb_large_unlock(&in->large);
         inst_unlock(in);
+    }
     pthread_mutex_unlock(&g_lock);
 }
 
@@ -723,8 +728,15 @@ static int arena_init(void **state, const char *options)
         hb_os_unmap(in, size);
         return err;
     }
+    err = hb_large_init(&in->large);
+    if (err) {
+        pthread_mutex_destroy(&in->lock);
+        hb_os_unmap(in, size);
+        return err;
+    }
     err = pthread_key_create(&in->key, heap_tsd_dtor);
     if (err) {
+        hb_large_destroy(&in->large);
         pthread_mutex_destroy(&in->lock);
         hb_os_unmap(in, size);
         return err;
@@ -739,24 +751,31 @@ static int arena_init(void **state, const char *options)
     return 0;
 }
 
+/* A block of class c (small or medium) from this thread's heap. */
+static inline void *class_alloc(inst *in, size_t c)
+{
+    heap *h = LIKELY(tc.id == in->id) ? tc.heap : heap_attach(in);
+    if (UNLIKELY(!h))
+        return NULL;
+    pool *p = h->used[c];
+    if (LIKELY(p))
+        return pool_pop(h, p);
+    return alloc_slow(h, c);
+}
+
 static void *arena_alloc(void *state, size_t size)
 {
     inst *in = state;
-    if (LIKELY(size <= SMALL_MAX)) {
-        heap *h = LIKELY(tc.id == in->id) ? tc.heap : heap_attach(in);
-        if (UNLIKELY(!h))
-            return NULL;
-        size_t c = class_index(size);
-        pool *p = h->used[c];
-        if (LIKELY(p))
-            return pool_pop(h, p);
-        return alloc_slow(h, c);
-    }
-    return large_alloc(in, 16, size);
+    if (LIKELY(size <= SMALL_MAX))
+        return class_alloc(in, class_index(size));
+    if (size <= MED_MAX)
+        return class_alloc(in, med_index(size));
+    return hb_large_alloc(&in->large, 16, size);
 }
 
 static void *arena_alloc_aligned(void *state, size_t align, size_t size)
 {
+    inst *in = state;
     if (align <= 16)
         return arena_alloc(state, size);
     if (align <= SMALL_ALIGN_MAX && size <= SMALL_MAX) {
@@ -766,59 +785,106 @@ static void *arena_alloc_aligned(void *state, size_t align, size_t size)
         if (s <= SMALL_MAX)
             return arena_alloc(state, s);
     }
-    return large_alloc(state, align, size);
+    if (align <= MPOOL0_DATA && size <= MED_MAX) {
+        /* Medium pools' blocks start page aligned, at multiples of the
+         * class size: a class that is a multiple of align keeps it. */
+        size_t want = size > align ? size : align;
+        for (size_t c = med_index(want > SMALL_MAX ? want : SMALL_MAX + 1); c < NCLASS_ALL; c++)
+            if ((class_size(c) & (align - 1)) == 0)
+                return class_alloc(in, c);
+    }
+    return hb_large_alloc(&in->large, align, size);
+}
+
+/* A block of another heap: local if this thread owns that heap too (it
+ * adopted it), or adopts it now if it is dead; otherwise pushed on the
+ * owner's remote list, which the owner, or its adopter, drains. */
+static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
+{
+    heap *mine = heap_mine(in);
+    if (mine) {
+        for (uint32_t i = 0; i < mine->nadopted; i++)
+            if (mine->adopted[i] == owner) {
+                local_free(owner, pl, p);
+                return;
+            }
+        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_adopt(mine, owner)) {
+            local_free(owner, pl, p);
+            return;
+        }
+    }
+    block *b = p;
+    block *head = atomic_load_explicit(&owner->remote, memory_order_relaxed);
+    do
+        b->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&owner->remote, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+/* A small or medium block back to its pool: the owner's free list when
+ * this thread owns it, free_other otherwise. */
+static inline void pool_free(inst *in, pool *pl, void *p)
+{
+    heap *owner = pl->heap;
+    if (LIKELY(owner == heap_mine(in))) {
+        local_free(owner, pl, p);
+        return;
+    }
+    free_other(in, owner, pl, p);
 }
 
 static void arena_free(void *state, void *p, size_t size)
 {
     (void)size;
     inst *in = state;
-    if (LIKELY(hb_region_tag(p) == ARENA_TAG)) {
-        pool *pl = pool_of(p);
-        heap *owner = pl->heap;
-        if (LIKELY(owner == heap_mine(in))) {
-            local_free(owner, pl, p);
-            return;
-        }
-        /* Another heap's block (maybe an abandoned heap's): push it on the
-         * owner's remote list; the owner, or its adopter, drains it. */
-        block *b = p;
-        block *head = atomic_load_explicit(&owner->remote, memory_order_relaxed);
-        do
-            b->next = head;
-        while (!atomic_compare_exchange_weak_explicit(&owner->remote, &head, b,
-                                                      memory_order_release,
-                                                      memory_order_relaxed));
-        return;
-    }
-    if (p)
-        large_free(in, p);
+    uint8_t tag = hb_region_tag(p);
+    if (LIKELY(tag == ARENA_TAG))
+        pool_free(in, pool_of(p), p);
+    else if (tag == MED_TAG)
+        pool_free(in, mpool_of(p), p);
+    else if (p)
+        hb_large_free(&in->large, p);
 }
 
 static size_t arena_usable_size(void *state, const void *p)
 {
     (void)state;
-    if (hb_region_tag(p) == ARENA_TAG)
+    uint8_t tag = hb_region_tag(p);
+    if (tag == ARENA_TAG)
         return pool_of(p)->bsize;
-    return lhdr_of(p)->usable;
+    if (tag == MED_TAG)
+        return mpool_of(p)->bsize;
+    return hb_large_usable(p);
 }
 
+static inline size_t size_class(size_t size)
+{
+    return size <= SMALL_MAX ? class_index(size) : med_index(size);
+}
+
+/* In place while the block's class is the one the new size would get;
+ * a large block grows or shrinks in place or by mremap while it stays
+ * above MED_MAX; anything else moves (alloc, copy, free). */
 static void *arena_realloc(void *state, void *p, size_t old_size, size_t new_size)
 {
     (void)old_size;
+    inst *in = state;
     if (!p)
         return arena_alloc(state, new_size);
     size_t have;
-    if (hb_region_tag(p) == ARENA_TAG) {
-        have = pool_of(p)->bsize;
-        if (new_size <= SMALL_MAX && (class_index(new_size) << 4) == have)
+    uint8_t tag = hb_region_tag(p);
+    if (tag == ARENA_TAG || tag == MED_TAG) {
+        pool *pl = tag == ARENA_TAG ? pool_of(p) : mpool_of(p);
+        have = pl->bsize;
+        if (new_size <= MED_MAX && size_class(new_size) == pl->szidx)
             return p;
     } else {
-        /* In place unless it would waste more than half the block or fit
-         * a size class. */
-        have = lhdr_of(p)->usable;
-        if (new_size <= have && new_size > SMALL_MAX && new_size >= have / 2)
-            return p;
+        have = hb_large_usable(p);
+        if (new_size > MED_MAX) {
+            void *q = hb_large_realloc(&in->large, p, new_size);
+            if (q)
+                return q;
+        }
     }
     void *q = arena_alloc(state, new_size);
     if (!q)
@@ -896,26 +962,14 @@ static void arena_destroy(void *state)
         }
         hb_os_unmap(h, hsize);
     }
-    for (lhdr *l = in->large_live, *ln; l; l = ln) {
-        ln = l->next;
-        large_unmap(in, l, 0);
-    }
-    for (size_t k = 0; k <= LBUCKETS; k++)
-        for (lhdr *l = in->lbucket[k], *ln; l; l = ln) {
-            ln = l->next;
-            large_unmap(in, l, 1);
-        }
-    for (lhdr *l = in->lbig, *ln; l; l = ln) {
-        ln = l->next;
-        large_unmap(in, l, 1);
-    }
+    hb_large_destroy(&in->large);
     pthread_mutex_destroy(&in->lock);
     hb_os_unmap(in, in->map_size);
 }
 
 const hb_allocator hb_arena_allocator = {
     .name = "arena",
-    .doc = "obmalloc design: 16 B classes to 512 B, 16 KiB pools, 1 MiB arenas, per-thread heaps",
+    .doc = "obmalloc design: 16 B classes to 512 B, 16 KiB pools, 1 MiB arenas, per-thread heaps; medium classes to 32 KiB",
     .init = arena_init,
     .alloc = arena_alloc,
     .alloc_aligned = arena_alloc_aligned,

@@ -13,9 +13,9 @@
  *                  FL_TAG in the region map); fully free spans come back here.
  *
  * Memory given back: a span whose blocks are all back on its own free list
- * (out == 0) leaves its class. The instance keeps FL_HOT_SPANS such spans
- * committed for reuse and decommits (MADV_DONTNEED) the rest, which is what
- * released_bytes counts. Blocks held in thread caches or in the transfer
+ * (out == 0) leaves its class. The instance keeps such spans committed for
+ * reuse and decommits (MADV_DONTNEED) those idle for HB_DECAY_MS (os.h),
+ * which is what released_bytes counts. Blocks held in thread caches or in the transfer
  * stack pin their spans; both are bounded per class, so the pinned memory is
  * too. Segments themselves stay mapped until destroy: their header page is
  * read by free() of any block, and keeping it costs 4 KiB per MiB.
@@ -31,6 +31,7 @@
 #define _GNU_SOURCE
 #endif
 #include "allocator.h"
+#include "large.h"
 #include "os.h"
 
 #include <errno.h>
@@ -52,17 +53,15 @@
 #define FL_HDR ((size_t)4096)
 
 /* Classes: 16-byte steps to 512 B (32 classes, as obmalloc: at most 15 B
- * lost per block where small objects dominate), then four classes per
- * doubling to 32 KiB (24 classes, at most 20% lost) -- finer steps would
- * fragment the caches, coarser ones waste more per block. Above 32 KiB a
- * mapping per block (hb_large_*) costs a system call but loses no span. */
+ * lost per block where small objects dominate), then eight classes per
+ * doubling to 32 KiB (48 classes, at most 12.5% lost, as tcmalloc's; four
+ * lost 25% on a size just over a power of two, and 513 B blocks then took
+ * 640). Above 32 KiB, large.c: a mapping per block, freed spans cached and
+ * given back after a delay, realloc by mremap. */
 #define FL_SMALL_MAX 512
 #define FL_MAX ((size_t)32768)
-#define FL_NCLS 56
+#define FL_NCLS 80
 
-/* Fully free spans kept committed per instance: absorbs a class that keeps
- * emptying and refilling one span, without holding more than 256 KiB. */
-#define FL_HOT_SPANS 4
 
 #define FL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FL_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -76,6 +75,7 @@ typedef struct fl_span {
     uint8_t cls;
     uint8_t listed;      /* on the class's nonempty list */
     uint8_t decommitted; /* pages given back; os_bytes excludes them */
+    uint32_t free_ms;    /* when it came back to the pool (hb_os_now_ms, low bits) */
 } fl_span;
 
 typedef struct fl_seg {
@@ -113,14 +113,6 @@ typedef struct fl_tcache {
     struct fl_tcache *next, *prev;
 } fl_tcache;
 
-/* A large block: [hb_large header][pad: ... fl_lnode][user block]. The node
- * links live large blocks so that destroy can unmap them. */
-typedef struct fl_lnode {
-    struct fl_lnode *next, *prev;
-    size_t pad;    /* user - hb_large pointer */
-    size_t usable; /* as usable_size reports it */
-} fl_lnode;
-
 typedef struct fl_heap {
     uint64_t id; /* unique over the process: TLS caches compare it, not the address */
     pthread_key_t key;
@@ -138,7 +130,7 @@ typedef struct fl_heap {
     pthread_mutex_t span_lock; /* taken after a class lock, never before one */
     fl_seg *segs;
     unsigned fresh_next; /* next never-used span of segs (the newest segment) */
-    fl_span *hot, *cold;
+    fl_span *hot, *hot_tail, *cold; /* hot: free and committed, newest first */
     unsigned nhot;
     uint64_t seg_bytes, decommitted_bytes, released_bytes;
 
@@ -148,10 +140,7 @@ typedef struct fl_heap {
      * is not read: one compare against this field. */
     _Atomic size_t sized_max;
 
-    pthread_mutex_t large_lock;
-    fl_lnode *large;
-    uint64_t large_live;
-    hb_large_counters lc;
+    hb_large large; /* blocks above FL_MAX */
 
     fl_central cls[FL_NCLS];
 } fl_heap;
@@ -179,15 +168,15 @@ static inline unsigned cls_of(size_t size)
         return (unsigned)((size - (size != 0)) >> 4);
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s); /* 9..14 */
-    return 32u + (b - 9u) * 4u + (unsigned)((s >> (b - 2u)) & 3u);
+    return 32u + (b - 9u) * 8u + (unsigned)((s >> (b - 3u)) & 7u);
 }
 
 static inline size_t cls_size(unsigned c)
 {
     if (c < 32)
         return ((size_t)c + 1) << 4;
-    unsigned k = (c - 32) / 4, j = (c - 32) % 4;
-    return ((size_t)5 + j) << (7 + k);
+    unsigned k = (c - 32) / 8, j = (c - 32) % 8;
+    return ((size_t)9 + j) << (6 + k);
 }
 
 /* A batch moves 16 KiB (at most 64 blocks, at least 2): one lock round trip
@@ -284,12 +273,19 @@ static FL_NOINLINE fl_seg *seg_new(fl_heap *h)
 
 /* A span for class c, from the committed pool first, then the decommitted one
  * (pages fault back in as zeros), then fresh address space. */
+static void spans_decay(fl_heap *h, uint64_t now);
+
 static fl_span *span_get(fl_heap *h, unsigned c)
 {
+    spans_decay(h, hb_os_now_ms());
     pthread_mutex_lock(&h->span_lock);
     fl_span *s = h->hot;
     if (s) {
         h->hot = s->next;
+        if (h->hot)
+            h->hot->prev = NULL;
+        else
+            h->hot_tail = NULL;
         h->nhot--;
     } else if ((s = h->cold) != NULL) {
         h->cold = s->next;
@@ -322,31 +318,62 @@ static fl_span *span_get(fl_heap *h, unsigned c)
     return s;
 }
 
+/* Decommit the hot spans idle for HB_DECAY_MS, from the tail of the hot
+ * list, where the oldest are. Runs when a span comes or goes, so an
+ * instance that keeps allocating gives back what it stopped using. */
+static void spans_decay(fl_heap *h, uint64_t now)
+{
+    fl_span *old = NULL;
+    pthread_mutex_lock(&h->span_lock);
+    while (h->hot_tail && (uint32_t)now - h->hot_tail->free_ms >= HB_DECAY_MS) {
+        fl_span *t = h->hot_tail;
+        h->hot_tail = t->prev;
+        if (h->hot_tail)
+            h->hot_tail->next = NULL;
+        else
+            h->hot = NULL;
+        h->nhot--;
+        t->next = old;
+        old = t;
+    }
+    pthread_mutex_unlock(&h->span_lock);
+    /* Taken off, they are reachable by no one: madvise outside the lock. */
+    while (old) {
+        fl_span *t = old;
+        old = t->next;
+        char *lo;
+        size_t len;
+        span_pages(t, &lo, &len);
+        int failed = len ? hb_os_decommit(lo, len) : 0;
+        pthread_mutex_lock(&h->span_lock);
+        if (!failed && len) {
+            t->decommitted = 1;
+            h->decommitted_bytes += len;
+            h->released_bytes += len;
+        }
+        t->next = h->cold;
+        h->cold = t;
+        pthread_mutex_unlock(&h->span_lock);
+    }
+}
+
+/* A fully free span back to the pool: kept committed at the head of the
+ * hot list (span_get takes the warmest first) until spans_decay. */
 static void span_put(fl_heap *h, fl_span *s)
 {
+    uint64_t now = hb_os_now_ms();
     pthread_mutex_lock(&h->span_lock);
-    if (h->nhot < FL_HOT_SPANS) {
-        s->next = h->hot;
-        h->hot = s;
-        h->nhot++;
-        pthread_mutex_unlock(&h->span_lock);
-        return;
-    }
+    s->free_ms = (uint32_t)now;
+    s->prev = NULL;
+    s->next = h->hot;
+    if (h->hot)
+        h->hot->prev = s;
+    else
+        h->hot_tail = s;
+    h->hot = s;
+    h->nhot++;
     pthread_mutex_unlock(&h->span_lock);
-    /* The span is reachable by no one now: madvise outside the lock. */
-    char *lo;
-    size_t len;
-    span_pages(s, &lo, &len);
-    int failed = len ? hb_os_decommit(lo, len) : 0;
-    pthread_mutex_lock(&h->span_lock);
-    if (!failed && len) {
-        s->decommitted = 1;
-        h->decommitted_bytes += len;
-        h->released_bytes += len;
-    }
-    s->next = h->cold;
-    h->cold = s;
-    pthread_mutex_unlock(&h->span_lock);
+    spans_decay(h, now);
 }
 
 /* ---- central class (its lock held) ---- */
@@ -708,50 +735,6 @@ static inline void cls_free(fl_heap *h, void *p, unsigned c)
         bin_push(h, fl_self.tc, p, c);
 }
 
-/* ---- large blocks ---- */
-
-static FL_NOINLINE void *large_alloc(fl_heap *h, size_t align, size_t size)
-{
-    size_t pad = align > sizeof(fl_lnode) ? align : sizeof(fl_lnode);
-    if (size > ((size_t)1 << 46)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    char *q = hb_large_alloc(&h->lc, align, size + pad);
-    if (!q)
-        return NULL;
-    char *user = q + pad;
-    fl_lnode *node = (fl_lnode *)(user - sizeof(fl_lnode));
-    node->pad = pad;
-    node->usable = hb_large_usable(q) - pad;
-    pthread_mutex_lock(&h->large_lock);
-    node->prev = NULL;
-    node->next = h->large;
-    if (h->large)
-        h->large->prev = node;
-    h->large = node;
-    h->large_live += node->usable;
-    pthread_mutex_unlock(&h->large_lock);
-    return user;
-}
-
-static FL_NOINLINE void large_free(fl_heap *h, void *p)
-{
-    if (!p)
-        return;
-    fl_lnode *node = (fl_lnode *)((char *)p - sizeof(fl_lnode));
-    pthread_mutex_lock(&h->large_lock);
-    if (node->prev)
-        node->prev->next = node->next;
-    else
-        h->large = node->next;
-    if (node->next)
-        node->next->prev = node->prev;
-    h->large_live -= node->usable;
-    pthread_mutex_unlock(&h->large_lock);
-    hb_large_free(&h->lc, (char *)p - node->pad);
-}
-
 /* ---- the vtable ---- */
 
 static void *fl_alloc(void *state, size_t size)
@@ -761,15 +744,16 @@ static void *fl_alloc(void *state, size_t size)
         return cls_alloc(h, (unsigned)((size - (size != 0)) >> 4));
     if (size <= FL_MAX)
         return cls_alloc(h, cls_of(size));
-    return large_alloc(h, 16, size);
+    return hb_large_alloc(&h->large, 16, size);
 }
 
 /* free() without a size, or once sized_max is 0: the region map decides. */
 static FL_NOINLINE void free_unsized(fl_heap *h, void *p)
 {
-    if (hb_region_tag(p) != FL_TAG)
-        large_free(h, p); /* NULL included */
-    else
+    if (hb_region_tag(p) != FL_TAG) {
+        if (p)
+            hb_large_free(&h->large, p);
+    } else
         cls_free(h, p, block_cls(p));
 }
 
@@ -799,7 +783,7 @@ static void *fl_alloc_aligned(void *state, size_t align, size_t size)
     }
     if (size <= FL_MAX)
         atomic_store_explicit(&h->sized_max, 0, memory_order_relaxed);
-    return large_alloc(h, align, size);
+    return hb_large_alloc(&h->large, align, size);
 }
 
 static size_t fl_usable_size(void *state, const void *p)
@@ -807,20 +791,27 @@ static size_t fl_usable_size(void *state, const void *p)
     (void)state;
     if (hb_region_tag(p) == FL_TAG)
         return cls_size(block_cls(p));
-    return ((const fl_lnode *)((const char *)p - sizeof(fl_lnode)))->usable;
+    return hb_large_usable(p);
 }
 
 static void *fl_realloc(void *state, void *p, size_t old_size, size_t new_size)
 {
     if (!p)
         return fl_alloc(state, new_size);
+    fl_heap *h = state;
     size_t usable = fl_usable_size(state, p);
-    bool small = hb_region_tag(p) == FL_TAG;
-    /* In place when it fits. A large block shrinking below half moves so its
-     * mapping is given back, and one shrinking into the classes moves so
-     * that a size <= FL_MAX keeps meaning small (see sized_max). */
-    if (new_size <= usable && (small || (new_size >= usable / 2 && new_size > FL_MAX)))
-        return p;
+    /* In place when it fits the block's class. A large block stays large
+     * while new_size > FL_MAX: in place or by mremap (large.c). One
+     * shrinking into the classes moves, so that a size <= FL_MAX keeps
+     * meaning small (see sized_max). */
+    if (hb_region_tag(p) == FL_TAG) {
+        if (new_size <= usable)
+            return p;
+    } else if (new_size > FL_MAX) {
+        void *q = hb_large_realloc(&h->large, p, new_size);
+        if (q)
+            return q;
+    }
     void *q = fl_alloc(state, new_size);
     if (!q)
         return NULL;
@@ -859,17 +850,15 @@ static int fl_stats(void *state, hb_alloc_stats *out)
                     cls_size(c);
     pthread_mutex_unlock(&h->tc_lock);
     live += atomic_load_explicit(&h->direct_live, memory_order_relaxed);
-    pthread_mutex_lock(&h->large_lock);
-    live += h->large_live;
-    pthread_mutex_unlock(&h->large_lock);
+    live += atomic_load_explicit(&h->large.live_bytes, memory_order_relaxed);
 
     pthread_mutex_lock(&h->span_lock);
     uint64_t os = h->seg_bytes - h->decommitted_bytes;
     uint64_t released = h->released_bytes;
     pthread_mutex_unlock(&h->span_lock);
     os += atomic_load_explicit(&h->meta_bytes, memory_order_relaxed);
-    os += atomic_load_explicit(&h->lc.os_bytes, memory_order_relaxed);
-    released += atomic_load_explicit(&h->lc.released_bytes, memory_order_relaxed);
+    os += atomic_load_explicit(&h->large.os_bytes, memory_order_relaxed);
+    released += atomic_load_explicit(&h->large.released_bytes, memory_order_relaxed);
 
     out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
     out->live_bytes = live;
@@ -888,14 +877,14 @@ static void fork_prepare(void)
             pthread_mutex_lock(&h->cls[c].lock);
         pthread_mutex_lock(&h->span_lock);
         pthread_mutex_lock(&h->tc_lock);
-        pthread_mutex_lock(&h->large_lock);
+        hb_large_lock(&h->large);
     }
 }
 
 static void fork_release(void)
 {
     for (fl_heap *h = fl_heaps; h; h = h->gnext) {
-        pthread_mutex_unlock(&h->large_lock);
+        hb_large_unlock(&h->large);
         pthread_mutex_unlock(&h->tc_lock);
         pthread_mutex_unlock(&h->span_lock);
         for (unsigned c = FL_NCLS; c-- > 0;)
@@ -930,7 +919,11 @@ static int fl_init(void **state, const char *options)
     }
     pthread_mutex_init(&h->tc_lock, NULL);
     pthread_mutex_init(&h->span_lock, NULL);
-    pthread_mutex_init(&h->large_lock, NULL);
+    if ((err = hb_large_init(&h->large)) != 0) {
+        pthread_key_delete(h->key);
+        hb_os_unmap(h, size);
+        return err;
+    }
     for (unsigned c = 0; c < FL_NCLS; c++) {
         pthread_mutex_init(&h->cls[c].lock, NULL);
         h->cls[c].max_batches = cls_max_batches(c);
@@ -963,11 +956,7 @@ static void fl_destroy(void *state)
         fl_self.id = 0;
         fl_self.tc = NULL;
     }
-    while (h->large) {
-        fl_lnode *node = h->large;
-        h->large = node->next;
-        hb_large_free(&h->lc, (char *)node + sizeof(fl_lnode) - node->pad);
-    }
+    hb_large_destroy(&h->large);
     while (h->segs) {
         fl_seg *seg = h->segs;
         h->segs = seg->next;
@@ -983,7 +972,6 @@ static void fl_destroy(void *state)
         pthread_mutex_destroy(&h->cls[c].lock);
     pthread_mutex_destroy(&h->tc_lock);
     pthread_mutex_destroy(&h->span_lock);
-    pthread_mutex_destroy(&h->large_lock);
     hb_os_unmap(h, h->map_size);
 }
 

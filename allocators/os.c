@@ -1,4 +1,4 @@
-/* os.c -- mappings, the region map and the large-object path (see os.h). */
+/* os.c -- mappings and the region map (see os.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* 47-bit user address space / 1 MiB regions = 2^27 one-byte tags: 128 MiB of
@@ -102,59 +103,15 @@ int hb_region_set(const void *region, uint8_t tag)
     return 0;
 }
 
-/* The header sits just below the block so that any alignment works: the
- * mapping starts at `base`, the block at base + offset. 32 bytes keep the
- * block 16-aligned when no larger alignment is asked. */
-typedef struct large_hdr {
-    void *base;
-    size_t map_size;
-    size_t usable;
-    uint64_t magic;
-} large_hdr;
-
-#define LARGE_MAGIC 0x6862726765626c6bULL /* "hbrgeblk" */
-
-void *hb_large_alloc(hb_large_counters *c, size_t align, size_t size)
+void *hb_os_remap(void *p, size_t old_size, size_t new_size)
 {
-    size_t page = hb_os_page_size();
-    if (align < 16)
-        align = 16;
-    size_t off = sizeof(large_hdr) > align ? sizeof(large_hdr) : align;
-    off = (off + align - 1) & ~(align - 1);
-    if (size > ((size_t)1 << HB_ADDR_BITS)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    size_t map_size = (off + size + page - 1) & ~(page - 1);
-    /* The mapping is page aligned; an alignment above a page is asked of
-     * hb_os_map so the block keeps it. */
-    char *base = hb_os_map(map_size, align > page ? align : page);
-    if (!base)
-        return NULL;
-    char *p = base + off;
-    large_hdr *h = (large_hdr *)(p - sizeof(large_hdr));
-    h->base = base;
-    h->map_size = map_size;
-    h->usable = map_size - off;
-    h->magic = LARGE_MAGIC;
-    atomic_fetch_add_explicit(&c->live_bytes, h->usable, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->os_bytes, map_size, memory_order_relaxed);
-    return p;
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
 }
 
-void hb_large_free(hb_large_counters *c, void *p)
+uint64_t hb_os_now_ms(void)
 {
-    large_hdr *h = (large_hdr *)((char *)p - sizeof(large_hdr));
-    size_t map_size = h->map_size;
-    atomic_fetch_sub_explicit(&c->live_bytes, h->usable, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&c->os_bytes, map_size, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->released_bytes, map_size, memory_order_relaxed);
-    h->magic = 0;
-    hb_os_unmap(h->base, map_size);
-}
-
-size_t hb_large_usable(const void *p)
-{
-    const large_hdr *h = (const large_hdr *)((const char *)p - sizeof(large_hdr));
-    return h->usable;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

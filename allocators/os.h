@@ -1,7 +1,7 @@
 /* os.h -- the one seam between heapbench's own allocators and the kernel.
  *
- * arena.c and freelist.c get memory only from here: aligned mappings, pages
- * given back, and the large-object path they share. Nothing here calls
+ * arena.c, freelist.c and large.c get memory only from here: aligned
+ * mappings, pages given back, mappings moved. Nothing here calls
  * malloc, so the drop-in libraries can use it while they *are* malloc.
  *
  * Region map. Small blocks live in HB_REGION-aligned regions that a backend
@@ -31,6 +31,20 @@ int hb_os_unmap(void *p, size_t size);
 /* Give pages back to the OS but keep the address range (MADV_DONTNEED):
  * the next touch reads zeros. */
 int hb_os_decommit(void *p, size_t size);
+/* Move or resize a mapping made by hb_os_map (mremap with MREMAP_MAYMOVE:
+ * the pages move, no byte is copied; the page offset is kept, a larger
+ * alignment is not). NULL when the kernel refuses; the mapping is then
+ * untouched. */
+void *hb_os_remap(void *p, size_t old_size, size_t new_size);
+/* Monotonic milliseconds, for delays such as large.c's decay. */
+uint64_t hb_os_now_ms(void);
+
+/* Memory freed and idle this long goes back to the OS: large.c's cached
+ * spans, arena's free arenas, freelist's free spans. mimalloc waits 10 ms,
+ * jemalloc decays over 10 s; 1 s keeps a program's next burst from
+ * refaulting what it just freed while an idle heap shrinks within a
+ * second. */
+#define HB_DECAY_MS 1000
 
 /* Tag the HB_REGION-aligned region starting at `region` (0 clears it). */
 int hb_region_set(const void *region, uint8_t tag);
@@ -52,17 +66,5 @@ static inline uint8_t hb_region_tag(const void *p)
         return 0;
     return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
 }
-
-/* ---- Large objects: one mapping each, a header in front of the block. ----
- * Counters are passed in so each backend instance keeps its own. */
-typedef struct hb_large_counters {
-    _Atomic uint64_t live_bytes;     /* usable bytes of live large blocks */
-    _Atomic uint64_t os_bytes;       /* bytes mapped for them */
-    _Atomic uint64_t released_bytes; /* bytes unmapped, cumulative */
-} hb_large_counters;
-
-void *hb_large_alloc(hb_large_counters *c, size_t align, size_t size);
-void hb_large_free(hb_large_counters *c, void *p);
-size_t hb_large_usable(const void *p);
 
 #endif

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,15 +20,17 @@ static hb_release_tracker sys_release = HB_RELEASE_TRACKER_INIT;
  * 1: the same object. */
 static int mallinfo_is_malloc(void)
 {
-    static int known = -1;
-    if (known >= 0)
-        return known;
+    static _Atomic int known = -1; /* instances may be made from several threads */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k >= 0)
+        return k;
     /* read through volatile: the addresses the program's calls bind to */
     void *(*volatile m)(size_t) = malloc;
     struct mallinfo2 (*volatile mi)(void) = mallinfo2;
     Dl_info a, b;
-    known = dladdr((void *)m, &a) && dladdr((void *)mi, &b) && a.dli_fbase == b.dli_fbase;
-    return known;
+    k = dladdr((void *)m, &a) && dladdr((void *)mi, &b) && a.dli_fbase == b.dli_fbase;
+    atomic_store_explicit(&known, k, memory_order_relaxed);
+    return k;
 }
 
 static int sys_init(void **state, const char *options)

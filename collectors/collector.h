@@ -92,6 +92,13 @@ typedef struct hb_gc_event {
 
 typedef void (*hb_gc_hook)(void *arg, const hb_gc_event *ev);
 
+/* The garbage probe (garbage_every_ns): at `at_ns` a verifying trace took
+ * `took_ns` and found `objects` objects of `bytes` bytes alive but
+ * unreachable from the roots (rc = 0), or could not run (rc, an errno
+ * value: no memory for its mark stack). */
+typedef void (*hb_garbage_hook)(void *arg, uint64_t at_ns, uint64_t took_ns, uint64_t objects,
+                                uint64_t bytes, int rc);
+
 /* gc.get_stats()[gen]. */
 typedef struct hb_gen_stats {
     uint64_t collections;
@@ -108,6 +115,15 @@ typedef struct hb_heap_config {
     size_t min_heap;           /* marksweep: never collect below this many bytes; 0 means 1 MiB */
     hb_gc_hook hook;           /* may be NULL */
     void *hook_arg;
+    /* Garbage held over time: every garbage_every_ns (0: never), at an
+     * allocation, the heap runs hb_heap_leaks and reports it to
+     * garbage_hook (with hook_arg). Isolated heaps of a backend with
+     * refcounts only (marksweep's mark bit is its collection's, and a
+     * shared heap would stop the world for it); the trace runs on the
+     * mutator's thread, so its time is reported for the caller to take out
+     * of the run's. */
+    uint64_t garbage_every_ns;
+    hb_garbage_hook garbage_hook;
     int shared;                /* 1: one heap for many threads (see above) */
     int refcount_mode;         /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED */
 } hb_heap_config;
@@ -168,6 +184,11 @@ struct hb_heap {
     uint64_t collections, collected_objects; /* all generations */
     uint64_t gc_ns_total;                    /* summed duration of every collection */
     hb_gen_stats stats[HB_GENERATIONS];
+
+    /* the garbage probe: allocations to the next clock reading, and when
+     * the next trace is due (see garbage_every_ns) */
+    uint32_t probe_countdown;
+    uint64_t probe_next_ns;
 
     /* shared heaps: mutators, safepoints, the heap lock (NULL: isolated) */
     hb_shared *sh;

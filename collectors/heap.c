@@ -9,6 +9,9 @@
 
 #include "internal.h"
 
+/* allocations between two clock readings of the garbage probe */
+#define PROBE_EVERY 256
+
 uint64_t hb_now_ns(void)
 {
     struct timespec ts;
@@ -68,6 +71,10 @@ int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
         return rc;
     }
     h->globals.base = 0; /* the heap's own variables (on a shared heap: no thread's) */
+    if (!cfg->garbage_every_ns || !c->refcounts || cfg->shared)
+        h->cfg.garbage_every_ns = 0; /* see collector.h */
+    h->probe_countdown = h->cfg.garbage_every_ns ? PROBE_EVERY : UINT32_MAX;
+    h->probe_next_ns = hb_now_ns() + h->cfg.garbage_every_ns;
     *out = h;
     return 0;
 }
@@ -269,10 +276,30 @@ static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_ty
     return o;
 }
 
+/* The garbage probe (collector.h, garbage_every_ns), at most once per
+ * PROBE_EVERY allocations: between them one decrement, no clock read. */
+static __attribute__((noinline)) void garbage_probe(hb_heap *h)
+{
+    h->probe_countdown = h->cfg.garbage_every_ns ? PROBE_EVERY : UINT32_MAX;
+    if (!h->cfg.garbage_every_ns || h->collecting || h->in_dealloc)
+        return;
+    uint64_t now = hb_now_ns();
+    if (now < h->probe_next_ns)
+        return;
+    uint64_t objects = 0, bytes = 0;
+    int rc = hb_heap_leaks(h, &objects, &bytes);
+    uint64_t took = hb_now_ns() - now;
+    h->probe_next_ns = now + took + h->cfg.garbage_every_ns;
+    if (h->cfg.garbage_hook)
+        h->cfg.garbage_hook(h->cfg.hook_arg, now, took, objects, bytes, rc);
+}
+
 hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
     if (__builtin_expect(h->sh != NULL, 0))
         return shared_alloc(h, t, size);
+    if (__builtin_expect(--h->probe_countdown == 0, 0))
+        garbage_probe(h);
     if (h->enabled && !h->collecting && !h->in_dealloc)
         h->collector->maybe_collect(h);
     hb_object *o = object_block(h, t, size);

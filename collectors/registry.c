@@ -6,6 +6,7 @@
 
 extern const hb_collector hb_rc_collector;
 extern const hb_collector hb_rcgen_collector;
+extern const hb_collector hb_rcinc_collector;
 extern const hb_collector hb_marksweep_collector;
 #ifdef HB_HAVE_BOEHM
 extern const hb_collector hb_boehm_collector;
@@ -14,6 +15,7 @@ extern const hb_collector hb_boehm_collector;
 const hb_collector *const hb_collectors[] = {
     &hb_rc_collector,
     &hb_rcgen_collector,
+    &hb_rcinc_collector,
     &hb_marksweep_collector,
 #ifdef HB_HAVE_BOEHM
     &hb_boehm_collector,

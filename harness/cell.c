@@ -50,6 +50,8 @@ void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, siz
             at += (size_t)snprintf(buf + at, len - at, "%s%s=%ld", at ? ";" : "", gc_names[g], c->gc.threshold[g]);
     if (c->collector && c->gc.grow_pct && at < len)
         at += (size_t)snprintf(buf + at, len - at, "%sgrow_pct=%d", at ? ";" : "", c->gc.grow_pct);
+    if (c->collector && c->gc.garbage_ms && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sgarbage_ms=%d", at ? ";" : "", c->gc.garbage_ms);
     if (c->shared && at < len) /* how a shared heap counts is part of the cell */
         at += (size_t)snprintf(buf + at, len - at, "%srefcount=%s", at ? ";" : "",
                                c->gc.refcount == HB_RC_BIASED ? "biased" : "atomic");
@@ -97,6 +99,7 @@ typedef struct worker {
     int recording;       /* the hook records only during the timed run */
     int64_t collected, leaked_objects, leaked_bytes, peak_live;
     uint64_t gc_ns_own, gc_count_own; /* the heap's own totals over the timed run */
+    hb_buf probes;       /* hb_probe: the garbage probes of the timed run */
     char heap_error[160];
     hb_sampler *sampler; /* where this thread's heap is shown while it lives */
     hb_heap *shared;     /* --heap shared: the one heap, made by the main thread */
@@ -122,6 +125,31 @@ static void on_shared_event(void *arg, const hb_gc_event *ev)
             s->failed = 1;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+/* One garbage probe (collector.h): when, how long its trace took, what it
+ * found. */
+typedef struct hb_probe {
+    uint64_t at_ns, took_ns, bytes;
+} hb_probe;
+
+static void on_garbage(void *arg, uint64_t at_ns, uint64_t took_ns, uint64_t objects, uint64_t bytes, int rc)
+{
+    worker *k = arg;
+    (void)objects;
+    if (!k->recording)
+        return;
+    if (rc) {
+        if (k->rc == 0) {
+            k->rc = rc;
+            snprintf(k->heap_error, sizeof k->heap_error, "garbage probe: the verifying trace failed: %s",
+                     strerror(rc));
+        }
+        return;
+    }
+    hb_probe p = {at_ns, took_ns, bytes};
+    if (hb_buf_push(&k->probes, &p) && k->rc == 0)
+        k->rc = ENOMEM;
 }
 
 /* The heap's event hook: one pause, on this worker's own list (no lock: a
@@ -162,6 +190,8 @@ static int make_heap(worker *k, hb_heap **out)
     heap_config(c, k->ctx->alloc_state, &cfg);
     cfg.hook = on_gc_event;
     cfg.hook_arg = k;
+    cfg.garbage_every_ns = (uint64_t)c->gc.garbage_ms * 1000000u;
+    cfg.garbage_hook = on_garbage;
     int rc = hb_heap_new(out, c->collector, &cfg);
     if (rc)
         snprintf(k->heap_error, sizeof k->heap_error, "%s: cannot make a heap on thread %d: %s",
@@ -217,6 +247,7 @@ static void *worker_main(void *arg)
     hb_lat_init(&k->counts.lat, k->hist, k->cell->m.lat_every,
                 k->ctx->seed ^ ((uint64_t)(k->tid + 1) << 32));
     hb_buf_init(&k->pauses, sizeof(hb_pause));
+    hb_buf_init(&k->probes, sizeof(hb_probe));
     hb_heap *heap = NULL;
     if (k->shared) {
         /* no heap of its own: the shared heap's figures are the cell's */
@@ -310,6 +341,7 @@ void hb_cell_out_init(hb_cell_out *o, const hb_cell *c)
     /* -1: not measured, so never printed as a number */
     r->peak_rss_kb = r->final_rss_kb = r->peak_live_bytes = -1;
     r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
+    r->garbage_mean_bytes = r->garbage_max_bytes = -1;
     r->maxrss_kb = r->minflt = r->majflt = r->nvcsw = r->nivcsw = -1;
     r->figure = r->harness_cpu_s = -1;
     snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
@@ -440,6 +472,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     r->status = HB_ST_OK;
     r->collected_objects = r->leaked_objects = r->leaked_bytes = -1;
     int64_t gc_peak = 0;
+    uint64_t probe_ns = 0; /* the most any thread spent in garbage probes */
     for (int t = 0; t < c->threads; t++) {
         r->counts.ops += ks[t].counts.ops;
         r->counts.allocs += ks[t].counts.allocs;
@@ -452,9 +485,35 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
                 snprintf(r->error, sizeof r->error, "%s thread %d failed: %s", wl->name, t, strerror(ks[t].rc));
         }
         if (c->collector) {
-            for (size_t i = 0; i < ks[t].pauses.len; i++)
-                hb_buf_push(&o->pauses, (const hb_pause *)ks[t].pauses.data + i);
+            /* The garbage probes' traces ran on this thread: its pauses
+             * move back by the probe time before each, so the timeline (and
+             * MMU) is the run's without them. */
+            const hb_probe *pr = ks[t].probes.data;
+            size_t np = ks[t].probes.len, j = 0;
+            uint64_t shift = 0, sum = 0, max = 0;
+            for (size_t i = 0; i < ks[t].pauses.len; i++) {
+                hb_pause p = ((const hb_pause *)ks[t].pauses.data)[i];
+                for (; j < np && pr[j].at_ns < p.start_ns; j++)
+                    shift += pr[j].took_ns;
+                p.start_ns -= shift;
+                hb_buf_push(&o->pauses, &p);
+            }
             hb_buf_free(&ks[t].pauses);
+            shift = 0;
+            for (j = 0; j < np; j++) {
+                shift += pr[j].took_ns;
+                sum += pr[j].bytes;
+                max = pr[j].bytes > max ? pr[j].bytes : max;
+            }
+            if (np) {
+                /* per-thread heaps: the cell's garbage is their sum (of
+                 * maxima: a bound from above, as for peak_live) */
+                r->garbage_mean_bytes = (r->garbage_mean_bytes < 0 ? 0 : r->garbage_mean_bytes) + (int64_t)(sum / np);
+                r->garbage_max_bytes = (r->garbage_max_bytes < 0 ? 0 : r->garbage_max_bytes) + (int64_t)max;
+                r->garbage_probes += np;
+            }
+            probe_ns = shift > probe_ns ? shift : probe_ns;
+            hb_buf_free(&ks[t].probes);
             /* per-thread heaps: the cell's figures are their sums (a sum of
              * peaks bounds the peak of the sum from above) */
             if (ks[t].collected >= 0)
@@ -495,10 +554,11 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         snprintf(r->error, sizeof r->error, "%zu pause events recorded but the collector counted %llu collections",
                  o->pauses.len, (unsigned long long)r->gc_own_count);
     }
+    r->wall_s -= (double)probe_ns / 1e9; /* the probes are not the workload's time */
     if (c->collector) {
         r->have_pauses = 1;
-        hb_pause_stats_compute(o->pauses.data, o->pauses.len, (uint64_t)(t0 * 1e9), (uint64_t)(t1 * 1e9),
-                               &r->pauses);
+        hb_pause_stats_compute(o->pauses.data, o->pauses.len, (uint64_t)(t0 * 1e9),
+                               (uint64_t)(t1 * 1e9) - probe_ns, &r->pauses);
     }
     if (hists) {
         for (int t = 1; t < c->threads; t++)
@@ -625,8 +685,8 @@ int hb_cell_main(int argc, char **argv)
     c.collector = strcmp(argv[10], "none") ? hb_collector_find(argv[10]) : NULL;
     c.alloc_label = argv[11];
     if ((strcmp(argv[10], "none") && !c.collector) ||
-        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
-               &c.gc.grow_pct, &c.gc.refcount, &c.shared) != 6) {
+        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
+               &c.gc.grow_pct, &c.gc.refcount, &c.shared, &c.gc.garbage_ms) != 7) {
         fprintf(stderr, "heapbench __cell: bad collector description\n");
         return 2;
     }

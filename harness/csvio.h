@@ -45,6 +45,11 @@ typedef struct hb_csvdoc {
  * `d` holds nothing to free. */
 int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len);
 void hb_csvdoc_free(hb_csvdoc *d);
+/* Escapes, in place, the line breaks and control characters of a message
+ * that quotes a file's text (as C writes them: \n, \t, \x01), cut to `len`
+ * with its NUL: bad input is reported on one line. hb_csvdoc_read's `why`
+ * is already so. */
+void hb_msg_one_line(char *why, size_t len);
 /* Index of the column named `name`, or -1. */
 int hb_csvdoc_col(const hb_csvdoc *d, const char *name);
 

@@ -219,7 +219,7 @@ static int parse(const char *path, char *buf, size_t n, offs *o, size_t *ncols, 
     return 0;
 }
 
-int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len)
+static int read_doc(const char *path, hb_csvdoc *d, char *why, size_t len)
 {
     memset(d, 0, sizeof *d);
     char *buf = NULL;
@@ -286,6 +286,51 @@ out:
     } else if ((err = hb_csvdoc_check_figures(d, why, len))) {
         hb_csvdoc_free(d);
     }
+    return err;
+}
+
+/* A message is one line on stderr, but it may quote the file (a column's
+ * name, a field): a quoted field can hold a line break or any control
+ * character, which is shown escaped as C writes it. Cut where `len` ends.
+ * Found by fuzzing (tests/fuzz/csvread.c): '"a\nb","a\nb"' named its
+ * column twice over three lines. */
+void hb_msg_one_line(char *why, size_t len)
+{
+    char *copy = strdup(why);
+    if (!copy) { /* no room to escape: blank them out */
+        for (char *p = why; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        return;
+    }
+    size_t at = 0;
+    for (const unsigned char *p = (const unsigned char *)copy; *p; p++) {
+        char esc[8];
+        if (*p == '\n')
+            snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r')
+            snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t')
+            snprintf(esc, sizeof esc, "\\t");
+        else if (*p < 0x20 || *p == 0x7f)
+            snprintf(esc, sizeof esc, "\\x%02x", *p);
+        else
+            esc[0] = (char)*p, esc[1] = 0;
+        size_t n = strlen(esc);
+        if (at + n >= len)
+            break;
+        memcpy(why + at, esc, n);
+        at += n;
+    }
+    why[at] = 0;
+    free(copy);
+}
+
+int hb_csvdoc_read(const char *path, hb_csvdoc *d, char *why, size_t len)
+{
+    int err = read_doc(path, d, why, len);
+    if (err && len)
+        hb_msg_one_line(why, len);
     return err;
 }
 

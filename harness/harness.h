@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../workloads/workload.h"
@@ -32,6 +33,8 @@ typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
     int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
+    int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
+                          garbage probe); 0 none */
 } hb_gc_params;
 
 #define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
@@ -123,6 +126,11 @@ typedef struct hb_result {
     double gc_own_ms;                  /* the collector's own total of its pauses in the run */
     uint64_t gc_own_count;             /* and its own count of collections */
     int64_t leaked_objects, leaked_bytes; /* -1: not measured (no collector, boehm) */
+    /* garbage held (--param garbage_ms): the bytes of unreachable objects
+     * still alive, mean and max over the probes of the run; -1: not
+     * measured. The probes' time is out of wall_s and the pause timeline. */
+    int64_t garbage_mean_bytes, garbage_max_bytes;
+    uint64_t garbage_probes;
     char pinned[64];                   /* "no", "yes", or why not fully */
     uint64_t t0_ns;                    /* the cell's start: series times count from it */
     double process_s;                  /* the cell process's life by the runner's clock; 0: none */
@@ -202,6 +210,14 @@ void hb_csv_close(hb_csv *f);
  * NAME.pauses.csv, NAME.json) can be created or appended to, without
  * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
+
+/* ---- help.c: --help and --version */
+/* Prints CMD's usage with every option and its default; -1 for an unknown CMD. */
+int hb_help(const char *cmd, FILE *f);
+/* Whether argv holds --help or -h. */
+int hb_wants_help(int argc, char **argv);
+/* "heapbench COMMIT (build type TYPE, COMPILER)". */
+void hb_version(FILE *f);
 
 /* ---- sysinfo.c: the machine and the process */
 typedef struct hb_env {

@@ -55,12 +55,19 @@ static int usage(FILE *f)
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
                "                     [--lat-every N] [--sample-ms N] [--program NAME='CMD ARGS'] [--out FILE.csv]\n"
                "       heapbench run            (no arguments: the default matrix)\n"
+               "         an allocator in --allocators: a builtin name, NAME=PATH or PATH of a malloc library\n"
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
+               "       heapbench compare FILE.csv --by allocator|collector|workload|threads|heap|size|PARAM\n"
+               "                     [--ref NAME] [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
-               "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
-               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n");
+               "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
+               "                     [run options]\n"
+               "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n"
+               "       heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR]\n"
+               "       heapbench --version\n"
+               "heapbench CMD --help gives each option of CMD with its default.\n");
     return 2;
 }
 
@@ -84,13 +91,26 @@ int main(int argc, char **argv)
 
 static int dispatch(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage(stderr);
+    if (argc < 2) {
+        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot|report [options]; heapbench --help "
+                        "lists them\n");
+        return 2;
+    }
     if (strcmp(argv[1], "__cell") == 0)
         return hb_cell_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        hb_version(stdout);
+        return 0;
+    }
+    /* CMD --help: the subcommand's options with their defaults, before any
+     * parser can take --help for bad input */
+    if (hb_wants_help(argc - 2, argv + 2) && hb_help(argv[1], stdout) == 0)
+        return 0;
     if (strcmp(argv[1], "list") == 0) {
-        if (argc != 2)
-            return usage(stderr);
+        if (argc != 2) {
+            fprintf(stderr, "heapbench list: takes no arguments, not '%s'\n", argv[2]);
+            return 2;
+        }
         list();
         return 0;
     }
@@ -108,6 +128,8 @@ static int dispatch(int argc, char **argv)
         return hb_regress_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "plot") == 0)
         return hb_plot_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0)
+        return hb_report_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) {
         hb_run_opts o;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
@@ -122,6 +144,6 @@ static int dispatch(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, report, help\n", argv[1]);
     return 2;
 }

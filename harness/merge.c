@@ -243,6 +243,7 @@ static int check_env(const mctx *m, int force)
                                   b ? "; " : "", env_cols[k], diff[k]->field[c], d->path,
                                   diff[k]->line, base->field[c], base->path, base->line);
         }
+        hb_msg_one_line(what, sizeof what); /* it quotes fields, which may hold line breaks */
         if (!force) {
             fprintf(stderr, "heapbench merge: %s differs from %s in [%s]: %s; results from different "
                             "environments are not comparable (--force merges them anyway)\n",

@@ -3,8 +3,10 @@
  * and the valid choices, and exit status 2. */
 #include "harness.h"
 #include "../workloads/programs/program.h"
+#include "csvio.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +30,24 @@ int hb_size_parse(const char *s, hb_size *out)
     return EINVAL;
 }
 
+/* Every message of this file: one line on stderr, "heapbench run: " first.
+ * It quotes what was typed, which may hold a line break ('--out\n'): that is
+ * escaped (hb_msg_one_line), so bad input stays one line. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char msg[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hb_msg_one_line(msg, sizeof msg);
+    fprintf(stderr, "heapbench run: %s\n", msg);
+}
+
 static int bad(const char *what, const char *value, const char *choices)
 {
-    fprintf(stderr, "heapbench run: bad %s '%s'; valid: %s\n", what, value, choices);
+    say("bad %s '%s'; valid: %s", what, value, choices);
     return 2;
 }
 
@@ -105,7 +122,7 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
 
 static int twice(const char *opt, const char *value)
 {
-    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    say("%s gives '%s' twice; give each value once", opt, value);
     return 2;
 }
 
@@ -126,19 +143,26 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
     hb_alloc_lib lib;
+    /* refused here, where the message is escaped: allocators/library.c
+     * quotes the spec as it is, and a line break in it would make two */
+    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            say("bad allocator library '%s': a control character in it", spec);
+            return 2;
+        }
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
     if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
         /* figures colour a bare collector name as that collector */
-        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        say("allocator name '%s' is a collector's; choose another NAME", lib.name);
         return 2;
     }
     for (size_t k = 0; k < o->n_libs; k++) {
         if (strcmp(o->libs[k].name, lib.name) != 0)
             continue;
         if (strcmp(o->libs[k].path, lib.path) != 0) {
-            fprintf(stderr, "heapbench run: allocator name '%s' given for two libraries (%s and %s)\n", lib.name,
-                    o->libs[k].path, lib.path);
+            say("allocator name '%s' given for two libraries (%s and %s)", lib.name, o->libs[k].path,
+                lib.path);
             return 2;
         }
         *out = &o->libs[k];
@@ -258,6 +282,7 @@ static const struct {
     {"threshold1", 1, 1000000000},
     {"threshold2", 1, 1000000000},
     {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
+    {"garbage_ms", 1, 3600000}, /* garbage held: a verifying trace every N ms (refcounting collectors) */
 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
@@ -268,14 +293,16 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             continue;
         *taken = 1;
         if (value < gc_keys[i].min || value > gc_keys[i].max) {
-            fprintf(stderr, "heapbench run: bad --param value '%s=%lld'; valid: %s from %lld to %lld\n", key,
-                    (long long)value, key, (long long)gc_keys[i].min, (long long)gc_keys[i].max);
+            say("bad --param value '%s=%lld'; valid: %s from %lld to %lld", key, (long long)value, key,
+                (long long)gc_keys[i].min, (long long)gc_keys[i].max);
             return 2;
         }
         if (i < 3)
             gc->threshold[i] = (long)value;
-        else
+        else if (i == 3)
             gc->grow_pct = (int)value;
+        else
+            gc->garbage_ms = (int)value;
     }
     return 0;
 }
@@ -354,8 +381,11 @@ static int check_params(hb_run_opts *o)
         for (size_t w = 0; w < o->n_workloads; w++) {
             const hb_workload *wl = o->workloads[w];
             for (const hb_param_spec *s = wl->params; s && s->name; s++) {
-                at += (size_t)snprintf(keys + at, at < sizeof keys ? sizeof keys - at : 0, "%s%s.%s",
-                                       at ? "," : "", wl->name, s->name);
+                /* the list for the message, cut where it fills the buffer:
+                 * keys + at past its end would be undefined (UBSan, fuzzing) */
+                if (at < sizeof keys)
+                    at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s.%s", at ? "," : "",
+                                           wl->name, s->name);
                 if (strcmp(s->name, kv->key) != 0)
                     continue;
                 known = 1;
@@ -385,13 +415,11 @@ static int check_params(hb_run_opts *o)
 
 static int usage_error(const char *opt)
 {
-    fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,B --collectors C,D --gc-allocators A,B "
-            "--workloads W,X "
-            "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
-            "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-            "--program NAME='CMD ARGS' --out FILE.csv\n",
-            opt);
+    say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
+        "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
+        "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
+        "--program NAME='CMD ARGS' --out FILE.csv",
+        opt);
     return 2;
 }
 
@@ -425,6 +453,21 @@ static int set_shard(hb_run_opts *o, const char *arg)
     return 0;
 }
 
+/* The physical cores, for the default thread list: read only when that list
+ * is needed, and once, since loading hwloc's topology takes milliseconds and
+ * the machine does not change while the process runs (the options' fuzz
+ * target parses hundreds of command lines a second). */
+static int core_count(void)
+{
+    static int cores;
+    if (!cores) {
+        hb_env env;
+        hb_env_read(&env);
+        cores = env.cores > 0 ? env.cores : 1;
+    }
+    return cores;
+}
+
 int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -441,8 +484,6 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->measure.sample_ms = 10;
     o->heap_modes = HB_HEAP_ISOLATED;
     o->refcount_modes = 1 << HB_RC_ATOMIC;
-    hb_env env;
-    hb_env_read(&env);
 
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
@@ -483,7 +524,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
-            fprintf(stderr, "heapbench run: %s needs a value\n", name);
+            say("%s needs a value", name);
             return 2;
         }
         long long v;
@@ -571,13 +612,14 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         return rc;
     if (o->n_threads == 0) {
         o->threads[o->n_threads++] = 1;
-        if (env.cores > 1)
-            o->threads[o->n_threads++] = env.cores > HB_MAX_THREADS ? HB_MAX_THREADS : env.cores;
+        int cores = core_count();
+        if (cores > 1)
+            o->threads[o->n_threads++] = cores > HB_MAX_THREADS ? HB_MAX_THREADS : cores;
     }
     if (o->is_default)
         o->reps = 3;
     if (o->resume && !o->out[0]) {
-        fprintf(stderr, "heapbench run: --resume needs the --out file to finish\n");
+        say("--resume needs the --out file to finish");
         return 2;
     }
     if ((rc = check_params(o)))
@@ -591,7 +633,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     char why[512];
     if (hb_csv_check_writable(o->out, why, sizeof why)) {
-        fprintf(stderr, "heapbench run: cannot write --out '%s': %s\n", o->out, why);
+        say("cannot write --out '%s': %s", o->out, why);
         return 2;
     }
     return 0;

@@ -36,6 +36,7 @@ static const char *const columns[] = {
     "lat_samples", "cflags", "topology", "process_s", "gc_own_ms",
     /* an allocator given as a library: the file preloaded, and which build */
     "allocator_lib", "allocator_lib_id",
+    "garbage_mean_bytes", "garbage_max_bytes",
     /* rusage beyond time; a program's own figure (programs/program.h) */
     "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit", "harness_cpu_s",
 };
@@ -510,6 +511,13 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     /* said on every row, whatever its status; library.c bounds the path */
     SET("%.*s", HB_ALLOC_LIB_PATH_MAX, c->lib ? c->lib->path : "");
     SET("%s", c->lib ? c->lib->id : "");
+    if (measured && r->garbage_mean_bytes >= 0) {
+        SET("%lld", (long long)r->garbage_mean_bytes);
+        SET("%lld", (long long)r->garbage_max_bytes);
+    } else {
+        SKIP();
+        SKIP();
+    }
     const int64_t rus[5] = {r->maxrss_kb, r->minflt, r->majflt, r->nvcsw, r->nivcsw};
     for (int k = 0; k < 5; k++) {
         if (measured && rus[k] >= 0)

@@ -98,8 +98,8 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1], c->gc.threshold[2],
-             c->gc.grow_pct, c->gc.refcount, c->shared);
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1],
+             c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
@@ -423,7 +423,15 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (resumed)
         printf("; %zu already there were kept", resumed);
     printf("\n");
-    if (o->is_default)
+    if (o->is_default) {
         plot_default(o->out);
+        /* and the one page that answers the matrix: its path last, to open */
+        char page[4200];
+        fflush(stdout);
+        if (hb_report_write(o->out, page, sizeof page) == 0)
+            printf("report: %s\n", page);
+        else
+            fprintf(stderr, "heapbench run: the report of %s could not be written\n", o->out);
+    }
     return failures ? 1 : 0;
 }

@@ -10,7 +10,7 @@ set -uo pipefail
 hb=${1:-build/heapbench}
 rounds=${2:-5}
 out=$(mktemp -d)
-cells="--allocators arena,jemalloc,system --workloads churn,larson --threads 1 --size small --warmup 0"
+cells="--allocators arena,jemalloc,system --workloads churn,bleed --threads 1 --size small --warmup 0"
 [ -x "$hb" ] || { echo "harness-cost: no $hb (build first)" >&2; exit 2; }
 run() { # name, instrument options
     local name=$1; shift
@@ -26,7 +26,7 @@ for r in $(seq "$rounds"); do
 done
 # The floor, on its own: null prefaults a 2 GiB slab per cell, which would
 # disturb the cells run after it.
-"$hb" run --allocators null --workloads churn,larson --threads 1 --size small --warmup 0 --reps 3 \
+"$hb" run --allocators null --workloads churn,bleed --threads 1 --size small --warmup 0 --reps 3 \
     --lat-every 0 --sample-ms 0 --out "$out/null.csv" > /dev/null
 python3 - "$out" <<'PY'
 import csv, statistics as st, sys, collections, os

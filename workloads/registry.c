@@ -8,6 +8,11 @@ extern const hb_workload hb_wl_churn;
 extern const hb_workload hb_wl_xthread;
 extern const hb_workload hb_wl_larson;
 extern const hb_workload hb_wl_scratch;
+extern const hb_workload hb_wl_bleed;
+extern const hb_workload hb_wl_mixed_remote;
+extern const hb_workload hb_wl_large;
+extern const hb_workload hb_wl_realloc_grow;
+extern const hb_workload hb_wl_class_edges;
 extern const hb_workload hb_wl_refcount;
 extern const hb_workload hb_wl_identity;
 extern const hb_workload hb_wl_cycles;
@@ -29,6 +34,11 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_xthread,
     &hb_wl_larson,
     &hb_wl_scratch,
+    &hb_wl_bleed,
+    &hb_wl_mixed_remote,
+    &hb_wl_large,
+    &hb_wl_realloc_grow,
+    &hb_wl_class_edges,
     &hb_wl_refcount,
     &hb_wl_identity,
     &hb_wl_cycles,

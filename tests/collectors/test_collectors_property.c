@@ -6,7 +6,7 @@
  * Checked: no reachable object is ever freed or finalized (and ASan checks
  * that no freed memory is touched); under refcounting an unreachable object
  * that no garbage cycle reaches is freed at once; after a full collection
- * every unreachable object is freed (rcgen; marksweep after two, since a
+ * every unreachable object is freed (rcgen, rcinc; marksweep after two, since a
  * finalized object is freed one cycle later); under rc exactly the garbage
  * that cycles reach leaks, and hb_heap_leaks counts it, objects and bytes;
  * every finalizer runs at most once, and exactly once for each object that

@@ -199,6 +199,24 @@ low = rows["cycles/arena/rcgen/isolated/t1/small/threshold=100"]
 assert int(low["gc_count"]) > int(by("rcgen", "arena")["gc_count"]), "threshold 100 collects more often"
 PY
 
+# ---- garbage held: --param garbage_ms samples unreachable bytes (refcounting collectors)
+"$hb" run --workloads cycles --collectors rc,rcgen,rcinc,marksweep --allocators system --threads 1 \
+    --param garbage_ms=5 --out garbage.csv > /dev/null 2>&1 && ok || bad "collector run with garbage_ms"
+python3 - <<'PY' && ok || bad "garbage columns"
+import csv
+rows = {r["collector"]: r for r in csv.DictReader(open("garbage.csv"))}
+for gc in ("rc", "rcgen", "rcinc"):
+    r = rows[gc]
+    assert r["status"] == "ok" and "garbage_ms=5" in r["params"], (gc, r["status"], r["params"])
+    assert 0 <= int(r["garbage_mean_bytes"]) <= int(r["garbage_max_bytes"]), gc
+# rc never frees the cycles: it holds the most, and more than it ends with half-way through
+assert int(rows["rc"]["garbage_mean_bytes"]) > int(rows["rcgen"]["garbage_mean_bytes"])
+assert int(rows["rc"]["garbage_max_bytes"]) <= int(rows["rc"]["leaked_bytes"])
+assert rows["marksweep"]["garbage_mean_bytes"] == "", "no probe under marksweep: empty, not 0"
+plain = list(csv.DictReader(open("gc.csv")))
+assert all(r["garbage_mean_bytes"] == "" and r["garbage_max_bytes"] == "" for r in plain), "off by default"
+PY
+
 # ---- a full disk: exit 2, one line, every row already written intact
 mkdir -p disk
 if mount -t tmpfs -o size=24k tmpfs disk 2> /dev/null; then

@@ -266,19 +266,64 @@ static void test_xthread(void **state)
     assert_int_equal(c.frees, 1);
 }
 
-static void test_larson(void **state)
+static void test_bleed(void **state)
 {
     (void)state;
     const override ov[] = {{"ops", 20000}, {"slots", 500}, {NULL, 0}};
     for (int t = 1; t <= 2; t++) {
         hb_counts c;
-        expect_ok("larson", t, ov, &c);
+        expect_ok("bleed", t, ov, &c);
         assert_int_equal(c.ops, (uint64_t)t * 20000 + 500);
         assert_int_equal(c.allocs - c.frees, 500);
     }
     /* Fewer slots than threads leaves a stripe empty. */
     hb_counts c;
-    expect_ok("larson", 3, (const override[]){{"ops", 2000}, {"slots", 2}, {NULL, 0}}, &c);
+    expect_ok("bleed", 3, (const override[]){{"ops", 2000}, {"slots", 2}, {NULL, 0}}, &c);
+}
+
+/* Chains of successor threads: 7 workers per thread (the last does less),
+ * each attaching and detaching on its own; a chain of one; one slot each. */
+static void test_larson(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 6500}, {"chunks", 100}, {"rounds", 10}, {NULL, 0}};
+    for (int t = 1; t <= 3; t++) {
+        hb_counts c;
+        expect_ok("larson", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 6500);
+        assert_int_equal(c.allocs, c.ops);
+        assert_int_equal(c.frees, c.ops);
+    }
+    hb_counts c;
+    expect_ok("larson", 2, (const override[]){{"ops", 50}, {"chunks", 10}, {NULL, 0}}, &c);
+    expect_ok("larson", 2,
+              (const override[]){{"ops", 30}, {"chunks", 1}, {"rounds", 1}, {"min_size", 8},
+                                 {"max_size", 8}, {NULL, 0}},
+              &c);
+    assert_int_equal(c.ops, 60);
+}
+
+/* 1 thread sends to itself; 2 and 3 in a ring; a ring of one entry that is
+ * nearly always full; everything sent, nothing sent. */
+static void test_mixed_remote(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"live", 200}, {NULL, 0}};
+    for (int t = 1; t <= 3; t++) {
+        hb_counts c;
+        expect_ok("mixed_remote", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 20000);
+        assert_int_equal(c.allocs, (uint64_t)t * (20000 + 200));
+        assert_int_equal(c.frees, c.allocs);
+    }
+    hb_counts c;
+    expect_ok("mixed_remote", 2, (const override[]){{"ops", 5000}, {"ring", 1}, {NULL, 0}}, &c);
+    expect_ok("mixed_remote", 2,
+              (const override[]){{"ops", 5000}, {"remote_pct", 100}, {"live", 1}, {NULL, 0}}, &c);
+    expect_ok("mixed_remote", 2,
+              (const override[]){{"ops", 5000}, {"remote_pct", 0}, {"min_size", 16},
+                                 {"max_size", 16}, {NULL, 0}},
+              &c);
 }
 
 static void test_scratch(void **state)
@@ -290,6 +335,62 @@ static void test_scratch(void **state)
         expect_ok("scratch", t, ov, &c);
         assert_int_equal(c.ops, (uint64_t)t * 2000);
         assert_int_equal(c.frees, c.allocs + (uint64_t)t); /* the given objects */
+    }
+}
+
+/* The size workloads (issue 15): large blocks, realloc growth, class edges. */
+static void test_large(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20}, {"live", 3}, {"min_kb", 64}, {"max_kb", 2048}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("large", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * (20 + 3));
+        assert_int_equal(c.allocs, c.frees);
+    }
+    hb_counts c;
+    expect_ok("large", 1, (const override[]){{"ops", 3}, {"live", 1}, {"min_kb", 1}, {"max_kb", 1}, {NULL, 0}},
+              &c);
+}
+
+static void test_realloc_grow(void **state)
+{
+    (void)state;
+    const override ov[] = {{"strings", 30}, {"final_kb", 40}, {"step", 1000}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("realloc_grow", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 30 * 41); /* 40960 B in steps of 1000: 41 */
+        assert_int_equal(c.allocs, c.frees);
+    }
+    /* A step larger than the final size: one realloc per string. */
+    hb_counts c;
+    expect_ok("realloc_grow", 1, (const override[]){{"strings", 3}, {"final_kb", 1}, {"step", 5000}, {NULL, 0}},
+              &c);
+    assert_int_equal(c.ops, 3);
+}
+
+static void test_class_edges(void **state)
+{
+    (void)state;
+    const override ov[] = {{"per_size_kb", 64}, {"max_log", 12}, {"rounds", 2}, {NULL, 0}};
+    /* 2^k + 1 for k = 4..12 and 1.5 * 2^k + 1 for k = 4..11: each gets
+     * floor(65536 / size) blocks per round. */
+    uint64_t want = 0;
+    for (int k = 4; k <= 12; k++) {
+        uint64_t s = ((uint64_t)1 << k) + 1;
+        want += 65536 / s * s;
+        if (k < 12) {
+            s = ((uint64_t)3 << (k - 1)) + 1;
+            want += 65536 / s * s;
+        }
+    }
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("class_edges", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 2 * want);
+        assert_int_equal(c.allocs, c.frees);
     }
 }
 
@@ -318,13 +419,38 @@ static void test_xthread_catches_overlap(void **state)
     assert_non_null(strstr(err, "bad blocks"));
 }
 
-static void test_larson_catches_overlap(void **state)
+static void test_bleed_catches_overlap(void **state)
 {
     (void)state;
     char err[256];
     const override ov[] = {{"ops", 2000}, {"slots", 100}, {NULL, 0}};
+    assert_int_equal(drive_evil("bleed", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("bleed", 1, ov, 1000, err, sizeof err), 0);
+}
+
+/* Calls 1 and 2 are the state and the slots, 3..102 the warm-up's blocks,
+ * then 400 replacements: 700 lands in the first worker's rounds, 150 in the
+ * warm-up. */
+static void test_larson_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    const override ov[] = {{"ops", 2000}, {"chunks", 100}, {"rounds", 5}, {NULL, 0}};
     assert_int_equal(drive_evil("larson", 1, ov, 0, err, sizeof err), 0);
-    assert_int_not_equal(drive_evil("larson", 1, ov, 1000, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("larson", 1, ov, 700, err, sizeof err), 0);
+    assert_non_null(strstr(err, "corrupted"));
+    assert_int_not_equal(drive_evil("larson", 1, ov, 150, err, sizeof err), 0);
+}
+
+/* Calls 1-4 are the state, the ring array, one ring's slots and the slots
+ * of live blocks; 5..104 the first 100 blocks. */
+static void test_mixed_remote_catches_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    const override ov[] = {{"ops", 2000}, {"live", 100}, {"ring", 4000}, {NULL, 0}};
+    assert_int_equal(drive_evil("mixed_remote", 1, ov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("mixed_remote", 1, ov, 700, err, sizeof err), 0);
 }
 
 static void test_scratch_catches_overlap(void **state)
@@ -338,6 +464,48 @@ static void test_scratch_catches_overlap(void **state)
     assert_non_null(strstr(err, "overwritten"));
 }
 
+static void test_size_workloads_catch_overlap(void **state)
+{
+    (void)state;
+    char err[256];
+    /* Call 1 is the state, 2 the slot array, then the blocks. */
+    const override lov[] = {{"ops", 10}, {"live", 2}, {"min_kb", 8}, {"max_kb", 64}, {NULL, 0}};
+    assert_int_equal(drive_evil("large", 1, lov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("large", 1, lov, 6, err, sizeof err), 0);
+    /* The evil allocator has no realloc: only class_edges here. Calls 1-3
+     * are the state and two arrays. */
+    const override eov[] = {{"per_size_kb", 16}, {"max_log", 8}, {"rounds", 1}, {NULL, 0}};
+    assert_int_equal(drive_evil("class_edges", 1, eov, 0, err, sizeof err), 0);
+    assert_int_not_equal(drive_evil("class_edges", 1, eov, 50, err, sizeof err), 0);
+    assert_non_null(strstr(err, "corrupted"));
+}
+
+/* realloc that loses contents: alloc + copy of only the first half. */
+static void *halfcopy_realloc(void *st, void *p, size_t old, size_t n)
+{
+    void *q = hb_system_allocator.alloc(st, n);
+    if (q && p)
+        memcpy(q, p, (old < n ? old : n) / 2);
+    hb_system_allocator.free(st, p, old);
+    return q;
+}
+
+static void test_realloc_grow_catches_loss(void **state)
+{
+    (void)state;
+    hb_allocator bad = hb_system_allocator;
+    bad.name = "halfcopy";
+    bad.realloc = halfcopy_realloc;
+    void *as = sys_init();
+    hb_counts sum;
+    char err[256];
+    const override ov[] = {{"strings", 4}, {"final_kb", 8}, {"step", 1024}, {NULL, 0}};
+    assert_int_not_equal(drive("realloc_grow", &bad, as, 1, ov, 1, &sum, err, sizeof err), 0);
+    assert_non_null(strstr(err, "lost"));
+    assert_int_equal(drive("realloc_grow", &hb_system_allocator, as, 1, ov, 1, &sum, err, sizeof err), 0);
+    hb_system_allocator.destroy(as);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,11 +514,20 @@ int main(void)
         cmocka_unit_test(test_churn),
         cmocka_unit_test(test_xthread),
         cmocka_unit_test(test_larson),
+        cmocka_unit_test(test_bleed),
+        cmocka_unit_test(test_mixed_remote),
         cmocka_unit_test(test_scratch),
+        cmocka_unit_test(test_large),
+        cmocka_unit_test(test_realloc_grow),
+        cmocka_unit_test(test_class_edges),
         cmocka_unit_test(test_churn_catches_overlap),
         cmocka_unit_test(test_xthread_catches_overlap),
         cmocka_unit_test(test_larson_catches_overlap),
+        cmocka_unit_test(test_bleed_catches_overlap),
+        cmocka_unit_test(test_mixed_remote_catches_overlap),
         cmocka_unit_test(test_scratch_catches_overlap),
+        cmocka_unit_test(test_size_workloads_catch_overlap),
+        cmocka_unit_test(test_realloc_grow_catches_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

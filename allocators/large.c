@@ -1,0 +1,354 @@
+/* large.c -- large blocks: mapping per block, span cache with decay, mremap
+ * (see large.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "large.h"
+#include "os.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The 64 bytes just below every large block. The block starts at base +
+ * off, off = max(64, align), so any alignment works and, for alignments up
+ * to a page, the block's offset in its first page is fixed: mremap keeps it
+ * and a cached span serves any such request. */
+typedef struct hb_lblock {
+    struct hb_lblock *prev, *next; /* the instance's live list */
+    char *base;
+    size_t map_size;
+    size_t off;
+    size_t usable; /* map_size - off */
+    uint64_t magic;
+    uint64_t pad;
+} hb_lblock;
+
+_Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the block");
+
+#define LBLOCK_MAGIC 0x6862726765626c6bULL /* "hbrgeblk" */
+#define LARGE_SIZE_MAX ((size_t)1 << 46)
+
+static inline hb_lblock *hdr_of(const void *p)
+{
+    return (hb_lblock *)p - 1;
+}
+
+static inline void add(_Atomic uint64_t *c, uint64_t d)
+{
+    atomic_fetch_add_explicit(c, d, memory_order_relaxed);
+}
+
+static inline void sub(_Atomic uint64_t *c, uint64_t d)
+{
+    atomic_fetch_sub_explicit(c, d, memory_order_relaxed);
+}
+
+static inline size_t page_round(size_t n)
+{
+    size_t page = hb_os_page_size();
+    return (n + page - 1) & ~(page - 1);
+}
+
+int hb_large_init(hb_large *L)
+{
+    memset(L, 0, sizeof *L);
+    return pthread_mutex_init(&L->lock, NULL);
+}
+
+void hb_large_lock(hb_large *L)
+{
+    pthread_mutex_lock(&L->lock);
+}
+
+void hb_large_unlock(hb_large *L)
+{
+    pthread_mutex_unlock(&L->lock);
+}
+
+/* ---- the cache (under the lock) ---- */
+
+static void span_unmap(hb_large *L, char *base, size_t size)
+{
+    hb_os_unmap(base, size);
+    sub(&L->os_bytes, size);
+    add(&L->released_bytes, size);
+}
+
+static void cache_remove(hb_large *L, unsigned i)
+{
+    L->cache_bytes -= L->cache[i].size;
+    L->cache[i] = L->cache[--L->ncache];
+}
+
+static void cache_oldest(hb_large *L)
+{
+    uint64_t t = UINT64_MAX;
+    for (unsigned i = 0; i < L->ncache; i++)
+        if (L->cache[i].idle_since_ms < t)
+            t = L->cache[i].idle_since_ms;
+    L->oldest_ms = t;
+}
+
+/* Unmap spans idle longer than the decay, then the oldest until the cache
+ * is within its bound. Unmapping under the lock keeps a span from being
+ * handed out while it goes; large calls are rare next to small ones. */
+static void cache_trim(hb_large *L, uint64_t now)
+{
+    if (L->ncache && now - L->oldest_ms >= HB_LARGE_DECAY_MS) {
+        for (unsigned i = 0; i < L->ncache;) {
+            if (now - L->cache[i].idle_since_ms >= HB_LARGE_DECAY_MS) {
+                span_unmap(L, L->cache[i].base, L->cache[i].size);
+                cache_remove(L, i);
+            } else {
+                i++;
+            }
+        }
+        cache_oldest(L);
+    }
+    uint64_t live = atomic_load_explicit(&L->live_bytes, memory_order_relaxed);
+    size_t bound = live / 4 > HB_LARGE_CACHE_MIN ? live / 4 : HB_LARGE_CACHE_MIN;
+    while (L->cache_bytes > bound) {
+        unsigned old = 0;
+        for (unsigned i = 1; i < L->ncache; i++)
+            if (L->cache[i].idle_since_ms < L->cache[old].idle_since_ms)
+                old = i;
+        span_unmap(L, L->cache[old].base, L->cache[old].size);
+        cache_remove(L, old);
+        cache_oldest(L);
+    }
+}
+
+/* Keep a span, merged with cached neighbours; unmap it when there is no
+ * slot left. The merged span counts as idle from now. */
+static void cache_put(hb_large *L, char *base, size_t size, uint64_t now)
+{
+    for (unsigned i = 0; i < L->ncache;) {
+        hb_large_span *s = &L->cache[i];
+        if (s->base + s->size == base || base + size == s->base) {
+            if (s->base < base)
+                base = s->base;
+            size += s->size;
+            cache_remove(L, i);
+        } else {
+            i++;
+        }
+    }
+    if (L->ncache == HB_LARGE_CACHE_SPANS) {
+        span_unmap(L, base, size);
+        return;
+    }
+    L->cache[L->ncache++] = (hb_large_span){base, size, now};
+    L->cache_bytes += size;
+    if (L->ncache == 1 || now < L->oldest_ms)
+        L->oldest_ms = now;
+    cache_trim(L, now);
+}
+
+/* The smallest cached span of at least `need` bytes, split: the head is
+ * returned, the rest stays cached with its age. NULL when none fits. */
+static char *cache_take(hb_large *L, size_t need)
+{
+    unsigned best = L->ncache;
+    for (unsigned i = 0; i < L->ncache; i++)
+        if (L->cache[i].size >= need && (best == L->ncache || L->cache[i].size < L->cache[best].size))
+            best = i;
+    if (best == L->ncache)
+        return NULL;
+    hb_large_span *s = &L->cache[best];
+    char *base = s->base;
+    if (s->size > need) {
+        s->base += need;
+        s->size -= need;
+        L->cache_bytes -= need;
+    } else {
+        cache_remove(L, best);
+        cache_oldest(L);
+    }
+    return base;
+}
+
+/* Take the largest cached span whole (for hb_large_alloc to extend); NULL
+ * when the cache is empty. */
+static char *cache_largest(hb_large *L, size_t *size)
+{
+    if (!L->ncache)
+        return NULL;
+    unsigned best = 0;
+    for (unsigned i = 1; i < L->ncache; i++)
+        if (L->cache[i].size > L->cache[best].size)
+            best = i;
+    char *base = L->cache[best].base;
+    *size = L->cache[best].size;
+    cache_remove(L, best);
+    cache_oldest(L);
+    return base;
+}
+
+/* ---- blocks ---- */
+
+static void live_link(hb_large *L, hb_lblock *h)
+{
+    h->prev = NULL;
+    h->next = L->live;
+    if (h->next)
+        h->next->prev = h;
+    L->live = h;
+}
+
+static void live_unlink(hb_large *L, hb_lblock *h)
+{
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        L->live = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+}
+
+static void *block_init(char *base, size_t map_size, size_t off)
+{
+    hb_lblock *h = (hb_lblock *)(base + off) - 1;
+    h->base = base;
+    h->map_size = map_size;
+    h->off = off;
+    h->usable = map_size - off;
+    h->magic = LBLOCK_MAGIC;
+    return h + 1;
+}
+
+void *hb_large_alloc(hb_large *L, size_t align, size_t size)
+{
+    size_t page = hb_os_page_size();
+    if (align < 16)
+        align = 16;
+    if (size > LARGE_SIZE_MAX || align > ((size_t)1 << 40)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t off = align > sizeof(hb_lblock) ? align : sizeof(hb_lblock);
+    size_t need = page_round(off + size);
+    char *base = NULL, *grow = NULL;
+    size_t grow_size = 0;
+    uint64_t now = hb_os_now_ms();
+    pthread_mutex_lock(&L->lock);
+    if (align <= page) {
+        base = cache_take(L, need);
+        if (!base)
+            grow = cache_largest(L, &grow_size);
+    }
+    cache_trim(L, now);
+    pthread_mutex_unlock(&L->lock);
+    if (grow) {
+        /* No span fits: extend the largest one (mremap keeps its pages,
+         * already faulted in) so only the difference is new memory. */
+        base = hb_os_remap(grow, grow_size, need);
+        if (base) {
+            add(&L->os_bytes, need - grow_size);
+        } else {
+            pthread_mutex_lock(&L->lock);
+            cache_put(L, grow, grow_size, now);
+            pthread_mutex_unlock(&L->lock);
+        }
+    }
+    if (!base) {
+        base = hb_os_map(need, align > page ? align : page);
+        if (!base)
+            return NULL;
+        add(&L->os_bytes, need);
+    }
+    void *p = block_init(base, need, off);
+    hb_lblock *h = hdr_of(p);
+    add(&L->live_bytes, h->usable);
+    pthread_mutex_lock(&L->lock);
+    live_link(L, h);
+    pthread_mutex_unlock(&L->lock);
+    return p;
+}
+
+void hb_large_free(hb_large *L, void *p)
+{
+    hb_lblock *h = hdr_of(p);
+    uint64_t now = hb_os_now_ms();
+    sub(&L->live_bytes, h->usable);
+    h->magic = 0;
+    pthread_mutex_lock(&L->lock);
+    live_unlink(L, h);
+    cache_put(L, h->base, h->map_size, now);
+    pthread_mutex_unlock(&L->lock);
+}
+
+size_t hb_large_usable(const void *p)
+{
+    return hdr_of(p)->usable;
+}
+
+void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
+{
+    hb_lblock *h = hdr_of(p);
+    size_t page = hb_os_page_size();
+    if (new_size > LARGE_SIZE_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (new_size <= h->usable) {
+        /* Shrinking: give back the tail when it is most of the mapping. */
+        size_t keep = page_round(h->off + new_size);
+        if (keep <= h->map_size / 2) {
+            size_t tail = h->map_size - keep;
+            if (hb_os_unmap(h->base + keep, tail) == 0) {
+                sub(&L->live_bytes, tail);
+                sub(&L->os_bytes, tail);
+                add(&L->released_bytes, tail);
+                h->map_size = keep;
+                h->usable = keep - h->off;
+            }
+        }
+        return p;
+    }
+    /* mremap keeps the offset in the page, not a larger alignment. */
+    if (((uintptr_t)h->base & (page - 1)) || h->off > page) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t slack = new_size / 8;
+    size_t grown = page_round(h->off + new_size + slack);
+    if (grown < new_size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t old_map = h->map_size, old_usable = h->usable, off = h->off;
+    /* Off the live list while the header may move with its pages. */
+    pthread_mutex_lock(&L->lock);
+    live_unlink(L, h);
+    pthread_mutex_unlock(&L->lock);
+    char *base = hb_os_remap(h->base, old_map, grown);
+    void *q = p;
+    if (base) {
+        q = block_init(base, grown, off);
+        h = hdr_of(q);
+        add(&L->os_bytes, grown - old_map);
+        add(&L->live_bytes, h->usable - old_usable);
+    }
+    pthread_mutex_lock(&L->lock);
+    live_link(L, h);
+    pthread_mutex_unlock(&L->lock);
+    if (!base) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return q;
+}
+
+void hb_large_destroy(hb_large *L)
+{
+    for (hb_lblock *h = L->live, *n; h; h = n) {
+        n = h->next;
+        hb_os_unmap(h->base, h->map_size);
+    }
+    L->live = NULL;
+    for (unsigned i = 0; i < L->ncache; i++)
+        hb_os_unmap(L->cache[i].base, L->cache[i].size);
+    L->ncache = 0;
+    L->cache_bytes = 0;
+    pthread_mutex_destroy(&L->lock);
+}

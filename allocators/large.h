@@ -1,0 +1,79 @@
+/* large.h -- large blocks of arena and freelist: one mapping each, a cache
+ * of freed spans that gives memory back after a delay, realloc by mremap.
+ *
+ * The one place that owns blocks above the size classes. Each backend
+ * instance embeds one hb_large (in its own mapped state: nothing here calls
+ * malloc, so the drop-in libraries can use it while they *are* malloc).
+ *
+ * Cache. A freed block's mapping is kept, not unmapped: the next large
+ * request of at most its size takes it (best fit, the rest split off and
+ * kept), so a loop of big buffers reuses pages already faulted in instead
+ * of paying mmap, munmap and a fault per page each time. Adjacent cached
+ * spans are merged, so pieces split off come back whole. What the cache
+ * holds is bounded (HB_LARGE_CACHE_MIN, or a quarter of the live large
+ * bytes when that is more), and a span idle for HB_LARGE_DECAY_MS is
+ * unmapped at the next large call, as jemalloc's dirty-page decay and
+ * mimalloc's purge delay do; released_bytes counts what went back.
+ *
+ * Thread safety: every call may come from any thread; one mutex per
+ * instance, taken only on this path. hb_large_usable reads the block's own
+ * header and takes no lock.
+ *
+ * Errors follow allocator.h: NULL with errno = ENOMEM.
+ */
+#ifndef HB_LARGE_H
+#define HB_LARGE_H
+
+#include "os.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A span idle this long goes back to the OS (os.h says why 1 s). */
+#define HB_LARGE_DECAY_MS HB_DECAY_MS
+/* The cache may always hold this much; more only while the live large
+ * bytes are four times it (a program with 1 GiB of buffers churns more). */
+#define HB_LARGE_CACHE_MIN ((size_t)64 << 20)
+#define HB_LARGE_CACHE_SPANS 256
+
+typedef struct hb_large_span {
+    char *base;
+    size_t size;
+    uint64_t idle_since_ms;
+} hb_large_span;
+
+typedef struct hb_large {
+    pthread_mutex_t lock;
+    struct hb_lblock *live; /* every live block, so destroy can unmap it */
+    hb_large_span cache[HB_LARGE_CACHE_SPANS];
+    unsigned ncache;
+    size_t cache_bytes;
+    uint64_t oldest_ms; /* idle_since of the oldest cached span */
+    /* Read by stats from any thread. */
+    _Atomic uint64_t live_bytes;     /* usable bytes of live blocks */
+    _Atomic uint64_t os_bytes;       /* mapped: live blocks' mappings and the cache */
+    _Atomic uint64_t released_bytes; /* unmapped, cumulative */
+} hb_large;
+
+int hb_large_init(hb_large *L);
+/* Unmaps every live and cached block. */
+void hb_large_destroy(hb_large *L);
+
+/* `align` a power of two (16 if less); the block is `size` bytes or more. */
+void *hb_large_alloc(hb_large *L, size_t align, size_t size);
+void hb_large_free(hb_large *L, void *p);
+/* Resize in place or by moving the mapping (mremap: pages move, bytes are
+ * not copied). A block that grows gets an eighth more room than asked,
+ * untouched pages that cost address space and no RSS, so growing by small
+ * steps remaps O(log) times. NULL with errno = ENOMEM when neither works;
+ * the block is then untouched and the caller copies. */
+void *hb_large_realloc(hb_large *L, void *p, size_t new_size);
+size_t hb_large_usable(const void *p);
+
+/* Fork handlers: hold and release the lock around fork(). */
+void hb_large_lock(hb_large *L);
+void hb_large_unlock(hb_large *L);
+
+#endif

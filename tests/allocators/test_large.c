@@ -1,0 +1,258 @@
+/* test_large.c -- large.c on its own: the span cache (reuse, split, merge,
+ * bound, decay with the bytes released counted), realloc by mremap, and
+ * alignment, destroy and threads. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "allocators/large.h"
+#include "allocators/os.h"
+
+#define MIB ((size_t)1 << 20)
+
+static hb_large L;
+
+static int setup(void **state)
+{
+    (void)state;
+    return hb_large_init(&L);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hb_large_destroy(&L);
+    return 0;
+}
+
+static uint64_t rd(_Atomic uint64_t *c)
+{
+    return atomic_load(c);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_reuse(void **state)
+{
+    (void)state;
+    unsigned char *p = hb_large_alloc(&L, 16, 5 * MIB);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % 16, 0);
+    assert_true(hb_large_usable(p) >= 5 * MIB);
+    memset(p, 1, 5 * MIB);
+    assert_int_equal(rd(&L.live_bytes), hb_large_usable(p));
+    uint64_t os = rd(&L.os_bytes);
+    hb_large_free(&L, p);
+    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(rd(&L.os_bytes), os); /* cached, not unmapped */
+    assert_int_equal(rd(&L.released_bytes), 0);
+    /* Smaller requests reuse it: same address, no new mapping. */
+    for (int i = 0; i < 50; i++) {
+        unsigned char *q = hb_large_alloc(&L, 16, 5 * MIB - (size_t)i * 4096);
+        assert_ptr_equal(q, p);
+        q[0] = 2;
+        hb_large_free(&L, q);
+    }
+    assert_int_equal(rd(&L.os_bytes), os);
+    assert_int_equal(rd(&L.released_bytes), 0);
+}
+
+static void test_split_merge(void **state)
+{
+    (void)state;
+    char *p = hb_large_alloc(&L, 16, 8 * MIB);
+    hb_large_free(&L, p);
+    /* Two pieces carved from the one span... */
+    char *a = hb_large_alloc(&L, 16, 3 * MIB);
+    char *b = hb_large_alloc(&L, 16, 4 * MIB);
+    assert_ptr_equal(a, p);
+    assert_true(b > a && b < p + 8 * MIB);
+    memset(a, 3, 3 * MIB);
+    memset(b, 4, 4 * MIB);
+    assert_int_equal(a[3 * MIB - 1], 3);
+    hb_large_free(&L, a);
+    hb_large_free(&L, b);
+    /* ...merge back: the whole size fits again, at the same place. */
+    char *c = hb_large_alloc(&L, 16, 8 * MIB);
+    assert_ptr_equal(c, p);
+    assert_int_equal(L.ncache, 0);
+    hb_large_free(&L, c);
+    assert_int_equal(rd(&L.released_bytes), 0);
+}
+
+static void test_decay(void **state)
+{
+    (void)state;
+    char *p = hb_large_alloc(&L, 16, 2 * MIB);
+    size_t mapped = rd(&L.os_bytes);
+    hb_large_free(&L, p);
+    assert_int_equal(rd(&L.released_bytes), 0);
+    sleep_ms(HB_LARGE_DECAY_MS + 100);
+    /* The next large call takes what it needs from the idle span and
+     * gives the rest back. */
+    char *q = hb_large_alloc(&L, 16, 64 * 1024);
+    assert_non_null(q);
+    assert_int_equal(L.ncache, 0);
+    assert_int_equal(rd(&L.released_bytes), mapped - (64 * 1024 + 4096));
+    assert_int_equal(rd(&L.os_bytes), 64 * 1024 + 4096);
+    hb_large_free(&L, q);
+    assert_int_equal(L.ncache, 1);
+}
+
+static void test_bound(void **state)
+{
+    (void)state;
+    /* Eight live 16 MiB blocks freed: the cache keeps its minimum (more
+     * only with that many live bytes) and unmaps the oldest beyond it. */
+    enum { N = 8 };
+    char *v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = hb_large_alloc(&L, 16, 16 * MIB);
+        assert_non_null(v[i]);
+        v[i][0] = 1;
+    }
+    for (int i = 0; i < N; i++)
+        hb_large_free(&L, v[i]);
+    assert_true(L.cache_bytes <= HB_LARGE_CACHE_MIN);
+    assert_true(rd(&L.released_bytes) >= (uint64_t)N * 16 * MIB - HB_LARGE_CACHE_MIN);
+    assert_int_equal(rd(&L.os_bytes), L.cache_bytes);
+}
+
+static void test_realloc_mremap(void **state)
+{
+    (void)state;
+    size_t n = 64 * 1024;
+    unsigned char *p = hb_large_alloc(&L, 16, n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 7);
+    /* Grow in 4 KiB steps to 16 MiB: a remap only when past the slack. */
+    unsigned moves = 0;
+    size_t usable = hb_large_usable(p);
+    while (n < 16 * MIB) {
+        size_t m = n + 4096;
+        unsigned char *q = hb_large_realloc(&L, p, m);
+        assert_non_null(q);
+        if (hb_large_usable(q) != usable)
+            moves++;
+        usable = hb_large_usable(q);
+        assert_true(usable >= m);
+        for (size_t i = n; i < m; i++)
+            q[i] = (unsigned char)(i * 7);
+        p = q;
+        n = m;
+    }
+    assert_true(moves <= 50);
+    for (size_t i = 0; i < n; i += 509)
+        assert_int_equal(p[i], (unsigned char)(i * 7));
+    assert_int_equal(rd(&L.live_bytes), hb_large_usable(p));
+    /* Shrinking below half gives the tail back. */
+    uint64_t rel = rd(&L.released_bytes);
+    unsigned char *s = hb_large_realloc(&L, p, MIB);
+    assert_ptr_equal(s, p);
+    assert_true(rd(&L.released_bytes) - rel >= 14 * MIB);
+    assert_true(hb_large_usable(s) >= MIB && hb_large_usable(s) < 2 * MIB);
+    assert_int_equal(s[MIB - 1], (unsigned char)((MIB - 1) * 7));
+    assert_int_equal(rd(&L.live_bytes), hb_large_usable(s));
+    hb_large_free(&L, s);
+    assert_int_equal(rd(&L.live_bytes), 0);
+}
+
+static void test_alignment(void **state)
+{
+    (void)state;
+    void *a = hb_large_alloc(&L, 4096, 100000);
+    assert_int_equal((uintptr_t)a % 4096, 0);
+    hb_large_free(&L, a);
+    void *b = hb_large_alloc(&L, 4096, 50000); /* from the cache, still aligned */
+    assert_int_equal((uintptr_t)b % 4096, 0);
+    void *c = hb_large_alloc(&L, 2 * MIB, 100);
+    assert_int_equal((uintptr_t)c % (2 * MIB), 0);
+    /* Above a page mremap cannot keep the alignment: the caller copies. */
+    assert_null(hb_large_realloc(&L, c, 8 * MIB));
+    hb_large_free(&L, b);
+    hb_large_free(&L, c);
+    assert_int_equal(rd(&L.live_bytes), 0);
+}
+
+static void test_destroy_reclaims(void **state)
+{
+    (void)state;
+    hb_large M;
+    assert_int_equal(hb_large_init(&M), 0);
+    void *live = hb_large_alloc(&M, 16, 3 * MIB);
+    void *gone = hb_large_alloc(&M, 16, 2 * MIB);
+    assert_non_null(live);
+    hb_large_free(&M, gone);
+    hb_large_destroy(&M); /* unmaps both; ASan/valgrind would see a leak */
+}
+
+static void *churn(void *arg)
+{
+    (void)arg;
+    uint64_t r = (uintptr_t)&arg;
+    for (int i = 0; i < 300; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t n = 40000 + (size_t)(r >> 40) % (3 * MIB);
+        unsigned char *p = hb_large_alloc(&L, 16, n);
+        if (!p)
+            return "alloc";
+        memset(p, i & 0xff, 4096);
+        p[n - 1] = (unsigned char)i;
+        if (i % 3 == 0) {
+            unsigned char *q = hb_large_realloc(&L, p, n * 2);
+            if (!q) {
+                /* A block carved across two merged spans is two kernel
+                 * mappings, which mremap refuses: callers copy. */
+                if (!(q = hb_large_alloc(&L, 16, n * 2)))
+                    return "realloc";
+                memcpy(q, p, n);
+                hb_large_free(&L, p);
+            }
+            p = q;
+            n *= 2;
+            p[n - 1] = (unsigned char)i;
+        }
+        if (p[0] != (i & 0xff) || p[n - 1] != (unsigned char)i)
+            return "contents";
+        hb_large_free(&L, p);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, churn, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        assert_int_equal(pthread_join(t[i], &ret), 0);
+        if (ret)
+            fail_msg("thread %d: %s", i, (const char *)ret);
+    }
+    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_null(L.live);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_reuse),   T(test_split_merge),    T(test_decay),
+        T(test_bound),   T(test_realloc_mremap), T(test_alignment),
+        T(test_destroy_reclaims), T(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

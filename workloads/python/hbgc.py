@@ -1,0 +1,70 @@
+"""hbgc.py -- what the Python forms of heapbench's patterns share.
+
+Each workloads/python/NAME.py is the C workload NAME written as the
+documents write it, with the same parameters (KEY=VALUE arguments, the C
+workload's `small` values by default) and the same collector thresholds
+(threshold, threshold1, threshold2; CPython's 700, 10, 10 by default). It
+prints one line:
+
+    stats C0 K0 U0 C1 K1 U1 C2 K2 U2
+
+gc.get_stats() over the run -- collections, collected, uncollectable of
+each generation -- as the C heap's hb_gc_get_stats reports them for the
+same run. The C heap starts empty, so the interpreter's own objects are
+first frozen out of the schedule (gc.freeze), and a full collection then
+leaves the counts at 0 and no long-lived objects, as in a fresh heap; the
+run ends with gc.collect(), as every C collector workload does (cwl.h).
+tests/workloads/test_fidelity.c runs both and compares.
+"""
+import gc
+import os
+import sys
+
+THRESHOLDS = {"threshold": 700, "threshold1": 10, "threshold2": 10}
+
+
+def params(defaults):
+    """The pattern's parameters: its defaults, then KEY=VALUE arguments."""
+    p = dict(defaults)
+    p.update(THRESHOLDS)
+    for arg in sys.argv[1:]:
+        key, eq, value = arg.partition("=")
+        if not eq or key not in p:
+            sys.stderr.write("%s: bad argument '%s'; valid: %s=N\n"
+                             % (sys.argv[0], arg, "=N, ".join(sorted(p))))
+            sys.exit(2)
+        try:
+            p[key] = int(value)
+        except ValueError:
+            sys.stderr.write("%s: '%s' is not an integer\n" % (sys.argv[0], arg))
+            sys.exit(2)
+    return p
+
+
+def measure(run, p):
+    """Run run(p) from a fresh-heap start and print gc.get_stats() over it."""
+    trace = None
+    if os.environ.get("HB_FIDELITY_TRACE"):  # test_fidelity.c's trace
+        # (looked up before the start: a missing key raises, and the
+        # exception's objects are containers the C heap never makes)
+        def trace(phase, info):
+            if phase == "start":
+                sys.stderr.write("py %d\n" % info["generation"])
+    gc.collect()
+    before = [(d["collections"], d["collected"], d["uncollectable"])
+              for d in gc.get_stats()]
+    gc.freeze()  # the interpreter's objects (and `before`) out of the schedule
+    gc.set_threshold(p["threshold"], p["threshold1"], p["threshold2"])
+    gc.collect()  # counts 0, no long-lived objects: a fresh heap
+    if trace:
+        gc.callbacks.append(trace)
+    run(p)
+    gc.collect()  # the workload's final collection (cwl.h)
+    after = gc.get_stats()
+    out = []
+    for g in range(3):
+        out += [after[g]["collections"] - before[g][0],
+                after[g]["collected"] - before[g][1],
+                after[g]["uncollectable"] - before[g][2]]
+    out[6] -= 1  # the start's full collection, which the C heap has not
+    print("stats", *out)
