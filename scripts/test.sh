@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs every test: the full suite on
 # an optimised -Werror build, then the tests labelled `sanitize` again under
 # ASan+UBSan, and those labelled `threads` under TSan; then every fuzz target
-# for a bounded time (scripts/fuzz.sh; HB_FUZZ_SECONDS each, default 30, two
+# for a bounded time (scripts/fuzz.sh; HB_FUZZ_SECONDS each, default 25, two
 # at a time on two cores: the step takes under 5 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ step "ASan+UBSan" build-asan "-L sanitize" -DHB_SANITIZE=address
 step "TSan" build-tsan "-L threads" -DHB_SANITIZE=thread
 echo "=== fuzz (libFuzzer, ASan+UBSan)"
 fuzz_start=$(date +%s)
-scripts/fuzz.sh "${HB_FUZZ_SECONDS:-30}" || status=1
+scripts/fuzz.sh "${HB_FUZZ_SECONDS:-25}" || status=1
 echo "=== fuzz: $(( $(date +%s) - fuzz_start )) s"
 echo "=== all tests: $([ $status = 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start )) s"
 exit $status
