@@ -5,6 +5,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,6 +188,19 @@ static size_t main_row(const hb_plot_ctx *p, const char *run, const char *cell, 
     return SIZE_MAX;
 }
 
+/* A time of the pauses file in nanoseconds. The figure parser lets any
+ * finite non-negative value through (1e300 ms) and an empty one is NaN: a
+ * cast of those to an integer is undefined (UBSan, found by fuzz_plot), so
+ * NaN is 0 and anything past 2^62 ns (146 years) is 2^62, where sums of two
+ * still fit. */
+static uint64_t ns_of(double v, double scale)
+{
+    double ns = v * scale;
+    if (!(ns >= 0))
+        return 0;
+    return ns >= 0x1p62 ? (uint64_t)1 << 62 : (uint64_t)ns;
+}
+
 static int by_start(const void *x, const void *y)
 {
     const hb_pause *a = x, *b = y;
@@ -293,8 +307,9 @@ int hb_plot_pauses(hb_plot_ctx *p)
                     if (strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
                         continue;
                     double s = hb_plot_num(&c.d, k, c_start), d = hb_plot_num(&c.d, k, c_dur);
-                    ev[ne] = (hb_pause){.start_ns = (uint64_t)(s * 1e6), .duration_ns = (uint64_t)(d * 1e3),
-                                        .thread = c_thr >= 0 && *row->field[c_thr] ? (int)hb_plot_num(&c.d, k, c_thr) : 0};
+                    double th = c_thr >= 0 && *row->field[c_thr] ? hb_plot_num(&c.d, k, c_thr) : 0;
+                    ev[ne] = (hb_pause){.start_ns = ns_of(s, 1e6), .duration_ns = ns_of(d, 1e3),
+                                        .thread = th >= 0 && th <= INT_MAX ? (int)th : 0};
                     end_ms = fmax(end_ms, s + d / 1e3);
                     ne++;
                 }
@@ -304,7 +319,7 @@ int hb_plot_pauses(hb_plot_ctx *p)
                 if (mr != SIZE_MAX && p->c_wall >= 0 && *hb_plot_field(p, mr, p->c_wall))
                     end_ms = fmax(end_ms, hb_plot_num(&p->s.doc, mr, p->c_wall) * 1e3);
                 qsort(ev, ne, sizeof *ev, by_start);
-                uint64_t t1 = (uint64_t)(end_ms * 1e6);
+                uint64_t t1 = ns_of(end_ms, 1e6);
                 for (size_t a = 0; a < ne;) {
                     size_t e = a;
                     while (e < ne && ev[e].thread == ev[a].thread)
