@@ -463,12 +463,15 @@ static int load_run(const jctx *j, const hb_csvrow *row, run *r, char *why, size
     const char *bad = NULL;
     double rep, threads, ops = 0, wall, user, sys, ips = 0;
     r->row = row;
-    if (figure(j, row, j->col[C_REP], &rep))
+    /* the counts become integers of the JSON: past 2^62 (the figure parser
+     * lets 1e300 through as a whole number) the cast would be undefined
+     * (UBSan, found by fuzz_json) */
+    if (figure(j, row, j->col[C_REP], &rep) || rep >= 0x1p62)
         bad = "rep";
-    else if (figure(j, row, j->col[C_THREADS], &threads) || threads < 1)
+    else if (figure(j, row, j->col[C_THREADS], &threads) || threads < 1 || threads >= 0x1p62)
         bad = "threads";
     else if ((row->field[j->col[C_OPS]][0] || row->field[j->col[C_OPS_PER_S]][0]) &&
-             (figure(j, row, j->col[C_OPS], &ops) || ops < 1))
+             (figure(j, row, j->col[C_OPS], &ops) || ops < 1 || ops >= 0x1p62))
         bad = "ops"; /* both empty: a program without a unit of work, ops 0 */
     else if (figure(j, row, j->col[C_WALL], &wall) || wall <= 0)
         bad = "wall_s";
