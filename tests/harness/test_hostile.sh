@@ -214,7 +214,13 @@ PY
         for cmd in "merge big-m$sig.csv big.csv" "json big.csv big-j$sig.json"; do
             dfl $cmd > /dev/null 2>&1 &
             pid=$!
-            for i in $(seq 200); do ls ./*.tmp* > /dev/null 2>&1 && break; sleep 0.02; done
+            # reading 120k rows comes before the temporary file: on a loaded
+            # machine that takes seconds, so wait while the process lives
+            for i in $(seq 6000); do
+                ls ./*.tmp* > /dev/null 2>&1 && break
+                kill -0 $pid 2> /dev/null || break
+                sleep 0.01
+            done
             ls ./*.tmp* > /dev/null 2>&1 || bad "$cmd: no temporary file seen (too fast?)"
             kill -$sig $pid; wait $pid; rc=$?
             [ $rc -gt 128 ] && ok || bad "$cmd: exit $rc after SIG$sig, want death by the signal"
