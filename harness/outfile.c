@@ -156,6 +156,17 @@ int hb_tmp_create(const char *target, char **tmp)
     return fd;
 }
 
+int hb_tmp_remember(char *path)
+{
+    set_handlers();
+    for (int i = 0; i < MAX_TMP; i++)
+        if (!tmp_files[i]) {
+            tmp_files[i] = path;
+            return 0;
+        }
+    return EMFILE;
+}
+
 void hb_tmp_forget(const char *tmp)
 {
     for (int i = 0; i < MAX_TMP; i++)

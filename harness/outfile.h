@@ -34,6 +34,10 @@ int hb_out_not_input(const char *out, const char *const *ins, size_t nins, int j
  * remembered file before the process dies of that signal. -1 with errno set
  * on failure. */
 int hb_tmp_create(const char *target, char **tmp);
+/* Remembers a temporary file named by the caller (a figure needs its
+ * extension last), removed on those signals until hb_tmp_forget; `path`
+ * must stay valid until then. 0 or EMFILE. */
+int hb_tmp_remember(char *path);
 /* The file is renamed or removed: no longer the handler's to remove. */
 void hb_tmp_forget(const char *tmp);
 

@@ -288,9 +288,15 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
         const char *in = p->file;
         if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
             return hb_plot_bad("%s", why);
+        /* a Ctrl-C kills gnuplot and us: the handler removes the half-drawn
+         * figure (outfile.c) */
+        if (hb_tmp_remember(tmpf[k]))
+            return hb_plot_bad("too many temporary files");
         pid_t pid = fork();
-        if (pid < 0)
+        if (pid < 0) {
+            hb_tmp_forget(tmpf[k]);
             return hb_plot_bad("fork: %s", strerror(errno));
+        }
         if (pid == 0) {
             FILE *l = freopen(log, "a", stderr);
             (void)l;
@@ -300,11 +306,15 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
         }
         int st;
         while (waitpid(pid, &st, 0) < 0)
-            if (errno != EINTR)
+            if (errno != EINTR) {
+                unlink(tmpf[k]);
+                hb_tmp_forget(tmpf[k]);
                 return hb_plot_bad("waitpid: %s", strerror(errno));
+            }
         struct stat sb;
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || stat(tmpf[k], &sb) != 0 || sb.st_size == 0) {
             unlink(tmpf[k]);
+            hb_tmp_forget(tmpf[k]);
             if (k && !p->svg_only)
                 unlink(outf[0]); /* a figure is its PNG and its SVG, or neither */
             if (WIFSIGNALED(st))
@@ -319,8 +329,10 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
         if (rename(tmpf[k], outf[k]) != 0) {
             int e = errno;
             unlink(tmpf[k]);
+            hb_tmp_forget(tmpf[k]);
             return hb_plot_bad("cannot rename %s to %s: %s", tmpf[k], outf[k], strerror(e));
         }
+        hb_tmp_forget(tmpf[k]);
     }
     if (!p->quiet)
         printf("%s/%s.png, .svg\n", p->out, name);
