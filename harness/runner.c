@@ -240,7 +240,10 @@ int hb_run(const hb_run_opts *o, const char *self)
      * (recorded as allocator `boehm`; the workload's own state, outside the
      * collected heap, comes from `system`). */
     size_t most = o->n_allocators > o->n_gc_allocators ? o->n_allocators : o->n_gc_allocators;
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 3, ncells = 0;
+    size_t combos = 1; /* every --param's values: options.c bounds the product */
+    for (size_t k = 0; k < o->n_params; k++)
+        combos *= o->params[k].n;
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2 * combos, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -267,17 +270,25 @@ int hb_run(const hb_run_opts *o, const char *self)
                 sprintf(omitted + strlen(omitted), "%s%s: %s", omitted[0] ? "; " : "", wl->name,
                         !gc ? "allocator-only, no collected heap to share"
                         : wl_modes == HB_HEAP_SHARED ? "shared heaps only" : "isolated heaps only");
-            for (int mode = 0; mode < 1 + 2; mode++) {
-                /* 0: isolated; 1, 2: shared, counting as HB_RC_ATOMIC, HB_RC_BIASED */
-                int shared = mode > 0, rcm = mode ? mode - 1 : HB_RC_ATOMIC;
-                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)) ||
-                    (shared && !(o->refcount_modes & (1 << rcm))))
+            for (int shared = 0; shared < 2; shared++) {
+                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
                     continue;
+                /* The --param keys that are settings of these cells: each
+                 * one's values a dimension (the sweep); the others leave
+                 * the cells alone, so they do not multiply them into cells
+                 * of the same identity. */
+                size_t dims[HB_MAX_PARAMS], ndims = 0, ncombo = 1;
+                for (size_t k = 0; k < o->n_params; k++)
+                    if (hb_param_applies(o->params[k].key, wl, gc, shared)) {
+                        dims[ndims++] = k;
+                        ncombo *= o->params[k].n;
+                    }
             /* a program that is not told a thread count runs once, as it
              * runs, recorded with threads 1 */
             size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
             for (size_t a = 0; a < nalloc; a++)
-                for (size_t t = 0; t < nthreads; t++, index++) {
+                for (size_t t = 0; t < nthreads; t++)
+                    for (size_t combo = 0; combo < ncombo; combo++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
@@ -286,11 +297,22 @@ int hb_run(const hb_run_opts *o, const char *self)
                         lib = hb_program_lib(self, allocs[a]);
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
                                    .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
-                                   .gc = o->gc,
+                                   .gc = {.refcount = HB_RC_ATOMIC},
                                    .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
-                    c->gc.refcount = rcm;
-                    if (hb_cell_resolve(c, o->params, o->n_params)) {
+                    /* this combination's values: the last key varies fastest */
+                    hb_param_kv kv[HB_MAX_PARAMS];
+                    size_t rest = combo;
+                    for (size_t d = ndims; d-- > 0;) {
+                        const hb_param_sweep *sw = &o->params[dims[d]];
+                        snprintf(kv[d].key, sizeof kv[d].key, "%s", sw->key);
+                        kv[d].value = sw->value[rest % sw->n];
+                        rest /= sw->n;
+                    }
+                    int taken, bad = 0;
+                    for (size_t d = 0; d < ndims && gc && !bad; d++)
+                        bad = hb_gc_params_take(kv[d].key, kv[d].value, &c->gc, &taken);
+                    if (bad || hb_cell_resolve(c, kv, ndims)) {
                         free(cells);
                         return 2; /* cannot happen: options.c checked ranges */
                     }
