@@ -219,7 +219,7 @@ void hb_csv_undo_series(hb_csv *f);
 int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
 /* Checks that `path` (NAME.csv) and each of its companions (NAME.rss.csv,
- * NAME.pauses.csv, NAME.json) can be created or appended to, without
+ * NAME.pauses.csv, NAME.json, NAME.log) can be created or appended to, without
  * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
 
