@@ -139,6 +139,7 @@ typedef struct hb_result {
     int64_t maxrss_kb, minflt, majflt, nvcsw, nivcsw;
     int external;                      /* a program cell: no allocator counts, ops only if it has a unit */
     double figure;                     /* a program's own figure; < 0: none */
+    double harness_cpu_s;              /* a program cell: the runner's own CPU while it ran; < 0: none */
     char figure_unit[24];
 } hb_result;
 

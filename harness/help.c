@@ -2,7 +2,7 @@
  * every subcommand with its default, in one place, so that the texts are
  * kept together (test_help.sh checks each parser's options against them).
  * The defaults are the parsers' own: options.c (run), compare.c,
- * regress.c, merge.c, json.c, plot.c. */
+ * regress.c, merge.c, json.c, plot.c, report.c. */
 #include "harness.h"
 #include "buildinfo.h"
 
@@ -35,6 +35,8 @@ static const struct {
      "                         biased or both for shared heaps (default: the presets;\n"
      "                         refcount=atomic)\n"
      "  --heap isolated,shared heap modes of collector workloads (default: isolated)\n"
+     "  --program NAME='CMD'   a command of yours as a program workload NAME, run by /bin/sh\n"
+     "                         -c, repeatable (default: none; the bundled programs: list)\n"
      "  --timeout S            seconds before a cell is killed as timeout, 1 to 86400\n"
      "                         (default: 600)\n"
      "  --warmup N             unrecorded runs per cell first, 0 to 100 (default: 1)\n"
@@ -56,7 +58,14 @@ static const struct {
     {"json", "usage: heapbench json IN.csv OUT.json\n"
              "  IN.csv as Google Benchmark's JSON, written through a temporary file. OUT may be\n"
              "  IN's own NAME.json, never IN or its other companions. No options.\n"},
-    {"compare", "usage: heapbench compare A.csv B.csv [options]\n"
+    {"compare", "usage: heapbench compare A.csv B.csv [options]    (each cell of A against B's)\n"
+                "       heapbench compare FILE.csv --by DIM [options]  (within one file)\n"
+                "  --by DIM               rank the alternatives of DIM in each cell of the others:\n"
+                "                         allocator, collector, workload, threads, heap, size or a\n"
+                "                         parameter of the file (default: none, two files compared)\n"
+                "  --ref NAME             with --by, the alternative the others are compared with\n"
+                "                         (default: system for allocator, rcgen for collector, else\n"
+                "                         the smallest value)\n"
                 "  --format F             text, csv or markdown (default: text, coloured on a terminal)\n"
                 "  --metrics M,N          metrics compared (default: wall_s,ops_per_s,pause_p99_us,\n"
                 "                         peak_rss_kb)\n"},
@@ -70,6 +79,8 @@ static const struct {
      "  --cv robust|sd         the CV: 1.4826 MAD / median, or sd / mean (default: robust)\n"
      "  --metrics M,N          timed metrics gated (default: wall_s)\n"
      "  --instructions         also gate callgrind's instruction counts (default: off)\n"
+     "  --format F             text, csv or markdown, the verdict and exit status the same\n"
+     "                         (default: text)\n"
      "  --ir-tolerance PCT     instruction growth tolerated, 0 to 100 (default: 0.1)\n"
      "  --reps N               rounds, build directories only, 2 to 10000 (default: chosen\n"
      "                         from the number of cells, at least 5)\n"
@@ -87,6 +98,13 @@ static const struct {
              "  --scripts DIR          the gnuplot scripts (default: $HEAPBENCH_PLOTS, else the\n"
              "                         source tree's plots/, else ./plots)\n"
              "  --data-only            write the figures' data files, run no gnuplot (default: off)\n"},
+    {"report", "usage: heapbench report FILE.csv [options]\n"
+               "  One self-contained HTML page: the tables, then plot's figures inline as SVG.\n"
+               "  --out PAGE.html        the page (default: FILE.html beside FILE.csv)\n"
+               "  --ref ALLOCATOR        reference of the allocators' tables and figures (default:\n"
+               "                         system)\n"
+               "  --ref-collector C      reference of the collectors' (default: rcgen)\n"
+               "  --scripts DIR          the gnuplot scripts (default: as plot's)\n"},
 };
 
 int hb_help(const char *cmd, FILE *f)

@@ -2,9 +2,11 @@
  * before a child runs or a file is touched: a bad value is one line naming it
  * and the valid choices, and exit status 2. */
 #include "harness.h"
+#include "csvio.h"
 #include "../workloads/programs/program.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +30,24 @@ int hb_size_parse(const char *s, hb_size *out)
     return EINVAL;
 }
 
+/* Every message of this file: one line on stderr, "heapbench run: " first.
+ * It quotes what was typed, which may hold a line break ('--out\n'): that is
+ * escaped (hb_msg_one_line), so bad input stays one line. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char msg[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hb_msg_one_line(msg, sizeof msg);
+    fprintf(stderr, "heapbench run: %s\n", msg);
+}
+
 static int bad(const char *what, const char *value, const char *choices)
 {
-    fprintf(stderr, "heapbench run: bad %s '%s'; valid: %s\n", what, value, choices);
+    say("bad %s '%s'; valid: %s", what, value, choices);
     return 2;
 }
 
@@ -74,8 +91,7 @@ static int program_installed(const hb_program *p)
     char what[128];
     if (!hb_program_missing(p, what, sizeof what))
         return 0;
-    fprintf(stderr, "heapbench run: program %s needs %s, which is not on PATH (scripts/setup.sh installs it)\n",
-            p->wl.name, what);
+    say("program %s needs %s, which is not on PATH (scripts/setup.sh installs it)", p->wl.name, what);
     return 2;
 }
 
@@ -105,7 +121,7 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
 
 static int twice(const char *opt, const char *value)
 {
-    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    say("%s gives '%s' twice; give each value once", opt, value);
     return 2;
 }
 
@@ -126,19 +142,26 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
     hb_alloc_lib lib;
+    /* refused here, where the message is escaped: allocators/library.c
+     * quotes the spec as it is, and a line break in it would make two */
+    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            say("bad allocator library '%s': a control character in it", spec);
+            return 2;
+        }
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
     if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
         /* figures colour a bare collector name as that collector */
-        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        say("allocator name '%s' is a collector's; choose another NAME", lib.name);
         return 2;
     }
     for (size_t k = 0; k < o->n_libs; k++) {
         if (strcmp(o->libs[k].name, lib.name) != 0)
             continue;
         if (strcmp(o->libs[k].path, lib.path) != 0) {
-            fprintf(stderr, "heapbench run: allocator name '%s' given for two libraries (%s and %s)\n", lib.name,
-                    o->libs[k].path, lib.path);
+            say("allocator name '%s' given for two libraries (%s and %s)", lib.name, o->libs[k].path,
+                lib.path);
             return 2;
         }
         *out = &o->libs[k];
@@ -269,8 +292,8 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             continue;
         *taken = 1;
         if (value < gc_keys[i].min || value > gc_keys[i].max) {
-            fprintf(stderr, "heapbench run: bad --param value '%s=%lld'; valid: %s from %lld to %lld\n", key,
-                    (long long)value, key, (long long)gc_keys[i].min, (long long)gc_keys[i].max);
+            say("bad --param value '%s=%lld'; valid: %s from %lld to %lld", key, (long long)value, key,
+                (long long)gc_keys[i].min, (long long)gc_keys[i].max);
             return 2;
         }
         if (i < 3)
@@ -391,13 +414,11 @@ static int check_params(hb_run_opts *o)
 
 static int usage_error(const char *opt)
 {
-    fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B "
-            "--workloads W,X "
-            "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
-            "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-            "--program NAME='CMD ARGS' --out FILE.csv\n",
-            opt);
+    say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
+        "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
+        "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
+        "--program NAME='CMD ARGS' --out FILE.csv",
+        opt);
     return 2;
 }
 
@@ -502,7 +523,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
-            fprintf(stderr, "heapbench run: %s needs a value\n", name);
+            say("%s needs a value", name);
             return 2;
         }
         long long v;
@@ -541,8 +562,11 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             const hb_program *p;
             if (o->n_user_programs == HB_MAX_LIST)
                 return bad("--program", val, "at most 64 of them");
-            if (!(rc = hb_program_add_user(val, &p)))
+            char why[8192];
+            if (!(rc = hb_program_add_user(val, &p, why, sizeof why)))
                 o->user_programs[o->n_user_programs++] = &p->wl;
+            else
+                say("%s", why);
         }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
@@ -597,7 +621,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     if (o->is_default)
         o->reps = 3;
     if (o->resume && !o->out[0]) {
-        fprintf(stderr, "heapbench run: --resume needs the --out file to finish\n");
+        say("--resume needs the --out file to finish");
         return 2;
     }
     if ((rc = check_params(o)))
@@ -611,7 +635,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     char why[512];
     if (hb_csv_check_writable(o->out, why, sizeof why)) {
-        fprintf(stderr, "heapbench run: cannot write --out '%s': %s\n", o->out, why);
+        say("cannot write --out '%s': %s", o->out, why);
         return 2;
     }
     return 0;

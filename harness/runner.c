@@ -423,7 +423,15 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (resumed)
         printf("; %zu already there were kept", resumed);
     printf("\n");
-    if (o->is_default)
+    if (o->is_default) {
         plot_default(o->out);
+        /* and the one page that answers the matrix: its path last, to open */
+        char page[4200];
+        fflush(stdout);
+        if (hb_report_write(o->out, page, sizeof page) == 0)
+            printf("report: %s\n", page);
+        else
+            fprintf(stderr, "heapbench run: the report of %s could not be written\n", o->out);
+    }
     return failures ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include "fuzz.h"
 
 #include "harness/harness.h"
+#include "workloads/programs/program.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(hbf_log(), "options: cannot enter %s\n", hbf_dir());
         abort();
     }
+    hb_program_forget_users(); /* each command line on its own, as in its own process */
     int rc = hb_opts_parse(argc, argv, &o);
     if (fchdir(here) != 0) {
         fprintf(hbf_log(), "options: cannot go back to the working directory\n");
