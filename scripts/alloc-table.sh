@@ -16,14 +16,18 @@
 #   scripts/alloc-table.sh FILE.csv...    print the table of earlier runs
 #
 # Environment: BUILD (default build), REPS (5), WORKLOADS
-# (large,realloc_grow,class_edges,churn), PROGRAMS (perl,python,lua,sqlite,
+# (large,realloc_grow,class_edges,churn: one thread; empty to skip),
+# THREAD_WORKLOADS (larson,mixed_remote: at THREADS, default 1,2; empty to
+# skip; a row per count, named workload/Nt), PROGRAMS (perl,python,lua,sqlite,
 # gs,z3; empty to skip), OUT (prefix of the results files; a temporary
 # directory by default).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 REPS=${REPS:-5}
-WORKLOADS=${WORKLOADS:-large,realloc_grow,class_edges,churn}
+WORKLOADS=${WORKLOADS-large,realloc_grow,class_edges,churn}
+THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
+THREADS=${THREADS:-1,2}
 PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 
@@ -34,13 +38,14 @@ if [ $# -eq 0 ]; then
     set -- "$out.csv"
     run() { # csv, run options...
         local csv=$1; shift
-        echo "# $hb run --allocators $ALLOCS $* --threads 1 --reps $REPS --interleave --out $csv" >&2
-        "$hb" run --allocators "$ALLOCS" "$@" --threads 1 --reps "$REPS" --interleave --out "$csv" > /dev/null
+        echo "# $hb run --allocators $ALLOCS $* --reps $REPS --interleave --out $csv" >&2
+        "$hb" run --allocators "$ALLOCS" "$@" --reps "$REPS" --interleave --out "$csv" > /dev/null
         [ $? -le 1 ] || exit 2
     }
-    run "$out.csv" --workloads "$WORKLOADS" --size medium
+    [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium
+    [ -z "$THREAD_WORKLOADS" ] || run "$out.csv" --workloads "$THREAD_WORKLOADS" --threads "$THREADS" --size medium
     if [ -n "$PROGRAMS" ]; then
-        run "$out.programs.csv" --workloads "$PROGRAMS" --size small
+        run "$out.programs.csv" --workloads "$PROGRAMS" --threads 1 --size small
         set -- "$@" "$out.programs.csv"
     fi
     echo "results: $*" >&2
