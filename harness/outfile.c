@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const hb_comp_suffix[HB_NCOMP] = {".rss.csv", ".pauses.csv", ".json"};
+const char *const hb_comp_suffix[HB_NCOMP] = {".rss.csv", ".pauses.csv", ".json", ".log"};
 
 /* The longest suffix a writer puts after a companion's name: mkstemp's. */
 #define TMP_SUFFIX ".tmpXXXXXX"

@@ -473,7 +473,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
                 t1 = hb_now();
                 break;
             }
-            usleep(ms < 1 ? 1000 : 1000);
+            usleep(1000);
         }
     }
     if (!t1) /* stopped, timed out, or the preload did not take */

@@ -21,6 +21,7 @@
 #define HB_RANK_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cellset.h"
 #include "tables.h"
@@ -76,6 +77,11 @@ size_t hb_rank_geomean(const hb_rank_table *t, const hb_metric_info *m, const ch
  * first: *alts is malloc'd (free it; the strings belong to the table). */
 int hb_rank_alternatives(const hb_rank_table *t, const hb_metric_info *m, const char ***alts, size_t *n);
 
+/* The table in one line per group, for the end of `heapbench run`: the
+ * group, its metric (of those given, the first it has), and its
+ * alternatives best first, each with its ratio to the reference and the
+ * interval; then how many groups are not ranked. */
+void hb_rank_print_brief(const hb_rank_table *t, FILE *f);
 /* Prints the table in `fmt` to stdout; `colour` for a terminal (text only). */
 void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour);
 
