@@ -71,5 +71,9 @@ const hb_metric_info *hb_metric_find(const char *name);
 int hb_compare_main(int argc, char **argv); /* compare.c */
 int hb_regress_main(int argc, char **argv); /* regress.c */
 int hb_plot_main(int argc, char **argv);    /* plot.c */
+int hb_report_main(int argc, char **argv);  /* report.c */
+/* The page of `csv` beside it (FILE.html), its path into page: 0, or 2
+ * after one line on stderr. */
+int hb_report_write(const char *csv, char *page, size_t len);
 
 #endif

@@ -7,8 +7,14 @@
  * Nothing is dropped silently: cells only one file has, and cells whose rows
  * on one side are none of them ok, are listed after the table with why. A
  * metric a cell has no values for on either side (pauses of an allocator-only
- * workload) is left out for that cell: there is nothing to compare. */
+ * workload) is left out for that cell: there is nothing to compare.
+ *
+ * `heapbench compare FILE --by DIM [--ref NAME]` compares within one file
+ * instead: the alternatives of one dimension ranked in each cell of the
+ * others (rank.c). */
 #include "cellset.h"
+#include "rank.h"
+#include "tables.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,8 +25,6 @@
 #include <unistd.h>
 
 #define MAX_METRICS 16
-
-typedef enum { FMT_TEXT, FMT_CSV, FMT_MARKDOWN } format;
 
 typedef struct test {
     size_t cell; /* index into A's cells */
@@ -34,71 +38,21 @@ typedef struct cmpctx {
     size_t nmetric;
     test *t;
     size_t nt;
-    format fmt;
+    hb_format fmt;
     int colour;
 } cmpctx;
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: heapbench compare A.csv B.csv [--format text|csv|markdown] "
+    fprintf(stderr, "usage: heapbench compare A.csv B.csv | FILE.csv --by allocator|collector|workload|threads|heap|"
+                    "size|PARAM [--ref NAME] [--format text|csv|markdown] "
                     "[--metrics wall_s,ops_per_s,pause_p99_us,peak_rss_kb]\n");
     return 2;
 }
 
-/* +1: B is better with confidence (Holm p < 0.05 and the interval excludes
- * 1), -1: worse, 0: no difference shown. */
 static int verdict(const test *t)
 {
-    if (!(t->r.p_holm < 0.05) || !isfinite(t->r.lo) || (t->r.lo <= 1 && t->r.hi >= 1))
-        return 0;
-    int up = t->r.lo > 1;
-    return up == t->m->higher_is_better ? 1 : -1;
-}
-
-static const char *verdict_word(int v)
-{
-    return v > 0 ? "better" : v < 0 ? "worse" : "~";
-}
-
-static void fmt_p(char *buf, size_t len, double p)
-{
-    if (!isfinite(p))
-        snprintf(buf, len, "-");
-    else if (p < 0.001)
-        snprintf(buf, len, "<0.001");
-    else
-        snprintf(buf, len, "%.3f", p);
-}
-
-static void fmt_ci(char *buf, size_t len, const hb_metric_cmp *r)
-{
-    if (!isfinite(r->lo) && !isinf(r->hi))
-        snprintf(buf, len, "-");
-    else if (isinf(r->hi))
-        snprintf(buf, len, "(too few reps)");
-    else
-        snprintf(buf, len, "[%.3f, %.3f]", r->lo, r->hi);
-}
-
-static void fmt_num(char *buf, size_t len, double x)
-{
-    if (!isfinite(x))
-        snprintf(buf, len, "-");
-    else if (fabs(x) >= 1e7 || (fabs(x) < 1e-3 && x != 0))
-        snprintf(buf, len, "%.4g", x);
-    else if (fabs(x) >= 1000)
-        snprintf(buf, len, "%.0f", x);
-    else
-        snprintf(buf, len, "%.4f", x);
-    /* trailing zeros of %.4f say nothing */
-    char *dot = strchr(buf, '.');
-    if (dot && !strchr(buf, 'e')) {
-        char *e = buf + strlen(buf) - 1;
-        while (e > dot && *e == '0')
-            *e-- = 0;
-        if (e == dot)
-            *e = 0;
-    }
+    return hb_cmp_verdict(&t->r, t->m);
 }
 
 /* The reason a cell both files have was not compared: no ok row on a side. */
@@ -110,6 +64,21 @@ static void why_no_rows(const hb_cellset_cell *c, const hb_cellset *s, char *buf
                  c->first_bad->field[s->c_error][0] ? ": " : "", c->first_bad->field[s->c_error]);
     else
         snprintf(buf, len, "%zu row%s, all skipped", c->nrows, c->nrows == 1 ? "" : "s");
+}
+
+static int cmp_test(const void *u, const void *v, void *arg)
+{
+    const cmpctx *x = arg;
+    const test *a = u, *b = v;
+    if (a->m != b->m) {
+        size_t i = 0, j = 0;
+        while (x->metric[i] != a->m)
+            i++;
+        while (x->metric[j] != b->m)
+            j++;
+        return i < j ? -1 : 1;
+    }
+    return hb_natcmp(x->a.cells[a->cell].name, x->a.cells[b->cell].name);
 }
 
 static int run_tests(cmpctx *x)
@@ -146,6 +115,8 @@ static int run_tests(cmpctx *x)
             free(va);
             free(vb);
         }
+    /* rows sorted: by metric as given, then by cell name, numbers by value */
+    qsort_r(x->t, x->nt, sizeof *x->t, cmp_test, x);
     double *p = malloc((x->nt + 1) * sizeof *p);
     if (!p)
         return ENOMEM;
@@ -170,28 +141,13 @@ static size_t geomean(const cmpctx *x, const hb_metric_info *m, double *g)
     return n;
 }
 
-static void csv_field(const char *v)
-{
-    if (!strpbrk(v, ",\"\n\r")) {
-        fputs(v, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *v; v++) {
-        if (*v == '"')
-            putchar('"');
-        putchar(*v);
-    }
-    putchar('"');
-}
-
 static void print_csv(const cmpctx *x)
 {
     printf("row,metric,cell,n_a,n_b,median_a,median_b,ratio,ci_lo,ci_hi,p,p_holm,verdict,note\n");
     for (size_t k = 0; k < x->nt; k++) {
         const test *t = &x->t[k];
         printf("cell,%s,", t->m->name);
-        csv_field(x->a.cells[t->cell].name);
+        hb_csv_field(stdout, x->a.cells[t->cell].name);
         printf(",%zu,%zu,%.9g,%.9g,", t->r.na, t->r.nb, t->r.med_a, t->r.med_b);
         if (isfinite(t->r.ratio))
             printf("%.6g", t->r.ratio);
@@ -200,7 +156,7 @@ static void print_csv(const cmpctx *x)
             printf("%.6g,%.6g", t->r.lo, t->r.hi);
         else
             putchar(',');
-        printf(",%.6g,%.6g,%s,\n", t->r.p, t->r.p_holm, verdict_word(verdict(t)));
+        printf(",%.6g,%.6g,%s,\n", t->r.p, t->r.p_holm, hb_verdict_word(verdict(t)));
     }
     for (size_t m = 0; m < x->nmetric; m++) {
         double g;
@@ -213,30 +169,30 @@ static void print_csv(const cmpctx *x)
         const hb_cellset_cell *ca = &x->a.cells[i], *cb = hb_cellset_find(&x->b, ca->name);
         if (!cb) {
             printf("only_a,,");
-            csv_field(ca->name);
+            hb_csv_field(stdout, ca->name);
             printf(",,,,,,,,,,,only in %s\n", x->a.doc.path);
         } else if (!ca->nok || !cb->nok) {
             why_no_rows(!ca->nok ? ca : cb, !ca->nok ? &x->a : &x->b, why, sizeof why);
             printf("not_compared,,");
-            csv_field(ca->name);
+            hb_csv_field(stdout, ca->name);
             printf(",,,,,,,,,,,");
             char note[1200];
             snprintf(note, sizeof note, "%s: %s", !ca->nok ? "A" : "B", why);
-            csv_field(note);
+            hb_csv_field(stdout, note);
             putchar('\n');
         }
     }
     for (size_t i = 0; i < x->b.ncells; i++)
         if (!hb_cellset_find(&x->a, x->b.cells[i].name)) {
             printf("only_b,,");
-            csv_field(x->b.cells[i].name);
+            hb_csv_field(stdout, x->b.cells[i].name);
             printf(",,,,,,,,,,,only in %s\n", x->b.doc.path);
         }
 }
 
 static void print_table(const cmpctx *x)
 {
-    int md = x->fmt == FMT_MARKDOWN;
+    int md = x->fmt == HB_FMT_MARKDOWN;
     size_t w = 4;
     for (size_t k = 0; k < x->nt; k++) {
         size_t l = strlen(x->a.cells[x->t[k].cell].name);
@@ -292,10 +248,10 @@ static void print_table(const cmpctx *x)
             if (t->m != mi)
                 continue;
             char ma[32], mb[32], ci[40], p[16], n[24], ratio[24];
-            fmt_num(ma, sizeof ma, t->r.med_a);
-            fmt_num(mb, sizeof mb, t->r.med_b);
-            fmt_ci(ci, sizeof ci, &t->r);
-            fmt_p(p, sizeof p, t->r.p_holm);
+            hb_fmt_num(ma, sizeof ma, t->r.med_a);
+            hb_fmt_num(mb, sizeof mb, t->r.med_b);
+            hb_fmt_ci(ci, sizeof ci, &t->r);
+            hb_fmt_p(p, sizeof p, t->r.p_holm);
             snprintf(n, sizeof n, "%zu/%zu", t->r.na, t->r.nb);
             if (isfinite(t->r.ratio))
                 snprintf(ratio, sizeof ratio, "%.3f", t->r.ratio);
@@ -305,11 +261,11 @@ static void print_table(const cmpctx *x)
             const char *name = x->a.cells[t->cell].name;
             if (md)
                 printf("| `%s` | %s | %s | %s | %s%s%s | %s | %s | %s |\n", name, n, ma, mb, v ? "**" : "",
-                       ratio, v ? "**" : "", ci, p, verdict_word(v));
+                       ratio, v ? "**" : "", ci, p, hb_verdict_word(v));
             else
                 printf("  %-*s  %7s  %12s  %12s  %s%7s%s  %-18s  %8s  %s%s%s\n", (int)w, name, n, ma, mb,
                        v > 0 ? green : v < 0 ? red : "", ratio, v ? off : "", ci, p,
-                       v > 0 ? green : v < 0 ? red : "", verdict_word(v), v ? off : "");
+                       v > 0 ? green : v < 0 ? red : "", hb_verdict_word(v), v ? off : "");
         }
         double g;
         size_t gn = geomean(x, mi, &g);
@@ -364,42 +320,69 @@ bad:
     return 2;
 }
 
+/* compare FILE --by DIM: the alternatives ranked within one file */
+static int compare_by(cmpctx *x, const char *path, const char *by, const char *ref)
+{
+    char why[1024];
+    if (hb_cellset_load(path, &x->a, why, sizeof why)) {
+        fprintf(stderr, "heapbench compare: %s\n", why);
+        return 2;
+    }
+    hb_rank_table t;
+    int err = hb_rank_compute(&x->a, by, ref, x->metric, x->nmetric, &t, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "heapbench compare: %s\n", why);
+        hb_cellset_free(&x->a);
+        return 2;
+    }
+    hb_rank_print(&t, x->fmt, x->colour);
+    hb_rank_free(&t);
+    hb_cellset_free(&x->a);
+    return 0;
+}
+
 int hb_compare_main(int argc, char **argv)
 {
-    cmpctx x = {.fmt = FMT_TEXT};
-    const char *path[2] = {0};
+    cmpctx x = {.fmt = HB_FMT_TEXT};
+    const char *path[2] = {0}, *by = NULL, *ref = NULL;
     int np = 0, rc = 0;
     if (set_metrics(&x, "wall_s,ops_per_s,pause_p99_us,peak_rss_kb"))
         return 2;
+    static const char *const opts[] = {"--format", "--metrics", "--by", "--ref"};
     for (int i = 0; i < argc; i++) {
         const char *val = NULL;
-        if (!strcmp(argv[i], "--format") || !strcmp(argv[i], "--metrics")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "heapbench compare: %s needs a value\n", argv[i]);
+        int o = -1;
+        for (int k = 0; k < 4; k++) {
+            size_t l = strlen(opts[k]);
+            if (!strncmp(argv[i], opts[k], l) && (argv[i][l] == 0 || argv[i][l] == '='))
+                o = k;
+        }
+        if (o >= 0) {
+            val = strchr(argv[i], '=');
+            if (val)
+                val++;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            if (!val || !*val) {
+                fprintf(stderr, "heapbench compare: %s needs a value\n", opts[o]);
                 return 2;
             }
-            val = argv[i + 1];
-        } else if (!strncmp(argv[i], "--format=", 9) || !strncmp(argv[i], "--metrics=", 10)) {
-            val = strchr(argv[i], '=') + 1;
         }
-        if (!strncmp(argv[i], "--format", 8) && val) {
-            if (!strcmp(val, "text"))
-                x.fmt = FMT_TEXT;
-            else if (!strcmp(val, "csv"))
-                x.fmt = FMT_CSV;
-            else if (!strcmp(val, "markdown"))
-                x.fmt = FMT_MARKDOWN;
-            else {
+        if (o == 0) {
+            if (hb_format_parse(val, &x.fmt)) {
                 fprintf(stderr, "heapbench compare: bad --format '%s'; valid: text, csv, markdown\n", val);
                 return 2;
             }
-            i += !strchr(argv[i], '=');
-        } else if (!strncmp(argv[i], "--metrics", 9) && val) {
+        } else if (o == 1) {
             if (set_metrics(&x, val))
                 return 2;
-            i += !strchr(argv[i], '=');
+        } else if (o == 2) {
+            by = val;
+        } else if (o == 3) {
+            ref = val;
         } else if (!strncmp(argv[i], "--", 2)) {
-            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics\n", argv[i]);
+            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics, --by, --ref\n",
+                    argv[i]);
             return 2;
         } else if (np < 2) {
             path[np++] = argv[i];
@@ -407,23 +390,35 @@ int hb_compare_main(int argc, char **argv)
             return usage();
         }
     }
-    if (np != 2)
+    /* Colour only for a person at a terminal; NO_COLOR (no-color.org) wins. */
+    x.colour = x.fmt == HB_FMT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    if (ref && !by) {
+        fprintf(stderr, "heapbench compare: --ref needs --by (one file, its alternatives against NAME)\n");
+        return 2;
+    }
+    if (by && np != 1) {
+        fprintf(stderr, "heapbench compare: --by compares within one file; %d given\n", np);
+        return 2;
+    }
+    if (by)
+        rc = compare_by(&x, path[0], by, ref);
+    else if (np != 2)
         return usage();
     char why[1024];
-    if (hb_cellset_load(path[0], &x.a, why, sizeof why) ||
-        hb_cellset_load(path[1], &x.b, why, sizeof why)) {
+    if (!by && (hb_cellset_load(path[0], &x.a, why, sizeof why) ||
+                hb_cellset_load(path[1], &x.b, why, sizeof why))) {
         fprintf(stderr, "heapbench compare: %s\n", why);
         hb_cellset_free(&x.a);
         return 2;
     }
-    /* Colour only for a person at a terminal; NO_COLOR (no-color.org) wins. */
-    x.colour = x.fmt == FMT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    int err = run_tests(&x);
+    int err = by ? 0 : run_tests(&x);
     if (err) {
         if (err == ENOMEM)
             fprintf(stderr, "heapbench compare: out of memory\n");
         rc = 2;
-    } else if (x.fmt == FMT_CSV) {
+    } else if (by) {
+        /* printed above */
+    } else if (x.fmt == HB_FMT_CSV) {
         print_csv(&x);
     } else {
         print_table(&x);
@@ -433,7 +428,9 @@ int hb_compare_main(int argc, char **argv)
         rc = 2;
     }
     free(x.t);
-    hb_cellset_free(&x.a);
-    hb_cellset_free(&x.b);
+    if (!by) {
+        hb_cellset_free(&x.a);
+        hb_cellset_free(&x.b);
+    }
     return rc;
 }

@@ -34,7 +34,7 @@ static const struct {
     {"collected_objects", K_COUNT}, {"leaked_objects", K_COUNT}, {"leaked_bytes", K_COUNT},
     {"lat_samples", K_COUNT}, {"process_s", K_REAL}, {"gc_own_ms", K_REAL}, {"threads", K_COUNT},
     {"rep", K_COUNT}, {"maxrss_kb", K_COUNT}, {"minflt", K_COUNT}, {"majflt", K_COUNT}, {"nvcsw", K_COUNT},
-    {"nivcsw", K_COUNT}, {"figure", K_REAL},
+    {"nivcsw", K_COUNT}, {"figure", K_REAL}, {"harness_cpu_s", K_REAL},
     /* companions: NAME.rss.csv, NAME.pauses.csv */
     {"ms", K_COUNT}, {"rss_bytes", K_COUNT}, {"live_bytes", K_COUNT}, {"gc_live_bytes", K_COUNT},
     {"start_ms", K_REAL}, {"duration_us", K_REAL}, {"generation", K_COUNT}, {"examined", K_COUNT},

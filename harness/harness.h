@@ -27,12 +27,22 @@ typedef struct hb_param_kv {
     int64_t value;
 } hb_param_kv;
 
+/* One --param: its key and every value it takes, a dimension of the matrix
+ * (a single value is a dimension of one). refcount's values are HB_RC_*. */
+#define HB_MAX_SWEEP 64     /* values of one --param */
+#define HB_MAX_COMBOS 4096  /* the product of every --param's count of values */
+typedef struct hb_param_sweep {
+    char key[64];
+    int64_t value[HB_MAX_SWEEP];
+    size_t n;
+} hb_param_sweep;
+
 /* Collector settings taken from --param (threshold, threshold1,
- * threshold2, grow_pct), the same for every collector cell of a run. */
+ * threshold2, grow_pct, garbage_ms, refcount), one cell's. */
 typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
-    int refcount;      /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED, one cell's (runner.c, from refcount_modes) */
+    int refcount;      /* shared heaps: HB_RC_ATOMIC (the default) or HB_RC_BIASED */
     int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
                           garbage probe); 0 none */
 } hb_gc_params;
@@ -55,7 +65,6 @@ typedef struct hb_run_opts {
     const hb_allocator *gc_allocators[HB_MAX_LIST];
     const hb_alloc_lib *gc_libs[HB_MAX_LIST];
     size_t n_gc_allocators;
-    hb_gc_params gc;
     const hb_workload *workloads[HB_MAX_LIST];
     size_t n_workloads;
     int named_workloads; /* --workloads given: no default set */
@@ -66,7 +75,9 @@ typedef struct hb_run_opts {
     size_t n_threads;
     int reps;
     hb_size size;
-    hb_param_kv params[HB_MAX_PARAMS];
+    /* --param, one per key: the values of each are a dimension of the
+     * matrix for the cells it applies to (hb_param_applies) */
+    hb_param_sweep params[HB_MAX_PARAMS];
     size_t n_params;
     double timeout_s;
     char out[4096];
@@ -77,10 +88,7 @@ typedef struct hb_run_opts {
     int shard_k, shard_n; /* run the K-th of N slices of the cells; N 0: all */
     hb_measure measure;
     int heap_modes; /* HB_HEAP_ISOLATED and/or HB_HEAP_SHARED (--heap) */
-    /* shared heaps' counts, a dimension of the matrix for shared cells:
-     * bit 1 << HB_RC_ATOMIC and/or 1 << HB_RC_BIASED (--param
-     * refcount=atomic,biased); isolated cells ignore it */
-    int refcount_modes;
+    int verbose;    /* --verbose: the workloads' own output on the console, not in NAME.log */
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
@@ -139,6 +147,7 @@ typedef struct hb_result {
     int64_t maxrss_kb, minflt, majflt, nvcsw, nivcsw;
     int external;                      /* a program cell: no allocator counts, ops only if it has a unit */
     double figure;                     /* a program's own figure; < 0: none */
+    double harness_cpu_s;              /* a program cell: the runner's own CPU while it ran; < 0: none */
     char figure_unit[24];
 } hb_result;
 
@@ -163,6 +172,11 @@ int hb_cell_main(int argc, char **argv);
 /* The collector settings among --param's keys (threshold...); 0, or 2 after
  * one line on stderr when a value is out of range. */
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken);
+/* Whether --param KEY is a setting of a cell of workload wl, collector gc
+ * (NULL: none), on a shared heap or not: the workload declares it, or it
+ * is a collector's (refcount: a shared heap's only). A key that does not
+ * apply leaves the cell as it is, so it does not multiply it either. */
+int hb_param_applies(const char *key, const hb_workload *wl, const hb_collector *gc, int shared);
 /* Resolve a cell's parameters from the preset and the overrides; 0 or 2. */
 int hb_cell_resolve(hb_cell *c, const hb_param_kv *kv, size_t n);
 void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, size_t len);
@@ -206,7 +220,7 @@ void hb_csv_undo_series(hb_csv *f);
 int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
 /* Checks that `path` (NAME.csv) and each of its companions (NAME.rss.csv,
- * NAME.pauses.csv, NAME.json) can be created or appended to, without
+ * NAME.pauses.csv, NAME.json, NAME.log) can be created or appended to, without
  * creating any: their names fit, their directory is writable. */
 int hb_csv_check_writable(const char *path, char *why, size_t len);
 

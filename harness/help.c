@@ -2,7 +2,7 @@
  * every subcommand with its default, in one place, so that the texts are
  * kept together (test_help.sh checks each parser's options against them).
  * The defaults are the parsers' own: options.c (run), compare.c,
- * regress.c, merge.c, json.c, plot.c. */
+ * regress.c, merge.c, json.c, plot.c, report.c. */
 #include "harness.h"
 #include "buildinfo.h"
 
@@ -23,16 +23,22 @@ static const struct {
      "  --collectors C,D       collectors for collector workloads (default: every one)\n"
      "  --gc-allocators A,B    allocators under the collectors (default: --allocators;\n"
      "                         in the default matrix system,arena)\n"
-     "  --workloads W,X        workloads (default: every one)\n"
+     "  --workloads W,X        workloads, `programs` for every bundled program (default:\n"
+     "                         every one)\n"
+     "  --program NAME='CMD'   a command of yours as a program workload NAME, repeatable\n"
+     "                         (default: none)\n"
      "  --threads 1,2          thread counts, 1 to 1024 (default: 1 and the core count)\n"
      "  --reps N               recorded repetitions per cell, 1 to 10000 (default: 1;\n"
-     "                         default matrix: 3)\n"
+     "                         default matrix: 5)\n"
      "  --size S               small, medium or large: the workloads' presets (default: small)\n"
-     "  --param KEY=VALUE      a workload or collector parameter, repeatable; refcount=atomic,\n"
-     "                         biased or both for shared heaps; garbage_ms=N, garbage held\n"
-     "                         sampled every N ms (rc, rcgen, rcinc) (default: the presets;\n"
-     "                         refcount=atomic; no garbage samples)\n"
+     "  --param KEY=VALUES     a workload or collector parameter, once per KEY; VALUES is a\n"
+     "                         value, a list V1,V2, a range FROM..TO+STEP or FROM..TO*FACTOR:\n"
+     "                         each value a cell (a sweep); refcount=atomic,biased for shared\n"
+     "                         heaps; garbage_ms=N samples garbage held every N ms (rc, rcgen,\n"
+     "                         rcinc) (default: the presets; refcount=atomic; no samples)\n"
      "  --heap isolated,shared heap modes of collector workloads (default: isolated)\n"
+     "  --program NAME='CMD'   a command of yours as a program workload NAME, run by /bin/sh\n"
+     "                         -c, repeatable (default: none; the bundled programs: list)\n"
      "  --timeout S            seconds before a cell is killed as timeout, 1 to 86400\n"
      "                         (default: 600)\n"
      "  --warmup N             unrecorded runs per cell first, 0 to 100 (default: 1)\n"
@@ -42,8 +48,10 @@ static const struct {
      "  --resume               run only the (cell, rep) without an ok row in --out (default: off)\n"
      "  --lat-every N          time one operation in about N, 0 off (default: 256)\n"
      "  --sample-ms N          RSS sampling period in ms, 0 off (default: 10)\n"
-     "  --out FILE.csv         results file, appended to, with FILE.rss.csv, FILE.pauses.csv\n"
-     "                         and FILE.json (default: results/run-DATE.csv; default matrix:\n"
+     "  --verbose              the workloads' own output on the console (default: off, into\n"
+     "                         FILE.log)\n"
+     "  --out FILE.csv         results file, appended to, with FILE.rss.csv, FILE.pauses.csv,\n"
+     "                         FILE.json and FILE.log (default: results/run-DATE.csv; default matrix:\n"
      "                         results/default-DATE.csv)\n"
      "  Exit: 0 every cell ok, 1 some cell not ok, 2 bad usage or input, 130 interrupted.\n"},
     {"merge", "usage: heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
@@ -54,7 +62,14 @@ static const struct {
     {"json", "usage: heapbench json IN.csv OUT.json\n"
              "  IN.csv as Google Benchmark's JSON, written through a temporary file. OUT may be\n"
              "  IN's own NAME.json, never IN or its other companions. No options.\n"},
-    {"compare", "usage: heapbench compare A.csv B.csv [options]\n"
+    {"compare", "usage: heapbench compare A.csv B.csv [options]    (each cell of A against B's)\n"
+                "       heapbench compare FILE.csv --by DIM [options]  (within one file)\n"
+                "  --by DIM               rank the alternatives of DIM in each cell of the others:\n"
+                "                         allocator, collector, workload, threads, heap, size or a\n"
+                "                         parameter of the file (default: none, two files compared)\n"
+                "  --ref NAME             with --by, the alternative the others are compared with\n"
+                "                         (default: system for allocator, rcgen for collector, else\n"
+                "                         the smallest value)\n"
                 "  --format F             text, csv or markdown (default: text, coloured on a terminal)\n"
                 "  --metrics M,N          metrics compared (default: wall_s,ops_per_s,pause_p99_us,\n"
                 "                         peak_rss_kb)\n"},
@@ -68,6 +83,8 @@ static const struct {
      "  --cv robust|sd         the CV: 1.4826 MAD / median, or sd / mean (default: robust)\n"
      "  --metrics M,N          timed metrics gated (default: wall_s)\n"
      "  --instructions         also gate callgrind's instruction counts (default: off)\n"
+     "  --format F             text, csv or markdown, the verdict and exit status the same\n"
+     "                         (default: text)\n"
      "  --ir-tolerance PCT     instruction growth tolerated, 0 to 100 (default: 0.1)\n"
      "  --reps N               rounds, build directories only, 2 to 10000 (default: chosen\n"
      "                         from the number of cells, at least 5)\n"
@@ -85,6 +102,13 @@ static const struct {
              "  --scripts DIR          the gnuplot scripts (default: $HEAPBENCH_PLOTS, else the\n"
              "                         source tree's plots/, else ./plots)\n"
              "  --data-only            write the figures' data files, run no gnuplot (default: off)\n"},
+    {"report", "usage: heapbench report FILE.csv [options]\n"
+               "  One self-contained HTML page: the tables, then plot's figures inline as SVG.\n"
+               "  --out PAGE.html        the page (default: FILE.html beside FILE.csv)\n"
+               "  --ref ALLOCATOR        reference of the allocators' tables and figures (default:\n"
+               "                         system)\n"
+               "  --ref-collector C      reference of the collectors' (default: rcgen)\n"
+               "  --scripts DIR          the gnuplot scripts (default: as plot's)\n"},
 };
 
 int hb_help(const char *cmd, FILE *f)

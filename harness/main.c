@@ -59,9 +59,13 @@ static int usage(FILE *f)
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
+               "       heapbench compare FILE.csv --by allocator|collector|workload|threads|heap|size|PARAM\n"
+               "                     [--ref NAME] [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
-               "                     [--threshold PCT] [--metrics M,N] [--instructions] [run options]\n"
+               "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
+               "                     [run options]\n"
                "       heapbench plot FILE.csv [--ref ALLOCATOR] [--ref-collector COLLECTOR] [--out DIR] [--data-only]\n"
+               "       heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR]\n"
                "       heapbench --version\n"
                "heapbench CMD --help gives each option of CMD with its default.\n");
     return 2;
@@ -88,7 +92,7 @@ int main(int argc, char **argv)
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot [options]; heapbench --help "
+        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot|report [options]; heapbench --help "
                         "lists them\n");
         return 2;
     }
@@ -124,6 +128,8 @@ static int dispatch(int argc, char **argv)
         return hb_regress_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "plot") == 0)
         return hb_plot_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "report") == 0)
+        return hb_report_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0) {
         hb_run_opts o;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
@@ -138,6 +144,6 @@ static int dispatch(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, report, help\n", argv[1]);
     return 2;
 }

@@ -2,9 +2,11 @@
  * before a child runs or a file is touched: a bad value is one line naming it
  * and the valid choices, and exit status 2. */
 #include "harness.h"
+#include "csvio.h"
 #include "../workloads/programs/program.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +30,24 @@ int hb_size_parse(const char *s, hb_size *out)
     return EINVAL;
 }
 
+/* Every message of this file: one line on stderr, "heapbench run: " first.
+ * It quotes what was typed, which may hold a line break ('--out\n'): that is
+ * escaped (hb_msg_one_line), so bad input stays one line. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char msg[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hb_msg_one_line(msg, sizeof msg);
+    fprintf(stderr, "heapbench run: %s\n", msg);
+}
+
 static int bad(const char *what, const char *value, const char *choices)
 {
-    fprintf(stderr, "heapbench run: bad %s '%s'; valid: %s\n", what, value, choices);
+    say("bad %s '%s'; valid: %s", what, value, choices);
     return 2;
 }
 
@@ -74,8 +91,7 @@ static int program_installed(const hb_program *p)
     char what[128];
     if (!hb_program_missing(p, what, sizeof what))
         return 0;
-    fprintf(stderr, "heapbench run: program %s needs %s, which is not on PATH (scripts/setup.sh installs it)\n",
-            p->wl.name, what);
+    say("program %s needs %s, which is not on PATH (scripts/setup.sh installs it)", p->wl.name, what);
     return 2;
 }
 
@@ -105,7 +121,7 @@ static int split(const char *list, char items[][128], size_t max, size_t *n)
 
 static int twice(const char *opt, const char *value)
 {
-    fprintf(stderr, "heapbench run: %s gives '%s' twice; give each value once\n", opt, value);
+    say("%s gives '%s' twice; give each value once", opt, value);
     return 2;
 }
 
@@ -126,19 +142,26 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **out)
 {
     hb_alloc_lib lib;
+    /* refused here, where the message is escaped: allocators/library.c
+     * quotes the spec as it is, and a line break in it would make two */
+    for (const unsigned char *p = (const unsigned char *)spec; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            say("bad allocator library '%s': a control character in it", spec);
+            return 2;
+        }
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
     if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
         /* figures colour a bare collector name as that collector */
-        fprintf(stderr, "heapbench run: allocator name '%s' is a collector's; choose another NAME\n", lib.name);
+        say("allocator name '%s' is a collector's; choose another NAME", lib.name);
         return 2;
     }
     for (size_t k = 0; k < o->n_libs; k++) {
         if (strcmp(o->libs[k].name, lib.name) != 0)
             continue;
         if (strcmp(o->libs[k].path, lib.path) != 0) {
-            fprintf(stderr, "heapbench run: allocator name '%s' given for two libraries (%s and %s)\n", lib.name,
-                    o->libs[k].path, lib.path);
+            say("allocator name '%s' given for two libraries (%s and %s)", lib.name, o->libs[k].path,
+                lib.path);
             return 2;
         }
         *out = &o->libs[k];
@@ -259,7 +282,9 @@ static const struct {
     {"threshold2", 1, 1000000000},
     {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
     {"garbage_ms", 1, 3600000}, /* garbage held: a verifying trace every N ms (refcounting collectors) */
+    {"refcount", HB_RC_ATOMIC, HB_RC_BIASED}, /* shared heaps' counts; words on the command line */
 };
+enum { GC_KEY_REFCOUNT = 5 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
 {
@@ -269,17 +294,33 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             continue;
         *taken = 1;
         if (value < gc_keys[i].min || value > gc_keys[i].max) {
-            fprintf(stderr, "heapbench run: bad --param value '%s=%lld'; valid: %s from %lld to %lld\n", key,
-                    (long long)value, key, (long long)gc_keys[i].min, (long long)gc_keys[i].max);
+            say("bad --param value '%s=%lld'; valid: %s from %lld to %lld", key, (long long)value, key,
+                (long long)gc_keys[i].min, (long long)gc_keys[i].max);
             return 2;
         }
         if (i < 3)
             gc->threshold[i] = (long)value;
         else if (i == 3)
             gc->grow_pct = (int)value;
-        else
+        else if (i == 4)
             gc->garbage_ms = (int)value;
+        else
+            gc->refcount = (int)value;
     }
+    return 0;
+}
+
+int hb_param_applies(const char *key, const hb_workload *wl, const hb_collector *gc, int shared)
+{
+    if (hb_workload_param_index(wl, key) >= 0)
+        return 1;
+    if (!gc)
+        return 0;
+    if (!strcmp(key, gc_keys[GC_KEY_REFCOUNT].key))
+        return shared;
+    for (size_t i = 0; i < sizeof gc_keys / sizeof gc_keys[0]; i++)
+        if (!strcmp(key, gc_keys[i].key))
+            return 1;
     return 0;
 }
 
@@ -304,53 +345,130 @@ static int set_threads(hb_run_opts *o, const char *arg)
     return 0;
 }
 
-static int add_param(hb_run_opts *o, const char *arg)
+static const char param_forms[] =
+    "KEY=VALUE, a list KEY=V1,V2,... or a range KEY=FROM..TO+STEP (linear) or KEY=FROM..TO*FACTOR "
+    "(geometric), with integers";
+
+/* A value or a range of --param's list, appended to sw. 0, EINVAL, or
+ * EEXIST (a value given twice, *dup it). */
+static int add_values(hb_param_sweep *sw, const char *item, int64_t *dup)
 {
-    /* the one parameter with words for values: how shared heaps count,
-     * one or both (then each shared cell runs both ways) */
-    if (!strncmp(arg, "refcount=", 9)) {
-        char items[HB_MAX_LIST][128];
-        size_t n;
-        int e = split(arg + 9, items, HB_MAX_LIST, &n);
-        if (e)
-            return e == EEXIST ? twice("--param refcount", items[n])
-                               : bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
-        o->refcount_modes = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!strcmp(items[i], "atomic"))
-                o->refcount_modes |= 1 << HB_RC_ATOMIC;
-            else if (!strcmp(items[i], "biased"))
-                o->refcount_modes |= 1 << HB_RC_BIASED;
-            else
-                return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
-        }
-        return 0;
+    char *end;
+    errno = 0;
+    long long from = strtoll(item, &end, 10), to, step;
+    if (errno || end == item)
+        return EINVAL;
+    long long lo = from, hi = from, by = 1;
+    char how = 0;
+    if (end[0] == '.' && end[1] == '.') {
+        const char *p = end + 2;
+        to = strtoll(p, &end, 10);
+        if (errno || end == p || (*end != '+' && *end != '*'))
+            return EINVAL;
+        how = *end;
+        p = end + 1;
+        step = strtoll(p, &end, 10);
+        if (errno || end == p || *end || to < from || step < (how == '*' ? 2 : 1) ||
+            (how == '*' && from < 1)) /* a geometric range from 0 or below never grows */
+            return EINVAL;
+        hi = to;
+        by = step;
+    } else if (*end) {
+        return EINVAL;
     }
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof o->params[0].key || !eq[1])
-        return bad("--param", arg, "KEY=VALUE with an integer VALUE");
-    if (o->n_params == HB_MAX_PARAMS)
-        return bad("--param", arg, "at most 16 parameters");
-    hb_param_kv *kv = &o->params[o->n_params];
-    memcpy(kv->key, arg, (size_t)(eq - arg));
-    kv->key[eq - arg] = 0;
-    long long v;
-    if (parse_int(eq + 1, LLONG_MIN, LLONG_MAX, &v))
-        return bad("--param value", arg, "KEY=VALUE with an integer VALUE");
-    for (size_t i = 0; i < o->n_params; i++)
-        if (strcmp(o->params[i].key, kv->key) == 0)
-            return bad("--param (given twice)", arg, "each KEY once");
-    kv->value = v;
-    o->n_params++;
+    for (long long v = lo;;) {
+        for (size_t k = 0; k < sw->n; k++)
+            if (sw->value[k] == v) {
+                *dup = v;
+                return EEXIST;
+            }
+        if (sw->n == HB_MAX_SWEEP)
+            return E2BIG;
+        sw->value[sw->n++] = v;
+        /* the next value, stopping at `hi` without overflowing */
+        if (how == '*' ? v > hi / by : v > hi - by)
+            break;
+        v = how == '*' ? v * by : v + by;
+    }
     return 0;
 }
 
-/* Every --param must be declared by at least one selected workload, and in
- * range for each workload that declares it. */
+static int add_param(hb_run_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof o->params[0].key || !eq[1])
+        return bad("--param", arg, param_forms);
+    if (o->n_params == HB_MAX_PARAMS)
+        return bad("--param", arg, "at most 16 parameters");
+    hb_param_sweep *sw = &o->params[o->n_params];
+    memset(sw, 0, sizeof *sw);
+    memcpy(sw->key, arg, (size_t)(eq - arg));
+    sw->key[eq - arg] = 0;
+    for (size_t i = 0; i < o->n_params; i++)
+        if (strcmp(o->params[i].key, sw->key) == 0) {
+            /* two values of one key would be one dimension said twice: the
+             * list form says it once */
+            say("--param gives '%s' twice; give each KEY once, its values as a list (%s=A,B,C)", sw->key,
+                sw->key);
+            return 2;
+        }
+    /* the one parameter with words for values: how shared heaps count */
+    int words = !strcmp(sw->key, "refcount");
+    const char *p = eq + 1;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char item[128];
+        if (len == 0 || len >= sizeof item)
+            return bad("--param", arg, words ? "refcount=atomic, refcount=biased or refcount=atomic,biased"
+                                             : param_forms);
+        memcpy(item, p, len);
+        item[len] = 0;
+        int64_t dup = 0;
+        int e;
+        if (words) {
+            int64_t v = !strcmp(item, "atomic") ? HB_RC_ATOMIC : !strcmp(item, "biased") ? HB_RC_BIASED : -1;
+            if (v < 0)
+                return bad("--param", arg, "refcount=atomic, refcount=biased or refcount=atomic,biased");
+            e = 0;
+            for (size_t k = 0; k < sw->n; k++)
+                if (sw->value[k] == v)
+                    e = EEXIST;
+            if (!e)
+                sw->value[sw->n++] = v;
+            if (e)
+                return twice("--param refcount", item);
+        } else if ((e = add_values(sw, item, &dup)) != 0) {
+            if (e == EEXIST) {
+                char v[32], opt[80];
+                snprintf(v, sizeof v, "%lld", (long long)dup);
+                snprintf(opt, sizeof opt, "--param %s", sw->key);
+                return twice(opt, v);
+            }
+            return bad("--param", arg, e == E2BIG ? "at most 64 values for one KEY" : param_forms);
+        }
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    o->n_params++;
+    /* each factor is at most 64 and the product is checked as it grows, so
+     * it cannot overflow */
+    for (size_t i = 0, c = 1; i < o->n_params; i++)
+        if ((c *= o->params[i].n) > HB_MAX_COMBOS)
+            return bad("--param", arg, "at most 4096 combinations of the values of every --param");
+    return 0;
+}
+
+/* Every --param must be declared by at least one selected workload (or be
+ * a collector's, with a collector workload selected), and each of its
+ * values in range for each workload that declares it. */
 static int check_params(hb_run_opts *o)
 {
+    int any_gc = 0;
+    for (size_t w = 0; w < o->n_workloads; w++)
+        any_gc |= o->workloads[w]->needs_collector;
     for (size_t k = 0; k < o->n_params; k++) {
-        const hb_param_kv *kv = &o->params[k];
+        const hb_param_sweep *sw = &o->params[k];
         int known = 0;
         char keys[1024] = "";
         size_t at = 0;
@@ -362,42 +480,41 @@ static int check_params(hb_run_opts *o)
                 if (at < sizeof keys)
                     at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s.%s", at ? "," : "",
                                            wl->name, s->name);
-                if (strcmp(s->name, kv->key) != 0)
+                if (strcmp(s->name, sw->key) != 0)
                     continue;
                 known = 1;
-                if (kv->value < s->min || kv->value > s->max) {
-                    char range[128], val[128];
-                    snprintf(range, sizeof range, "%s.%s from %lld to %lld", wl->name, s->name,
-                             (long long)s->min, (long long)s->max);
-                    snprintf(val, sizeof val, "%s=%lld", kv->key, (long long)kv->value);
-                    return bad("--param value", val, range);
-                }
+                for (size_t v = 0; v < sw->n; v++)
+                    if (sw->value[v] < s->min || sw->value[v] > s->max) {
+                        char range[128], val[128];
+                        snprintf(range, sizeof range, "%s.%s from %lld to %lld", wl->name, s->name,
+                                 (long long)s->min, (long long)s->max);
+                        snprintf(val, sizeof val, "%s=%lld", sw->key, (long long)sw->value[v]);
+                        return bad("--param value", val, range);
+                    }
             }
         }
-        int any_gc = 0;
-        for (size_t w = 0; w < o->n_workloads; w++)
-            any_gc |= o->workloads[w]->needs_collector;
         if (any_gc) {
-            int taken, rc = hb_gc_params_take(kv->key, kv->value, &o->gc, &taken);
-            if (rc)
-                return rc;
-            known |= taken;
+            for (size_t v = 0; v < sw->n; v++) {
+                hb_gc_params scratch = {0};
+                int taken, rc = hb_gc_params_take(sw->key, sw->value[v], &scratch, &taken);
+                if (rc)
+                    return rc;
+                known |= taken;
+            }
         }
         if (!known)
-            return bad("--param key", kv->key, keys[0] ? keys : "(the workloads take none)");
+            return bad("--param key", sw->key, keys[0] ? keys : "(the workloads take none)");
     }
     return 0;
 }
 
 static int usage_error(const char *opt)
 {
-    fprintf(stderr,
-            "heapbench run: unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B "
-            "--workloads W,X "
-            "--threads 1,2 --reps N --size small|medium|large --param KEY=VALUE --timeout S "
-            "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-            "--program NAME='CMD ARGS' --out FILE.csv\n",
-            opt);
+    say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
+        "--threads 1,2 --reps N --size small|medium|large --param KEY=V1,V2|KEY=A..B+S|KEY=A..B*F --timeout S "
+        "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
+        "--program NAME='CMD ARGS' --verbose --out FILE.csv",
+        opt);
     return 2;
 }
 
@@ -461,7 +578,6 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->measure.lat_every = 256;
     o->measure.sample_ms = 10;
     o->heap_modes = HB_HEAP_ISOLATED;
-    o->refcount_modes = 1 << HB_RC_ATOMIC;
 
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
@@ -477,6 +593,10 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         }
         if (!strcmp(arg, "--resume")) {
             o->resume = 1;
+            continue;
+        }
+        if (!strcmp(arg, "--verbose")) {
+            o->verbose = 1;
             continue;
         }
         char name[64];
@@ -502,7 +622,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
-            fprintf(stderr, "heapbench run: %s needs a value\n", name);
+            say("%s needs a value", name);
             return 2;
         }
         long long v;
@@ -541,8 +661,11 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             const hb_program *p;
             if (o->n_user_programs == HB_MAX_LIST)
                 return bad("--program", val, "at most 64 of them");
-            if (!(rc = hb_program_add_user(val, &p)))
+            char why[8192];
+            if (!(rc = hb_program_add_user(val, &p, why, sizeof why)))
                 o->user_programs[o->n_user_programs++] = &p->wl;
+            else
+                say("%s", why);
         }
         else if (!strcmp(name, "--out")) {
             if (!*val || strlen(val) >= sizeof o->out)
@@ -595,9 +718,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             o->threads[o->n_threads++] = cores > HB_MAX_THREADS ? HB_MAX_THREADS : cores;
     }
     if (o->is_default)
-        o->reps = 3;
+        o->reps = 5; /* enough for the summary's intervals (4 is the fewest with a 95% one) */
     if (o->resume && !o->out[0]) {
-        fprintf(stderr, "heapbench run: --resume needs the --out file to finish\n");
+        say("--resume needs the --out file to finish");
         return 2;
     }
     if ((rc = check_params(o)))
@@ -611,7 +734,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     char why[512];
     if (hb_csv_check_writable(o->out, why, sizeof why)) {
-        fprintf(stderr, "heapbench run: cannot write --out '%s': %s\n", o->out, why);
+        say("cannot write --out '%s': %s", o->out, why);
         return 2;
     }
     return 0;

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const hb_comp_suffix[HB_NCOMP] = {".rss.csv", ".pauses.csv", ".json"};
+const char *const hb_comp_suffix[HB_NCOMP] = {".rss.csv", ".pauses.csv", ".json", ".log"};
 
 /* The longest suffix a writer puts after a companion's name: mkstemp's. */
 #define TMP_SUFFIX ".tmpXXXXXX"
@@ -154,6 +154,17 @@ int hb_tmp_create(const char *target, char **tmp)
     fchmod(fd, 0644); /* mkstemp's 0600 would hide results from other users */
     *tmp = name;
     return fd;
+}
+
+int hb_tmp_remember(char *path)
+{
+    set_handlers();
+    for (int i = 0; i < MAX_TMP; i++)
+        if (!tmp_files[i]) {
+            tmp_files[i] = path;
+            return 0;
+        }
+    return EMFILE;
 }
 
 void hb_tmp_forget(const char *tmp)

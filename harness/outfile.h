@@ -13,8 +13,10 @@
 #include <stddef.h>
 
 /* The companions of a results file NAME.csv, the order used everywhere. */
-enum { HB_COMP_RSS, HB_COMP_PAUSES, HB_COMP_JSON, HB_NCOMP };
-extern const char *const hb_comp_suffix[HB_NCOMP]; /* ".rss.csv", ".pauses.csv", ".json" */
+enum { HB_COMP_RSS, HB_COMP_PAUSES, HB_COMP_JSON, HB_COMP_LOG, HB_NCOMP };
+/* ".rss.csv", ".pauses.csv", ".json", ".log" (the workloads' own output,
+ * appended to by `heapbench run`) */
+extern const char *const hb_comp_suffix[HB_NCOMP];
 
 /* NAME.csv (or NAME without .csv) -> NAME + suffix into buf. ENAMETOOLONG
  * when the result does not fit `len` or its last component is longer than
@@ -23,7 +25,7 @@ int hb_companion_path(const char *csv, const char *suffix, char *buf, size_t len
 
 /* Whether writing `out` could destroy an input: refuses (EEXIST, `why` says
  * which input) when `out` is, by device and inode, one of `ins` or one of
- * their companions NAME.rss.csv and NAME.pauses.csv, and NAME.json too
+ * their companions NAME.rss.csv, NAME.pauses.csv and NAME.log, and NAME.json too
  * unless `json_ok` (`heapbench json IN.csv IN.json` rebuilds IN's own JSON,
  * which is derived from IN and nothing else). */
 int hb_out_not_input(const char *out, const char *const *ins, size_t nins, int json_ok, char *why, size_t len);
@@ -34,6 +36,10 @@ int hb_out_not_input(const char *out, const char *const *ins, size_t nins, int j
  * remembered file before the process dies of that signal. -1 with errno set
  * on failure. */
 int hb_tmp_create(const char *target, char **tmp);
+/* Remembers a temporary file named by the caller (a figure needs its
+ * extension last), removed on those signals until hb_tmp_forget; `path`
+ * must stay valid until then. 0 or EMFILE. */
+int hb_tmp_remember(char *path);
 /* The file is renamed or removed: no longer the handler's to remove. */
 void hb_tmp_forget(const char *tmp);
 

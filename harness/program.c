@@ -421,6 +421,8 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
         goto out;
 
     watch w = {.lib = &lib};
+    struct rusage self0, self1; /* the runner's own: what watching costs */
+    getrusage(RUSAGE_SELF, &self0);
     double t0 = hb_now(), t1 = 0;
     r->t0_ns = (uint64_t)(t0 * 1e9);
     pid_t pid = spawn(&cmd, &lib, dir, r);
@@ -471,7 +473,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
                 t1 = hb_now();
                 break;
             }
-            usleep(ms < 1 ? 1000 : 1000);
+            usleep(1000);
         }
     }
     if (!t1) /* stopped, timed out, or the preload did not take */
@@ -481,6 +483,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
     while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
         ;
     r->process_s = hb_now() - t0;
+    getrusage(RUSAGE_SELF, &self1);
     /* whatever it left in its group (a server it started) goes with it */
     kill(-pid, SIGKILL);
     if (pfd >= 0)
@@ -545,6 +548,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
     r->figure = res.figure;
     if (p->figure_unit)
         snprintf(r->figure_unit, sizeof r->figure_unit, "%s", p->figure_unit);
+    r->harness_cpu_s = tv_s(self1.ru_utime) - tv_s(self0.ru_utime) + tv_s(self1.ru_stime) - tv_s(self0.ru_stime);
     r->maxrss_kb = ru.ru_maxrss;
     r->minflt = ru.ru_minflt;
     r->majflt = ru.ru_majflt;

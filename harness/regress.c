@@ -25,6 +25,7 @@
  *     that a noisy cell must move further to count.
  * Every flagged cell is printed with each reason. */
 #include "cellset.h"
+#include "tables.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +63,7 @@ typedef struct ropts {
     const hb_metric_info *metric[MAX_METRICS];
     size_t nmetric;
     int instructions;
+    hb_format fmt; /* --format */
     int reps;   /* 0: chosen from the number of cells */
     const char *warmup; /* NULL: heapbench run's default for the first round */
     const char *threads; /* as passed through, for --instructions */
@@ -536,6 +538,9 @@ static int parse_args(ropts *o, int argc, char **argv)
             if (parse_double(val, 2, 10000, &r) || r != floor(r))
                 return bad("bad --reps '%s'; valid: 2 to 10000", val);
             o->reps = (int)r;
+        } else if (!strcmp(a, "--format")) {
+            if (hb_format_parse(val, &o->fmt))
+                return bad("bad --format '%s'; valid: text, csv, markdown", val);
         } else if (!strcmp(a, "--warmup")) {
             o->warmup = val;
         } else if (!strcmp(a, "--work")) {
@@ -599,10 +604,184 @@ static int prepare_work(ropts *o)
 
 static void fmt_val(char *buf, size_t len, double x, const char *unit)
 {
-    if (fabs(x) >= 1000 && fabs(x) < 1e15) /* counts, bytes, ops/s: every digit */
-        snprintf(buf, len, "%.0f%s%s", x, unit[0] ? " " : "", unit);
+    char num[32];
+    hb_fmt_num(num, sizeof num, x);
+    snprintf(buf, len, "%s%s%s", num, unit[0] ? " " : "", unit);
+}
+
+static int cmp_ttest(const void *x, const void *y, void *arg)
+{
+    const verdict *v = arg;
+    return hb_natcmp(v[((const ttest *)x)->cell].cell, v[((const ttest *)y)->cell].cell);
+}
+
+/* ---- the report: text for a person, csv for a program, markdown for a CI
+ * step summary; the same facts in each */
+
+/* a reason as one line: its parts joined by "; " */
+static void one_line(const char *why, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (const char *p = why; *p && k + 3 < len; p++) {
+        if (*p == '\n') {
+            buf[k++] = ';';
+            buf[k++] = ' ';
+            while (p[1] == ' ')
+                p++;
+        } else {
+            buf[k++] = *p;
+        }
+    }
+    buf[k] = 0;
+}
+
+/* Why a cell of either side was not compared, or NULL. */
+static const char *not_compared(const hb_cellset_cell *ca, const hb_cellset_cell *cb)
+{
+    return !cb && !ca->nok ? "only in the baseline, no ok row there"
+           : !cb ? NULL /* a regression: missing, said with the others */
+           : !ca->nok ? "no ok row in the baseline"
+           : !cb->nok && !cb->first_bad ? "no ok row in the candidate" : NULL;
+}
+
+static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, size_t nv, size_t compared,
+                   size_t nir, size_t ir_flagged)
+{
+    const hb_cellset *A = &o->s[0].set, *B = &o->s[1].set;
+    int md = o->fmt == HB_FMT_MARKDOWN, csv = o->fmt == HB_FMT_CSV;
+    size_t flagged = 0;
+    for (size_t i = 0; i < nv; i++)
+        flagged += v[i].flagged != 0;
+    char line[2400], ci[40], p[16], ratio[24];
+    if (csv) {
+        printf("row,metric,cell,n_a,n_b,median_a,median_b,ratio,ci_lo,ci_hi,p,p_holm,threshold,verdict,note\n");
+        for (size_t k = 0; k < nt; k++) {
+            const ttest *y = &t[k];
+            printf("test,%s,", y->m->name);
+            hb_csv_field(stdout, v[y->cell].cell);
+            printf(",%zu,%zu,%.9g,%.9g,", y->r.na, y->r.nb, y->r.med_a, y->r.med_b);
+            if (isfinite(y->r.ratio))
+                printf("%.6g", y->r.ratio);
+            if (isfinite(y->r.lo) && isfinite(y->r.hi))
+                printf(",%.6g,%.6g", y->r.lo, y->r.hi);
+            else
+                printf(",,");
+            printf(",%.9g,%.9g,%.6g,%s,\n", y->r.p, y->r.p_holm, y->thr, worse(y) ? "worse" : "ok");
+        }
+    } else {
+        printf(md ? "## `heapbench regress`: %s\n\nbaseline `%s`, candidate `%s`: %zu cells compared. "
+                  : "%sbaseline %s, candidate %s: %zu cells compared\n",
+               md ? (flagged ? "FAIL" : "PASS") : "", o->s[0].csv, o->s[1].csv, compared);
+        printf("%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
+               "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)%s\n",
+               md ? "F" : "f", nt, o->floor_pct, o->cv_factor,
+               o->cv_sd ? "CV (sd / mean)" : "robust CV (1.4826 MAD / median)", md ? "." : "");
+        size_t fa = SIZE_MAX, fb = SIZE_MAX;
+        for (size_t k = 0; k < nt; k++)
+            fa = t[k].r.na < fa ? t[k].r.na : fa, fb = t[k].r.nb < fb ? t[k].r.nb : fb;
+        if (nt && hb_stats_mwu_min_p(fa, fb, HB_GREATER) * (double)nt >= 0.05)
+            printf("%snote: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
+                   "%zu tests: the timed gate cannot fire (use %d or more repetitions a side)\n",
+                   md ? "\n> " : "", fa, fb, nt, reps_for(nt));
+        size_t w = 4;
+        for (size_t k = 0; k < nt; k++)
+            w = strlen(v[t[k].cell].cell) > w ? strlen(v[t[k].cell].cell) : w;
+        /* a table per metric: the timed ones, then any count that varied */
+        const hb_metric_info *shown[MAX_METRICS + NCOUNTS];
+        size_t nshown = 0;
+        for (size_t m = 0; m < o->nmetric; m++)
+            shown[nshown++] = o->metric[m];
+        for (size_t k = 0; k < NCOUNTS; k++) {
+            const hb_metric_info *c = hb_metric_find(counts[k]);
+            for (size_t j = 0; j < nt; j++)
+                if (t[j].m == c) {
+                    shown[nshown++] = c;
+                    break;
+                }
+        }
+        for (size_t m = 0; m < nshown; m++) {
+            if (md)
+                printf("\n### %s (`%s`)\n\n| cell | n | ratio | 95%% CI | p (Holm) | threshold | |\n"
+                       "|---|---:|---:|---|---:|---:|---|\n", shown[m]->what, shown[m]->name);
+            else
+                printf("\n  %-*s  %-10s  %5s  %7s  %-16s  %8s  %9s\n", (int)w, "cell", "metric", "n", "ratio",
+                       "95% CI", "p(Holm)", "threshold");
+            for (size_t k = 0; k < nt; k++) {
+                const ttest *y = &t[k];
+                if (y->m != shown[m])
+                    continue;
+                char n[24];
+                hb_fmt_ci(ci, sizeof ci, &y->r);
+                hb_fmt_p(p, sizeof p, y->r.p_holm);
+                hb_fmt_ratio(ratio, sizeof ratio, y->r.ratio);
+                snprintf(n, sizeof n, "%zu/%zu", y->r.na, y->r.nb);
+                int bad_ = worse(y);
+                if (md)
+                    printf("| `%s` | %s | %s%s%s | %s | %s | %.1f%% | %s |\n", v[y->cell].cell, n, bad_ ? "**" : "",
+                           ratio, bad_ ? "**" : "", ci, p, 100 * y->thr, bad_ ? "**WORSE**" : "ok");
+                else
+                    printf("  %-*s  %-10s  %5s  %7s  %-16s  %8s  %8.1f%%  %s\n", (int)w, v[y->cell].cell,
+                           y->m->name, n, ratio, ci, p, 100 * y->thr, bad_ ? "WORSE" : "ok");
+            }
+        }
+        if (o->instructions)
+            printf("\n%sinstructions (callgrind, single-threaded cells): %zu cells matched, %zu above the %.3g%% "
+                   "tolerance\n", md ? "" : "", nir, ir_flagged, o->ir_tol_pct);
+    }
+    int header = 0;
+    for (int side = 0; side < 2; side++) {
+        const hb_cellset *s = side ? B : A;
+        for (size_t i = 0; i < s->ncells; i++) {
+            const char *what = side ? (hb_cellset_find(A, s->cells[i].name) ? NULL : "only in the candidate")
+                                    : not_compared(&s->cells[i], hb_cellset_find(B, s->cells[i].name));
+            if (!what)
+                continue;
+            if (csv) {
+                printf("not_compared,,");
+                hb_csv_field(stdout, s->cells[i].name);
+                printf(",,,,,,,,,,,,%s\n", what);
+            } else if (md) {
+                printf("%s- `%s`: %s\n", header++ ? "" : "\n### Not compared\n\n", s->cells[i].name, what);
+            } else {
+                printf("%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", s->cells[i].name, what);
+            }
+        }
+    }
+    size_t shown_ = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (!v[i].flagged)
+            continue;
+        if (csv) {
+            one_line(v[i].why, line, sizeof line);
+            printf("regression,,");
+            hb_csv_field(stdout, v[i].cell ? v[i].cell : "");
+            printf(",,,,,,,,,,,,");
+            hb_csv_field(stdout, line);
+            putchar('\n');
+        } else if (md) {
+            one_line(v[i].why, line, sizeof line);
+            printf("%s- **`%s`**: %s\n", shown_++ ? "" : "\n### Regressions\n\n", v[i].cell ? v[i].cell : "", line);
+        } else {
+            if (!shown_++)
+                printf("\n");
+            if (v[i].cell)
+                printf("REGRESSION %s\n      %s\n", v[i].cell, v[i].why);
+            else
+                printf("REGRESSION %s\n", v[i].why);
+        }
+    }
+    char tail[200];
+    int at = snprintf(tail, sizeof tail, "%zu regression%s (%zu cells compared", flagged, flagged == 1 ? "" : "s",
+                      compared);
+    if (o->instructions)
+        at += snprintf(tail + at, sizeof tail - (size_t)at, ", %zu instruction counts", nir);
+    snprintf(tail + at, sizeof tail - (size_t)at, ")");
+    if (csv)
+        printf("summary,,,,,,,,,,,,,%s,%s\n", flagged ? "FAIL" : "PASS", tail);
     else
-        snprintf(buf, len, "%.4g %s", x, unit);
+        printf(md ? "\n**%s: %s**\n" : "\n%s: %s\n", flagged ? "FAIL" : "PASS", tail);
+    if (o->s[0].is_dir && !csv)
+        printf(md ? "\nresults kept in `%s`\n" : "results kept in %s\n", o->work);
 }
 
 int hb_regress_main(int argc, char **argv)
@@ -727,95 +906,25 @@ int hb_regress_main(int argc, char **argv)
             t[k].r.p_holm = p[k];
         free(p);
     }
-    /* the report */
-    printf("baseline %s, candidate %s: %zu cells compared\n", o.s[0].csv, o.s[1].csv, compared);
-    printf("flagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
-           "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)\n",
-           nt, o.floor_pct, o.cv_factor, o.cv_sd ? "CV (sd / mean)" : "robust CV (1.4826 MAD / median)");
-    size_t fa = SIZE_MAX, fb = SIZE_MAX;
-    for (size_t k = 0; k < nt; k++)
-        fa = t[k].r.na < fa ? t[k].r.na : fa, fb = t[k].r.nb < fb ? t[k].r.nb : fb;
-    if (nt && hb_stats_mwu_min_p(fa, fb, HB_GREATER) * (double)nt >= 0.05)
-        printf("note: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
-               "%zu tests: the timed gate cannot fire (use %d or more repetitions a side)\n",
-               fa, fb, nt, reps_for(nt));
-    size_t w = 4;
-    for (size_t k = 0; k < nt; k++)
-        w = strlen(v[t[k].cell].cell) > w ? strlen(v[t[k].cell].cell) : w;
-    /* a table per metric: the timed ones, then any count that varied */
-    const hb_metric_info *shown[MAX_METRICS + NCOUNTS];
-    size_t nshown = 0;
-    for (size_t m = 0; m < o.nmetric; m++)
-        shown[nshown++] = o.metric[m];
-    for (size_t k = 0; k < NCOUNTS; k++) {
-        const hb_metric_info *c = hb_metric_find(counts[k]);
-        for (size_t j = 0; j < nt; j++)
-            if (t[j].m == c) {
-                shown[nshown++] = c;
-                break;
-            }
+    /* the timed tests that fail the gate, with why */
+    for (size_t k = 0; k < nt; k++) {
+        ttest *y = &t[k];
+        if (!worse(y))
+            continue;
+        char ma[48], mb[48];
+        fmt_val(ma, sizeof ma, y->r.med_a, y->m->unit);
+        fmt_val(mb, sizeof mb, y->r.med_b, y->m->unit);
+        add_why(&v[y->cell],
+                "%s %+.1f%% (median %s -> %s); 95%% CI of the ratio [%.3f, %.3f] excludes 1; one-sided "
+                "p %.2g, Holm %.2g < 0.05; threshold %.1f%% = max(%.3g%%, %.3g x baseline %sCV %.2f%%)",
+                y->m->name, 100 * (y->r.ratio - 1), ma, mb, y->r.lo, y->r.hi, y->r.p, y->r.p_holm,
+                100 * y->thr, o.floor_pct, o.cv_factor, o.cv_sd ? "" : "robust ", 100 * y->cv);
     }
-    for (size_t m = 0; m < nshown; m++) {
-        printf("\n  %-*s  %-10s  %5s  %7s  %-16s  %8s  %9s\n", (int)w, "cell", "metric", "n", "ratio",
-               "95% CI", "p(Holm)", "threshold");
-        for (size_t k = 0; k < nt; k++) {
-            if (t[k].m != shown[m])
-                continue;
-            ttest *y = &t[k];
-            char ci[40], n[16];
-            if (isfinite(y->r.lo) && isfinite(y->r.hi))
-                snprintf(ci, sizeof ci, "[%.3f, %.3f]", y->r.lo, y->r.hi);
-            else
-                snprintf(ci, sizeof ci, "-");
-            snprintf(n, sizeof n, "%zu/%zu", y->r.na, y->r.nb);
-            int bad_ = worse(y);
-            printf("  %-*s  %-10s  %5s  %7.3f  %-16s  %8.3f  %8.1f%%  %s\n", (int)w, v[y->cell].cell, y->m->name, n,
-                   y->r.ratio, ci, y->r.p_holm, 100 * y->thr, bad_ ? "WORSE" : "ok");
-            if (bad_) {
-                char ma[48], mb[48];
-                fmt_val(ma, sizeof ma, y->r.med_a, y->m->unit);
-                fmt_val(mb, sizeof mb, y->r.med_b, y->m->unit);
-                add_why(&v[y->cell],
-                        "%s %+.1f%% (median %s -> %s); 95%% CI of the ratio [%.3f, %.3f] excludes 1; one-sided "
-                        "p %.2g, Holm %.2g < 0.05; threshold %.1f%% = max(%.3g%%, %.3g x baseline %sCV %.2f%%)",
-                        y->m->name, 100 * (y->r.ratio - 1), ma, mb, y->r.lo, y->r.hi, y->r.p, y->r.p_holm,
-                        100 * y->thr, o.floor_pct, o.cv_factor, o.cv_sd ? "" : "robust ", 100 * y->cv);
-            }
-        }
-    }
-    if (o.instructions)
-        printf("\ninstructions (callgrind, single-threaded cells): %zu cells matched, %zu above the %.3g%% "
-               "tolerance\n", nir, ir_flagged, o.ir_tol_pct);
-    int header = 0;
-    for (size_t i = 0; i < A->ncells; i++) {
-        const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
-        const char *what = !cb && !ca->nok ? "only in the baseline, no ok row there"
-                           : !cb ? NULL /* a regression: missing, said below */
-                           : !ca->nok ? "no ok row in the baseline"
-                           : !cb->nok && !cb->first_bad ? "no ok row in the candidate" : NULL;
-        if (what)
-            printf("%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", ca->name, what);
-    }
-    for (size_t i = 0; i < B->ncells; i++)
-        if (!hb_cellset_find(A, B->cells[i].name))
-            printf("%s  %s: only in the candidate\n", header++ ? "" : "\nnot compared:\n", B->cells[i].name);
     size_t flagged = 0;
     for (size_t i = 0; i < nv; i++)
-        if (v[i].flagged) {
-            if (!flagged++)
-                printf("\n");
-            if (v[i].cell)
-                printf("REGRESSION %s\n      %s\n", v[i].cell, v[i].why);
-            else
-                printf("REGRESSION %s\n", v[i].why);
-        }
-    printf("\n%s: %zu regression%s (%zu cells compared", flagged ? "FAIL" : "PASS", flagged,
-           flagged == 1 ? "" : "s", compared);
-    if (o.instructions)
-        printf(", %zu instruction counts", nir);
-    printf(")\n");
-    if (o.s[0].is_dir)
-        printf("results kept in %s\n", o.work);
+        flagged += v[i].flagged != 0;
+    qsort_r(t, nt, sizeof *t, cmp_ttest, v); /* rows by cell name, numbers by value */
+    report(&o, t, nt, v, nv, compared, nir, ir_flagged);
     rc = flagged ? 1 : 0;
 out:
     free(v);

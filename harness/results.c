@@ -38,7 +38,7 @@ static const char *const columns[] = {
     "allocator_lib", "allocator_lib_id",
     "garbage_mean_bytes", "garbage_max_bytes",
     /* rusage beyond time; a program's own figure (programs/program.h) */
-    "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit",
+    "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit", "harness_cpu_s",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -531,6 +531,10 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     } else {
         i += 2; /* no program, or one that reports no figure */
     }
+    if (measured && r->harness_cpu_s >= 0)
+        SET("%.6f", r->harness_cpu_s);
+    else
+        SKIP();
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

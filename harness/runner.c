@@ -13,6 +13,10 @@
 #include "harness.h"
 #include "csvio.h"
 #include "cellset.h"
+#include "outfile.h"
+#include "rank.h"
+#include "stats.h"
+#include "tables.h"
 #include "../workloads/programs/program.h"
 
 #include <errno.h>
@@ -65,7 +69,7 @@ static int parse_out(const char *buf, size_t len, hb_cell_out *o)
 
 /* Runs one cell in a child; fills o (status crashed/timeout when it dies).
  * Returns 1 when a stop signal cut it short (o is then meaningless). */
-static int run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, hb_cell_out *o)
+static int run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, int out_fd, hb_cell_out *o)
 {
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
@@ -128,7 +132,10 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
         if (quiet) { /* a warm-up: not recorded, so its reports are not shown either */
             int devnull = open("/dev/null", O_WRONLY);
             if (devnull >= 0)
-                dup2(devnull, 2);
+                dup2(devnull, 1), dup2(devnull, 2);
+        } else if (out_fd >= 0) { /* the workload's own reports: for NAME.log, not the console */
+            dup2(out_fd, 1);
+            dup2(out_fd, 2);
         }
         /* An allocator given as a library: the cell's process starts with it
          * preloaded, so the `system` backend's malloc is the library's. */
@@ -217,6 +224,125 @@ static void progress(size_t done, size_t total, double t0, const char *id, const
             r->status == HB_ST_OK ? "ok" : r->status == HB_ST_SKIPPED ? "skipped" : r->error);
 }
 
+/* What the console says of a cell once its last repetition of this run is
+ * done: one line (issue 16: the run prints at most a line per cell, then
+ * its summary). */
+typedef struct tally {
+    int left;              /* this run's repetitions still to come */
+    int nok, nskip, nbad;
+    double *fig, *rss;     /* reps slots each: ops/s (or wall s) and peak RSS kB of ok rows */
+    int nfig, nrss, by_wall;
+    char why[280];         /* the first row's status and error that is not ok */
+} tally;
+
+/* Reasons of skipped and failed rows, counted, for the end of the run. */
+#define MAX_REASONS 24
+typedef struct reasons {
+    char what[MAX_REASONS][280];
+    int n[MAX_REASONS];
+    size_t k;
+    int other;
+} reasons;
+
+static const char *status_word(hb_status st)
+{
+    static const char *const w[] = {"ok", "failed", "crashed", "timeout", "skipped"};
+    return w[st];
+}
+
+static void count_reason(reasons *rs, const hb_result *r)
+{
+    char what[280];
+    snprintf(what, sizeof what, "%s: %s", status_word(r->status), r->error[0] ? r->error : "(no error given)");
+    for (size_t i = 0; i < rs->k; i++)
+        if (!strcmp(rs->what[i], what)) {
+            rs->n[i]++;
+            return;
+        }
+    if (rs->k == MAX_REASONS) {
+        rs->other++;
+        return;
+    }
+    snprintf(rs->what[rs->k], sizeof rs->what[0], "%s", what);
+    rs->n[rs->k++] = 1;
+}
+
+static void tally_add(tally *t, const hb_result *r)
+{
+    t->left--;
+    if (r->status == HB_ST_SKIPPED)
+        t->nskip++;
+    else if (r->status != HB_ST_OK)
+        t->nbad++;
+    if (r->status != HB_ST_OK && !t->why[0])
+        snprintf(t->why, sizeof t->why, "%s: %s", status_word(r->status), r->error);
+    if (r->status != HB_ST_OK)
+        return;
+    t->nok++;
+    if (r->counts.ops && r->wall_s > 0 && !t->by_wall)
+        t->fig[t->nfig++] = (double)r->counts.ops / r->wall_s;
+    else if (r->wall_s > 0) { /* no operations counted (a program without a unit): its time */
+        if (!t->by_wall)
+            t->nfig = 0;
+        t->by_wall = 1;
+        t->fig[t->nfig++] = r->wall_s;
+    }
+    int64_t rss = r->peak_rss_kb >= 0 ? r->peak_rss_kb : r->maxrss_kb;
+    if (rss >= 0)
+        t->rss[t->nrss++] = (double)rss;
+}
+
+static void cell_line(FILE *f, size_t done, size_t total, const char *id, const tally *t, int reps)
+{
+    char fig[32] = "-", rss[32] = "-", st[320];
+    double m;
+    if (t->nfig && hb_stats_median(t->fig, (size_t)t->nfig, &m) == 0)
+        hb_fmt_num(fig, sizeof fig, m);
+    if (t->nrss && hb_stats_median(t->rss, (size_t)t->nrss, &m) == 0)
+        snprintf(rss, sizeof rss, "%.1f MiB", m / 1024);
+    if (t->nok == reps)
+        snprintf(st, sizeof st, "ok");
+    else if (t->nskip == reps)
+        snprintf(st, sizeof st, "%s", t->why);
+    else
+        snprintf(st, sizeof st, "ok %d/%d; %s", t->nok, reps, t->why);
+    if (t->nok)
+        fprintf(f, "[%zu/%zu] %s  %s  %s %s  peak RSS %s\n", done, total, id, st, fig,
+                t->by_wall ? "s wall" : "ops/s", rss);
+    else
+        fprintf(f, "[%zu/%zu] %s  %s\n", done, total, id, st);
+}
+
+/* The end of the run: per workload, the backends ranked by their ratio to
+ * the reference, with intervals (rank.c, what compare --by prints), over
+ * the whole --out file. */
+static void summary(const char *csv)
+{
+    hb_cellset s;
+    char why[512];
+    if (hb_cellset_load(csv, &s, why, sizeof why)) {
+        fprintf(stderr, "heapbench run: no summary: %s\n", why);
+        return;
+    }
+    const hb_metric_info *m[] = {hb_metric_find("ops_per_s"), hb_metric_find("wall_s")};
+    static const char *const dims[] = {"allocator", "collector"};
+    for (size_t d = 0; d < 2; d++) {
+        hb_rank_table t;
+        if (hb_rank_compute(&s, dims[d], NULL, m, 2, &t, why, sizeof why))
+            continue; /* e.g. no collector in the file */
+        size_t ranked = 0;
+        for (size_t i = 0; i < t.ng; i++)
+            ranked += t.g[i].n >= 2;
+        if (ranked) {
+            printf("\n%ss in each cell, best first: ratio of medians to %s (ops_per_s, or wall_s without "
+                   "operations), 95%% interval\n", dims[d], t.ref);
+            hb_rank_print_brief(&t, stdout);
+        }
+        hb_rank_free(&t);
+    }
+    hb_cellset_free(&s);
+}
+
 /* The default matrix ends with its figures, when gnuplot is there. A plot
  * that fails is said on stderr; the results stand either way. */
 static void plot_default(const char *csv)
@@ -240,7 +366,10 @@ int hb_run(const hb_run_opts *o, const char *self)
      * (recorded as allocator `boehm`; the workload's own state, outside the
      * collected heap, comes from `system`). */
     size_t most = o->n_allocators > o->n_gc_allocators ? o->n_allocators : o->n_gc_allocators;
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 3, ncells = 0;
+    size_t combos = 1; /* every --param's values: options.c bounds the product */
+    for (size_t k = 0; k < o->n_params; k++)
+        combos *= o->params[k].n;
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2 * combos, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -267,17 +396,25 @@ int hb_run(const hb_run_opts *o, const char *self)
                 sprintf(omitted + strlen(omitted), "%s%s: %s", omitted[0] ? "; " : "", wl->name,
                         !gc ? "allocator-only, no collected heap to share"
                         : wl_modes == HB_HEAP_SHARED ? "shared heaps only" : "isolated heaps only");
-            for (int mode = 0; mode < 1 + 2; mode++) {
-                /* 0: isolated; 1, 2: shared, counting as HB_RC_ATOMIC, HB_RC_BIASED */
-                int shared = mode > 0, rcm = mode ? mode - 1 : HB_RC_ATOMIC;
-                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)) ||
-                    (shared && !(o->refcount_modes & (1 << rcm))))
+            for (int shared = 0; shared < 2; shared++) {
+                if (!(modes & (shared ? HB_HEAP_SHARED : HB_HEAP_ISOLATED)))
                     continue;
+                /* The --param keys that are settings of these cells: each
+                 * one's values a dimension (the sweep); the others leave
+                 * the cells alone, so they do not multiply them into cells
+                 * of the same identity. */
+                size_t dims[HB_MAX_PARAMS], ndims = 0, ncombo = 1;
+                for (size_t k = 0; k < o->n_params; k++)
+                    if (hb_param_applies(o->params[k].key, wl, gc, shared)) {
+                        dims[ndims++] = k;
+                        ncombo *= o->params[k].n;
+                    }
             /* a program that is not told a thread count runs once, as it
              * runs, recorded with threads 1 */
             size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
             for (size_t a = 0; a < nalloc; a++)
-                for (size_t t = 0; t < nthreads; t++, index++) {
+                for (size_t t = 0; t < nthreads; t++)
+                    for (size_t combo = 0; combo < ncombo; combo++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
@@ -286,11 +423,22 @@ int hb_run(const hb_run_opts *o, const char *self)
                         lib = hb_program_lib(self, allocs[a]);
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
                                    .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
-                                   .gc = o->gc,
+                                   .gc = {.refcount = HB_RC_ATOMIC},
                                    .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
-                    c->gc.refcount = rcm;
-                    if (hb_cell_resolve(c, o->params, o->n_params)) {
+                    /* this combination's values: the last key varies fastest */
+                    hb_param_kv kv[HB_MAX_PARAMS];
+                    size_t rest = combo;
+                    for (size_t d = ndims; d-- > 0;) {
+                        const hb_param_sweep *sw = &o->params[dims[d]];
+                        snprintf(kv[d].key, sizeof kv[d].key, "%s", sw->key);
+                        kv[d].value = sw->value[rest % sw->n];
+                        rest /= sw->n;
+                    }
+                    int taken, bad = 0;
+                    for (size_t d = 0; d < ndims && gc && !bad; d++)
+                        bad = hb_gc_params_take(kv[d].key, kv[d].value, &c->gc, &taken);
+                    if (bad || hb_cell_resolve(c, kv, ndims)) {
                         free(cells);
                         return 2; /* cannot happen: options.c checked ranges */
                     }
@@ -346,7 +494,45 @@ int hb_run(const hb_run_opts *o, const char *self)
     sigaction(SIGTERM, &sa, NULL);
 
     int failures = 0, tty = isatty(2), werr = 0;
+    /* The workloads' own output (tracemalloc's lines, a program's notes):
+     * each cell's goes to a scratch file, and when there is some, to
+     * NAME.log after a line naming the cell; --verbose leaves it on the
+     * console. */
+    int chatter = -1, logfd = -1;
+    if (!o->verbose) {
+        char logpath[4200], why[512];
+        FILE *scratch = NULL;
+        if (hb_companion_path(o->out, hb_comp_suffix[HB_COMP_LOG], logpath, sizeof logpath, why, sizeof why) ||
+            (logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+            !(scratch = tmpfile())) {
+            fprintf(stderr, "heapbench run: cannot write %s: %s\n", logpath, why[0] ? why : strerror(errno));
+            if (logfd >= 0)
+                close(logfd);
+            hb_csv_close(csv);
+            free(jobs);
+            free(cells);
+            return 2;
+        }
+        chatter = dup(fileno(scratch));
+        fclose(scratch);
+        if (chatter >= 0)
+            fcntl(chatter, F_SETFD, FD_CLOEXEC);
+    }
     unsigned char *warmed = calloc(ncells + 1, 1);
+    tally *tl = calloc(ncells + 1, sizeof *tl);
+    double *slots = calloc(2 * ncells * (size_t)o->reps + 1, sizeof *slots);
+    reasons *rs = calloc(1, sizeof *rs);
+    if (!warmed || !tl || !slots || !rs) {
+        fprintf(stderr, "heapbench run: out of memory\n");
+        return 2;
+    }
+    size_t cells_total = 0, cells_done = 0;
+    for (size_t c = 0; c < ncells; c++) {
+        tl[c].fig = slots + 2 * c * (size_t)o->reps;
+        tl[c].rss = tl[c].fig + o->reps;
+    }
+    for (size_t k = 0; k < njobs; k++)
+        cells_total += tl[jobs[k].cell].left++ == 0;
     double t_start = hb_now();
     size_t done = 0;
     for (size_t k = 0; k < njobs && !stop_signal; k++) {
@@ -363,7 +549,7 @@ int hb_run(const hb_run_opts *o, const char *self)
                 if (c.workload->program) /* not recorded */
                     hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
                 else
-                    run_child(self, &c, o->timeout_s, 1, &scratch);
+                    run_child(self, &c, o->timeout_s, 1, -1, &scratch);
                 hb_buf_free(&scratch.rss);
                 hb_buf_free(&scratch.pauses);
             }
@@ -374,8 +560,24 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
         else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
-                                     : run_child(self, &c, o->timeout_s, 0, &out))
+                                     : run_child(self, &c, o->timeout_s, 0, chatter, &out))
             break; /* cut by a stop signal: no row */
+        if (chatter >= 0) { /* what it said, if anything, to NAME.log */
+            off_t said = lseek(chatter, 0, SEEK_END);
+            if (said > 0) {
+                char head[700], buf[1 << 14];
+                int n = snprintf(head, sizeof head, "== %s rep %d (run %s): %s ==\n", id, c.rep, run_id,
+                                 status_word(out.r.status));
+                ssize_t w = write(logfd, head, (size_t)n), got;
+                lseek(chatter, 0, SEEK_SET);
+                while (w >= 0 && (got = read(chatter, buf, sizeof buf)) > 0)
+                    w = write(logfd, buf, (size_t)got);
+                if (ftruncate(chatter, 0) != 0 || w < 0)
+                    fprintf(stderr, "%sheapbench run: writing to the log of %s failed: %s\n", tty ? "\n" : "",
+                            o->out, strerror(errno));
+            }
+            lseek(chatter, 0, SEEK_SET);
+        }
         /* Series first, the row last: a row in the main file means its
          * series are complete, which is what --resume relies on. */
         werr = hb_csv_write_series(csv, run_id, &c, &out);
@@ -393,18 +595,36 @@ int hb_run(const hb_run_opts *o, const char *self)
         done++;
         if (out.r.status != HB_ST_OK && out.r.status != HB_ST_SKIPPED)
             failures++;
+        if (out.r.status != HB_ST_OK)
+            count_reason(rs, &out.r);
+        tally *t = &tl[jobs[k].cell];
+        tally_add(t, &out.r);
+        if (t->left == 0) { /* above the progress line, which is then drawn again */
+            if (tty)
+                fputs("\r\033[K", stderr);
+            cell_line(stderr, ++cells_done, cells_total, id, t, t->nok + t->nskip + t->nbad);
+        }
         if (tty)
             progress(done, njobs, t_start, id, &out.r);
     }
     if (tty && done)
-        fputc('\n', stderr);
+        fputs("\r\033[K", stderr);
     hb_csv_close(csv);
+    if (chatter >= 0)
+        close(chatter);
+    if (logfd >= 0)
+        close(logfd);
     free(warmed);
+    free(tl);
+    free(slots);
     free(jobs);
     free(cells);
-    if (werr)
+    if (werr) {
+        free(rs);
         return 2;
+    }
     if (stop_signal) {
+        free(rs);
         fprintf(stderr, "heapbench run: stopped by signal %d after %zu of %zu rows; every row written is "
                         "intact; run the same command with --resume --out %s to finish\n",
                 (int)stop_signal, done, njobs, o->out);
@@ -417,13 +637,32 @@ int hb_run(const hb_run_opts *o, const char *self)
     if (n > 4 && strcmp(o->out + n - 4, ".csv") == 0)
         n -= 4;
     snprintf(json, sizeof json, "%.*s.json", (int)n, o->out);
-    if (hb_json_from_csv(o->out, json) != 0)
+    if (hb_json_from_csv(o->out, json) != 0) {
+        free(rs);
         return 2; /* it said why; the rows are intact */
-    printf("%zu rows (%d failed%s) appended to %s", done, failures, "", o->out);
+    }
+    fflush(stderr);
+    summary(o->out);
+    if (rs->k)
+        printf("\nrows not ok, by reason:\n");
+    for (size_t i = 0; i < rs->k; i++)
+        printf("  %4d  %s\n", rs->n[i], rs->what[i]);
+    if (rs->other)
+        printf("  %4d  other reasons (the error column of %s)\n", rs->other, o->out);
+    free(rs);
+    printf("\n%zu rows (%d failed%s) appended to %s", done, failures, "", o->out);
     if (resumed)
         printf("; %zu already there were kept", resumed);
     printf("\n");
-    if (o->is_default)
+    if (o->is_default) {
         plot_default(o->out);
+        /* and the one page that answers the matrix: its path last, to open */
+        char page[4200];
+        fflush(stdout);
+        if (hb_report_write(o->out, page, sizeof page) == 0)
+            printf("report: %s\n", page);
+        else
+            fprintf(stderr, "heapbench run: the report of %s could not be written\n", o->out);
+    }
     return failures ? 1 : 0;
 }

@@ -44,7 +44,7 @@ if (NP <= 1) {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced
         plot for [j in M] data index (int(j)-1) using 1:3:xtic(2) with linespoints lw 2 ps 1 \
-             lc rgb colour(S[int(j)], int(j)) pt 7 title salloc(S[int(j)])
+             lc rgb colour(S[int(j)], int(j)) pt 7 title palloc(S[int(j)])
     }
     unset multiplot
 }

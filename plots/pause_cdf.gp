@@ -45,7 +45,7 @@ if (NP <= 1) {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced
         plot for [j in M] data index (int(j)-1) using 1:2 with steps lw 2 \
-             lc rgb colour(S[int(j)], int(j)) title salloc(S[int(j)]) . S[int(j)][strlen(sname(S[int(j)]))+1:]
+             lc rgb colour(S[int(j)], int(j)) title palloc(S[int(j)])
     }
     unset multiplot
 }

@@ -42,7 +42,7 @@ if (NP <= 1) {
         eval members_cmd
         set title "under " . word(PL, p) noenhanced
         plot for [j in M] data index (int(j)-1) using ($1 + nudge(int(j))):($2/1e6):($3/1e6):($4/1e6) with yerrorlines lw 2 ps 1 \
-             lc rgb colour(S[int(j)], int(j)) pt 7 title salloc(S[int(j)])
+             lc rgb colour(S[int(j)], int(j)) pt 7 title palloc(S[int(j)])
     }
     unset multiplot
 }

@@ -14,7 +14,8 @@
 #   colour(name, i)  the allocator's colour ("#rrggbb"), or for a bare
 #                    collector name the collector's; an unknown allocator
 #                    gets a spare colour of its own (see NAMES below), or
-#                    without NAMES the i-th spare
+#                    without NAMES the i-th spare; a name with
+#                    parameters (a sweep's series) the i-th of tab10
 #   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
 #                    marksweep short dashes, boehm dash-dot, none solid
 #   point(name)      the collector's point type
@@ -30,6 +31,8 @@ set encoding utf8
 sname(s) = strstrt(s, " ") ? s[1:strstrt(s, " ")-1] : s
 salloc(s) = strstrt(sname(s), "+") ? sname(s)[1:strstrt(sname(s), "+")-1] : sname(s)
 scoll(s) = strstrt(sname(s), "+") ? sname(s)[strstrt(sname(s), "+")+1:] : sname(s)
+# a panel's series title: the allocator with the notes ("system threshold=100")
+palloc(s) = salloc(s) . s[strlen(sname(s))+1:]
 
 # allocators: the first seven of matplotlib's tab10, boehm pink in both
 # lists (it is its own allocator)
@@ -56,7 +59,10 @@ ucol(a, i) = npos(a) > 0 ? ucolour(urank(a)) : spare(i)
 # An "ALLOCATOR+COLLECTOR" series is coloured by its allocator only (an
 # unknown allocator must not take its collector's colour); a bare name is an
 # allocator's or a collector's.
-colour(s, i) = acol(salloc(s)) ne "" ? acol(salloc(s)) : \
+# A sweep's series carry the cell's parameters ("system+rcgen threshold=100"):
+# one backend at several settings, so the colour tells the settings apart.
+tab10(i) = word("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf", (int(i) - 1) % 10 + 1)
+colour(s, i) = strstrt(s, "=") ? tab10(i) : acol(salloc(s)) ne "" ? acol(salloc(s)) : \
                (!strstrt(sname(s), "+") && ccol(sname(s)) ne "") ? ccol(sname(s)) : ucol(salloc(s), i)
 
 cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""

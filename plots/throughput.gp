@@ -2,7 +2,10 @@
 # backend, one group of bars per workload and thread count, with the 95%
 # interval of the ratio as error bars (Hodges-Lehmann, harness/stats.c).
 #
-#   gnuplot -c plots/throughput.gp DATA OUT.png|OUT.svg [TITLE]
+#   gnuplot -c plots/throughput.gp DATA OUT.png|OUT.svg [TITLE [NAMES [YLABEL]]]
+#
+# Any ratio to a reference will do: heapbench plot also draws time and peak
+# RSS relative to the reference allocator with it, saying so in YLABEL.
 #
 # DATA (heapbench plot writes plots/NAME/data/throughput-*.dat; any file of
 # this shape will do): whitespace-separated, '?' for a missing value,
@@ -21,6 +24,7 @@ data = ARG1
 out = ARG2
 title = ARGC >= 3 ? ARG3 : "throughput relative to the reference backend"
 names = ARGC >= 4 ? ARG4 : ""  # every allocator of the results file (style.gp)
+ylab = ARGC >= 5 ? ARG5 : "throughput relative to the reference (log scale; above 1 is faster)"
 d = ""; r = ARG0; while (strstrt(r, "/")) { d = d . r[1:strstrt(r, "/")]; r = r[strstrt(r, "/")+1:] }
 W = 1150; H = 620
 load d . "style.gp"
@@ -49,7 +53,7 @@ set logscale y 2
 set yrange [ymin:ymax]
 set ytics ("1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/3" 0.3333, "1/2" 0.5, "2/3" 0.6667, "0.8" 0.8, "1" 1, \
            "1.25" 1.25, "1.5" 1.5, "2" 2, "3" 3, "4" 4, "6" 6, "8" 8, "12" 12, "16" 16, "32" 32)
-set ylabel "throughput relative to the reference (log scale; above 1 is faster)"
+set ylabel ylab
 set xrange [-0.6:G-0.4]
 set xtics ("" 0) scale 0 noenhanced rotate by 30 right
 do for [g=1:G] { set xtics add (L[g] g-1) }

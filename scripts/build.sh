@@ -3,6 +3,6 @@
 set -euo pipefail
 dir=$1; shift
 cd "$(dirname "$0")/.."
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHB_WERROR=ON "$@" > "$dir.configure.log" 2>&1 \
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > "$dir.configure.log" 2>&1 \
   || { cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j"$(nproc)"

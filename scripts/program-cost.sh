@@ -7,8 +7,15 @@
 # the project's scripts, whose command lines are fixed (perl, lua, python),
 # at N iterations chosen for about 1 s of CPU a run, so /usr/bin/time's 10 ms
 # resolution is about 1%; allocators: system (no preload) and jemalloc
-# (preloaded by both). Prints each median, the ratio heapbench / time, and
-# peak RSS by both (heapbench's tree sum or ru_maxrss, time's %M).
+# (preloaded by both). Prints medians and ratios heapbench / time of: wall
+# time (heapbench's wall_s against time's %e); the program's CPU time
+# (heapbench's user_s + sys_s of the tree against time's %U + %S); the CPU
+# time of the whole `heapbench run` command -- runner, sampling, preload
+# checks, CSV and JSON included -- against the program's alone under time
+# (the harness's own cost in CPU, which a loaded machine does not blur as
+# it blurs wall time); and peak RSS by both (heapbench's tree sum or
+# ru_maxrss, time's %M); and the runner's own CPU while the program ran
+# (harness_cpu_s: sampling and preload checks) as a share of one core.
 #   scripts/program-cost.sh [HEAPBENCH] [ROUNDS]
 set -uo pipefail
 hb=${1:-build/heapbench}
@@ -33,12 +40,13 @@ for r in $(seq "$rounds"); do
             pre=()
             [ $alloc = jemalloc ] && pre=(env LD_PRELOAD=$je)
             bytime() {
-                (cd "$out" && /usr/bin/time -f "%e %M" -o t.txt "${pre[@]}" "$@" > /dev/null) &&
+                (cd "$out" && /usr/bin/time -f "%e %M %U %S" -o t.txt "${pre[@]}" "$@" > /dev/null) &&
                     echo "$name $alloc $(cat "$out/t.txt")" >> "$out/time.txt"
             }
             byhb() {
-                "$hb" run --workloads "$name" --allocators $alloc --param n=$n --warmup 0 \
-                    --out "$out/hb.csv" > /dev/null 2>&1
+                /usr/bin/time -f "%U %S" -o "$out/w.txt" "$hb" run --workloads "$name" --allocators $alloc \
+                    --param n=$n --warmup 0 --out "$out/hb.csv" > /dev/null 2>&1 &&
+                    echo "$name $alloc $(tail -n 1 "$out/w.txt")" >> "$out/whole.txt"
             }
             if [ $((r % 2)) = 0 ]; then bytime "$@"; byhb; else byhb; bytime "$@"; fi
         done
@@ -47,17 +55,27 @@ done
 python3 - "$out" <<'PY'
 import csv, statistics as st, sys, collections, os
 d = sys.argv[1]
-hb, tm = collections.defaultdict(list), collections.defaultdict(list)
+hb, tm, whole = collections.defaultdict(list), collections.defaultdict(list), collections.defaultdict(list)
 for r in csv.DictReader(open(os.path.join(d, "hb.csv"))):
     assert r["status"] == "ok", (r["cell"], r["error"])
-    hb[(r["workload"], r["allocator"])].append((float(r["wall_s"]), int(r["peak_rss_kb"])))
+    hb[(r["workload"], r["allocator"])].append(
+        (float(r["wall_s"]), float(r["user_s"]) + float(r["sys_s"]), int(r["peak_rss_kb"]),
+         float(r["harness_cpu_s"]) / float(r["wall_s"]) * 100))
 for l in open(os.path.join(d, "time.txt")):
-    name, alloc, e, m = l.split()
-    tm[(name, alloc)].append((float(e), int(m)))
-print(f"{'program':8} {'allocator':9} {'heapbench s':>11} {'time s':>8} {'ratio':>7} {'RSS kB hb':>10} {'time %M':>8}")
+    name, alloc, e, m, u, s = l.split()
+    tm[(name, alloc)].append((float(e), float(u) + float(s), int(m)))
+for l in open(os.path.join(d, "whole.txt")):
+    name, alloc, u, s = l.split()
+    whole[(name, alloc)].append(float(u) + float(s))
+med = lambda v, i: st.median(x[i] for x in v)
+print(f"{'program':8} {'allocator':9} {'wall hb':>8} {'time':>7} {'ratio':>6}  {'cpu hb':>7} {'time':>7} {'ratio':>6}"
+      f"  {'whole run cpu':>13} {'ratio':>6}  {'RSS kB hb':>9} {'time %M':>8}  {'watching':>8}")
 for k in sorted(hb):
-    a, b = st.median(x[0] for x in hb[k]), st.median(x[0] for x in tm[k])
-    ra, rb = st.median(x[1] for x in hb[k]), st.median(x[1] for x in tm[k])
-    print(f"{k[0]:8} {k[1]:9} {a:11.3f} {b:8.3f} {a / b:7.3f} {ra:10.0f} {rb:8.0f}   ({len(hb[k])} and {len(tm[k])} runs)")
+    a, b = med(hb[k], 0), med(tm[k], 0)
+    ca, cb, w = med(hb[k], 1), med(tm[k], 1), st.median(whole[k])
+    print(f"{k[0]:8} {k[1]:9} {a:8.3f} {b:7.3f} {a / b:6.3f}  {ca:7.3f} {cb:7.3f} {ca / cb:6.3f}"
+          f"  {w:13.3f} {w / cb:6.3f}  {med(hb[k], 2):9.0f} {med(tm[k], 2):8.0f}  {med(hb[k], 3):7.2f}%"
+          f"   ({len(hb[k])} and {len(tm[k])} runs)")
+print("watching: the runner's own CPU while the program ran (harness_cpu_s), in % of one core over wall_s")
 PY
 rm -rf "$out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ratio-table.py FILE.csv [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb]
+"""ratio-table.py FILE.csv... [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb] [--targets A,B]
 
 Per cell of a results file (workload, threads, size, params; every
 allocator side by side), the median of each metric on each allocator as a
@@ -9,6 +9,12 @@ every metric here is lower-is-better), then the geometric mean of each
 allocator's ratios over the cells. Below 1 beats the best reference.
 `cpu_s` is user_s + sys_s (on a busy machine it varies less than wall_s:
 other tenants' load stretches wall time, not CPU time).
+
+With --targets A,B, each of those allocators is also checked against
+issue 15's targets, per metric: wall_s every cell <= 1.10 and geometric
+mean <= 1.00; peak_rss_kb every cell <= 1.50 and geometric mean <= 1.00
+(cpu_s is shown against the time limits, for information). A line says
+`met` or `MISSED` with the worst cell; the exit status does not change.
 
 Reusable for any results file (programs, or in-process workloads): it
 reads only the documented columns. Rows that are not `ok` are counted and
@@ -26,6 +32,7 @@ def main(argv):
     args = list(argv)
     best = ["jemalloc", "mimalloc", "tcmalloc"]
     metrics = ["wall_s", "cpu_s", "peak_rss_kb"]
+    targets = []
     files = []
     while args:
         a = args.pop(0)
@@ -33,6 +40,8 @@ def main(argv):
             best = args.pop(0).split(",")
         elif a == "--metrics" and args:
             metrics = args.pop(0).split(",")
+        elif a == "--targets" and args:
+            targets = args.pop(0).split(",")
         elif a.startswith("--"):
             print(f"ratio-table: unknown option {a}", file=sys.stderr)
             return 2
@@ -83,6 +92,8 @@ def main(argv):
     print(f"{len(rows)} rows, {len(rows) - len(bad)} ok; up to {reps} repetitions a cell; "
           f"ratio = median / best median of {','.join(refs)} (lower is better)")
     logs = defaultdict(list)  # (allocator, metric) -> log ratios
+    worst = {}  # (allocator, metric) -> (ratio, cell label)
+    limits = {"wall_s": (1.10, 1.00), "cpu_s": (1.10, 1.00), "peak_rss_kb": (1.50, 1.00)}
     w = max(len(f"{c[0]} t{c[1]}") for c in cells) + 2
     for m in metrics:
         print(f"\n{m}: median of the best reference, then each allocator's ratio to it")
@@ -103,12 +114,24 @@ def main(argv):
                 cols.append(f"{v / b:12.2f}")
                 if v > 0:
                     logs[(a, m)].append(math.log(v / b))
+                    if (a, m) not in worst or v / b > worst[(a, m)][0]:
+                        worst[(a, m)] = (v / b, label)
             print(f"{label:{w}} {b:12.4g}  " + " ".join(cols))
         gm = []
         for a in allocs:
             l = logs[(a, m)]
             gm.append(f"{math.exp(sum(l) / len(l)):12.2f}" if l else f"{'-':>12}")
         print(f"{'geometric mean':{w}} {'':>12}  " + " ".join(gm))
+        for a in targets:
+            l = logs[(a, m)]
+            if not l or m not in limits:
+                continue
+            cap, gcap = limits[m]
+            g = math.exp(sum(l) / len(l))
+            wr, wc = worst[(a, m)]
+            ok = g <= gcap and wr <= cap
+            print(f"  target {a}: geomean {g:.2f} (<= {gcap:.2f}), worst {wr:.2f} in {wc} (<= {cap:.2f}): "
+                  f"{'met' if ok else 'MISSED'}" + (" (information)" if m == "cpu_s" else ""))
     if bad:
         print(f"\n{len(bad)} rows not ok:")
         for r in bad[:20]:

@@ -11,6 +11,8 @@ pkgs=(
   valgrind                                           # instruction counts
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check
+  chromium                                           # test_report: the report opened in a real browser
+  python3-yaml                                       # test_ci_doc: the workflow in docs/ci.md, parsed
   clang libclang-rt-14-dev                           # libFuzzer (tests/fuzz, scripts/fuzz.sh)
   perl lua5.4 sqlite3 rocksdb-tools z3 ghostscript   # program workloads (workloads/programs/)
   redis-server redis-tools                           # the `redis` program: server and benchmark

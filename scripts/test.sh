@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 start=$(date +%s)
 status=0
+# Every build here is -Werror (HB_WERROR, off for users' builds); the test
+# scripts.build also builds Release at -O2 and -O3 with it.
 step() { # name, build dir, ctest args, cmake args...
   local name=$1 dir=$2 label=$3; shift 3
   echo "=== $name"
-  scripts/build.sh "$dir" "$@"
+  scripts/build.sh "$dir" -DHB_WERROR=ON "$@"
   (cd "$dir" && ctest --output-on-failure -j"$(nproc)" $label) || status=1
 }
 step "full suite" build ""

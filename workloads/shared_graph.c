@@ -128,6 +128,9 @@ static void decide(const shared_graph *g, uint64_t *rng, uint64_t owned, uint64_
         op->link = hb_rand_below(rng, g->n);
     } else {
         op->target = draw_target(g, rng);
+        /* unread unless T_FRESH; set so that gcc 12 -O3 does not warn that
+         * the inlined callers may read it uninitialised (they never do) */
+        op->link = 0;
     }
 }
 

@@ -10,6 +10,7 @@
 #include "fuzz.h"
 
 #include "harness/harness.h"
+#include "workloads/programs/program.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(hbf_log(), "options: cannot enter %s\n", hbf_dir());
         abort();
     }
+    hb_program_forget_users(); /* each command line on its own, as in its own process */
     int rc = hb_opts_parse(argc, argv, &o);
     if (fchdir(here) != 0) {
         fprintf(hbf_log(), "options: cannot go back to the working directory\n");
@@ -90,8 +92,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             HBF_CHECK(o.workloads[i] != NULL);
         HBF_CHECK(o.reps >= 1 && o.reps <= 10000);
         HBF_CHECK(o.n_params <= HB_MAX_PARAMS);
+        size_t combos = 1;
+        for (size_t i = 0; i < o.n_params; i++) {
+            HBF_CHECK(o.params[i].n >= 1 && o.params[i].n <= HB_MAX_SWEEP);
+            combos *= o.params[i].n;
+            HBF_CHECK(combos <= HB_MAX_COMBOS);
+        }
         HBF_CHECK(o.out[0] != 0 && memchr(o.out, 0, sizeof o.out) != NULL);
-        HBF_CHECK(o.heap_modes != 0 && o.refcount_modes != 0);
+        HBF_CHECK(o.heap_modes != 0);
         HBF_CHECK(o.shard_n == 0 || (o.shard_k >= 1 && o.shard_k <= o.shard_n));
     }
     free(buf);

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh" "$@"
 src=$here/../../harness
 
-for pair in list:main.c run:options.c merge:merge.c json:json.c compare:compare.c regress:regress.c plot:plot.c; do
+for pair in list:main.c run:options.c merge:merge.c json:json.c compare:compare.c regress:regress.c plot:plot.c report:report.c; do
     cmd=${pair%%:*} file=${pair#*:}
     "$hb" "$cmd" --help > help-$cmd.txt 2> help-$cmd.err; rc=$?
     [ $rc = 0 ] && [ ! -s help-$cmd.err ] && grep -q "usage: heapbench $cmd" help-$cmd.txt && ok \
@@ -17,10 +17,11 @@ for pair in list:main.c run:options.c merge:merge.c json:json.c compare:compare.
 import re, sys
 src, helpf, cmd = sys.argv[1:]
 text = open(src).read()
-# the options the parser compares arguments with, and regress's list of run
+# the options the parser compares arguments with, compare's table of them
+# (opts[]), and regress's list of run
 # options it passes through (not the arguments it gives its own children)
 opts = set(re.findall(r'str(?:n?cmp)\([^;]*?"(--[a-z][a-z-]*)"', text))
-for block in re.findall(r'passed\[\] = \{([^}]*)\}', text):
+for block in re.findall(r'(?:passed|opts)\[\] = \{([^}]*)\}', text):
     opts |= set(re.findall(r'"(--[a-z][a-z-]*)"', block))
 opts -= {"--help"}
 lines = open(helpf).read().split("\n")
@@ -44,7 +45,7 @@ for o in sorted(opts):
 if missing:
     print(cmd, "--help: no default given for", missing)
     sys.exit(1)
-if cmd in ("run", "regress", "compare", "plot") and not opts:
+if cmd in ("run", "regress", "compare", "plot", "report") and not opts:
     sys.exit("no options found in " + src)
 PY
 done

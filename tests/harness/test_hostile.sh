@@ -214,7 +214,7 @@ PY
         for cmd in "merge big-m$sig.csv big.csv" "json big.csv big-j$sig.json"; do
             dfl $cmd > /dev/null 2>&1 &
             pid=$!
-            for i in $(seq 200); do ls ./*.tmp* > /dev/null 2>&1 && break; sleep 0.02; done
+            for i in $(seq 3000); do ls ./*.tmp* > /dev/null 2>&1 && break; sleep 0.02; done # a busy machine is slow to read it
             ls ./*.tmp* > /dev/null 2>&1 || bad "$cmd: no temporary file seen (too fast?)"
             kill -$sig $pid; wait $pid; rc=$?
             [ $rc -gt 128 ] && ok || bad "$cmd: exit $rc after SIG$sig, want death by the signal"
@@ -222,6 +222,20 @@ PY
             rm -f ./*.tmp*
         done
     done
+    # plot: the figure gnuplot was drawing when the signal came
+    if command -v gnuplot > /dev/null; then
+        "$hb" run --workloads cycles --collectors rc,rcgen --allocators system,arena --threads 1 --reps 2 \
+            --param ops=20000 --out p11.csv > /dev/null 2>&1
+        for sig in INT TERM; do
+            rm -rf p11-$sig
+            dfl plot p11.csv --out p11-$sig > /dev/null 2>&1 &
+            pid=$!
+            for i in $(seq 3000); do ls -a p11-$sig 2> /dev/null | grep -q '\.tmp' && break; sleep 0.01; done
+            kill -$sig $pid; wait $pid; rc=$?
+            [ $rc -gt 128 ] && ok || bad "plot: exit $rc after SIG$sig (did it finish before the signal?)"
+            ls -a p11-$sig | grep -q '\.tmp' && bad "plot, SIG$sig: left $(ls -a p11-$sig | grep tmp)" || ok
+        done
+    fi
 fi
 
 # ---- 13: the smaller ones

@@ -115,6 +115,43 @@ grep -v '/arena/marksweep/' small.csv > one.csv
 grep -q "skipped: throughput-allocators-marksweep: system alone" one.out && ok || bad "one allocator: $(cat one.out)"
 ls one/throughput-allocators-marksweep.* > /dev/null 2>&1 && bad "a figure of one bar" || ok
 
+# ---- a sweep: rcgen's cells of cycles at threshold 100, 700 and 5000 (made
+# from the real ones, throughput scaled 1, 2, 3, pauses copied): a figure of
+# each metric against the threshold, and in the pause CDF and latency
+# figures a series per setting, labelled with it, never merged
+mkdir sweep && python3 - small.csv small.pauses.csv sweep/s.csv sweep/s.pauses.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); pauses = list(csv.DictReader(open(sys.argv[2])))
+base = "cycles/system/rcgen/isolated/t1/small/ops=4000"
+w = csv.DictWriter(open(sys.argv[3], "w", newline=""), rows[0].keys(), lineterminator="\n"); w.writeheader()
+wp = csv.DictWriter(open(sys.argv[4], "w", newline=""), pauses[0].keys(), lineterminator="\n"); wp.writeheader()
+for f, th in ((1, 100), (2, 700), (3, 5000)):
+    cell = base + ";threshold=%d" % th
+    for r in rows:
+        if r["cell"] == base:
+            r = dict(r, cell=cell, params=r["params"] + ";threshold=%d" % th,
+                     ops_per_s="%.1f" % (f * float(r["ops_per_s"])))
+            w.writerow(r)
+    for q in pauses:
+        if q["cell"] == base:
+            wp.writerow(dict(q, cell=cell))
+PY
+"$hb" plot sweep/s.csv --scripts "$scripts" --out sweep/p > sweep.out 2>&1 && ok || bad "plot of a sweep: $(cat sweep.out)"
+[ -s sweep/p/sweep-cycles-threshold.svg ] && [ -s sweep/p/sweep-cycles-threshold.png ] && ok \
+    || bad "no sweep figure: $(cat sweep.out)"
+python3 - sweep/p/data/sweep-cycles-threshold.dat <<'PY' && ok || bad "sweep data: $(cat sweep/p/data/sweep-cycles-threshold.dat)"
+import sys
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+assert lines[0] == ['"system+rcgen"'], lines[0]
+xs = [float(l[0]) for l in lines[1:]]
+assert xs == [100, 700, 5000], xs
+ops = [float(l[1]) for l in lines[1:]]  # the first metric: ops_per_s, scaled 1, 2, 3
+assert abs(ops[1] / ops[0] - 2) < 1e-3 and abs(ops[2] / ops[0] - 3) < 1e-3, ops
+PY
+[ "$(cat sweep/p/data/pause_cdf-*.dat | grep -c '^"system+rcgen threshold=[0-9]* (')" = 3 ] && ok \
+    || bad "pause CDF series of a sweep: $(grep '^"' sweep/p/data/pause_cdf-*.dat)"
+[ "$(grep -c '^"system+rcgen threshold=' sweep/p/data/latency-*.dat)" = 3 ] && ok || bad "latency series merged"
+
 # ---- refusals: exit 2, one line
 expect2 "no file" plot
 expect2 "missing file" plot nosuch.csv --scripts "$scripts"

@@ -37,6 +37,11 @@ for r in rows:
     s = [int(x["rss_bytes"]) for x in series if x["cell"] == r["cell"] and x["rep"] == r["rep"]]
     assert len(s) >= 2 and max(s) // 1024 <= int(r["peak_rss_kb"]), (r["cell"], len(s))
 PY
+# read by compare and regress like any rows
+"$hb" compare p.csv p.csv --metrics wall_s,peak_rss_kb,minflt > cmp.txt 2>&1 \
+    && grep -q 'perl/arena/none/isolated/t1/small/n=20000' cmp.txt && ok || bad "compare on program rows: $(head -3 cmp.txt)"
+"$hb" regress --baseline p.csv --candidate p.csv > reg.txt 2>&1 && grep -q '^PASS' reg.txt && ok \
+    || bad "regress on program rows: $(tail -3 reg.txt)"
 grep -qE '^program +perl ' < <("$hb" list) && grep -qE '^program +redis .*figure: requests/s' < <("$hb" list) \
     && ok || bad "list shows programs with their kind"
 

@@ -147,6 +147,33 @@ if command -v valgrind > /dev/null; then
         && ok || bad "--instructions: $(cat ir.err ir.txt)"
 fi
 
+# ---- --format csv and markdown: the same verdict, the same exit status
+python3 "$here"/synth.py real.csv crash.csv 8 2 churn/arena/none/isolated/t1=1.2 crash:cycles/arena/rcgen/isolated/t2
+"$hb" regress --baseline base.csv --candidate crash.csv --format markdown > gate.md
+[ $? = 1 ] && ok || bad "markdown: exit status"
+grep -q '^## `heapbench regress`: FAIL$' gate.md && grep -q '^\*\*FAIL: 2 regressions (14 cells compared)\*\*$' gate.md \
+    && ok || bad "markdown verdict: $(head -3 gate.md; tail -2 gate.md)"
+grep -q '^| `churn/arena/none/isolated/t1/small/ops=4000` | 8/8 | \*\*1\.[12][0-9]*\*\* | \[1\.[0-9]*, 1\.[0-9]*\] | [0-9.<]* | 5\.0% | \*\*WORSE\*\* |$' \
+    gate.md && ok || bad "markdown row: $(grep churn/arena gate.md)"
+grep -q '^- \*\*`cycles/arena/rcgen/isolated/t2/small/ops=4000`\*\*: status: 1 of 8 candidate rows not ok' gate.md \
+    && ok || bad "markdown reasons: $(grep -A3 Regressions gate.md)"
+"$hb" regress --baseline base.csv --candidate crash.csv --format csv > gate.csv
+[ $? = 1 ] && ok || bad "csv: exit status"
+python3 - gate.csv <<'PY' && ok || bad "regress --format csv"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+worse = [r["cell"] for r in rows if r["row"] == "test" and r["verdict"] == "worse"]
+assert worse == ["churn/arena/none/isolated/t1/small/ops=4000"], worse
+reg = [r for r in rows if r["row"] == "regression"]
+assert len(reg) == 2 and "wall_s +" in reg[0]["note"] and "\n" not in reg[0]["note"], reg
+s = [r for r in rows if r["row"] == "summary"]
+assert len(s) == 1 and s[0]["verdict"] == "FAIL" and s[0]["note"].startswith("2 regressions"), s
+tests = [r["cell"] for r in rows if r["row"] == "test"]
+assert tests == sorted(tests), "rows not sorted by cell"
+PY
+"$hb" regress --baseline base.csv --candidate noise.csv --format markdown > pass.md
+[ $? = 0 ] && grep -q '^## `heapbench regress`: PASS$' pass.md && ok || bad "markdown pass: $(head -2 pass.md)"
+
 # ---- refusals: exit 2, one line
 # progress lines ("round N") and usage aside, one line of error
 HB_ERR_IGNORE='^usage|: round [0-9]'
@@ -159,6 +186,7 @@ expect2 "run options with files" regress --baseline base.csv --candidate base.cs
 expect2 "bad threshold" regress --baseline base.csv --candidate base.csv --threshold lots
 expect2 "unknown option" regress --baseline base.csv --candidate base.csv --frobnicate 1
 expect2 "bad metric" regress --baseline base.csv --candidate base.csv --metrics speed
+expect2 "bad format" regress --baseline base.csv --candidate base.csv --format html
 { head -3 base.csv; printf '"open\n'; } > broken.csv
 expect2 "malformed" regress --baseline base.csv --candidate broken.csv
 grep -q "broken.csv:4" err.txt && ok || bad "malformed: no file:line"

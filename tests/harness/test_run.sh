@@ -217,13 +217,44 @@ plain = list(csv.DictReader(open("gc.csv")))
 assert all(r["garbage_mean_bytes"] == "" and r["garbage_max_bytes"] == "" for r in plain), "off by default"
 PY
 
+# ---- the console (issue 16, item 4): one line per finished cell on stderr,
+# the workloads' own output in NAME.log (tracemalloc prints its snapshot),
+# and at the end the backends ranked per cell and the rows not ok by reason
+"$hb" run --workloads tracemalloc,churn --collectors rcgen,boehm --allocators system,arena --threads 1,2 \
+    --param ops=20000 --reps 2 --warmup 0 --out con.csv > con.out 2> con.err
+cells=$(tail -n +2 con.csv | cut -d, -f2 | sort -u | wc -l)
+[ "$(wc -l < con.err)" = "$cells" ] && ! grep -q 'tracemalloc.c:' con.err && ok \
+    || bad "console: $(wc -l < con.err) lines for $cells cells: $(head -3 con.err)"
+grep -q '^\[1/'"$cells"'\] .*  ok  .* ops/s  peak RSS [0-9.]* MiB$' con.err && ok || bad "cell line: $(head -1 con.err)"
+grep -q 'skipped: boehm has one heap per process' con.err && ok || bad "a skipped cell's line says why"
+blocks=$(grep -c '^== ' con.log)
+grep -q '^== tracemalloc/system/rcgen/isolated/t1/small/ops=20000 rep 0 (run .*): ok ==$' con.log && grep -q 'tracemalloc.c:' con.log \
+    && ok || bad "NAME.log: $(head -3 con.log)"
+grep -q '^allocators in each cell, best first: ratio of medians to system' con.out \
+    && grep -q '^  churn/\*/none/isolated/t1/small/ops=20000  ops_per_s: .*system 1.000 (reference)' con.out \
+    && ok || bad "summary: $(cat con.out)"
+grep -q '^     2  skipped: boehm has one heap per process' con.out && ok || bad "reasons: $(cat con.out)"
+# appended to, like the results; --verbose leaves the workloads' output on the console
+"$hb" run --workloads tracemalloc --collectors rcgen --allocators system --threads 1 --reps 1 --warmup 0 \
+    --verbose --out con.csv > /dev/null 2> verbose.err
+grep -q 'tracemalloc.c:' verbose.err && [ "$(grep -c '^== ' con.log)" = "$blocks" ] && ok \
+    || bad "--verbose: $(grep -c '^== ' con.log) log blocks, $(head -2 verbose.err)"
+# NAME.log is a companion: it must be writable before anything runs, and no
+# output of another command may be an input's log
+mkdir -p logdir.log
+expect2 "unwritable NAME.log" run --workloads churn --allocators system --threads 1 --out logdir.csv
+grep -q 'logdir.log' err.txt && [ ! -e logdir.csv ] && ok || bad "log check: $(cat err.txt)"
+expect2 "an input's log as output" json con.csv con.log
+[ "$(grep -c '^== ' con.log)" = "$blocks" ] && [ "$blocks" -ge 4 ] && ok || bad "con.log was touched"
+
 # ---- a full disk: exit 2, one line, every row already written intact
 mkdir -p disk
 if mount -t tmpfs -o size=24k tmpfs disk 2> /dev/null; then
     "$hb" run --allocators system,arena,freelist,jemalloc --workloads churn,larson --threads 1,2 --reps 3 \
         --param ops=20000 --warmup 0 --out disk/r.csv > /dev/null 2> disk.err
     rc=$?
-    [ $rc = 2 ] && [ "$(wc -l < disk.err)" = 1 ] && grep -q 'No space left' disk.err && ok \
+    # one line of error, beside the console's lines of the cells finished before it
+    [ $rc = 2 ] && [ "$(grep -vc '^\[[0-9]*/[0-9]*\] ' disk.err)" = 1 ] && grep -q 'No space left' disk.err && ok \
         || bad "full disk: exit $rc, $(cat disk.err)"
     python3 - <<'PY' && ok || bad "rows written before the disk filled are intact"
 import csv

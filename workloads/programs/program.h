@@ -92,9 +92,12 @@ extern const size_t hb_program_count;
 /* A bundled or user program of that name, or NULL. */
 const hb_program *hb_program_find(const char *name);
 /* --program NAME='CMD ARGS': declares a user's program (kept for the life of
- * the process). 0, or 2 after one line on stderr (bad or taken name, empty
- * command, too many). */
-int hb_program_add_user(const char *spec, const hb_program **out);
+ * the process). 0, or 2 with why (bad or taken name, empty command, too
+ * many), which quotes the spec as given: the caller prints it on one line. */
+int hb_program_add_user(const char *spec, const hb_program **out, char *why, size_t len);
+/* Forgets every user program, for a process that parses more than one
+ * command line (the options' fuzz target): nothing may point at them. */
+void hb_program_forget_users(void);
 
 /* ---- helpers for declarations (programs.c) */
 /* Appends an argument or an environment entry, printf-style. 0 or E2BIG. */

@@ -46,7 +46,7 @@ const hb_program *hb_program_find(const char *name)
     return NULL;
 }
 
-int hb_program_add_user(const char *spec, const hb_program **out)
+int hb_program_add_user(const char *spec, const hb_program **out, char *why, size_t wlen)
 {
     const char *eq = strchr(spec, '=');
     size_t len = eq ? (size_t)(eq - spec) : 0;
@@ -54,8 +54,8 @@ int hb_program_add_user(const char *spec, const hb_program **out)
     for (size_t i = 0; name_ok && i < len; i++)
         name_ok = isalnum((unsigned char)spec[i]) || strchr("_.+-", spec[i]);
     if (!name_ok) {
-        fprintf(stderr, "heapbench run: bad --program '%s'; valid: NAME='CMD ARGS' with NAME of letters, "
-                        "digits and _.+- (at most 63)\n", spec);
+        snprintf(why, wlen, "bad --program '%s'; valid: NAME='CMD ARGS' with NAME of letters, digits and _.+- "
+                            "(at most 63)", spec);
         return 2;
     }
     char name[64];
@@ -65,17 +65,16 @@ int hb_program_add_user(const char *spec, const hb_program **out)
     while (isspace((unsigned char)*cmd))
         cmd++;
     if (!*cmd || strlen(cmd) >= sizeof user_cmd[0]) {
-        fprintf(stderr, "heapbench run: bad --program '%s'; valid: NAME='CMD ARGS' with a command of 1 to 4095 "
-                        "bytes\n", spec);
+        snprintf(why, wlen, "bad --program '%s'; valid: NAME='CMD ARGS' with a command of 1 to 4095 bytes",
+                 spec);
         return 2;
     }
     if (hb_program_find(name) || hb_workload_find(name) || !strcmp(name, "programs")) {
-        fprintf(stderr, "heapbench run: bad --program '%s': the name %s is taken by a workload or program\n", spec,
-                name);
+        snprintf(why, wlen, "bad --program '%s': the name %s is taken by a workload or program", spec, name);
         return 2;
     }
     if (n_user == MAX_USER) {
-        fprintf(stderr, "heapbench run: bad --program '%s': at most %d user programs\n", spec, MAX_USER);
+        snprintf(why, wlen, "bad --program '%s': at most %d user programs", spec, MAX_USER);
         return 2;
     }
     snprintf(user_name[n_user], sizeof user_name[0], "%s", name);
@@ -87,6 +86,11 @@ int hb_program_add_user(const char *spec, const hb_program **out)
     n_user++;
     *out = p;
     return 0;
+}
+
+void hb_program_forget_users(void)
+{
+    n_user = 0;
 }
 
 static int vappend(hb_prog_cmd *cmd, char **slot, const char *fmt, va_list ap)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# scripts/ratio-table.py --targets (issue 15's table, alloc-table.sh): a
+# synthetic results file where arena meets the targets and freelist misses
+# them, by known ratios: the verdicts, the geometric means, the worst cell.
+#   test_ratio_table.sh HEAPBENCH WORKDIR
+. "$(dirname "$0")/lib.sh" "$@"
+rt=$here/../../scripts/ratio-table.py
+python3 - <<'PY'
+import csv
+cols = ["run_id", "cell", "workload", "size", "params", "allocator", "collector", "heap", "threads",
+        "rep", "status", "error", "wall_s", "user_s", "sys_s", "peak_rss_kb"]
+# per workload: the best reference (tcmalloc) 1.0 s and 100 MB; arena 0.9x
+# time and 1.0x RSS everywhere; freelist 1.2x time on b (geomean
+# sqrt(0.9*1.2)=1.039) and 1.6x RSS on a
+t = {"a": {"jemalloc": 2.0, "mimalloc": 1.5, "tcmalloc": 1.0, "arena": 0.9, "freelist": 0.9},
+     "b": {"jemalloc": 2.0, "mimalloc": 1.5, "tcmalloc": 1.0, "arena": 0.9, "freelist": 1.2}}
+m = {"a": {"freelist": 160000}, "b": {}}
+with open("syn.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(cols)
+    for wl in "ab":
+        for a, v in t[wl].items():
+            for rep in range(3):
+                w.writerow(["r", f"{wl}/{a}", wl, "medium", "", a, "none", "isolated", 1, rep, "ok", "",
+                            v, v * 0.9, v * 0.1, m[wl].get(a, 100000)])
+PY
+python3 "$rt" syn.csv --targets arena,freelist > out.txt 2> err.txt
+[ $? = 0 ] && [ ! -s err.txt ] && ok || bad "exit status or stderr: $(cat err.txt)"
+grep -q "target arena: geomean 0.90 (<= 1.00), worst 0.90 in a t1 medium (<= 1.10): met$" out.txt \
+    && ok || bad "arena wall_s: $(grep 'target arena' out.txt | head -1)"
+grep -q "target freelist: geomean 1.04 (<= 1.00), worst 1.20 in b t1 medium (<= 1.10): MISSED$" out.txt \
+    && ok || bad "freelist wall_s: $(grep 'target freelist' out.txt | head -1)"
+grep -q "target freelist: geomean 1.26 (<= 1.00), worst 1.60 in a t1 medium (<= 1.50): MISSED$" out.txt \
+    && ok || bad "freelist peak_rss_kb: $(grep 'target freelist' out.txt | tail -1)"
+grep -q "target arena: geomean 1.00 (<= 1.00), worst 1.00 in a t1 medium (<= 1.50): met$" out.txt \
+    && ok || bad "arena peak_rss_kb: $(grep 'target arena' out.txt | tail -1)"
+# without --targets: no verdict lines
+python3 "$rt" syn.csv > plain.txt && ! grep -q target plain.txt && ok || bad "verdicts without --targets"
+finish
