@@ -117,9 +117,9 @@ static int place(const hb_cellset *s, const hb_cellset_cell *c, int dim, const c
                 at += (size_t)snprintf(over + at, sizeof over - at, "%s%.*s", at ? ";" : "", (int)l, p);
             p += l + (p[l] == ';');
         }
-        snprintf(gname, glen, "%s/%s/%s/%s/%s/%s/%s%s%s=*", part[0], part[1], part[2], part[3], part[4],
-                 part[5], over, at ? ";" : "", key);
-        return 1;
+        int n = snprintf(gname, glen, "%s/%s/%s/%s/%s/%s/%s%s%s=*", part[0], part[1], part[2], part[3], part[4],
+                         part[5], over, at ? ";" : "", key);
+        return n > 0 && (size_t)n < glen ? 1 : -1; /* a name cut short would merge groups */
     }
     snprintf(aname, alen, "%s", dim == P_THREADS && part[dim][0] == 't' ? part[dim] + 1 : part[dim]);
     const char *star = dim == P_THREADS ? "t*" : "*";
