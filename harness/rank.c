@@ -117,9 +117,9 @@ static int place(const hb_cellset *s, const hb_cellset_cell *c, int dim, const c
                 at += (size_t)snprintf(over + at, sizeof over - at, "%s%.*s", at ? ";" : "", (int)l, p);
             p += l + (p[l] == ';');
         }
-        int n = snprintf(gname, glen, "%s/%s/%s/%s/%s/%s/%s%s%s=*", part[0], part[1], part[2], part[3], part[4],
+        int w = snprintf(gname, glen, "%s/%s/%s/%s/%s/%s/%s%s%s=*", part[0], part[1], part[2], part[3], part[4],
                          part[5], over, at ? ";" : "", key);
-        return n > 0 && (size_t)n < glen ? 1 : -1; /* a name cut short would merge groups */
+        return w >= 0 && (size_t)w < glen ? 1 : -1; /* a group name cut short could merge two groups */
     }
     snprintf(aname, alen, "%s", dim == P_THREADS && part[dim][0] == 't' ? part[dim] + 1 : part[dim]);
     const char *star = dim == P_THREADS ? "t*" : "*";
@@ -728,4 +728,33 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
     if (t->without)
         printf("%s%zu cell%s without the parameter %s: left out\n", md ? "\n" : "", t->without,
                t->without == 1 ? "" : "s", t->dim);
+}
+
+void hb_rank_print_brief(const hb_rank_table *t, FILE *f)
+{
+    for (size_t i = 0; i < t->ng; i++) {
+        const hb_rank_group *g = &t->g[i];
+        /* the first of the metrics that this group has: a later metric's
+         * group of the same name is left out */
+        int earlier = 0;
+        for (size_t j = 0; j < i && !earlier; j++) /* groups come metric by metric */
+            earlier = !strcmp(t->g[j].name, g->name);
+        if (earlier || g->n < 2)
+            continue;
+        fprintf(f, "  %s  %s:", g->name, g->m->name);
+        for (size_t k = 0; k < g->n; k++) {
+            const hb_rank_entry *e = &g->e[k];
+            char ratio[24], ci[40];
+            hb_fmt_ratio(ratio, sizeof ratio, e->r.ratio);
+            if (e->is_ref)
+                snprintf(ci, sizeof ci, "(reference)");
+            else
+                hb_fmt_ci(ci, sizeof ci, &e->r);
+            fprintf(f, "%s %s %s %s", k ? "," : "", e->alt, ratio, ci);
+        }
+        fputc('\n', f);
+    }
+    if (t->nnote)
+        fprintf(f, "  %zu cell%s not ranked (heapbench compare %s --by %s says why)\n", t->nnote,
+                t->nnote == 1 ? "" : "s", t->s->doc.path, t->dim);
 }
