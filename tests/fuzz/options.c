@@ -24,6 +24,11 @@
  * libFuzzer would write its reproducer (and the directory is removed): so
  * unless told otherwise, it writes them where it was started. libFuzzer
  * reads its flags after this call. */
+/* The argument vector made below, reachable for the life of the process
+ * (the driver keeps argv in a local; LSan counted it as leaked).
+ * Volatile: the store is never optimised away. */
+static char **volatile keep;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     int given = 0;
@@ -37,6 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         v[(*argc)++] = flag;
         v[*argc] = NULL;
         *argv = v; /* for the life of the process */
+        keep = v;  /* reachable from here too: the driver's argv is a local, and LSan counted v as leaked */
     } else {
         free(v);
     }
