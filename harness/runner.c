@@ -14,6 +14,7 @@
 #include "csvio.h"
 #include "cellset.h"
 #include "outfile.h"
+#include "plot.h"
 #include "rank.h"
 #include "stats.h"
 #include "tables.h"
@@ -352,9 +353,17 @@ static void plot_default(const char *csv)
         return;
     }
     fflush(stdout);
-    char *argv[] = {(char *)csv, NULL};
-    if (hb_plot_main(1, argv) != 0)
+    /* quiet: one line for the figures, not one per figure (the report is
+     * their index) */
+    char dir[4200];
+    const char *stem = strrchr(csv, '/');
+    snprintf(dir, sizeof dir, "plots/%.*s", (int)strlen(stem ? stem + 1 : csv) - 4, stem ? stem + 1 : csv);
+    hb_plot_opts po = {.file = csv, .out = dir, .quiet = 1};
+    size_t drawn = 0, failed = 0;
+    if (hb_plot_draw(&po, &drawn, &failed) != 0 || failed)
         fprintf(stderr, "heapbench run: the figures of %s could not all be drawn\n", csv);
+    else
+        printf("%zu figures in %s\n", drawn, dir);
 }
 
 int hb_run(const hb_run_opts *o, const char *self)
