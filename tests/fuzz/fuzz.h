@@ -52,6 +52,10 @@ void hbf_write(const char *name, const uint8_t *p, size_t n);
 /* Writes each present part to names[i] (a NULL name: that part is not
  * used). */
 void hbf_write_parts(const hbf_part *parts, size_t nparts, const char *const *names, size_t nnames);
+/* compare's and regress's input: A, then B after a line HBF_SEP (without
+ * one, the input is both A and B). Writes a.csv and b.csv and gives back
+ * the paths of A and B. */
+void hbf_two_files(const uint8_t *data, size_t size, char *a, char *b, size_t len);
 /* Removes everything inside the directory (files and folders the last input
  * made), keeping the directory. */
 void hbf_clear(void);
