@@ -411,5 +411,13 @@ static inline void hb_gclist_merge(hb_object *from, hb_object *to)
     to->gc_prev = last;
     hb_gclist_init(from);
 }
+/* The number of objects on a list (a walk: for gc.get_freeze_count, not hot). */
+static inline size_t hb_gclist_length(const hb_object *head)
+{
+    size_t n = 0;
+    for (const hb_object *o = head->gc_next; o != head; o = o->gc_next)
+        n++;
+    return n;
+}
 
 #endif

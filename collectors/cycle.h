@@ -15,6 +15,7 @@
 #ifndef HB_COLLECTORS_CYCLE_H
 #define HB_COLLECTORS_CYCLE_H
 
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -248,5 +249,17 @@ size_t hb_cy_delete_front(hb_heap *h, hb_pass *p, hb_object **a, size_t k, hb_ob
 /* Few roots: mark what they reach, delete the rest; SIZE_MAX if it gave
  * up (nothing changed), else how many were freed. */
 size_t hb_cy_delete_sparse(hb_heap *h, hb_pass *p, hb_object **a, size_t n, hb_object *old);
+
+/* set_threshold's check, rcgen's and rcinc's: 1..HB_GENERATIONS values, none
+ * negative. 0 or EINVAL. */
+static inline int hb_cy_thresholds_check(const long *t, int n)
+{
+    if (n < 1 || n > HB_GENERATIONS)
+        return EINVAL;
+    for (int i = 0; i < n; i++)
+        if (t[i] < 0)
+            return EINVAL;
+    return 0;
+}
 
 #endif

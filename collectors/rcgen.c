@@ -507,20 +507,14 @@ static int rcgen_freeze(hb_heap *h, int freeze)
 static size_t rcgen_freeze_count(hb_heap *h)
 {
     rcgen_state *s = h->gc;
-    size_t n = 0;
-    for (hb_object *o = s->permanent.gc_next; o != &s->permanent; o = o->gc_next)
-        n++;
-    return n;
+    return hb_gclist_length(&s->permanent);
 }
 
 static int rcgen_set_threshold(hb_heap *h, const long *t, int n)
 {
     rcgen_state *s = h->gc;
-    if (n < 1 || n > HB_GENERATIONS)
+    if (hb_cy_thresholds_check(t, n))
         return EINVAL;
-    for (int i = 0; i < n; i++)
-        if (t[i] < 0)
-            return EINVAL;
     for (int i = 0; i < n; i++)
         s->gen[i].threshold = t[i];
     return 0;
