@@ -245,6 +245,12 @@ struct hb_collector {
     int own_heap;
     int (*attach)(hb_heap *h);
     void (*detach)(hb_heap *h);
+    /* Not an in-process backend: a real runtime run as a program (cpython,
+     * the interpreter running workloads/python/NAME.py; harness/cpython.c).
+     * hb_heap_new refuses it (its init returns EOPNOTSUPP); the harness
+     * runs its cells as program cells, and code that makes heaps of every
+     * listed collector skips it. */
+    int external;
 };
 
 /* registry.c */

@@ -39,6 +39,10 @@ static const char *const columns[] = {
     "garbage_mean_bytes", "garbage_max_bytes",
     /* rusage beyond time; a program's own figure (programs/program.h) */
     "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit", "harness_cpu_s",
+    /* gc.get_stats() per generation over the run (collector.h's hb_gen_stats;
+     * cpython: the interpreter's own) */
+    "gc0_collections", "gc0_collected", "gc0_uncollectable", "gc1_collections", "gc1_collected",
+    "gc1_uncollectable", "gc2_collections", "gc2_collected", "gc2_uncollectable",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -535,6 +539,15 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.6f", r->harness_cpu_s);
     else
         SKIP();
+    for (int g = 0; g < HB_GENERATIONS; g++) {
+        if (measured && r->have_gen_stats) {
+            SET("%llu", (unsigned long long)r->gen_stats[g].collections);
+            SET("%llu", (unsigned long long)r->gen_stats[g].collected);
+            SET("%llu", (unsigned long long)r->gen_stats[g].uncollectable);
+        } else {
+            i += 3; /* no collector, or one that keeps no such figures (boehm) */
+        }
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {
