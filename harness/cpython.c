@@ -98,9 +98,13 @@ static int cpy_prepare(const hb_prog_ctx *ctx, hb_prog_cmd *cmd, char *err, size
     int i = 0;
     for (const hb_param_spec *s = c->workload->params; !rc && s->name; s++, i++)
         rc = hb_prog_arg(cmd, "%s=%lld", s->name, (long long)ctx->param[i]);
+    if (!rc) /* the cell's: its random choices differ by repetition as ours do */
+        rc = hb_prog_arg(cmd, "seed=%llu", (unsigned long long)c->seed);
     static const char *const th[3] = {"threshold", "threshold1", "threshold2"};
-    for (int g = 0; !rc && g < 3; g++) /* 0: CPython's own (700, 10, 10) */
-        if (c->gc.threshold[g])
+    /* 0: CPython's own (700, 10, 10); a workload's own `threshold`
+     * (generational) is threshold0, as cell.c gives it to our heaps */
+    for (int g = 0; !rc && g < 3; g++)
+        if (c->gc.threshold[g] && hb_workload_param_index(c->workload, th[g]) < 0)
             rc = hb_prog_arg(cmd, "%s=%ld", th[g], c->gc.threshold[g]);
     if (rc)
         snprintf(err, errlen, "cpython: command too long");

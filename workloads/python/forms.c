@@ -9,7 +9,8 @@
 #include <string.h>
 
 const char *const hb_python_forms[] = {
-    "selfref", "binary_trees", "gc_cycles", "sidekicks", NULL,
+    "refcount", "identity",  "cycles",    "selfref",    "binary_trees", "generational",
+    "generators", "gc_cycles", "finalizers", "sidekicks", NULL,
 };
 
 int hb_python_form(const hb_workload *wl)

@@ -44,12 +44,15 @@ import sys
 import time
 
 THRESHOLDS = {"threshold": 700, "threshold1": 10, "threshold2": 10}
+# every form's too: the seed of its random choices (the cell's, from heapbench)
+COMMON = {"seed": 1}
 
 
 def params(defaults):
     """The pattern's parameters: its defaults, then KEY=VALUE arguments."""
     p = dict(defaults)
     p.update(THRESHOLDS)
+    p.update(COMMON)
     for arg in sys.argv[1:]:
         key, eq, value = arg.partition("=")
         if not eq or key not in p:
@@ -64,10 +67,12 @@ def params(defaults):
     return p
 
 
-def measure(run, p):
+def measure(run, p, check=None):
     """Run run(p) from a fresh-heap start and print gc.get_stats() over it.
-    run returns its units of work (the C workload's ops); a failed assert
-    in it is the self-check failing: one line on stderr, exit status 1."""
+    run returns its units of work (the C workload's ops); check, when
+    given, is called after the final collection (untimed) with p and the
+    objects collected over the run. A failed assert in either is the
+    self-check failing: one line on stderr, exit status 1."""
     trace = None
     if os.environ.get("HB_FIDELITY_TRACE"):  # test_fidelity.c's trace
         # (looked up before the start: a missing key raises, and the
@@ -100,6 +105,13 @@ def measure(run, p):
     t0 = time.monotonic_ns()
     try:
         ops = run(p)
+        gc.collect()  # the workload's final collection (cwl.h)
+        t1 = time.monotonic_ns()
+        if trace:
+            gc.callbacks.remove(trace)
+        after = gc.get_stats()
+        if check:
+            check(p, sum(after[g]["collected"] - before[g][1] for g in range(3)))
     except AssertionError as e:  # the pattern's self-check: one line saying where
         where = e.__traceback__
         while where.tb_next:
@@ -108,11 +120,6 @@ def measure(run, p):
                          % (os.path.basename(where.tb_frame.f_code.co_filename),
                             where.tb_lineno, ": %s" % e if str(e) else ""))
         sys.exit(1)
-    gc.collect()  # the workload's final collection (cwl.h)
-    t1 = time.monotonic_ns()
-    if trace:
-        gc.callbacks.remove(trace)
-    after = gc.get_stats()
     out = []
     for g in range(3):
         out += [after[g]["collections"] - before[g][0],
