@@ -91,6 +91,17 @@ for col in ("gc0_collections", "gc1_collections", "gc2_collections"):
     assert bt[0][col] == bt[1][col], (col, bt[0][col], bt[1][col])
 PY
 
+# the report puts each cpython cell beside rcgen's; the pause figures have a cpython panel
+"$hb" report side.csv --out side.html > /dev/null 2> rep.err && grep -q 'beside rcgen on system' side.html \
+    && grep -q '<td>selfref/system/rcgen/isolated/t1/small</td><td>rcgen</td>' side.html \
+    && grep -q '<td>selfref/pymalloc/cpython/isolated/t1/small</td><td>cpython</td>' side.html \
+    && ok || bad "report: cpython beside rcgen: $(tail -2 rep.err)"
+if command -v gnuplot > /dev/null; then
+    "$hb" plot side.csv --out fig > /dev/null 2>&1 && grep -qi 'cpython' fig/data/*pause_cdf-selfref* \
+        && [ -s fig/pause_cdf-selfref_t1_small.png ] && [ -s fig/mmu-selfref_t1_small.png ] \
+        && ok || bad "plot: the pause CDF and MMU of cpython: $(ls fig/data | head -5)"
+fi
+
 # ---- --param threshold reaches the interpreter; keys of our collectors do not multiply its cells
 "$hb" run --workloads selfref --collectors cpython --param threshold=100,700 --param grow_pct=150,200 \
     --warmup 0 --out th.csv > /dev/null 2>&1 && python3 - <<'PY' && ok || bad "thresholds under cpython"
