@@ -10,7 +10,7 @@
 
 const char *const hb_python_forms[] = {
     "refcount", "identity",  "cycles",    "selfref",    "binary_trees", "generational",
-    "generators", "gc_cycles", "finalizers", "sidekicks", NULL,
+    "generators", "gc_cycles", "finalizers", "sidekicks",    "tracemalloc",  NULL,
 };
 
 int hb_python_form(const hb_workload *wl)
