@@ -142,13 +142,17 @@ static int cpy_check(const hb_prog_ctx *ctx, const char *out, hb_prog_result *re
     hb_cell_out *o = run->o;
     hb_result *r = &o->r;
     uint64_t st[9], t[2], ops, garbage[2], blocks;
-    static const char *const what[5] = {"stats", "run", "ops", "garbage", "pymalloc_blocks"};
-    int bad = numbers(out, "stats", st, 9) ? 0 : numbers(out, "run", t, 2) ? 1 : numbers(out, "ops", &ops, 1) ? 2
-              : numbers(out, "garbage", garbage, 2) ? 3 : numbers(out, "pymalloc_blocks", &blocks, 1) ? 4 : -1;
-    if (bad >= 0) {
-        snprintf(err, errlen, "no whole '%s' line in the Python form's report", what[bad]);
-        return 1;
-    }
+    const struct {
+        const char *key;
+        uint64_t *v;
+        int n;
+    } line[] = {{"stats", st, 9}, {"run", t, 2}, {"ops", &ops, 1}, {"garbage", garbage, 2},
+                {"pymalloc_blocks", &blocks, 1}};
+    for (size_t k = 0; k < sizeof line / sizeof line[0]; k++)
+        if (numbers(out, line[k].key, line[k].v, line[k].n)) {
+            snprintf(err, errlen, "no whole '%s' line in the Python form's report", line[k].key);
+            return 1;
+        }
     int pymalloc = run->c->alloc == &hb_pymalloc_allocator;
     if (pymalloc != (blocks > 0)) {
         snprintf(err, errlen, "sys.getallocatedblocks() = %" PRIu64 " under PYTHONMALLOC=%s: %s", blocks,
