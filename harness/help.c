@@ -35,7 +35,12 @@ static const struct {
      "                         value, a list V1,V2, a range FROM..TO+STEP or FROM..TO*FACTOR:\n"
      "                         each value a cell (a sweep); refcount=atomic,biased for shared\n"
      "                         heaps; garbage_ms=N samples garbage held every N ms (rc, rcgen,\n"
-     "                         rcinc) (default: the presets; refcount=atomic; no samples)\n"
+     "                         rcinc) (default: the presets; refcount=atomic; no samples);\n"
+     "                         heap_kb=N a hard heap limit in KiB (marksweep, boehm;\n"
+     "                         default: none)\n"
+     "  --heap-factors F1,F2   run marksweep and boehm at these multiples (1 to 100) of each\n"
+     "                         cell's minimum heap, found first by binary search (default:\n"
+     "                         none, no limit)\n"
      "  --heap isolated,shared heap modes of collector workloads (default: isolated)\n"
      "  --program NAME='CMD'   a command of yours as a program workload NAME, run by /bin/sh\n"
      "                         -c, repeatable (default: none; the bundled programs: list)\n"
@@ -54,6 +59,11 @@ static const struct {
      "                         FILE.json and FILE.log (default: results/run-DATE.csv; default matrix:\n"
      "                         results/default-DATE.csv)\n"
      "  Exit: 0 every cell ok, 1 some cell not ok, 2 bad usage or input, 130 interrupted.\n"},
+    {"minheap", "usage: heapbench minheap [run options]\n"
+                "  run's matrix, but for each cell of a collector that takes a heap limit\n"
+                "  (marksweep, boehm) its minimum heap, by binary search to within 1/64, printed\n"
+                "  as a table; no rows are written. About 8 runs of the cell each.\n"
+                "  Exit: 0 every search found one, 1 some did not, 2 bad usage, 130 interrupted.\n"},
     {"merge", "usage: heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
               "  Joins results files with their companions into a new OUT.csv (never an existing\n"
               "  file, never an input) and OUT.json.\n"
@@ -72,7 +82,9 @@ static const struct {
                 "                         the smallest value)\n"
                 "  --format F             text, csv or markdown (default: text, coloured on a terminal)\n"
                 "  --metrics M,N          metrics compared (default: wall_s,ops_per_s,pause_p99_us,\n"
-                "                         peak_rss_kb)\n"},
+                "                         peak_rss_kb)\n"
+                "  --lbo                  with one file: the lower-bound overhead of each collector\n"
+                "                         setting (Cai et al. 2022), per workload (default: off)\n"},
     {"regress",
      "usage: heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR [options]\n"
      "  --baseline, --candidate  two results files, or two build directories run here,\n"
