@@ -133,7 +133,7 @@ static void *GC_CALLBACK on_oom(size_t bytes)
 {
     hb_heap *h = current;
     if (h)
-        hb_heap_oom(h, bytes, (uint64_t)GC_get_heap_size());
+        hb_heap_oom(h, bytes, (uint64_t)(GC_get_heap_size() - GC_get_free_bytes())); /* non-locking getters */
     return NULL;
 }
 
