@@ -322,27 +322,22 @@ bad:
 }
 
 /* compare FILE --lbo: the lower-bound overhead of each collector setting
- * (lbo.h), of wall time, then of CPU time */
+ * (lbo.h) */
 static int compare_lbo(const char *path, hb_format fmt)
 {
     hb_cellset s;
+    hb_lbo t;
     char why[1024];
     if (hb_cellset_load(path, &s, why, sizeof why)) {
         fprintf(stderr, "heapbench compare: %s\n", why);
         return 2;
     }
     int rc = 0;
-    for (int cpu = 0; cpu < 2 && !rc; cpu++) {
-        hb_lbo t;
-        if (hb_lbo_compute(&s, cpu, &t, why, sizeof why)) {
-            fprintf(stderr, "heapbench compare: %s\n", why);
-            rc = 2;
-            break;
-        }
-        if (cpu && fmt != HB_FMT_CSV)
-            printf("\n");
-        if (!cpu || fmt != HB_FMT_CSV) /* CSV: one table, wall time (the CPU one: --format text) */
-            hb_lbo_print(&t, fmt, stdout);
+    if (hb_lbo_compute(&s, &t, why, sizeof why)) {
+        fprintf(stderr, "heapbench compare: %s\n", why);
+        rc = 2;
+    } else {
+        hb_lbo_print(&t, fmt, stdout);
         hb_lbo_free(&t);
     }
     hb_cellset_free(&s);

@@ -67,15 +67,64 @@ static int col(const hb_cellset *s, const char *name, char *why, size_t len)
     return c;
 }
 
-int hb_lbo_compute(const hb_cellset *s, int cpu, hb_lbo *t, char *why, size_t len)
+/* Natural order with decimals: a run of digits (and one point) compares
+ * by value, so heap_factor=1.25 sorts before heap_factor=1.5 and
+ * threshold=700 before threshold=5000. */
+static int numcmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            char *ea, *eb;
+            double x = strtod(a, &ea), y = strtod(b, &eb);
+            if (x != y)
+                return x < y ? -1 : 1;
+            a = ea, b = eb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++, b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* Sorts names[] and renumbers the cells' indices (`which`: 0 bench, 1 setting). */
+static int sort_names(hb_lbo *t, char **names, size_t n, int which)
+{
+    size_t *order = malloc((n + 1) * sizeof *order), *rank = malloc((n + 1) * sizeof *rank);
+    char **copy = malloc((n + 1) * sizeof *copy);
+    if (!order || !rank || !copy) {
+        free(order), free(rank), free(copy);
+        return ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a few dozen names */
+        for (size_t j = i; j > 0 && numcmp(names[order[j - 1]], names[order[j]]) > 0; j--) {
+            size_t x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (size_t i = 0; i < n; i++) {
+        rank[order[i]] = i;
+        copy[i] = names[order[i]];
+    }
+    memcpy(names, copy, n * sizeof *names);
+    for (size_t i = 0; i < t->nc; i++) {
+        size_t *k = which ? &t->c[i].setting : &t->c[i].bench;
+        *k = rank[*k];
+    }
+    free(order), free(rank), free(copy);
+    return 0;
+}
+
+int hb_lbo_compute(const hb_cellset *s, hb_lbo *t, char *why, size_t len)
 {
     memset(t, 0, sizeof *t);
-    t->cpu = cpu;
-    int cw = col(s, "wall_s", why, len), cu = col(s, "user_s", why, len), cs = col(s, "sys_s", why, len),
-        cg = col(s, "pause_total_ms", why, len), cwl = col(s, "workload", why, len),
+    int cw = col(s, "wall_s", why, len), cg = col(s, "pause_total_ms", why, len), cwl = col(s, "workload", why, len),
         csz = col(s, "size", why, len), cth = col(s, "threads", why, len), cal = col(s, "allocator", why, len),
         cco = col(s, "collector", why, len), chp = hb_csvdoc_col(&s->doc, "heap");
-    if (cw < 0 || cu < 0 || cs < 0 || cg < 0 || cwl < 0 || csz < 0 || cth < 0 || cal < 0 || cco < 0)
+    if (cw < 0 || cg < 0 || cwl < 0 || csz < 0 || cth < 0 || cal < 0 || cco < 0)
         return EINVAL;
     t->c = calloc(s->ncells + 1, sizeof *t->c);
     double *v = malloc((s->doc.nrows + 1) * sizeof *v), *w = malloc((s->doc.nrows + 1) * sizeof *w);
@@ -90,12 +139,11 @@ int hb_lbo_compute(const hb_cellset *s, int cpu, hb_lbo *t, char *why, size_t le
             char **f = s->doc.rows[c->rows[k]].field;
             if (strcmp(f[s->c_status], "ok") || !*f[cco] || !strcmp(f[cco], "none"))
                 continue;
-            char *e1, *e2, *e3;
-            double wall = strtod(f[cw], &e1), user = strtod(f[cu], &e2), sys = strtod(f[cs], &e3);
-            double gc = *f[cg] ? strtod(f[cg], NULL) / 1e3 : 0; /* no pause column: no pauses */
-            if (!*f[cw] || *e1 || (cpu && (!*f[cu] || !*f[cs] || *e2 || *e3)))
+            char *e1;
+            double cost = strtod(f[cw], &e1);
+            double gc = *f[cg] ? strtod(f[cg], NULL) / 1e3 : 0; /* an empty pause total: no pauses */
+            if (!*f[cw] || *e1)
                 continue; /* not measured: no figure, never zero */
-            double cost = cpu ? user + sys : wall;
             if (!(cost >= 0) || !(gc >= 0) || !isfinite(cost) || !isfinite(gc)) {
                 snprintf(why, len, "%s: a time that is not a finite non-negative number in cell %s", s->doc.path,
                          c->name);
@@ -125,6 +173,10 @@ int hb_lbo_compute(const hb_cellset *s, int cpu, hb_lbo *t, char *why, size_t le
     }
     free(v);
     free(w);
+    if (!err)
+        err = sort_names(t, t->bench, t->nbench, 0);
+    if (!err)
+        err = sort_names(t, t->setting, t->nsetting, 1);
     if (!err) {
         t->base = malloc((t->nbench + 1) * sizeof *t->base);
         t->base_of = calloc(t->nbench + 1, sizeof *t->base_of);
@@ -172,16 +224,16 @@ double hb_lbo_geomean(const hb_lbo *t, size_t setting)
 
 void hb_lbo_print(const hb_lbo *t, hb_format fmt, FILE *f)
 {
-    const char *what = t->cpu ? "CPU time (user_s + sys_s)" : "wall time (wall_s)";
+    const char *what = "wall time (wall_s)";
     char a[32], b[32];
     if (fmt == HB_FMT_CSV) {
-        fprintf(f, "benchmark,setting,time,cost_s,net_s,base_s,lbo\n");
+        fprintf(f, "benchmark,setting,cost_s,net_s,base_s,lbo\n");
         for (size_t i = 0; i < t->nc; i++) {
             const hb_lbo_cell *x = &t->c[i];
             hb_csv_field(f, t->bench[x->bench]);
             fputc(',', f);
             hb_csv_field(f, t->setting[x->setting]);
-            fprintf(f, ",%s,%.9g,%.9g,%.9g,%.6g\n", t->cpu ? "cpu" : "wall", x->cost, x->net, t->base[x->bench],
+            fprintf(f, ",%.9g,%.9g,%.9g,%.6g\n", x->cost, x->net, t->base[x->bench],
                     hb_lbo_value(t, x->bench, x->setting));
         }
         return;

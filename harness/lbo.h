@@ -6,9 +6,13 @@
  * its own parameters, if set); a setting is an allocator+collector with its
  * collector knobs (heap_factor, heap_kb, threshold, grow_pct, ...). For each
  * setting s of a benchmark, over its ok rows:
- *   cost(s) = median of the time (wall_s; or user_s + sys_s: CPU)
- *   net(s)  = median of the time minus the GC time (pause_total_ms), the
- *             cost with the collector's own pauses taken out
+ *   cost(s) = median of the wall time (wall_s)
+ *   net(s)  = median of the wall time minus the GC time (pause_total_ms),
+ *             the cost with the collector's own pauses taken out
+ * Wall time only: GC time is measured in wall time, and subtracting it from
+ * CPU time (user_s + sys_s) is meaningless on a loaded machine, where a
+ * pause during which the process was descheduled counts in full (measured:
+ * a CPU "base" of 0.9 ms, under a 0.1 s run, at a load of 9 on 2 cores).
  * The ideal collector costs nothing, and no real mutator runs faster than
  * the fastest net cost seen, so
  *   base    = min over every setting of the benchmark of net(s)
@@ -35,8 +39,7 @@ typedef struct hb_lbo_cell {
 } hb_lbo_cell;
 
 typedef struct hb_lbo {
-    int cpu;                /* 1: user_s + sys_s; 0: wall_s */
-    char **bench, **setting; /* in order of first appearance */
+    char **bench, **setting; /* in natural order (numbers by value: heap_factor=1.25 before 1.5) */
     size_t nbench, nsetting;
     double *base;           /* per benchmark: min net, NaN when it has no cell */
     size_t *base_of;        /* per benchmark: the setting that gave it */
@@ -44,7 +47,7 @@ typedef struct hb_lbo {
     size_t nc;
 } hb_lbo;
 
-int hb_lbo_compute(const hb_cellset *s, int cpu, hb_lbo *out, char *why, size_t len);
+int hb_lbo_compute(const hb_cellset *s, hb_lbo *out, char *why, size_t len);
 /* LBO of (bench, setting), NaN when the setting did not run it. */
 double hb_lbo_value(const hb_lbo *t, size_t bench, size_t setting);
 /* The geometric mean of a setting's LBO over the benchmarks it ran; NaN

@@ -182,6 +182,12 @@ int hb_minheap_print(const hb_cell *cells, size_t ncells, char (*why)[HB_MINHEAP
 {
     size_t n = 0;
     int broken = 0;
+    for (size_t i = 0; i < ncells; i++)
+        n += cells[i].gc.min_heap_kb != 0;
+    if (!n) {
+        fprintf(stderr, "heapbench minheap: no cell has a collector that takes a heap limit (marksweep, boehm)\n");
+        return 2;
+    }
     fprintf(f, "\nminimum heap per cell (binary search to within 1/%d; the true minimum is at most that much "
                "below)\n", PRECISION);
     fprintf(f, "%-64s %12s  %s\n", "cell", "min_heap_kb", "search");
@@ -194,11 +200,6 @@ int hb_minheap_print(const hb_cell *cells, size_t ncells, char (*why)[HB_MINHEAP
             fprintf(f, "%-64s %12lld  %s\n", id, (long long)cells[i].gc.min_heap_kb, why[i]);
         else
             fprintf(f, "%-64s %12s  %s\n", id, "-", why[i]), broken = 1;
-        n++;
-    }
-    if (!n) {
-        fprintf(stderr, "heapbench minheap: no cell has a collector that takes a heap limit (marksweep, boehm)\n");
-        return 2;
     }
     return broken;
 }

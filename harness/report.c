@@ -476,7 +476,7 @@ static int put_lbo(rctx *x)
 {
     hb_lbo t;
     char why[1024], b[32];
-    int err = hb_lbo_compute(&x->s, 0, &t, why, sizeof why);
+    int err = hb_lbo_compute(&x->s, &t, why, sizeof why);
     if (err == EINVAL) { /* no collector rows with times */
         fprintf(x->f, "<p class=\"note\">No lower-bound overhead: ");
         esc(x->f, why);
@@ -489,7 +489,7 @@ static int put_lbo(rctx *x)
                   "time over the <i>base</i> of its workload, the least median time with the GC pauses "
                   "(pause_total_ms) taken out over every setting. No mutator runs faster than the base, so LBO "
                   "bounds what the collector costs from below; 1.000: no overhead shown. "
-                  "<code>heapbench compare FILE --lbo</code> prints it, and of CPU time.</p>\n<table>\n<tr><th>setting</th>");
+                  "<code>heapbench compare FILE --lbo</code> prints it.</p>\n<table>\n<tr><th>setting</th>");
     for (size_t k = 0; k < t.nbench; k++) {
         fprintf(x->f, "<th>");
         esc(x->f, t.bench[k]);
