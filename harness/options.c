@@ -760,6 +760,13 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     }
     if ((rc = check_params(o)))
         return rc;
+    int limited = 0;
+    for (size_t k = 0; k < o->n_collectors; k++)
+        limited |= o->collectors[k]->max_heap_ok;
+    if (o->n_heap_factors && !limited) {
+        say("--heap-factors: none of the collectors takes a heap limit; marksweep and boehm do");
+        return 2;
+    }
     for (size_t k = 0; k < o->n_params && o->n_heap_factors; k++)
         if (!strcmp(o->params[k].key, gc_keys[GC_KEY_HEAP_KB].key)) {
             say("--heap-factors sets each cell's heap_kb from its minimum heap; give it or --param heap_kb, "

@@ -130,6 +130,7 @@ expect2 "heap factor below 1" run $small --collectors marksweep --heap-factors 0
 expect2 "heap factor not a number" run $small --collectors marksweep --heap-factors 1,two --out x.csv
 expect2 "heap factor twice" run $small --collectors marksweep --heap-factors 1,1.0 --out x.csv
 expect2 "heap factors and heap_kb" run $small --collectors marksweep --heap-factors 2 --param heap_kb=4096 --out x.csv
+expect2 "heap factors, no collector that takes a limit" run $small --collectors rc,rcgen --heap-factors 2 --out x.csv
 expect2 "heap_kb below 64" run $small --collectors marksweep --param heap_kb=8 --out x.csv
 expect2 "--lbo with two files" compare lbo.csv lbo.csv --lbo
 [ ! -e x.csv ] && ok || bad "bad input made x.csv"
