@@ -222,8 +222,6 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
 /* The seed of a cell's repetition (c->rep): from its name without a heap
  * limit, so every heap size of a cell runs the same work. */
 uint64_t hb_cell_seed(const hb_cell *c);
-/* A stop signal (SIGINT, SIGTERM) arrived during hb_run. */
-int hb_run_stopped(void);
 
 /* ---- minheap.c: each cell's minimum heap, by binary search */
 /* Finds the minimum heap of every cell of cells[] that has a heap factor

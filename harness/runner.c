@@ -213,11 +213,6 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
     return cut;
 }
 
-int hb_run_stopped(void)
-{
-    return stop_signal != 0;
-}
-
 /* A cell's seed: its name and repetition, so a cell runs alike in every
  * run; a heap factor is left out of the name, so the cell runs alike at
  * every heap size, and as its minimum heap's search ran it. */
@@ -496,6 +491,9 @@ int hb_run(const hb_run_opts *o, const char *self)
         sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_stop}, NULL);
         mwhy = calloc(ncells + 1, sizeof *mwhy);
         int src = mwhy ? hb_minheap_fill(self, cells, ncells, o->minheap_only, o->timeout_s, mwhy) : 2;
+        if (src == 130)
+            fprintf(stderr, "heapbench run: stopped by signal %d during the minimum heap's search; no row "
+                            "written\n", (int)stop_signal);
         if (src || o->minheap_only) {
             if (!src)
                 src = hb_minheap_print(cells, ncells, mwhy, stdout);
