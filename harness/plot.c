@@ -18,6 +18,7 @@
  *   rss-*.png         RSS and live bytes over time, one per cell (NAME.rss.csv)
  *   scaling-*.png     ops/s against threads
  *   latency-*.png     operation latency percentiles
+ *   heapsize-*.png    wall time and pause p99 against heap size (plot_heap.c)
  * Pause CDFs, MMU, scaling and latency have a panel per collector when a
  * group mixes collectors, a line per allocator in each; plots/style.gp gives a backend the same colour in every figure. A figure
  * with no data (an allocator-only run has no pauses) is skipped with a note
@@ -820,6 +821,8 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
         rc = hb_plot_pauses(&p);
     if (!rc)
         rc = hb_plot_sweeps(&p);
+    if (!rc)
+        rc = hb_plot_heapsize(&p);
     if (!rc)
         rc = hb_plot_rss(&p);
     int wrc = hb_plot_wait(&p); /* the figures still being drawn, even after an error */

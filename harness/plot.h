@@ -129,5 +129,7 @@ int hb_plot_latency(hb_plot_ctx *p);
 int hb_plot_pauses(hb_plot_ctx *p);  /* pause CDFs and MMU curves */
 int hb_plot_rss(hb_plot_ctx *p);
 int hb_plot_sweeps(hb_plot_ctx *p);  /* a metric against a swept parameter */
+/* ---- plot_heap.c: time and pause p99 against heap size */
+int hb_plot_heapsize(hb_plot_ctx *p);
 
 #endif

@@ -22,6 +22,7 @@
  *
  * The page is written to PAGE.html.tmp and renamed over PAGE.html only when
  * whole: a failure never leaves half a page or destroys the old one. */
+#include "lbo.h"
 #include "plot.h"
 #include "rank.h"
 #include "tables.h"
@@ -538,6 +539,48 @@ static const char script[] =
     "var c=document.getElementById('check');c.textContent=(ok==f.length?'All ':'Only ')+ok+' of '+f.length+"
     "' figures rendered'+(bad.length?': missing '+bad.join(', '):'.');})();";
 
+/* The lower-bound overhead of each collector setting (lbo.h), of wall
+ * time: a row per setting, a column per benchmark, the geometric mean. */
+static int put_lbo(rctx *x)
+{
+    hb_lbo t;
+    char why[1024], b[32];
+    int err = hb_lbo_compute(&x->s, &t, why, sizeof why);
+    if (err == EINVAL) { /* no collector rows with times */
+        fprintf(x->f, "<p class=\"note\">No lower-bound overhead: ");
+        esc(x->f, why);
+        fprintf(x->f, "</p>\n");
+        return 0;
+    }
+    if (err)
+        return bad("%s", why);
+    fprintf(x->f, "<p>Lower-bound overhead (LBO, Cai et al. 2022) of wall time: each collector setting's median "
+                  "time over the <i>base</i> of its workload, the least median time with the GC pauses "
+                  "(pause_total_ms) taken out over every setting. No mutator runs faster than the base, so LBO "
+                  "bounds what the collector costs from below; 1.000: no overhead shown. "
+                  "<code>heapbench compare FILE --lbo</code> prints it.</p>\n<table>\n<tr><th>setting</th>");
+    for (size_t k = 0; k < t.nbench; k++) {
+        fprintf(x->f, "<th>");
+        esc(x->f, t.bench[k]);
+        hb_fmt_num(b, sizeof b, t.base[k]);
+        fprintf(x->f, "<br><small>base %s s</small></th>", b);
+    }
+    fprintf(x->f, "<th>geomean</th></tr>\n");
+    for (size_t s = 0; s < t.nsetting; s++) {
+        fprintf(x->f, "<tr><td><code>");
+        esc(x->f, t.setting[s]);
+        fprintf(x->f, "</code></td>");
+        for (size_t k = 0; k <= t.nbench; k++) {
+            hb_fmt_ratio(b, sizeof b, k < t.nbench ? hb_lbo_value(&t, k, s) : hb_lbo_geomean(&t, s));
+            fprintf(x->f, "<td class=\"n\">%s</td>", b);
+        }
+        fprintf(x->f, "</tr>\n");
+    }
+    fprintf(x->f, "</table>\n");
+    hb_lbo_free(&t);
+    return 0;
+}
+
 static int write_page(rctx *x, int have_gnuplot)
 {
     FILE *f = x->f;
@@ -551,6 +594,7 @@ static int write_page(rctx *x, int have_gnuplot)
     static const char *const sec[][2] = {{"rows", "Rows"}, {"allocators", "Allocators ranked"},
                                          {"collectors", "Collectors ranked"}, {"fig-alloc", "Allocator figures"},
                                          {"fig-pauses", "Pauses and MMU"}, {"fig-sweeps", "Sweeps"},
+                                         {"heap", "Heap sizes"},
                                          {"fig-more", "Scaling and latency"}, {"fig-rss", "RSS over time"}};
     fprintf(f, "<nav>");
     for (size_t k = 0; k < sizeof sec / sizeof sec[0]; k++)
@@ -601,6 +645,18 @@ static int write_page(rctx *x, int have_gnuplot)
                        "<code>--param</code>.</p>\n");
         if (!rc)
             rc = put_figs(x, "sweep-", 1);
+        fprintf(f, "<h2 id=\"heap\">Heap sizes</h2>\n");
+        if (!rc)
+            rc = put_lbo(x);
+        if (!count_figs(x, "heapsize-"))
+            fprintf(f, "<p class=\"note\">No heap-size curve: no collector ran under a heap limit "
+                       "(<code>--heap-factors</code> or <code>--param heap_kb</code>).</p>\n");
+        else
+            fprintf(f, "<p>The time-space trade-off: wall time and pause p99 against heap size, the limit "
+                       "for marksweep and boehm (multiples of each cell's minimum heap), the peak live bytes for "
+                       "a collector without one (rc, rcgen: a point per threshold).</p>\n");
+        if (!rc)
+            rc = put_figs(x, "heapsize-", 1);
         fprintf(f, "<h2 id=\"fig-more\">Scaling and latency</h2>\n");
         if (!rc)
             rc = put_figs(x, "scaling-", 1);

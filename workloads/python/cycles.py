@@ -99,5 +99,5 @@ def check(p, collected):
     assert collected >= p["want_collected"], (collected, p["want_collected"])
 
 
-hbgc.measure(run, hbgc.params({"ops": 100000, "shape": 0, "k": 8, "degree": 2, "survive_pct": 10,
+hbgc.measure(run, hbgc.params({"ops": 50000, "shape": 0, "k": 8, "degree": 2, "survive_pct": 10,
                                "keep": 1000}), check)

@@ -87,4 +87,4 @@ def check(p, collected):
     assert not gc.garbage, "%d uncollectable" % len(gc.garbage)
 
 
-hbgc.measure(run, hbgc.params({"ops": 200000, "legacy_every": 100}), check)
+hbgc.measure(run, hbgc.params({"ops": 100000, "legacy_every": 100}), check)

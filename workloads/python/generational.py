@@ -37,5 +37,5 @@ def check(p, collected):
     assert collected >= p["cycles"], (collected, p["cycles"])
 
 
-hbgc.measure(run, hbgc.params({"ops": 800000, "survive_ppm": 10000, "live": 10000, "cyclic_pct": 10,
+hbgc.measure(run, hbgc.params({"ops": 400000, "survive_ppm": 10000, "live": 10000, "cyclic_pct": 10,
                                "threshold": 700}), check)

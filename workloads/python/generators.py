@@ -38,4 +38,4 @@ def run(p):
     return ops
 
 
-hbgc.measure(run, hbgc.params({"n": 500000, "mode": 2}))
+hbgc.measure(run, hbgc.params({"n": 200000, "mode": 2}))

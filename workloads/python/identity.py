@@ -57,5 +57,5 @@ def run(p):
     return ops
 
 
-hbgc.measure(run, hbgc.params({"ops": 500000, "int_below": 100, "int_max": 600, "keys": 1000,
+hbgc.measure(run, hbgc.params({"ops": 200000, "int_below": 100, "int_max": 600, "keys": 1000,
                                "intern_pct": 50}))

@@ -50,4 +50,4 @@ def run(p):
     return ops
 
 
-hbgc.measure(run, hbgc.params({"ops": 5000000, "objects": 1000}))
+hbgc.measure(run, hbgc.params({"ops": 2000000, "objects": 1000}))

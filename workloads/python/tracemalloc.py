@@ -102,5 +102,5 @@ def run(p):
     return sum(made)
 
 
-hbgc.measure(run, hbgc.params({"ops": 20000, "passes": 4, "rows": 4, "cache": 500, "keep_pct": 20,
+hbgc.measure(run, hbgc.params({"ops": 8000, "passes": 4, "rows": 4, "cache": 500, "keep_pct": 20,
                                "cyclic_pct": 5}))
