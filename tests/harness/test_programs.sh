@@ -9,7 +9,7 @@ libdir=$3
 src=$here/../../workloads/programs
 
 # ---- rows: a bundled program on two allocators, its columns
-"$hb" run --workloads perl,python --allocators system,arena --param n=20000 --warmup 0 --out p.csv \
+"$hb" run --workloads perl,python --allocators system,arena --param n=150000 --warmup 0 --out p.csv \
     > /dev/null 2> err.txt && ok || bad "perl/python run: $(cat err.txt)"
 python3 - <<'PY' && ok || bad "program rows and columns"
 import csv
@@ -18,7 +18,7 @@ assert len(rows) == 4, len(rows)
 for r in rows:
     assert r["status"] == "ok", (r["cell"], r["error"])
     assert r["collector"] == "none" and r["threads"] == "1", r["cell"]
-    assert r["ops"] == "20000" and float(r["ops_per_s"]) > 0, (r["ops"], r["ops_per_s"])
+    assert r["ops"] == "150000" and float(r["ops_per_s"]) > 0, (r["ops"], r["ops_per_s"])
     assert r["allocs"] == "" and r["frees"] == "", "a foreign program's calls are not counted"
     w, cpu, p = float(r["wall_s"]), float(r["user_s"]) + float(r["sys_s"]), float(r["process_s"])
     # the kernel splits CPU time between user and sys by ticks: only the sum is sure to show
@@ -32,6 +32,8 @@ for r in rows:
         assert lib.endswith("/libheapbench_arena.so") and r["allocator_lib_id"], (lib, r["allocator_lib_id"])
     else:
         assert lib == "", lib
+# n=150000: 0.1 s or more a run, so the 10 ms sampler has looked at least
+# twice even on a loaded machine (at n=20000, 30 ms, it once got no look)
 series = list(csv.DictReader(open("p.rss.csv")))
 for r in rows:
     s = [int(x["rss_bytes"]) for x in series if x["cell"] == r["cell"] and x["rep"] == r["rep"]]
@@ -39,7 +41,7 @@ for r in rows:
 PY
 # read by compare and regress like any rows
 "$hb" compare p.csv p.csv --metrics wall_s,peak_rss_kb,minflt > cmp.txt 2>&1 \
-    && grep -q 'perl/arena/none/isolated/t1/small/n=20000' cmp.txt && ok || bad "compare on program rows: $(head -3 cmp.txt)"
+    && grep -q 'perl/arena/none/isolated/t1/small/n=150000' cmp.txt && ok || bad "compare on program rows: $(head -3 cmp.txt)"
 "$hb" regress --baseline p.csv --candidate p.csv > reg.txt 2>&1 && grep -q '^PASS' reg.txt && ok \
     || bad "regress on program rows: $(tail -3 reg.txt)"
 grep -qE '^program +perl ' < <("$hb" list) && grep -qE '^program +redis .*figure: requests/s' < <("$hb" list) \
