@@ -45,6 +45,10 @@ typedef struct rctx {
     char **fig; /* figure names (file names without .svg), sorted */
     size_t nfig, nshown;
     size_t failed; /* figures gnuplot could not draw (said on stderr by plot) */
+    /* figures already drawn by `plot` of the same file with the same
+     * options (the default run's): their SVGs are inlined, none redrawn */
+    const char *drawn_dir;
+    size_t drawn_failed;
 } rctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -130,8 +134,15 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
+static int list_figures(rctx *x);
+
 static int draw_figures(rctx *x, const char *scripts)
 {
+    if (x->drawn_dir) {
+        snprintf(x->figdir, sizeof x->figdir, "%s", x->drawn_dir);
+        x->failed = x->drawn_failed;
+        return list_figures(x);
+    }
     const char *tmp = getenv("TMPDIR");
     snprintf(x->figdir, sizeof x->figdir, "%s/heapbench-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(x->figdir)) {
@@ -142,8 +153,12 @@ static int draw_figures(rctx *x, const char *scripts)
     hb_plot_opts o = {.file = x->file, .out = x->figdir, .ref = x->ref, .ref_coll = x->ref_coll,
                       .scripts = scripts, .svg_only = 1, .quiet = 1};
     int rc = hb_plot_draw(&o, NULL, &x->failed);
-    if (rc)
-        return rc;
+    return rc ? rc : list_figures(x);
+}
+
+/* The SVGs of x->figdir, sorted, into x->fig. */
+static int list_figures(rctx *x)
+{
     DIR *d = opendir(x->figdir);
     if (!d)
         return bad("cannot read %s: %s", x->figdir, strerror(errno));
@@ -599,7 +614,7 @@ static int report(rctx *x, const char *out, const char *scripts, char *page, siz
     if (!rc && x->failed)
         rc = bad("%zu figure%s could not be drawn: %s lacks %s", x->failed, x->failed == 1 ? "" : "s", page,
                  x->failed == 1 ? "it" : "them");
-    if (x->figdir[0])
+    if (x->figdir[0] && !x->drawn_dir)
         rm_tree(x->figdir);
     for (size_t i = 0; i < x->nfig; i++)
         free(x->fig[i]);
@@ -643,8 +658,8 @@ int hb_report_main(int argc, char **argv)
     return rc;
 }
 
-int hb_report_write(const char *csv, char *page, size_t len)
+int hb_report_write(const char *csv, const char *figures, size_t failed, char *page, size_t len)
 {
-    rctx x = {.file = csv};
+    rctx x = {.file = csv, .drawn_dir = figures, .drawn_failed = failed};
     return report(&x, NULL, NULL, page, len);
 }

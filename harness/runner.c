@@ -344,10 +344,12 @@ static void summary(const char *csv)
     hb_cellset_free(&s);
 }
 
-/* The default matrix ends with its figures, when gnuplot is there. A plot
- * that fails is said on stderr; the results stand either way. */
-static void plot_default(const char *csv)
+/* The default matrix ends with its figures, when gnuplot is there, into
+ * `dir` ("" when none were drawn; the report inlines these). A plot that
+ * fails is said on stderr; the results stand either way. */
+static void plot_default(const char *csv, char *dir, size_t dlen, size_t *nfailed)
 {
+    dir[0] = 0;
     if (system("command -v gnuplot > /dev/null 2>&1") != 0) {
         fprintf(stderr, "heapbench run: gnuplot is not installed: no figures (scripts/setup.sh installs it)\n");
         return;
@@ -355,15 +357,21 @@ static void plot_default(const char *csv)
     fflush(stdout);
     /* quiet: one line for the figures, not one per figure (the report is
      * their index) */
-    char dir[4200];
     const char *stem = strrchr(csv, '/');
-    snprintf(dir, sizeof dir, "plots/%.*s", (int)strlen(stem ? stem + 1 : csv) - 4, stem ? stem + 1 : csv);
-    hb_plot_opts po = {.file = csv, .out = dir, .quiet = 1};
+    snprintf(dir, dlen, "plots/%.*s", (int)strlen(stem ? stem + 1 : csv) - 4, stem ? stem + 1 : csv);
+    /* SVG only: a PNG takes gnuplot five times as long, and the report
+     * (which inlines these) is where they are read; `heapbench plot` draws
+     * both */
+    hb_plot_opts po = {.file = csv, .out = dir, .quiet = 1, .svg_only = 1};
     size_t drawn = 0, failed = 0;
-    if (hb_plot_draw(&po, &drawn, &failed) != 0 || failed)
+    if (hb_plot_draw(&po, &drawn, &failed) != 0) {
+        fprintf(stderr, "heapbench run: the figures of %s could not be drawn\n", csv);
+        dir[0] = 0; /* the report draws its own */
+    } else if (failed) {
         fprintf(stderr, "heapbench run: the figures of %s could not all be drawn\n", csv);
-    else
-        printf("%zu figures in %s\n", drawn, dir);
+    } else
+        printf("%zu figures (SVG) in %s\n", drawn, dir);
+    *nfailed = failed;
 }
 
 int hb_run(const hb_run_opts *o, const char *self)
@@ -664,11 +672,14 @@ int hb_run(const hb_run_opts *o, const char *self)
         printf("; %zu already there were kept", resumed);
     printf("\n");
     if (o->is_default) {
-        plot_default(o->out);
-        /* and the one page that answers the matrix: its path last, to open */
+        char figs[4200];
+        size_t nfailed = 0;
+        plot_default(o->out, figs, sizeof figs, &nfailed);
+        /* and the one page that answers the matrix, with the same figures:
+         * its path last, to open */
         char page[4200];
         fflush(stdout);
-        if (hb_report_write(o->out, page, sizeof page) == 0)
+        if (hb_report_write(o->out, figs[0] ? figs : NULL, nfailed, page, sizeof page) == 0)
             printf("report: %s\n", page);
         else
             fprintf(stderr, "heapbench run: the report of %s could not be written\n", o->out);
