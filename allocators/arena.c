@@ -37,6 +37,25 @@
  * by free pools), so only the address arithmetic differs. Above 32 KiB,
  * large.c: a mapping per block, a cache of freed spans with decay, mremap.
  *
+ * Last freed, first reused. In front of the pools, each heap keeps per
+ * class a bounded stack of the blocks its thread freed last (LIFO_BYTES,
+ * at most LIFO_MAX blocks), and alloc takes from it first: the block
+ * handed out is the one freed last, still in the cache, where obmalloc
+ * hands out the head of its first used pool's free list, usually a block
+ * freed long ago. A full stack sends its older half to the pools. Its
+ * blocks stay counted out of their pools, so pools and arenas empty only
+ * through obmalloc's own free; the stacks are flushed when the heap is
+ * left. CPython keeps the same kind of list in front of obmalloc for its
+ * hottest types (floats, tuples, lists, dicts: bounded free lists of dead
+ * objects reused first); here it is per size class. Only the owner's
+ * blocks go on its stacks; a block of another heap goes to that heap as
+ * before. "cache=0" (init's options) turns the stacks off.
+ *
+ * Free reads neither the block's pool header nor its class's lists: the
+ * owner and the class come from the arena header (arena.cls), a few lines
+ * per heap that stay cached, where pool headers, 16 KiB apart, all fall
+ * in one L1 set.
+ *
  * Memory comes only from os.h and large.c, never from malloc: this file is also the
  * drop-in malloc of libheapbench_arena.so, so nothing here may allocate.
  */
