@@ -87,6 +87,29 @@ static void test_size_classes(void **state)
     A->free(s, big, 32769);
 }
 
+/* The class every size should get, from the rule and not from the
+ * allocator's table: 16 B steps to 512 B, then 8 classes per doubling. */
+static size_t class_rule(size_t size)
+{
+    if (size <= 512)
+        return size ? (size + 15) & ~(size_t)15 : 16;
+    size_t s = size - 1, b = 63 - (size_t)__builtin_clzll(s), step = (size_t)1 << (b - 3);
+    return (s / step + 1) * step;
+}
+
+/* Every size up to the last medium class: the class comes from a table
+ * (16 B steps) in arena.c; it must agree with the rule everywhere. */
+static void test_every_size_class(void **state)
+{
+    void *s = *state;
+    for (size_t size = 0; size <= 32768; size++) {
+        void *p = A->alloc(s, size);
+        assert_non_null(p);
+        assert_int_equal(A->usable_size(s, p), class_rule(size));
+        A->free(s, p, size);
+    }
+}
+
 /* The issue's case: 50,000 blocks of 513 B took 202 MB of RSS when each was
  * rounded to pages; in 576 B blocks they need 28.8 MB, plus pool headers. */
 static void test_medium_waste(void **state)
@@ -521,6 +544,7 @@ int main(void)
         T(test_realloc_in_place),   TP(test_arena_returned_to_os),
         TP(test_fullest_arena_first),
         T(test_remote_frees_reclaimed), T(test_lifo), T(test_options),
+        T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
         T(test_medium_waste),
