@@ -987,13 +987,19 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
 {
     heap *mine = heap_mine(in);
     if (mine) {
-        for (uint32_t i = 0; i < mine->nadopted; i++)
-            if (mine->adopted[i] == owner) {
-                local_free(owner, pl, p);
-                return;
-            }
-        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_adopt(mine, owner)) {
+        uint32_t i = 0;
+        while (i < mine->nadopted && mine->adopted[i] != owner)
+            i++;
+        if (i < mine->nadopted ||
+            (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_adopt(mine, owner))) {
             local_free(owner, pl, p);
+            /* Its last block: let it go now, its arenas back to the OS
+             * (heap_trim), rather than at the next drain_all, which the
+             * lifos make rare: dead heaps of a chain of threads held
+             * their memory meanwhile (larson under the drop-in library,
+             * 2 threads: 24 MiB peak without the lifos, 42 with). */
+            if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)
+                heap_drop_adopted(mine, i);
             return;
         }
     }
