@@ -69,7 +69,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -856,9 +856,12 @@ static int parse_options(const char *options, uint32_t *cache_bytes)
     *cache_bytes = LIFO_BYTES;
     if (!options || !*options)
         return 0;
-    unsigned long v;
-    int end = 0;
-    if (sscanf(options, "cache=%lu%n", &v, &end) != 1 || options[end] || v > (1ul << 24))
+    if (strncmp(options, "cache=", 6) != 0 || options[6] < '0' || options[6] > '9')
+        return EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(options + 6, &end, 10);
+    if (errno || *end || v > (1ul << 24))
         return EINVAL;
     *cache_bytes = (uint32_t)v;
     return 0;
