@@ -20,10 +20,6 @@
  * too. Segments themselves stay mapped until destroy: their header page is
  * read by free() of any block, and keeping it costs 4 KiB per MiB.
  *
- * Invariant of a bin (see bin_push): when count > batch, `cut` is the block
- * directly above the bottom `batch` blocks, so the oldest batch is detached
- * with two stores instead of a walk.
- *
  * Nothing here calls malloc or stdio: the same code is the malloc of the
  * LD_PRELOAD library, so all state comes from hb_os_map.
  */
@@ -101,9 +97,9 @@ typedef struct fl_central {
  * hence relaxed atomics: plain loads and stores on the machines we run on. */
 typedef struct fl_bin {
     void *head;
-    void *cut; /* see the invariant at the top */
     _Atomic uint32_t count;
     uint32_t batch;
+    uint32_t limit; /* 2 * batch: a push that reaches it sends a batch back */
     _Atomic uint64_t moved;
 } fl_bin;
 
@@ -169,6 +165,17 @@ static inline unsigned cls_of(size_t size)
     size_t s = size - 1;
     unsigned b = 63u - (unsigned)__builtin_clzll(s); /* 9..14 */
     return 32u + (b - 9u) * 8u + (unsigned)((s >> (b - 3u)) & 7u);
+}
+
+/* cls_of for every size up to FL_MAX, by 16 B steps (class boundaries
+ * are multiples of 16): the fast path's class without a branch on the
+ * size, which mixed sizes (larson's 8..1000 B) mispredict half the time. */
+static uint8_t fl_cls_table[FL_MAX / 16 + 1];
+
+static void cls_table_fill(void)
+{
+    for (size_t i = 0; i <= FL_MAX / 16; i++)
+        fl_cls_table[i] = (uint8_t)cls_of(i * 16);
 }
 
 static inline size_t cls_size(unsigned c)
@@ -503,7 +510,7 @@ static void tc_flush(fl_heap *h, fl_tcache *tc)
         uint32_t n = atomic_load_explicit(&b->count, memory_order_relaxed);
         if (b->head)
             central_release(h, c, b->head, n, b->batch);
-        b->head = b->cut = NULL;
+        b->head = NULL;
         add_relaxed(&b->moved, -(uint64_t)n);
         atomic_store_explicit(&b->count, 0, memory_order_relaxed);
     }
@@ -569,9 +576,10 @@ static FL_NOINLINE fl_tcache *tc_create(fl_heap *h)
         h->tc_bump += (sizeof(fl_tcache) + 63) & ~(size_t)63;
     }
     for (unsigned c = 0; c < FL_NCLS; c++) {
-        tc->bins[c].head = tc->bins[c].cut = NULL;
+        tc->bins[c].head = NULL;
         atomic_store_explicit(&tc->bins[c].count, 0, memory_order_relaxed);
         tc->bins[c].batch = cls_batch(c);
+        tc->bins[c].limit = 2 * cls_batch(c);
         atomic_store_explicit(&tc->bins[c].moved, 0, memory_order_relaxed);
     }
     tc->heap = h;
@@ -665,10 +673,17 @@ static FL_NOINLINE void *bin_refill(fl_heap *h, fl_bin *b, unsigned c)
     return list;
 }
 
+/* A full bin sends its bottom (oldest, coldest) batch to the central
+ * lists; the walk to it touches the newer blocks, which are hot, once per
+ * `batch` pushes at most. */
 static FL_NOINLINE void bin_overflow(fl_heap *h, fl_bin *b, unsigned c)
 {
-    void *list = next_of(b->cut);
-    set_next(b->cut, NULL);
+    uint32_t keep = atomic_load_explicit(&b->count, memory_order_relaxed) - b->batch;
+    void *cut = b->head;
+    for (uint32_t i = 1; i < keep; i++)
+        cut = next_of(cut);
+    void *list = next_of(cut);
+    set_next(cut, NULL);
     atomic_store_explicit(&b->count,
                           atomic_load_explicit(&b->count, memory_order_relaxed) - b->batch,
                           memory_order_relaxed);
@@ -695,12 +710,11 @@ static inline void bin_push(fl_heap *h, fl_tcache *tc, void *p, unsigned c)
     b->head = p;
     uint32_t n = atomic_load_explicit(&b->count, memory_order_relaxed) + 1;
     atomic_store_explicit(&b->count, n, memory_order_relaxed);
-    if (FL_UNLIKELY(n > b->batch)) {
-        if (n == b->batch + 1)
-            b->cut = p; /* the block just above the bottom batch */
-        else if (n >= 2 * b->batch)
-            bin_overflow(h, b, c);
-    }
+    /* One compare, taken once per `batch` pushes at most: a branch on
+     * n > batch (where a cut pointer was kept) went either way at random
+     * under mixed sizes, half of larson's frees mispredicted. */
+    if (FL_UNLIKELY(n >= b->limit))
+        bin_overflow(h, b, c);
 }
 
 /* The first call of a thread on this instance (or after switching between
@@ -740,10 +754,8 @@ static inline void cls_free(fl_heap *h, void *p, unsigned c)
 static void *fl_alloc(void *state, size_t size)
 {
     fl_heap *h = state;
-    if (FL_LIKELY(size <= FL_SMALL_MAX))
-        return cls_alloc(h, (unsigned)((size - (size != 0)) >> 4));
-    if (size <= FL_MAX)
-        return cls_alloc(h, cls_of(size));
+    if (FL_LIKELY(size <= FL_MAX))
+        return cls_alloc(h, fl_cls_table[(size + 15) >> 4]);
     return hb_large_alloc(&h->large, 16, size);
 }
 
@@ -893,15 +905,17 @@ static void fork_release(void)
     pthread_mutex_unlock(&fl_glock);
 }
 
-static void fork_register(void)
+/* Once per process: the class table and the fork handlers. */
+static void global_init(void)
 {
+    cls_table_fill();
     pthread_atfork(fork_prepare, fork_release, fork_release);
 }
 
 static int fl_init(void **state, const char *options)
 {
     (void)options;
-    pthread_once(&fl_fork_once, fork_register);
+    pthread_once(&fl_fork_once, global_init);
     size_t page = hb_os_page_size();
     size_t size = (sizeof(fl_heap) + page - 1) & ~(page - 1);
     fl_heap *h = hb_os_map(size, page);

@@ -3,6 +3,7 @@
  * used first, remote frees reclaimed by the owner, heaps of exited threads
  * adopted, and exact statistics. The contract itself is checked for every
  * backend in test_allocators.c. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,14 @@ static const hb_allocator *const A = &hb_arena_allocator;
 static int setup(void **state)
 {
     return A->init(state, NULL);
+}
+
+/* obmalloc's pools alone, without the last-freed stacks in front (whose
+ * blocks stay counted out of their pools): the tests of its pool and arena
+ * policy. */
+static int setup_pools(void **state)
+{
+    return A->init(state, "cache=0");
 }
 
 static int teardown(void **state)
@@ -76,6 +85,29 @@ static void test_size_classes(void **state)
     assert_int_equal(hb_region_tag(big), 0); /* the large path */
     assert_true(A->usable_size(s, big) >= 32769);
     A->free(s, big, 32769);
+}
+
+/* The class every size should get, from the rule and not from the
+ * allocator's table: 16 B steps to 512 B, then 8 classes per doubling. */
+static size_t class_rule(size_t size)
+{
+    if (size <= 512)
+        return size ? (size + 15) & ~(size_t)15 : 16;
+    size_t s = size - 1, b = 63 - (size_t)__builtin_clzll(s), step = (size_t)1 << (b - 3);
+    return (s / step + 1) * step;
+}
+
+/* Every size up to the last medium class: the class comes from a table
+ * (16 B steps) in arena.c; it must agree with the rule everywhere. */
+static void test_every_size_class(void **state)
+{
+    void *s = *state;
+    for (size_t size = 0; size <= 32768; size++) {
+        void *p = A->alloc(s, size);
+        assert_non_null(p);
+        assert_int_equal(A->usable_size(s, p), class_rule(size));
+        A->free(s, p, size);
+    }
 }
 
 /* The issue's case: 50,000 blocks of 513 B took 202 MB of RSS when each was
@@ -458,14 +490,61 @@ static void test_two_instances(void **state)
     A->destroy(s2);
 }
 
+/* Last freed, first reused: a free goes on its class's stack (bounded)
+ * and the next allocation of that class takes it back, hot in the cache;
+ * a full stack sends its older half to the pools; detaching empties the
+ * stacks, so the heap's arenas can go back whole. */
+static void test_lifo(void **state)
+{
+    void *s = *state;
+    enum { N = 2000, F = 200 };
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    /* Freed in order: the stack (64 blocks of 64 B) spills its older half
+     * when full, so its top 32 are always the last 32 freed. */
+    for (int i = 0; i < F; i++)
+        A->free(s, v[i], 64);
+    assert_int_equal(stats_of(s).live_bytes, (uint64_t)(N - F) * 64);
+    for (int i = F - 1; i >= F - 32; i--)
+        assert_ptr_equal(A->alloc(s, 64), v[i]);
+    for (int i = F - 32; i < F; i++)
+        A->free(s, v[i], 64);
+    for (int i = F; i < N; i++)
+        A->free(s, v[i], 64);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+    assert_true(st.os_bytes >= MIB);
+    /* The stacks still pin a pool; detaching returns their blocks, and the
+     * arena, wholly free, goes back to the OS. */
+    A->thread_detach(s);
+    st = stats_of(s);
+    assert_int_equal(st.os_bytes, 0);
+    assert_int_equal(st.live_bytes, 0);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "cache=4096"), 0);
+    A->destroy(s);
+    assert_int_equal(A->init(&s, "cache=x"), EINVAL);
+    assert_int_equal(A->init(&s, "cache=1 "), EINVAL);
+    assert_int_equal(A->init(&s, "pools"), EINVAL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TP(f) cmocka_unit_test_setup_teardown(f, setup_pools, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_size_classes),       T(test_aligned),
-        T(test_realloc_in_place),   T(test_arena_returned_to_os),
-        T(test_fullest_arena_first), T(test_remote_frees_reclaimed),
+        T(test_realloc_in_place),   TP(test_arena_returned_to_os),
+        TP(test_fullest_arena_first),
+        T(test_remote_frees_reclaimed), T(test_lifo), T(test_options),
+        T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
         T(test_medium_waste),

@@ -81,6 +81,29 @@ static void test_class_rounding(void **state)
     FL->free(h, big, 32769);
 }
 
+/* The class every size should get, from the rule and not from the
+ * allocator's table: 16 B steps to 512 B, then 8 classes per doubling. */
+static size_t class_rule(size_t size)
+{
+    if (size <= 512)
+        return size ? (size + 15) & ~(size_t)15 : 16;
+    size_t s = size - 1, b = 63 - (size_t)__builtin_clzll(s), step = (size_t)1 << (b - 3);
+    return (s / step + 1) * step;
+}
+
+/* Every size up to the last class: the class comes from a table (16 B
+ * steps) in freelist.c; it must agree with the rule everywhere. */
+static void test_every_size_class(void **state)
+{
+    void *h = *state;
+    for (size_t size = 0; size <= 32768; size++) {
+        void *p = FL->alloc(h, size);
+        assert_non_null(p);
+        assert_int_equal(FL->usable_size(h, p), class_rule(size));
+        FL->free(h, p, size);
+    }
+}
+
 static void test_aligned_uses_class_multiple(void **state)
 {
     void *h = *state;
@@ -454,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_class_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aligned_uses_class_multiple, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realloc_in_place_within_class, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_size_class, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_move_between_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_flushes_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_flushes_cache, setup, teardown),
