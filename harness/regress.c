@@ -474,6 +474,40 @@ static int parse_args(ropts *o, int argc, char **argv)
     return 0;
 }
 
+/* Whether s->exe answers --version as heapbench does ("heapbench COMMIT
+ * ..."): a build directory's stray script would otherwise fail later, in
+ * the middle of a job, with a message about a missing results file. */
+static int is_heapbench(const side *s)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return bad("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(fd[1], 1);
+        if (null >= 0)
+            dup2(null, 2), dup2(null, 0);
+        close(fd[0]);
+        execl(s->exe, s->exe, "--version", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[16] = "";
+    size_t got = 0;
+    ssize_t n;
+    while (pid > 0 && got < sizeof buf - 1 && (n = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fd[0]);
+    int st = 0;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (pid < 0 || strncmp(buf, "heapbench ", 10) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return bad("--%s %s: %s is not a heapbench binary (its --version does not say 'heapbench ...')", s->name,
+                   s->spec, s->exe);
+    return 0;
+}
+
 /* A results file, or a build directory holding an executable `heapbench`. */
 static int classify(side *s)
 {
@@ -492,7 +526,7 @@ static int classify(side *s)
                 return bad("--%s %s: %s", s->name, s->exe, strerror(errno));
             snprintf(s->exe, sizeof s->exe, "%s", abs);
         }
-        return 0;
+        return is_heapbench(s);
     }
     snprintf(s->csv, sizeof s->csv, "%s", s->spec);
     return 0;
@@ -814,7 +848,7 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
             double a = cycles ? ea->cycles : ea->ir, b = cycles ? eb->cycles : eb->ir;
             if (a > 0 && b > 0)
                 lsum += log(b / a);
-            if (b > a * (1 + tol_pct / 100)) {
+            if (hb_rg_vg_worse(ea, eb, cycles, tol_pct)) {
                 char name[600];
                 hb_rg_vg_name(ea->key, name, sizeof name);
                 verdict *x = &v[(*nv)++];

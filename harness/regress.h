@@ -144,6 +144,15 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
 /* Reads every valgrind out file named PREFIX.* in `dir` that a cell process
  * wrote. */
 int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out);
+/* One out file (callgrind's or cachegrind's) into *out; its key is empty
+ * when the process was not a cell. */
+int hb_rg_vg_read_file(const char *path, ir_entry *out);
+/* cachegrind's options as regress runs it: the tool, the cache simulation
+ * and the model machine's caches; NULL-terminated. */
+extern const char *const hb_rg_cachegrind_args[];
+/* Whether b's count (instructions, or estimated cycles when `cycles`)
+ * exceeds a's by more than tol_pct. */
+int hb_rg_vg_worse(const ir_entry *a, const ir_entry *b, int cycles, double tol_pct);
 /* Iai's estimated cycles from cachegrind's nine events (Ir I1mr ILmr Dr
  * D1mr DLmr Dw D1mw DLmw): L1 hits + 5 x LL hits + 35 x RAM accesses. */
 double hb_rg_est_cycles(const double ev[9]);

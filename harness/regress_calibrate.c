@@ -87,8 +87,8 @@ static int parse_ks(const char *list, int *ks, int *n)
         return EINVAL;
     snprintf(copy, sizeof copy, "%s", list);
     *n = 0;
-    if (!copy[0] || copy[strlen(copy) - 1] == ',')
-        return EINVAL;
+    if (!copy[0] || copy[0] == ',' || copy[strlen(copy) - 1] == ',' || strstr(copy, ",,"))
+        return EINVAL; /* an empty item: strtok would skip it */
     for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *end;
         errno = 0;

@@ -40,12 +40,13 @@
 
 #define bad hb_rg_bad
 
-/* Pairs a cell by default. Measured on a shared 2-core VM under load
- * (docs/regress.md): the CPU-time ratio of one pair spreads by 6-14% (sd of
- * its log), so a 5% change needs about 60 pairs to clear Holm's correction
- * over 24 cells nine times in ten; 24 cells of 30-100 ms then take under
- * ten minutes. */
-#define DEFAULT_PAIRS 60
+/* Pairs a cell by default. Measured on a shared 2-core VM at load 9-12
+ * (docs/regress.md): the CPU-time ratio of one pair spreads by 7-16% (MAD
+ * of its log) whether the cell takes 12 or 50 ms of CPU, so short cells and
+ * many pairs see most per minute; at that spread a 5% change needs about
+ * 100 pairs to clear Holm's correction over 24 cells nine times in ten, and
+ * 24 cells of about 12 ms (churn and larson at ops=250000) take 5-7 minutes. */
+#define DEFAULT_PAIRS 100
 
 int hb_rg_default_pairs(void)
 {
@@ -304,8 +305,9 @@ int hb_rg_duet(ropts *o)
     if (!perm && !rc)
         rc = bad("out of memory");
     for (int r = 0; !rc && r < o->pairs; r++) {
-        fprintf(stderr, "heapbench regress: pairs: round %d of %d (%zu duet, %zu interleaved)\n", r + 1,
-                o->pairs, o->duet_cells, o->rmit_cells);
+        if (r == 0 || (r + 1) % 10 == 0 || r + 1 == o->pairs)
+            fprintf(stderr, "heapbench regress: pairs: round %d of %d (%zu duet, %zu interleaved)\n", r + 1,
+                    o->pairs, o->duet_cells, o->rmit_cells);
         for (size_t i = 0; i < o->npairs_of; i++)
             perm[i] = i;
         for (size_t i = o->npairs_of; i > 1; i--) { /* Fisher-Yates: a fresh order each round */

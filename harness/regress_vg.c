@@ -76,6 +76,56 @@ static int take_events(const char *events, const char *summary, double ev[9])
     return 0;
 }
 
+/* A model machine, the same on every runner: 32 KiB 8-way L1s and an 8 MiB
+ * 16-way last level, 64-byte lines. Cachegrind would otherwise simulate the
+ * host's own caches, as the host reports them: this VM reports a 480 MiB L3,
+ * under which nothing but a first touch ever reaches RAM, and two runner
+ * types would give two different figures for one build. */
+const char *const hb_rg_cachegrind_args[] = {"--tool=cachegrind", "--cache-sim=yes", "--I1=32768,8,64",
+                                             "--D1=32768,8,64", "--LL=8388608,16,64", NULL};
+
+int hb_rg_vg_worse(const ir_entry *a, const ir_entry *b, int cycles, double tol_pct)
+{
+    double x = cycles ? a->cycles : a->ir, y = cycles ? b->cycles : b->ir;
+    return isfinite(x) && isfinite(y) && y > x * (1 + tol_pct / 100);
+}
+
+int hb_rg_vg_read_file(const char *path, ir_entry *out)
+{
+    char line[4096], key[4096] = "", events[4096] = "", summary[4096] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return bad("cannot read %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (!strncmp(line, "cmd:", 4)) {
+            const char *c = strstr(line, " __cell ");
+            snprintf(key, sizeof key, "%s", c ? c + 1 : "");
+        } else if (!strncmp(line, "events:", 7)) {
+            snprintf(events, sizeof events, "%s", line + 7);
+        } else if (!strncmp(line, "summary:", 8)) {
+            snprintf(summary, sizeof summary, "%s", line + 8);
+        }
+    }
+    fclose(f);
+    if (!summary[0])
+        return bad("%s: no 'summary:' line (valgrind stopped early?)", path);
+    ir_entry e = {.ir = strtod(summary, NULL), .cycles = NAN, .l1m = NAN, .llm = NAN};
+    double ev[9];
+    if (events[0] && strstr(events, "D1mr")) {
+        if (take_events(events, summary, ev) != 0)
+            return bad("%s: events '%s' lack cachegrind's cache counts", path, events);
+        e.ir = ev[0];
+        e.cycles = hb_rg_est_cycles(ev);
+        e.l1m = ev[1] + ev[4] + ev[7];
+        e.llm = ev[2] + ev[5] + ev[8];
+    }
+    if (!(e.key = strdup(key)))
+        return bad("out of memory");
+    *out = e;
+    return 0;
+}
+
 int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
 {
     DIR *d = opendir(dir);
@@ -87,49 +137,18 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
     while (!rc && (de = readdir(d))) {
         if (strncmp(de->d_name, prefix, plen) != 0 || de->d_name[plen] != '.')
             continue;
-        char path[PATH_MAX + 300], line[4096], key[4096] = "", events[4096] = "", summary[4096] = "";
+        char path[PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) {
-            rc = bad("cannot read %s: %s", path, strerror(errno));
+        ir_entry e;
+        if ((rc = hb_rg_vg_read_file(path, &e)))
             break;
-        }
-        while (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\n")] = 0;
-            if (!strncmp(line, "cmd:", 4)) {
-                const char *c = strstr(line, " __cell ");
-                snprintf(key, sizeof key, "%s", c ? c + 1 : "");
-            } else if (!strncmp(line, "events:", 7)) {
-                snprintf(events, sizeof events, "%s", line + 7);
-            } else if (!strncmp(line, "summary:", 8)) {
-                snprintf(summary, sizeof summary, "%s", line + 8);
-            }
-        }
-        fclose(f);
-        if (!key[0])
-            continue; /* the `run` process itself */
-        if (!summary[0]) {
-            rc = bad("%s: no 'summary:' line (valgrind stopped early?)", path);
-            break;
-        }
-        ir_entry e = {.ir = strtod(summary, NULL), .cycles = NAN, .l1m = NAN, .llm = NAN};
-        double ev[9];
-        if (events[0] && strstr(events, "D1mr")) {
-            if (take_events(events, summary, ev) != 0) {
-                rc = bad("%s: events '%s' lack cachegrind's cache counts", path, events);
-                break;
-            }
-            e.ir = ev[0];
-            e.cycles = hb_rg_est_cycles(ev);
-            e.l1m = ev[1] + ev[4] + ev[7];
-            e.llm = ev[2] + ev[5] + ev[8];
+        if (!e.key[0]) { /* the `run` process itself */
+            free(e.key);
+            continue;
         }
         ir_entry *g = realloc(out->e, (out->n + 1) * sizeof *g);
-        e.key = strdup(key);
-        if (!g || !e.key) {
+        if (!g) {
             free(e.key);
-            if (g)
-                out->e = g;
             rc = bad("out of memory");
             break;
         }
@@ -211,9 +230,11 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
         const char *argv[MAX_PASS + 48], *extra[24];
         int n = 0, e = 0;
         argv[n++] = "valgrind";
-        argv[n++] = cg ? "--tool=cachegrind" : "--tool=callgrind";
         if (cg)
-            argv[n++] = "--cache-sim=yes";
+            for (int i = 0; hb_rg_cachegrind_args[i]; i++)
+                argv[n++] = hb_rg_cachegrind_args[i];
+        else
+            argv[n++] = "--tool=callgrind";
         argv[n++] = "--trace-children=yes";
         argv[n++] = file;
         const char *run[MAX_PASS + 32];
