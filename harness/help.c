@@ -93,7 +93,7 @@ static const struct {
      "  --cycles-tolerance PCT estimated-cycles growth tolerated, 0 to 100 (default: 0.5)\n"
      "  --calibrate K,K...     no builds given: this heapbench against itself doing K% more\n"
      "                         work (needs --param ops=N); prints, per K and gate, the cells\n"
-     "                         flagged of those compared (e.g. 0,5,10,20)\n"
+     "                         flagged of those compared (e.g. 0,5,10,20; default: off)\n"
      "  --format F             text, csv or markdown, the verdict and exit status the same\n"
      "                         (default: text)\n"
      "  --ir-tolerance PCT     instruction growth tolerated, 0 to 100 (default: 0.1)\n"
