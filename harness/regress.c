@@ -141,14 +141,18 @@ void hb_rg_last_line(const char *log, char *buf, size_t len)
         fclose(f);
 }
 
-int hb_rg_run_argv(const ropts *o, const side *s, int drop_pin, const char *const *extra, const char **argv)
+int hb_rg_run_argv(const ropts *o, const side *s, int drop, const char *const *extra, const char **argv)
 {
     int n = 0;
     argv[n++] = s->exe;
     argv[n++] = "run";
     for (int i = 0; i < o->npass; i++) {
-        if (drop_pin && !strcmp(o->pass[i], "--pin"))
+        if ((drop & HB_RG_DROP_PIN) && !strcmp(o->pass[i], "--pin"))
             continue;
+        if ((drop & HB_RG_DROP_SHARD) && !strcmp(o->pass[i], "--shard")) {
+            i++;
+            continue;
+        }
         /* --calibrate: the candidate does more work */
         argv[n++] = s == &o->s[1] && o->calibrate && i == o->ops_at ? o->cand_ops_arg : o->pass[i];
     }
@@ -407,6 +411,9 @@ static int parse_args(ropts *o, int argc, char **argv)
                 o->threads = val;
             if (!strcmp(a, "--param") && !strncmp(val, "ops=", 4))
                 o->ops_at = o->npass - 1;
+            if (!strcmp(a, "--shard") && (sscanf(val, "%d/%d", &o->shard_k, &o->shard_n) != 2 || o->shard_k < 1 ||
+                                         o->shard_k > o->shard_n))
+                return bad("bad --shard '%s'; valid: K/N with 1 <= K <= N, e.g. 2/8", val);
         } else if (!strcmp(a, "--baseline")) {
             o->s[0].spec = val;
         } else if (!strcmp(a, "--candidate")) {
@@ -649,9 +656,9 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
             fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %d pairs "
                        "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
         if (o->rmit_cells)
-            fprintf(f, "%sfallback: %zu cells need more than half of this machine's %d cores a side: run as "
+            fprintf(f, "%sfallback: %zu cells need more than half of the machine's cores a side: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
-                       "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells, o->cores,
+                       "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
                     md ? "." : "");
         if (nunp)
             fprintf(f, "%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
@@ -801,10 +808,6 @@ int hb_regress_main(int argc, char **argv)
         return bad("--reps is the interleaved gate's (--gate interleaved); the duet gate takes --pairs");
     if (o.gate == HB_GATE_INTERLEAVED && o.pairs)
         return bad("--pairs is the duet gate's; the interleaved gate takes --reps");
-    for (int i = 0; i < o.npass; i++)
-        if (o.s[0].is_dir && o.gate == HB_GATE_DUET && !strcmp(o.pass[i], "--shard"))
-            return bad("--shard: the duet gate runs its cells one at a time by shard already; use "
-                       "--gate interleaved to run one slice");
     /* The duet gate's default metric is CPU time: on a shared machine a
      * neighbour scheduled on one side's core lengthens that side's wall
      * time by 2-3x, which no pairing can undo (docs/regress.md). */
@@ -884,6 +887,21 @@ int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
             return bad("%s", why);
         }
     hb_cellset *A = &o->s[0].set, *B = &o->s[1].set;
+    if (!o->npairs_of && o->nmetric) {
+        /* a duet job's files, judged again: its default metric, its pairs */
+        int ri = hb_csvdoc_col(&A->doc, "run_id");
+        for (size_t i = 0; ri >= 0 && !o->metrics_given && !o->s[0].is_dir && i < A->doc.nrows; i++)
+            if (!strncmp(A->doc.rows[i].field[ri], "duet-pair-", 10) ||
+                !strncmp(A->doc.rows[i].field[ri], "rmit-pair-", 10)) {
+                rc = hb_rg_set_metrics(o, "cpu_s");
+                break;
+            }
+        if (rc || (rc = hb_rg_pairs_from_files(o))) {
+            hb_cellset_free(A);
+            hb_cellset_free(B);
+            return rc;
+        }
+    }
     verdict *v = calloc(A->ncells + ir[0].n + cy[0].n + 1, sizeof *v);
     ttest *t = calloc(A->ncells * (o->nmetric + NCOUNTS) + 1, sizeof *t);
     size_t nv = 0, nt = 0, compared = 0;

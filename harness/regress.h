@@ -81,6 +81,7 @@ typedef struct ropts {
      * allocations), and its cell names are read as the baseline's */
     const char *calibrate;
     int ops_at;
+    int shard_k, shard_n; /* the run options' --shard K/N; 0: none */
     long long ops, cand_ops;
     char cand_ops_arg[64];
     /* what a judgement found, for --calibrate */
@@ -111,8 +112,11 @@ int hb_rg_spawn_start(char *const *argv, const char *log, const void *topo, cons
 int hb_rg_wait(int pid);
 void hb_rg_last_line(const char *log, char *buf, size_t len);
 /* The argv of `EXE run` with the passed options (the candidate's ops in
- * --calibrate), then `extra`, NULL-terminated, into argv (MAX_PASS + 32). */
-int hb_rg_run_argv(const ropts *o, const side *s, int drop_pin, const char *const *extra, const char **argv);
+ * --calibrate) less those `drop` names, then `extra`, NULL-terminated, into
+ * argv (MAX_PASS + 32); its length. */
+#define HB_RG_DROP_PIN 1   /* --pin: duet binds each side itself */
+#define HB_RG_DROP_SHARD 2 /* --shard K/N: a pair names its one cell by a shard of its own */
+int hb_rg_run_argv(const ropts *o, const side *s, int drop, const char *const *extra, const char **argv);
 /* One `heapbench run` of every cell, one repetition, appended to `out`. */
 int hb_rg_run_round(ropts *o, side *s, int round, const char *out, const char *log);
 /* The interleaved gate's rounds (every cell, ABBA...). */
@@ -131,6 +135,11 @@ int hb_rg_side_files(ropts *o);
  * o->pairs_of. */
 int hb_rg_duet(ropts *o);
 const hb_rg_pairs *hb_rg_pairs_find(const ropts *o, const char *name);
+/* The pairs two results files hold (rows whose run_id is "duet-pair-R" or
+ * "rmit-pair-R" on both sides, matched by it), from the loaded sides, into
+ * o->pairs_of: a duet job judged again from the files it kept gives the
+ * same verdict. */
+int hb_rg_pairs_from_files(ropts *o);
 void hb_rg_pairs_free(ropts *o);
 /* The default number of pairs a cell. */
 int hb_rg_default_pairs(void);

@@ -80,6 +80,62 @@ void hb_rg_pairs_free(ropts *o)
     o->npairs_of = 0;
 }
 
+static int pairs_push(ropts *o, hb_rg_pairs *p, const double *va, const double *vb);
+
+int hb_rg_pairs_from_files(ropts *o)
+{
+    const hb_cellset *A = &o->s[0].set, *B = &o->s[1].set;
+    int ra = hb_csvdoc_col(&A->doc, "run_id"), rb = hb_csvdoc_col(&B->doc, "run_id");
+    int ta = hb_csvdoc_col(&A->doc, "threads");
+    char why[1024];
+    if (ra < 0 || rb < 0)
+        return 0;
+    for (size_t i = 0; i < A->ncells; i++) {
+        const hb_cellset_cell *ca = &A->cells[i], *cb = hb_cellset_find(B, ca->name);
+        if (!cb)
+            continue;
+        hb_rg_pairs *p = NULL;
+        for (size_t j = 0; j < ca->nrows; j++) {
+            const hb_csvrow *x = &A->doc.rows[ca->rows[j]];
+            const char *id = x->field[ra];
+            int duet = !strncmp(id, "duet-pair-", 10);
+            if (!duet && strncmp(id, "rmit-pair-", 10))
+                continue;
+            const hb_csvrow *y = NULL;
+            for (size_t k = 0; k < cb->nrows && !y; k++)
+                if (!strcmp(B->doc.rows[cb->rows[k]].field[rb], id))
+                    y = &B->doc.rows[cb->rows[k]];
+            if (!p) { /* the cell's first pair: it is a paired cell */
+                hb_rg_pairs *g = realloc(o->pairs_of, (o->npairs_of + 1) * sizeof *g);
+                if (!g)
+                    return bad("out of memory");
+                o->pairs_of = g;
+                p = &o->pairs_of[o->npairs_of++];
+                *p = (hb_rg_pairs){.name = strdup(ca->name), .duet = duet,
+                                   .threads = ta >= 0 ? atoi(x->field[ta]) : 1};
+                if (!p->name)
+                    return bad("out of memory");
+                o->duet_cells += duet;
+                o->rmit_cells += !duet;
+            }
+            if (!y || strcmp(x->field[A->c_status], "ok") || strcmp(y->field[B->c_status], "ok"))
+                continue;
+            double va[MAX_METRICS], vb[MAX_METRICS];
+            for (size_t m = 0; m < o->nmetric; m++) {
+                if (hb_cellset_figure(&A->doc, x, o->metric[m]->name, &va[m], why, sizeof why))
+                    va[m] = NAN;
+                if (hb_cellset_figure(&B->doc, y, o->metric[m]->name, &vb[m], why, sizeof why))
+                    vb[m] = NAN;
+            }
+            if (pairs_push(o, p, va, vb))
+                return 2;
+            if ((int)p->n > o->pairs)
+                o->pairs = (int)p->n;
+        }
+    }
+    return 0;
+}
+
 static int pairs_push(ropts *o, hb_rg_pairs *p, const double *va, const double *vb)
 {
     if (p->n == p->cap) {
@@ -111,8 +167,11 @@ static void pair_clean(const char *csv)
             unlink(path);
 }
 
-/* Appends the data lines of `from` (its header left out) to `to`. */
-static int append_rows(const char *from, const char *to)
+/* Appends the data lines of `from` (its header left out) to `to`, each
+ * one's run_id (the first column) replaced by `tag`: "duet-pair-R" or
+ * "rmit-pair-R", which is how a results file says which rows of the two
+ * sides were measured as a pair (hb_rg_pairs_from_files). */
+static int append_rows(const char *from, const char *to, const char *tag)
 {
     FILE *in = fopen(from, "r"), *out = in ? fopen(to, "a") : NULL;
     if (!in || !out) {
@@ -121,13 +180,17 @@ static int append_rows(const char *from, const char *to)
             fclose(in);
         return bad("cannot append %s to %s: %s", from, to, strerror(e));
     }
-    char buf[8192];
-    int c, header = 1;
-    while (header && (c = fgetc(in)) != EOF) /* skip the header line */
-        header = c != '\n';
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        fwrite(buf, 1, n, out);
+    char line[65536];
+    int first = 1;
+    while (fgets(line, sizeof line, in)) {
+        if (first) { /* the header */
+            first = 0;
+            continue;
+        }
+        const char *rest = strchr(line, ',');
+        if (rest)
+            fprintf(out, "%s%s", tag, rest);
+    }
     fclose(in);
     return fclose(out) ? bad("cannot write %s: %s", to, strerror(errno)) : 0;
 }
@@ -181,15 +244,20 @@ static hwloc_bitmap_t core_set(duet_ctx *x, int first, int n)
 }
 
 /* One pair of cell `idx` (0-based, matrix order). */
-static int run_pair(ropts *o, duet_ctx *x, hb_rg_pairs *p, size_t idx)
+static int run_pair(ropts *o, duet_ctx *x, hb_rg_pairs *p, size_t idx, int round)
 {
+    /* Shard I/M of the matrix is its cell I-1 when M is at least the number
+     * of cells. The run options' own --shard K/N made round 1 the cells
+     * K-1, K-1+N, ...: the idx-th of them is cell K-1+idx*N, and
+     * M = N x (cells of the slice + 1) exceeds every index of the matrix. */
     char shard[48];
-    snprintf(shard, sizeof shard, "%zu/%zu", idx + 1, x->ncells_all);
+    size_t n = o->shard_n ? (size_t)o->shard_n : 1, k = o->shard_n ? (size_t)o->shard_k - 1 : 0;
+    snprintf(shard, sizeof shard, "%zu/%zu", k + idx * n + 1, n * (x->ncells_all + 1));
     const char *argv[2][MAX_PASS + 32];
     for (int k = 0; k < 2; k++) {
         pair_clean(x->pair_csv[k]);
         const char *extra[] = {"--shard", shard, "--reps", "1", "--warmup", "0", "--out", x->pair_csv[k], NULL};
-        hb_rg_run_argv(o, &o->s[k], p->duet, extra, argv[k]);
+        hb_rg_run_argv(o, &o->s[k], HB_RG_DROP_SHARD | (p->duet ? HB_RG_DROP_PIN : 0), extra, argv[k]);
     }
     int first = (int)(rng_next(&x->rng) & 1), rc[2] = {0, 0};
     if (p->duet) {
@@ -217,8 +285,10 @@ static int run_pair(ropts *o, duet_ctx *x, hb_rg_pairs *p, size_t idx)
             return bad("the %s build's run of cell %s (%s) exited %d%s%s (log: %s)", o->s[k].name, p->name,
                        o->s[k].exe, rc[k], line[0] ? ": " : "", line, x->log);
         }
+        char tag[32];
+        snprintf(tag, sizeof tag, "%s-pair-%d", p->duet ? "duet" : "rmit", round);
         if (pair_row(o, x->pair_csv[k], p->name, k, k ? vb : va, &ok[k]) ||
-            append_rows(x->pair_csv[k], o->s[k].csv))
+            append_rows(x->pair_csv[k], o->s[k].csv, tag))
             return 2;
     }
     return ok[0] && ok[1] ? pairs_push(o, p, va, vb) : 0;
@@ -316,7 +386,7 @@ int hb_rg_duet(ropts *o)
             perm[j] = t;
         }
         for (size_t i = 0; !rc && i < o->npairs_of; i++)
-            rc = run_pair(o, &x, &o->pairs_of[perm[i]], order[perm[i]]);
+            rc = run_pair(o, &x, &o->pairs_of[perm[i]], order[perm[i]], r + 1);
     }
     for (int k = 0; k < 2; k++)
         pair_clean(x.pair_csv[k]);
