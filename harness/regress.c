@@ -423,9 +423,9 @@ static int parse_args(ropts *o, int argc, char **argv)
                 return bad("bad --threshold '%s'; valid: a percentage from 0 to 1000", val);
             o->floor_given = 1;
         } else if (!strcmp(a, "--gate")) {
-            if (strcmp(val, "duet") && strcmp(val, "interleaved"))
-                return bad("bad --gate '%s'; valid: duet, interleaved", val);
-            o->gate = !strcmp(val, "duet") ? HB_GATE_DUET : HB_GATE_INTERLEAVED;
+            if (strcmp(val, "duet") && strcmp(val, "interleaved") && strcmp(val, "rmit"))
+                return bad("bad --gate '%s'; valid: duet, rmit, interleaved", val);
+            o->gate = !strcmp(val, "duet") ? HB_GATE_DUET : !strcmp(val, "rmit") ? HB_GATE_RMIT : HB_GATE_INTERLEAVED;
             o->gate_given = 1;
         } else if (!strcmp(a, "--pairs")) {
             double r;
@@ -655,7 +655,11 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
         if (o->duet_cells || o->rmit_cells)
             fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %d pairs "
                        "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
-        if (o->rmit_cells)
+        if (o->rmit_cells && o->gate == HB_GATE_RMIT)
+            fprintf(f, "%srmit (--gate rmit): %zu cells run as randomized multiple interleaved trials (Abedi & "
+                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order%s\n",
+                    md ? "\n" : "", o->rmit_cells, md ? "." : "");
+        else if (o->rmit_cells)
             fprintf(f, "%sfallback: %zu cells need more than half of the machine's cores a side: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
                        "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
@@ -804,20 +808,20 @@ int hb_regress_main(int argc, char **argv)
                            o.pairs))
         return bad("run options, --reps, --pairs, --gate, --warmup, --instructions and --cycles need build "
                    "directories, not results files");
-    if (o.gate == HB_GATE_DUET && o.reps)
+    if (o.gate != HB_GATE_INTERLEAVED && o.reps)
         return bad("--reps is the interleaved gate's (--gate interleaved); the duet gate takes --pairs");
     if (o.gate == HB_GATE_INTERLEAVED && o.pairs)
         return bad("--pairs is the duet gate's; the interleaved gate takes --reps");
     /* The duet gate's default metric is CPU time: on a shared machine a
      * neighbour scheduled on one side's core lengthens that side's wall
      * time by 2-3x, which no pairing can undo (docs/regress.md). */
-    if (o.s[0].is_dir && o.gate == HB_GATE_DUET && !o.metrics_given && hb_rg_set_metrics(&o, "cpu_s"))
+    if (o.s[0].is_dir && o.gate != HB_GATE_INTERLEAVED && !o.metrics_given && hb_rg_set_metrics(&o, "cpu_s"))
         return 2;
     ir_set ir[2] = {{0}}, cy[2] = {{0}};
     if (o.s[0].is_dir) {
         if ((rc = prepare_work(&o)))
             return rc;
-        rc = o.gate == HB_GATE_DUET ? hb_rg_duet(&o) : hb_rg_run_builds(&o);
+        rc = o.gate != HB_GATE_INTERLEAVED ? hb_rg_duet(&o) : hb_rg_run_builds(&o);
         if (!rc && o.instructions)
             rc = hb_rg_vg_count(&o, HB_VG_CALLGRIND, "callgrind", 0, ir);
         if (!rc && o.cycles)

@@ -23,6 +23,7 @@
 typedef enum {
     HB_GATE_DUET,        /* pairs run at the same time on disjoint cores (fallback: RMIT pairs) */
     HB_GATE_INTERLEAVED, /* whole rounds alternated, Mann-Whitney on the repetitions */
+    HB_GATE_RMIT,        /* the duet gate's pairs, every one one side after the other (no duet) */
 } hb_gate;
 
 typedef struct side {

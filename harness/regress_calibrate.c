@@ -27,10 +27,12 @@
 #define MAX_K 16
 
 enum { G_DUET, G_INTERLEAVED, G_CYCLES, NGATES };
-static const char *const gate_name[NGATES] = {"duet", "interleaved", "cycles"};
+static const char *const gate_names[2][NGATES] = {{"duet", "interleaved", "cycles"},
+                                                   {"rmit", "interleaved", "cycles"}};
 
 typedef struct cal_row {
     int k;
+    const char *const *gate_name; /* gate_names[0], or [1] with --gate rmit */
     int done[NGATES];
     size_t flagged[NGATES], compared[NGATES];
     double ratio[NGATES], secs[NGATES];
@@ -117,7 +119,7 @@ static int sub_work(ropts *o, const char *base, int k, const char *gate)
 static int judge_into(ropts *o, const char *base, cal_row *row, int g, ir_set cy[2], double t0)
 {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/k%d-%s.txt", base, row->k, gate_name[g]);
+    snprintf(path, sizeof path, "%s/k%d-%s.txt", base, row->k, row->gate_name[g]);
     if (!(o->out = fopen(path, "w")))
         return bad("cannot write %s: %s", path, strerror(errno));
     ir_set none[2] = {{0}};
@@ -147,12 +149,12 @@ static void print_row(FILE *f, const cal_row *r, int g)
 {
     char secs[32], ratio[32];
     if (!r->done[g]) {
-        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s\n", r->k, gate_name[g], "-", "-", "-", "-");
+        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s\n", r->k, r->gate_name[g], "-", "-", "-", "-");
         return;
     }
     fmt_secs(secs, sizeof secs, r->secs[g]);
     hb_fmt_ratio(ratio, sizeof ratio, r->ratio[g]);
-    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s\n", r->k, gate_name[g], r->flagged[g], r->compared[g], ratio,
+    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s\n", r->k, r->gate_name[g], r->flagged[g], r->compared[g], ratio,
             secs);
 }
 
@@ -172,9 +174,12 @@ int hb_rg_calibrate(ropts *o)
         if (errno || end == v || *end || o->ops < 1)
             return bad("--calibrate needs one value of --param ops, not '%s'", o->pass[o->ops_at]);
     }
-    if (o->instructions || o->cycles || o->gate_given || o->fmt != HB_FMT_TEXT)
+    if (o->instructions || o->cycles || (o->gate_given && o->gate == HB_GATE_INTERLEAVED) ||
+        o->fmt != HB_FMT_TEXT)
         return bad("--calibrate runs every gate itself and prints its own table: no --instructions, --cycles, "
-                   "--gate or --format");
+                   "--gate interleaved or --format (--gate rmit: its paired gate without duet)");
+    hb_gate paired = o->gate_given ? o->gate : HB_GATE_DUET;
+    const char *const *gate_name = gate_names[paired == HB_GATE_RMIT];
     for (int i = 0; i < o->npass; i++)
         if (!strcmp(o->pass[i], "--shard"))
             return bad("--shard: --calibrate needs every cell of the matrix it is given");
@@ -213,19 +218,20 @@ int hb_rg_calibrate(ropts *o)
     for (int i = 0; i < nk && !rc; i++) {
         cal_row *row = &rows[i];
         row->k = ks[i];
+        row->gate_name = gate_name;
         o->cand_ops = o->ops * (100 + ks[i]) / 100;
         snprintf(o->cand_ops_arg, sizeof o->cand_ops_arg, "ops=%lld", o->cand_ops);
         fprintf(stderr, "heapbench regress: --calibrate: k = %d%%: the candidate runs ops=%lld (baseline %lld)\n",
                 ks[i], o->cand_ops, o->ops);
         /* the duet gate, the default */
         double t0 = hb_now();
-        o->gate = HB_GATE_DUET;
+        o->gate = paired;
         o->pairs = pairs;
         o->reps = 0;
         o->duet_cells = o->rmit_cells = 0;
         if (!o->metrics_given && (rc = hb_rg_set_metrics(o, "cpu_s")))
             break;
-        if ((rc = sub_work(o, base, ks[i], "duet")) || (rc = hb_rg_duet(o)) ||
+        if ((rc = sub_work(o, base, ks[i], gate_name[G_DUET])) || (rc = hb_rg_duet(o)) ||
             (rc = rewrite_names(o, o->s[1].csv)) || (rc = judge_into(o, base, row, G_DUET, cy, t0)))
             break;
         hb_rg_pairs_free(o);
@@ -265,8 +271,8 @@ int hb_rg_calibrate(ropts *o)
         }
         char line[64];
         fmt_secs(line, sizeof line, hb_now() - job0);
-        fprintf(stderr, "heapbench regress: --calibrate: k = %d%%: duet %zu/%zu, interleaved %zu/%zu, cycles %zu/%zu "
-                        "flagged (%s so far)\n", ks[i], row->flagged[0], row->compared[0], row->flagged[1],
+        fprintf(stderr, "heapbench regress: --calibrate: k = %d%%: %s %zu/%zu, interleaved %zu/%zu, cycles %zu/%zu "
+                        "flagged (%s so far)\n", ks[i], gate_name[G_DUET], row->flagged[0], row->compared[0], row->flagged[1],
                 row->compared[1], row->flagged[2], row->compared[2], line);
     }
     hb_rg_pairs_free(o);
@@ -276,9 +282,10 @@ int hb_rg_calibrate(ropts *o)
         return rc;
     printf("calibration: the candidate does k%% more work (--param ops=%lld x (1 + k/100)); the baseline and "
            "the candidate are both this heapbench\n", o->ops);
-    printf("gates: duet = the default timed gate, paired, on %s (%d pairs a cell; %zu cells duet, %zu on too few "
-           "cores as randomized interleaved pairs); interleaved = the gate before it, alternated rounds, "
+    printf("gates: %s = the paired timed gate%s, on %s (%d pairs a cell; %zu cells duet, %zu as randomized "
+           "interleaved pairs); interleaved = the gate before it, alternated rounds, "
            "Mann-Whitney, on %s; cycles = cachegrind's estimated cycles, %.3g%% tolerance\n",
+           gate_name[G_DUET], paired == HB_GATE_DUET ? " (the default)" : " without duet (--gate rmit)",
            o->metrics_given ? o->metric[0]->name : "cpu_s", pairs ? pairs : hb_rg_default_pairs(), duet_cells,
            rmit_cells, o->metrics_given ? o->metric[0]->name : "wall_s", o->cy_tol_pct);
     printf("\n  %5s  %-12s  %7s  %8s  %13s  %8s\n", "k", "gate", "flagged", "compared", "geomean ratio", "time");

@@ -362,12 +362,12 @@ int hb_rg_duet(ropts *o)
         }
         if (p->threads < 1)
             p->threads = 1;
-        p->duet = 2 * p->threads <= x.cores;
+        p->duet = o->gate == HB_GATE_DUET && 2 * p->threads <= x.cores; /* --gate rmit: never */
         o->duet_cells += p->duet;
         o->rmit_cells += !p->duet;
         order[o->npairs_of++] = i;
     }
-    if (!rc && o->rmit_cells)
+    if (!rc && o->rmit_cells && o->gate == HB_GATE_DUET)
         fprintf(stderr, "heapbench regress: %zu of %zu cells need more than %d cores a side: randomized "
                         "interleaved pairs for them (Abedi & Brecht), duet for the others\n",
                 o->rmit_cells, o->npairs_of, x.cores / 2);

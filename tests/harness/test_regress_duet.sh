@@ -49,6 +49,13 @@ diff <(grep -v '^baseline\|^results kept' aa.txt) <(grep -v '^baseline\|^results
 grep -q '^test,cpu_s,churn/system/none/isolated/t1/small/ops=20000,6,6,.*,ok,paired: ' aa.csv \
     && ok || bad "csv: the pair's mode: $(grep ^test aa.csv)"
 
+# --gate rmit: the pairs without duet, every cell one side after the other
+"$hb" regress --baseline "$build" --candidate "$build" --allocators system --workloads churn \
+    --threads 1 --param ops=20000 --pairs 6 --gate rmit --work rmit > rmit.txt 2> /dev/null
+grep -q "^rmit (--gate rmit): 1 cells run as randomized multiple interleaved trials" rmit.txt \
+    && grep -Eq "t1/small/ops=20000 +cpu_s +6 .* (ok|WORSE) \(interleaved pairs\)$" rmit.txt \
+    && ok || bad "--gate rmit: $(cat rmit.txt)"
+
 # ---- --calibrate: the table; cycles deterministic when valgrind is there
 "$hb" regress --calibrate 0,50 --allocators system --workloads churn --threads 1 --param ops=20000 \
     --pairs 6 --reps 2 --work cal > cal.txt 2> cal.err
@@ -85,6 +92,7 @@ expect2 "bad --pairs" regress --baseline "$build" --candidate "$build" --pairs m
 expect2 "--pairs with interleaved" regress --baseline "$build" --candidate "$build" --gate interleaved --pairs 10
 expect2 "--reps with duet" regress --baseline "$build" --candidate "$build" --reps 5
 expect2 "bad --gate" regress --baseline "$build" --candidate "$build" --gate solo
+expect2 "--calibrate with the interleaved gate" regress --calibrate 0,5 --param ops=1000 --gate interleaved
 expect2 "--gate with files" regress --baseline aa/baseline.csv --candidate aa/candidate.csv --gate duet
 
 finish
