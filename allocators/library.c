@@ -544,3 +544,46 @@ int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t
     }
     return 0;
 }
+
+int hb_alloc_lib_probe_find(const char *self_exe, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", self_exe ? self_exe : "");
+    if (!self_exe || !strchr(dir, '/'))
+        return ENOENT;
+    int n = snprintf(buf, len, "%s/libheapbench_probe.so", dirname(dir));
+    if (n < 0 || (size_t)n >= len)
+        return ENAMETOOLONG;
+    return access(buf, R_OK) == 0 ? 0 : errno;
+}
+
+int hb_alloc_lib_probe_judge(const hb_alloc_lib *lib, const char *file, pid_t root, int *root_ok, char *why,
+                             size_t len)
+{
+    *root_ok = 0;
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : errno; /* no image loaded the probe */
+    char line[3 * PATH_MAX + 128];
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *save = NULL, *pid = strtok_r(line, "\t", &save), *comm = strtok_r(NULL, "\t", &save);
+        char *m = strtok_r(NULL, "\t", &save), *fr = strtok_r(NULL, "\t", &save);
+        if (!pid || !comm || !m || !fr)
+            continue; /* not a whole line: the image died in its write */
+        const char *bad = NULL, *what = NULL;
+        if (strcmp(m, lib->path) != 0 && !same_file(m, lib->path))
+            bad = m, what = "malloc";
+        else if (strcmp(fr, lib->path) != 0 && !same_file(fr, lib->path))
+            bad = fr, what = "free";
+        if (bad) {
+            snprintf(why, len, "process %s (%.16s) calls the %s of %s", pid, comm, what, bad);
+            rc = ESRCH;
+        } else if (atol(pid) == (long)root) {
+            *root_ok = 1;
+        }
+    }
+    fclose(f);
+    return rc;
+}

@@ -86,4 +86,19 @@ int hb_alloc_lib_verify(const hb_alloc_lib *lib, char *why, size_t len);
  * meanwhile is never judged on half of each image. lib->path "" gives 0. */
 int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t len);
 
+/* The inside check of a program cell (allocators/probe.c): the probe
+ * library, libheapbench_probe.so beside the heapbench executable
+ * `self_exe`, found into buf. 0, or an errno value (ENOENT: not built). */
+int hb_alloc_lib_probe_find(const char *self_exe, char *buf, size_t len);
+
+/* Read what the probe wrote into `file` (one line per process image that
+ * loaded it: pid, comm, the files serving malloc and free) and judge it:
+ * ESRCH with why when some image calls a malloc or free not in lib->path;
+ * else 0, with *root_ok 1 when process `root` wrote a line (so the cell's
+ * own process was checked, however short it ran). No file: 0, *root_ok 0.
+ * Images that cleared LD_PRELOAD do not load the probe either: for them
+ * the outside check (hb_alloc_lib_mapped_in) remains. */
+int hb_alloc_lib_probe_judge(const hb_alloc_lib *lib, const char *file, pid_t root, int *root_ok, char *why,
+                             size_t len);
+
 #endif

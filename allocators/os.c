@@ -103,8 +103,28 @@ int hb_region_set(const void *region, uint8_t tag)
     return 0;
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define HB_OS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HB_OS_TSAN 1
+#endif
+#endif
+
 void *hb_os_remap(void *p, size_t old_size, size_t new_size)
 {
+#ifdef HB_OS_TSAN
+    /* ThreadSanitizer does not intercept mremap: pages it moves keep their
+     * old addresses' access history, and the next mapping placed there
+     * reports races with the previous owner's accesses. Under TSan, move by
+     * hand with calls it does see. */
+    void *n = hb_os_map(new_size, hb_os_page_size());
+    if (!n)
+        return NULL;
+    memcpy(n, p, old_size < new_size ? old_size : new_size);
+    munmap(p, old_size);
+    return n;
+#endif
     void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;
 }

@@ -54,6 +54,13 @@
  * Boehm's heap in use after the last collection, and live_objects only
  * ever falls for objects that had a finalizer, so hb_heap_leaks means
  * nothing here. gc.disable/enable map onto GC_disable/GC_enable.
+ *
+ * A hard limit (cfg.max_heap) is Boehm's own maximum heap size
+ * (GC_set_max_heap_size): its heap, blocks and fragmentation included,
+ * never grows past it; an allocation it cannot satisfy there, after the
+ * collections it tries first, reaches our GC_oom_fn, which reports it
+ * (hb_heap_oom) and, if the hook returns, gives NULL. Both are undone when
+ * the heap goes (0: unbounded).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -120,6 +127,17 @@ static void on_gc_event(GC_EventType e)
             h->cfg.hook(h->cfg.hook_arg, &ev);
     }
 }
+
+/* Boehm's out-of-memory function: the heap's limit is reached. */
+static void *GC_CALLBACK on_oom(size_t bytes)
+{
+    hb_heap *h = current;
+    if (h)
+        hb_heap_oom(h, bytes, (uint64_t)(GC_get_heap_size() - GC_get_free_bytes())); /* non-locking getters */
+    return NULL;
+}
+
+static GC_oom_func saved_oom; /* Boehm's own, restored when a limited heap goes */
 
 static void boehm_once(void)
 {
@@ -297,6 +315,12 @@ static int boehm_init(hb_heap *h)
     h->obj_alloc_state = NULL;
     GC_add_roots(h->vars, h->vars + h->max_vars);
     GC_add_roots(h, h + 1); /* finalize registry, gc.garbage */
+    if (h->cfg.max_heap) {
+        /* no other thread uses Boehm yet: the unsynchronised setter is safe */
+        GC_set_max_heap_size((GC_word)h->cfg.max_heap);
+        saved_oom = GC_get_oom_fn();
+        GC_set_oom_fn(on_oom);
+    }
     current = h;
     return 0;
 }
@@ -315,6 +339,10 @@ static void boehm_destroy(hb_heap *h)
         GC_enable();
     GC_remove_roots(h->vars, h->vars + h->max_vars);
     GC_remove_roots(h, h + 1);
+    if (h->cfg.max_heap) {
+        GC_set_max_heap_size(0);
+        GC_set_oom_fn(saved_oom);
+    }
     pthread_mutex_destroy(&s->fin_lock);
     h->alloc->free(h->alloc_state, s->fin, s->fincap * sizeof *s->fin);
     h->alloc->free(h->alloc_state, s, sizeof *s);
@@ -440,4 +468,5 @@ const hb_collector hb_boehm_collector = {
     .own_stw = 1,
     .attach = boehm_attach,
     .detach = boehm_detach,
+    .max_heap_ok = 1,
 };

@@ -99,6 +99,14 @@ typedef void (*hb_gc_hook)(void *arg, const hb_gc_event *ev);
 typedef void (*hb_garbage_hook)(void *arg, uint64_t at_ns, uint64_t took_ns, uint64_t objects,
                                 uint64_t bytes, int rc);
 
+/* The heap ran out under its limit (max_heap): an allocation of `asked`
+ * bytes does not fit, with `used` bytes in use after everything a full
+ * collection could free was freed, or (asked 0) collections in a row left
+ * too little room to go on (the collector's own rule: marksweep.c). The
+ * hook may end the process (the harness reports the cell as `oom`); if it
+ * returns, the allocation fails: NULL with errno = ENOMEM. */
+typedef void (*hb_oom_hook)(void *arg, size_t asked, uint64_t used, uint64_t limit);
+
 /* gc.get_stats()[gen]. */
 typedef struct hb_gen_stats {
     uint64_t collections;
@@ -126,6 +134,13 @@ typedef struct hb_heap_config {
     hb_garbage_hook garbage_hook;
     int shared;                /* 1: one heap for many threads (see above) */
     int refcount_mode;         /* shared heaps: HB_RC_ATOMIC or HB_RC_BIASED */
+    /* A hard heap limit in bytes, 0 none; only for a backend with
+     * max_heap_ok (hb_heap_new says ENOTSUP otherwise). What it bounds is
+     * the backend's: marksweep's live_bytes (objects and the buffers they
+     * own, garbage not yet swept included), boehm's own heap
+     * (GC_set_max_heap_size). With isolated heaps it is each heap's. */
+    size_t max_heap;
+    hb_oom_hook oom_hook;      /* with hook_arg; may be NULL */
 } hb_heap_config;
 
 enum { HB_RC_ATOMIC = 0, HB_RC_BIASED = 1 };
@@ -190,6 +205,10 @@ struct hb_heap {
     uint32_t probe_countdown;
     uint64_t probe_next_ns;
 
+    /* the limit heap.c enforces (cfg.max_heap of a backend whose heap
+     * heap.c counts; 0: none, or the backend enforces it itself: boehm) */
+    uint64_t limit;
+
     /* shared heaps: mutators, safepoints, the heap lock (NULL: isolated) */
     hb_shared *sh;
     int stop; /* a stop of the world is requested: park at the next safepoint */
@@ -245,6 +264,16 @@ struct hb_collector {
     int own_heap;
     int (*attach)(hb_heap *h);
     void (*detach)(hb_heap *h);
+    /* Honours cfg.max_heap (marksweep, boehm). For a backend whose heap
+     * heap.c counts (not own_heap), heap.c enforces it at every object and
+     * buffer allocation: one that would cross it first calls reclaim, then
+     * (object allocations only, where a collection may run) a full
+     * collection, then reports hb_heap_oom. */
+    int max_heap_ok;
+    /* Optional: free what is already known to be garbage without starting
+     * a collection (marksweep: the rest of a pending lazy sweep). Safe in
+     * any allocating call, as it frees nothing reachable. */
+    void (*reclaim)(hb_heap *h);
 };
 
 /* registry.c */
@@ -343,6 +372,9 @@ int hb_heap_leaks(hb_heap *h, uint64_t *objects, uint64_t *bytes);
 
 /* ---- for backends (heap.c) ---- */
 uint64_t hb_now_ns(void);
+/* The heap ran out under its limit: cfg.oom_hook with (asked, used,
+ * limit), if any. Returns if the hook does. */
+void hb_heap_oom(hb_heap *h, size_t asked, uint64_t used);
 void hb_heap_event(hb_heap *h, const hb_gc_event *ev);
 /* Free an object's memory (no finalizer, no references dropped). On a
  * shared heap only by a thread that runs alone (the world stopped, or

@@ -34,6 +34,12 @@ void hb_heap_event(hb_heap *h, const hb_gc_event *ev)
         h->cfg.hook(h->cfg.hook_arg, ev);
 }
 
+void hb_heap_oom(hb_heap *h, size_t asked, uint64_t used)
+{
+    if (h->cfg.oom_hook)
+        h->cfg.oom_hook(h->cfg.hook_arg, asked, used, h->cfg.max_heap);
+}
+
 /* ---- lifecycle ---- */
 
 static void stack_leave(hb_heap *h, hb_object **vars, size_t *nvars, size_t base);
@@ -43,6 +49,8 @@ int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
     *out = NULL;
     if (!c || !cfg || !cfg->alloc || !cfg->alloc_state)
         return EINVAL;
+    if (cfg->max_heap && !c->max_heap_ok)
+        return ENOTSUP;
     const hb_allocator *a = cfg->alloc;
     hb_heap *h = a->alloc(cfg->alloc_state, sizeof *h);
     if (!h)
@@ -70,6 +78,8 @@ int hb_heap_new(hb_heap **out, const hb_collector *c, const hb_heap_config *cfg)
         a->free(h->alloc_state, h, sizeof *h);
         return rc;
     }
+    /* from here on (the immortals made above are not the workload's) */
+    h->limit = c->own_heap ? 0 : cfg->max_heap;
     h->globals.base = 0; /* the heap's own variables (on a shared heap: no thread's) */
     if (!cfg->garbage_every_ns || !c->refcounts || cfg->shared)
         h->cfg.garbage_every_ns = 0; /* see collector.h */
@@ -209,8 +219,39 @@ static inline void account(hb_heap *h, int64_t bytes)
         account_(h, bytes);
 }
 
+/* An allocation of n more bytes would cross the heap's limit: free what is
+ * known to be garbage, then, where a collection may run (`may_collect`: an
+ * object allocation, whose caller's fresh objects are not promised to
+ * survive it; never a buffer's growth, whose owner may be such an object),
+ * collect everything; 0 when it fits then, else ENOMEM once the hook has
+ * been told (and has returned). */
+static __attribute__((noinline)) int heap_full(hb_heap *h, size_t n, int may_collect)
+{
+    if (h->collector->reclaim && !h->collecting)
+        h->collector->reclaim(h);
+    if (hb_heap_live_bytes(h) + n <= h->limit)
+        return 0;
+    if (may_collect && h->enabled && !h->collecting && !h->in_dealloc) {
+        hb_collect(h, -1);
+        if (hb_heap_live_bytes(h) + n <= h->limit)
+            return 0;
+    }
+    hb_heap_oom(h, n, hb_heap_live_bytes(h));
+    return ENOMEM;
+}
+
+static inline int over_limit(hb_heap *h, size_t n, int may_collect)
+{
+    return __builtin_expect(h->limit != 0, 0) && hb_heap_live_bytes(h) + n > h->limit &&
+           heap_full(h, n, may_collect);
+}
+
 void *hb_mem_alloc(hb_heap *h, size_t n)
 {
+    if (over_limit(h, n, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p = h->obj_alloc->alloc(h->obj_alloc_state, n);
     if (p)
         account(h, (int64_t)n);
@@ -221,6 +262,10 @@ void *hb_mem_alloc(hb_heap *h, size_t n)
 
 void *hb_mem_realloc(hb_heap *h, void *p, size_t old, size_t n)
 {
+    if (n > old && over_limit(h, n - old, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *q = h->obj_alloc->realloc(h->obj_alloc_state, p, old, n);
     if (q)
         account(h, (int64_t)n - (int64_t)old);
@@ -260,6 +305,10 @@ static inline hb_object *object_block(hb_heap *h, const hb_type *t, size_t size)
 static __attribute__((noinline)) hb_object *shared_alloc(hb_heap *h, const hb_type *t, size_t size)
 {
     hb_shared_alloc_poll(h);
+    if (over_limit(h, size, 1)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     hb_object *o = object_block(h, t, size);
     if (!o) {
         errno = ENOMEM;
@@ -302,6 +351,10 @@ hb_object *hb_object_alloc(hb_heap *h, const hb_type *t, size_t size)
         garbage_probe(h);
     if (h->enabled && !h->collecting && !h->in_dealloc)
         h->collector->maybe_collect(h);
+    if (over_limit(h, size, 1)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     hb_object *o = object_block(h, t, size);
     if (!o) {
         errno = ENOMEM;

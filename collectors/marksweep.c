@@ -54,6 +54,19 @@
  * proportional to the live heap, so growing the budget with it keeps the
  * amortised cost per allocated byte constant (clox's GC_HEAP_GROW_FACTOR).
  *
+ * A hard limit (cfg.max_heap, the heap-size experiments of GC research:
+ * a fixed heap, a multiple of the smallest the workload runs in) replaces
+ * that schedule: the collector uses the heap it is given, collecting when
+ * live bytes (unswept garbage included) pass 15/16 of the limit -- the last
+ * 1/16 is room for the allocations a lazy sweep runs in -- and heap.c
+ * stops an allocation that would cross the limit (reclaim finishes the
+ * sweep; an object's allocation then collects at once). A heap too small to
+ * go on is reported through hb_heap_oom, never a crash. "Too small" also
+ * covers thrashing: TIGHT_RUN collections in a row that each leave less
+ * than 1/TIGHT_FREE of the limit free (a heap barely above the
+ * live size collects every few allocations, and a run that should take a
+ * second takes an hour; HotSpot's GC overhead limit gives up the same way).
+ *
  * Shared heaps: every collection stops the world (shared.c) and marks from
  * every thread's shadow stack (hb_heap_roots), and sweeps at once.
  */
@@ -66,6 +79,12 @@
 
 #define SWEEP_STEP 64 /* objects a lazy sweep step looks at */
 #define FIFO 8         /* gray objects in flight (prefetched) */
+/* Out of memory under a limit when this many collections in a row each
+ * left less than limit/TIGHT_FREE free. 32 and 4: the heap-size
+ * search (harness/minheap.c) then finds a minimum that runs in seconds, and
+ * a heap 1/32 above it is not one that thrashes. */
+#define TIGHT_FREE 32
+#define TIGHT_RUN 4
 
 typedef struct ms_state {
     hb_object all;
@@ -78,7 +97,24 @@ typedef struct ms_state {
     size_t nfinal;       /* objects whose finalizer has not run */
     uint64_t marked_bytes;
     size_t marked;
+    int tight; /* collections in a row that left too little free (a limit) */
 } ms_state;
+
+/* The budget after a collection: the grow rule, or with a limit 15/16 of
+ * it -- but never less than limit/TIGHT_FREE above what survived, so that
+ * collections are that many bytes of allocation apart unless they are
+ * tight (counted) and the limit itself is the budget. */
+static uint64_t budget(const hb_heap *h, uint64_t marked)
+{
+    uint64_t lim = h->cfg.max_heap;
+    if (lim) {
+        uint64_t b = lim - lim / 16, room = marked + lim / TIGHT_FREE;
+        room = room < lim ? room : lim;
+        return b > room ? b : room;
+    }
+    uint64_t next = (uint64_t)((double)marked * h->cfg.grow);
+    return next > h->cfg.min_heap ? next : h->cfg.min_heap;
+}
 
 static int ms_init(hb_heap *h)
 {
@@ -91,7 +127,7 @@ static int ms_init(hb_heap *h)
         h->cfg.grow = 2.0;
     if (!h->cfg.min_heap)
         h->cfg.min_heap = (size_t)1 << 20;
-    s->next_gc = h->cfg.min_heap;
+    s->next_gc = h->cfg.max_heap ? budget(h, 0) : h->cfg.min_heap;
     h->gc = s;
     return 0;
 }
@@ -304,6 +340,7 @@ static void mark_finalizable(hb_heap *h, hb_objstack *queue)
     trace_references(h);
 }
 
+/* eager: sweep at once */
 static size_t collect_(hb_heap *h, int eager)
 {
     ms_state *s = h->gc;
@@ -328,8 +365,14 @@ static size_t collect_(hb_heap *h, int eager)
     if (eager)
         sweep_some(h, SIZE_MAX);
 
-    uint64_t next = (uint64_t)((double)s->marked_bytes * h->cfg.grow);
-    s->next_gc = next > h->cfg.min_heap ? next : h->cfg.min_heap;
+    s->next_gc = budget(h, s->marked_bytes);
+    /* with a limit: too little free, TIGHT_RUN times in a row */
+    int oom = 0;
+    if (h->cfg.max_heap) {
+        uint64_t lim = h->cfg.max_heap;
+        s->tight = s->marked_bytes + lim / TIGHT_FREE > lim ? s->tight + 1 : 0;
+        oom = s->tight >= TIGHT_RUN;
+    }
 
     for (size_t i = 0; i < fire.n; i++)
         hb_weakref_fire(h, fire.v[i]);
@@ -343,6 +386,10 @@ static size_t collect_(hb_heap *h, int eager)
     h->collecting = 0;
     hb_gc_event ev = {t0, hb_now_ns() - t0, 0, examined, freed, 0};
     hb_heap_event(h, &ev);
+    if (oom) {
+        s->tight = 0;
+        hb_heap_oom(h, 0, s->marked_bytes);
+    }
     return freed;
 }
 
@@ -351,6 +398,12 @@ static size_t ms_collect(hb_heap *h, int gen)
 {
     (void)gen;
     return collect_(h, 1);
+}
+
+/* heap.c at the limit: the rest of a pending sweep. */
+static void ms_reclaim(hb_heap *h)
+{
+    sweep_some(h, SIZE_MAX);
 }
 
 /* Allocating calls: a step of a pending sweep, or a collection if due (its
@@ -416,4 +469,6 @@ const hb_collector hb_marksweep_collector = {
     .get_threshold = ms_get_threshold,
     .due = ms_due,
     .shared_ok = 1,
+    .max_heap_ok = 1,
+    .reclaim = ms_reclaim,
 };

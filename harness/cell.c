@@ -50,6 +50,12 @@ void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, siz
             at += (size_t)snprintf(buf + at, len - at, "%s%s=%ld", at ? ";" : "", gc_names[g], c->gc.threshold[g]);
     if (c->collector && c->gc.grow_pct && at < len)
         at += (size_t)snprintf(buf + at, len - at, "%sgrow_pct=%d", at ? ";" : "", c->gc.grow_pct);
+    /* a heap factor names the cell (its KiB come from a search, and are in
+     * the heap_limit_kb column); a limit given in KiB names it itself */
+    if (c->collector && c->gc.heap_factor > 0 && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sheap_factor=%g", at ? ";" : "", c->gc.heap_factor);
+    else if (c->collector && c->gc.heap_kb && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sheap_kb=%lld", at ? ";" : "", (long long)c->gc.heap_kb);
     if (c->collector && c->gc.garbage_ms && at < len)
         at += (size_t)snprintf(buf + at, len - at, "%sgarbage_ms=%d", at ? ";" : "", c->gc.garbage_ms);
     if (c->shared && at < len) /* how a shared heap counts is part of the cell */
@@ -165,6 +171,39 @@ static void on_gc_event(void *arg, const hb_gc_event *ev)
         k->rc = ENOMEM;
 }
 
+/* The cell's child (hb_cell_main): where its report goes, for on_oom. */
+static int report_fd = -1;
+static const hb_cell *report_cell;
+
+static int send_out(int fd, const hb_cell_out *o);
+
+/* The heap ran out under the cell's limit: the cell's report is an `oom`
+ * row, sent now, and the process ends (the workload cannot go on without
+ * the memory, and a NULL it was never written to expect would crash it).
+ * One thread reports; another that runs out meanwhile waits for the end. */
+static void on_oom(void *arg, size_t asked, uint64_t used, uint64_t limit)
+{
+    static int once;
+    (void)arg;
+    if (report_fd < 0)
+        return; /* not a cell's child: the allocation fails with ENOMEM */
+    if (__atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            pause();
+    hb_cell_out o;
+    hb_cell_out_init(&o, report_cell);
+    o.r.status = HB_ST_OOM;
+    if (asked)
+        snprintf(o.r.error, sizeof o.r.error,
+                 "out of memory under the heap limit of %llu KiB: %llu KiB in use after a full collection, "
+                 "%zu bytes more asked", (unsigned long long)(limit >> 10), (unsigned long long)(used >> 10), asked);
+    else
+        snprintf(o.r.error, sizeof o.r.error,
+                 "out of memory under the heap limit of %llu KiB: collections in a row left too little of it "
+                 "free (%llu KiB survived the last)", (unsigned long long)(limit >> 10), (unsigned long long)(used >> 10));
+    _exit(send_out(report_fd, &o) ? 3 : 0);
+}
+
 static void heap_config(const hb_cell *c, void *alloc_state, hb_heap_config *out)
 {
     hb_heap_config cfg = {0};
@@ -180,6 +219,8 @@ static void heap_config(const hb_cell *c, void *alloc_state, hb_heap_config *out
     cfg.grow = c->gc.grow_pct ? c->gc.grow_pct / 100.0 : 0;
     cfg.shared = c->shared;
     cfg.refcount_mode = c->gc.refcount;
+    cfg.max_heap = (size_t)c->gc.heap_kb << 10;
+    cfg.oom_hook = on_oom;
     *out = cfg;
 }
 
@@ -660,7 +701,7 @@ static int check_malloc(const hb_cell *c, const char *lib_path, hb_result *r)
 }
 
 /* __cell FD ALLOCATOR WORKLOAD THREADS SIZE REP SEED LAT_EVERY SAMPLE_MS PIN
- *        COLLECTOR ALLOC_LABEL T0,T1,T2,GROW_PCT LIB [PARAM...]
+ *        COLLECTOR ALLOC_LABEL T0,T1,T2,GROW_PCT,REFCOUNT,SHARED,GARBAGE_MS,HEAP_KB LIB [PARAM...]
  * LIB: the path of the preloaded allocator library, or "-". */
 int hb_cell_main(int argc, char **argv)
 {
@@ -669,6 +710,7 @@ int hb_cell_main(int argc, char **argv)
         return 2;
     }
     hb_cell c = {0};
+    long long heap_kb = 0;
     int fd = atoi(argv[0]);
     c.alloc = hb_allocator_find(argv[1]);
     c.workload = hb_workload_find(argv[2]);
@@ -685,13 +727,16 @@ int hb_cell_main(int argc, char **argv)
     c.collector = strcmp(argv[10], "none") ? hb_collector_find(argv[10]) : NULL;
     c.alloc_label = argv[11];
     if ((strcmp(argv[10], "none") && !c.collector) ||
-        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d,%d", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
-               &c.gc.grow_pct, &c.gc.refcount, &c.shared, &c.gc.garbage_ms) != 7) {
+        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d,%d,%lld", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
+               &c.gc.grow_pct, &c.gc.refcount, &c.shared, &c.gc.garbage_ms, &heap_kb) != 8 || heap_kb < 0) {
         fprintf(stderr, "heapbench __cell: bad collector description\n");
         return 2;
     }
+    c.gc.heap_kb = heap_kb;
     for (int i = 14; i < argc && i - 14 < HB_MAX_PARAMS; i++)
         c.param[i - 14] = strtoll(argv[i], NULL, 10);
+    report_fd = fd;
+    report_cell = &c;
     hb_cell_out o;
     hb_cell_out_init(&o, &c);
     if (!check_malloc(&c, argv[13], &o.r))

@@ -86,7 +86,10 @@ int hb_regress_main(int argc, char **argv); /* regress.c */
 int hb_plot_main(int argc, char **argv);    /* plot.c */
 int hb_report_main(int argc, char **argv);  /* report.c */
 /* The page of `csv` beside it (FILE.html), its path into page: 0, or 2
- * after one line on stderr. */
-int hb_report_write(const char *csv, char *page, size_t len);
+ * after one line on stderr. `figures`: NULL, or the directory where
+ * hb_plot_draw already drew csv's figures with the default options (the
+ * default run's), whose SVGs are then inlined as they are, `failed` of
+ * them not drawn. */
+int hb_report_write(const char *csv, const char *figures, size_t failed, char *page, size_t len);
 
 #endif

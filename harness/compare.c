@@ -13,6 +13,7 @@
  * instead: the alternatives of one dimension ranked in each cell of the
  * others (rank.c). */
 #include "cellset.h"
+#include "lbo.h"
 #include "rank.h"
 #include "tables.h"
 
@@ -320,6 +321,29 @@ bad:
     return 2;
 }
 
+/* compare FILE --lbo: the lower-bound overhead of each collector setting
+ * (lbo.h) */
+static int compare_lbo(const char *path, hb_format fmt)
+{
+    hb_cellset s;
+    hb_lbo t;
+    char why[1024];
+    if (hb_cellset_load(path, &s, why, sizeof why)) {
+        fprintf(stderr, "heapbench compare: %s\n", why);
+        return 2;
+    }
+    int rc = 0;
+    if (hb_lbo_compute(&s, &t, why, sizeof why)) {
+        fprintf(stderr, "heapbench compare: %s\n", why);
+        rc = 2;
+    } else {
+        hb_lbo_print(&t, fmt, stdout);
+        hb_lbo_free(&t);
+    }
+    hb_cellset_free(&s);
+    return rc;
+}
+
 /* compare FILE --by DIM: the alternatives ranked within one file */
 static int compare_by(cmpctx *x, const char *path, const char *by, const char *ref)
 {
@@ -345,7 +369,7 @@ int hb_compare_main(int argc, char **argv)
 {
     cmpctx x = {.fmt = HB_FMT_TEXT};
     const char *path[2] = {0}, *by = NULL, *ref = NULL;
-    int np = 0, rc = 0;
+    int np = 0, rc = 0, lbo = 0;
     if (set_metrics(&x, "wall_s,ops_per_s,pause_p99_us,peak_rss_kb"))
         return 2;
     static const char *const opts[] = {"--format", "--metrics", "--by", "--ref"};
@@ -380,8 +404,10 @@ int hb_compare_main(int argc, char **argv)
             by = val;
         } else if (o == 3) {
             ref = val;
+        } else if (!strcmp(argv[i], "--lbo")) {
+            lbo = 1;
         } else if (!strncmp(argv[i], "--", 2)) {
-            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics, --by, --ref\n",
+            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics, --by, --ref, --lbo\n",
                     argv[i]);
             return 2;
         } else if (np < 2) {
@@ -395,6 +421,13 @@ int hb_compare_main(int argc, char **argv)
     if (ref && !by) {
         fprintf(stderr, "heapbench compare: --ref needs --by (one file, its alternatives against NAME)\n");
         return 2;
+    }
+    if (lbo) {
+        if (np != 1 || by || ref) {
+            fprintf(stderr, "heapbench compare: --lbo reads one file, without --by or --ref; %d given\n", np);
+            return 2;
+        }
+        return compare_lbo(path[0], x.fmt);
     }
     if (by && np != 1) {
         fprintf(stderr, "heapbench compare: --by compares within one file; %d given\n", np);

@@ -45,6 +45,13 @@ typedef struct hb_gc_params {
     int refcount;      /* shared heaps: HB_RC_ATOMIC (the default) or HB_RC_BIASED */
     int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
                           garbage probe); 0 none */
+    /* A hard heap limit (collectors with max_heap_ok: marksweep, boehm), in
+     * KiB; 0 none. From --param heap_kb, or from --heap-factors: then
+     * heap_factor times min_heap_kb, the minimum the search found
+     * (minheap.c), and the cell's name carries the factor, not the KiB. */
+    int64_t heap_kb;
+    double heap_factor;  /* 0: none */
+    int64_t min_heap_kb; /* 0: not searched */
 } hb_gc_params;
 
 #define HB_MAX_LIBS 16 /* allocators given as libraries in one run */
@@ -89,6 +96,12 @@ typedef struct hb_run_opts {
     hb_measure measure;
     int heap_modes; /* HB_HEAP_ISOLATED and/or HB_HEAP_SHARED (--heap) */
     int verbose;    /* --verbose: the workloads' own output on the console, not in NAME.log */
+    /* --heap-factors F1,F2,...: for collectors with a heap limit, a
+     * dimension of the matrix, each a multiple of the cell's minimum heap
+     * found first by binary search (minheap.c) */
+    double heap_factors[HB_MAX_LIST];
+    size_t n_heap_factors;
+    int minheap_only; /* `heapbench minheap`: the search alone, a table, no rows */
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
@@ -117,7 +130,11 @@ typedef struct hb_cell {
     int overridden[HB_MAX_PARAMS];
 } hb_cell;
 
-typedef enum { HB_ST_OK, HB_ST_FAILED, HB_ST_CRASHED, HB_ST_TIMEOUT, HB_ST_SKIPPED } hb_status;
+/* HB_ST_OOM: the heap ran out under the limit the cell was given (heap_kb):
+ * an outcome of the limit, reported by the collector, not a crash. */
+typedef enum { HB_ST_OK, HB_ST_FAILED, HB_ST_CRASHED, HB_ST_TIMEOUT, HB_ST_SKIPPED, HB_ST_OOM } hb_status;
+/* "ok", "failed", ... as the status column says it. */
+const char *hb_status_name(hb_status s);
 
 typedef struct hb_result {
     hb_status status;
@@ -198,6 +215,26 @@ int hb_program_missing(const struct hb_program *p, char *what, size_t len);
 
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);
+/* Runs one in-process cell in a child (`quiet`: its output to /dev/null,
+ * else to out_fd when >= 0); fills o (status crashed or timeout when it
+ * dies). 1 when a stop signal cut it short (o is then meaningless). */
+int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, int out_fd, hb_cell_out *o);
+/* The seed of a cell's repetition (c->rep): from its name without a heap
+ * limit, so every heap size of a cell runs the same work. */
+uint64_t hb_cell_seed(const hb_cell *c);
+
+/* ---- minheap.c: each cell's minimum heap, by binary search */
+/* Finds the minimum heap of every cell of cells[] that has a heap factor
+ * (gc.heap_factor > 0), or of every cell whose collector takes a limit
+ * when `all`; sets gc.min_heap_kb and gc.heap_kb = ceil(factor x min).
+ * Cells of one base (the same cell but for the factor) share one search.
+ * A cell whose search failed gets min_heap_kb -1 and its reason in
+ * why[cell] (an array of ncells strings of HB_MINHEAP_WHY bytes). Prints a
+ * line per search on stderr. 0, or 130 when stopped by a signal. */
+#define HB_MINHEAP_WHY 256
+int hb_minheap_fill(const char *self, hb_cell *cells, size_t ncells, int all, double timeout_s, char (*why)[HB_MINHEAP_WHY]);
+/* `heapbench minheap`: the table of the cells' minimum heaps. */
+int hb_minheap_print(const hb_cell *cells, size_t ncells, char (*why)[HB_MINHEAP_WHY], FILE *f);
 
 /* ---- results.c: the CSV contract */
 typedef struct hb_csv hb_csv;

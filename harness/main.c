@@ -54,13 +54,16 @@ static int usage(FILE *f)
                "                     [--size small|medium|large] [--param KEY=VALUE ...] [--timeout S]\n"
                "                     [--warmup N] [--interleave] [--pin] [--shard K/N] [--resume]\n"
                "                     [--lat-every N] [--sample-ms N] [--program NAME='CMD ARGS'] [--out FILE.csv]\n"
+               "                     [--heap-factors F1,F2]\n"
                "       heapbench run            (no arguments: the default matrix)\n"
                "         an allocator in --allocators: a builtin name, NAME=PATH or PATH of a malloc library\n"
+               "       heapbench minheap [run options]   (each cell's minimum heap, marksweep and boehm)\n"
                "       heapbench merge OUT.csv IN.csv [IN.csv ...] [--force]\n"
                "       heapbench json IN.csv OUT.json   (Google Benchmark's format)\n"
                "       heapbench compare A.csv B.csv [--format text|csv|markdown] [--metrics M,N]\n"
                "       heapbench compare FILE.csv --by allocator|collector|workload|threads|heap|size|PARAM\n"
                "                     [--ref NAME] [--format text|csv|markdown] [--metrics M,N]\n"
+               "       heapbench compare FILE.csv --lbo   (lower-bound overhead per collector)\n"
                "       heapbench regress --baseline FILE.csv|BUILD_DIR --candidate FILE.csv|BUILD_DIR\n"
                "                     [--threshold PCT] [--metrics M,N] [--instructions] [--format text|csv|markdown]\n"
                "                     [run options]\n"
@@ -92,7 +95,7 @@ int main(int argc, char **argv)
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: heapbench list|run|merge|json|compare|regress|plot|report [options]; heapbench --help "
+        fprintf(stderr, "usage: heapbench list|run|minheap|merge|json|compare|regress|plot|report [options]; heapbench --help "
                         "lists them\n");
         return 2;
     }
@@ -130,11 +133,14 @@ static int dispatch(int argc, char **argv)
         return hb_plot_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "report") == 0)
         return hb_report_main(argc - 2, argv + 2);
-    if (strcmp(argv[1], "run") == 0) {
+    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "minheap") == 0) {
         hb_run_opts o;
+        /* minheap: run's matrix, each cell's minimum heap searched, no rows */
+        int minheap = strcmp(argv[1], "minheap") == 0;
         int rc = hb_opts_parse(argc - 2, argv + 2, &o);
         if (rc)
             return rc;
+        o.minheap_only = minheap;
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0) {
@@ -144,6 +150,6 @@ static int dispatch(int argc, char **argv)
         self[n] = 0;
         return hb_run(&o, self);
     }
-    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, merge, json, compare, regress, plot, report, help\n", argv[1]);
+    fprintf(stderr, "heapbench: unknown command '%s'; valid: list, run, minheap, merge, json, compare, regress, plot, report, help\n", argv[1]);
     return 2;
 }

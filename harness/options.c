@@ -283,8 +283,11 @@ static const struct {
     {"grow_pct", 101, 100000}, /* marksweep: next collection at this % of survivors */
     {"garbage_ms", 1, 3600000}, /* garbage held: a verifying trace every N ms (refcounting collectors) */
     {"refcount", HB_RC_ATOMIC, HB_RC_BIASED}, /* shared heaps' counts; words on the command line */
+    /* a hard heap limit in KiB (collectors with max_heap_ok); 64 KiB is
+     * below any workload's heap, 2^32 KiB (4 TiB) above any machine's */
+    {"heap_kb", 64, (int64_t)1 << 32},
 };
-enum { GC_KEY_REFCOUNT = 5 };
+enum { GC_KEY_REFCOUNT = 5, GC_KEY_HEAP_KB = 6 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
 {
@@ -304,6 +307,8 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             gc->grow_pct = (int)value;
         else if (i == 4)
             gc->garbage_ms = (int)value;
+        else if (i == GC_KEY_HEAP_KB)
+            gc->heap_kb = value;
         else
             gc->refcount = (int)value;
     }
@@ -318,6 +323,8 @@ int hb_param_applies(const char *key, const hb_workload *wl, const hb_collector 
         return 0;
     if (!strcmp(key, gc_keys[GC_KEY_REFCOUNT].key))
         return shared;
+    if (!strcmp(key, gc_keys[GC_KEY_HEAP_KB].key)) /* a collector that takes a limit */
+        return gc->max_heap_ok;
     for (size_t i = 0; i < sizeof gc_keys / sizeof gc_keys[0]; i++)
         if (!strcmp(key, gc_keys[i].key))
             return 1;
@@ -508,12 +515,37 @@ static int check_params(hb_run_opts *o)
     return 0;
 }
 
+/* --heap-factors F1,F2,...: multiples of the minimum heap, each from 1 to
+ * 100, none twice. */
+static int set_heap_factors(hb_run_opts *o, const char *arg)
+{
+    char items[HB_MAX_LIST][128];
+    size_t n;
+    int e = split(arg, items, HB_MAX_LIST, &n);
+    if (e)
+        return e == EEXIST ? twice("--heap-factors", items[n])
+                           : bad("--heap-factors", arg, "comma-separated multiples of the minimum heap, from 1 to 100");
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        double f = strtod(items[i], &end);
+        if (errno || end == items[i] || *end || !(f >= 1 && f <= 100))
+            return bad("heap factor", items[i], "a number from 1 to 100 (a multiple of the minimum heap)");
+        for (size_t k = 0; k < i; k++) /* 1.5 and 1.50 */
+            if (o->heap_factors[k] == f)
+                return twice("--heap-factors", items[i]);
+        o->heap_factors[i] = f;
+    }
+    o->n_heap_factors = n;
+    return 0;
+}
+
 static int usage_error(const char *opt)
 {
     say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
         "--threads 1,2 --reps N --size small|medium|large --param KEY=V1,V2|KEY=A..B+S|KEY=A..B*F --timeout S "
         "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
-        "--program NAME='CMD ARGS' --verbose --out FILE.csv",
+        "--program NAME='CMD ARGS' --verbose --heap-factors F1,F2 --out FILE.csv",
         opt);
     return 2;
 }
@@ -618,7 +650,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
                           !strcmp(name, "--warmup") || !strcmp(name, "--shard") ||
                           !strcmp(name, "--lat-every") || !strcmp(name, "--sample-ms") ||
-                          !strcmp(name, "--heap") || !strcmp(name, "--program");
+                          !strcmp(name, "--heap") || !strcmp(name, "--program") ||
+                          !strcmp(name, "--heap-factors");
         if (!takes_value)
             return usage_error(arg);
         if (!val) {
@@ -657,6 +690,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = hb_size_parse(val, &o->size) ? bad("--size", val, "small,medium,large") : 0;
         else if (!strcmp(name, "--param"))
             rc = add_param(o, val);
+        else if (!strcmp(name, "--heap-factors"))
+            rc = set_heap_factors(o, val);
         else if (!strcmp(name, "--program")) {
             const hb_program *p;
             if (o->n_user_programs == HB_MAX_LIST)
@@ -717,14 +752,32 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         if (cores > 1)
             o->threads[o->n_threads++] = cores > HB_MAX_THREADS ? HB_MAX_THREADS : cores;
     }
-    if (o->is_default)
+    if (o->is_default) {
         o->reps = 5; /* enough for the summary's intervals (4 is the fewest with a 95% one) */
+        /* and no unrecorded run first: each repetition is a process of its
+         * own anyway, the summary takes medians, and a sixth run of every
+         * cell would not fit the 3 minutes */
+        o->warmup = 0;
+    }
     if (o->resume && !o->out[0]) {
         say("--resume needs the --out file to finish");
         return 2;
     }
     if ((rc = check_params(o)))
         return rc;
+    int limited = 0;
+    for (size_t k = 0; k < o->n_collectors; k++)
+        limited |= o->collectors[k]->max_heap_ok;
+    if (o->n_heap_factors && !limited) {
+        say("--heap-factors: none of the collectors takes a heap limit; marksweep and boehm do");
+        return 2;
+    }
+    for (size_t k = 0; k < o->n_params && o->n_heap_factors; k++)
+        if (!strcmp(o->params[k].key, gc_keys[GC_KEY_HEAP_KB].key)) {
+            say("--heap-factors sets each cell's heap_kb from its minimum heap; give it or --param heap_kb, "
+                "not both");
+            return 2;
+        }
 
     if (!o->out[0]) {
         char stamp[32];

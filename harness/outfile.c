@@ -83,7 +83,7 @@ int hb_out_not_input(const char *out, const char *const *ins, size_t nins, int j
 
 /* ---- temporary files and signals */
 
-#define MAX_TMP 16
+#define MAX_TMP 32
 static char *volatile tmp_files[MAX_TMP];
 static int handlers_set;
 

@@ -18,6 +18,7 @@
  *   rss-*.png         RSS and live bytes over time, one per cell (NAME.rss.csv)
  *   scaling-*.png     ops/s against threads
  *   latency-*.png     operation latency percentiles
+ *   heapsize-*.png    wall time and pause p99 against heap size (plot_heap.c)
  * Pause CDFs, MMU, scaling and latency have a panel per collector when a
  * group mixes collectors, a line per allocator in each; plots/style.gp gives a backend the same colour in every figure. A figure
  * with no data (an allocator-only run has no pauses) is skipped with a note
@@ -26,11 +27,13 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -268,14 +271,9 @@ int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, co
  * leaves no empty or partial file. A failure is said on stderr and counted;
  * the other figures are still drawn (0 then too); only a failure of the
  * process itself returns 2. */
-int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
+static int draw_one(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg5, const char *arg6)
 {
-    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
-        printf("%s (%s)\n", datafile, script);
-        p->drawn++;
-        return 0;
-    }
     char sp[PATH_MAX + 64], log[PATH_MAX + 64];
     snprintf(sp, sizeof sp, "%s/%s", p->scripts, script);
     snprintf(log, sizeof log, "%s/gnuplot.log", p->data);
@@ -298,6 +296,7 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
             return hb_plot_bad("fork: %s", strerror(errno));
         }
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the job that waits for it */
             FILE *l = freopen(log, "a", stderr);
             (void)l;
             execlp("gnuplot", "gnuplot", "-c", sp, datafile, tmpf[k], title, p->names, arg5, arg6, (char *)NULL);
@@ -323,8 +322,7 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
             else
                 fprintf(stderr, "heapbench plot: %s not drawn: gnuplot %s failed on %s (exit %d; its messages "
                                 "are in %s)\n", name, script, datafile, WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
-            p->failed++;
-            return 0;
+            return 1;
         }
         if (rename(tmpf[k], outf[k]) != 0) {
             int e = errno;
@@ -336,8 +334,103 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
     }
     if (!p->quiet)
         printf("%s/%s.png, .svg\n", p->out, name);
-    p->drawn++;
     return 0;
+}
+
+/* Waits for one figure job (the oldest) and counts what it did. */
+static int reap_one(hb_plot_ctx *p)
+{
+    pid_t pid = p->job[0];
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return hb_plot_bad("waitpid: %s", strerror(errno));
+    /* whatever the job left half-drawn (killed), and no longer ours to
+     * remove on a signal */
+    for (int k = 0; k < 2; k++) {
+        if (!WIFEXITED(st))
+            unlink(p->jobtmp[0][k]);
+        hb_tmp_forget(p->jobtmp[0][k]);
+    }
+    p->njobs--;
+    memmove(p->job, p->job + 1, p->njobs * sizeof p->job[0]);
+    for (size_t i = 0; i < p->njobs; i++) { /* the names move: forget and remember them again */
+        for (int k = 0; k < 2; k++) {
+            hb_tmp_forget(p->jobtmp[i + 1][k]);
+            memcpy(p->jobtmp[i][k], p->jobtmp[i + 1][k], sizeof p->jobtmp[i][k]);
+            hb_tmp_remember(p->jobtmp[i][k]);
+        }
+    }
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+    if (code == 0)
+        p->drawn++;
+    else if (code == 1)
+        p->failed++;
+    else if (!WIFEXITED(st))
+        return hb_plot_bad("a figure's process was killed by signal %d", WTERMSIG(st));
+    return code == 2 ? 2 : 0; /* an error of our own, said by the job */
+}
+
+int hb_plot_wait(hb_plot_ctx *p)
+{
+    int rc = 0;
+    while (p->njobs) {
+        int r = reap_one(p);
+        rc = rc ? rc : r;
+    }
+    return rc;
+}
+
+/* A figure is drawn by a process of its own (draw_one, exiting 0 drawn,
+ * 1 gnuplot failed, 2 an error of ours), up to one per online core at a
+ * time: gnuplot's PNG terminal takes a sixth of a second per figure, and a
+ * default run has hundreds. hb_plot_wait collects the last ones. */
+int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
+                    const char *arg5, const char *arg6)
+{
+    if (p->data_only) { /* what gnuplot would have drawn, for drawing by hand */
+        printf("%s (%s)\n", datafile, script);
+        p->drawn++;
+        return 0;
+    }
+    if (!p->max_jobs) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        p->max_jobs = n < 1 ? 1 : n > HB_PLOT_JOBS ? HB_PLOT_JOBS : (int)n;
+    }
+    while (p->njobs >= (size_t)p->max_jobs) {
+        int rc = reap_one(p);
+        if (rc)
+            return rc;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    /* The job's temporary files are remembered here too, so a signal to
+     * this process removes them; signals held until they are. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* and it dies with this process */
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (getppid() == 1)
+            _exit(2);
+        int rc = draw_one(p, script, datafile, name, title, arg5, arg6);
+        fflush(stdout);
+        _exit(rc);
+    }
+    int e = errno;
+    if (pid > 0) {
+        size_t j = p->njobs++;
+        p->job[j] = pid;
+        for (int k = 0; k < 2; k++) {
+            snprintf(p->jobtmp[j][k], sizeof p->jobtmp[j][k], "%s/.%s.tmp%d.%s", p->out, name, (int)pid,
+                     k ? "svg" : "png");
+            hb_tmp_remember(p->jobtmp[j][k]);
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? hb_plot_bad("fork: %s", strerror(e)) : 0;
 }
 
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len)
@@ -722,7 +815,11 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed)
     if (!rc)
         rc = hb_plot_sweeps(&p);
     if (!rc)
+        rc = hb_plot_heapsize(&p);
+    if (!rc)
         rc = hb_plot_rss(&p);
+    int wrc = hb_plot_wait(&p); /* the figures still being drawn, even after an error */
+    rc = rc ? rc : wrc;
     if (!rc && p.data_only)
         printf("the data of %zu figures in %s (--data-only: none drawn); %zu skipped\n", p.drawn, p.data,
                p.skipped);

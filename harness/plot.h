@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "cellset.h"
 
@@ -46,6 +47,12 @@ typedef struct hb_plot_ctx {
     const char **mixed;
     char **mixed_keys; /* per mixed workload, the parameters that vary: ";k1;k2;" */
     size_t nmixed;
+    /* figures being drawn, each by a process of its own (hb_plot_figure5) */
+#define HB_PLOT_JOBS 8
+    pid_t job[HB_PLOT_JOBS];
+    char jobtmp[HB_PLOT_JOBS][2][PATH_MAX + 720]; /* each job's PNG and SVG temporary names */
+    size_t njobs;
+    int max_jobs; /* 0 until the first figure: the online cores, at most HB_PLOT_JOBS */
 } hb_plot_ctx;
 
 /* What `heapbench report` asks of the figures: the same as `plot`. */
@@ -79,12 +86,16 @@ int hb_plot_is_gc_row(const hb_plot_ctx *p, size_t row);
 /* Runs gnuplot on plots/SCRIPT for the SVG (and the PNG unless svg_only):
  * ARG1 the data, ARG2 the output, ARG3 the title, ARG4 the allocator names
  * (names above); figure4 and figure5 pass the script's own further
- * arguments (ARG5, ARG6) when not NULL. */
+ * arguments (ARG5, ARG6) when not NULL. The data file must stay as it is
+ * until hb_plot_wait: gnuplot may read it after the call returns. */
 int hb_plot_figure(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title);
 int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg5);
 int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg5, const char *arg6);
+/* The figures above are drawn by processes of their own, a few at a time:
+ * waits for those still running and counts them in drawn and failed. */
+int hb_plot_wait(hb_plot_ctx *p);
 FILE *hb_plot_open_data(const hb_plot_ctx *p, const char *name, char *path, size_t len);
 int hb_plot_close_data(FILE *f, const char *path);
 /* A figure of a document read and checked by hb_csvdoc_read (so it parses,
@@ -118,5 +129,7 @@ int hb_plot_latency(hb_plot_ctx *p);
 int hb_plot_pauses(hb_plot_ctx *p);  /* pause CDFs and MMU curves */
 int hb_plot_rss(hb_plot_ctx *p);
 int hb_plot_sweeps(hb_plot_ctx *p);  /* a metric against a swept parameter */
+/* ---- plot_heap.c: time and pause p99 against heap size */
+int hb_plot_heapsize(hb_plot_ctx *p);
 
 #endif

@@ -229,14 +229,36 @@ int hb_plot_pauses(hb_plot_ctx *p)
         c_thr = hb_csvdoc_col(&c.d, "thread");
     hb_names groups = {0};
     char g[512], b[256];
+    /* Once per pause row: its results row (the pauses of one repetition are
+     * consecutive, so the previous row's answer is tried first) and the
+     * index of its group in `groups` (once per results row); SIZE_MAX for
+     * a pause of no row. The loops below then compare integers, not
+     * strings: a default run has 10^5 pauses and 10^3 rows. */
+    size_t *pr = malloc((c.d.nrows + 1) * sizeof *pr);
+    size_t *gi = malloc((p->s.doc.nrows + 1) * sizeof *gi);
+    if (!pr || !gi) {
+        free(pr);
+        free(gi);
+        return hb_plot_bad("out of memory");
+    }
+    for (size_t r = 0; r < p->s.doc.nrows; r++)
+        gi[r] = SIZE_MAX - 1; /* not looked at yet */
     for (size_t k = 0; k < c.d.nrows; k++) {
-        size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, c.d.rows[k].field[c.c_cell],
-                            c.d.rows[k].field[c.c_rep]);
-        if (r != SIZE_MAX) {
+        char **fl = c.d.rows[k].field, **prev = k ? c.d.rows[k - 1].field : NULL;
+        if (prev && !strcmp(fl[c.c_cell], prev[c.c_cell]) && !strcmp(fl[c.c_rep], prev[c.c_rep]) &&
+            (c.c_run < 0 || !strcmp(fl[c.c_run], prev[c.c_run]))) {
+            pr[k] = pr[k - 1];
+            continue;
+        }
+        pr[k] = main_row(p, c.c_run >= 0 ? fl[c.c_run] : NULL, fl[c.c_cell], fl[c.c_rep]);
+        size_t r = pr[k];
+        if (r != SIZE_MAX && gi[r] == SIZE_MAX - 1) {
             hb_plot_group(p, r, 1, g, sizeof g);
-            hb_names_add(&groups, g);
+            int at = hb_names_add(&groups, g); /* its index; -1: too many groups */
+            gi[r] = at < 0 ? SIZE_MAX : (size_t)at;
         }
     }
+#define GROUP_OF(k) (pr[k] == SIZE_MAX ? SIZE_MAX : gi[pr[k]])
     double *dur = malloc((c.d.nrows + 1) * sizeof *dur);
     hb_pause *ev = malloc((c.d.nrows + 1) * sizeof *ev);
     size_t *rep_row = malloc((c.d.nrows + 1) * sizeof *rep_row); /* a cell's repetitions: their first pause row */
@@ -245,15 +267,9 @@ int hb_plot_pauses(hb_plot_ctx *p)
     for (size_t i = 0; i < groups.n && !rc; i++) {
         /* the cells of this group with pauses, in file order */
         hb_names cells = {0};
-        for (size_t k = 0; k < c.d.nrows; k++) {
-            size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, c.d.rows[k].field[c.c_cell],
-                                c.d.rows[k].field[c.c_rep]);
-            if (r == SIZE_MAX)
-                continue;
-            hb_plot_group(p, r, 1, g, sizeof g);
-            if (!strcmp(g, groups.v[i]))
+        for (size_t k = 0; k < c.d.nrows; k++)
+            if (GROUP_OF(k) == i)
                 hb_names_add(&cells, c.d.rows[k].field[c.c_cell]);
-        }
         char sg[512], name[2][600], path[2][PATH_MAX + 700], title[2][600];
         hb_plot_slug(groups.v[i], sg, sizeof sg);
         snprintf(name[0], sizeof name[0], "pause_cdf-%s", sg);
@@ -276,11 +292,8 @@ int hb_plot_pauses(hb_plot_ctx *p)
              * mismatched companion) belongs to no backend to label it with */
             size_t r0 = SIZE_MAX;
             for (size_t k = 0; k < c.d.nrows; k++)
-                if (!strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
-                    size_t r = main_row(p, c.c_run >= 0 ? c.d.rows[k].field[c.c_run] : NULL, cells.v[j],
-                                        c.d.rows[k].field[c.c_rep]);
-                    if (r == SIZE_MAX)
-                        continue;
+                if (GROUP_OF(k) == i && !strcmp(c.d.rows[k].field[c.c_cell], cells.v[j])) {
+                    size_t r = pr[k];
                     dur[n++] = hb_plot_num(&c.d, k, c_dur);
                     size_t q = 0;
                     while (q < nreps && !same_rep(&c, rep_row[q], k))
@@ -304,7 +317,7 @@ int hb_plot_pauses(hb_plot_ctx *p)
                 double end_ms = 0;
                 for (size_t k = 0; k < c.d.nrows; k++) {
                     const hb_csvrow *row = &c.d.rows[k];
-                    if (strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
+                    if (GROUP_OF(k) != i || strcmp(row->field[c.c_cell], cells.v[j]) || !same_rep(&c, rep_row[q], k))
                         continue;
                     double s = hb_plot_num(&c.d, k, c_start), d = hb_plot_num(&c.d, k, c_dur);
                     double th = c_thr >= 0 && *row->field[c_thr] ? hb_plot_num(&c.d, k, c_thr) : 0;
@@ -361,6 +374,9 @@ int hb_plot_pauses(hb_plot_ctx *p)
     free(dur);
     free(ev);
     free(rep_row);
+    free(pr);
+    free(gi);
+#undef GROUP_OF
     hb_names_free(&groups);
     return rc;
 }

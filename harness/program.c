@@ -293,7 +293,24 @@ static void __attribute__((format(printf, 3, 4))) failf(hb_result *r, hb_status 
 
 /* Forks and execs the command; -1 with r filled on failure. `ready`
  * receives the errno of a failed exec through a close-on-exec pipe. */
-static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *dir, hb_result *r)
+/* The probe library (allocators/probe.c), found beside the running
+ * heapbench executable at the first program cell under a library. */
+static char probe_so[4096];
+
+/* In the child: the probe first in LD_PRELOAD (it defines no malloc, so
+ * the order does not change who serves it), writing to `probe_file`. */
+static int apply_probe(const char *probe_file)
+{
+    const char *cur = getenv("LD_PRELOAD");
+    char v[3 * 4096];
+    int n = snprintf(v, sizeof v, "%s%s%s", probe_so, cur && *cur ? ":" : "", cur ? cur : "");
+    if (n < 0 || (size_t)n >= sizeof v)
+        return ENAMETOOLONG;
+    return setenv("LD_PRELOAD", v, 1) || setenv("HEAPBENCH_PROBE", probe_file, 1) ? errno : 0;
+}
+
+static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *dir, const char *probe_file,
+                   hb_result *r)
 {
     char out[4200], err[4200];
     snprintf(out, sizeof out, "%s/stdout.txt", dir);
@@ -321,6 +338,8 @@ static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *
                 e = errno;
         if (!e)
             e = hb_alloc_lib_apply_env(lib);
+        if (!e && lib->path[0])
+            e = apply_probe(probe_file);
         if (!e) {
             execvp(cmd->argv[0], cmd->argv);
             e = errno;
@@ -392,6 +411,19 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
         return 0;
     }
     const hb_alloc_lib lib = *c->lib;
+    if (lib.path[0] && !probe_so[0]) {
+        char self[4096];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[k > 0 ? k : 0] = 0;
+        if (hb_alloc_lib_probe_find(self, probe_so, sizeof probe_so) != 0)
+            probe_so[0] = 0;
+    }
+    if (lib.path[0] && !probe_so[0]) {
+        r->status = HB_ST_FAILED;
+        snprintf(r->error, sizeof r->error, "libheapbench_probe.so is not beside heapbench: the preload of %s "
+                 "cannot be checked (rebuild)", lib.name);
+        return 0;
+    }
     const char *tmp = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/heapbench-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", p->wl.name);
@@ -425,7 +457,10 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
     getrusage(RUSAGE_SELF, &self0);
     double t0 = hb_now(), t1 = 0;
     r->t0_ns = (uint64_t)(t0 * 1e9);
-    pid_t pid = spawn(&cmd, &lib, dir, r);
+    char probe_file[8400], cwd[4096];
+    snprintf(probe_file, sizeof probe_file, "%s%s%s/heapbench.probe", dir[0] == '/' ? "" : getcwd(cwd, sizeof cwd) ? cwd : ".",
+             dir[0] == '/' ? "" : "/", dir);
+    pid_t pid = spawn(&cmd, &lib, dir, probe_file, r);
     if (pid < 0)
         goto out;
     /* readable when the process has exited: the end of the timed run */
@@ -505,7 +540,15 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
         failf(r, HB_ST_FAILED, "cannot hold the RSS series: out of memory");
         goto out;
     }
-    if (lib.path[0] && w.ndone == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    /* The probe's lines: every image that kept the preload says from inside
+     * who serves its malloc, however short it ran. */
+    int root_ok = 0;
+    char pwhy[300];
+    if (lib.path[0] && hb_alloc_lib_probe_judge(&lib, probe_file, pid, &root_ok, pwhy, sizeof pwhy) == ESRCH) {
+        failf(r, HB_ST_FAILED, "the preload of %s did not take: %s", lib.name, pwhy);
+        goto out;
+    }
+    if (lib.path[0] && w.ndone == 0 && !root_ok && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         /* never silently glibc under the library's name */
         failf(r, HB_ST_FAILED, "%s exited after %.1f ms, before the preload of %s could be checked in it",
               p->wl.name, (t1 - t0) * 1e3, lib.name);

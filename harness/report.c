@@ -21,6 +21,7 @@
  *
  * The page is written to PAGE.html.tmp and renamed over PAGE.html only when
  * whole: a failure never leaves half a page or destroys the old one. */
+#include "lbo.h"
 #include "plot.h"
 #include "rank.h"
 #include "tables.h"
@@ -45,6 +46,10 @@ typedef struct rctx {
     char **fig; /* figure names (file names without .svg), sorted */
     size_t nfig, nshown;
     size_t failed; /* figures gnuplot could not draw (said on stderr by plot) */
+    /* figures already drawn by `plot` of the same file with the same
+     * options (the default run's): their SVGs are inlined, none redrawn */
+    const char *drawn_dir;
+    size_t drawn_failed;
 } rctx;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -130,8 +135,15 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
+static int list_figures(rctx *x);
+
 static int draw_figures(rctx *x, const char *scripts)
 {
+    if (x->drawn_dir) {
+        snprintf(x->figdir, sizeof x->figdir, "%s", x->drawn_dir);
+        x->failed = x->drawn_failed;
+        return list_figures(x);
+    }
     const char *tmp = getenv("TMPDIR");
     snprintf(x->figdir, sizeof x->figdir, "%s/heapbench-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(x->figdir)) {
@@ -142,8 +154,12 @@ static int draw_figures(rctx *x, const char *scripts)
     hb_plot_opts o = {.file = x->file, .out = x->figdir, .ref = x->ref, .ref_coll = x->ref_coll,
                       .scripts = scripts, .svg_only = 1, .quiet = 1};
     int rc = hb_plot_draw(&o, NULL, &x->failed);
-    if (rc)
-        return rc;
+    return rc ? rc : list_figures(x);
+}
+
+/* The SVGs of x->figdir, sorted, into x->fig. */
+static int list_figures(rctx *x)
+{
     DIR *d = opendir(x->figdir);
     if (!d)
         return bad("cannot read %s: %s", x->figdir, strerror(errno));
@@ -469,6 +485,48 @@ static const char script[] =
     "var c=document.getElementById('check');c.textContent=(ok==f.length?'All ':'Only ')+ok+' of '+f.length+"
     "' figures rendered'+(bad.length?': missing '+bad.join(', '):'.');})();";
 
+/* The lower-bound overhead of each collector setting (lbo.h), of wall
+ * time: a row per setting, a column per benchmark, the geometric mean. */
+static int put_lbo(rctx *x)
+{
+    hb_lbo t;
+    char why[1024], b[32];
+    int err = hb_lbo_compute(&x->s, &t, why, sizeof why);
+    if (err == EINVAL) { /* no collector rows with times */
+        fprintf(x->f, "<p class=\"note\">No lower-bound overhead: ");
+        esc(x->f, why);
+        fprintf(x->f, "</p>\n");
+        return 0;
+    }
+    if (err)
+        return bad("%s", why);
+    fprintf(x->f, "<p>Lower-bound overhead (LBO, Cai et al. 2022) of wall time: each collector setting's median "
+                  "time over the <i>base</i> of its workload, the least median time with the GC pauses "
+                  "(pause_total_ms) taken out over every setting. No mutator runs faster than the base, so LBO "
+                  "bounds what the collector costs from below; 1.000: no overhead shown. "
+                  "<code>heapbench compare FILE --lbo</code> prints it.</p>\n<table>\n<tr><th>setting</th>");
+    for (size_t k = 0; k < t.nbench; k++) {
+        fprintf(x->f, "<th>");
+        esc(x->f, t.bench[k]);
+        hb_fmt_num(b, sizeof b, t.base[k]);
+        fprintf(x->f, "<br><small>base %s s</small></th>", b);
+    }
+    fprintf(x->f, "<th>geomean</th></tr>\n");
+    for (size_t s = 0; s < t.nsetting; s++) {
+        fprintf(x->f, "<tr><td><code>");
+        esc(x->f, t.setting[s]);
+        fprintf(x->f, "</code></td>");
+        for (size_t k = 0; k <= t.nbench; k++) {
+            hb_fmt_ratio(b, sizeof b, k < t.nbench ? hb_lbo_value(&t, k, s) : hb_lbo_geomean(&t, s));
+            fprintf(x->f, "<td class=\"n\">%s</td>", b);
+        }
+        fprintf(x->f, "</tr>\n");
+    }
+    fprintf(x->f, "</table>\n");
+    hb_lbo_free(&t);
+    return 0;
+}
+
 static int write_page(rctx *x, int have_gnuplot)
 {
     FILE *f = x->f;
@@ -482,6 +540,7 @@ static int write_page(rctx *x, int have_gnuplot)
     static const char *const sec[][2] = {{"rows", "Rows"}, {"allocators", "Allocators ranked"},
                                          {"collectors", "Collectors ranked"}, {"fig-alloc", "Allocator figures"},
                                          {"fig-pauses", "Pauses and MMU"}, {"fig-sweeps", "Sweeps"},
+                                         {"heap", "Heap sizes"},
                                          {"fig-more", "Scaling and latency"}, {"fig-rss", "RSS over time"}};
     fprintf(f, "<nav>");
     for (size_t k = 0; k < sizeof sec / sizeof sec[0]; k++)
@@ -531,6 +590,18 @@ static int write_page(rctx *x, int have_gnuplot)
                        "<code>--param</code>.</p>\n");
         if (!rc)
             rc = put_figs(x, "sweep-", 1);
+        fprintf(f, "<h2 id=\"heap\">Heap sizes</h2>\n");
+        if (!rc)
+            rc = put_lbo(x);
+        if (!count_figs(x, "heapsize-"))
+            fprintf(f, "<p class=\"note\">No heap-size curve: no collector ran under a heap limit "
+                       "(<code>--heap-factors</code> or <code>--param heap_kb</code>).</p>\n");
+        else
+            fprintf(f, "<p>The time-space trade-off: wall time and pause p99 against heap size, the limit "
+                       "for marksweep and boehm (multiples of each cell's minimum heap), the peak live bytes for "
+                       "a collector without one (rc, rcgen: a point per threshold).</p>\n");
+        if (!rc)
+            rc = put_figs(x, "heapsize-", 1);
         fprintf(f, "<h2 id=\"fig-more\">Scaling and latency</h2>\n");
         if (!rc)
             rc = put_figs(x, "scaling-", 1);
@@ -599,7 +670,7 @@ static int report(rctx *x, const char *out, const char *scripts, char *page, siz
     if (!rc && x->failed)
         rc = bad("%zu figure%s could not be drawn: %s lacks %s", x->failed, x->failed == 1 ? "" : "s", page,
                  x->failed == 1 ? "it" : "them");
-    if (x->figdir[0])
+    if (x->figdir[0] && !x->drawn_dir)
         rm_tree(x->figdir);
     for (size_t i = 0; i < x->nfig; i++)
         free(x->fig[i]);
@@ -643,8 +714,8 @@ int hb_report_main(int argc, char **argv)
     return rc;
 }
 
-int hb_report_write(const char *csv, char *page, size_t len)
+int hb_report_write(const char *csv, const char *figures, size_t failed, char *page, size_t len)
 {
-    rctx x = {.file = csv};
+    rctx x = {.file = csv, .drawn_dir = figures, .drawn_failed = failed};
     return report(&x, NULL, NULL, page, len);
 }

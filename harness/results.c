@@ -39,6 +39,9 @@ static const char *const columns[] = {
     "garbage_mean_bytes", "garbage_max_bytes",
     /* rusage beyond time; a program's own figure (programs/program.h) */
     "maxrss_kb", "minflt", "majflt", "nvcsw", "nivcsw", "figure", "figure_unit", "harness_cpu_s",
+    /* heap-size experiments (--heap-factors, --param heap_kb): the factor,
+     * the minimum heap it multiplies, the limit the cell ran under */
+    "heap_factor", "min_heap_kb", "heap_limit_kb",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -59,9 +62,9 @@ struct hb_csv {
     size_t ndone;
 };
 
-static const char *status_name(hb_status s)
+const char *hb_status_name(hb_status s)
 {
-    static const char *const names[] = {"ok", "failed", "crashed", "timeout", "skipped"};
+    static const char *const names[] = {"ok", "failed", "crashed", "timeout", "skipped", "oom"};
     return names[s];
 }
 
@@ -403,7 +406,7 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     SET("%s", c->shared ? "shared" : "isolated");
     SET("%d", c->threads);
     SET("%d", c->rep);
-    SET("%s", status_name(r->status));
+    SET("%s", hb_status_name(r->status));
     SET("%s", r->error);
     if (measured && r->external) {
         /* a program: its own unit of work if it declares one; the
@@ -533,6 +536,19 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
     }
     if (measured && r->harness_cpu_s >= 0)
         SET("%.6f", r->harness_cpu_s);
+    else
+        SKIP();
+    /* what the cell is, said whatever its status (an oom row names its limit) */
+    if (c->gc.heap_factor > 0)
+        SET("%g", c->gc.heap_factor);
+    else
+        SKIP();
+    if (c->gc.min_heap_kb > 0)
+        SET("%lld", (long long)c->gc.min_heap_kb);
+    else
+        SKIP();
+    if (c->gc.heap_kb > 0)
+        SET("%lld", (long long)c->gc.heap_kb);
     else
         SKIP();
 #undef SET

@@ -70,7 +70,7 @@ static int parse_out(const char *buf, size_t len, hb_cell_out *o)
 
 /* Runs one cell in a child; fills o (status crashed/timeout when it dies).
  * Returns 1 when a stop signal cut it short (o is then meaningless). */
-static int run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, int out_fd, hb_cell_out *o)
+int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet, int out_fd, hb_cell_out *o)
 {
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
@@ -103,8 +103,9 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d", c->gc.threshold[0], c->gc.threshold[1],
-             c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms);
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d,%lld", c->gc.threshold[0], c->gc.threshold[1],
+             c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms,
+             (long long)c->gc.heap_kb);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
@@ -212,6 +213,19 @@ static int run_child(const char *self, const hb_cell *c, double timeout_s, int q
     return cut;
 }
 
+/* A cell's seed: its name and repetition, so a cell runs alike in every
+ * run; a heap factor is left out of the name, so the cell runs alike at
+ * every heap size, and as its minimum heap's search ran it. */
+uint64_t hb_cell_seed(const hb_cell *c)
+{
+    hb_cell base = *c;
+    char id[512];
+    base.gc.heap_factor = 0;
+    base.gc.heap_kb = 0;
+    hb_cell_id(&base, id, sizeof id);
+    return fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c->rep * 0x9e3779b97f4a7c15ULL);
+}
+
 typedef struct job {
     size_t cell; /* index into the cell list */
     int rep;
@@ -247,8 +261,7 @@ typedef struct reasons {
 
 static const char *status_word(hb_status st)
 {
-    static const char *const w[] = {"ok", "failed", "crashed", "timeout", "skipped"};
-    return w[st];
+    return hb_status_name(st);
 }
 
 static void count_reason(reasons *rs, const hb_result *r)
@@ -344,10 +357,12 @@ static void summary(const char *csv)
     hb_cellset_free(&s);
 }
 
-/* The default matrix ends with its figures, when gnuplot is there. A plot
- * that fails is said on stderr; the results stand either way. */
-static void plot_default(const char *csv)
+/* The default matrix ends with its figures, when gnuplot is there, into
+ * `dir` ("" when none were drawn; the report inlines these). A plot that
+ * fails is said on stderr; the results stand either way. */
+static void plot_default(const char *csv, char *dir, size_t dlen, size_t *nfailed)
 {
+    dir[0] = 0;
     if (system("command -v gnuplot > /dev/null 2>&1") != 0) {
         fprintf(stderr, "heapbench run: gnuplot is not installed: no figures (scripts/setup.sh installs it)\n");
         return;
@@ -355,15 +370,21 @@ static void plot_default(const char *csv)
     fflush(stdout);
     /* quiet: one line for the figures, not one per figure (the report is
      * their index) */
-    char dir[4200];
     const char *stem = strrchr(csv, '/');
-    snprintf(dir, sizeof dir, "plots/%.*s", (int)strlen(stem ? stem + 1 : csv) - 4, stem ? stem + 1 : csv);
-    hb_plot_opts po = {.file = csv, .out = dir, .quiet = 1};
+    snprintf(dir, dlen, "plots/%.*s", (int)strlen(stem ? stem + 1 : csv) - 4, stem ? stem + 1 : csv);
+    /* SVG only: a PNG takes gnuplot five times as long, and the report
+     * (which inlines these) is where they are read; `heapbench plot` draws
+     * both */
+    hb_plot_opts po = {.file = csv, .out = dir, .quiet = 1, .svg_only = 1};
     size_t drawn = 0, failed = 0;
-    if (hb_plot_draw(&po, &drawn, &failed) != 0 || failed)
+    if (hb_plot_draw(&po, &drawn, &failed) != 0) {
+        fprintf(stderr, "heapbench run: the figures of %s could not be drawn\n", csv);
+        dir[0] = 0; /* the report draws its own */
+    } else if (failed) {
         fprintf(stderr, "heapbench run: the figures of %s could not all be drawn\n", csv);
-    else
-        printf("%zu figures in %s\n", drawn, dir);
+    } else
+        printf("%zu figures (SVG) in %s\n", drawn, dir);
+    *nfailed = failed;
 }
 
 int hb_run(const hb_run_opts *o, const char *self)
@@ -378,7 +399,8 @@ int hb_run(const hb_run_opts *o, const char *self)
     size_t combos = 1; /* every --param's values: options.c bounds the product */
     for (size_t k = 0; k < o->n_params; k++)
         combos *= o->params[k].n;
-    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2 * combos, ncells = 0;
+    size_t nfactors = o->n_heap_factors ? o->n_heap_factors : 1; /* a dimension for collectors with a limit */
+    size_t ncells_all = o->n_workloads * (o->n_collectors + 1) * most * o->n_threads * 2 * combos * nfactors, ncells = 0;
     hb_cell *cells = calloc(ncells_all ? ncells_all : 1, sizeof *cells);
     if (!cells)
         return 2;
@@ -421,9 +443,11 @@ int hb_run(const hb_run_opts *o, const char *self)
             /* a program that is not told a thread count runs once, as it
              * runs, recorded with threads 1 */
             size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
+            /* --heap-factors: the last dimension, for collectors that take a limit */
+            size_t nf = o->n_heap_factors && gc && gc->max_heap_ok ? o->n_heap_factors : 1;
             for (size_t a = 0; a < nalloc; a++)
                 for (size_t t = 0; t < nthreads; t++)
-                    for (size_t combo = 0; combo < ncombo; combo++, index++) {
+                    for (size_t combo = 0; combo < ncombo * nf; combo++, index++) {
                     if (o->shard_n && (int)(index % (size_t)o->shard_n) != o->shard_k - 1)
                         continue;
                     hb_cell *c = &cells[ncells++];
@@ -435,9 +459,11 @@ int hb_run(const hb_run_opts *o, const char *self)
                                    .gc = {.refcount = HB_RC_ATOMIC},
                                    .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
+                    if (o->n_heap_factors && gc && gc->max_heap_ok)
+                        c->gc.heap_factor = o->heap_factors[combo % nf];
                     /* this combination's values: the last key varies fastest */
                     hb_param_kv kv[HB_MAX_PARAMS];
-                    size_t rest = combo;
+                    size_t rest = combo / nf;
                     for (size_t d = ndims; d-- > 0;) {
                         const hb_param_sweep *sw = &o->params[dims[d]];
                         snprintf(kv[d].key, sizeof kv[d].key, "%s", sw->key);
@@ -465,6 +491,25 @@ int hb_run(const hb_run_opts *o, const char *self)
     }
     if (omitted[0] && !o->is_default) /* said, not silently dropped */
         fprintf(stderr, "heapbench run: --heap leaves no cells for %s\n", omitted);
+    /* Heap factors multiply each cell's minimum heap: found first, by
+     * binary search (minheap.c); `heapbench minheap` stops there. */
+    char (*mwhy)[HB_MINHEAP_WHY] = NULL;
+    if (o->n_heap_factors || o->minheap_only) {
+        sigaction(SIGINT, &(struct sigaction){.sa_handler = on_stop}, NULL);
+        sigaction(SIGTERM, &(struct sigaction){.sa_handler = on_stop}, NULL);
+        mwhy = calloc(ncells + 1, sizeof *mwhy);
+        int src = mwhy ? hb_minheap_fill(self, cells, ncells, o->minheap_only, o->timeout_s, mwhy) : 2;
+        if (src == 130)
+            fprintf(stderr, "heapbench run: stopped by signal %d during the minimum heap's search; no row "
+                            "written\n", (int)stop_signal);
+        if (src || o->minheap_only) {
+            if (!src)
+                src = hb_minheap_print(cells, ncells, mwhy, stdout);
+            free(mwhy);
+            free(cells);
+            return src;
+        }
+    }
     hb_csv *csv;
     if (hb_csv_open(o->out, &csv)) {
         free(cells);
@@ -549,16 +594,23 @@ int hb_run(const hb_run_opts *o, const char *self)
         c.rep = jobs[k].rep;
         char id[512];
         hb_cell_id(&c, id, sizeof id);
-        c.seed = fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c.rep * 0x9e3779b97f4a7c15ULL);
+        c.seed = hb_cell_seed(&c);
         hb_cell_out out;
         int runnable = c.threads >= c.workload->min_threads && !hb_cell_unrunnable(&c);
-        if (runnable && !warmed[jobs[k].cell]) {
+        if (runnable && c.gc.heap_factor > 0 && c.gc.min_heap_kb < 0) {
+            /* no minimum heap to multiply: a failed row saying why */
+            hb_cell_out_init(&out, &c);
+            out.r.status = HB_ST_FAILED;
+            snprintf(out.r.error, sizeof out.r.error, "%s", mwhy[jobs[k].cell]);
+            runnable = -1;
+        }
+        if (runnable > 0 && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
                 if (c.workload->program) /* not recorded */
                     hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
                 else
-                    run_child(self, &c, o->timeout_s, 1, -1, &scratch);
+                    hb_run_child(self, &c, o->timeout_s, 1, -1, &scratch);
                 hb_buf_free(&scratch.rss);
                 hb_buf_free(&scratch.pauses);
             }
@@ -566,10 +618,11 @@ int hb_run(const hb_run_opts *o, const char *self)
             if (stop_signal)
                 break;
         }
-        if (!runnable)
+        if (runnable < 0) {
+        } else if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
         else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
-                                     : run_child(self, &c, o->timeout_s, 0, chatter, &out))
+                                     : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out))
             break; /* cut by a stop signal: no row */
         if (chatter >= 0) { /* what it said, if anything, to NAME.log */
             off_t said = lseek(chatter, 0, SEEK_END);
@@ -602,7 +655,8 @@ int hb_run(const hb_run_opts *o, const char *self)
             break;
         }
         done++;
-        if (out.r.status != HB_ST_OK && out.r.status != HB_ST_SKIPPED)
+        /* out of heap under the limit asked for is the run's answer, not a failure */
+        if (out.r.status != HB_ST_OK && out.r.status != HB_ST_SKIPPED && out.r.status != HB_ST_OOM)
             failures++;
         if (out.r.status != HB_ST_OK)
             count_reason(rs, &out.r);
@@ -623,6 +677,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         close(chatter);
     if (logfd >= 0)
         close(logfd);
+    free(mwhy);
     free(warmed);
     free(tl);
     free(slots);
@@ -664,11 +719,14 @@ int hb_run(const hb_run_opts *o, const char *self)
         printf("; %zu already there were kept", resumed);
     printf("\n");
     if (o->is_default) {
-        plot_default(o->out);
-        /* and the one page that answers the matrix: its path last, to open */
+        char figs[4200];
+        size_t nfailed = 0;
+        plot_default(o->out, figs, sizeof figs, &nfailed);
+        /* and the one page that answers the matrix, with the same figures:
+         * its path last, to open */
         char page[4200];
         fflush(stdout);
-        if (hb_report_write(o->out, page, sizeof page) == 0)
+        if (hb_report_write(o->out, figs[0] ? figs : NULL, nfailed, page, sizeof page) == 0)
             printf("report: %s\n", page);
         else
             fprintf(stderr, "heapbench run: the report of %s could not be written\n", o->out);

@@ -43,7 +43,7 @@ enum { P_OPS, P_SHAPE, P_K, P_DEGREE, P_SURVIVE, P_KEEP };
  * garbage, not the survivors, dominates. rcgen on glibc, one core: small
  * ~0.15 s, medium ~1.5 s, large ~8 s. */
 static const hb_param_spec cycles_params[] = {
-    {"ops", {100000, 1000000, 5000000}, 1, INT64_C(1) << 40, "structures built per thread"},
+    {"ops", {50000, 1000000, 5000000}, 1, INT64_C(1) << 40, "structures built per thread"},
     {"shape", {0, 0, 0}, 0, 4, "0 all in turn, 1 pairs, 2 rings, 3 doubly linked lists, 4 graphs"},
     {"k", {8, 8, 8}, 2, 1 << 20, "nodes per ring, list or graph"},
     {"degree", {2, 2, 2}, 0, 64, "random edges per graph node"},

@@ -38,7 +38,7 @@ enum { P_OPS, P_LEGACY };
 
 /* rcgen on glibc, one core: small ~0.1 s, medium ~1 s, large ~5 s. */
 static const hb_param_spec fin_params[] = {
-    {"ops", {200000, 2000000, 5000000}, 1, 1 << 23, "structures with finalizers per thread"},
+    {"ops", {100000, 2000000, 5000000}, 1, 1 << 23, "structures with finalizers per thread"},
     {"legacy_every", {100, 100, 100}, 0, INT64_C(1) << 32,
      "every n-th op makes a legacy-finalizer pair (0: none)"},
     {NULL, {0, 0, 0}, 0, 0, NULL},

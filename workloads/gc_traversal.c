@@ -38,7 +38,7 @@ enum { P_LEVELS, P_LOOPS };
 /* rcgen on glibc, one core: small ~0.1 s, medium ~1 s, large ~5 s. */
 static const hb_param_spec gct_params[] = {
     {"levels", {1000, 1000, 1000}, 1, 1 << 16, "nested lists (list n holds n references to n-1)"},
-    {"loops", {40, 1000, 5000}, 1, INT64_C(1) << 32, "timed full collections per thread"},
+    {"loops", {20, 1000, 5000}, 1, INT64_C(1) << 32, "timed full collections per thread"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
 

@@ -35,7 +35,7 @@ enum { P_OPS, P_SURVIVE, P_LIVE, P_CYCLIC, P_THRESHOLD };
 
 /* rcgen on glibc, one core: small ~0.09 s, medium ~0.9 s, large ~4.5 s. */
 static const hb_param_spec gen_params[] = {
-    {"ops", {800000, 20000000, 100000000}, 1, INT64_C(1) << 40, "objects made per thread"},
+    {"ops", {400000, 20000000, 100000000}, 1, INT64_C(1) << 40, "objects made per thread"},
     {"survive_ppm", {10000, 10000, 10000}, 0, 1000000,
      "survivors per million objects (stored in the live table)"},
     {"live", {10000, 10000, 10000}, 1, 1 << 24, "slots in the table of survivors"},

@@ -45,7 +45,7 @@ enum { STREAM, LIST, BOTH };
  * per thread). One core, rcgen on glibc, both modes: small ~0.1 s, medium
  * ~0.4 s, large ~2 s. */
 static const hb_param_spec gen_params[] = {
-    {"n", {500000, 2000000, 10000000}, 1, INT64_C(1) << 36, "ints summed per shape per thread"},
+    {"n", {200000, 2000000, 10000000}, 1, INT64_C(1) << 36, "ints summed per shape per thread"},
     {"mode", {BOTH, BOTH, BOTH}, 0, 2, "0 stream (a generator), 1 list (materialised first), "
      "2 both: stream, then list"},
     {NULL, {0, 0, 0}, 0, 0, NULL},

@@ -50,9 +50,9 @@ enum { P_OPS, P_CHUNKS, P_ROUNDS, P_MIN, P_MAX };
 
 /* mimalloc-bench's arguments: 8..1000 B, 5000 blocks per thread, 100 rounds
  * (500,000 replacements per worker). The presets differ only in how many
- * workers each chain has (10, 50, 200). */
+ * workers each chain has (3, 50, 200). */
 static const hb_param_spec larson_params[] = {
-    {"ops", {5000000, 25000000, 100000000}, 1, INT64_C(1) << 40,
+    {"ops", {1500000, 25000000, 100000000}, 1, INT64_C(1) << 40,
      "replacements per thread, over all its successive workers"},
     {"chunks", {5000, 5000, 5000}, 1, 1 << 22, "blocks (slots) per thread"},
     {"rounds", {100, 100, 100}, 1, 1 << 20,

@@ -42,7 +42,7 @@ enum { P_OPS, P_OBJECTS };
  * lists (~100 KB with their item arrays) fit in L2. One core, rcgen on
  * glibc: small ~0.1 s, medium ~1 s, large ~5 s. */
 static const hb_param_spec refcount_params[] = {
-    {"ops", {5000000, 100000000, 500000000}, 1, INT64_C(1) << 40,
+    {"ops", {2000000, 100000000, 500000000}, 1, INT64_C(1) << 40,
      "y = x; z = y; del z rounds per thread"},
     {"objects", {1000, 1000, 1000}, 1, 1 << 24, "lists the rounds cycle through"},
     {NULL, {0, 0, 0}, 0, 0, NULL},

@@ -36,7 +36,7 @@ enum { P_REQUESTS, P_ROWS, P_HEADERS, P_CACHE, P_CACHE_PCT, P_CYCLIC };
 
 /* rcgen on glibc, one core: small ~0.15 s, medium ~1.5 s, large ~7 s. */
 static const hb_param_spec server_params[] = {
-    {"requests", {20000, 500000, 2500000}, 1, INT64_C(1) << 40, "requests served per thread"},
+    {"requests", {8000, 500000, 2500000}, 1, INT64_C(1) << 40, "requests served per thread"},
     {"rows", {8, 8, 8}, 0, 1 << 16, "result rows (tuples) per request"},
     {"headers", {6, 6, 6}, 0, 64, "header entries per request dict"},
     {"cache", {2000, 2000, 2000}, 1, 1 << 24, "cache entries (distinct keys)"},

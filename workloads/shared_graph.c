@@ -48,7 +48,7 @@ enum { P_OPS, P_NODES, P_DEGREE, P_PATH, P_WRITE, P_FRESH };
  * keeps 16 bytes per edge and graph. rcgen on glibc, one
  * core: small ~0.1 s, medium ~1 s, large ~5 s. */
 static const hb_param_spec sg_params[] = {
-    {"ops", {300000, 3000000, 15000000}, 1, INT64_C(1) << 40, "reads and relinks per thread"},
+    {"ops", {150000, 3000000, 15000000}, 1, INT64_C(1) << 40, "reads and relinks per thread"},
     {"nodes", {1000, 1000, 1000}, 1, 1 << 20, "nodes of the graph"},
     {"degree", {4, 4, 4}, 1, 64, "edges per node"},
     {"path", {8, 8, 8}, 1, 1 << 16, "edges followed by one read"},

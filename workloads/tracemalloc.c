@@ -58,7 +58,7 @@ enum { P_OPS, P_PASSES, P_ROWS, P_CACHE, P_KEEP, P_CYCLIC };
  * cache's graphs (~10k objects) at the snapshot. One core, rcgen on glibc:
  * small ~0.15 s, medium ~1.5 s, large ~7 s. */
 static const hb_param_spec tm_params[] = {
-    {"ops", {20000, 200000, 1000000}, 1, INT64_C(1) << 40, "graphs per pass"},
+    {"ops", {8000, 200000, 1000000}, 1, INT64_C(1) << 40, "graphs per pass"},
     {"passes", {4, 4, 4}, 1, 1 << 20, "traced passes per thread (as many untraced, alternating)"},
     {"rows", {4, 4, 4}, 0, 1 << 16, "row tuples per graph"},
     {"cache", {500, 500, 500}, 1, 1 << 24, "slots of the cache graphs are kept in"},

@@ -34,7 +34,7 @@ enum { P_OPS, P_RING, P_MIN, P_MAX };
 /* One producer and one consumer sharing one core, glibc: small ~0.1 s,
  * medium ~1.5 s, large ~7.5 s. */
 static const hb_param_spec xthread_params[] = {
-    {"ops", {2000000, 30000000, 150000000}, 1, INT64_C(1) << 40, "blocks allocated per producer"},
+    {"ops", {800000, 30000000, 150000000}, 1, INT64_C(1) << 40, "blocks allocated per producer"},
     {"ring", {1024, 1024, 1024}, 1, 1 << 20,
      "blocks in flight per consumer (bounds memory, not work)"},
     {"min_size", {16, 16, 16}, 16, 1 << 20, "smallest block, bytes (room for two tag words)"},

@@ -149,6 +149,61 @@ static void test_mapped_in(void **st)
     assert_int_equal(hb_alloc_lib_mapped_in(&none, getpid(), why, sizeof why), 0);
 }
 
+/* Run `prog` (with up to two arguments) with LD_PRELOAD=preload and the
+ * probe writing to `file`; its pid. */
+static pid_t probed(const char *preload, const char *file, const char *prog, const char *a1, const char *a2)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("HEAPBENCH_PROBE", file, 1);
+        execl(prog, prog, a1, a2, (char *)NULL);
+        _exit(127);
+    }
+    int ws;
+    waitpid(pid, &ws, 0);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    return pid;
+}
+
+/* The probe, in real short-lived processes: /bin/true (PIE, about a
+ * millisecond: what the sampler can miss) and python3 (built without PIE:
+ * the canonical PLT stub case) name the preloaded library; a process where
+ * the library is not preloaded is caught. */
+static void test_probe(void **st)
+{
+    (void)st;
+    char probe[4096], file[] = "/tmp/hb-probe-XXXXXX", why[512], pre[8400];
+    assert_int_equal(hb_alloc_lib_probe_find(self_exe, probe, sizeof probe), 0);
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    close(fd);
+    hb_alloc_lib lib;
+    assert_int_equal(hb_alloc_lib_resolve(countlib, NULL, &lib), 0);
+    snprintf(pre, sizeof pre, "%s:%s", probe, lib.path);
+    const char *progs[][3] = {{"/bin/true", NULL, NULL}, {"/usr/bin/python3", "-c", "pass"}};
+    for (size_t i = 0; i < 2; i++) {
+        if (access(progs[i][0], X_OK) != 0)
+            continue;
+        assert_int_equal(truncate(file, 0), 0);
+        pid_t pid = probed(pre, file, progs[i][0], progs[i][1], progs[i][2]);
+        int root_ok = 0;
+        assert_int_equal(hb_alloc_lib_probe_judge(&lib, file, pid, &root_ok, why, sizeof why), 0);
+        assert_int_equal(root_ok, 1);
+        /* the probe alone: glibc serves malloc, and that is the verdict */
+        assert_int_equal(truncate(file, 0), 0);
+        probed(probe, file, progs[i][0], progs[i][1], progs[i][2]);
+        assert_int_equal(hb_alloc_lib_probe_judge(&lib, file, pid, &root_ok, why, sizeof why), ESRCH);
+        assert_non_null(strstr(why, "libc.so"));
+    }
+    /* no file: nothing loaded the probe, nothing judged */
+    unlink(file);
+    int root_ok = 1;
+    assert_int_equal(hb_alloc_lib_probe_judge(&lib, file, 1, &root_ok, why, sizeof why), 0);
+    assert_int_equal(root_ok, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -159,7 +214,7 @@ int main(int argc, char **argv)
     countlib = argv[2];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtins),   cmocka_unit_test(test_specs),     cmocka_unit_test(test_preload_value),
-        cmocka_unit_test(test_verify_here), cmocka_unit_test(test_mapped_in),
+        cmocka_unit_test(test_verify_here), cmocka_unit_test(test_mapped_in),  cmocka_unit_test(test_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,7 +116,7 @@ static const char *line_of(const char *out, const char *start)
 
 /* ---- db_bench: fill a fresh database in order, then read it at random */
 static const hb_param_spec db_bench_params[] = {
-    {"num", {20000, 200000, 2000000}, 100, INT64_C(1) << 32, "keys written by each thread, then read"},
+    {"num", {10000, 200000, 2000000}, 100, INT64_C(1) << 32, "keys written by each thread, then read"},
     {"value_size", {100, 100, 100}, 1, 1 << 20, "bytes per value"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
 };
@@ -189,7 +189,7 @@ const hb_program hb_prog_db_bench = {
 
 /* ---- cache_bench: RocksDB's LRU block cache under concurrent use */
 static const hb_param_spec cache_bench_params[] = {
-    {"ops", {50000, 500000, 5000000}, 100, INT64_C(1) << 36, "cache operations per thread"},
+    {"ops", {25000, 500000, 5000000}, 100, INT64_C(1) << 36, "cache operations per thread"},
     {"value_bytes", {1024, 1024, 1024}, 8, 1 << 24, "bytes per cached value"},
     {"cache_mb", {8, 32, 128}, 1, 1 << 16, "cache capacity, MiB"},
     {NULL, {0, 0, 0}, 0, 0, NULL},

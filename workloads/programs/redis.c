@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const hb_param_spec redis_params[] = {
-    {"requests", {2000, 20000, 200000}, 100, 1 << 30, "requests of each of the 6 commands"},
+    {"requests", {1000, 20000, 200000}, 100, 1 << 30, "requests of each of the 6 commands"},
     {"clients", {8, 50, 50}, 1, 10000, "parallel connections"},
     {"value_bytes", {64, 64, 256}, 1, 1 << 20, "bytes of each SET/GET value"},
     {NULL, {0, 0, 0}, 0, 0, NULL},
