@@ -713,9 +713,9 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                 if (y->paired)
                     snprintf(n, sizeof n, "%zu", y->r.na);
                 if (md)
-                    fprintf(f, "| `%s` | %s | %s%s%s | %s | %s | %.1f%% | %s%s |\n", v[y->cell].cell, n,
+                    fprintf(f, "| `%s`%s | %s | %s%s%s | %s | %s | %.1f%% | %s |\n", v[y->cell].cell, mode, n,
                             bad_ ? "**" : "", ratio, bad_ ? "**" : "", ci, p, 100 * y->thr,
-                            bad_ ? "**WORSE**" : "ok", mode);
+                            bad_ ? "**WORSE**" : "ok");
                 else
                     fprintf(f, "  %-*s  %-10s  %5s  %7s  %-16s  %8s  %8.1f%%  %s%s\n", (int)w, v[y->cell].cell,
                            y->m->name, n, ratio, ci, p, 100 * y->thr, bad_ ? "WORSE" : "ok", mode);
