@@ -1,5 +1,6 @@
 /* regress.h -- the pieces of `heapbench regress`, internal to it:
  *   regress.c            options, the gates, the report
+ *   regress_run.c        the child processes, run's command line, the interleaved rounds
  *   regress_duet.c       the timed gate's measurement with two build
  *                        directories: duet pairs on their own cores, or
  *                        randomized interleaved pairs where cores are too few
@@ -102,7 +103,7 @@ typedef struct hb_rg_tally {
     double geo_cycles;         /* of the estimated cycles' ratios; NaN: none */
 } hb_rg_tally;
 
-/* regress.c */
+/* regress.c and regress_run.c */
 int hb_rg_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs argv with stdout and stderr appended to `log`; the exit status, or -1
  * when it could not run or died of a signal. When `cpus` is not NULL the
@@ -122,6 +123,11 @@ int hb_rg_run_argv(const ropts *o, const side *s, int drop, const char *const *e
 int hb_rg_run_round(ropts *o, side *s, int round, const char *out, const char *log);
 /* The interleaved gate's rounds (every cell, ABBA...). */
 int hb_rg_run_builds(ropts *o);
+/* Smallest repetitions a side with which a cell that is slower in every
+ * repetition clears Holm's correction over k tests with room to spare. */
+int hb_rg_reps_for(size_t k);
+/* 0 when s->exe answers --version as heapbench does; else 2, one line. */
+int hb_rg_is_heapbench(const side *s);
 /* Loads both sides' results, applies every gate, reports to o->out; 0 pass,
  * 1 regression, 2 bad input. */
 int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *t);
