@@ -274,6 +274,12 @@ struct hb_collector {
      * a collection (marksweep: the rest of a pending lazy sweep). Safe in
      * any allocating call, as it frees nothing reachable. */
     void (*reclaim)(hb_heap *h);
+    /* Not an in-process backend: a real runtime run as a program (cpython,
+     * the interpreter running workloads/python/NAME.py; harness/cpython.c).
+     * hb_heap_new refuses it (its init returns EOPNOTSUPP); the harness
+     * runs its cells as program cells, and code that makes heaps of every
+     * listed collector skips it. */
+    int external;
 };
 
 /* registry.c */

@@ -8,6 +8,7 @@ extern const hb_collector hb_rc_collector;
 extern const hb_collector hb_rcgen_collector;
 extern const hb_collector hb_rcinc_collector;
 extern const hb_collector hb_marksweep_collector;
+extern const hb_collector hb_cpython_collector;
 #ifdef HB_HAVE_BOEHM
 extern const hb_collector hb_boehm_collector;
 #endif
@@ -20,6 +21,7 @@ const hb_collector *const hb_collectors[] = {
 #ifdef HB_HAVE_BOEHM
     &hb_boehm_collector,
 #endif
+    &hb_cpython_collector, /* external: a real interpreter (collector.h) */
 };
 
 const size_t hb_collector_count = sizeof hb_collectors / sizeof hb_collectors[0];

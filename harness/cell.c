@@ -80,6 +80,8 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len)
  * --heap shared. */
 int hb_cell_unrunnable(const hb_cell *c)
 {
+    if (hb_cpython_unrunnable(c, NULL, 0))
+        return 1;
     if (!c->collector)
         return 0;
     if (c->shared)
@@ -105,6 +107,7 @@ typedef struct worker {
     int recording;       /* the hook records only during the timed run */
     int64_t collected, leaked_objects, leaked_bytes, peak_live;
     uint64_t gc_ns_own, gc_count_own; /* the heap's own totals over the timed run */
+    hb_gen_stats gen[HB_GENERATIONS];  /* and its gc.get_stats() at the run's end */
     hb_buf probes;       /* hb_probe: the garbage probes of the timed run */
     char heap_error[160];
     hb_sampler *sampler; /* where this thread's heap is shown while it lives */
@@ -315,6 +318,8 @@ static void *worker_main(void *arg)
     if (heap) {
         k->gc_ns_own = heap->gc_ns_total - ns0;
         k->gc_count_own = heap->collections - n0;
+        for (int g = 0; g < HB_GENERATIONS; g++) /* a new heap's start at 0 */
+            hb_gc_get_stats(heap, g, &k->gen[g]);
     }
     if (heap) {
         hb_sampler_heap(k->sampler, (size_t)k->tid, NULL); /* before it goes */
@@ -397,6 +402,10 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     if (c->threads < wl->min_threads) {
         r->status = HB_ST_SKIPPED;
         snprintf(r->error, sizeof r->error, "%s needs at least %d threads", wl->name, wl->min_threads);
+        return;
+    }
+    if (hb_cpython_unrunnable(c, r->error, sizeof r->error)) {
+        r->status = HB_ST_SKIPPED;
         return;
     }
     if (hb_cell_unrunnable(c)) {
@@ -562,6 +571,11 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
             gc_peak += ks[t].peak_live;
             r->gc_own_ms += (double)ks[t].gc_ns_own / 1e6;
             r->gc_own_count += ks[t].gc_count_own;
+            for (int g = 0; g < HB_GENERATIONS; g++) {
+                r->gen_stats[g].collections += ks[t].gen[g].collections;
+                r->gen_stats[g].collected += ks[t].gen[g].collected;
+                r->gen_stats[g].uncollectable += ks[t].gen[g].uncollectable;
+            }
             if (ks[t].leaked_objects >= 0) {
                 r->leaked_objects = (r->leaked_objects < 0 ? 0 : r->leaked_objects) + ks[t].leaked_objects;
                 r->leaked_bytes = (r->leaked_bytes < 0 ? 0 : r->leaked_bytes) + ks[t].leaked_bytes;
@@ -576,6 +590,8 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
         pthread_mutex_unlock(&sink.lock);
         r->gc_own_ms = (double)(shared->gc_ns_total - shared_ns0) / 1e6;
         r->gc_own_count = shared->collections - shared_n0;
+        for (int g = 0; g < HB_GENERATIONS; g++)
+            hb_gc_get_stats(shared, g, &r->gen_stats[g]);
         for (size_t i = 0; i < sink.pauses.len; i++)
             hb_buf_push(&o->pauses, (const hb_pause *)sink.pauses.data + i);
         if (sink.failed && r->status == HB_ST_OK) {
@@ -597,6 +613,7 @@ void hb_cell_run(const hb_cell *c, hb_cell_out *o)
     }
     r->wall_s -= (double)probe_ns / 1e9; /* the probes are not the workload's time */
     if (c->collector) {
+        r->have_gen_stats = !c->collector->own_heap; /* boehm keeps none */
         r->have_pauses = 1;
         hb_pause_stats_compute(o->pauses.data, o->pauses.len, (uint64_t)(t0 * 1e9),
                                (uint64_t)(t1 * 1e9) - probe_ns, &r->pauses);

@@ -102,6 +102,8 @@ typedef struct hb_run_opts {
     double heap_factors[HB_MAX_LIST];
     size_t n_heap_factors;
     int minheap_only; /* `heapbench minheap`: the search alone, a table, no rows */
+    int named_allocators; /* --allocators or --gc-allocators given: cpython runs on those,
+                             not on its default, pymalloc */
 } hb_run_opts;
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
@@ -166,6 +168,11 @@ typedef struct hb_result {
     double figure;                     /* a program's own figure; < 0: none */
     double harness_cpu_s;              /* a program cell: the runner's own CPU while it ran; < 0: none */
     char figure_unit[24];
+    /* gc.get_stats() per generation over the run (hb_gc_get_stats of the
+     * heaps, summed over threads; cpython: the interpreter's own);
+     * have_gen_stats 0: not measured (no collector, boehm) */
+    int have_gen_stats;
+    hb_gen_stats gen_stats[HB_GENERATIONS];
 } hb_result;
 
 /* Everything a cell reports: the result and its time series. */
@@ -205,6 +212,10 @@ struct hb_program;
 /* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
  * then meaningless and the row not written). */
 int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+/* The same for program p, which need not be c's workload's (cpython's
+ * forms); `arg` reaches p's prepare and check as ctx->arg. */
+int hb_program_run(const hb_cell *c, const struct hb_program *p, void *arg, double timeout_s,
+                   const volatile sig_atomic_t *stop, hb_cell_out *o);
 /* The library that gives builtin allocator `a` to a program (none for
  * `system`: a library with path ""), resolved once per run; NULL when it has
  * none (null). */
@@ -212,6 +223,20 @@ const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a);
 /* 1, with the first missing executable's name in `what`, when a program
  * needs one that is not on PATH. */
 int hb_program_missing(const struct hb_program *p, char *what, size_t len);
+
+/* ---- cpython.c: the collector cpython, the real interpreter running a
+ * workload's Python form (workloads/python/) as a program cell */
+/* Allocator `pymalloc`: CPython's own obmalloc, inside the interpreter.
+ * Not in the allocator registry: nothing in heapbench can call it; only
+ * cpython cells run on it (its init fails with ENOTSUP). */
+extern const hb_allocator hb_pymalloc_allocator;
+/* 1, with why in `why` (may be NULL), when a cell cannot run because of
+ * cpython or pymalloc: cpython on a workload with no Python form, pymalloc
+ * under any other collector or none. Such a cell is a skipped row. */
+int hb_cpython_unrunnable(const hb_cell *c, char *why, size_t len);
+/* Runs one cpython cell (hb_program_run with the Python form); as
+ * hb_program_cell. */
+int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
 
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);

@@ -14,6 +14,7 @@ static void list(void)
 {
     for (size_t i = 0; i < hb_allocator_count; i++)
         printf("allocator  %-12s %s\n", hb_allocators[i]->name, hb_allocators[i]->doc);
+    printf("allocator  %-12s %s\n", hb_pymalloc_allocator.name, hb_pymalloc_allocator.doc);
     for (size_t i = 0; i < hb_collector_count; i++)
         printf("collector  %-12s %s\n", hb_collectors[i]->name, hb_collectors[i]->doc);
     printf("collector  %-12s %s\n", "none", "what allocator-only workloads record: no collector");

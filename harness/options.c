@@ -57,6 +57,8 @@ static void allocator_choices(char *buf, size_t len)
     buf[0] = 0;
     for (size_t i = 0; i < hb_allocator_count && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_allocators[i]->name);
+    if (at < len) /* CPython's own, for the collector cpython only (cpython.c) */
+        snprintf(buf + at, len - at, ",%s", hb_pymalloc_allocator.name);
 }
 
 static void workload_choices(char *buf, size_t len)
@@ -151,6 +153,10 @@ static int add_library(hb_run_opts *o, const char *spec, const hb_alloc_lib **ou
         }
     if (hb_alloc_lib_resolve(spec, NULL, &lib))
         return 2; /* it said why */
+    if (!strcmp(lib.name, hb_pymalloc_allocator.name)) {
+        say("allocator name '%s' is CPython's own allocator's; choose another NAME", lib.name);
+        return 2;
+    }
     if (hb_collector_find(lib.name) || !strcmp(lib.name, "none")) {
         /* figures colour a bare collector name as that collector */
         say("allocator name '%s' is a collector's; choose another NAME", lib.name);
@@ -196,6 +202,8 @@ static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_all
             if (rc)
                 return rc;
             out[n] = hb_allocator_find("system"); /* which then calls the preloaded library */
+        } else if (!strcmp(item, hb_pymalloc_allocator.name)) {
+            out[n] = &hb_pymalloc_allocator;
         } else if ((out[n] = hb_allocator_find(item)) == NULL) {
             return bad("allocator", item, choices);
         }
@@ -211,6 +219,7 @@ static int set_allocators(hb_run_opts *o, const hb_allocator **out, const hb_all
             break;
     }
     *count = n;
+    o->named_allocators = 1;
     return 0;
 }
 
@@ -321,6 +330,8 @@ int hb_param_applies(const char *key, const hb_workload *wl, const hb_collector 
         return 1;
     if (!gc)
         return 0;
+    if (gc->external) /* cpython: gc.set_threshold's three, nothing of our collectors' */
+        return !strcmp(key, "threshold") || !strcmp(key, "threshold1") || !strcmp(key, "threshold2");
     if (!strcmp(key, gc_keys[GC_KEY_REFCOUNT].key))
         return shared;
     if (!strcmp(key, gc_keys[GC_KEY_HEAP_KB].key)) /* a collector that takes a limit */
@@ -731,8 +742,11 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         o->n_gc_allocators = o->n_allocators;
     }
     if (o->n_collectors == 0) {
+        /* external ones (cpython) only when named: they need python3 and
+         * run only the workloads that have a Python form */
         for (size_t i = 0; i < hb_collector_count && i < HB_MAX_LIST; i++)
-            o->collectors[o->n_collectors++] = hb_collectors[i];
+            if (!hb_collectors[i]->external)
+                o->collectors[o->n_collectors++] = hb_collectors[i];
     }
     if (!o->named_workloads) {
         /* every workload, in-process and program (the default matrix runs

@@ -8,7 +8,7 @@
  *   throughput-allocators.png  allocator-only workloads, a bar per allocator,
  *                     ops/s relative to --ref (default system)
  *   throughput-collectors.png  collector workloads on the --ref allocator
- *                     (boehm on its own heap), a bar per collector, relative
+ *                     (boehm on its own heap, cpython on pymalloc), a bar per collector, relative
  *                     to --ref-collector (default rcgen, CPython's design)
  *   throughput-allocators-COLL.png  the allocators under collector COLL,
  *                     relative to --ref+COLL
@@ -513,7 +513,8 @@ size_t hb_plot_gather(const hb_plot_ctx *p, int with_threads, const char *grp, c
  *   TP_ALLOCATORS  allocator-only workloads, a bar per allocator, against
  *                  --ref (throughput-allocators)
  *   TP_COLLECTORS  collector workloads on the --ref allocator (a collector
- *                  that brings its own heap, boehm, on its own), a bar per
+ *                  that brings its own heap, boehm, on its own; cpython on
+ *                  pymalloc, its own obmalloc), a bar per
  *                  collector, against --ref-collector (throughput-collectors)
  *   TP_UNDER       collector workloads under one collector, a bar per
  *                  allocator, against --ref with that collector
@@ -528,8 +529,14 @@ static const char *tp_key(const hb_plot_ctx *p, size_t r, int mode, const char *
     const char *a = hb_plot_field(p, r, p->c_alloc), *c = hb_plot_field(p, r, p->c_coll);
     if (mode == TP_ALLOCATORS)
         return hb_plot_is_gc_row(p, r) ? NULL : a;
-    if (mode == TP_COLLECTORS)
+    if (mode == TP_COLLECTORS) {
+        /* cpython as shipped, on its own obmalloc (pymalloc), beside our
+         * collectors on --ref: its rows on other allocators are in
+         * throughput-allocators-cpython */
+        if (!strcmp(c, "cpython"))
+            return hb_plot_is_gc_row(p, r) && !strcmp(a, "pymalloc") ? c : NULL;
         return hb_plot_is_gc_row(p, r) && (!strcmp(a, p->ref) || !strcmp(a, c)) ? c : NULL;
+    }
     return hb_plot_is_gc_row(p, r) && !strcmp(c, coll) ? a : NULL;
 }
 

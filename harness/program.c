@@ -386,7 +386,12 @@ const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a)
     of[n] = a;
     /* null is an instrument with no shared-library form: its program cells
      * are skipped rows, not a line on stderr */
-    if (strcmp(a->name, "null") == 0 || hb_alloc_lib_resolve(a->name, self, &libs[n]) != 0)
+    if (a == &hb_pymalloc_allocator) {
+        /* CPython's own: nothing to preload (cpython.c sets PYTHONMALLOC) */
+        memset(&libs[n], 0, sizeof libs[n]);
+        snprintf(libs[n].name, sizeof libs[n].name, "%s", a->name);
+        libs[n].builtin = 1;
+    } else if (strcmp(a->name, "null") == 0 || hb_alloc_lib_resolve(a->name, self, &libs[n]) != 0)
         memset(&libs[n], 0, sizeof libs[n]);
     n++;
     return libs[n - 1].name[0] ? &libs[n - 1] : NULL;
@@ -394,10 +399,15 @@ const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a)
 
 int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o)
 {
+    return hb_program_run(c, c->workload->program, NULL, timeout_s, stop, o);
+}
+
+int hb_program_run(const hb_cell *c, const hb_program *p, void *arg, double timeout_s,
+                   const volatile sig_atomic_t *stop, hb_cell_out *o)
+{
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
     r->external = 1;
-    const hb_program *p = c->workload->program;
     char what[128];
     if (hb_program_missing(p, what, sizeof what)) {
         r->status = HB_ST_SKIPPED;
@@ -435,7 +445,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
      * (an installed copy; the tests' altered one) */
     const char *src = getenv("HEAPBENCH_PROGRAMS_DIR");
     hb_prog_ctx ctx = {.dir = dir, .src = src && *src ? src : HB_PROGRAMS_DIR, .threads = c->threads, .size = c->size,
-                       .seed = c->seed, .port = free_port()};
+                       .seed = c->seed, .port = free_port(), .arg = arg};
     memcpy(ctx.param, c->param, sizeof ctx.param);
     static hb_prog_cmd cmd; /* 16 kB: not on the stack */
     memset(&cmd, 0, sizeof cmd);
@@ -571,7 +581,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
               last[0] ? ": " : "", last);
         goto out;
     }
-    hb_prog_result res = {.figure = -1};
+    hb_prog_result res = {.figure = -1, .wall_s = -1};
     if (p->check) {
         char *text = slurp(outpath);
         char cerr[200] = "";
@@ -584,7 +594,7 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
             goto out;
     }
     r->status = HB_ST_OK;
-    r->wall_s = t1 - t0;
+    r->wall_s = res.wall_s >= 0 ? res.wall_s : t1 - t0;
     r->user_s = tv_s(ru.ru_utime);
     r->sys_s = tv_s(ru.ru_stime);
     r->counts.ops = res.ops;
@@ -611,7 +621,10 @@ out:
         hb_buf_free(&o->rss);
         return 1;
     }
-    if (r->status != HB_ST_OK)
-        hb_buf_free(&o->rss); /* no series without figures */
+    if (r->status != HB_ST_OK) { /* no series without figures */
+        hb_buf_free(&o->rss);
+        hb_buf_free(&o->pauses);
+        r->have_pauses = r->have_gen_stats = 0;
+    }
     return 0;
 }

@@ -11,7 +11,8 @@
  * The page, in order: what the file is (rows, cells, environment); the
  * rows that are not ok, counted by status and reason; the summary tables
  * (per cell, the allocators and the collectors ranked by their ratio to the
- * reference, with intervals, and each one's geometric mean); then the
+ * reference, with intervals, and each one's geometric mean; CPython beside
+ * rcgen when the file has both); then the
  * figures: time and peak RSS per allocator across workloads, throughput,
  * pause CDFs and MMU per workload, sweeps, scaling and latency, and the
  * per-cell RSS traces folded away in <details>. A small script at the end
@@ -312,6 +313,59 @@ static void put_status(rctx *x)
 
 /* One rank table by `dim`: per metric, a row per cell with its alternatives
  * best first, then each one's geometric mean. */
+/* CPython beside rcgen: each cpython cell on pymalloc (CPython as shipped)
+ * against the rcgen cell of the same workload, threads, size and
+ * parameters on the --ref allocator, medians of the ok rows. Nothing when
+ * the file has no such pair. */
+static void put_cpython(rctx *x)
+{
+    static const char *const m[] = {"wall_s", "ops_per_s", "gc_count", "pause_p99_us", "pause_max_us",
+                                    "mmu_10ms", "peak_rss_kb"};
+    const size_t nm = sizeof m / sizeof m[0];
+    const char *ref = x->ref ? x->ref : "system"; /* plot's and rank's default */
+    int head = 0;
+    for (size_t i = 0; i < x->s.ncells; i++) {
+        const hb_cellset_cell *cp = &x->s.cells[i];
+        const char *at = strstr(cp->name, "/pymalloc/cpython/");
+        if (!at || !cp->nok)
+            continue;
+        char twin[1024];
+        snprintf(twin, sizeof twin, "%.*s/%s/rcgen/%s", (int)(at - cp->name), cp->name, ref,
+                 at + strlen("/pymalloc/cpython/"));
+        const hb_cellset_cell *rg = hb_cellset_find(&x->s, twin);
+        if (!rg || !rg->nok)
+            continue;
+        if (!head) {
+            fprintf(x->f, "<p>CPython (the collector <code>cpython</code>: python3 running the pattern's Python "
+                          "form, on its own allocator pymalloc) beside rcgen on %s, the model of its collector: "
+                          "medians of the ok rows.</p>\n<table><tr><th>cell</th><th>collector</th>", ref);
+            for (size_t k = 0; k < nm; k++)
+                fprintf(x->f, "<th class=\"n\">%s</th>", m[k]);
+            fprintf(x->f, "</tr>\n");
+            head = 1;
+        }
+        const hb_cellset_cell *two[2] = {rg, cp};
+        for (int w = 0; w < 2; w++) {
+            fprintf(x->f, "<tr><td>");
+            esc(x->f, two[w]->name);
+            fprintf(x->f, "</td><td>%s</td>", w ? "cpython" : "rcgen");
+            for (size_t k = 0; k < nm; k++) {
+                double *v = NULL, med;
+                size_t n = 0;
+                char why[256], num[32] = "";
+                if (!hb_cellset_values(&x->s, two[w], m[k], &v, &n, why, sizeof why) && n &&
+                    !hb_stats_median(v, n, &med))
+                    hb_fmt_num(num, sizeof num, med);
+                free(v);
+                fprintf(x->f, "<td class=\"n\">%s</td>", num);
+            }
+            fprintf(x->f, "</tr>\n");
+        }
+    }
+    if (head)
+        fprintf(x->f, "</table>\n");
+}
+
 static int put_ranking(rctx *x, const char *dim, const char *ref, const char *const *metrics, size_t nm)
 {
     const hb_metric_info *mi[8];
@@ -558,6 +612,7 @@ static int write_page(rctx *x, int have_gnuplot)
         rc = put_ranking(x, "collector", x->ref_coll, cm, 4);
     if (rc)
         return rc;
+    put_cpython(x);
     if (!have_gnuplot) {
         fprintf(f, "<h2 id=\"fig-alloc\">Figures</h2>\n<p class=\"note\">No figures: gnuplot is not installed "
                    "(scripts/setup.sh installs it).</p>\n");

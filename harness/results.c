@@ -42,6 +42,10 @@ static const char *const columns[] = {
     /* heap-size experiments (--heap-factors, --param heap_kb): the factor,
      * the minimum heap it multiplies, the limit the cell ran under */
     "heap_factor", "min_heap_kb", "heap_limit_kb",
+    /* gc.get_stats() per generation over the run (collector.h's hb_gen_stats;
+     * cpython: the interpreter's own) */
+    "gc0_collections", "gc0_collected", "gc0_uncollectable", "gc1_collections", "gc1_collected",
+    "gc1_uncollectable", "gc2_collections", "gc2_collected", "gc2_uncollectable",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -551,6 +555,15 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%lld", (long long)c->gc.heap_kb);
     else
         SKIP();
+    for (int g = 0; g < HB_GENERATIONS; g++) {
+        if (measured && r->have_gen_stats) {
+            SET("%llu", (unsigned long long)r->gen_stats[g].collections);
+            SET("%llu", (unsigned long long)r->gen_stats[g].collected);
+            SET("%llu", (unsigned long long)r->gen_stats[g].uncollectable);
+        } else {
+            i += 3; /* no collector, or one that keeps no such figures (boehm) */
+        }
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

@@ -415,6 +415,14 @@ int hb_run(const hb_run_opts *o, const char *self)
             const hb_allocator *const *allocs = gc ? o->gc_allocators : o->allocators;
             const hb_alloc_lib *const *libs = gc ? o->gc_libs : o->alloc_libs;
             size_t nalloc = own_heap ? 1 : gc ? o->n_gc_allocators : o->n_allocators;
+            /* cpython, no allocator named: its own, pymalloc, only */
+            static const hb_allocator *const pymalloc_only[1] = {&hb_pymalloc_allocator};
+            static const hb_alloc_lib *const no_lib[1] = {NULL};
+            if (gc && gc->external && !o->named_allocators) {
+                allocs = pymalloc_only;
+                libs = no_lib;
+                nalloc = 1;
+            }
             /* heap modes: what the run asks and the workload can do (a
              * workload that declares none runs isolated); allocator-only
              * workloads have no collected heap */
@@ -442,7 +450,8 @@ int hb_run(const hb_run_opts *o, const char *self)
                     }
             /* a program that is not told a thread count runs once, as it
              * runs, recorded with threads 1 */
-            size_t nthreads = wl->program && !wl->program->takes_threads ? 1 : o->n_threads;
+            int one_thread = (wl->program && !wl->program->takes_threads) || (gc && gc->external);
+            size_t nthreads = one_thread ? 1 : o->n_threads; /* cpython: the forms run on one */
             /* --heap-factors: the last dimension, for collectors that take a limit */
             size_t nf = o->n_heap_factors && gc && gc->max_heap_ok ? o->n_heap_factors : 1;
             for (size_t a = 0; a < nalloc; a++)
@@ -452,12 +461,12 @@ int hb_run(const hb_run_opts *o, const char *self)
                         continue;
                     hb_cell *c = &cells[ncells++];
                     const hb_alloc_lib *lib = own_heap ? NULL : libs[a];
-                    if (wl->program && !lib) /* a builtin: the library it preloads */
+                    if ((wl->program || (gc && gc->external)) && !lib) /* a builtin: the library it preloads */
                         lib = hb_program_lib(self, allocs[a]);
                     *c = (hb_cell){.alloc = own_heap ? hb_allocator_find("system") : allocs[a], .lib = lib,
                                    .alloc_label = own_heap ? gc->name : lib ? lib->name : NULL, .collector = gc,
                                    .gc = {.refcount = HB_RC_ATOMIC},
-                                   .shared = shared, .workload = wl, .threads = wl->program && !wl->program->takes_threads ? 1 : o->threads[t], .size = o->size,
+                                   .shared = shared, .workload = wl, .threads = one_thread ? 1 : o->threads[t], .size = o->size,
                                    .m = o->measure};
                     if (o->n_heap_factors && gc && gc->max_heap_ok)
                         c->gc.heap_factor = o->heap_factors[combo % nf];
@@ -607,7 +616,9 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable > 0 && !warmed[jobs[k].cell]) {
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
-                if (c.workload->program) /* not recorded */
+                if (c.collector && c.collector->external) /* not recorded */
+                    hb_cpython_cell(&c, o->timeout_s, &stop_signal, &scratch);
+                else if (c.workload->program)
                     hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
                 else
                     hb_run_child(self, &c, o->timeout_s, 1, -1, &scratch);
@@ -621,8 +632,9 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable < 0) {
         } else if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
-                                     : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out))
+        else if (c.collector && c.collector->external ? hb_cpython_cell(&c, o->timeout_s, &stop_signal, &out)
+                 : c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
+                                       : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out))
             break; /* cut by a stop signal: no row */
         if (chatter >= 0) { /* what it said, if anything, to NAME.log */
             off_t said = lseek(chatter, 0, SEEK_END);

@@ -17,7 +17,7 @@
 #                    without NAMES the i-th spare; a name with
 #                    parameters (a sweep's series) the i-th of tab10
 #   dash(name)       the collector's dash type: rc solid, rcgen long dashes,
-#                    marksweep short dashes, boehm dash-dot, none solid
+#                    marksweep short dashes, boehm dash-dot, cpython dots, none solid
 #   point(name)      the collector's point type
 # So in a figure that mixes both, the colour says the allocator and the
 # line's style the collector.
@@ -35,13 +35,14 @@ scoll(s) = strstrt(sname(s), "+") ? sname(s)[strstrt(sname(s), "+")+1:] : sname(
 palloc(s) = salloc(s) . s[strlen(sname(s))+1:]
 
 # allocators: the first seven of matplotlib's tab10, boehm pink in both
-# lists (it is its own allocator)
+# lists (it is its own allocator); CPython's blue for the collector cpython,
+# a dark gold (no tab10 hue, unlike system's blue) for its allocator pymalloc
 acol(a) = a eq "system" ? "#1f77b4" : a eq "arena" ? "#ff7f0e" : a eq "freelist" ? "#2ca02c" : \
           a eq "jemalloc" ? "#d62728" : a eq "mimalloc" ? "#9467bd" : a eq "tcmalloc" ? "#8c564b" : \
-          a eq "boehm" ? "#e377c2" : ""
+          a eq "boehm" ? "#e377c2" : a eq "pymalloc" ? "#8b6508" : ""
 # collectors, when they are the bars: hues no allocator uses
 ccol(c) = c eq "rc" ? "#17becf" : c eq "rcgen" ? "#bcbd22" : c eq "marksweep" ? "#393b79" : \
-          c eq "boehm" ? "#e377c2" : ""
+          c eq "boehm" ? "#e377c2" : c eq "cpython" ? "#3776ab" : ""
 spare(i) = word("#7f7f7f #000000 #aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94", (int(i) - 1) % 8 + 1)
 # Names this file does not know (an allocator given as a library, NAME=PATH)
 # take spare colours by their rank among the unknown names of NAMES: every
@@ -66,11 +67,12 @@ colour(s, i) = strstrt(s, "=") ? tab10(i) : acol(salloc(s)) ne "" ? acol(salloc(
                (!strstrt(sname(s), "+") && ccol(sname(s)) ne "") ? ccol(sname(s)) : ucol(salloc(s), i)
 
 cname(s) = strstrt(sname(s), "+") ? scoll(s) : ""
-dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : 1
-point(s) = cname(s) eq "rcgen" ? 5 : cname(s) eq "marksweep" ? 9 : cname(s) eq "boehm" ? 13 : 7
+dash(s) = cname(s) eq "rcgen" ? 2 : cname(s) eq "marksweep" ? 3 : cname(s) eq "boehm" ? 4 : cname(s) eq "cpython" ? 5 : 1
+point(s) = cname(s) eq "rcgen" ? 5 : cname(s) eq "marksweep" ? 9 : cname(s) eq "boehm" ? 13 : cname(s) eq "cpython" ? 11 : 7
 set dashtype 2 (10, 5)
 set dashtype 3 (3, 3)
 set dashtype 4 (10, 4, 2, 4)
+set dashtype 5 (2, 6)
 
 # The series of a file of blocks (two blank lines between blocks, each
 # block's first line its quoted title): NB, and their titles in S[1..NB]

@@ -7,7 +7,7 @@ pkgs=(
   libjemalloc-dev libhwloc-dev hwloc libcmocka-dev   # required
   libmimalloc-dev libgoogle-perftools-dev libgc-dev  # further backends
   gnuplot-nox                                        # figures
-  python3 libpython3.11-testsuite                    # python3 on the drop-in libraries
+  python3 libpython3.11-testsuite                    # python3 on the drop-in libraries; the collector cpython
   valgrind                                           # instruction counts
   libbenchmark-tools python3-scipy                   # Google Benchmark's compare.py on our JSON
   time                                               # /usr/bin/time, the independent RSS check

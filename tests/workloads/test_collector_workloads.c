@@ -219,6 +219,8 @@ static void run_matrix(const char *allocator, int full)
 {
     for (size_t c = 0; c < hb_collector_count; c++) {
         const char *cn = hb_collectors[c]->name;
+        if (hb_collectors[c]->external)
+            continue; /* cpython: a program, tests/harness/test_cpython.sh */
         int max_threads = strcmp(cn, "boehm") ? 2 : 1; /* boehm: one heap per process */
 #if HB_SANITIZER == 2
         /* TSan looks for races: only cells with several threads can have one */

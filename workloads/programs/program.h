@@ -49,6 +49,8 @@ typedef struct hb_prog_ctx {
     uint64_t seed;   /* per cell and repetition, for generated inputs */
     int port;        /* a free loopback TCP port, for programs that serve */
     int64_t param[HB_MAX_PARAMS]; /* resolved, in the declaration's order */
+    void *arg;       /* the harness's own, for programs it declares itself (cpython's
+                        forms: the cell's report, filled by check); NULL otherwise */
 } hb_prog_ctx;
 
 /* The command: argv[0] is looked up on PATH; env entries ("KEY=VALUE") are
@@ -66,6 +68,8 @@ typedef struct hb_prog_cmd {
 typedef struct hb_prog_result {
     uint64_t ops;  /* the program's units of work (requests, rows, ...); 0: none */
     double figure; /* the program's own figure, in the declaration's unit; < 0: none */
+    double wall_s; /* the program's own timing of its work; < 0: none (wall_s is then
+                      the harness's, fork to exit) */
 } hb_prog_result;
 
 typedef struct hb_program {

@@ -31,6 +31,7 @@ def run(p):
         del all_cycles
         found = gc.collect()
         assert found >= cycles * (links + 1)
+    return loops
 
 
 hbgc.measure(run, hbgc.params({"loops": 300, "cycles": 100, "links": 20}))

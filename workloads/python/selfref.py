@@ -23,6 +23,7 @@ def run(p):
             if clear_every and (i // 2) % clear_every == clear_every - 1:
                 arr.clear()
         del arr
+    return ops
 
 
 hbgc.measure(run, hbgc.params({"ops": 400000, "items": 3, "clear_every": 10}))

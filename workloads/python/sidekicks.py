@@ -24,6 +24,7 @@ def run(p):
         del sidekicks
         if collect_every and i % collect_every == collect_every - 1:
             gc.collect(0)
+    return ops
 
 
 hbgc.measure(run, hbgc.params({"ops": 80000, "team": 3, "collect_every": 0}))
