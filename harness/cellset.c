@@ -3,6 +3,7 @@
 #include "cellset.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,9 @@ static const hb_metric_info metrics[] = {
     {"figure", "", "program's own figure", 1},
     {"maxrss_kb", "kB", "largest process's peak RSS", 0},
     {"minflt", "", "minor faults", 0},
+    /* derived: user_s + sys_s, the CPU the cell's timed run took (regress's
+     * duet gate: a neighbour on the same core lengthens wall time, not this) */
+    {"cpu_s", "s", "CPU time (user + system)", 0},
 };
 
 const hb_metric_info *hb_metric_find(const char *name)
@@ -122,12 +126,33 @@ const hb_cellset_cell *hb_cellset_find(const hb_cellset *s, const char *name)
     return NULL;
 }
 
+int hb_cellset_figure(const hb_csvdoc *d, const hb_csvrow *r, const char *metric, double *out, char *why,
+                      size_t len)
+{
+    int col = hb_csvdoc_col(d, metric);
+    if (col >= 0)
+        return hb_figure(d, r, col, out, why, len);
+    if (strcmp(metric, "cpu_s") != 0)
+        return ENOENT;
+    int cu = hb_csvdoc_col(d, "user_s"), cs = hb_csvdoc_col(d, "sys_s");
+    double u, sy;
+    int err;
+    if (cu < 0 || cs < 0)
+        return ENOENT;
+    if ((err = hb_figure(d, r, cu, &u, why, len)) || (err = hb_figure(d, r, cs, &sy, why, len)))
+        return err;
+    *out = u + sy;
+    return 0;
+}
+
 int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
                       size_t *n, char *why, size_t len)
 {
     *v = NULL;
     *n = 0;
     int col = hb_csvdoc_col(&s->doc, metric);
+    if (col < 0 && strcmp(metric, "cpu_s") == 0 && hb_csvdoc_col(&s->doc, "user_s") >= 0)
+        col = INT_MAX; /* derived: hb_cellset_figure */
     if (col < 0 || c->nok == 0)
         return 0;
     double *out = malloc(c->nok * sizeof *out);
@@ -141,7 +166,8 @@ int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char 
         if (strcmp(r->field[s->c_status], "ok") != 0)
             continue;
         double x;
-        int err = hb_figure(&s->doc, r, col, &x, why, len);
+        int err = col == INT_MAX ? hb_cellset_figure(&s->doc, r, metric, &x, why, len)
+                                 : hb_figure(&s->doc, r, col, &x, why, len);
         if (err == ENOENT)
             continue; /* not measured */
         if (err) {
@@ -183,6 +209,39 @@ int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb
             return err;
         if (err)
             r.est = r.lo = r.hi = NAN;
+    }
+    *out = r;
+    return 0;
+}
+
+int hb_paired_cmp_compute(const double *a, const double *b, size_t n, hb_alternative alt, hb_metric_cmp *out)
+{
+    hb_metric_cmp r = {.na = n, .nb = n, .ratio = NAN, .est = NAN, .lo = NAN, .hi = NAN, .p = NAN, .p_holm = NAN};
+    int err = hb_stats_median(a, n, &r.med_a);
+    if (!err)
+        err = hb_stats_median(b, n, &r.med_b);
+    if (err)
+        return err;
+    double *d = malloc(n * sizeof *d);
+    if (!d)
+        return ENOMEM;
+    int logs = 1;
+    for (size_t i = 0; i < n; i++)
+        logs &= a[i] > 0 && b[i] > 0;
+    for (size_t i = 0; i < n; i++) /* a ratio when it can be one, else a difference */
+        d[i] = logs ? log(b[i]) - log(a[i]) : b[i] - a[i];
+    hb_wsr w;
+    err = hb_stats_signed_rank(d, n, alt, &w);
+    free(d);
+    if (err)
+        return err;
+    r.p = w.p;
+    r.exact = w.exact;
+    if (logs) {
+        err = hb_stats_paired_ratio(a, b, n, 0.95, &r.est, &r.lo, &r.hi);
+        if (err)
+            return err;
+        r.ratio = r.est;
     }
     *out = r;
     return 0;

@@ -43,6 +43,12 @@ const hb_cellset_cell *hb_cellset_find(const hb_cellset *s, const char *name);
 int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
                       size_t *n, char *why, size_t len);
 
+/* The figure of column `metric` in row r, or of a derived metric (cpu_s:
+ * user_s + sys_s): 0, ENOENT when not measured (or no such column), EINVAL
+ * with `why` (hb_figure). */
+int hb_cellset_figure(const hb_csvdoc *d, const hb_csvrow *r, const char *metric, double *out, char *why,
+                      size_t len);
+
 /* One metric of one cell, A against B. ratio = median(B) / median(A); the
  * interval and the estimate are Hodges-Lehmann's (stats.h); p is the
  * Mann-Whitney p-value for `alt` (Holm's correction is the caller's: it
@@ -57,6 +63,13 @@ typedef struct hb_metric_cmp {
 
 int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb, hb_alternative alt,
                           hb_metric_cmp *out);
+/* The same for n pairs (a_i, b_i) measured side by side (regress's duet):
+ * na = nb = n, the medians of each side, but ratio = est = the paired
+ * estimate (stats.h: hb_stats_paired_ratio), its interval, and p from
+ * Wilcoxon's signed-rank test of log(b_i / a_i). A pair with a value that is
+ * not positive leaves the ratio, estimate and interval NaN; p still stands
+ * (on b_i - a_i then). */
+int hb_paired_cmp_compute(const double *a, const double *b, size_t n, hb_alternative alt, hb_metric_cmp *out);
 
 /* The metrics compare and regress know: the unit, and which way is better. */
 typedef struct hb_metric_info {

@@ -24,8 +24,8 @@
  *     variation (robust: 1.4826 MAD / median; --cv sd for sd / mean), so
  *     that a noisy cell must move further to count.
  * Every flagged cell is printed with each reason. */
-#include "cellset.h"
-#include "tables.h"
+#include "regress.h"
+
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,36 +41,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#define MAX_PASS 128
-#define MAX_METRICS 8
-
 static const char *const counts[] = {"allocs", "frees", "gc_count", "peak_live_bytes"};
 #define NCOUNTS (sizeof counts / sizeof counts[0])
-
-typedef struct side {
-    const char *name; /* "baseline", "candidate" */
-    const char *spec; /* as given */
-    int is_dir;
-    char exe[PATH_MAX];
-    char csv[PATH_MAX + 64];
-    hb_cellset set;
-} side;
-
-typedef struct ropts {
-    side s[2];
-    double floor_pct, cv_factor, ir_tol_pct;
-    int cv_sd; /* --cv sd: the classical CV; default robust (MAD / median) */
-    const hb_metric_info *metric[MAX_METRICS];
-    size_t nmetric;
-    int instructions;
-    hb_format fmt; /* --format */
-    int reps;   /* 0: chosen from the number of cells */
-    const char *warmup; /* NULL: heapbench run's default for the first round */
-    const char *threads; /* as passed through, for --instructions */
-    const char *pass[MAX_PASS]; /* run options passed through to both builds */
-    int npass;
-    char work[PATH_MAX];
-} ropts;
 
 /* One cell's verdict, with every reason it was flagged. */
 typedef struct verdict {
@@ -96,8 +68,7 @@ static void add_why(verdict *v, const char *fmt, ...)
     v->flagged = 1;
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
+int hb_rg_bad(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -107,269 +78,7 @@ static int bad(const char *fmt, ...)
     va_end(ap);
     return 2;
 }
-
-/* ---- running the builds */
-
-/* Runs argv with stdout and stderr appended to `log`; the exit status, or
- * -1 when it could not run or died of a signal. */
-static int spawn(char *const *argv, const char *log)
-{
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fd);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The last non-empty line of `log`, for a one-line error. */
-static void last_line(const char *log, char *buf, size_t len)
-{
-    FILE *f = fopen(log, "r");
-    char line[1024];
-    buf[0] = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (line[0] != '\n') {
-            line[strcspn(line, "\n")] = 0;
-            snprintf(buf, len, "%s", line);
-        }
-    if (f)
-        fclose(f);
-}
-
-/* One `heapbench run` of every cell, one repetition, appended to the side's
- * CSV. 0, or 2 after one line naming the build and its own message. */
-static int run_round(ropts *o, side *s, int round, const char *const *extra, int nextra, const char *out,
-                     const char *log)
-{
-    const char *argv[MAX_PASS + 32];
-    int n = 0;
-    argv[n++] = s->exe;
-    argv[n++] = "run";
-    for (int i = 0; i < o->npass; i++)
-        argv[n++] = o->pass[i];
-    for (int i = 0; i < nextra; i++)
-        argv[n++] = extra[i];
-    argv[n++] = "--reps";
-    argv[n++] = "1";
-    /* The first round warms up as `run` does by default; later rounds run
-     * the cells that just ran, so a warm-up would only cost time. */
-    if (o->warmup || round > 0) {
-        argv[n++] = "--warmup";
-        argv[n++] = o->warmup ? o->warmup : "0";
-    }
-    argv[n++] = "--out";
-    argv[n++] = out;
-    argv[n] = NULL;
-    int rc = spawn((char *const *)argv, log);
-    if (rc == 0 || rc == 1) /* 1: some cells failed; their rows say how */
-        return 0;
-    char line[1024];
-    last_line(log, line, sizeof line);
-    return bad("the %s build's run (%s) exited %d%s%s (log: %s)", s->name, s->exe, rc, line[0] ? ": " : "",
-               line, log);
-}
-
-/* Smallest repetitions a side with which a cell that is slower in every
- * repetition clears Holm's correction over k tests with room to spare (its
- * p at most half of 0.05 / k): fewer and the gate could never fire. */
-static int reps_for(size_t k)
-{
-    int r = 5;
-    while (r < 50 && hb_stats_mwu_min_p((size_t)r, (size_t)r, HB_GREATER) * (double)k > 0.025)
-        r++;
-    return r;
-}
-
-static int run_builds(ropts *o)
-{
-    char log[PATH_MAX + 16];
-    snprintf(log, sizeof log, "%s/run.log", o->work);
-    int rounds = o->reps ? o->reps : 1;
-    for (int r = 0; r < rounds; r++) {
-        for (int k = 0; k < 2; k++) {
-            side *s = &o->s[(r + k) % 2]; /* ABAB..., flipped each round: BA AB BA */
-            if (r == 0 && !o->reps)
-                fprintf(stderr, "heapbench regress: round 1: %s (the number of rounds is chosen after it)\n",
-                        s->name);
-            else
-                fprintf(stderr, "heapbench regress: round %d of %d: %s\n", r + 1, rounds, s->name);
-            if (run_round(o, s, r, NULL, 0, s->csv, log))
-                return 2;
-        }
-        if (r == 0 && !o->reps) {
-            char why[1024];
-            hb_cellset tmp;
-            if (hb_cellset_load(o->s[0].csv, &tmp, why, sizeof why))
-                return bad("%s", why);
-            rounds = reps_for(tmp.ncells * o->nmetric);
-            fprintf(stderr, "heapbench regress: %zu cells: %d repetitions a side (--reps to choose)\n",
-                    tmp.ncells, rounds);
-            hb_cellset_free(&tmp);
-        }
-    }
-    return 0;
-}
-
-/* ---- instruction counts */
-
-typedef struct ir_entry {
-    char *key;  /* the cell's command line after the executable */
-    double ir;
-} ir_entry;
-
-typedef struct ir_set {
-    ir_entry *e;
-    size_t n;
-} ir_set;
-
-static void ir_free(ir_set *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->e[i].key);
-    free(s->e);
-    s->e = NULL;
-    s->n = 0;
-}
-
-/* Reads every callgrind.out file in `dir` that a cell process (`__cell`)
- * wrote: its command line, less the executable, is the key (the same for
- * both builds when the matrix is), its `summary:` the instructions. */
-static int ir_read(const char *dir, ir_set *out)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return bad("cannot read %s: %s", dir, strerror(errno));
-    struct dirent *de;
-    int rc = 0;
-    while (!rc && (de = readdir(d))) {
-        if (strncmp(de->d_name, "callgrind.out.", 14) != 0)
-            continue;
-        char path[PATH_MAX + 300], line[4096], key[4096] = "";
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) {
-            rc = bad("cannot read %s: %s", path, strerror(errno));
-            break;
-        }
-        double ir = -1;
-        while (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\n")] = 0;
-            if (!strncmp(line, "cmd:", 4)) {
-                const char *c = strstr(line, " __cell ");
-                snprintf(key, sizeof key, "%s", c ? c + 1 : "");
-            } else if (!strncmp(line, "summary:", 8)) {
-                ir = strtod(line + 8, NULL);
-            }
-        }
-        fclose(f);
-        if (!key[0])
-            continue; /* the `run` process itself */
-        if (ir < 0) {
-            rc = bad("%s: no 'summary:' line (callgrind stopped early?)", path);
-            break;
-        }
-        ir_entry *g = realloc(out->e, (out->n + 1) * sizeof *g);
-        char *k = strdup(key);
-        if (!g || !k) {
-            free(k);
-            if (g)
-                out->e = g;
-            rc = bad("out of memory");
-            break;
-        }
-        out->e = g;
-        out->e[out->n++] = (ir_entry){k, ir};
-    }
-    closedir(d);
-    return rc;
-}
-
-/* "__cell FD ALLOC WORKLOAD THREADS SIZE ..." -> "WORKLOAD/ALLOC/tTHREADS/SIZE": a
- * name to print; the key itself is what is matched. */
-static void ir_name(const char *key, char *buf, size_t len)
-{
-    char tok[6][128];
-    if (sscanf(key, "%127s %127s %127s %127s %127s %127s", tok[0], tok[1], tok[2], tok[3], tok[4],
-               tok[5]) == 6)
-        snprintf(buf, len, "%s/%s/t%s/%s (instructions of the cell process)", tok[3], tok[2], tok[4],
-                 tok[5]);
-    else
-        snprintf(buf, len, "%s", key);
-}
-
-static int count_instructions(ropts *o, ir_set ir[2])
-{
-    if (spawn((char *const[]){"valgrind", "--version", NULL}, "/dev/null") != 0)
-        return bad("--instructions needs valgrind (callgrind), which is not installed");
-    if (o->threads) { /* only single-threaded cells are counted: is there one? */
-        char copy[512];
-        snprintf(copy, sizeof copy, ",%s,", o->threads);
-        if (!strstr(copy, ",1,")) {
-            fprintf(stderr, "heapbench regress: --instructions: --threads %s has no single-threaded "
-                            "cells; no instructions counted\n", o->threads);
-            return 0;
-        }
-    }
-    for (int k = 0; k < 2; k++) {
-        side *s = &o->s[k];
-        char dir[PATH_MAX + 32], file[PATH_MAX + 128], csv[PATH_MAX + 32],
-            log[PATH_MAX + 32];
-        snprintf(dir, sizeof dir, "%s/callgrind-%s", o->work, s->name);
-        snprintf(csv, sizeof csv, "%s/callgrind-%s.csv", o->work, s->name);
-        snprintf(log, sizeof log, "%s/callgrind.log", o->work);
-        if (mkdir(dir, 0755) != 0)
-            return bad("cannot create %s: %s", dir, strerror(errno));
-        snprintf(file, sizeof file, "--callgrind-out-file=%s/callgrind.out.%%p", dir);
-        fprintf(stderr, "heapbench regress: counting instructions (callgrind): %s\n", s->name);
-        /* No RSS sampler and no latency clock: both run on time, and their
-         * instructions would vary from run to run. */
-        const char *argv[MAX_PASS + 40];
-        int n = 0;
-        argv[n++] = "valgrind";
-        argv[n++] = "--tool=callgrind";
-        argv[n++] = "--trace-children=yes";
-        argv[n++] = file;
-        argv[n++] = s->exe;
-        argv[n++] = "run";
-        for (int i = 0; i < o->npass; i++) {
-            if (!strcmp(o->pass[i], "--threads")) {
-                i++;
-                continue;
-            }
-            argv[n++] = o->pass[i];
-        }
-        const char *tail[] = {"--threads", "1", "--reps", "1", "--warmup", "0", "--sample-ms", "0",
-                              "--lat-every", "0", "--out", csv, NULL};
-        for (int i = 0; tail[i]; i++)
-            argv[n++] = tail[i];
-        argv[n] = NULL;
-        int rc = spawn((char *const *)argv, log);
-        if (rc != 0 && rc != 1) {
-            char line[1024];
-            last_line(log, line, sizeof line);
-            return bad("callgrind run of the %s build exited %d: %s (log: %s)", s->name, rc, line, log);
-        }
-        if (ir_read(dir, &ir[k]))
-            return 2;
-    }
-    return 0;
-}
+#define bad hb_rg_bad
 
 /* ---- the gates */
 
@@ -387,7 +96,45 @@ typedef struct ttest {
     hb_metric_cmp r;
     double cv;  /* the baseline's CV the threshold used (--cv) */
     double thr; /* fraction */
+    int paired; /* 1: duet pairs (signed-rank); 0: independent repetitions (Mann-Whitney) */
+    int duet;   /* paired: 1 side by side, 0 randomized interleaved pairs (the fallback) */
 } ttest;
+
+/* The paired gate's floor without --threshold: its interval already holds
+ * the noise, so no CV factor widens it; 2% keeps a difference of code
+ * layout between two builds of the same source (1-2% measured by others)
+ * from failing a build, and leaves a 5% slowdown room to show. */
+#define PAIRED_FLOOR_PCT 2.0
+
+/* A paired test of metric m over a cell's duet pairs, added to t[*nt]. */
+static int add_ptest(const ropts *o, ttest *t, size_t *nt, size_t cell, const hb_metric_info *m,
+                     const hb_rg_pairs *pr, size_t mi)
+{
+    double *a = malloc((pr->n + 1) * sizeof *a), *b = malloc((pr->n + 1) * sizeof *b);
+    size_t n = 0;
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return bad("out of memory");
+    }
+    for (size_t i = 0; i < pr->n; i++)
+        if (isfinite(pr->v[0][mi][i]) && isfinite(pr->v[1][mi][i])) {
+            a[n] = pr->v[0][mi][i];
+            b[n++] = pr->v[1][mi][i];
+        }
+    int rc = 0;
+    if (n) {
+        ttest *y = &t[*nt];
+        *y = (ttest){.cell = cell, .m = m, .paired = 1, .duet = pr->duet};
+        if (hb_paired_cmp_compute(a, b, n, m->higher_is_better ? HB_LESS : HB_GREATER, &y->r))
+            rc = bad("out of memory");
+        y->thr = (o->floor_given ? o->floor_pct : PAIRED_FLOOR_PCT) / 100;
+        *nt += !rc;
+    }
+    free(a);
+    free(b);
+    return rc;
+}
 
 /* One statistical test of metric m, baseline a against candidate b, added
  * to t[*nt] (Holm's correction comes once every test is in). */
@@ -467,7 +214,7 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-static int set_metrics(ropts *o, const char *list)
+int hb_rg_set_metrics(ropts *o, const char *list)
 {
     char copy[512];
     snprintf(copy, sizeof copy, "%s", list);
@@ -475,7 +222,7 @@ static int set_metrics(ropts *o, const char *list)
     for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         const hb_metric_info *m = hb_metric_find(t);
         if (!m || o->nmetric == MAX_METRICS)
-            return bad("bad --metrics '%s'; valid: wall_s, ops_per_s, pause_p99_us, peak_rss_kb, user_s, "
+            return bad("bad --metrics '%s'; valid: wall_s, cpu_s, ops_per_s, pause_p99_us, peak_rss_kb, user_s, "
                        "sys_s, final_rss_kb, pause_max_us, pause_total_ms, lat_p50_ns, lat_p99_ns", list);
         o->metric[o->nmetric++] = m;
     }
@@ -491,6 +238,10 @@ static int parse_args(ropts *o, int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--instructions")) {
             o->instructions = 1;
+            continue;
+        }
+        if (!strcmp(a, "--cycles")) {
+            o->cycles = 1;
             continue;
         }
         if (!strcmp(a, "--pin")) {
@@ -513,6 +264,11 @@ static int parse_args(ropts *o, int argc, char **argv)
             o->pass[o->npass++] = val;
             if (!strcmp(a, "--threads"))
                 o->threads = val;
+            if (!strcmp(a, "--param") && !strncmp(val, "ops=", 4))
+                o->ops_at = o->npass - 1;
+            if (!strcmp(a, "--shard") && (sscanf(val, "%d/%d", &o->shard_k, &o->shard_n) != 2 || o->shard_k < 1 ||
+                                         o->shard_k > o->shard_n))
+                return bad("bad --shard '%s'; valid: K/N with 1 <= K <= N, e.g. 2/8", val);
         } else if (!strcmp(a, "--baseline")) {
             o->s[0].spec = val;
         } else if (!strcmp(a, "--candidate")) {
@@ -520,6 +276,22 @@ static int parse_args(ropts *o, int argc, char **argv)
         } else if (!strcmp(a, "--threshold")) {
             if (parse_double(val, 0, 1000, &o->floor_pct))
                 return bad("bad --threshold '%s'; valid: a percentage from 0 to 1000", val);
+            o->floor_given = 1;
+        } else if (!strcmp(a, "--gate")) {
+            if (strcmp(val, "duet") && strcmp(val, "interleaved") && strcmp(val, "rmit"))
+                return bad("bad --gate '%s'; valid: duet, rmit, interleaved", val);
+            o->gate = !strcmp(val, "duet") ? HB_GATE_DUET : !strcmp(val, "rmit") ? HB_GATE_RMIT : HB_GATE_INTERLEAVED;
+            o->gate_given = 1;
+        } else if (!strcmp(a, "--pairs")) {
+            double r;
+            if (parse_double(val, 6, 10000, &r) || r != floor(r))
+                return bad("bad --pairs '%s'; valid: 6 to 10000", val);
+            o->pairs = (int)r;
+        } else if (!strcmp(a, "--cycles-tolerance")) {
+            if (parse_double(val, 0, 100, &o->cy_tol_pct))
+                return bad("bad --cycles-tolerance '%s'; valid: a percentage from 0 to 100", val);
+        } else if (!strcmp(a, "--calibrate")) {
+            o->calibrate = val; /* checked by regress_calibrate.c, which owns its form */
         } else if (!strcmp(a, "--cv-factor")) {
             if (parse_double(val, 0, 100, &o->cv_factor))
                 return bad("bad --cv-factor '%s'; valid: 0 to 100", val);
@@ -531,8 +303,9 @@ static int parse_args(ropts *o, int argc, char **argv)
             if (parse_double(val, 0, 100, &o->ir_tol_pct))
                 return bad("bad --ir-tolerance '%s'; valid: a percentage from 0 to 100", val);
         } else if (!strcmp(a, "--metrics")) {
-            if (set_metrics(o, val))
+            if (hb_rg_set_metrics(o, val))
                 return 2;
+            o->metrics_given = 1;
         } else if (!strcmp(a, "--reps")) {
             double r;
             if (parse_double(val, 2, 10000, &r) || r != floor(r))
@@ -550,6 +323,11 @@ static int parse_args(ropts *o, int argc, char **argv)
         } else {
             return bad("unknown option '%s' (heapbench regress --help lists them)", a);
         }
+    }
+    if (o->calibrate) {
+        if (o->s[0].spec || o->s[1].spec)
+            return bad("--calibrate runs this heapbench as both builds: no --baseline or --candidate");
+        return 0;
     }
     if (!o->s[0].spec || !o->s[1].spec) {
         return bad("needs both --baseline FILE.csv|BUILD_DIR and --candidate FILE.csv|BUILD_DIR "
@@ -576,7 +354,7 @@ static int classify(side *s)
                 return bad("--%s %s: %s", s->name, s->exe, strerror(errno));
             snprintf(s->exe, sizeof s->exe, "%s", abs);
         }
-        return 0;
+        return hb_rg_is_heapbench(s);
     }
     snprintf(s->csv, sizeof s->csv, "%s", s->spec);
     return 0;
@@ -592,6 +370,11 @@ static int prepare_work(ropts *o)
     } else if (mkdir(o->work, 0755) != 0 && errno != EEXIST) {
         return bad("cannot create --work %s: %s", o->work, strerror(errno));
     }
+    return hb_rg_side_files(o);
+}
+
+int hb_rg_side_files(ropts *o)
+{
     for (int k = 0; k < 2; k++) {
         snprintf(o->s[k].csv, sizeof o->s[k].csv, "%.*s/%s.csv", PATH_MAX - 64, o->work, o->s[k].name);
         struct stat st;
@@ -645,44 +428,75 @@ static const char *not_compared(const hb_cellset_cell *ca, const hb_cellset_cell
 }
 
 static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, size_t nv, size_t compared,
-                   size_t nir, size_t ir_flagged)
+                   size_t nir, size_t ir_flagged, size_t ncy, size_t cy_flagged)
 {
     const hb_cellset *A = &o->s[0].set, *B = &o->s[1].set;
+    FILE *f = o->out;
     int md = o->fmt == HB_FMT_MARKDOWN, csv = o->fmt == HB_FMT_CSV;
     size_t flagged = 0;
     for (size_t i = 0; i < nv; i++)
         flagged += v[i].flagged != 0;
     char line[2400], ci[40], p[16], ratio[24];
     if (csv) {
-        printf("row,metric,cell,n_a,n_b,median_a,median_b,ratio,ci_lo,ci_hi,p,p_holm,threshold,verdict,note\n");
+        fprintf(f, "row,metric,cell,n_a,n_b,median_a,median_b,ratio,ci_lo,ci_hi,p,p_holm,threshold,verdict,note\n");
         for (size_t k = 0; k < nt; k++) {
             const ttest *y = &t[k];
-            printf("test,%s,", y->m->name);
-            hb_csv_field(stdout, v[y->cell].cell);
-            printf(",%zu,%zu,%.9g,%.9g,", y->r.na, y->r.nb, y->r.med_a, y->r.med_b);
+            fprintf(f, "test,%s,", y->m->name);
+            hb_csv_field(f, v[y->cell].cell);
+            fprintf(f, ",%zu,%zu,%.9g,%.9g,", y->r.na, y->r.nb, y->r.med_a, y->r.med_b);
             if (isfinite(y->r.ratio))
-                printf("%.6g", y->r.ratio);
+                fprintf(f, "%.6g", y->r.ratio);
             if (isfinite(y->r.lo) && isfinite(y->r.hi))
-                printf(",%.6g,%.6g", y->r.lo, y->r.hi);
+                fprintf(f, ",%.6g,%.6g", y->r.lo, y->r.hi);
             else
-                printf(",,");
-            printf(",%.9g,%.9g,%.6g,%s,\n", y->r.p, y->r.p_holm, y->thr, worse(y) ? "worse" : "ok");
+                fprintf(f, ",,");
+            fprintf(f, ",%.9g,%.9g,%.6g,%s,%s\n", y->r.p, y->r.p_holm, y->thr, worse(y) ? "worse" : "ok",
+                    !y->paired ? "" : y->duet ? "paired: duet" : "paired: interleaved");
         }
     } else {
-        printf(md ? "## `heapbench regress`: %s\n\nbaseline `%s`, candidate `%s`: %zu cells compared. "
+        fprintf(f, md ? "## `heapbench regress`: %s\n\nbaseline `%s`, candidate `%s`: %zu cells compared. "
                   : "%sbaseline %s, candidate %s: %zu cells compared\n",
                md ? (flagged ? "FAIL" : "PASS") : "", o->s[0].csv, o->s[1].csv, compared);
-        printf("%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
-               "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)%s\n",
-               md ? "F" : "f", nt, o->floor_pct, o->cv_factor,
-               o->cv_sd ? "CV (sd / mean)" : "robust CV (1.4826 MAD / median)", md ? "." : "");
-        size_t fa = SIZE_MAX, fb = SIZE_MAX;
-        for (size_t k = 0; k < nt; k++)
-            fa = t[k].r.na < fa ? t[k].r.na : fa, fb = t[k].r.nb < fb ? t[k].r.nb : fb;
-        if (nt && hb_stats_mwu_min_p(fa, fb, HB_GREATER) * (double)nt >= 0.05)
-            printf("%snote: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
+        size_t fa = SIZE_MAX, fb = SIZE_MAX, np = SIZE_MAX, nunp = 0, npaired = 0;
+        for (size_t k = 0; k < nt; k++) {
+            if (t[k].paired) {
+                np = t[k].r.na < np ? t[k].r.na : np;
+                npaired++;
+            } else {
+                fa = t[k].r.na < fa ? t[k].r.na : fa, fb = t[k].r.nb < fb ? t[k].r.nb : fb;
+                nunp++;
+            }
+        }
+        if (npaired)
+            fprintf(f, "%saired timed tests (%s): flagged when the Holm-corrected one-sided Wilcoxon signed-rank "
+                       "p < 0.05 over the %zu tests, the 95%% CI of the paired ratio (Hodges-Lehmann, log of "
+                       "candidate / baseline per pair) excludes 1, and the ratio is beyond %.3g%%%s\n",
+                    md ? "\nP" : "p", o->metric[0]->name, nt, o->floor_given ? o->floor_pct : PAIRED_FLOOR_PCT,
+                    md ? "." : "");
+        if (o->duet_cells || o->rmit_cells)
+            fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %d pairs "
+                       "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
+        if (o->rmit_cells && o->gate == HB_GATE_RMIT)
+            fprintf(f, "%srmit (--gate rmit): %zu cells run as randomized multiple interleaved trials (Abedi & "
+                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order%s\n",
+                    md ? "\n" : "", o->rmit_cells, md ? "." : "");
+        else if (o->rmit_cells)
+            fprintf(f, "%sfallback: %zu cells need more than half of the machine's cores a side: run as "
+                       "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
+                       "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
+                    md ? "." : "");
+        if (nunp)
+            fprintf(f, "%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
+                   "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)%s\n",
+                   md ? "F" : "f", nt, o->floor_pct, o->cv_factor,
+                   o->cv_sd ? "CV (sd / mean)" : "robust CV (1.4826 MAD / median)", md ? "." : "");
+        if (nunp && hb_stats_mwu_min_p(fa, fb, HB_GREATER) * (double)nt >= 0.05)
+            fprintf(f, "%snote: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
                    "%zu tests: the timed gate cannot fire (use %d or more repetitions a side)\n",
-                   md ? "\n> " : "", fa, fb, nt, reps_for(nt));
+                   md ? "\n> " : "", fa, fb, nt, hb_rg_reps_for(nt));
+        if (npaired && ldexp(1, -(int)np) * (double)nt >= 0.05)
+            fprintf(f, "%snote: with %zu pairs no cell can reach p < 0.05 after Holm's correction over %zu tests: "
+                       "the timed gate cannot fire (use more --pairs)\n", md ? "\n> " : "", np, nt);
         size_t w = 4;
         for (size_t k = 0; k < nt; k++)
             w = strlen(v[t[k].cell].cell) > w ? strlen(v[t[k].cell].cell) : w;
@@ -701,10 +515,10 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
         }
         for (size_t m = 0; m < nshown; m++) {
             if (md)
-                printf("\n### %s (`%s`)\n\n| cell | n | ratio | 95%% CI | p (Holm) | threshold | |\n"
+                fprintf(f, "\n### %s (`%s`)\n\n| cell | n | ratio | 95%% CI | p (Holm) | threshold | |\n"
                        "|---|---:|---:|---|---:|---:|---|\n", shown[m]->what, shown[m]->name);
             else
-                printf("\n  %-*s  %-10s  %5s  %7s  %-16s  %8s  %9s\n", (int)w, "cell", "metric", "n", "ratio",
+                fprintf(f, "\n  %-*s  %-10s  %5s  %7s  %-16s  %8s  %9s\n", (int)w, "cell", "metric", "n", "ratio",
                        "95% CI", "p(Holm)", "threshold");
             for (size_t k = 0; k < nt; k++) {
                 const ttest *y = &t[k];
@@ -716,17 +530,24 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                 hb_fmt_ratio(ratio, sizeof ratio, y->r.ratio);
                 snprintf(n, sizeof n, "%zu/%zu", y->r.na, y->r.nb);
                 int bad_ = worse(y);
+                const char *mode = !y->paired ? "" : y->duet ? " (duet)" : " (interleaved pairs)";
+                if (y->paired)
+                    snprintf(n, sizeof n, "%zu", y->r.na);
                 if (md)
-                    printf("| `%s` | %s | %s%s%s | %s | %s | %.1f%% | %s |\n", v[y->cell].cell, n, bad_ ? "**" : "",
-                           ratio, bad_ ? "**" : "", ci, p, 100 * y->thr, bad_ ? "**WORSE**" : "ok");
+                    fprintf(f, "| `%s`%s | %s | %s%s%s | %s | %s | %.1f%% | %s |\n", v[y->cell].cell, mode, n,
+                            bad_ ? "**" : "", ratio, bad_ ? "**" : "", ci, p, 100 * y->thr,
+                            bad_ ? "**WORSE**" : "ok");
                 else
-                    printf("  %-*s  %-10s  %5s  %7s  %-16s  %8s  %8.1f%%  %s\n", (int)w, v[y->cell].cell,
-                           y->m->name, n, ratio, ci, p, 100 * y->thr, bad_ ? "WORSE" : "ok");
+                    fprintf(f, "  %-*s  %-10s  %5s  %7s  %-16s  %8s  %8.1f%%  %s%s\n", (int)w, v[y->cell].cell,
+                           y->m->name, n, ratio, ci, p, 100 * y->thr, bad_ ? "WORSE" : "ok", mode);
             }
         }
         if (o->instructions)
-            printf("\n%sinstructions (callgrind, single-threaded cells): %zu cells matched, %zu above the %.3g%% "
+            fprintf(f, "\n%sinstructions (callgrind, single-threaded cells): %zu cells matched, %zu above the %.3g%% "
                    "tolerance\n", md ? "" : "", nir, ir_flagged, o->ir_tol_pct);
+        if (o->cycles)
+            fprintf(f, "\nestimated cycles (cachegrind: L1 hits + 5 x LL hits + 35 x RAM accesses): %zu cells "
+                       "matched, %zu above the %.3g%% tolerance\n", ncy, cy_flagged, o->cy_tol_pct);
     }
     int header = 0;
     for (int side = 0; side < 2; side++) {
@@ -737,13 +558,13 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
             if (!what)
                 continue;
             if (csv) {
-                printf("not_compared,,");
-                hb_csv_field(stdout, s->cells[i].name);
-                printf(",,,,,,,,,,,,%s\n", what);
+                fprintf(f, "not_compared,,");
+                hb_csv_field(f, s->cells[i].name);
+                fprintf(f, ",,,,,,,,,,,,%s\n", what);
             } else if (md) {
-                printf("%s- `%s`: %s\n", header++ ? "" : "\n### Not compared\n\n", s->cells[i].name, what);
+                fprintf(f, "%s- `%s`: %s\n", header++ ? "" : "\n### Not compared\n\n", s->cells[i].name, what);
             } else {
-                printf("%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", s->cells[i].name, what);
+                fprintf(f, "%s  %s: %s\n", header++ ? "" : "\nnot compared:\n", s->cells[i].name, what);
             }
         }
     }
@@ -753,21 +574,21 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
             continue;
         if (csv) {
             one_line(v[i].why, line, sizeof line);
-            printf("regression,,");
-            hb_csv_field(stdout, v[i].cell ? v[i].cell : "");
-            printf(",,,,,,,,,,,,");
-            hb_csv_field(stdout, line);
-            putchar('\n');
+            fprintf(f, "regression,,");
+            hb_csv_field(f, v[i].cell ? v[i].cell : "");
+            fprintf(f, ",,,,,,,,,,,,");
+            hb_csv_field(f, line);
+            fputc('\n', f);
         } else if (md) {
             one_line(v[i].why, line, sizeof line);
-            printf("%s- **`%s`**: %s\n", shown_++ ? "" : "\n### Regressions\n\n", v[i].cell ? v[i].cell : "", line);
+            fprintf(f, "%s- **`%s`**: %s\n", shown_++ ? "" : "\n### Regressions\n\n", v[i].cell ? v[i].cell : "", line);
         } else {
             if (!shown_++)
-                printf("\n");
+                fprintf(f, "\n");
             if (v[i].cell)
-                printf("REGRESSION %s\n      %s\n", v[i].cell, v[i].why);
+                fprintf(f, "REGRESSION %s\n      %s\n", v[i].cell, v[i].why);
             else
-                printf("REGRESSION %s\n", v[i].why);
+                fprintf(f, "REGRESSION %s\n", v[i].why);
         }
     }
     char tail[200];
@@ -775,56 +596,139 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                       compared);
     if (o->instructions)
         at += snprintf(tail + at, sizeof tail - (size_t)at, ", %zu instruction counts", nir);
+    if (o->cycles)
+        at += snprintf(tail + at, sizeof tail - (size_t)at, ", %zu cycle estimates", ncy);
     snprintf(tail + at, sizeof tail - (size_t)at, ")");
     if (csv)
-        printf("summary,,,,,,,,,,,,,%s,%s\n", flagged ? "FAIL" : "PASS", tail);
+        fprintf(f, "summary,,,,,,,,,,,,,%s,%s\n", flagged ? "FAIL" : "PASS", tail);
     else
-        printf(md ? "\n**%s: %s**\n" : "\n%s: %s\n", flagged ? "FAIL" : "PASS", tail);
+        fprintf(f, md ? "\n**%s: %s**\n" : "\n%s: %s\n", flagged ? "FAIL" : "PASS", tail);
     if (o->s[0].is_dir && !csv)
-        printf(md ? "\nresults kept in `%s`\n" : "results kept in %s\n", o->work);
+        fprintf(f, md ? "\nresults kept in `%s`\n" : "results kept in %s\n", o->work);
 }
 
 int hb_regress_main(int argc, char **argv)
 {
-    ropts o = {.floor_pct = 5, .cv_factor = 3, .ir_tol_pct = 0.1};
+    ropts o = {.floor_pct = 5, .cv_factor = 3, .ir_tol_pct = 0.1, .cy_tol_pct = 0.5, .ops_at = -1,
+               .out = stdout};
     o.s[0].name = "baseline";
     o.s[1].name = "candidate";
-    if (set_metrics(&o, "wall_s"))
+    if (hb_rg_set_metrics(&o, "wall_s"))
         return 2;
     int rc = parse_args(&o, argc, argv);
-    if (!rc)
-        rc = classify(&o.s[0]);
-    if (!rc)
-        rc = classify(&o.s[1]);
     if (rc)
+        return rc;
+    if (o.calibrate)
+        return hb_rg_calibrate(&o);
+    if ((rc = classify(&o.s[0])) || (rc = classify(&o.s[1])))
         return rc;
     if (o.s[0].is_dir != o.s[1].is_dir)
         return bad("--baseline and --candidate must both be results files or both build directories: "
                    "numbers measured at another time are not compared with fresh ones");
-    if (!o.s[0].is_dir && (o.npass || o.instructions || o.reps || o.warmup))
-        return bad("run options, --reps, --warmup and --instructions need build directories, not results "
-                   "files");
-    ir_set ir[2] = {{0}};
+    if (!o.s[0].is_dir && (o.npass || o.instructions || o.cycles || o.reps || o.warmup || o.gate_given ||
+                           o.pairs))
+        return bad("run options, --reps, --pairs, --gate, --warmup, --instructions and --cycles need build "
+                   "directories, not results files");
+    if (o.gate != HB_GATE_INTERLEAVED && o.reps)
+        return bad("--reps is the interleaved gate's (--gate interleaved); the duet gate takes --pairs");
+    if (o.gate == HB_GATE_INTERLEAVED && o.pairs)
+        return bad("--pairs is the duet gate's; the interleaved gate takes --reps");
+    /* The duet gate's default metric is CPU time: on a shared machine a
+     * neighbour scheduled on one side's core lengthens that side's wall
+     * time by 2-3x, which no pairing can undo (docs/regress.md). */
+    if (o.s[0].is_dir && o.gate != HB_GATE_INTERLEAVED && !o.metrics_given && hb_rg_set_metrics(&o, "cpu_s"))
+        return 2;
+    ir_set ir[2] = {{0}}, cy[2] = {{0}};
     if (o.s[0].is_dir) {
-        if ((rc = prepare_work(&o)) || (rc = run_builds(&o)))
+        if ((rc = prepare_work(&o)))
             return rc;
-        if (o.instructions && (rc = count_instructions(&o, ir))) {
-            ir_free(&ir[0]);
-            ir_free(&ir[1]);
+        rc = o.gate != HB_GATE_INTERLEAVED ? hb_rg_duet(&o) : hb_rg_run_builds(&o);
+        if (!rc && o.instructions)
+            rc = hb_rg_vg_count(&o, HB_VG_CALLGRIND, "callgrind", 0, ir);
+        if (!rc && o.cycles)
+            rc = hb_rg_vg_count(&o, HB_VG_CACHEGRIND, "cachegrind", 0, cy);
+    }
+    hb_rg_tally tally;
+    if (!rc)
+        rc = hb_rg_judge(&o, ir, cy, &tally);
+    for (int k = 0; k < 2; k++) {
+        hb_rg_vg_free(&ir[k]);
+        hb_rg_vg_free(&cy[k]);
+    }
+    hb_rg_pairs_free(&o);
+    return rc;
+}
+
+/* One valgrind count compared: flagged above `tol_pct`, with why. */
+static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, verdict *v, size_t *nv,
+                    size_t *matched, size_t *flagged, double *geo)
+{
+    double lsum = 0;
+    for (size_t i = 0; i < vg[0].n; i++) {
+        char ka[4096], kb[4096];
+        hb_rg_vg_key(o, 0, vg[0].e[i].key, ka, sizeof ka);
+        for (size_t j = 0; j < vg[1].n; j++) {
+            hb_rg_vg_key(o, 1, vg[1].e[j].key, kb, sizeof kb);
+            if (strcmp(ka, kb) != 0)
+                continue;
+            (*matched)++;
+            const ir_entry *ea = &vg[0].e[i], *eb = &vg[1].e[j];
+            double a = cycles ? ea->cycles : ea->ir, b = cycles ? eb->cycles : eb->ir;
+            if (a > 0 && b > 0)
+                lsum += log(b / a);
+            if (hb_rg_vg_worse(ea, eb, cycles, tol_pct)) {
+                char name[600];
+                hb_rg_vg_name(ea->key, name, sizeof name);
+                verdict *x = &v[(*nv)++];
+                *x = (verdict){.cell = NULL};
+                if (cycles)
+                    snprintf(x->why, sizeof x->why,
+                             "%s\n      estimated cycles %.0f -> %.0f (+%.3f%%, tolerance %.3g%%): instructions "
+                             "%+.3f%%, L1 misses %.0f -> %.0f (%+.1f%%), LL misses %.0f -> %.0f (%+.1f%%)", name, a, b,
+                             100 * (b / a - 1), tol_pct, 100 * (eb->ir / ea->ir - 1), ea->l1m, eb->l1m,
+                             ea->l1m > 0 ? 100 * (eb->l1m / ea->l1m - 1) : 0.0, ea->llm, eb->llm,
+                             ea->llm > 0 ? 100 * (eb->llm / ea->llm - 1) : 0.0);
+                else
+                    snprintf(x->why, sizeof x->why, "%s\n      instructions %.0f -> %.0f (+%.3f%%, tolerance %.3g%%)",
+                             name, a, b, 100 * (b / a - 1), tol_pct);
+                x->flagged = 1;
+                (*flagged)++;
+            }
+            break;
+        }
+    }
+    *geo = *matched ? exp(lsum / (double)*matched) : NAN;
+}
+
+int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
+{
+    int rc = 0;
+    *tally = (hb_rg_tally){.geo_ratio = NAN, .geo_cycles = NAN};
+    char why[1024];
+    for (int k = 0; k < 2; k++)
+        if (hb_cellset_load(o->s[k].csv, &o->s[k].set, why, sizeof why)) {
+            if (k)
+                hb_cellset_free(&o->s[0].set);
+            return bad("%s", why);
+        }
+    hb_cellset *A = &o->s[0].set, *B = &o->s[1].set;
+    if (!o->npairs_of && o->nmetric) {
+        /* a duet job's files, judged again: its default metric, its pairs */
+        int ri = hb_csvdoc_col(&A->doc, "run_id");
+        for (size_t i = 0; ri >= 0 && !o->metrics_given && !o->s[0].is_dir && i < A->doc.nrows; i++)
+            if (!strncmp(A->doc.rows[i].field[ri], "duet-pair-", 10) ||
+                !strncmp(A->doc.rows[i].field[ri], "rmit-pair-", 10)) {
+                rc = hb_rg_set_metrics(o, "cpu_s");
+                break;
+            }
+        if (rc || (rc = hb_rg_pairs_from_files(o))) {
+            hb_cellset_free(A);
+            hb_cellset_free(B);
             return rc;
         }
     }
-    char why[1024];
-    for (int k = 0; k < 2; k++)
-        if (hb_cellset_load(o.s[k].csv, &o.s[k].set, why, sizeof why)) {
-            hb_cellset_free(&o.s[0].set);
-            ir_free(&ir[0]);
-            ir_free(&ir[1]);
-            return bad("%s", why);
-        }
-    hb_cellset *A = &o.s[0].set, *B = &o.s[1].set;
-    verdict *v = calloc(A->ncells + ir[0].n + 1, sizeof *v);
-    ttest *t = calloc(A->ncells * (o.nmetric + NCOUNTS) + 1, sizeof *t);
+    verdict *v = calloc(A->ncells + ir[0].n + cy[0].n + 1, sizeof *v);
+    ttest *t = calloc(A->ncells * (o->nmetric + NCOUNTS) + 1, sizeof *t);
     size_t nv = 0, nt = 0, compared = 0;
     if (!v || !t) {
         rc = bad("out of memory");
@@ -853,18 +757,25 @@ int hb_regress_main(int argc, char **argv)
             continue;
         }
         compared++;
-        if ((rc = gate_counts(&o, ca, cb, x, nv, t, &nt)))
+        /* --calibrate: more work is more allocations, by construction */
+        if (!o->calibrate && (rc = gate_counts(o, ca, cb, x, nv, t, &nt)))
             goto out;
-        for (size_t m = 0; m < o.nmetric; m++) {
+        const hb_rg_pairs *pr = hb_rg_pairs_find(o, ca->name);
+        for (size_t m = 0; m < o->nmetric; m++) {
+            if (pr) { /* duet: the pairs, not the round-1 rows */
+                if ((rc = add_ptest(o, t, &nt, nv, o->metric[m], pr, m)))
+                    goto out;
+                continue;
+            }
             double *a = NULL, *b = NULL;
             size_t na, nb;
-            if (hb_cellset_values(A, ca, o.metric[m]->name, &a, &na, why, sizeof why) ||
-                hb_cellset_values(B, cb, o.metric[m]->name, &b, &nb, why, sizeof why)) {
+            if (hb_cellset_values(A, ca, o->metric[m]->name, &a, &na, why, sizeof why) ||
+                hb_cellset_values(B, cb, o->metric[m]->name, &b, &nb, why, sizeof why)) {
                 free(a); /* the baseline's, when only the candidate's values were bad */
                 rc = bad("%s", why);
                 goto out;
             }
-            if (na && nb && (rc = add_ttest(&o, t, &nt, nv, o.metric[m], a, na, b, nb))) {
+            if (na && nb && (rc = add_ttest(o, t, &nt, nv, o->metric[m], a, na, b, nb))) {
                 free(a);
                 free(b);
                 goto out;
@@ -874,25 +785,11 @@ int hb_regress_main(int argc, char **argv)
         }
         nv++;
     }
-    /* instructions: matched on the cell's command line */
-    size_t nir = 0, ir_flagged = 0;
-    for (size_t i = 0; i < ir[0].n; i++)
-        for (size_t j = 0; j < ir[1].n; j++) {
-            if (strcmp(ir[0].e[i].key, ir[1].e[j].key) != 0)
-                continue;
-            nir++;
-            double a = ir[0].e[i].ir, b = ir[1].e[j].ir;
-            if (b > a * (1 + o.ir_tol_pct / 100)) {
-                char name[600];
-                ir_name(ir[0].e[i].key, name, sizeof name);
-                verdict *x = &v[nv++];
-                *x = (verdict){.cell = NULL};
-                snprintf(x->why, sizeof x->why, "%s\n      instructions %.0f -> %.0f (+%.3f%%, tolerance %.3g%%)",
-                         name, a, b, 100 * (b / a - 1), o.ir_tol_pct);
-                x->flagged = 1;
-                ir_flagged++;
-            }
-        }
+    /* instructions and estimated cycles: matched on the cell's command line */
+    size_t nir = 0, ir_flagged = 0, ncy = 0, cy_flagged = 0;
+    double geo_ir;
+    vg_gate(o, ir, 0, o->ir_tol_pct, v, &nv, &nir, &ir_flagged, &geo_ir);
+    vg_gate(o, cy, 1, o->cy_tol_pct, v, &nv, &ncy, &cy_flagged, &tally->geo_cycles);
     {
         double *p = malloc((nt + 1) * sizeof *p);
         if (!p) {
@@ -914,24 +811,46 @@ int hb_regress_main(int argc, char **argv)
         char ma[48], mb[48];
         fmt_val(ma, sizeof ma, y->r.med_a, y->m->unit);
         fmt_val(mb, sizeof mb, y->r.med_b, y->m->unit);
+        if (y->paired) {
+            add_why(&v[y->cell],
+                    "%s %+.1f%% (paired ratio over %zu %s pairs; medians %s -> %s); 95%% CI [%.3f, %.3f] excludes 1; "
+                    "one-sided signed-rank p %.2g, Holm %.2g < 0.05; threshold %.1f%%",
+                    y->m->name, 100 * (y->r.ratio - 1), y->r.na, y->duet ? "duet" : "interleaved", ma, mb, y->r.lo,
+                    y->r.hi, y->r.p, y->r.p_holm, 100 * y->thr);
+            tally->timed_flagged++;
+            continue;
+        }
+        tally->timed_flagged++;
         add_why(&v[y->cell],
                 "%s %+.1f%% (median %s -> %s); 95%% CI of the ratio [%.3f, %.3f] excludes 1; one-sided "
                 "p %.2g, Holm %.2g < 0.05; threshold %.1f%% = max(%.3g%%, %.3g x baseline %sCV %.2f%%)",
                 y->m->name, 100 * (y->r.ratio - 1), ma, mb, y->r.lo, y->r.hi, y->r.p, y->r.p_holm,
-                100 * y->thr, o.floor_pct, o.cv_factor, o.cv_sd ? "" : "robust ", 100 * y->cv);
+                100 * y->thr, o->floor_pct, o->cv_factor, o->cv_sd ? "" : "robust ", 100 * y->cv);
     }
     size_t flagged = 0;
     for (size_t i = 0; i < nv; i++)
         flagged += v[i].flagged != 0;
     qsort_r(t, nt, sizeof *t, cmp_ttest, v); /* rows by cell name, numbers by value */
-    report(&o, t, nt, v, nv, compared, nir, ir_flagged);
+    report(o, t, nt, v, nv, compared, nir, ir_flagged, ncy, cy_flagged);
+    {
+        double lsum = 0;
+        size_t nr = 0;
+        for (size_t k = 0; k < nt; k++)
+            if (t[k].m == o->metric[0] && isfinite(t[k].r.ratio) && t[k].r.ratio > 0)
+                lsum += log(t[k].r.ratio), nr++;
+        tally->geo_ratio = nr ? exp(lsum / (double)nr) : NAN;
+    }
+    tally->flagged = flagged;
+    tally->compared = compared;
+    tally->nir = nir;
+    tally->ir_flagged = ir_flagged;
+    tally->ncy = ncy;
+    tally->cy_flagged = cy_flagged;
     rc = flagged ? 1 : 0;
 out:
     free(v);
     free(t);
-    ir_free(&ir[0]);
-    ir_free(&ir[1]);
-    hb_cellset_free(&o.s[0].set);
-    hb_cellset_free(&o.s[1].set);
+    hb_cellset_free(&o->s[0].set);
+    hb_cellset_free(&o->s[1].set);
     return rc;
 }

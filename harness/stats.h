@@ -53,6 +53,28 @@ double hb_stats_mwu_min_p(size_t na, size_t nb, hb_alternative alt);
 int hb_stats_hl_ratio(const double *a, size_t na, const double *b, size_t nb, double conf,
                       double *est, double *lo, double *hi);
 
+/* ---- paired samples: n pairs (a_i, b_i) measured side by side (regress's
+ * duet and interleaved pairs), the statistic on d_i = log(b_i / a_i) */
+
+typedef struct hb_wsr {
+    double w;  /* W+: the sum of the ranks of |d_i| over the positive d_i (midranks) */
+    double p;
+    size_t n;  /* the nonzero differences ranked (zeros are dropped, Wilcoxon's rule) */
+    int exact; /* 1: the exact null distribution (no ties, n <= 50); 0: normal approximation */
+} hb_wsr;
+
+/* Wilcoxon's signed-rank test of n >= 1 differences d against a shift of 0.
+ * GREATER: the d tend to be positive. Exact without ties for n <= 50;
+ * otherwise normal with the tie correction of the variance and a continuity
+ * correction. Every difference zero: p = 1. */
+int hb_stats_signed_rank(const double *d, size_t n, hb_alternative alt, hb_wsr *out);
+/* Paired ratio B/A: exp of the Hodges-Lehmann one-sample estimate of the
+ * d_i = log(b_i / a_i) (the median of the n(n+1)/2 Walsh averages) and its
+ * two-sided `conf` interval, the Walsh averages that the signed-rank test's
+ * critical value picks. Too few pairs for any interval: *lo = 0, *hi = +inf. */
+int hb_stats_paired_ratio(const double *a, const double *b, size_t n, double conf, double *est, double *lo,
+                          double *hi);
+
 /* Holm's step-down adjustment of n p-values: adj[i] is p[i]'s adjusted value
  * (compare it with the family's alpha). adj may be p. */
 int hb_stats_holm(const double *p, size_t n, double *adj);

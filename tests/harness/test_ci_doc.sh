@@ -56,7 +56,10 @@ if [ "\$1" = run ]; then
     out=; prev=
     for a in "\$@"; do [ "\$prev" = --out ] && out=\$a; prev=\$a; done
     [ -n "\$out" ] || { echo "stand-in: no --out" >&2; exit 2; }
+    shard=1/1; prev=
+    for a in "\$@"; do [ "\$prev" = --shard ] && shard=\$a; prev=\$a; done
     python3 "$here/synth.py" "$PWD/churn.csv" "\$out.one" 1 \$\$ churn/system/none/isolated/t1=$2 || exit 2
+    python3 "$PWD/shard.py" "\$out.one" "\$shard" || exit 2
     if [ -s "\$out" ]; then tail -n +2 "\$out.one" >> "\$out"; else cat "\$out.one" > "\$out"; fi
     rm -f "\$out.one"
     exit 0
@@ -65,13 +68,26 @@ exec "$hb" "\$@"
 END
     chmod +x "$1/heapbench"
 }
+# a stand-in's rows: the slice --shard I/M names (rows are the cells in
+# matrix order), the CPU time that of the wall time (the duet gate's cpu_s)
+cat > shard.py <<'PY'
+import csv, sys
+path, (i, m) = sys.argv[1], map(int, sys.argv[2].split("/"))
+rows = list(csv.DictReader(open(path)))
+w = csv.DictWriter(open(path, "w", newline=""), rows[0].keys(), lineterminator="\n")
+w.writeheader()
+for k, r in enumerate(rows):
+    if k % m == i - 1:
+        r["user_s"], r["sys_s"] = r["wall_s"], "0"
+        w.writerow(r)
+PY
 standin fail/build-baseline 1; standin fail/build-candidate 1.3
 standin pass/build-baseline 1; standin pass/build-candidate 1
 
 # The workflow's env, with a small matrix (the step reads $MATRIX, $SHARDS)
 step() { # DIR: runs the step there as GitHub would; sets rc
     (cd "$1" && : > summary.md && GITHUB_STEP_SUMMARY=$PWD/summary.md SHARDS=1 \
-        MATRIX="--workloads churn --threads 1,2" \
+        MATRIX="--workloads churn --threads 1,2 --pairs 12" \
         bash -e ../step.sh > step.out 2> step.err)
     rc=$?
 }
@@ -90,7 +106,7 @@ step pass
 sed 's/^\( *--work regress-1\) > regress-1.txt || status=\$?$/\1 | tee regress-1.txt/' step.sh > old.sh
 grep -q '| tee regress-1.txt' old.sh || bad "could not make the old form of the step"
 (cd fail && rm -rf regress-1 && GITHUB_STEP_SUMMARY=/dev/null SHARDS=1 \
-    MATRIX="--workloads churn --threads 1,2" \
+    MATRIX="--workloads churn --threads 1,2 --pairs 12" \
     bash -e ../old.sh > old.out 2>&1)
 [ $? = 0 ] && grep -q "^REGRESSION" fail/old.out && ok || bad "the old step's status: $? (want 0: the bug this page fixed)"
 

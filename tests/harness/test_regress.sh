@@ -120,11 +120,12 @@ grep -A1 "^REGRESSION cycles/arena/rcgen/isolated/t2/small/ops=4000" counts.txt 
 python3 "$here"/synth.py real.csv fewer.csv 8 2 allocs:xthread/system=-1
 "$hb" regress --baseline base.csv --candidate fewer.csv > /dev/null && ok || bad "fewer allocations flagged"
 
-# ---- build directories: this build against itself, interleaved. Three
+# ---- build directories: this build against itself, interleaved (--gate
+# interleaved; the duet gate, the default: test_regress_duet.sh). Three
 # repetitions: too few for the timed gate to fire (the machinery is tested
 # here, the statistics above), so a busy machine cannot fail the test.
 "$hb" regress --baseline "$build" --candidate "$build" --allocators system,arena --workloads churn \
-    --threads 1 --param ops=20000 --reps 3 --work dirs > dirs.txt 2> dirs.err
+    --threads 1 --param ops=20000 --gate interleaved --reps 3 --work dirs > dirs.txt 2> dirs.err
 rc=$?
 [ $rc = 0 ] && ok || { bad "dirs A/A exited $rc"; cat dirs.err dirs.txt; }
 grep -q "^PASS: 0 regressions (2 cells compared)" dirs.txt && ok || bad "dirs summary: $(tail -3 dirs.txt)"
@@ -142,7 +143,7 @@ assert order == "bccbbc", order
 PY
 if command -v valgrind > /dev/null; then
     "$hb" regress --baseline "$build" --candidate "$build" --allocators arena --workloads churn \
-        --threads 1 --param ops=5000 --reps 2 --instructions --work ir > ir.txt 2> ir.err
+        --threads 1 --param ops=5000 --gate interleaved --reps 2 --instructions --work ir > ir.txt 2> ir.err
     [ $? = 0 ] && grep -q "instructions (callgrind, single-threaded cells): 1 cells matched, 0 above" ir.txt \
         && ok || bad "--instructions: $(cat ir.err ir.txt)"
 fi

@@ -177,6 +177,106 @@ static void test_hl_ratio(void **state)
     assert_int_equal(hb_stats_hl_ratio(z, 2, b, 2, 0.95, &est, &lo, &hi), EINVAL);
 }
 
+/* Reference values: tests/harness/wsr_ref.py (every sign assignment enumerated). */
+static const double pa[12] = {1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 1.00, 0.97, 1.02, 1.01, 0.99, 1.00};
+static const double pb[12] = {1.06, 1.05, 1.04, 1.07, 1.03, 1.08, 1.02, 1.05, 1.06, 0.99, 1.04, 1.07};
+static const double pb0[12] = {1.01, 1.00, 0.99, 1.02, 0.97, 1.04, 0.98, 0.99, 1.03, 1.00, 1.01, 0.98};
+
+static void logratios(const double *a, const double *b, size_t n, double *d)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = log(b[i]) - log(a[i]);
+}
+
+static void test_signed_rank(void **state)
+{
+    (void)state;
+    double d[12];
+    hb_wsr w;
+    /* a known shift: 11 of 12 pairs slower */
+    logratios(pa, pb, 12, d);
+    assert_int_equal(hb_stats_signed_rank(d, 12, HB_GREATER, &w), 0);
+    assert_true(w.exact);
+    assert_float_equal(w.w, 76, 1e-12);
+    assert_float_equal(w.p, 0.000732421875, 1e-12);
+    assert_int_equal(hb_stats_signed_rank(d, 12, HB_LESS, &w), 0);
+    assert_float_equal(w.p, 0.99951171875, 1e-12);
+    /* no shift; |log 1.01 - log 1| = |log 1 - log 1.01| is a tie, so the
+     * normal approximation with the tie correction */
+    logratios(pa, pb0, 12, d);
+    assert_int_equal(hb_stats_signed_rank(d, 12, HB_GREATER, &w), 0);
+    assert_false(w.exact);
+    assert_float_equal(w.w, 36, 1e-12);
+    assert_float_equal(w.p, 0.6082957609625711, 1e-9);
+    /* ties and a zero: normal approximation with the tie correction (the
+     * zero dropped: 7 ranked; two tied pairs), W+ = 24.5 */
+    const double t[] = {1, -1, 2, 2, 3, -0.5, 0, 4};
+    assert_int_equal(hb_stats_signed_rank(t, 8, HB_GREATER, &w), 0);
+    assert_false(w.exact);
+    assert_int_equal(w.n, 7);
+    assert_float_equal(w.w, 24.5, 1e-12);
+    assert_float_equal(w.p, 0.0449071719791477, 1e-9);
+    /* every difference zero: no evidence */
+    const double z[] = {0, 0, 0};
+    assert_int_equal(hb_stats_signed_rank(z, 3, HB_GREATER, &w), 0);
+    assert_float_equal(w.p, 1, 0);
+    assert_int_equal(hb_stats_signed_rank(z, 0, HB_GREATER, &w), EINVAL);
+}
+
+static void test_paired_ratio(void **state)
+{
+    (void)state;
+    double est, lo, hi;
+    assert_int_equal(hb_stats_paired_ratio(pa, pb, 12, 0.95, &est, &lo, &hi), 0);
+    assert_float_equal(est, 1.0493859629819984, 1e-12);
+    assert_float_equal(lo, 1.0294117647058825, 1e-12);
+    assert_float_equal(hi, 1.0606244370571125, 1e-12);
+    assert_int_equal(hb_stats_paired_ratio(pa, pb0, 12, 0.95, &est, &lo, &hi), 0);
+    assert_float_equal(est, 0.9999009557755397, 1e-12);
+    assert_float_equal(lo, 0.9852336290568344, 1e-12);
+    assert_float_equal(hi, 1.010204081632653, 1e-12);
+    assert_true(lo < 1 && hi > 1);
+    /* too few pairs for a 95% interval (5 pairs: the smallest p is 1/32) */
+    assert_int_equal(hb_stats_paired_ratio(pa, pb, 5, 0.95, &est, &lo, &hi), 0);
+    assert_float_equal(lo, 0, 0);
+    assert_true(isinf(hi));
+    const double neg[] = {1, -1};
+    assert_int_equal(hb_stats_paired_ratio(pa, neg, 2, 0.95, &est, &lo, &hi), EINVAL);
+}
+
+/* Synthetic duet data at regress's scale: 60 pairs whose ratios spread by
+ * +-10% (a fixed pseudo-random sequence), with a 5% shift and without. The
+ * shift is found (p far below 0.05 / 24, the interval above 1), no shift is
+ * not (p large, the interval holding 1). Normal approximation (n > 50). */
+static void test_paired_synthetic(void **state)
+{
+    (void)state;
+    double a[60], b[60], b0[60];
+    uint64_t s = 12345;
+    for (int i = 0; i < 60; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0; /* [0, 1) */
+        a[i] = 0.05 * (1 + 0.5 * u);                  /* the host's drift: both sides alike */
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double e = 0.2 * ((double)(s >> 11) / 9007199254740992.0 - 0.5); /* +-10% of one pair */
+        b0[i] = a[i] * exp(e);
+        b[i] = b0[i] * 1.05;
+    }
+    double d[60], est, lo, hi;
+    hb_wsr w;
+    logratios(a, b, 60, d);
+    assert_int_equal(hb_stats_signed_rank(d, 60, HB_GREATER, &w), 0);
+    assert_false(w.exact);
+    assert_true(w.p < 0.05 / 24 / 10);
+    assert_int_equal(hb_stats_paired_ratio(a, b, 60, 0.95, &est, &lo, &hi), 0);
+    assert_true(lo > 1 && est > 1.02 && est < 1.08);
+    logratios(a, b0, 60, d);
+    assert_int_equal(hb_stats_signed_rank(d, 60, HB_GREATER, &w), 0);
+    assert_true(w.p > 0.05);
+    assert_int_equal(hb_stats_paired_ratio(a, b0, 60, 0.95, &est, &lo, &hi), 0);
+    assert_true(lo < 1 && hi > 1);
+}
+
 static void test_holm(void **state)
 {
     (void)state;
@@ -199,7 +299,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_median),   cmocka_unit_test(test_cv_geomean), cmocka_unit_test(test_mwu_exact),
         cmocka_unit_test(test_mwu_normal), cmocka_unit_test(test_min_p),    cmocka_unit_test(test_hl_ratio),
-        cmocka_unit_test(test_holm),
+        cmocka_unit_test(test_holm),       cmocka_unit_test(test_signed_rank), cmocka_unit_test(test_paired_ratio),
+        cmocka_unit_test(test_paired_synthetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
