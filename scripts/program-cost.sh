@@ -5,7 +5,7 @@
 # alternating run by run, the order flipped every round so drift hits both
 # alike; medians of ROUNDS (default 7). Programs: the interpreters running
 # the project's scripts, whose command lines are fixed (perl, lua, python),
-# at N iterations chosen for about 1 s of CPU a run, so /usr/bin/time's 10 ms
+# at N iterations chosen for about 0.6 to 1.7 s of CPU a run, so /usr/bin/time's 10 ms
 # resolution is about 1%; allocators: system (no preload) and jemalloc
 # (preloaded by both). Prints medians and ratios heapbench / time of: wall
 # time (heapbench's wall_s against time's %e); the program's CPU time
@@ -27,7 +27,7 @@ je=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 out=$(mktemp -d)
 # name, heapbench n, the command as the program cell runs it
 progs=(
-  "perl 700000 perl $src/hash.pl 700000"
+  "perl 2000000 perl $src/hash.pl 2000000"
   "lua 1500000 lua5.4 $src/patterns.lua 1500000"
   "python 800000 env PYTHONMALLOC=malloc /usr/bin/python3 $src/patterns.py 800000"
 )
