@@ -1,0 +1,218 @@
+/* arena_layout.h -- arena.c's data layout: the constants, the structs of
+ * arenas, pools, lifos, heaps and instances, and the address and size-class
+ * arithmetic on them (pure functions of a pointer or a size, and the table
+ * of classes by size). Only arena.c includes it (the table is its own);
+ * the algorithms over these structures are there. */
+#ifndef HB_ARENA_LAYOUT_H
+#define HB_ARENA_LAYOUT_H
+
+#include "large.h"
+#include "os.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NOINLINE __attribute__((noinline))
+
+#define ARENA_TAG 1 /* region-map tag of our arenas; freelist.c uses 2 */
+#define MED_TAG 3   /* region-map tag of medium arenas */
+#define POOL_SHIFT 14
+#define POOL_SIZE ((size_t)1 << POOL_SHIFT)
+#define NPOOLS ((uint32_t)(HB_REGION / POOL_SIZE)) /* 64 pools per arena */
+#define SMALL_MAX 512
+/* Class index is (size + 15) >> 4, with size 0 folded onto index 1, so the
+ * classes are 1..32 and the block size is index * 16. */
+#define NCLASS 33
+#define POOL_HDR 64 /* first block offset of pools 1..63: one cache line */
+/* Pool 0 also carries the arena header (two lines: see struct arena). Both
+ * offsets are multiples of 64, so a class whose size is a multiple of an
+ * alignment <= 64 keeps it. */
+#define POOL0_HDR (POOL_HDR + 128)
+#define SMALL_ALIGN_MAX 64
+/* Dead heaps one heap may own beside itself. A thread meets a new one only
+ * when another thread has died holding blocks it frees; the adopted heaps
+ * empty and are dropped as their blocks come back, so a few suffice, and
+ * the loop over them on a non-local free stays short. */
+#define ADOPT_MAX 4
+/* Last-freed stacks: a class holds at most LIFO_BYTES of blocks, and at
+ * most LIFO_MAX of them (64 of 16 B .. 256 B, 32 of 512 B, 4 of 4 KiB,
+ * none above 16 KiB): at most 1.3 MiB a heap, in blocks it had in use. */
+#define LIFO_BYTES 16384u
+#define LIFO_MAX 64u
+
+/* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
+ * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
+ * 113 of 576 B; their headers are at MPOOL_DESC + 64 * i in the region. */
+#define MED_MAX ((size_t)32768)
+#define NMED 48
+#define NCLASS_ALL (NCLASS + NMED)
+#define MPOOL_SHIFT 16
+#define MPOOL_SIZE ((size_t)1 << MPOOL_SHIFT)
+#define NMPOOLS ((uint32_t)(HB_REGION / MPOOL_SIZE))
+#define MPOOL_DESC (POOL_HDR + 128) /* after the arena header */
+#define MPOOL0_DATA ((size_t)4096)  /* pool 0's blocks start after the header page */
+
+typedef struct block {
+    struct block *next;
+} block;
+
+typedef struct heap heap;
+
+/* Everything the fast paths touch lives in this one cache line. */
+typedef struct pool {
+    block *freeblock;          /* free blocks; never NULL while on usedpools */
+    uint32_t count;            /* blocks out, remote frees not yet drained included */
+    uint32_t bsize;            /* block size of the class */
+    heap *heap;                /* owner: set when the pool is carved, read by other threads */
+    struct pool *nextpool;     /* usedpools[szidx] list, or the arena's freepools */
+    struct pool *prevpool;     /* usedpools[szidx] list */
+    uint32_t nextoffset;       /* obmalloc's bump: next never-used block */
+    uint32_t maxnextoffset;    /* last offset a block may start at */
+    uint32_t szidx;
+} pool;
+
+typedef struct arena {
+    heap *heap;               /* owner of every pool in it: free's first read */
+    pool *freepools;          /* pools handed back, linked by nextpool */
+    char *pool_address;       /* next never-carved pool (medium: its header) */
+    uint8_t nfreepools;       /* freepools plus never-carved pools */
+    uint8_t ntotalpools;
+    uint8_t medium;           /* 1: a medium arena (MED_TAG) */
+    uint32_t free_ms;         /* when it became wholly free (hb_os_now_ms, low bits) */
+    struct arena *nextarena;  /* usable list: arenas with a free pool, */
+    struct arena *prevarena;  /* sorted by nfreepools ascending */
+    struct arena *allnext;    /* every arena of the heap (destroy) */
+    struct arena *allprev;
+    /* Class of each 16 KiB of the arena (a small pool, or a quarter of a
+     * medium one), set when its pool is carved: free finds a block's owner
+     * and class here, on the arena header's two lines (a few per heap, so
+     * they stay cached), without reading the pool header (one line per
+     * pool, 16 KiB apart, hence all in one L1 set). */
+    _Alignas(64) uint8_t cls[NPOOLS];
+} arena;
+
+_Static_assert(sizeof(pool) <= POOL_HDR, "pool header must fit its cache line");
+_Static_assert(POOL_HDR + sizeof(arena) <= POOL0_HDR, "arena header must fit pool 0");
+_Static_assert(NCLASS_ALL <= 256, "a class index must fit arena.cls");
+_Static_assert(MPOOL_DESC + NMPOOLS * POOL_HDR <= MPOOL0_DATA, "medium pool headers must fit the first page");
+
+/* The arena lists of one kind of arena (small or medium), obmalloc's
+ * usable_arenas and nfp2lasta. */
+typedef struct arenas {
+    arena *usable;
+    arena *lasta[NPOOLS + 1];
+} arenas;
+
+struct inst;
+
+/* A class's stack of last-freed blocks (see "Last freed, first reused" at
+ * the top). Its blocks stay counted out of their pools. */
+typedef struct lifo {
+    block *head;
+    uint16_t n, max; /* max 0: the class is not cached */
+    uint32_t bsize;
+} lifo;
+
+struct heap {
+    lifo cache[NCLASS_ALL];       /* owner only */
+    pool *used[NCLASS_ALL];       /* obmalloc's usedpools: pools with a free block */
+    pool *usedtail[NCLASS_ALL];   /* their last pool (see free_slow) */
+    /* Written by the owner only, read by stats() from any thread. */
+    _Atomic uint64_t live, os, released;
+    arenas kind[2];               /* small, medium */
+    arena *all;
+    struct inst *inst;
+    heap *allnext;                /* instance's list of heaps (under inst lock) */
+    heap *abandoned_next;         /* instance's abandoned list (under inst lock) */
+    heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
+    uint32_t nadopted;
+    /* Other threads write this line; keep it off the owner's lines. */
+    _Alignas(64) _Atomic(block *) remote;
+    _Atomic int dead; /* on the abandoned list: a freeing thread may adopt it */
+};
+
+typedef struct inst {
+    uint64_t id;              /* unique per init: the TLS cache key (addresses get reused) */
+    pthread_key_t key;        /* this thread's heap, and its exit destructor */
+    size_t map_size;
+    uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
+    pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
+    heap *heaps;
+    heap *abandoned;
+    hb_large large;           /* blocks above MED_MAX */
+    struct inst *gnext, *gprev; /* every instance, for the fork handlers */
+} inst;
+
+static inline pool *pool_of(const void *p)
+{
+    return (pool *)((uintptr_t)p & ~(uintptr_t)(POOL_SIZE - 1));
+}
+
+static inline arena *arena_of(const void *p)
+{
+    return (arena *)(((uintptr_t)p & ~(uintptr_t)(HB_REGION - 1)) + POOL_HDR);
+}
+
+static inline size_t class_index(size_t size)
+{
+    return (size + 15 + (size == 0)) >> 4;
+}
+
+/* A medium block's pool header: in the region's first page. */
+static inline pool *mpool_of(const void *p)
+{
+    uintptr_t base = (uintptr_t)p & ~(uintptr_t)(HB_REGION - 1);
+    return (pool *)(base + MPOOL_DESC + (((uintptr_t)p - base) >> MPOOL_SHIFT) * POOL_HDR);
+}
+
+/* Index in arena.cls of block p: its 16 KiB slice of the arena. */
+static inline size_t slice_of(const void *p)
+{
+    return ((uintptr_t)p & (HB_REGION - 1)) >> POOL_SHIFT;
+}
+
+/* Any block's pool header, small or medium, from the region's tag. */
+static inline pool *block_pool(const void *p)
+{
+    return hb_region_tag(p) == ARENA_TAG ? pool_of(p) : mpool_of(p);
+}
+
+/* 513 B .. MED_MAX: the class index, then the class size. */
+static inline size_t med_index(size_t size)
+{
+    size_t s = size - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(s); /* 9..14 */
+    return NCLASS + (b - 9u) * 8u + ((s >> (b - 3u)) & 7u);
+}
+
+static inline uint32_t class_size(size_t c)
+{
+    if (c < NCLASS)
+        return (uint32_t)c << 4;
+    size_t m = c - NCLASS;
+    return (uint32_t)((9 + m % 8) << (m / 8 + 6));
+}
+
+static inline void ctr_add(_Atomic uint64_t *c, uint64_t d)
+{
+    /* Single writer: a plain load and store, no locked instruction. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+}
+
+/* The class of every size up to MED_MAX, by 16 B steps (class boundaries
+ * are multiples of 16): alloc's class without a branch on the size, which
+ * mixed sizes (larson's 8..1000 B) mispredict half the time. */
+static uint8_t cls_table[MED_MAX / 16 + 1];
+
+static void cls_table_fill(void)
+{
+    for (size_t i = 0; i <= MED_MAX / 16; i++)
+        cls_table[i] = (uint8_t)(i * 16 <= SMALL_MAX ? class_index(i * 16) : med_index(i * 16));
+}
+
+#endif
