@@ -155,14 +155,38 @@ static double normal_quantile(double p)
     return (lo + hi) / 2;
 }
 
+/* A value to rank, and whether its rank counts in the sum (B's sample for
+ * Mann-Whitney, a positive difference for the signed-rank test). */
 typedef struct rank_item {
     double v;
-    int from_b;
+    int marked;
 } rank_item;
 
 static int cmp_item(const void *a, const void *b)
 {
     return cmp_double(&((const rank_item *)a)->v, &((const rank_item *)b)->v);
+}
+
+/* Sorts it[0..n) and returns the sum of the marked items' midranks (ties
+ * share the mean of their ranks); *tie_term gets sum(t^3 - t) over groups
+ * of t tied values, for the variance's tie correction. */
+static double marked_rank_sum(rank_item *it, size_t n, double *tie_term)
+{
+    qsort(it, n, sizeof *it, cmp_item);
+    double sum = 0;
+    *tie_term = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && it[j].v == it[i].v)
+            j++;
+        double mid = (double)(i + 1 + j) / 2, t = (double)(j - i);
+        for (size_t k = i; k < j; k++)
+            if (it[k].marked)
+                sum += mid;
+        *tie_term += t * t * t - t;
+        i = j;
+    }
+    return sum;
 }
 
 int hb_stats_mwu(const double *a, size_t na, const double *b, size_t nb, hb_alternative alt,
@@ -178,25 +202,10 @@ int hb_stats_mwu(const double *a, size_t na, const double *b, size_t nb, hb_alte
         it[i] = (rank_item){a[i], 0};
     for (size_t j = 0; j < nb; j++)
         it[na + j] = (rank_item){b[j], 1};
-    qsort(it, n, sizeof *it, cmp_item);
     /* Midranks; U_B = (rank sum of B) - nb(nb+1)/2 counts the pairs with
      * b > a, ties one half. */
-    double rank_b = 0, tie_term = 0;
-    int ties = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && it[j].v == it[i].v)
-            j++;
-        double mid = (double)(i + 1 + j) / 2, t = (double)(j - i);
-        for (size_t k = i; k < j; k++)
-            if (it[k].from_b)
-                rank_b += mid;
-        if (t > 1) {
-            ties = 1;
-            tie_term += t * t * t - t;
-        }
-        i = j;
-    }
+    double tie_term, rank_b = marked_rank_sum(it, n, &tie_term);
+    int ties = tie_term > 0;
     free(it);
     double u = rank_b - (double)nb * (double)(nb + 1) / 2, mn = (double)na * (double)nb;
     hb_mwu r = {.u = u};
@@ -317,44 +326,19 @@ static double *w_counts(size_t n)
     return c;
 }
 
-typedef struct abs_item {
-    double v; /* |d| */
-    int pos;
-} abs_item;
-
-static int cmp_abs(const void *a, const void *b)
-{
-    return cmp_double(&((const abs_item *)a)->v, &((const abs_item *)b)->v);
-}
-
 int hb_stats_signed_rank(const double *d, size_t n, hb_alternative alt, hb_wsr *out)
 {
     if (n == 0 || !all_finite(d, n))
         return EINVAL;
-    abs_item *it = malloc(n * sizeof *it);
+    rank_item *it = malloc(n * sizeof *it); /* |d|, marked when d > 0 */
     if (!it)
         return ENOMEM;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (d[i] != 0)
-            it[m++] = (abs_item){fabs(d[i]), d[i] > 0};
-    qsort(it, m, sizeof *it, cmp_abs);
-    double w = 0, tie_term = 0;
-    int ties = 0;
-    for (size_t i = 0; i < m;) {
-        size_t j = i;
-        while (j < m && it[j].v == it[i].v)
-            j++;
-        double mid = (double)(i + 1 + j) / 2, t = (double)(j - i);
-        for (size_t k = i; k < j; k++)
-            if (it[k].pos)
-                w += mid;
-        if (t > 1) {
-            ties = 1;
-            tie_term += t * t * t - t;
-        }
-        i = j;
-    }
+            it[m++] = (rank_item){fabs(d[i]), d[i] > 0};
+    double tie_term, w = marked_rank_sum(it, m, &tie_term);
+    int ties = tie_term > 0;
     free(it);
     hb_wsr r = {.w = w, .n = m, .p = 1};
     if (m == 0) {
