@@ -17,6 +17,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/os.h"
+#include "size_classes.h"
 
 extern const hb_allocator hb_freelist_allocator;
 #define FL (&hb_freelist_allocator)
@@ -81,27 +82,11 @@ static void test_class_rounding(void **state)
     FL->free(h, big, 32769);
 }
 
-/* The class every size should get, from the rule and not from the
- * allocator's table: 16 B steps to 512 B, then 8 classes per doubling. */
-static size_t class_rule(size_t size)
-{
-    if (size <= 512)
-        return size ? (size + 15) & ~(size_t)15 : 16;
-    size_t s = size - 1, b = 63 - (size_t)__builtin_clzll(s), step = (size_t)1 << (b - 3);
-    return (s / step + 1) * step;
-}
-
-/* Every size up to the last class: the class comes from a table (16 B
- * steps) in freelist.c; it must agree with the rule everywhere. */
+/* The class of every size comes from a table (16 B steps); it must agree
+ * with the rule everywhere. */
 static void test_every_size_class(void **state)
 {
-    void *h = *state;
-    for (size_t size = 0; size <= 32768; size++) {
-        void *p = FL->alloc(h, size);
-        assert_non_null(p);
-        assert_int_equal(FL->usable_size(h, p), class_rule(size));
-        FL->free(h, p, size);
-    }
+    check_every_size_class(FL, *state);
 }
 
 static void test_aligned_uses_class_multiple(void **state)
