@@ -155,6 +155,39 @@ static double normal_quantile(double p)
     return (lo + hi) / 2;
 }
 
+/* The p-value of `alt` from the two one-sided tails. */
+static double sided_p(double p_le, double p_ge, hb_alternative alt)
+{
+    return alt == HB_GREATER ? p_ge : alt == HB_LESS ? p_le : fmin(1.0, 2 * fmin(p_le, p_ge));
+}
+
+/* Exact: c[k] counts the arrangements whose statistic is k (0..top); the
+ * tails at the observed statistic `stat`. */
+static double exact_p(const double *c, size_t top, double stat, hb_alternative alt)
+{
+    size_t si = (size_t)llround(stat);
+    double total = 0, le = 0, ge = 0;
+    for (size_t k = 0; k <= top; k++) {
+        total += c[k];
+        if (k <= si)
+            le += c[k];
+        if (k >= si)
+            ge += c[k];
+    }
+    return sided_p(le / total, ge / total, alt);
+}
+
+/* Normal approximation with continuity correction: x is the statistic
+ * minus its mean under the null, var its variance (<= 0: every value tied,
+ * no evidence either way). */
+static double normal_p(double x, double var, hb_alternative alt)
+{
+    if (var <= 0)
+        return 1;
+    double sd = sqrt(var);
+    return sided_p(normal_cdf((x + 0.5) / sd), 1 - normal_cdf((x - 0.5) / sd), alt);
+}
+
 /* A value to rank, and whether its rank counts in the sum (B's sample for
  * Mann-Whitney, a positive difference for the signed-rank test). */
 typedef struct rank_item {
@@ -213,28 +246,12 @@ int hb_stats_mwu(const double *a, size_t na, const double *b, size_t nb, hb_alte
         double *c = u_counts(na, nb);
         if (!c)
             return ENOMEM;
-        size_t top = na * nb, ui = (size_t)llround(u);
-        double total = 0, le = 0, ge = 0;
-        for (size_t k = 0; k <= top; k++) {
-            total += c[k];
-            if (k <= ui)
-                le += c[k];
-            if (k >= ui)
-                ge += c[k];
-        }
-        free(c);
-        double p_le = le / total, p_ge = ge / total;
         r.exact = 1;
-        r.p = alt == HB_GREATER ? p_ge : alt == HB_LESS ? p_le : fmin(1.0, 2 * fmin(p_le, p_ge));
+        r.p = exact_p(c, na * nb, u, alt);
+        free(c);
     } else {
         double var = mn / 12.0 * ((double)(n + 1) - tie_term / ((double)n * (double)(n - 1)));
-        if (var <= 0) {
-            r.p = 1; /* every value tied: no evidence either way */
-        } else {
-            double sd = sqrt(var), d = u - mn / 2;
-            double p_ge = 1 - normal_cdf((d - 0.5) / sd), p_le = normal_cdf((d + 0.5) / sd);
-            r.p = alt == HB_GREATER ? p_ge : alt == HB_LESS ? p_le : fmin(1.0, 2 * fmin(p_le, p_ge));
-        }
+        r.p = normal_p(u - mn / 2, var, alt);
     }
     *out = r;
     return 0;
@@ -349,29 +366,13 @@ int hb_stats_signed_rank(const double *d, size_t n, hb_alternative alt, hb_wsr *
         double *c = w_counts(m);
         if (!c)
             return ENOMEM;
-        size_t top = m * (m + 1) / 2, wi = (size_t)llround(w);
-        double total = 0, le = 0, ge = 0;
-        for (size_t k = 0; k <= top; k++) {
-            total += c[k];
-            if (k <= wi)
-                le += c[k];
-            if (k >= wi)
-                ge += c[k];
-        }
-        free(c);
-        double p_le = le / total, p_ge = ge / total;
         r.exact = 1;
-        r.p = alt == HB_GREATER ? p_ge : alt == HB_LESS ? p_le : fmin(1.0, 2 * fmin(p_le, p_ge));
+        r.p = exact_p(c, m * (m + 1) / 2, w, alt);
+        free(c);
     } else {
         double mn = (double)m * (double)(m + 1) / 4;
         double var = (double)m * (double)(m + 1) * (double)(2 * m + 1) / 24 - tie_term / 48;
-        if (var <= 0) {
-            r.p = 1;
-        } else {
-            double sd = sqrt(var), x = w - mn;
-            double p_ge = 1 - normal_cdf((x - 0.5) / sd), p_le = normal_cdf((x + 0.5) / sd);
-            r.p = alt == HB_GREATER ? p_ge : alt == HB_LESS ? p_le : fmin(1.0, 2 * fmin(p_le, p_ge));
-        }
+        r.p = normal_p(w - mn, var, alt);
     }
     *out = r;
     return 0;
