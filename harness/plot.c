@@ -264,13 +264,20 @@ int hb_plot_figure4(hb_plot_ctx *p, const char *script, const char *datafile, co
     return hb_plot_figure5(p, script, datafile, name, title, arg5, NULL);
 }
 
-/* Runs gnuplot on one script for the PNG and the SVG (the SVG alone when
- * svg_only). Each is drawn under a temporary name (a hidden file with the
- * same extension, which is how the scripts choose the terminal) and renamed
- * only when gnuplot succeeded and wrote something, so a failed figure
- * leaves no empty or partial file. A failure is said on stderr and counted;
- * the other figures are still drawn (0 then too); only a failure of the
- * process itself returns 2. */
+/* The temporary name of figure `name`'s PNG (k 0) or SVG (k 1) while the
+ * job of process `pid` draws it: hidden, with the extension that chooses
+ * the scripts' terminal. */
+static void tmp_name(const hb_plot_ctx *p, const char *name, pid_t pid, int k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/.%s.tmp%d.%s", p->out, name, (int)pid, k ? "svg" : "png");
+}
+
+/* In a figure's job: runs gnuplot on one script for the PNG and the SVG
+ * (the SVG alone when svg_only). Each is drawn under its temporary name and
+ * renamed only when gnuplot succeeded and wrote something, so a failed
+ * figure leaves no empty or partial file. 0 drawn; 1 gnuplot failed (said
+ * on stderr; the other figures are still drawn); 2 an error of our own. */
+
 static int draw_one(hb_plot_ctx *p, const char *script, const char *datafile, const char *name, const char *title,
                     const char *arg5, const char *arg6)
 {
@@ -281,7 +288,7 @@ static int draw_one(hb_plot_ctx *p, const char *script, const char *datafile, co
     for (int k = p->svg_only; k < 2; k++) {
         const char *ext = k ? "svg" : "png";
         snprintf(outf[k], sizeof outf[k], "%s/%s.%s", p->out, name, ext);
-        snprintf(tmpf[k], sizeof tmpf[k], "%s/.%s.tmp%d.%s", p->out, name, (int)getpid(), ext);
+        tmp_name(p, name, getpid(), k, tmpf[k], sizeof tmpf[k]);
         char why[PATH_MAX * 3];
         const char *in = p->file;
         if (hb_out_not_input(outf[k], &in, 1, 0, why, sizeof why))
@@ -337,29 +344,20 @@ static int draw_one(hb_plot_ctx *p, const char *script, const char *datafile, co
     return 0;
 }
 
-/* Waits for one figure job (the oldest) and counts what it did. */
-static int reap_one(hb_plot_ctx *p)
+/* Waits for figure job i and counts what it did; its slot is free again. */
+static int reap(hb_plot_ctx *p, size_t i)
 {
-    pid_t pid = p->job[0];
     int st;
-    while (waitpid(pid, &st, 0) < 0)
+    while (waitpid(p->job[i], &st, 0) < 0)
         if (errno != EINTR)
             return hb_plot_bad("waitpid: %s", strerror(errno));
+    p->job[i] = 0;
     /* whatever the job left half-drawn (killed), and no longer ours to
      * remove on a signal */
     for (int k = 0; k < 2; k++) {
         if (!WIFEXITED(st))
-            unlink(p->jobtmp[0][k]);
-        hb_tmp_forget(p->jobtmp[0][k]);
-    }
-    p->njobs--;
-    memmove(p->job, p->job + 1, p->njobs * sizeof p->job[0]);
-    for (size_t i = 0; i < p->njobs; i++) { /* the names move: forget and remember them again */
-        for (int k = 0; k < 2; k++) {
-            hb_tmp_forget(p->jobtmp[i + 1][k]);
-            memcpy(p->jobtmp[i][k], p->jobtmp[i + 1][k], sizeof p->jobtmp[i][k]);
-            hb_tmp_remember(p->jobtmp[i][k]);
-        }
+            unlink(p->jobtmp[i][k]);
+        hb_tmp_forget(p->jobtmp[i][k]);
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 2;
     if (code == 0)
@@ -374,10 +372,11 @@ static int reap_one(hb_plot_ctx *p)
 int hb_plot_wait(hb_plot_ctx *p)
 {
     int rc = 0;
-    while (p->njobs) {
-        int r = reap_one(p);
-        rc = rc ? rc : r;
-    }
+    for (size_t i = 0; i < HB_PLOT_JOBS; i++)
+        if (p->job[i]) {
+            int r = reap(p, i);
+            rc = rc ? rc : r;
+        }
     return rc;
 }
 
@@ -397,8 +396,11 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         p->max_jobs = n < 1 ? 1 : n > HB_PLOT_JOBS ? HB_PLOT_JOBS : (int)n;
     }
-    while (p->njobs >= (size_t)p->max_jobs) {
-        int rc = reap_one(p);
+    /* the slots are taken in turn, so the one to wait for is the oldest */
+    size_t j = p->next_job;
+    p->next_job = (j + 1) % (size_t)p->max_jobs;
+    if (p->job[j]) {
+        int rc = reap(p, j);
         if (rc)
             return rc;
     }
@@ -421,11 +423,9 @@ int hb_plot_figure5(hb_plot_ctx *p, const char *script, const char *datafile, co
     }
     int e = errno;
     if (pid > 0) {
-        size_t j = p->njobs++;
         p->job[j] = pid;
         for (int k = 0; k < 2; k++) {
-            snprintf(p->jobtmp[j][k], sizeof p->jobtmp[j][k], "%s/.%s.tmp%d.%s", p->out, name, (int)pid,
-                     k ? "svg" : "png");
+            tmp_name(p, name, pid, k, p->jobtmp[j][k], sizeof p->jobtmp[j][k]);
             hb_tmp_remember(p->jobtmp[j][k]);
         }
     }

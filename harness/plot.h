@@ -49,10 +49,10 @@ typedef struct hb_plot_ctx {
     size_t nmixed;
     /* figures being drawn, each by a process of its own (hb_plot_figure5) */
 #define HB_PLOT_JOBS 8
-    pid_t job[HB_PLOT_JOBS];
+    pid_t job[HB_PLOT_JOBS];                     /* 0: a free slot */
     char jobtmp[HB_PLOT_JOBS][2][PATH_MAX + 720]; /* each job's PNG and SVG temporary names */
-    size_t njobs;
-    int max_jobs; /* 0 until the first figure: the online cores, at most HB_PLOT_JOBS */
+    size_t next_job; /* the slot the next figure takes (in turn: the oldest job's) */
+    int max_jobs;    /* 0 until the first figure: the online cores, at most HB_PLOT_JOBS */
 } hb_plot_ctx;
 
 /* What `heapbench report` asks of the figures: the same as `plot`. */
