@@ -368,6 +368,19 @@ static int resolve_path(const char *spec, const char *given, hb_alloc_lib *out)
     return 0;
 }
 
+/* The path of libheapbench_WHAT.so beside the heapbench executable
+ * `self_exe` (the drop-in libraries and the probe are built there) into
+ * buf: 0, ENOENT without a path of heapbench's own, or ENAMETOOLONG. */
+static int beside_self(const char *self_exe, const char *what, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", self_exe ? self_exe : "");
+    if (!self_exe || !strchr(dir, '/'))
+        return ENOENT;
+    int n = snprintf(buf, len, "%s/libheapbench_%s.so", dirname(dir), what);
+    return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
+}
+
 static int resolve_builtin(const char *spec, const char *self_exe, hb_alloc_lib *out)
 {
     snprintf(out->name, sizeof out->name, "%s", spec);
@@ -377,12 +390,11 @@ static int resolve_builtin(const char *spec, const char *self_exe, hb_alloc_lib 
     if (strcmp(spec, "system") == 0)
         return 0; /* glibc: nothing to preload */
     if (strcmp(spec, "arena") == 0 || strcmp(spec, "freelist") == 0) {
-        /* The drop-in libraries are built beside the heapbench executable. */
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", self_exe ? self_exe : "");
-        if (!self_exe || !strchr(dir, '/'))
+        int e = beside_self(self_exe, spec, local, sizeof local);
+        if (e == ENOENT)
             return refuse(spec, "cannot find the drop-in library without heapbench's own path");
-        snprintf(local, sizeof local, "%s/libheapbench_%s.so", dirname(dir), spec);
+        if (e)
+            return refuse(spec, "the path of the drop-in library is too long");
         so = local;
     } else if (strcmp(spec, "jemalloc") == 0) {
         so = HB_JEMALLOC_SO;
@@ -547,14 +559,8 @@ int hb_alloc_lib_mapped_in(const hb_alloc_lib *lib, pid_t pid, char *why, size_t
 
 int hb_alloc_lib_probe_find(const char *self_exe, char *buf, size_t len)
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", self_exe ? self_exe : "");
-    if (!self_exe || !strchr(dir, '/'))
-        return ENOENT;
-    int n = snprintf(buf, len, "%s/libheapbench_probe.so", dirname(dir));
-    if (n < 0 || (size_t)n >= len)
-        return ENAMETOOLONG;
-    return access(buf, R_OK) == 0 ? 0 : errno;
+    int e = beside_self(self_exe, "probe", buf, len);
+    return e ? e : access(buf, R_OK) == 0 ? 0 : errno;
 }
 
 int hb_alloc_lib_probe_judge(const hb_alloc_lib *lib, const char *file, pid_t root, int *root_ok, char *why,
