@@ -121,6 +121,7 @@ int hb_plot_latency(hb_plot_ctx *p)
         FILE *f = hb_plot_open_data(p, name, path, sizeof path);
         if (!f) {
             rc = 2;
+            hb_names_free(&bes);
             break;
         }
         for (size_t k = 0; k < bes.n; k++) {
