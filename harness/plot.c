@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +68,33 @@ const char *hb_plot_field(const hb_plot_ctx *p, size_t row, int col)
     return col < 0 ? "" : p->s.doc.rows[row].field[col];
 }
 
-/* A name safe for a file: letters, digits, '-', '.', others '_'. */
+/* A name safe for a file: letters, digits, '-', '.', others '_'. A name
+ * is at most HB_PLOT_SLUG_MAX characters, so that a figure's file name
+ * (a prefix, the slug, a suffix) stays under the 255 bytes a directory entry
+ * can hold: a longer one (a cell with many swept parameters) keeps its
+ * first characters and ends in a hash of the whole name, which keeps
+ * names that differ only in their tails apart. */
 void hb_plot_slug(const char *in, char *out, size_t len)
 {
+    size_t n = strlen(in), keep = n;
+    char tail[20] = "";
+    if (n > HB_PLOT_SLUG_MAX) {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+        for (const char *q = in; *q; q++)
+            h = (h ^ (unsigned char)*q) * 1099511628211ull;
+        snprintf(tail, sizeof tail, "-%016llx", (unsigned long long)h);
+        keep = HB_PLOT_SLUG_MAX - strlen(tail);
+    }
     size_t k = 0;
-    for (; *in && k + 1 < len; in++)
-        out[k++] = (char)((*in >= 'a' && *in <= 'z') || (*in >= 'A' && *in <= 'Z') || (*in >= '0' && *in <= '9') ||
-                                  *in == '-' || *in == '.'
-                              ? *in
+    for (size_t i = 0; i < keep && k + 1 < len; i++) {
+        char c = in[i];
+        out[k++] = (char)((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                                  c == '.'
+                              ? c
                               : '_');
+    }
+    for (const char *t = tail; *t && k + 1 < len; t++)
+        out[k++] = *t;
     out[k] = 0;
 }
 

@@ -71,7 +71,10 @@ int hb_plot_draw(const hb_plot_opts *o, size_t *drawn, size_t *failed);
 int hb_plot_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hb_plot_skip(hb_plot_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *hb_plot_field(const hb_plot_ctx *p, size_t row, int col);
-/* A name safe for a file: letters, digits, '-', '.', others '_'. */
+/* A name safe for a file: letters, digits, '-', '.', others '_'; at most
+ * HB_PLOT_SLUG_MAX characters, a longer name cut and ended with a hash of
+ * the whole (plot.c). */
+#define HB_PLOT_SLUG_MAX 160
 void hb_plot_slug(const char *in, char *out, size_t len);
 /* The series of a row: its allocator, with its collector when there is
  * one, and for a workload of a sweep the cell's parameters. */

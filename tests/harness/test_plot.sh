@@ -152,6 +152,36 @@ PY
     || bad "pause CDF series of a sweep: $(grep '^"' sweep/p/data/pause_cdf-*.dat)"
 [ "$(grep -c '^"system+rcgen threshold=' sweep/p/data/latency-*.dat)" = 3 ] && ok || bad "latency series merged"
 
+# ---- long names: two cells whose names run past what a file name can hold
+# (many parameters) and differ only at their ends: every figure drawn, each
+# file name under 255 bytes, the two cells' files apart
+mkdir long && python3 - small.csv small.pauses.csv long/l.csv long/l.pauses.csv small.rss.csv long/l.rss.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); pauses = list(csv.DictReader(open(sys.argv[2])))
+rss = list(csv.DictReader(open(sys.argv[5])))
+wr = csv.DictWriter(open(sys.argv[6], "w", newline=""), rss[0].keys(), lineterminator="\n"); wr.writeheader()
+base = "cycles/system/rcgen/isolated/t1/small/ops=4000"
+w = csv.DictWriter(open(sys.argv[3], "w", newline=""), rows[0].keys(), lineterminator="\n"); w.writeheader()
+wp = csv.DictWriter(open(sys.argv[4], "w", newline=""), pauses[0].keys(), lineterminator="\n"); wp.writeheader()
+pad = ";".join("p%02d=%s" % (i, "x" * 20) for i in range(14))
+for th in (100, 700):
+    cell = base + ";" + pad + ";threshold=%d" % th
+    for r in rows:
+        if r["cell"] == base:
+            w.writerow(dict(r, cell=cell, params=r["params"] + ";" + pad + ";threshold=%d" % th))
+    for q in pauses:
+        if q["cell"] == base:
+            wp.writerow(dict(q, cell=cell))
+    for q in rss:
+        if q["cell"] == base:
+            wr.writerow(dict(q, cell=cell))
+PY
+"$hb" plot long/l.csv --scripts "$scripts" --out long/p > long.out 2>&1 && ok || bad "plot of long names: $(cat long.out)"
+long_names=$(find long/p -printf '%f\n' | awk 'length($0) > 255')
+[ -z "$long_names" ] && ok || bad "file names of 256 bytes or more: $long_names"
+[ "$(ls long/p/data | grep -c '^pause_cdf-')" -ge 1 ] && [ "$(ls long/p/data | grep -c '^rss-')" -ge 2 ] && ok \
+    || bad "long names: figures missing or merged: $(ls long/p/data)"
+
 # ---- refusals: exit 2, one line
 expect2 "no file" plot
 expect2 "missing file" plot nosuch.csv --scripts "$scripts"
