@@ -280,6 +280,12 @@ struct hb_collector {
      * runs its cells as program cells, and code that makes heaps of every
      * listed collector skips it. */
     int external;
+    /* The collector keys of `heapbench run --param` it honours, separated
+     * by commas (threshold, threshold1, threshold2, grow_pct, garbage_ms,
+     * heap_kb; refcount is every shared heap's). A key it does not list
+     * leaves its cells alone: swept, it does not multiply them into cells
+     * that differ only in a name. */
+    const char *params;
 };
 
 /* registry.c */

@@ -414,4 +414,5 @@ const hb_collector hb_rcinc_collector = {
     .get_threshold = rcinc_get_threshold,
     .due = rcinc_due,
     .shared_ok = 0,
+    .params = "threshold,threshold1,garbage_ms",
 };
