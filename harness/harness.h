@@ -210,12 +210,14 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len);
  * itself as a child in its own process group, measured from outside */
 struct hb_program;
 /* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
- * then meaningless and the row not written). */
-int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+ * then meaningless and the row not written). What the program wrote on
+ * stderr is appended to log_fd (-1: dropped), for NAME.log. */
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o);
 /* The same for program p, which need not be c's workload's (cpython's
  * forms); `arg` reaches p's prepare and check as ctx->arg. */
 int hb_program_run(const hb_cell *c, const struct hb_program *p, void *arg, double timeout_s,
-                   const volatile sig_atomic_t *stop, hb_cell_out *o);
+                   const volatile sig_atomic_t *stop, int log_fd, hb_cell_out *o);
 /* The library that gives builtin allocator `a` to a program (none for
  * `system`: a library with path ""), resolved once per run; NULL when it has
  * none (null). */
@@ -236,7 +238,8 @@ extern const hb_allocator hb_pymalloc_allocator;
 int hb_cpython_unrunnable(const hb_cell *c, char *why, size_t len);
 /* Runs one cpython cell (hb_program_run with the Python form); as
  * hb_program_cell. */
-int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o);
 
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);
