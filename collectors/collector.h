@@ -141,6 +141,11 @@ typedef struct hb_heap_config {
      * (GC_set_max_heap_size). With isolated heaps it is each heap's. */
     size_t max_heap;
     hb_oom_hook oom_hook;      /* with hook_arg; may be NULL */
+    /* rcinc: 0 marks what the roots reach in one pause at the start of
+     * each scavenge, as CPython 3.14.0 does ("TO DO -- Make this
+     * incremental"); 1 spreads that mark over the increments, a slice of
+     * the increment's budget each (rcinc.c). */
+    int incremental_mark;
 } hb_heap_config;
 
 enum { HB_RC_ATOMIC = 0, HB_RC_BIASED = 1 };

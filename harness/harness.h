@@ -38,13 +38,15 @@ typedef struct hb_param_sweep {
 } hb_param_sweep;
 
 /* Collector settings taken from --param (threshold, threshold1,
- * threshold2, grow_pct, garbage_ms, refcount), one cell's. */
+ * threshold2, grow_pct, garbage_ms, refcount, heap_kb, incremental_mark),
+ * one cell's. */
 typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
     int refcount;      /* shared heaps: HB_RC_ATOMIC (the default) or HB_RC_BIASED */
     int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
                           garbage probe); 0 none */
+    int incremental_mark; /* rcinc: its scavenges' mark spread over increments (collector.h) */
     /* A hard heap limit (collectors with max_heap_ok: marksweep, boehm), in
      * KiB; 0 none. From --param heap_kb, or from --heap-factors: then
      * heap_factor times min_heap_kb, the minimum the search found

@@ -295,8 +295,11 @@ static const struct {
     /* a hard heap limit in KiB (collectors with max_heap_ok); 64 KiB is
      * below any workload's heap, 2^32 KiB (4 TiB) above any machine's */
     {"heap_kb", 64, (int64_t)1 << 32},
+    /* rcinc: its scavenge's mark done a slice per increment (1), not in
+     * one pause at the start as 3.14.0 does (0, the default) */
+    {"incremental_mark", 0, 1},
 };
-enum { GC_KEY_REFCOUNT = 5, GC_KEY_HEAP_KB = 6 };
+enum { GC_KEY_REFCOUNT = 5, GC_KEY_HEAP_KB = 6, GC_KEY_INCREMENTAL_MARK = 7 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
 {
@@ -318,6 +321,8 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             gc->garbage_ms = (int)value;
         else if (i == GC_KEY_HEAP_KB)
             gc->heap_kb = value;
+        else if (i == GC_KEY_INCREMENTAL_MARK)
+            gc->incremental_mark = (int)value;
         else
             gc->refcount = (int)value;
     }

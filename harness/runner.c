@@ -103,9 +103,9 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d,%lld", c->gc.threshold[0], c->gc.threshold[1],
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d,%lld,%d", c->gc.threshold[0], c->gc.threshold[1],
              c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms,
-             (long long)c->gc.heap_kb);
+             (long long)c->gc.heap_kb, c->gc.incremental_mark);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
