@@ -481,7 +481,7 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                        "Brecht, ICPE 2017), each pair the two builds one after the other in random order%s\n",
                     md ? "\n" : "", o->rmit_cells, md ? "." : "");
         else if (o->rmit_cells)
-            fprintf(f, "%sfallback: %zu cells need more than half of the machine's cores a side: run as "
+            fprintf(f, "%sfallback: %zu cells cannot have their own cores a side with one to spare: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
                        "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
                     md ? "." : "");

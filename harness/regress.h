@@ -137,7 +137,7 @@ int hb_rg_side_files(ropts *o);
 /* regress_duet.c */
 /* Round 1 (both builds, every cell, in turn), then o->pairs pairs of every
  * cell that round 1 ran ok: side by side on their own cores when the
- * machine has 2 x threads cores, else one after the other in random
+ * machine has 2 x threads + 1 cores, else one after the other in random
  * order. Every row is appended to the sides' CSVs; the pairs kept in
  * o->pairs_of. */
 int hb_rg_duet(ropts *o);

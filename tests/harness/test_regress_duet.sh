@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `heapbench regress` with two build directories and its default timed gate,
 # duet: this build against itself passes, each cell's pairs are paired rows
-# of both sides, and a cell with as many threads as the machine has cores
-# falls back to randomized interleaved pairs, said in the output. --calibrate
+# of both sides, and a cell whose two sides cannot have their own cores with
+# one to spare (2 x threads + 1) falls back to randomized interleaved pairs,
+# said in the output. --calibrate
 # prints its table; at 50% more work the estimated-cycles gate flags the
 # cell and at 0% does not (cachegrind is deterministic; the timed gates'
 # verdicts are not asserted: a shared machine decides them). Bad input:
@@ -20,15 +21,16 @@ rc=$?
 [ $rc = 0 ] && grep -q "^PASS: 0 regressions" aa.txt && ok || { bad "duet A/A exited $rc"; cat aa.err aa.txt; }
 grep -q "^paired timed tests (cpu_s): flagged when the Holm-corrected one-sided Wilcoxon signed-rank" aa.txt \
     && ok || bad "duet: no paired rule: $(head -4 aa.txt)"
-# a cell with `cores` threads a side cannot have its own cores: the fallback
-grep -Eq "^fallback: 1 cells need more than half of the machine's cores a side: run as randomized multiple interleaved trials \(Abedi & Brecht, ICPE 2017\)" \
+# duet needs 2 x threads + 1 cores (a core to spare beyond the two sides');
+# the cells that cannot have them fall back, said in the output
+nfall=0
+for t in ${threads//,/ }; do
+    if [ $((2 * t + 1)) -le "$cores" ]; then mode=duet; else mode="interleaved pairs"; nfall=$((nfall + 1)); fi
+    grep -Eq "churn/system/none/isolated/t$t/small/ops=20000 +cpu_s +8 .* (ok|WORSE) \($mode\)$" aa.txt \
+        && ok || bad "t$t cell's row, want ($mode): $(grep t$t/ aa.txt)"
+done
+grep -Eq "^fallback: $nfall cells cannot have their own cores a side with one to spare: run as randomized multiple interleaved trials \(Abedi & Brecht, ICPE 2017\)" \
     aa.txt && ok || bad "fallback not said: $(cat aa.txt)"
-grep -Eq "churn/system/none/isolated/t$cores/small/ops=20000 +cpu_s +8 .* (ok|WORSE) \(interleaved pairs\)$" aa.txt \
-    && ok || bad "fallback cell's row: $(grep t$cores/ aa.txt)"
-if [ "$cores" -gt 1 ]; then # one thread a side on its own core
-    grep -Eq "churn/system/none/isolated/t1/small/ops=20000 +cpu_s +8 .* (ok|WORSE) \(duet\)$" aa.txt \
-        && ok || bad "duet cell's row: $(grep t1/ aa.txt)"
-fi
 # every pair: one row a side, after round 1's; both builds ran each cell
 python3 - aa/baseline.csv aa/candidate.csv "$threads" <<'PY' && ok || bad "pairs' rows"
 import csv, sys
