@@ -287,6 +287,10 @@ static int parse_args(ropts *o, int argc, char **argv)
             if (parse_double(val, 6, 10000, &r) || r != floor(r))
                 return bad("bad --pairs '%s'; valid: 6 to 10000", val);
             o->pairs = (int)r;
+        } else if (!strcmp(a, "--budget")) {
+            if (parse_double(val, 0, 86400, &o->budget_s))
+                return bad("bad --budget '%s'; valid: seconds from 0 (none) to 86400", val);
+            o->budget_given = 1;
         } else if (!strcmp(a, "--cycles-tolerance")) {
             if (parse_double(val, 0, 100, &o->cy_tol_pct))
                 return bad("bad --cycles-tolerance '%s'; valid: a percentage from 0 to 100", val);
@@ -478,13 +482,14 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                        "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
         if (o->rmit_cells && o->gate == HB_GATE_RMIT)
             fprintf(f, "%srmit (--gate rmit): %zu cells run as randomized multiple interleaved trials (Abedi & "
-                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order%s\n",
-                    md ? "\n" : "", o->rmit_cells, md ? "." : "");
+                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order, %d "
+                       "pairs a cell%s\n", md ? "\n" : "", o->rmit_cells, o->pairs, md ? "." : "");
         else if (o->rmit_cells)
             fprintf(f, "%sfallback: %zu cells cannot have their own cores a side with one to spare: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
-                       "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
-                    md ? "." : "");
+                       "builds one after the other in random order, %d pairs a cell%s\n", md ? "\n" : "",
+                    o->rmit_cells, o->pairs, md ? "." : "");
+
         if (nunp)
             fprintf(f, "%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
                    "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)%s\n",
@@ -626,13 +631,13 @@ int hb_regress_main(int argc, char **argv)
         return bad("--baseline and --candidate must both be results files or both build directories: "
                    "numbers measured at another time are not compared with fresh ones");
     if (!o.s[0].is_dir && (o.npass || o.instructions || o.cycles || o.reps || o.warmup || o.gate_given ||
-                           o.pairs))
-        return bad("run options, --reps, --pairs, --gate, --warmup, --instructions and --cycles need build "
-                   "directories, not results files");
+                           o.pairs || o.budget_given))
+        return bad("run options, --reps, --pairs, --budget, --gate, --warmup, --instructions and --cycles need "
+                   "build directories, not results files");
     if (o.gate != HB_GATE_INTERLEAVED && o.reps)
         return bad("--reps is the interleaved gate's (--gate interleaved); the duet gate takes --pairs");
-    if (o.gate == HB_GATE_INTERLEAVED && o.pairs)
-        return bad("--pairs is the duet gate's; the interleaved gate takes --reps");
+    if (o.gate == HB_GATE_INTERLEAVED && (o.pairs || o.budget_given))
+        return bad("--pairs and --budget are the duet gate's; the interleaved gate takes --reps");
     /* The duet gate's default metric is CPU time: on a shared machine a
      * neighbour scheduled on one side's core lengthens that side's wall
      * time by 2-3x, which no pairing can undo (docs/regress.md). */

@@ -36,6 +36,7 @@ typedef struct cal_row {
     int done[NGATES];
     size_t flagged[NGATES], compared[NGATES];
     double ratio[NGATES], secs[NGATES];
+    int pairs; /* the paired gate's rounds of pairs */
 } cal_row;
 
 void hb_rg_calib_name(const ropts *o, int cand, const char *in, char *out, size_t len)
@@ -149,13 +150,16 @@ static void print_row(FILE *f, const cal_row *r, int g)
 {
     char secs[32], ratio[32];
     if (!r->done[g]) {
-        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s\n", r->k, r->gate_name[g], "-", "-", "-", "-");
+        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s  %5s\n", r->k, r->gate_name[g], "-", "-", "-", "-", "-");
         return;
     }
     fmt_secs(secs, sizeof secs, r->secs[g]);
     hb_fmt_ratio(ratio, sizeof ratio, r->ratio[g]);
-    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s\n", r->k, r->gate_name[g], r->flagged[g], r->compared[g], ratio,
-            secs);
+    char np[16] = "-";
+    if (g == G_DUET)
+        snprintf(np, sizeof np, "%d", r->pairs);
+    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s  %5s\n", r->k, r->gate_name[g], r->flagged[g], r->compared[g],
+            ratio, secs, np);
 }
 
 int hb_rg_calibrate(ropts *o)
@@ -235,6 +239,7 @@ int hb_rg_calibrate(ropts *o)
             (rc = rewrite_names(o, o->s[1].csv)) || (rc = judge_into(o, base, row, G_DUET, cy, t0)))
             break;
         hb_rg_pairs_free(o);
+        row->pairs = o->pairs;
         duet_cells = o->duet_cells;
         rmit_cells = o->rmit_cells;
         o->duet_cells = o->rmit_cells = 0;
@@ -282,13 +287,20 @@ int hb_rg_calibrate(ropts *o)
         return rc;
     printf("calibration: the candidate does k%% more work (--param ops=%lld x (1 + k/100)); the baseline and "
            "the candidate are both this heapbench\n", o->ops);
-    printf("gates: %s = the paired timed gate%s, on %s (%d pairs a cell; %zu cells duet, %zu as randomized "
+    char many[96];
+    if (pairs && !o->budget_given)
+        snprintf(many, sizeof many, "%d pairs a cell", pairs);
+    else
+        snprintf(many, sizeof many, "pairs for %.0f s, at most %d a cell: column pairs",
+                 o->budget_given ? o->budget_s : hb_rg_default_budget(), pairs ? pairs : hb_rg_default_pairs());
+    printf("gates: %s = the paired timed gate%s, on %s (%s; %zu cells duet, %zu as randomized "
            "interleaved pairs); interleaved = the gate before it, alternated rounds, "
            "Mann-Whitney, on %s; cycles = cachegrind's estimated cycles, %.3g%% tolerance\n",
            gate_name[G_DUET], paired == HB_GATE_DUET ? " (the default)" : " without duet (--gate rmit)",
-           o->metrics_given ? o->metric[0]->name : "cpu_s", pairs ? pairs : hb_rg_default_pairs(), duet_cells,
+           o->metrics_given ? o->metric[0]->name : "cpu_s", many, duet_cells,
            rmit_cells, o->metrics_given ? o->metric[0]->name : "wall_s", o->cy_tol_pct);
-    printf("\n  %5s  %-12s  %7s  %8s  %13s  %8s\n", "k", "gate", "flagged", "compared", "geomean ratio", "time");
+    printf("\n  %5s  %-12s  %7s  %8s  %13s  %8s  %5s\n", "k", "gate", "flagged", "compared", "geomean ratio", "time",
+           "pairs");
     for (int i = 0; i < nk; i++)
         for (int g = 0; g < NGATES; g++)
             print_row(stdout, &rows[i], g);

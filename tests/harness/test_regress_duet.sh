@@ -65,10 +65,10 @@ rc=$?
 [ $rc = 0 ] && ok || { bad "--calibrate exited $rc"; cat cal.err; }
 grep -q "^calibration: the candidate does k% more work (--param ops=20000 x (1 + k/100))" cal.txt \
     && ok || bad "--calibrate: no header: $(head -2 cal.txt)"
-grep -Eq "^ +k +gate +flagged +compared +geomean ratio +time$" cal.txt && ok || bad "--calibrate: columns"
+grep -Eq "^ +k +gate +flagged +compared +geomean ratio +time +pairs$" cal.txt && ok || bad "--calibrate: columns"
 for k in 0 50; do
     for g in duet interleaved; do
-        grep -Eq "^ +$k% +$g +[01] +1 +[0-9.]+ +[0-9ms]+$" cal.txt && ok || bad "--calibrate: no $k% $g row: $(cat cal.txt)"
+        grep -Eq "^ +$k% +$g +[01] +1 +[0-9.]+ +[0-9ms]+ +(6|-)$" cal.txt && ok || bad "--calibrate: no $k% $g row: $(cat cal.txt)"
         [ -s cal/k$k-$g.txt ] && ok || bad "--calibrate: no report cal/k$k-$g.txt"
     done
 done
