@@ -99,7 +99,7 @@ static const struct {
      "  --pairs N              duet: pairs a cell, 6 to 10000 (default: as many as fit in\n"
      "                         --budget, at most 1000)\n"
      "  --budget S             duet: seconds the pairs may take, 0 (none) to 86400 (default:\n"
-     "                         480, or none when --pairs is given)\n"
+     "                         540, or none when --pairs is given)\n"
      "  --threshold PCT        smallest worsening that counts, 0 to 1000 (default: 5)\n"
      "  --cv-factor X          times the baseline's CV that a worsening must also pass, 0 to\n"
      "                         100 (default: 3)\n"

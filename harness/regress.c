@@ -106,6 +106,22 @@ typedef struct ttest {
  * from failing a build, and leaves a 5% slowdown room to show. */
 #define PAIRED_FLOOR_PCT 2.0
 
+/* "N" or "N-M": the pairs of the paired cells run in duet (1) or not (0);
+ * a budget gives the noisier cells more (regress_duet.c). */
+static void pairs_range(const ropts *o, int duet, char *buf, size_t len)
+{
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t i = 0; i < o->npairs_of; i++)
+        if (o->pairs_of[i].duet == duet) {
+            lo = o->pairs_of[i].n < lo ? o->pairs_of[i].n : lo;
+            hi = o->pairs_of[i].n > hi ? o->pairs_of[i].n : hi;
+        }
+    if (lo == SIZE_MAX || lo == hi)
+        snprintf(buf, len, "%zu", hi);
+    else
+        snprintf(buf, len, "%zu-%zu", lo, hi);
+}
+
 /* A paired test of metric m over a cell's duet pairs, added to t[*nt]. */
 static int add_ptest(const ropts *o, ttest *t, size_t *nt, size_t cell, const hb_metric_info *m,
                      const hb_rg_pairs *pr, size_t mi)
@@ -477,18 +493,21 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                        "candidate / baseline per pair) excludes 1, and the ratio is beyond %.3g%%%s\n",
                     md ? "\nP" : "p", o->metric[0]->name, nt, o->floor_given ? o->floor_pct : PAIRED_FLOOR_PCT,
                     md ? "." : "");
-        if (o->duet_cells || o->rmit_cells)
-            fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %d pairs "
-                       "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
+        char howmany[2][48];
+        pairs_range(o, 1, howmany[1], sizeof howmany[1]);
+        pairs_range(o, 0, howmany[0], sizeof howmany[0]);
+        if (o->duet_cells)
+            fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %s pairs "
+                       "a cell%s\n", md ? "\n" : "", o->duet_cells, howmany[1], md ? "." : "");
         if (o->rmit_cells && o->gate == HB_GATE_RMIT)
             fprintf(f, "%srmit (--gate rmit): %zu cells run as randomized multiple interleaved trials (Abedi & "
-                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order, %d "
-                       "pairs a cell%s\n", md ? "\n" : "", o->rmit_cells, o->pairs, md ? "." : "");
+                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order, %s "
+                       "pairs a cell%s\n", md ? "\n" : "", o->rmit_cells, howmany[0], md ? "." : "");
         else if (o->rmit_cells)
             fprintf(f, "%sfallback: %zu cells cannot have their own cores a side with one to spare: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
-                       "builds one after the other in random order, %d pairs a cell%s\n", md ? "\n" : "",
-                    o->rmit_cells, o->pairs, md ? "." : "");
+                       "builds one after the other in random order, %s pairs a cell%s\n", md ? "\n" : "",
+                    o->rmit_cells, howmany[0], md ? "." : "");
 
         if (nunp)
             fprintf(f, "%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
