@@ -685,9 +685,9 @@ int hb_regress_main(int argc, char **argv)
 
 /* One valgrind count compared: flagged above `tol_pct`, with why. */
 static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, verdict *v, size_t *nv,
-                    size_t *matched, size_t *flagged, double *geo)
+                    size_t *matched, size_t *flagged, double *geo, double *geo_ir)
 {
-    double lsum = 0;
+    double lsum = 0, isum = 0;
     for (size_t i = 0; i < vg[0].n; i++) {
         char ka[4096], kb[4096];
         hb_rg_vg_key(o, 0, vg[0].e[i].key, ka, sizeof ka);
@@ -700,6 +700,8 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
             double a = cycles ? ea->cycles : ea->ir, b = cycles ? eb->cycles : eb->ir;
             if (a > 0 && b > 0)
                 lsum += log(b / a);
+            if (ea->ir > 0 && eb->ir > 0)
+                isum += log(eb->ir / ea->ir);
             if (hb_rg_vg_worse(ea, eb, cycles, tol_pct)) {
                 char name[600];
                 hb_rg_vg_name(ea->key, name, sizeof name);
@@ -722,12 +724,13 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
         }
     }
     *geo = *matched ? exp(lsum / (double)*matched) : NAN;
+    *geo_ir = *matched ? exp(isum / (double)*matched) : NAN;
 }
 
 int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
 {
     int rc = 0;
-    *tally = (hb_rg_tally){.geo_ratio = NAN, .geo_cycles = NAN};
+    *tally = (hb_rg_tally){.geo_ratio = NAN, .geo_cycles = NAN, .geo_cy_ir = NAN};
     char why[1024];
     for (int k = 0; k < 2; k++)
         if (hb_cellset_load(o->s[k].csv, &o->s[k].set, why, sizeof why)) {
@@ -812,8 +815,8 @@ int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
     /* instructions and estimated cycles: matched on the cell's command line */
     size_t nir = 0, ir_flagged = 0, ncy = 0, cy_flagged = 0;
     double geo_ir;
-    vg_gate(o, ir, 0, o->ir_tol_pct, v, &nv, &nir, &ir_flagged, &geo_ir);
-    vg_gate(o, cy, 1, o->cy_tol_pct, v, &nv, &ncy, &cy_flagged, &tally->geo_cycles);
+    vg_gate(o, ir, 0, o->ir_tol_pct, v, &nv, &nir, &ir_flagged, &geo_ir, &geo_ir);
+    vg_gate(o, cy, 1, o->cy_tol_pct, v, &nv, &ncy, &cy_flagged, &tally->geo_cycles, &tally->geo_cy_ir);
     {
         double *p = malloc((nt + 1) * sizeof *p);
         if (!p) {

@@ -104,6 +104,7 @@ typedef struct hb_rg_tally {
     double geo_ratio;          /* geometric mean of the first metric's ratios; NaN: none */
     size_t nir, ir_flagged, ncy, cy_flagged;
     double geo_cycles;         /* of the estimated cycles' ratios; NaN: none */
+    double geo_cy_ir;          /* of the instructions' ratios in the same cachegrind runs */
 } hb_rg_tally;
 
 /* regress.c and regress_run.c */

@@ -37,6 +37,8 @@ typedef struct cal_row {
     size_t flagged[NGATES], compared[NGATES];
     double ratio[NGATES], secs[NGATES];
     int pairs; /* the paired gate's rounds of pairs */
+    double ir; /* geomean instructions ratio of the cell processes (cachegrind); NaN: not run */
+    long long cand_ops;
 } cal_row;
 
 void hb_rg_calib_name(const ropts *o, int cand, const char *in, char *out, size_t len)
@@ -134,6 +136,8 @@ static int judge_into(ropts *o, const char *base, cal_row *row, int g, ir_set cy
     row->flagged[g] = g == G_CYCLES ? t.cy_flagged : t.flagged;
     row->compared[g] = g == G_CYCLES ? t.ncy : t.compared;
     row->ratio[g] = g == G_CYCLES ? t.geo_cycles : t.geo_ratio;
+    if (g == G_CYCLES)
+        row->ir = t.geo_cy_ir;
     row->secs[g] = hb_now() - t0;
     return 0;
 }
@@ -223,7 +227,8 @@ int hb_rg_calibrate(ropts *o)
         cal_row *row = &rows[i];
         row->k = ks[i];
         row->gate_name = gate_name;
-        o->cand_ops = o->ops * (100 + ks[i]) / 100;
+        row->ir = NAN;
+        o->cand_ops = row->cand_ops = o->ops * (100 + ks[i]) / 100;
         snprintf(o->cand_ops_arg, sizeof o->cand_ops_arg, "ops=%lld", o->cand_ops);
         fprintf(stderr, "heapbench regress: --calibrate: k = %d%%: the candidate runs ops=%lld (baseline %lld)\n",
                 ks[i], o->cand_ops, o->ops);
@@ -285,8 +290,8 @@ int hb_rg_calibrate(ropts *o)
     hb_rg_vg_free(&cy[1]);
     if (rc)
         return rc;
-    printf("calibration: the candidate does k%% more work (--param ops=%lld x (1 + k/100)); the baseline and "
-           "the candidate are both this heapbench\n", o->ops);
+    printf("calibration: the candidate does k%% more operations (--param ops=%lld x (1 + k/100)); the baseline "
+           "and the candidate are both this heapbench\n", o->ops);
     char many[96];
     if (pairs && !o->budget_given)
         snprintf(many, sizeof many, "%d pairs a cell", pairs);
@@ -304,6 +309,21 @@ int hb_rg_calibrate(ropts *o)
     for (int i = 0; i < nk; i++)
         for (int g = 0; g < NGATES; g++)
             print_row(stdout, &rows[i], g);
+    /* What k% more operations came to: the timed phase's CPU time grows
+     * less than its operations, because part of it does not grow with them
+     * (the first touch of the live set's pages, cold caches); the whole
+     * process's instructions less still (start, setup). */
+    printf("\nwhat k came to: operations; CPU time of the cells' timed phase (the paired gate's geomean ratio); "
+           "instructions of the whole cell processes (cachegrind's geomean ratio, start and setup included)\n");
+    for (int i = 0; i < nk; i++) {
+        char cpu[32] = "-", ir[32] = "-";
+        if (rows[i].done[G_DUET] && isfinite(rows[i].ratio[G_DUET]))
+            snprintf(cpu, sizeof cpu, "%+.1f%%", 100 * (rows[i].ratio[G_DUET] - 1));
+        if (isfinite(rows[i].ir))
+            snprintf(ir, sizeof ir, "%+.1f%%", 100 * (rows[i].ir - 1));
+        printf("  %4d%%  operations %+.1f%%  CPU time %s  instructions %s\n", rows[i].k,
+               100.0 * (double)(rows[i].cand_ops - o->ops) / (double)o->ops, cpu, ir);
+    }
     char total[32];
     fmt_secs(total, sizeof total, hb_now() - job0);
     printf("\ncalibration took %s; every gate's report is in %s/kK-GATE.txt\n", total, base);

@@ -63,7 +63,7 @@ grep -q "^rmit (--gate rmit): 1 cells run as randomized multiple interleaved tri
     --pairs 6 --reps 2 --work cal > cal.txt 2> cal.err
 rc=$?
 [ $rc = 0 ] && ok || { bad "--calibrate exited $rc"; cat cal.err; }
-grep -q "^calibration: the candidate does k% more work (--param ops=20000 x (1 + k/100))" cal.txt \
+grep -q "^calibration: the candidate does k% more operations (--param ops=20000 x (1 + k/100))" cal.txt \
     && ok || bad "--calibrate: no header: $(head -2 cal.txt)"
 grep -Eq "^ +k +gate +flagged +compared +geomean ratio +time +pairs$" cal.txt && ok || bad "--calibrate: columns"
 for k in 0 50; do
@@ -72,6 +72,8 @@ for k in 0 50; do
         [ -s cal/k$k-$g.txt ] && ok || bad "--calibrate: no report cal/k$k-$g.txt"
     done
 done
+grep -Eq "^ +50% +operations \+50\.0% +CPU time [+-][0-9.]+% +instructions " cal.txt \
+    && ok || bad "--calibrate: what k came to: $(grep operations cal.txt)"
 if command -v valgrind > /dev/null; then
     grep -Eq "^ +0% +cycles +0 +1 +1\.00[0-9] " cal.txt && ok || bad "--calibrate: cycles at 0%: $(grep cycles cal.txt)"
     grep -Eq "^ +50% +cycles +1 +1 +1\.[1-6][0-9]* " cal.txt && ok || bad "--calibrate: cycles at 50%: $(grep cycles cal.txt)"
