@@ -10,8 +10,9 @@
  * cell of the matrix, so both builds run the same cell):
  *
  *  - duet, when the machine has cores for both sides and one to spare
- *    (2 x the cell's threads + 1): both builds start at the same moment, each bound with hwloc
- *    to its own cores, so that a neighbour's burst, the host's frequency or
+ *    (2 x the cell's threads + 1): both builds start at the same moment,
+ *    each bound with hwloc to its own cores, so that a neighbour's burst,
+ *    the host's frequency or
  *    a noisy hour hits both alike; which side gets which cores, and which
  *    starts first, is drawn at random for every pair;
  *  - otherwise (every cell on 2 cores) the fallback: randomized

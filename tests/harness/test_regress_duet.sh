@@ -58,6 +58,16 @@ grep -q "^rmit (--gate rmit): 1 cells run as randomized multiple interleaved tri
     && grep -Eq "t1/small/ops=20000 +cpu_s +6 .* (ok|WORSE) \(interleaved pairs\)$" rmit.txt \
     && ok || bad "--gate rmit: $(cat rmit.txt)"
 
+# --budget: rounds of pairs until the budget is spent (10000 pairs of even the
+# smallest cell take far longer than 2 s), at least 6
+"$hb" regress --baseline "$build" --candidate "$build" --allocators system --workloads churn \
+    --threads 1 --param ops=20000 --pairs 10000 --budget 2 --work budget > budget.txt 2> budget.err
+rc=$?
+grep -Eq "^heapbench regress: pairs: [0-9]+ rounds in [0-9]+ s \(the budget's end\)$" budget.err \
+    && ok || bad "--budget: no end said (exit $rc): $(tail -3 budget.err)"
+n=$(grep -Eo "t1/small/ops=20000 +cpu_s +[0-9]+ " budget.txt | awk '{print $3}')
+[ -n "$n" ] && [ "$n" -ge 6 ] && [ "$n" -lt 10000 ] && ok || bad "--budget: $n pairs: $(cat budget.txt)"
+
 # ---- --calibrate: the table; cycles deterministic when valgrind is there
 "$hb" regress --calibrate 0,50 --allocators system --workloads churn --threads 1 --param ops=20000 \
     --pairs 6 --reps 2 --work cal > cal.txt 2> cal.err
@@ -94,6 +104,9 @@ expect2 "--calibrate with a list of ops" regress --calibrate 0,5 --param ops=100
 expect2 "--calibrate with builds" regress --calibrate 0,5 --param ops=1000 --baseline "$build" --candidate "$build"
 expect2 "bad --pairs" regress --baseline "$build" --candidate "$build" --pairs many
 expect2 "--pairs with interleaved" regress --baseline "$build" --candidate "$build" --gate interleaved --pairs 10
+expect2 "--budget with interleaved" regress --baseline "$build" --candidate "$build" --gate interleaved --budget 60
+expect2 "bad --budget" regress --baseline "$build" --candidate "$build" --budget -1
+expect2 "--budget with files" regress --baseline aa/baseline.csv --candidate aa/candidate.csv --budget 60
 expect2 "--reps with duet" regress --baseline "$build" --candidate "$build" --reps 5
 expect2 "bad --gate" regress --baseline "$build" --candidate "$build" --gate solo
 expect2 "--calibrate with the interleaved gate" regress --calibrate 0,5 --param ops=1000 --gate interleaved
