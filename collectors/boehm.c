@@ -469,4 +469,5 @@ const hb_collector hb_boehm_collector = {
     .attach = boehm_attach,
     .detach = boehm_detach,
     .max_heap_ok = 1,
+    .params = "heap_kb",
 };

@@ -141,6 +141,11 @@ typedef struct hb_heap_config {
      * (GC_set_max_heap_size). With isolated heaps it is each heap's. */
     size_t max_heap;
     hb_oom_hook oom_hook;      /* with hook_arg; may be NULL */
+    /* rcinc: 0 marks what the roots reach in one pause at the start of
+     * each scavenge, as CPython 3.14.0 does ("TO DO -- Make this
+     * incremental"); 1 spreads that mark over the increments, a slice of
+     * the increment's budget each (rcinc.c). */
+    int incremental_mark;
 } hb_heap_config;
 
 enum { HB_RC_ATOMIC = 0, HB_RC_BIASED = 1 };
@@ -280,6 +285,12 @@ struct hb_collector {
      * runs its cells as program cells, and code that makes heaps of every
      * listed collector skips it. */
     int external;
+    /* The collector keys of `heapbench run --param` it honours, separated
+     * by commas (threshold, threshold1, threshold2, grow_pct, garbage_ms,
+     * heap_kb; refcount is every shared heap's). A key it does not list
+     * leaves its cells alone: swept, it does not multiply them into cells
+     * that differ only in a name. */
+    const char *params;
 };
 
 /* registry.c */

@@ -29,4 +29,5 @@ const hb_collector hb_cpython_collector = {
     .refcounts = 1,
     .init = cpython_init,
     .external = 1,
+    .params = "threshold,threshold1,threshold2",
 };

@@ -471,4 +471,5 @@ const hb_collector hb_marksweep_collector = {
     .shared_ok = 1,
     .max_heap_ok = 1,
     .reclaim = ms_reclaim,
+    .params = "grow_pct,heap_kb",
 };

@@ -96,4 +96,5 @@ const hb_collector hb_rc_collector = {
     .set_threshold = rc_threshold,
     .get_threshold = rc_get_threshold,
     .shared_ok = 1, /* counts only: shared.c does all a shared heap needs */
+    .params = "garbage_ms",
 };

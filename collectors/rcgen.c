@@ -545,4 +545,5 @@ const hb_collector hb_rcgen_collector = {
     .get_threshold = rcgen_get_threshold,
     .due = rcgen_due,
     .shared_ok = 1,
+    .params = "threshold,threshold1,threshold2,garbage_ms",
 };

@@ -58,6 +58,8 @@ void hb_cell_params_string(const hb_cell *c, int only_overridden, char *buf, siz
         at += (size_t)snprintf(buf + at, len - at, "%sheap_kb=%lld", at ? ";" : "", (long long)c->gc.heap_kb);
     if (c->collector && c->gc.garbage_ms && at < len)
         at += (size_t)snprintf(buf + at, len - at, "%sgarbage_ms=%d", at ? ";" : "", c->gc.garbage_ms);
+    if (c->collector && c->gc.incremental_mark && at < len)
+        at += (size_t)snprintf(buf + at, len - at, "%sincremental_mark=%d", at ? ";" : "", c->gc.incremental_mark);
     if (c->shared && at < len) /* how a shared heap counts is part of the cell */
         at += (size_t)snprintf(buf + at, len - at, "%srefcount=%s", at ? ";" : "",
                                c->gc.refcount == HB_RC_BIASED ? "biased" : "atomic");
@@ -223,6 +225,7 @@ static void heap_config(const hb_cell *c, void *alloc_state, hb_heap_config *out
     cfg.shared = c->shared;
     cfg.refcount_mode = c->gc.refcount;
     cfg.max_heap = (size_t)c->gc.heap_kb << 10;
+    cfg.incremental_mark = c->gc.incremental_mark;
     cfg.oom_hook = on_oom;
     *out = cfg;
 }
@@ -744,8 +747,9 @@ int hb_cell_main(int argc, char **argv)
     c.collector = strcmp(argv[10], "none") ? hb_collector_find(argv[10]) : NULL;
     c.alloc_label = argv[11];
     if ((strcmp(argv[10], "none") && !c.collector) ||
-        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d,%d,%lld", &c.gc.threshold[0], &c.gc.threshold[1], &c.gc.threshold[2],
-               &c.gc.grow_pct, &c.gc.refcount, &c.shared, &c.gc.garbage_ms, &heap_kb) != 8 || heap_kb < 0) {
+        sscanf(argv[12], "%ld,%ld,%ld,%d,%d,%d,%d,%lld,%d", &c.gc.threshold[0], &c.gc.threshold[1],
+               &c.gc.threshold[2], &c.gc.grow_pct, &c.gc.refcount, &c.shared, &c.gc.garbage_ms, &heap_kb,
+               &c.gc.incremental_mark) != 9 || heap_kb < 0) {
         fprintf(stderr, "heapbench __cell: bad collector description\n");
         return 2;
     }

@@ -207,11 +207,12 @@ static int cpy_check(const hb_prog_ctx *ctx, const char *out, hb_prog_result *re
     return 0;
 }
 
-int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o)
+int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o)
 {
     /* the form as a program: the workload's name and parameters, python3 */
     hb_program p = {.wl = *c->workload, .needs = "python3", .prepare = cpy_prepare, .check = cpy_check};
     p.wl.program = &p;
     cpy_run run = {.o = o, .c = c};
-    return hb_program_run(c, &p, &run, timeout_s, stop, o);
+    return hb_program_run(c, &p, &run, timeout_s, stop, log_fd, o);
 }

@@ -82,5 +82,8 @@ int hb_json_from_csv(const char *csv_path, const char *json_path);
 /* ---- the subcommands; argv after the subcommand's name; exit status */
 int hb_json_main(int argc, char **argv);  /* heapbench json IN.csv OUT.json */
 int hb_merge_main(int argc, char **argv); /* heapbench merge OUT.csv IN.csv... [--force] */
+/* This version's columns, in order (results.c), of the results file (kind
+ * 0), of its NAME.pauses.csv (1) and of its NAME.rss.csv (2); *n their count. */
+const char *const *hb_results_columns(int kind, size_t *n);
 
 #endif

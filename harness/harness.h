@@ -38,13 +38,15 @@ typedef struct hb_param_sweep {
 } hb_param_sweep;
 
 /* Collector settings taken from --param (threshold, threshold1,
- * threshold2, grow_pct, garbage_ms, refcount), one cell's. */
+ * threshold2, grow_pct, garbage_ms, refcount, heap_kb, incremental_mark),
+ * one cell's. */
 typedef struct hb_gc_params {
     long threshold[3]; /* 0: the collector's default (CPython's 700, 10, 10) */
     int grow_pct;      /* marksweep: collect when the heap grows past this % of survivors; 0 default */
     int refcount;      /* shared heaps: HB_RC_ATOMIC (the default) or HB_RC_BIASED */
     int garbage_ms;    /* garbage held: a verifying trace every this many ms (collector.h's
                           garbage probe); 0 none */
+    int incremental_mark; /* rcinc: its scavenges' mark spread over increments (collector.h) */
     /* A hard heap limit (collectors with max_heap_ok: marksweep, boehm), in
      * KiB; 0 none. From --param heap_kb, or from --heap-factors: then
      * heap_factor times min_heap_kb, the minimum the search found
@@ -210,12 +212,14 @@ void hb_cell_id(const hb_cell *c, char *buf, size_t len);
  * itself as a child in its own process group, measured from outside */
 struct hb_program;
 /* Runs one program cell; fills o. Returns 1 when *stop cut it short (o is
- * then meaningless and the row not written). */
-int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+ * then meaningless and the row not written). What the program wrote on
+ * stderr is appended to log_fd (-1: dropped), for NAME.log. */
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o);
 /* The same for program p, which need not be c's workload's (cpython's
  * forms); `arg` reaches p's prepare and check as ctx->arg. */
 int hb_program_run(const hb_cell *c, const struct hb_program *p, void *arg, double timeout_s,
-                   const volatile sig_atomic_t *stop, hb_cell_out *o);
+                   const volatile sig_atomic_t *stop, int log_fd, hb_cell_out *o);
 /* The library that gives builtin allocator `a` to a program (none for
  * `system`: a library with path ""), resolved once per run; NULL when it has
  * none (null). */
@@ -236,7 +240,8 @@ extern const hb_allocator hb_pymalloc_allocator;
 int hb_cpython_unrunnable(const hb_cell *c, char *why, size_t len);
 /* Runs one cpython cell (hb_program_run with the Python form); as
  * hb_program_cell. */
-int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o);
+int hb_cpython_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o);
 
 /* ---- runner.c: the matrix, one child per cell */
 int hb_run(const hb_run_opts *o, const char *self_exe);

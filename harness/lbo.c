@@ -11,7 +11,8 @@
 static int gc_knob(const char *kv, size_t l)
 {
     static const char *const knobs[] = {"threshold=", "threshold1=", "threshold2=", "grow_pct=",
-                                        "heap_factor=", "heap_kb=", "garbage_ms=", "refcount="};
+                                        "heap_factor=", "heap_kb=", "garbage_ms=", "refcount=",
+                                        "incremental_mark="};
     for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
         size_t k = strlen(knobs[i]);
         if (l > k && !strncmp(kv, knobs[i], k))

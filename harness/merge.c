@@ -4,7 +4,10 @@
  *
  * What it refuses, each with one line and exit 2, before writing anything:
  * an input that is malformed (the reader's file:line), inputs whose headers
- * differ (rows of two schemas would be misread), inputs measured in different
+ * differ (rows of two schemas would be misread) -- but a file of an older
+ * version, every column of which this version still has, is read by column
+ * name into this version's schema, its new columns left empty (unmeasured
+ * then), inputs measured in different
  * environments unless --force (numbers from different machines, compilers or
  * commits are not comparable, and a merged file would compare them silently),
  * an OUT that is also an input, and an OUT that exists: merge makes a new
@@ -41,6 +44,10 @@ static const char *const comp_suffix[] = {".pauses.csv", ".rss.csv"};
 typedef struct input {
     const char *path;
     hb_csvdoc doc;
+    /* the fields of doc's rows ([0]) and of comp[k]'s ([1 + k]) in this
+     * version's columns, when upgrade() moved them there (the docs' own
+     * storage stays theirs) */
+    char **upgraded[NCOMP + 1];
     char *comp_path[NCOMP];
     hb_csvdoc comp[NCOMP]; /* empty (no path) when the companion is absent */
 } input;
@@ -180,6 +187,53 @@ static int check_out(const char *out, char **paths, size_t n)
     return rc;
 }
 
+/* An older version's results file: a header that is not this version's but
+ * whose every column this version has (older versions only ever added
+ * columns). Its rows are rebuilt in this version's columns, those it lacks
+ * empty (left empty: unmeasured, as the contract says), and its header made
+ * this version's. Returns 0 when in is this version's, upgraded or not an
+ * older version's (same_header then says how it differs); ENOMEM. The
+ * file is of `kind` (hb_results_columns); the new fields go to *store. */
+static int upgrade(hb_csvdoc *d, int kind, char ***store)
+{
+    size_t n;
+    const char *const *cols = hb_results_columns(kind, &n);
+    int same = d->ncols == n;
+    for (size_t c = 0; same && c < n; c++)
+        same = !strcmp(d->header[c], cols[c]);
+    if (same || d->ncols > n)
+        return 0;
+    int *from = malloc(n * sizeof *from);
+    if (!from)
+        return ENOMEM;
+    size_t found = 0;
+    for (size_t c = 0; c < n; c++)
+        found += (from[c] = hb_csvdoc_col(d, cols[c])) >= 0;
+    if (found != d->ncols) { /* a column this version does not have: not ours */
+        free(from);
+        return 0;
+    }
+    static char empty[] = "";
+    char **up = *store = malloc((d->nrows * n + n + 1) * sizeof *up);
+    if (!up) {
+        free(from);
+        return ENOMEM;
+    }
+    char **hdr = up + d->nrows * n;
+    for (size_t r = 0; r < d->nrows; r++) {
+        char **f = up + r * n;
+        for (size_t c = 0; c < n; c++)
+            f[c] = from[c] >= 0 ? d->rows[r].field[from[c]] : empty;
+        d->rows[r].field = f;
+    }
+    for (size_t c = 0; c < n; c++)
+        hdr[c] = (char *)cols[c];
+    d->header = hdr;
+    d->ncols = n;
+    free(from);
+    return 0;
+}
+
 /* Same columns, same order: the only way rows of two files mean the same. */
 static int same_header(const hb_csvdoc *a, const hb_csvdoc *b, const char *what)
 {
@@ -316,6 +370,10 @@ static int read_companions(mctx *m)
             }
             if (need_cols(&in->comp[k], keys, 2, "companion results file"))
                 return 2;
+            if (upgrade(&in->comp[k], (int)k + 1, &in->upgraded[1 + k])) {
+                fprintf(stderr, "heapbench merge: out of memory\n");
+                return 2;
+            }
             if (!first[k])
                 first[k] = &in->comp[k];
             else if (same_header(first[k], &in->comp[k], ""))
@@ -569,6 +627,9 @@ int hb_merge_main(int argc, char **argv)
             rc = 2;
         } else if (need_cols(&m.in[i].doc, keys, 3, "results file")) {
             rc = 2;
+        } else if (upgrade(&m.in[i].doc, 0, &m.in[i].upgraded[0])) {
+            fprintf(stderr, "heapbench merge: out of memory\n");
+            rc = 2;
         } else if (i > 0) {
             rc = same_header(&m.in[0].doc, &m.in[i].doc, ": not the same results schema");
         }
@@ -596,6 +657,8 @@ int hb_merge_main(int argc, char **argv)
     }
     for (size_t i = 0; m.in && i < m.nin; i++) {
         hb_csvdoc_free(&m.in[i].doc);
+        for (size_t k = 0; k < NCOMP + 1; k++)
+            free(m.in[i].upgraded[k]);
         for (size_t k = 0; k < NCOMP; k++) {
             hb_csvdoc_free(&m.in[i].comp[k]);
             free(m.in[i].comp_path[k]);

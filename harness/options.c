@@ -295,8 +295,11 @@ static const struct {
     /* a hard heap limit in KiB (collectors with max_heap_ok); 64 KiB is
      * below any workload's heap, 2^32 KiB (4 TiB) above any machine's */
     {"heap_kb", 64, (int64_t)1 << 32},
+    /* rcinc: its scavenge's mark done a slice per increment (1), not in
+     * one pause at the start as 3.14.0 does (0, the default) */
+    {"incremental_mark", 0, 1},
 };
-enum { GC_KEY_REFCOUNT = 5, GC_KEY_HEAP_KB = 6 };
+enum { GC_KEY_REFCOUNT = 5, GC_KEY_HEAP_KB = 6, GC_KEY_INCREMENTAL_MARK = 7 };
 
 int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *taken)
 {
@@ -318,6 +321,8 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
             gc->garbage_ms = (int)value;
         else if (i == GC_KEY_HEAP_KB)
             gc->heap_kb = value;
+        else if (i == GC_KEY_INCREMENTAL_MARK)
+            gc->incremental_mark = (int)value;
         else
             gc->refcount = (int)value;
     }
@@ -326,19 +331,22 @@ int hb_gc_params_take(const char *key, int64_t value, hb_gc_params *gc, int *tak
 
 int hb_param_applies(const char *key, const hb_workload *wl, const hb_collector *gc, int shared)
 {
-    if (hb_workload_param_index(wl, key) >= 0)
+    if (wl && hb_workload_param_index(wl, key) >= 0)
         return 1;
     if (!gc)
         return 0;
-    if (gc->external) /* cpython: gc.set_threshold's three, nothing of our collectors' */
-        return !strcmp(key, "threshold") || !strcmp(key, "threshold1") || !strcmp(key, "threshold2");
     if (!strcmp(key, gc_keys[GC_KEY_REFCOUNT].key))
-        return shared;
-    if (!strcmp(key, gc_keys[GC_KEY_HEAP_KB].key)) /* a collector that takes a limit */
-        return gc->max_heap_ok;
-    for (size_t i = 0; i < sizeof gc_keys / sizeof gc_keys[0]; i++)
-        if (!strcmp(key, gc_keys[i].key))
+        return shared && !gc->external;
+    if (shared && !strcmp(key, "garbage_ms")) /* not sampled in shared heaps (collector.h) */
+        return 0;
+    /* the collector's own list (collector.h, params) */
+    size_t kl = strlen(key);
+    for (const char *p = gc->params ? gc->params : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == kl && !strncmp(p, key, kl))
             return 1;
+        p += n + (p[n] == ',');
+    }
     return 0;
 }
 
@@ -512,13 +520,35 @@ static int check_params(hb_run_opts *o)
             }
         }
         if (any_gc) {
+            int taken = 0;
             for (size_t v = 0; v < sw->n; v++) {
                 hb_gc_params scratch = {0};
-                int taken, rc = hb_gc_params_take(sw->key, sw->value[v], &scratch, &taken);
+                int rc = hb_gc_params_take(sw->key, sw->value[v], &scratch, &taken);
                 if (rc)
                     return rc;
-                known |= taken;
             }
+            /* a collector's key that no selected collector honours would
+             * be taken and change nothing: said, as an unknown key is */
+            if (taken && !known && strcmp(sw->key, gc_keys[GC_KEY_REFCOUNT].key) != 0) {
+                char who[512] = "", chosen[512] = "";
+                size_t wat = 0, cat = 0;
+                int any = 0;
+                for (size_t i = 0; i < hb_collector_count; i++)
+                    if (hb_param_applies(sw->key, NULL, hb_collectors[i], 0) && wat < sizeof who)
+                        wat += (size_t)snprintf(who + wat, sizeof who - wat, "%s%s", wat ? "," : "",
+                                                hb_collectors[i]->name);
+                for (size_t c = 0; c < o->n_collectors; c++) {
+                    any |= hb_param_applies(sw->key, NULL, o->collectors[c], 0);
+                    if (cat < sizeof chosen)
+                        cat += (size_t)snprintf(chosen + cat, sizeof chosen - cat, "%s%s", cat ? "," : "",
+                                                o->collectors[c]->name);
+                }
+                if (!any) {
+                    say("--param %s: none of the collectors (%s) takes it; %s do", sw->key, chosen, who);
+                    return 2;
+                }
+            }
+            known |= taken;
         }
         if (!known)
             return bad("--param key", sw->key, keys[0] ? keys : "(the workloads take none)");

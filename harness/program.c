@@ -397,13 +397,35 @@ const hb_alloc_lib *hb_program_lib(const char *self, const hb_allocator *a)
     return libs[n - 1].name[0] ? &libs[n - 1] : NULL;
 }
 
-int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, hb_cell_out *o)
+int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomic_t *stop, int log_fd,
+                    hb_cell_out *o)
 {
-    return hb_program_run(c, c->workload->program, NULL, timeout_s, stop, o);
+    return hb_program_run(c, c->workload->program, NULL, timeout_s, stop, log_fd, o);
+}
+
+/* The program's stderr, to the run's log (its last 64 KiB: a program that
+ * writes megabytes of diagnostics does not fill the disk twice). */
+static void copy_stderr(const char *path, int log_fd)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END), from = end > (1 << 16) ? end - (1 << 16) : 0;
+    char buf[1 << 14];
+    ssize_t got, w = 0;
+    if (from > 0) {
+        char note[80];
+        int n = snprintf(note, sizeof note, "[the first %lld bytes left out]\n", (long long)from);
+        w = write(log_fd, note, (size_t)n);
+    }
+    lseek(fd, from, SEEK_SET);
+    while (w >= 0 && (got = read(fd, buf, sizeof buf)) > 0)
+        w = write(log_fd, buf, (size_t)got);
+    close(fd);
 }
 
 int hb_program_run(const hb_cell *c, const hb_program *p, void *arg, double timeout_s,
-                   const volatile sig_atomic_t *stop, hb_cell_out *o)
+                   const volatile sig_atomic_t *stop, int log_fd, hb_cell_out *o)
 {
     hb_cell_out_init(o, c);
     hb_result *r = &o->r;
@@ -612,6 +634,10 @@ int hb_program_run(const hb_cell *c, const hb_program *p, void *arg, double time
      * one-process program, whose peak a 10 ms sampler can miss). */
     r->peak_rss_kb = peak / 1024 > ru.ru_maxrss ? peak / 1024 : ru.ru_maxrss;
 out:
+    if (log_fd >= 0) {
+        snprintf(errpath, sizeof errpath, "%s/stderr.txt", dir);
+        copy_stderr(errpath, log_fd);
+    }
     /* a debug aid: HEAPBENCH_KEEP_DIRS=1 leaves the inputs and outputs */
     if (getenv("HEAPBENCH_KEEP_DIRS") && !strcmp(getenv("HEAPBENCH_KEEP_DIRS"), "1"))
         fprintf(stderr, "heapbench: kept %s\n", dir);

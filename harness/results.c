@@ -51,8 +51,14 @@ static const char *const columns[] = {
 
 /* A companion file of per-cell series (NAME.rss.csv, NAME.pauses.csv). Its
  * first columns are the contract's; run_id and thread come after them. */
+/* The companions' columns (docs/metrics.md): NAME.pauses.csv, NAME.rss.csv */
+static const char *const pause_columns[] = {"cell",     "rep",   "start_ms", "duration_us", "generation",
+                                            "examined", "freed", "run_id",   "thread",      "ttsp_us"};
+static const char *const rss_columns[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes", "run_id", "gc_live_bytes"};
+
 typedef struct series_file {
-    const char *suffix, *header;
+    const char *suffix;
+    char header[256];
     int fd; /* -1 until the first block is written */
 } series_file;
 
@@ -66,17 +72,33 @@ struct hb_csv {
     size_t ndone;
 };
 
+const char *const *hb_results_columns(int kind, size_t *n)
+{
+    if (kind == 1) {
+        *n = sizeof pause_columns / sizeof pause_columns[0];
+        return pause_columns;
+    }
+    if (kind == 2) {
+        *n = sizeof rss_columns / sizeof rss_columns[0];
+        return rss_columns;
+    }
+    *n = NCOLS;
+    return columns;
+}
+
 const char *hb_status_name(hb_status s)
 {
     static const char *const names[] = {"ok", "failed", "crashed", "timeout", "skipped", "oom"};
     return names[s];
 }
 
-static void header_line(char *buf, size_t len)
+/* The header line of the file of kind (hb_results_columns) into buf. */
+static void header_line(int kind, char *buf, size_t len)
 {
-    size_t at = 0;
-    for (size_t i = 0; i < NCOLS; i++)
-        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", columns[i]);
+    size_t n, at = 0;
+    const char *const *cols = hb_results_columns(kind, &n);
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", cols[i]);
     snprintf(buf + at, len - at, "\n");
 }
 
@@ -261,15 +283,16 @@ static int series_open(hb_csv *f, series_file *sf)
 int hb_csv_open(const char *path, hb_csv **out)
 {
     char header[2048];
-    header_line(header, sizeof header);
+    header_line(0, header, sizeof header);
     hb_csv *f = calloc(1, sizeof *f);
     if (!f)
         return 2;
     f->fd = -1;
     snprintf(f->path, sizeof f->path, "%s", path);
-    f->rss = (series_file){".rss.csv", "cell,rep,ms,rss_bytes,live_bytes,run_id,gc_live_bytes\n", -1};
-    f->pauses = (series_file){".pauses.csv",
-                              "cell,rep,start_ms,duration_us,generation,examined,freed,run_id,thread,ttsp_us\n", -1};
+    f->rss = (series_file){.suffix = ".rss.csv", .fd = -1};
+    f->pauses = (series_file){.suffix = ".pauses.csv", .fd = -1};
+    header_line(2, f->rss.header, sizeof f->rss.header);
+    header_line(1, f->pauses.header, sizeof f->pauses.header);
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         fprintf(stderr, "heapbench: cannot open --out %s: %s\n", path, strerror(errno));

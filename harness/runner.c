@@ -103,9 +103,9 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
     argv[n++] = lat_s;
     argv[n++] = smp_s;
     argv[n++] = pin_s;
-    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d,%lld", c->gc.threshold[0], c->gc.threshold[1],
+    snprintf(gc_s, sizeof gc_s, "%ld,%ld,%ld,%d,%d,%d,%d,%lld,%d", c->gc.threshold[0], c->gc.threshold[1],
              c->gc.threshold[2], c->gc.grow_pct, c->gc.refcount, c->shared, c->gc.garbage_ms,
-             (long long)c->gc.heap_kb);
+             (long long)c->gc.heap_kb, c->gc.incremental_mark);
     argv[n++] = c->collector ? c->collector->name : "none";
     argv[n++] = c->alloc_label ? c->alloc_label : c->alloc->name;
     argv[n++] = gc_s;
@@ -617,9 +617,9 @@ int hb_run(const hb_run_opts *o, const char *self)
             for (int wu = 0; wu < o->warmup && !stop_signal; wu++) {
                 hb_cell_out scratch;
                 if (c.collector && c.collector->external) /* not recorded */
-                    hb_cpython_cell(&c, o->timeout_s, &stop_signal, &scratch);
+                    hb_cpython_cell(&c, o->timeout_s, &stop_signal, -1, &scratch);
                 else if (c.workload->program)
-                    hb_program_cell(&c, o->timeout_s, &stop_signal, &scratch);
+                    hb_program_cell(&c, o->timeout_s, &stop_signal, -1, &scratch);
                 else
                     hb_run_child(self, &c, o->timeout_s, 1, -1, &scratch);
                 hb_buf_free(&scratch.rss);
@@ -632,8 +632,8 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (runnable < 0) {
         } else if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (c.collector && c.collector->external ? hb_cpython_cell(&c, o->timeout_s, &stop_signal, &out)
-                 : c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, &out)
+        else if (c.collector && c.collector->external ? hb_cpython_cell(&c, o->timeout_s, &stop_signal, o->verbose ? 2 : chatter, &out)
+                 : c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, o->verbose ? 2 : chatter, &out)
                                        : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out))
             break; /* cut by a stop signal: no row */
         if (chatter >= 0) { /* what it said, if anything, to NAME.log */

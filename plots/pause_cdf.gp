@@ -7,7 +7,8 @@
 # NAME.pauses.csv): one block per series, blocks separated by two blank
 # lines; a block's first line is its title (quoted), then lines of
 #   duration_us  fraction_of_pauses_at_most_that_long
-# sorted by duration, every repetition's pauses together.
+# sorted by duration, every repetition's pauses together; thinned to the
+# points where the staircase moves by 0.5% in duration or 0.002 in fraction.
 # A backend's colour is its allocator's (plots/style.gp, loaded from this
 # script's directory). When the series are ALLOCATOR+COLLECTOR, the figure
 # has a panel per collector, with the same axes, a line per allocator.

@@ -225,6 +225,7 @@ static void one_trial(int trial, const hb_collector *c, const hb_allocator *a)
     cfg.threshold[2] = 1 + (long)rnd(3);
     cfg.min_heap = 256 + rnd(4096);
     cfg.grow = 1.2 + (double)rnd(10) / 10;
+    cfg.incremental_mark = (int)rnd(2); /* rcinc's two marks */
     hb_heap *h;
     assert_int_equal(hb_heap_new(&h, c, &cfg), 0);
 

@@ -43,18 +43,21 @@ static events ev;
 static const hb_allocator *alloc;
 static void *as;
 
-static hb_heap *heap(void)
+static hb_heap *heap_with(int incremental_mark)
 {
     hb_class_init(&Node, "Node", NULL, NULL, 0);
     memset(&ev, 0, sizeof ev);
     alloc = hb_allocator_find("system");
     assert_non_null(alloc);
     assert_int_equal(alloc->init(&as, NULL), 0);
-    hb_heap_config cfg = {.alloc = alloc, .alloc_state = as, .hook = on_event, .hook_arg = &ev};
+    hb_heap_config cfg = {.alloc = alloc, .alloc_state = as, .hook = on_event, .hook_arg = &ev,
+                          .incremental_mark = incremental_mark};
     hb_heap *h;
     assert_int_equal(hb_heap_new(&h, hb_collector_find("rcinc"), &cfg), 0);
     return h;
 }
+
+static hb_heap *heap(void) { return heap_with(0); }
 
 static void done(hb_heap *h)
 {
@@ -212,6 +215,38 @@ static void test_mark_debt(void **state)
     done(h);
 }
 
+/* incremental_mark: the same program as test_mark_debt, whose mark of
+ * 200000 objects was one increment followed by 58 that examined nothing,
+ * has the mark spread over increments of a few thousand objects each, and
+ * the young pairs collected meanwhile. */
+static void test_incremental_mark(void **state)
+{
+    (void)state;
+    hb_heap *h = heap_with(1);
+    hb_object **keep = hb_var(h), **v = hb_var(h);
+    hb_set_new(h, keep, hb_list_new(h));
+    grow(h, *keep, 200000);
+    hb_collect(h, -1);
+    size_t first = ev.n;
+    for (int i = 0; i < 60000; i++)
+        make_pair(h, v);
+    hb_del(h, v);
+    assert_int_equal(ev.n - first, 59);
+    uint64_t most = 0, total = 0;
+    for (size_t i = first; i < ev.n; i++) {
+        most = ev.examined[i] > most ? ev.examined[i] : most;
+        total += ev.examined[i];
+    }
+    /* budget: the young count (2001) plus at most twice it */
+    assert_true(most <= 3 * 2001 + 2001);
+    assert_true(total >= 200001); /* the whole mark was done */
+    /* the pairs dropped before the last increment are gone */
+    assert_true(h->live_objects <= 200001 + 2 * 2001 + 2);
+    assert_true(hb_collect(h, -1) <= 2 * 2001 + 2);
+    assert_int_equal(h->live_objects, 200001);
+    done(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_marked_garbage_held),
         cmocka_unit_test(test_no_split),
         cmocka_unit_test(test_mark_debt),
+        cmocka_unit_test(test_incremental_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

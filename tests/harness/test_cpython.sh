@@ -103,10 +103,13 @@ if command -v gnuplot > /dev/null; then
 fi
 
 # ---- --param threshold reaches the interpreter; keys of our collectors do not multiply its cells
-"$hb" run --workloads selfref --collectors cpython --param threshold=100,700 --param grow_pct=150,200 \
-    --warmup 0 --out th.csv > /dev/null 2>&1 && python3 - <<'PY' && ok || bad "thresholds under cpython"
+"$hb" run --workloads selfref --collectors cpython,marksweep --gc-allocators system --threads 1 --param threshold=100,700 \
+    --param grow_pct=150,200 --warmup 0 --out th.csv > /dev/null 2>&1 && python3 - <<'PY' && ok || bad "thresholds under cpython"
 import csv
 rows = list(csv.DictReader(open("th.csv")))
+ms = [r for r in rows if r["collector"] == "marksweep"]
+assert sorted(r["params"].split(";")[-1] for r in ms) == ["grow_pct=150", "grow_pct=200"], [r["cell"] for r in ms]
+rows = [r for r in rows if r["collector"] == "cpython"]
 assert len(rows) == 2, [r["cell"] for r in rows]
 g0 = {r["params"].split(";")[-1]: int(r["gc0_collections"]) for r in rows}
 assert g0["threshold=100"] > 3 * g0["threshold=700"], g0

@@ -188,10 +188,26 @@ cp c.csv keep/
 cp c.rss.csv keep/
 expect2_clean "malformed companion" merge out.csv s1.csv c.csv
 has "c.rss.csv:2:"
-printf 'cell,rep,ms\n' > c.rss.csv
+printf 'cell,rep,msec\n' > c.rss.csv
 cp c.rss.csv keep/
 expect2_clean "companion of another schema" merge out.csv s1.csv c.csv
 has "c.rss.csv"
+
+# ---- a results set of an older version (data/small.csv: 52 columns, its
+# pauses without ttsp_us, its RSS without gc_live_bytes) merges with this
+# version's: read by column name, this version's header, its new columns
+# empty in the old rows, the companions likewise
+cp "$here"/data/small.csv old.csv && cp "$here"/data/small.pauses.csv old.pauses.csv && cp "$here"/data/small.rss.csv old.rss.csv
+"$hb" merge old2.csv s1.csv old.csv --force > /dev/null 2> err.txt && python3 - s1.csv old.csv old2.csv <<'PY' && ok || bad "an older version's file: $(cat err.txt)"
+import csv, sys
+new, old, out = (list(csv.DictReader(open(f))) for f in sys.argv[1:])
+assert list(out[0].keys()) == list(new[0].keys()), "not this version's header"
+assert len(out) == len(new) + len(old), (len(out), len(new), len(old))
+assert "gc_own_ms" not in old[0] and all(r["gc_own_ms"] == "" for r in out[len(new):])
+assert [(r["cell"], r["wall_s"]) for r in out[len(new):]] == [(r["cell"], r["wall_s"]) for r in old]
+p = list(csv.DictReader(open("old2.pauses.csv")))
+assert "ttsp_us" in p[0] and len(p) == len(list(csv.DictReader(open("old.pauses.csv")))), len(p)
+PY
 
 # an ok row without its numbers: the JSON cannot be made, nothing is written
 python3 - s2.csv nowall.csv <<'PY'

@@ -80,6 +80,21 @@ PY
 ls plots/small/data/throughput-allocators.dat > /dev/null && ok || bad "no data file"
 gnuplot -c "$scripts/throughput.gp" plots/small/data/throughput-allocators.dat byhand.png "by hand" 2> gp.err \
     && [ -s byhand.png ] && ok || bad "the script by hand: $(cat gp.err)"
+# the pause CDF's staircase: per series, from the shortest pause to
+# fraction 1, strictly rising in both, no more points than pauses (thinned:
+# harness/plot_lines.c)
+python3 - plots/small/data/pause_cdf-cycles_t1_small.dat small.pauses.csv <<'PY' && ok || bad "pause CDF data"
+import csv, sys, re
+blocks = [b for b in open(sys.argv[1]).read().split("\n\n\n") if b.strip()]
+assert blocks
+for b in blocks:
+    lines = b.strip().split("\n")
+    n = int(re.search(r"\((\d+) pauses\)", lines[0]).group(1))
+    pts = [tuple(map(float, l.split())) for l in lines[1:]]
+    assert 2 <= len(pts) <= n and pts[-1][1] == 1.0, (lines[0], len(pts), n)
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        assert x1 > x0 and y1 > y0, (x0, x1, y0, y1)
+PY
 # a figure with a panel per collector, by hand from another directory
 (cd plots && gnuplot -c "$scripts/pause_cdf.gp" small/data/pause_cdf-cycles_t1_small.dat ../byhand.svg) 2> gp.err \
     && grep -q "under marksweep" byhand.svg && ok || bad "panels by hand: $(cat gp.err)"

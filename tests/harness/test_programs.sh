@@ -118,6 +118,13 @@ else
     bad "no $count (the test library is built with the tests)"
 fi
 
+# ---- what a program says on stderr goes to NAME.log under a line naming
+# the cell, not to the console and not lost
+"$hb" run --program 'talk=sh -c "echo to-the-log-$$ >&2; echo out"' --workloads talk --allocators system \
+    --reps 2 --warmup 0 --out talk.csv > talk.out 2> talk.err
+[ $? = 0 ] && [ "$(grep -c "^to-the-log-" talk.log)" = 2 ] && [ "$(grep -c '^== talk/system/none/isolated/t1/small rep [01] (run .*): ok ==$' talk.log)" = 2 ] \
+    && ! grep -q to-the-log talk.out talk.err && ok || bad "a program's stderr in NAME.log: $(cat talk.log talk.err)"
+
 # ---- shards, --resume and --interleave over program cells
 args="--workloads perl,lua --allocators system,arena --param n=30000 --warmup 0"
 "$hb" run $args --shard 1/2 --out s1.csv > /dev/null 2>&1

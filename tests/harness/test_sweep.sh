@@ -66,6 +66,23 @@ cycles/system/rc/shared/t2/small/ops=3000;refcount=biased
 W
 diff want.txt cells.txt > /dev/null && ok || bad "linear and refcount cells: $(diff want.txt cells.txt)"
 
+# a collector's key sweeps only the collectors that honour it: rc and
+# marksweep have no threshold, so they run once, rcgen twice
+"$hb" run --workloads cycles --collectors rc,rcgen,marksweep --allocators system --gc-allocators system \
+    --threads 1 --param threshold=100,700 --param ops=1000 --reps 1 --warmup 0 --out th.csv > out.txt 2> err.txt
+cells th.csv > cells.txt
+cat > want.txt <<'W'
+cycles/system/marksweep/isolated/t1/small/ops=1000
+cycles/system/rc/isolated/t1/small/ops=1000
+cycles/system/rcgen/isolated/t1/small/ops=1000;threshold=100
+cycles/system/rcgen/isolated/t1/small/ops=1000;threshold=700
+W
+diff want.txt cells.txt > /dev/null && ok || bad "threshold swept over rc: $(diff want.txt cells.txt)"
+expect2 "a collector key none of the collectors takes" run --workloads cycles --collectors rc,marksweep \
+    --param threshold=100,700 --out no.csv
+grep -q "none of the collectors (rc,marksweep) takes it; rcgen,rcinc,cpython do" err.txt && ok \
+    || bad "threshold on rc: $(cat err.txt)"
+
 # bad forms: one line, exit 2, no file
 for a in 'threshold=1..10*1' 'threshold=5..1+1' 'threshold=1..5' 'threshold=1..5+' 'threshold=0..9*2' \
          'threshold=1,,2' 'threshold=1,1' 'threshold=100..300+100,200' 'ops=1..100000+1' 'threshold=x' \

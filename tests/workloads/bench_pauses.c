@@ -10,6 +10,7 @@
  * What other tenants do to the caches still shows.
  *
  * usage: bench_pauses WORKLOAD COLLECTOR small|medium|large [KEY=VALUE...]
+ * (KEY a parameter of the workload, or incremental_mark for rcinc)
  * prints: pauses, p50, p99 and max of their CPU time, the largest number
  * of objects one pause examined, the heap's peak live bytes.
  */
@@ -105,10 +106,15 @@ int main(int argc, char **argv)
     hb_ctx ctx = {.alloc = a, .alloc_state = as, .collector = &c, .threads = 1, .size = size, .seed = 1};
     for (int i = 0; wl->params[i].name; i++)
         ctx.param[i] = wl->params[i].preset[size];
+    int incremental_mark = 0;
     for (int k = 4; k < argc; k++) {
-        char key[64];
+        char key[64] = "";
         long long v;
         int i = sscanf(argv[k], "%63[^=]=%lld", key, &v) == 2 ? hb_workload_param_index(wl, key) : -1;
+        if (i < 0 && !strcmp(key, "incremental_mark") && (v == 0 || v == 1)) {
+            incremental_mark = (int)v;
+            continue;
+        }
         if (i < 0) {
             fprintf(stderr, "bench_pauses: bad parameter '%s' for %s\n", argv[k], wl->name);
             return 2;
@@ -120,7 +126,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_pauses: %s setup failed\n", wl->name);
         return 1;
     }
-    hb_heap_config cfg = {.alloc = a, .alloc_state = as, .hook = hook};
+    hb_heap_config cfg = {.alloc = a, .alloc_state = as, .hook = hook, .incremental_mark = incremental_mark};
     int ti = hb_workload_param_index(wl, "threshold");
     if (ti >= 0)
         cfg.threshold[0] = (long)ctx.param[ti];
