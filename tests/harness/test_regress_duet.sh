@@ -48,7 +48,9 @@ diff <(grep -v '^baseline\|^results kept' aa.txt) <(grep -v '^baseline\|^results
     && ok || bad "the kept files judged again differ: $(cat again.diff again.err)"
 "$hb" regress --baseline "$build" --candidate "$build" --allocators system --workloads churn \
     --threads 1 --param ops=20000 --pairs 6 --format csv --work aacsv > aa.csv 2> /dev/null
-grep -q '^test,cpu_s,churn/system/none/isolated/t1/small/ops=20000,6,6,.*,ok,paired: ' aa.csv \
+# the row's form, not its verdict: a same-build cell's 6 pairs all come out
+# one way 1 time in 64 (p = 1/64 < 0.05 with one test)
+grep -Eq '^test,cpu_s,churn/system/none/isolated/t1/small/ops=20000,6,6,.*,(ok|worse),paired: ' aa.csv \
     && ok || bad "csv: the pair's mode: $(grep ^test aa.csv)"
 
 # --gate rmit: the pairs without duet, every cell one side after the other
