@@ -106,6 +106,22 @@ typedef struct ttest {
  * from failing a build, and leaves a 5% slowdown room to show. */
 #define PAIRED_FLOOR_PCT 2.0
 
+/* "N" or "N-M": the pairs of the paired cells run in duet (1) or not (0);
+ * a budget gives the noisier cells more (regress_duet.c). */
+static void pairs_range(const ropts *o, int duet, char *buf, size_t len)
+{
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t i = 0; i < o->npairs_of; i++)
+        if (o->pairs_of[i].duet == duet) {
+            lo = o->pairs_of[i].n < lo ? o->pairs_of[i].n : lo;
+            hi = o->pairs_of[i].n > hi ? o->pairs_of[i].n : hi;
+        }
+    if (lo == SIZE_MAX || lo == hi)
+        snprintf(buf, len, "%zu", hi);
+    else
+        snprintf(buf, len, "%zu-%zu", lo, hi);
+}
+
 /* A paired test of metric m over a cell's duet pairs, added to t[*nt]. */
 static int add_ptest(const ropts *o, ttest *t, size_t *nt, size_t cell, const hb_metric_info *m,
                      const hb_rg_pairs *pr, size_t mi)
@@ -287,6 +303,10 @@ static int parse_args(ropts *o, int argc, char **argv)
             if (parse_double(val, 6, 10000, &r) || r != floor(r))
                 return bad("bad --pairs '%s'; valid: 6 to 10000", val);
             o->pairs = (int)r;
+        } else if (!strcmp(a, "--budget")) {
+            if (parse_double(val, 0, 86400, &o->budget_s))
+                return bad("bad --budget '%s'; valid: seconds from 0 (none) to 86400", val);
+            o->budget_given = 1;
         } else if (!strcmp(a, "--cycles-tolerance")) {
             if (parse_double(val, 0, 100, &o->cy_tol_pct))
                 return bad("bad --cycles-tolerance '%s'; valid: a percentage from 0 to 100", val);
@@ -473,18 +493,22 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
                        "candidate / baseline per pair) excludes 1, and the ratio is beyond %.3g%%%s\n",
                     md ? "\nP" : "p", o->metric[0]->name, nt, o->floor_given ? o->floor_pct : PAIRED_FLOOR_PCT,
                     md ? "." : "");
-        if (o->duet_cells || o->rmit_cells)
-            fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %d pairs "
-                       "a cell%s\n", md ? "\n" : "", o->duet_cells, o->pairs, md ? "." : "");
+        char howmany[2][48];
+        pairs_range(o, 1, howmany[1], sizeof howmany[1]);
+        pairs_range(o, 0, howmany[0], sizeof howmany[0]);
+        if (o->duet_cells)
+            fprintf(f, "%sduet: %zu cells run side by side, each build bound to its own cores with hwloc, %s pairs "
+                       "a cell%s\n", md ? "\n" : "", o->duet_cells, howmany[1], md ? "." : "");
         if (o->rmit_cells && o->gate == HB_GATE_RMIT)
             fprintf(f, "%srmit (--gate rmit): %zu cells run as randomized multiple interleaved trials (Abedi & "
-                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order%s\n",
-                    md ? "\n" : "", o->rmit_cells, md ? "." : "");
+                       "Brecht, ICPE 2017), each pair the two builds one after the other in random order, %s "
+                       "pairs a cell%s\n", md ? "\n" : "", o->rmit_cells, howmany[0], md ? "." : "");
         else if (o->rmit_cells)
-            fprintf(f, "%sfallback: %zu cells need more than half of the machine's cores a side: run as "
+            fprintf(f, "%sfallback: %zu cells cannot have their own cores a side with one to spare: run as "
                        "randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017), each pair the two "
-                       "builds one after the other in random order%s\n", md ? "\n" : "", o->rmit_cells,
-                    md ? "." : "");
+                       "builds one after the other in random order, %s pairs a cell%s\n", md ? "\n" : "",
+                    o->rmit_cells, howmany[0], md ? "." : "");
+
         if (nunp)
             fprintf(f, "%slagged when Holm-corrected one-sided Mann-Whitney p < 0.05 over the %zu tests, the 95%% CI of "
                    "the ratio excludes 1, and the ratio is beyond max(%.3g%%, %.3g x baseline %s)%s\n",
@@ -626,13 +650,13 @@ int hb_regress_main(int argc, char **argv)
         return bad("--baseline and --candidate must both be results files or both build directories: "
                    "numbers measured at another time are not compared with fresh ones");
     if (!o.s[0].is_dir && (o.npass || o.instructions || o.cycles || o.reps || o.warmup || o.gate_given ||
-                           o.pairs))
-        return bad("run options, --reps, --pairs, --gate, --warmup, --instructions and --cycles need build "
-                   "directories, not results files");
+                           o.pairs || o.budget_given))
+        return bad("run options, --reps, --pairs, --budget, --gate, --warmup, --instructions and --cycles need "
+                   "build directories, not results files");
     if (o.gate != HB_GATE_INTERLEAVED && o.reps)
         return bad("--reps is the interleaved gate's (--gate interleaved); the duet gate takes --pairs");
-    if (o.gate == HB_GATE_INTERLEAVED && o.pairs)
-        return bad("--pairs is the duet gate's; the interleaved gate takes --reps");
+    if (o.gate == HB_GATE_INTERLEAVED && (o.pairs || o.budget_given))
+        return bad("--pairs and --budget are the duet gate's; the interleaved gate takes --reps");
     /* The duet gate's default metric is CPU time: on a shared machine a
      * neighbour scheduled on one side's core lengthens that side's wall
      * time by 2-3x, which no pairing can undo (docs/regress.md). */
@@ -661,9 +685,9 @@ int hb_regress_main(int argc, char **argv)
 
 /* One valgrind count compared: flagged above `tol_pct`, with why. */
 static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, verdict *v, size_t *nv,
-                    size_t *matched, size_t *flagged, double *geo)
+                    size_t *matched, size_t *flagged, double *geo, double *geo_ir)
 {
-    double lsum = 0;
+    double lsum = 0, isum = 0;
     for (size_t i = 0; i < vg[0].n; i++) {
         char ka[4096], kb[4096];
         hb_rg_vg_key(o, 0, vg[0].e[i].key, ka, sizeof ka);
@@ -676,6 +700,8 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
             double a = cycles ? ea->cycles : ea->ir, b = cycles ? eb->cycles : eb->ir;
             if (a > 0 && b > 0)
                 lsum += log(b / a);
+            if (ea->ir > 0 && eb->ir > 0)
+                isum += log(eb->ir / ea->ir);
             if (hb_rg_vg_worse(ea, eb, cycles, tol_pct)) {
                 char name[600];
                 hb_rg_vg_name(ea->key, name, sizeof name);
@@ -698,12 +724,13 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
         }
     }
     *geo = *matched ? exp(lsum / (double)*matched) : NAN;
+    *geo_ir = *matched ? exp(isum / (double)*matched) : NAN;
 }
 
 int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
 {
     int rc = 0;
-    *tally = (hb_rg_tally){.geo_ratio = NAN, .geo_cycles = NAN};
+    *tally = (hb_rg_tally){.geo_ratio = NAN, .geo_cycles = NAN, .geo_cy_ir = NAN};
     char why[1024];
     for (int k = 0; k < 2; k++)
         if (hb_cellset_load(o->s[k].csv, &o->s[k].set, why, sizeof why)) {
@@ -788,8 +815,8 @@ int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *tally)
     /* instructions and estimated cycles: matched on the cell's command line */
     size_t nir = 0, ir_flagged = 0, ncy = 0, cy_flagged = 0;
     double geo_ir;
-    vg_gate(o, ir, 0, o->ir_tol_pct, v, &nv, &nir, &ir_flagged, &geo_ir);
-    vg_gate(o, cy, 1, o->cy_tol_pct, v, &nv, &ncy, &cy_flagged, &tally->geo_cycles);
+    vg_gate(o, ir, 0, o->ir_tol_pct, v, &nv, &nir, &ir_flagged, &geo_ir, &geo_ir);
+    vg_gate(o, cy, 1, o->cy_tol_pct, v, &nv, &ncy, &cy_flagged, &tally->geo_cycles, &tally->geo_cy_ir);
     {
         double *p = malloc((nt + 1) * sizeof *p);
         if (!p) {

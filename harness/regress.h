@@ -70,7 +70,10 @@ typedef struct ropts {
     int instructions, cycles;
     hb_gate gate;
     int gate_given;
-    int pairs;   /* duet: pairs a cell; 0: the default */
+    int pairs;   /* duet: pairs a cell (the most, with a budget); 0: the default */
+    double budget_s; /* duet: seconds the pairs may take; 0: none */
+    int budget_given;
+    double pairs_s;  /* duet: seconds the pairs took */
     hb_format fmt; /* --format */
     int reps;   /* 0: chosen from the number of cells */
     const char *warmup; /* NULL: heapbench run's default for the first round */
@@ -101,6 +104,7 @@ typedef struct hb_rg_tally {
     double geo_ratio;          /* geometric mean of the first metric's ratios; NaN: none */
     size_t nir, ir_flagged, ncy, cy_flagged;
     double geo_cycles;         /* of the estimated cycles' ratios; NaN: none */
+    double geo_cy_ir;          /* of the instructions' ratios in the same cachegrind runs */
 } hb_rg_tally;
 
 /* regress.c and regress_run.c */
@@ -135,9 +139,11 @@ int hb_rg_judge(ropts *o, ir_set ir[2], ir_set cy[2], hb_rg_tally *t);
 int hb_rg_side_files(ropts *o);
 
 /* regress_duet.c */
-/* Round 1 (both builds, every cell, in turn), then o->pairs pairs of every
- * cell that round 1 ran ok: side by side on their own cores when the
- * machine has 2 x threads cores, else one after the other in random
+/* Round 1 (both builds, every cell, in turn), then rounds of pairs of every
+ * cell that round 1 ran ok (o->pairs of them; without --pairs, or with
+ * --budget, as many as fit in the budget), after which o->pairs holds the
+ * rounds run: side by side on their own cores when the
+ * machine has 2 x threads + 1 cores, else one after the other in random
  * order. Every row is appended to the sides' CSVs; the pairs kept in
  * o->pairs_of. */
 int hb_rg_duet(ropts *o);
@@ -148,8 +154,10 @@ const hb_rg_pairs *hb_rg_pairs_find(const ropts *o, const char *name);
  * same verdict. */
 int hb_rg_pairs_from_files(ropts *o);
 void hb_rg_pairs_free(ropts *o);
-/* The default number of pairs a cell. */
+/* Without --pairs: pairs for hb_rg_default_budget() seconds, at most
+ * hb_rg_default_pairs() a cell. */
 int hb_rg_default_pairs(void);
+double hb_rg_default_budget(void);
 
 /* regress_vg.c */
 typedef enum { HB_VG_CALLGRIND, HB_VG_CACHEGRIND } hb_vg_tool;

@@ -36,6 +36,9 @@ typedef struct cal_row {
     int done[NGATES];
     size_t flagged[NGATES], compared[NGATES];
     double ratio[NGATES], secs[NGATES];
+    int pairs; /* the paired gate's rounds of pairs */
+    double ir; /* geomean instructions ratio of the cell processes (cachegrind); NaN: not run */
+    long long cand_ops;
 } cal_row;
 
 void hb_rg_calib_name(const ropts *o, int cand, const char *in, char *out, size_t len)
@@ -133,6 +136,8 @@ static int judge_into(ropts *o, const char *base, cal_row *row, int g, ir_set cy
     row->flagged[g] = g == G_CYCLES ? t.cy_flagged : t.flagged;
     row->compared[g] = g == G_CYCLES ? t.ncy : t.compared;
     row->ratio[g] = g == G_CYCLES ? t.geo_cycles : t.geo_ratio;
+    if (g == G_CYCLES)
+        row->ir = t.geo_cy_ir;
     row->secs[g] = hb_now() - t0;
     return 0;
 }
@@ -149,13 +154,16 @@ static void print_row(FILE *f, const cal_row *r, int g)
 {
     char secs[32], ratio[32];
     if (!r->done[g]) {
-        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s\n", r->k, r->gate_name[g], "-", "-", "-", "-");
+        fprintf(f, "  %4d%%  %-12s  %7s  %8s  %13s  %8s  %5s\n", r->k, r->gate_name[g], "-", "-", "-", "-", "-");
         return;
     }
     fmt_secs(secs, sizeof secs, r->secs[g]);
     hb_fmt_ratio(ratio, sizeof ratio, r->ratio[g]);
-    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s\n", r->k, r->gate_name[g], r->flagged[g], r->compared[g], ratio,
-            secs);
+    char np[16] = "-";
+    if (g == G_DUET)
+        snprintf(np, sizeof np, "%d", r->pairs);
+    fprintf(f, "  %4d%%  %-12s  %7zu  %8zu  %13s  %8s  %5s\n", r->k, r->gate_name[g], r->flagged[g], r->compared[g],
+            ratio, secs, np);
 }
 
 int hb_rg_calibrate(ropts *o)
@@ -219,7 +227,8 @@ int hb_rg_calibrate(ropts *o)
         cal_row *row = &rows[i];
         row->k = ks[i];
         row->gate_name = gate_name;
-        o->cand_ops = o->ops * (100 + ks[i]) / 100;
+        row->ir = NAN;
+        o->cand_ops = row->cand_ops = o->ops * (100 + ks[i]) / 100;
         snprintf(o->cand_ops_arg, sizeof o->cand_ops_arg, "ops=%lld", o->cand_ops);
         fprintf(stderr, "heapbench regress: --calibrate: k = %d%%: the candidate runs ops=%lld (baseline %lld)\n",
                 ks[i], o->cand_ops, o->ops);
@@ -235,6 +244,7 @@ int hb_rg_calibrate(ropts *o)
             (rc = rewrite_names(o, o->s[1].csv)) || (rc = judge_into(o, base, row, G_DUET, cy, t0)))
             break;
         hb_rg_pairs_free(o);
+        row->pairs = o->pairs;
         duet_cells = o->duet_cells;
         rmit_cells = o->rmit_cells;
         o->duet_cells = o->rmit_cells = 0;
@@ -280,18 +290,40 @@ int hb_rg_calibrate(ropts *o)
     hb_rg_vg_free(&cy[1]);
     if (rc)
         return rc;
-    printf("calibration: the candidate does k%% more work (--param ops=%lld x (1 + k/100)); the baseline and "
-           "the candidate are both this heapbench\n", o->ops);
-    printf("gates: %s = the paired timed gate%s, on %s (%d pairs a cell; %zu cells duet, %zu as randomized "
+    printf("calibration: the candidate does k%% more operations (--param ops=%lld x (1 + k/100)); the baseline "
+           "and the candidate are both this heapbench\n", o->ops);
+    char many[96];
+    if (pairs && !o->budget_given)
+        snprintf(many, sizeof many, "%d pairs a cell", pairs);
+    else
+        snprintf(many, sizeof many, "pairs for %.0f s, at most %d a cell: column pairs",
+                 o->budget_given ? o->budget_s : hb_rg_default_budget(), pairs ? pairs : hb_rg_default_pairs());
+    printf("gates: %s = the paired timed gate%s, on %s (%s; %zu cells duet, %zu as randomized "
            "interleaved pairs); interleaved = the gate before it, alternated rounds, "
            "Mann-Whitney, on %s; cycles = cachegrind's estimated cycles, %.3g%% tolerance\n",
            gate_name[G_DUET], paired == HB_GATE_DUET ? " (the default)" : " without duet (--gate rmit)",
-           o->metrics_given ? o->metric[0]->name : "cpu_s", pairs ? pairs : hb_rg_default_pairs(), duet_cells,
+           o->metrics_given ? o->metric[0]->name : "cpu_s", many, duet_cells,
            rmit_cells, o->metrics_given ? o->metric[0]->name : "wall_s", o->cy_tol_pct);
-    printf("\n  %5s  %-12s  %7s  %8s  %13s  %8s\n", "k", "gate", "flagged", "compared", "geomean ratio", "time");
+    printf("\n  %5s  %-12s  %7s  %8s  %13s  %8s  %5s\n", "k", "gate", "flagged", "compared", "geomean ratio", "time",
+           "pairs");
     for (int i = 0; i < nk; i++)
         for (int g = 0; g < NGATES; g++)
             print_row(stdout, &rows[i], g);
+    /* What k% more operations came to: the timed phase's CPU time grows
+     * less than its operations, because part of it does not grow with them
+     * (the first touch of the live set's pages, cold caches); the whole
+     * process's instructions less still (start, setup). */
+    printf("\nwhat k came to: operations; CPU time of the cells' timed phase (the paired gate's geomean ratio); "
+           "instructions of the whole cell processes (cachegrind's geomean ratio, start and setup included)\n");
+    for (int i = 0; i < nk; i++) {
+        char cpu[32] = "-", ir[32] = "-";
+        if (rows[i].done[G_DUET] && isfinite(rows[i].ratio[G_DUET]))
+            snprintf(cpu, sizeof cpu, "%+.1f%%", 100 * (rows[i].ratio[G_DUET] - 1));
+        if (isfinite(rows[i].ir))
+            snprintf(ir, sizeof ir, "%+.1f%%", 100 * (rows[i].ir - 1));
+        printf("  %4d%%  operations %+.1f%%  CPU time %s  instructions %s\n", rows[i].k,
+               100.0 * (double)(rows[i].cand_ops - o->ops) / (double)o->ops, cpu, ir);
+    }
     char total[32];
     fmt_secs(total, sizeof total, hb_now() - job0);
     printf("\ncalibration took %s; every gate's report is in %s/kK-GATE.txt\n", total, base);
