@@ -43,6 +43,18 @@
  * none above 16 KiB): at most 1.3 MiB a heap, in blocks it had in use. */
 #define LIFO_BYTES 16384u
 #define LIFO_MAX 64u
+/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c):
+ * per class at most FOREIGN_MUL times a lifo's bytes, and at most
+ * FOREIGN_MAX blocks. */
+#ifndef FOREIGN_MUL
+#define FOREIGN_MUL 4u
+#endif
+#ifndef FOREIGN_MAX
+#define FOREIGN_MAX 64u
+#endif
+/* Owners one spill of a foreign cache gathers blocks for before it pushes
+ * them, a chain and one compare-and-swap per owner. */
+#define SPILL_OWNERS 4
 
 /* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
  * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
@@ -119,10 +131,13 @@ typedef struct lifo {
 
 struct heap {
     lifo cache[NCLASS_ALL];       /* owner only */
+    lifo foreign[NCLASS_ALL];     /* owner only: blocks of other heaps it freed */
     pool *used[NCLASS_ALL];       /* obmalloc's usedpools: pools with a free block */
     pool *usedtail[NCLASS_ALL];   /* their last pool (see free_slow) */
     /* Written by the owner only, read by stats() from any thread. */
     _Atomic uint64_t live, os, released;
+    /* Bytes on the foreign caches: counted live by their owners, free here. */
+    _Atomic uint64_t foreign_bytes;
     arenas kind[2];               /* small, medium */
     arena *all;
     struct inst *inst;
