@@ -43,15 +43,10 @@
  * none above 16 KiB): at most 1.3 MiB a heap, in blocks it had in use. */
 #define LIFO_BYTES 16384u
 #define LIFO_MAX 64u
-/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c):
- * per class at most FOREIGN_MUL times a lifo's bytes, and at most
- * FOREIGN_MAX blocks. */
-#ifndef FOREIGN_MUL
-#define FOREIGN_MUL 4u
-#endif
-#ifndef FOREIGN_MAX
+/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c),
+ * off unless the option foreign=BYTES is given: per class at most BYTES,
+ * and at most FOREIGN_MAX blocks. */
 #define FOREIGN_MAX 64u
-#endif
 /* Owners one spill of a foreign cache gathers blocks for before it pushes
  * them, a chain and one compare-and-swap per owner. */
 #define SPILL_OWNERS 4
@@ -155,6 +150,7 @@ typedef struct inst {
     pthread_key_t key;        /* this thread's heap, and its exit destructor */
     size_t map_size;
     uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
+    uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none (the default) */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;
