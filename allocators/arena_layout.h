@@ -43,6 +43,13 @@
  * none above 16 KiB): at most 1.3 MiB a heap, in blocks it had in use. */
 #define LIFO_BYTES 16384u
 #define LIFO_MAX 64u
+/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c),
+ * off unless the option foreign=BYTES is given: per class at most BYTES,
+ * and at most FOREIGN_MAX blocks. */
+#define FOREIGN_MAX 64u
+/* Owners one spill of a foreign cache gathers blocks for before it pushes
+ * them, a chain and one compare-and-swap per owner. */
+#define SPILL_OWNERS 4
 
 /* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
  * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
@@ -119,10 +126,13 @@ typedef struct lifo {
 
 struct heap {
     lifo cache[NCLASS_ALL];       /* owner only */
+    lifo foreign[NCLASS_ALL];     /* owner only: blocks of other heaps it freed */
     pool *used[NCLASS_ALL];       /* obmalloc's usedpools: pools with a free block */
     pool *usedtail[NCLASS_ALL];   /* their last pool (see free_slow) */
     /* Written by the owner only, read by stats() from any thread. */
     _Atomic uint64_t live, os, released;
+    /* Bytes on the foreign caches: counted live by their owners, free here. */
+    _Atomic uint64_t foreign_bytes;
     arenas kind[2];               /* small, medium */
     arena *all;
     struct inst *inst;
@@ -140,6 +150,7 @@ typedef struct inst {
     pthread_key_t key;        /* this thread's heap, and its exit destructor */
     size_t map_size;
     uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
+    uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none (the default) */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;

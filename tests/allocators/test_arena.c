@@ -1,6 +1,7 @@
 /* test_arena.c -- what is particular to the arena backend (allocators/arena.c):
  * obmalloc's size classes, arenas given back to the OS, the fullest arena
- * used first, remote frees reclaimed by the owner, heaps of exited threads
+ * used first, remote frees reclaimed by the owner or kept in the freeing
+ * thread's foreign cache, heaps of exited threads
  * adopted, and exact statistics. The contract itself is checked for every
  * backend in test_allocators.c. */
 #include <errno.h>
@@ -37,6 +38,12 @@ static int setup(void **state)
 static int setup_pools(void **state)
 {
     return A->init(state, "cache=0");
+}
+
+/* With the foreign caches on (off by default), 64 KiB a class. */
+static int setup_foreign(void **state)
+{
+    return A->init(state, "foreign=65536");
 }
 
 static int teardown(void **state)
@@ -350,6 +357,80 @@ static void test_remote_frees_reclaimed(void **state)
     assert_int_equal(stats_of(s).live_bytes, 0);
 }
 
+typedef struct fjob {
+    void *s;
+    void **v;
+    size_t n;
+    void *got[32];
+    uint64_t live_freed, live_reused;
+    int err;
+} fjob;
+
+static uint64_t live_now(void *s)
+{
+    hb_alloc_stats st;
+    return A->stats(s, &st) == 0 ? st.live_bytes : UINT64_MAX;
+}
+
+/* A thread with a heap frees another heap's blocks, then allocates. */
+static void *free_then_reuse(void *arg)
+{
+    fjob *j = arg;
+    void *own = A->alloc(j->s, 64);
+    if (!own) {
+        j->err = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        A->free(j->s, j->v[i], 64);
+    j->live_freed = live_now(j->s);
+    for (int i = 0; i < 32; i++)
+        j->got[i] = A->alloc(j->s, 64);
+    j->live_reused = live_now(j->s);
+    for (int i = 0; i < 32; i++)
+        A->free(j->s, j->got[i], 64);
+    A->free(j->s, own, 64);
+    return NULL; /* no thread_detach: the key destructor empties its caches */
+}
+
+/* Blocks of another (living) heap stay in the freeing thread's foreign
+ * cache, at most 64 of a class, and its next allocations reuse them, the
+ * last freed first, without touching their owner; when the thread exits
+ * they go back to the owner, which takes them at its next slow path. */
+static void test_foreign_cache(void **state)
+{
+    void *s = *state;
+    enum { N = 1000 };
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    fjob j = {.s = s, .v = v, .n = N};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_then_reuse, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(j.err, 0);
+    /* The blocks pushed back are counted at their owner until it drains
+     * them; those in the cache are not counted: at most 64 of them. */
+    assert_true(j.live_freed <= (uint64_t)N * 64 + 64);
+    assert_true(j.live_freed >= (uint64_t)(N - 64) * 64 + 64);
+    for (int i = 0; i < 32; i++)
+        assert_ptr_equal(j.got[i], v[N - 1 - i]);
+    /* The 32 came from the cache: counted live again, exactly. */
+    assert_int_equal(j.live_reused - j.live_freed, 32 * 64);
+    /* Thread gone: every block of the owner is on its remote list. */
+    assert_int_equal(stats_of(s).live_bytes, (uint64_t)N * 64);
+    void *p = A->alloc(s, 128); /* a slow path: the owner drains */
+    assert_int_equal(stats_of(s).live_bytes, 128);
+    uint64_t os = stats_of(s).os_bytes;
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, os); /* reused, not leaked */
+    for (int i = 0; i < N; i++)
+        A->free(s, v[i], 64);
+    A->free(s, p, 128);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
 static void *alloc_and_exit(void *arg)
 {
     job *j = arg;
@@ -514,12 +595,20 @@ static void test_options(void **state)
     void *s;
     assert_int_equal(A->init(&s, "cache=4096"), 0);
     A->destroy(s);
+    assert_int_equal(A->init(&s, "cache=4096,foreign=0"), 0);
+    A->destroy(s);
+    assert_int_equal(A->init(&s, "foreign=65536"), 0);
+    A->destroy(s);
+    assert_int_equal(A->init(&s, "foreign=x"), EINVAL);
+    assert_int_equal(A->init(&s, "cache=1,"), EINVAL);
+    assert_int_equal(A->init(&s, "cache=1;foreign=2"), EINVAL);
     assert_int_equal(A->init(&s, "cache=x"), EINVAL);
     assert_int_equal(A->init(&s, "cache=1 "), EINVAL);
     assert_int_equal(A->init(&s, "pools"), EINVAL);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TF(f) cmocka_unit_test_setup_teardown(f, setup_foreign, teardown)
 #define TP(f) cmocka_unit_test_setup_teardown(f, setup_pools, teardown)
 
 int main(void)
@@ -528,7 +617,8 @@ int main(void)
         T(test_size_classes),       T(test_aligned),
         T(test_realloc_in_place),   TP(test_arena_returned_to_os),
         TP(test_fullest_arena_first),
-        T(test_remote_frees_reclaimed), T(test_lifo), T(test_options),
+        T(test_remote_frees_reclaimed), TF(test_foreign_cache),
+        T(test_lifo), T(test_options),
         T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
