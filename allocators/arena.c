@@ -85,6 +85,7 @@
 #include <string.h>
 
 #include "arena_layout.h"
+#include "arena_pools.h"
 
 /* Instance list for pthread_atfork: lock order is g_lock, then inst->lock. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,172 +103,15 @@ typedef struct tcache {
 } tcache;
 static _Thread_local tcache tc __attribute__((tls_model("initial-exec")));
 
-/* ---------------------------------------------------------------- arenas */
+/* The class of every size up to MED_MAX, by 16 B steps (class boundaries
+ * are multiples of 16): alloc's class without a branch on the size, which
+ * mixed sizes (larson's 8..1000 B) mispredict half the time. */
+static uint8_t cls_table[MED_MAX / 16 + 1];
 
-static void arena_release(heap *h, arena *a)
+static void cls_table_fill(void)
 {
-    char *base = (char *)a - POOL_HDR;
-    if (a->allprev)
-        a->allprev->allnext = a->allnext;
-    else
-        h->all = a->allnext;
-    if (a->allnext)
-        a->allnext->allprev = a->allprev;
-    /* Untag first: once unmapped the range may come back as a large block. */
-    hb_region_set(base, 0);
-    hb_os_unmap(base, HB_REGION);
-    ctr_add(&h->os, -(uint64_t)HB_REGION);
-    ctr_add(&h->released, HB_REGION);
-}
-
-static arena *arena_new(heap *h, int medium)
-{
-    char *base = hb_os_map(HB_REGION, HB_REGION);
-    if (!base)
-        return NULL;
-    if (hb_region_set(base, medium ? MED_TAG : ARENA_TAG) != 0) {
-        hb_os_unmap(base, HB_REGION);
-        errno = ENOMEM;
-        return NULL;
-    }
-    arena *a = (arena *)(base + POOL_HDR);
-    a->heap = h;
-    a->freepools = NULL;
-    a->pool_address = medium ? base + MPOOL_DESC : base;
-    a->nfreepools = a->ntotalpools = (uint8_t)(medium ? NMPOOLS : NPOOLS);
-    a->medium = (uint8_t)medium;
-    a->nextarena = a->prevarena = NULL;
-    a->allprev = NULL;
-    a->allnext = h->all;
-    if (h->all)
-        h->all->allprev = a;
-    h->all = a;
-    ctr_add(&h->os, HB_REGION);
-    return a;
-}
-
-/* obmalloc's allocate_from_new_pool, arena half: a pool from the head of
- * usable_arenas, the arena with the fewest free pools, so the emptier
- * arenas drain and can go back to the OS. */
-static pool *pool_take(heap *h, int medium)
-{
-    arenas *k = &h->kind[medium];
-    arena *a = k->usable;
-    if (!a) {
-        a = arena_new(h, medium);
-        if (!a)
-            return NULL;
-        k->usable = a;
-        k->lasta[a->nfreepools] = a;
-    }
-    if (k->lasta[a->nfreepools] == a)
-        k->lasta[a->nfreepools] = NULL; /* it was the last with that count */
-    if (a->nfreepools > 1)
-        k->lasta[a->nfreepools - 1] = a; /* it becomes the first, hence last, of count-1 */
-    pool *p = a->freepools;
-    if (p) {
-        a->freepools = p->nextpool;
-    } else {
-        p = (pool *)a->pool_address;
-        a->pool_address += medium ? POOL_HDR : POOL_SIZE;
-    }
-    if (--a->nfreepools == 0) {
-        k->usable = a->nextarena;
-        if (k->usable)
-            k->usable->prevarena = NULL;
-        a->nextarena = a->prevarena = NULL;
-    }
-    return p;
-}
-
-/* Give back the wholly free arenas of k idle for HB_DECAY_MS, oldest first:
- * they are the list's tail, from k->lasta[n] backwards (a newly free arena
- * goes before the ones already free); all of them when `all`. */
-static void arenas_decay(heap *h, arenas *k, uint32_t n, int all, uint64_t now)
-{
-    for (arena *a = k->lasta[n], *prev; a && a->nfreepools == n; a = prev) {
-        prev = a->prevarena;
-        if (!all && (uint32_t)now - a->free_ms < HB_DECAY_MS)
-            break;
-        k->lasta[n] = (prev && prev->nfreepools == n) ? prev : NULL;
-        if (prev)
-            prev->nextarena = a->nextarena;
-        else
-            k->usable = a->nextarena;
-        if (a->nextarena)
-            a->nextarena->prevarena = prev;
-        arena_release(h, a);
-    }
-}
-
-/* obmalloc's insert_to_freepool: an empty pool goes back to its arena and
- * the arena slides right to keep usable_arenas sorted. */
-static void pool_relink(heap *h, pool *p)
-{
-    arena *a = arena_of(p);
-    arenas *k = &h->kind[a->medium];
-    p->nextpool = a->freepools;
-    a->freepools = p;
-    uint32_t nf = a->nfreepools;
-    arena *lastnf = k->lasta[nf];
-    if (lastnf == a) {
-        arena *prev = a->prevarena;
-        k->lasta[nf] = (prev && prev->nfreepools == nf) ? prev : NULL;
-    }
-    a->nfreepools = ++nf;
-
-    if (nf == 1) { /* it was full, hence off the list: it goes first */
-        a->nextarena = k->usable;
-        a->prevarena = NULL;
-        if (k->usable)
-            k->usable->prevarena = a;
-        k->usable = a;
-        if (!k->lasta[1])
-            k->lasta[1] = a;
-        return;
-    }
-    if (!k->lasta[nf])
-        k->lasta[nf] = a;
-    if (a == lastnf)
-        return; /* still in order */
-    /* Move right, after the last arena that had its old count. */
-    if (a->prevarena)
-        a->prevarena->nextarena = a->nextarena;
-    else
-        k->usable = a->nextarena;
-    a->nextarena->prevarena = a->prevarena;
-    a->prevarena = lastnf;
-    a->nextarena = lastnf->nextarena;
-    if (a->nextarena)
-        a->nextarena->prevarena = a;
-    lastnf->nextarena = a;
-}
-
-/* An empty pool back to its arena. A wholly free arena is kept, and given
- * back once idle for HB_DECAY_MS (arenas_decay). obmalloc gives it back at
- * once unless it is the last in the list (keeping one since bpo-37257, so
- * a loop at an arena boundary does not mmap/munmap every iteration); a
- * program that frees a whole generation of objects and builds the next
- * (class_edges' rounds, a request's working set) then refaults every page
- * of it: 3-4x the system time of tcmalloc, which keeps its pages. Free
- * arenas sort last, so pool_take uses them last and they age. */
-static void pool_give_back(heap *h, pool *p)
-{
-    arena *a = arena_of(p);
-    pool_relink(h, p);
-    if (a->nfreepools == a->ntotalpools) {
-        /* Stamped first: the walk reaches it last and stops there. */
-        uint64_t now = hb_os_now_ms();
-        a->free_ms = (uint32_t)now;
-        arenas_decay(h, &h->kind[a->medium], a->ntotalpools, 0, now);
-    }
-}
-
-/* Give back every wholly free arena pool_give_back keeps (on detach). */
-static void heap_trim(heap *h)
-{
-    arenas_decay(h, &h->kind[0], NPOOLS, 1, 0);
-    arenas_decay(h, &h->kind[1], NMPOOLS, 1, 0);
+    for (size_t i = 0; i <= MED_MAX / 16; i++)
+        cls_table[i] = (uint8_t)(i * 16 <= SMALL_MAX ? class_index(i * 16) : med_index(i * 16));
 }
 
 /* ------------------------------------------------------------------ pools */
@@ -324,17 +168,10 @@ static void lifo_return(heap *h, block *rest)
     }
 }
 
-/* A full lifo (or a class not cached): the older half goes back to the
- * pools, a block at a time as obmalloc frees, and b goes on top. Halving
- * rather than emptying keeps the most recently freed blocks, which are the
- * ones still in the cache. */
-static NOINLINE void lifo_spill(heap *h, lifo *l, block *b)
+/* The stack l cut after its first `keep` blocks (its newest): returns the
+ * rest, the older ones, and l->n is keep. */
+static block *lifo_cut(lifo *l, uint32_t keep)
 {
-    if (!l->max) {
-        local_free(h, block_pool(b), b);
-        return;
-    }
-    uint32_t keep = l->max / 2u;
     block *rest = l->head;
     if (keep) {
         block *cut = l->head;
@@ -346,6 +183,20 @@ static NOINLINE void lifo_spill(heap *h, lifo *l, block *b)
         l->head = NULL;
     }
     l->n = (uint16_t)keep;
+    return rest;
+}
+
+/* A full lifo (or a class not cached): the older half goes back to the
+ * pools, a block at a time as obmalloc frees, and b goes on top. Halving
+ * rather than emptying keeps the most recently freed blocks, which are the
+ * ones still in the cache. */
+static NOINLINE void lifo_spill(heap *h, lifo *l, block *b)
+{
+    if (!l->max) {
+        local_free(h, block_pool(b), b);
+        return;
+    }
+    block *rest = lifo_cut(l, l->max / 2u);
     lifo_return(h, rest);
     lifo_push(h, l, b);
 }
@@ -441,19 +292,9 @@ static inline void foreign_push(heap *h, lifo *f, block *b)
 /* A full foreign cache: its older half goes back to the owners, b on top. */
 static NOINLINE void foreign_spill(heap *h, lifo *f, block *b)
 {
-    uint32_t keep = f->max / 2u;
-    block *rest = f->head;
-    if (keep) {
-        block *cut = f->head;
-        for (uint32_t i = 1; i < keep; i++)
-            cut = cut->next;
-        rest = cut->next;
-        cut->next = NULL;
-    } else {
-        f->head = NULL;
-    }
-    ctr_add(&h->foreign_bytes, -(uint64_t)(f->n - keep) * f->bsize);
-    f->n = (uint16_t)keep;
+    uint32_t was = f->n;
+    block *rest = lifo_cut(f, f->max / 2u);
+    ctr_add(&h->foreign_bytes, -(uint64_t)(was - f->n) * f->bsize);
     foreign_return(h, rest);
     foreign_push(h, f, b);
 }
@@ -532,7 +373,7 @@ static NOINLINE void free_slow(heap *h, pool *p, block *last)
             else
                 h->usedtail[p->szidx] = p->prevpool;
         }
-        pool_give_back(h, p);
+        hb_arena_pool_give_back(h, p);
         return;
     }
     /* It was full: back on usedpools, but at the tail where obmalloc puts it
@@ -556,7 +397,7 @@ static NOINLINE void *alloc_slow(heap *h, size_t c)
     pool *p = h->used[c];
     if (!p) {
         int medium = c >= NCLASS;
-        p = pool_take(h, medium);
+        p = hb_arena_pool_take(h, medium);
         if (!p)
             return NULL;
         uint32_t bsize = class_size(c), first, end;
@@ -609,7 +450,7 @@ static void heap_leave(heap *h)
 {
     inst *in = h->inst;
     drain_remote(h);
-    heap_trim(h);
+    hb_arena_heap_trim(h);
     inst_lock(in);
     h->abandoned_next = in->abandoned;
     in->abandoned = h;

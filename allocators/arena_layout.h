@@ -1,8 +1,8 @@
 /* arena_layout.h -- arena.c's data layout: the constants, the structs of
  * arenas, pools, lifos, heaps and instances, and the address and size-class
  * arithmetic on them (pure functions of a pointer or a size, and the table
- * of classes by size). Only arena.c includes it (the table is its own);
- * the algorithms over these structures are there. */
+ * ). arena.c and arena_pools.c include it; the algorithms over these
+ * structures are there. */
 #ifndef HB_ARENA_LAYOUT_H
 #define HB_ARENA_LAYOUT_H
 
@@ -213,17 +213,6 @@ static inline void ctr_add(_Atomic uint64_t *c, uint64_t d)
     /* Single writer: a plain load and store, no locked instruction. */
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
                           memory_order_relaxed);
-}
-
-/* The class of every size up to MED_MAX, by 16 B steps (class boundaries
- * are multiples of 16): alloc's class without a branch on the size, which
- * mixed sizes (larson's 8..1000 B) mispredict half the time. */
-static uint8_t cls_table[MED_MAX / 16 + 1];
-
-static void cls_table_fill(void)
-{
-    for (size_t i = 0; i <= MED_MAX / 16; i++)
-        cls_table[i] = (uint8_t)(i * 16 <= SMALL_MAX ? class_index(i * 16) : med_index(i * 16));
 }
 
 #endif

@@ -185,6 +185,22 @@ static void test_no_split(void **state)
     done(h);
 }
 
+/* 200000 objects kept, a full collection (the next increment marks), then
+ * 60000 cycles each dropped as the next is made; returns the index of the
+ * first event after the full collection. */
+static size_t mark_debt_program(hb_heap *h)
+{
+    hb_object **keep = hb_var(h), **v = hb_var(h);
+    hb_set_new(h, keep, hb_list_new(h));
+    grow(h, *keep, 200000);
+    hb_collect(h, -1);
+    size_t first = ev.n;
+    for (int i = 0; i < 60000; i++)
+        make_pair(h, v);
+    hb_del(h, v);
+    return first;
+}
+
 /* The mark's debt. The first increment of a scavenge marks everything
  * the roots reach and takes twice as many objects off work_to_do; each
  * later increment adds its young count plus min(heap / 100, 2 x young)
@@ -195,14 +211,7 @@ static void test_mark_debt(void **state)
 {
     (void)state;
     hb_heap *h = heap();
-    hb_object **keep = hb_var(h), **v = hb_var(h);
-    hb_set_new(h, keep, hb_list_new(h));
-    grow(h, *keep, 200000);
-    hb_collect(h, -1);
-    size_t first = ev.n;
-    for (int i = 0; i < 60000; i++)
-        make_pair(h, v);
-    hb_del(h, v);
+    size_t first = mark_debt_program(h);
     assert_int_equal(ev.n - first, 59);
     assert_true(ev.examined[first] >= 200001);
     for (size_t i = first + 1; i < ev.n; i++)
@@ -223,14 +232,7 @@ static void test_incremental_mark(void **state)
 {
     (void)state;
     hb_heap *h = heap_with(1);
-    hb_object **keep = hb_var(h), **v = hb_var(h);
-    hb_set_new(h, keep, hb_list_new(h));
-    grow(h, *keep, 200000);
-    hb_collect(h, -1);
-    size_t first = ev.n;
-    for (int i = 0; i < 60000; i++)
-        make_pair(h, v);
-    hb_del(h, v);
+    size_t first = mark_debt_program(h);
     assert_int_equal(ev.n - first, 59);
     uint64_t most = 0, total = 0;
     for (size_t i = first; i < ev.n; i++) {

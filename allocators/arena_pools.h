@@ -1,0 +1,19 @@
+/* arena_pools.h -- arena.c's arenas (2 MiB regions) and the pools carved
+ * from them, obmalloc's usable_arenas order and the delayed return of free
+ * arenas to the OS (arena_pools.c). Internal to arena. */
+#ifndef HB_ARENA_POOLS_H
+#define HB_ARENA_POOLS_H
+
+#include "arena_layout.h"
+
+/* A free pool of h's small (medium 0) or medium arenas, from the arena with
+ * the fewest free pools (a new arena when none has one); NULL, errno set,
+ * when the OS has no memory. */
+pool *hb_arena_pool_take(heap *h, int medium);
+/* An empty pool back to its arena; an arena wholly free is kept, and given
+ * back to the OS once idle for HB_DECAY_MS. */
+void hb_arena_pool_give_back(heap *h, pool *p);
+/* Every wholly free arena of h back to the OS now (the heap is left). */
+void hb_arena_heap_trim(heap *h);
+
+#endif
