@@ -67,6 +67,10 @@ typedef struct hb_allocator {
      * a sized free does not carry (jemalloc's sdallocx needs both). p may be
      * NULL (no-op). */
     void (*free)(void *state, void *p, size_t size);
+    /* Optional (NULL: alloc, then clear the block): alloc with every byte
+     * of the block zero, for calloc. A backend that knows which memory is
+     * fresh from the OS clears only what is not. */
+    void *(*alloc_zeroed)(void *state, size_t size);
     /* Like C realloc except that new_size 0 returns a minimal block, never
      * frees. p NULL behaves as alloc. old_size as for free. On failure the
      * old block is untouched and NULL is returned with errno = ENOMEM. */

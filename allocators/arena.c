@@ -759,6 +759,17 @@ static void *arena_alloc(void *state, size_t size)
     return hb_large_alloc(&in->large, 16, size);
 }
 
+static void *arena_alloc_zeroed(void *state, size_t size)
+{
+    inst *in = state;
+    if (size > MED_MAX)
+        return hb_large_alloc_zeroed(&in->large, size);
+    void *p = arena_alloc(state, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
 static void *arena_alloc_aligned(void *state, size_t align, size_t size)
 {
     inst *in = state;
@@ -993,6 +1004,7 @@ const hb_allocator hb_arena_allocator = {
     .init = arena_init,
     .alloc = arena_alloc,
     .alloc_aligned = arena_alloc_aligned,
+    .alloc_zeroed = arena_alloc_zeroed,
     .free = arena_free,
     .realloc = arena_realloc,
     .usable_size = arena_usable_size,

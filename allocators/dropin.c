@@ -109,9 +109,15 @@ EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = malloc(total);
-    if (p && !is_boot(p))
-        memset(p, 0, total); /* fresh mmap pages are zero, recycled blocks are not */
+    if (!ready() || !BK->alloc_zeroed) {
+        void *p = malloc(total);
+        if (p && !is_boot(p))
+            memset(p, 0, total); /* the bootstrap buffer is static: zero already */
+        return p;
+    }
+    void *p = BK->alloc_zeroed(instance, total);
+    if (!p)
+        errno = ENOMEM;
     return p;
 }
 

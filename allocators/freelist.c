@@ -559,6 +559,17 @@ static void *fl_alloc(void *state, size_t size)
     return hb_large_alloc(&h->large, 16, size);
 }
 
+static void *fl_alloc_zeroed(void *state, size_t size)
+{
+    fl_heap *h = state;
+    if (size > FL_MAX)
+        return hb_large_alloc_zeroed(&h->large, size);
+    void *p = fl_alloc(state, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
 /* free() without a size, or once sized_max is 0: the region map decides. */
 static FL_NOINLINE void free_unsized(fl_heap *h, void *p)
 {
@@ -795,6 +806,7 @@ const hb_allocator hb_freelist_allocator = {
     .init = fl_init,
     .alloc = fl_alloc,
     .alloc_aligned = fl_alloc_aligned,
+    .alloc_zeroed = fl_alloc_zeroed,
     .free = fl_free,
     .realloc = fl_realloc,
     .usable_size = fl_usable_size,

@@ -27,6 +27,10 @@ _Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the 
 
 #define LBLOCK_MAGIC 0x6862726765626c6bULL /* "hbrgeblk" */
 #define LARGE_SIZE_MAX ((size_t)1 << 46)
+/* A reused span's old bytes are cleared by MADV_DONTNEED rather than
+ * memset from this much: the system call and the faults to come cost less
+ * than writing it, and the pages cost no RSS until the program writes. */
+#define ZERO_BY_DECOMMIT ((size_t)256 << 10)
 
 static inline hb_lblock *hdr_of(const void *p)
 {
@@ -216,7 +220,10 @@ static void *block_init(char *base, size_t map_size, size_t off)
     return h + 1;
 }
 
-void *hb_large_alloc(hb_large *L, size_t align, size_t size)
+/* hb_large_alloc's work; *dirty gets how many bytes of the mapping, from
+ * its base, may hold old data (0 for a fresh mapping: the kernel's pages
+ * are zero). */
+static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
 {
     size_t page = hb_os_page_size();
     if (align < 16)
@@ -231,9 +238,12 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
     size_t grow_size = 0;
     uint64_t now = hb_os_now_ms();
     pthread_mutex_lock(&L->lock);
+    *dirty = 0;
     if (align <= page) {
         base = cache_take(L, need);
-        if (!base)
+        if (base)
+            *dirty = need;
+        else
             grow = cache_largest(L, &grow_size);
     }
     cache_trim(L, now);
@@ -243,6 +253,7 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
          * already faulted in) so only the difference is new memory. */
         base = hb_os_remap(grow, grow_size, need);
         if (base) {
+            *dirty = grow_size;
             add(&L->os_bytes, need - grow_size);
         } else {
             pthread_mutex_lock(&L->lock);
@@ -251,6 +262,7 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
         }
     }
     if (!base) {
+        *dirty = 0;
         base = hb_os_map(need, align > page ? align : page);
         if (!base)
             return NULL;
@@ -262,6 +274,41 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
     pthread_mutex_lock(&L->lock);
     live_link(L, h);
     pthread_mutex_unlock(&L->lock);
+    return p;
+}
+
+void *hb_large_alloc(hb_large *L, size_t align, size_t size)
+{
+    size_t dirty;
+    return large_alloc(L, align, size, &dirty);
+}
+
+/* Only the bytes a reused span may hold are cleared: a fresh mapping is
+ * zero already and stays untouched (no RSS for calloc's pages the program
+ * never writes, as glibc's calloc of an mmapped chunk). Whole pages of a
+ * reused span are given back instead of written when there are many
+ * (MADV_DONTNEED: they read as zero and cost no RSS until touched). */
+void *hb_large_alloc_zeroed(hb_large *L, size_t size)
+{
+    size_t dirty;
+    char *p = large_alloc(L, 16, size, &dirty);
+    if (!p || !dirty)
+        return p;
+    hb_lblock *h = hdr_of(p);
+    char *end = h->base + (dirty < h->map_size ? dirty : h->map_size);
+    if (end <= p)
+        return p;
+    size_t page = hb_os_page_size();
+    char *lo = (char *)page_round((size_t)(uintptr_t)p);
+    if ((size_t)(end - lo) >= ZERO_BY_DECOMMIT && lo < end) {
+        size_t n = (size_t)(end - lo) & ~(page - 1);
+        if (hb_os_decommit(lo, n) == 0) {
+            memset(p, 0, (size_t)(lo - p));
+            memset(lo + n, 0, (size_t)(end - (lo + n)));
+            return p;
+        }
+    }
+    memset(p, 0, (size_t)(end - p));
     return p;
 }
 

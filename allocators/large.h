@@ -63,6 +63,9 @@ void hb_large_destroy(hb_large *L);
 
 /* `align` a power of two (16 if less); the block is `size` bytes or more. */
 void *hb_large_alloc(hb_large *L, size_t align, size_t size);
+/* As hb_large_alloc (alignment 16), every byte zero: calloc's large path.
+ * A fresh mapping is not written (its pages stay out of RSS until used). */
+void *hb_large_alloc_zeroed(hb_large *L, size_t size);
 void hb_large_free(hb_large *L, void *p);
 /* Resize in place or by moving the mapping (mremap: pages move, bytes are
  * not copied). A block that grows gets an eighth more room than asked,

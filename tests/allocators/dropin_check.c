@@ -41,6 +41,18 @@ static void check_is_ours(const char *name)
           "malloc resolves to %s, not %s", f && dladdr(f, &info) ? info.dli_fname : "?", want);
 }
 
+/* This process's resident set, KiB (statm's second field, in pages). */
+static long resident_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, res = 0;
+    if (!f || fscanf(f, "%ld %ld", &size, &res) != 2)
+        res = -1;
+    if (f)
+        fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static void check_edges(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -73,6 +85,30 @@ static void check_edges(void)
                 break;
             }
         free(q);
+    }
+    /* ... large ones too, reused or fresh; a fresh one is not written: 256
+     * MiB of calloc with one byte touched stays out of RSS */
+    for (int round = 0; round < 3; round++) {
+        size_t n = (size_t)(1 + round * 3) << 20;
+        unsigned char *p = malloc(n);
+        memset(p, 0xff, n);
+        free(p);
+        unsigned char *q = calloc(n, 1);
+        for (size_t i = 0; i < n; i += 61)
+            if (q[i]) {
+                CHECK(0, "calloc(%zu) returned a non-zero byte at %zu", n, i);
+                break;
+            }
+        free(q);
+    }
+    long before = resident_kib();
+    unsigned char *big = calloc((size_t)256 << 20, 1);
+    CHECK(big != NULL, "calloc 256 MiB failed");
+    if (big) {
+        big[12345] = 1;
+        long grew = resident_kib() - before;
+        CHECK(grew < 64 * 1024, "calloc 256 MiB, one byte touched: RSS grew %ld KiB", grew);
+        free(big);
     }
     CHECK(malloc_usable_size(NULL) == 0, "malloc_usable_size(NULL) != 0");
     free(NULL);

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "allocators/large.h"
@@ -245,6 +246,64 @@ static void test_threads(void **state)
     assert_null(L.live);
 }
 
+/* Resident pages of [p, p + n), by mincore: exact, unlike RSS. */
+static size_t resident_pages(const void *p, size_t n)
+{
+    size_t page = hb_os_page_size();
+    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+    static unsigned char vec[(64 * MIB) / 4096 + 2];
+    assert_true((hi - lo) / page <= sizeof vec);
+    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+    size_t r = 0;
+    for (size_t i = 0; i < (hi - lo) / page; i++)
+        r += vec[i] & 1;
+    return r;
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* calloc's path: a fresh mapping is not written (its pages stay out of
+ * RSS); a reused span, small (memset) or large (pages given back), and one
+ * grown by mremap from a dirty span, read as zero. */
+static void test_zeroed(void **state)
+{
+    (void)state;
+    unsigned char *p = hb_large_alloc_zeroed(&L, 64 * MIB);
+    assert_non_null(p);
+    assert_true(resident_pages(p, 64 * MIB) <= 2); /* at most the header's page */
+    assert_true(all_zero(p, 64 * MIB));
+    hb_large_free(&L, p);
+    /* dirty spans of both sizes, then taken back zeroed */
+    size_t sizes[] = {40 * 1024, 200 * 1024, 3 * MIB};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char *d = hb_large_alloc(&L, 16, sizes[i]);
+        memset(d, 0xa5, sizes[i]);
+        hb_large_free(&L, d);
+        unsigned char *z = hb_large_alloc_zeroed(&L, sizes[i]);
+        assert_ptr_equal(z, d);
+        if (sizes[i] >= MIB) /* given back, not written (before it is read) */
+            assert_true(resident_pages(z, sizes[i]) <= 2);
+        assert_true(all_zero(z, hb_large_usable(z)));
+        hb_large_free(&L, z);
+    }
+    hb_large_destroy(&L);
+    hb_large_init(&L);
+    /* the only span is dirty and too small: it grows by mremap */
+    unsigned char *d = hb_large_alloc(&L, 16, MIB);
+    memset(d, 0x5a, MIB);
+    hb_large_free(&L, d);
+    unsigned char *z = hb_large_alloc_zeroed(&L, 4 * MIB);
+    assert_non_null(z);
+    assert_true(all_zero(z, 4 * MIB));
+    hb_large_free(&L, z);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -252,7 +311,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_reuse),   T(test_split_merge),    T(test_decay),
         T(test_bound),   T(test_realloc_mremap), T(test_alignment),
-        T(test_destroy_reclaims), T(test_threads),
+        T(test_destroy_reclaims), T(test_threads), T(test_zeroed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
