@@ -43,9 +43,10 @@
  * none above 16 KiB): at most 1.3 MiB a heap, in blocks it had in use. */
 #define LIFO_BYTES 16384u
 #define LIFO_MAX 64u
-/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c),
- * off unless the option foreign=BYTES is given: per class at most BYTES,
- * and at most FOREIGN_MAX blocks. */
+/* Caches of other heaps' blocks (see "Blocks of other threads" in arena.c):
+ * per class at most FOREIGN_BYTES (the option foreign=BYTES; 0 turns them
+ * off), and at most FOREIGN_MAX blocks. */
+#define FOREIGN_BYTES 65536u
 #define FOREIGN_MAX 64u
 /* Owners one spill of a foreign cache gathers blocks for before it pushes
  * them, a chain and one compare-and-swap per owner. */
@@ -150,7 +151,7 @@ typedef struct inst {
     pthread_key_t key;        /* this thread's heap, and its exit destructor */
     size_t map_size;
     uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
-    uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none (the default) */
+    uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none ("foreign=0") */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;

@@ -40,7 +40,7 @@ static int setup_pools(void **state)
     return A->init(state, "cache=0");
 }
 
-/* With the foreign caches on (off by default), 64 KiB a class. */
+/* With the foreign caches on, 64 KiB a class (the default, given explicitly). */
 static int setup_foreign(void **state)
 {
     return A->init(state, "foreign=65536");
