@@ -28,9 +28,11 @@ _Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the 
 #define LBLOCK_MAGIC 0x6862726765626c6bULL /* "hbrgeblk" */
 #define LARGE_SIZE_MAX ((size_t)1 << 46)
 /* A reused span's old bytes are cleared by MADV_DONTNEED rather than
- * memset from this much: the system call and the faults to come cost less
- * than writing it, and the pages cost no RSS until the program writes. */
-#define ZERO_BY_DECOMMIT ((size_t)256 << 10)
+ * memset from this much: the pages then cost no RSS until the program
+ * writes them. Below it memset, as glibc clears a reused chunk: the
+ * kernel's zeroing at each fault costs as much as the memset, plus the
+ * fault. */
+#define ZERO_BY_DECOMMIT ((size_t)8 << 20)
 
 static inline hb_lblock *hdr_of(const void *p)
 {
@@ -295,7 +297,10 @@ void *hb_large_alloc_zeroed(hb_large *L, size_t size)
     if (!p || !dirty)
         return p;
     hb_lblock *h = hdr_of(p);
+    /* only what was asked for: calloc promises nothing of the rest */
     char *end = h->base + (dirty < h->map_size ? dirty : h->map_size);
+    if (end > p + size)
+        end = p + size;
     if (end <= p)
         return p;
     size_t page = hb_os_page_size();
