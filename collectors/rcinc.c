@@ -24,7 +24,7 @@
  *            2 x young count) (CPython's assess_work_to_do; threshold1 10,
  *            below 2 counts as 2); the young count restarts at 0. If the
  *            budget is still negative (a large mark overdrew it), nothing
- *            else happens.
+ *            else happens (with incremental_mark: see below).
  *   MARK     first increment of a scavenge only, and all it does: every
  *            object the roots reach that is young or pending moves to
  *            visited, as reachable, without a reachability test
@@ -59,7 +59,21 @@
  * work_to_do objects or the list is empty (then the phase is COLLECT);
  * and it collects the young generation alone into visited, as
  * gc.collect(0), so that young garbage does not pile up while the mark
- * runs. The mark is charged once. No write barrier is needed: the mark
+ * runs; the slice is the budget left after the young generation, as
+ * GATHER's is. The mark is charged once. Two more rules of 3.14.0 change
+ * with it, without which a cache's turnover (server) stalls the scavenge:
+ * CPython lowers the young count for every container freed, old ones
+ * too, so where old objects die as fast as young ones are kept (a cache
+ * replacing its entries) the young generation holds several times the
+ * count at an increment (server large: 7721 at a count of 2001); charged
+ * for all of it, the increment overdraws, the next ones are skipped, the
+ * young generation piles up meanwhile, and the debt never leaves room for
+ * pending, so the scavenge never completes and the garbage visited holds
+ * stays until gc.collect(). Here the young count is the young
+ * generation's size (an untrack lowers it only for a young object), and
+ * an increment whose budget is negative still collects the young
+ * generation (the issue's "the whole young generation, plus a slice"),
+ * its slice empty. No write barrier is needed: the mark
  * only spares objects the reachability test; an object it misses (made
  * reachable meanwhile from a visited one) stays pending and is examined
  * by a later increment, and one freed by its count while gray leaves the
@@ -167,9 +181,13 @@ static void rcinc_track(hb_heap *h, hb_object *o)
 static void rcinc_untrack(hb_heap *h, hb_object *o)
 {
     rcinc_state *s = h->gc;
+    /* CPython lowers the young count for any container freed; with
+     * incremental_mark only for a young one, so the count is the young
+     * generation's size (see the opening comment) */
+    int young = o->gen == GEN_YOUNG || !s->incremental_mark;
     hb_gclist_remove(o);
     o->gen = HB_GEN_NONE;
-    if (s->young_count > 0)
+    if (young && s->young_count > 0)
         s->young_count--;
     s->heap_size--;
 }
@@ -334,10 +352,13 @@ static size_t increment(hb_heap *h, rcinc_state *s, size_t *uncollectable, size_
 {
     *uncollectable = *examined = 0;
     s->work_to_do += assess_work_to_do(s);
-    if (s->work_to_do < 0)
+    /* incremental_mark: a debt empties the slice, not the increment */
+    if (s->work_to_do < 0 && !s->incremental_mark)
         return 0;
     if (s->phase == PHASE_MARK && s->incremental_mark) {
-        size_t scanned = mark_slice(h, s, s->work_to_do);
+        /* the slice is the budget left after young, as GATHER's is */
+        int64_t left = s->work_to_do - (int64_t)hb_gclist_length(&s->young);
+        size_t scanned = mark_slice(h, s, left);
         hb_object set;
         hb_gclist_init(&set);
         size_t n = 0, m = 0;
