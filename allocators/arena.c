@@ -36,6 +36,8 @@
  * own (the same struct, usedpools, bump and free list, arena list sorted
  * by free pools), so only the address arithmetic differs. Above 32 KiB,
  * large.c: a mapping per block, a cache of freed spans with decay, mremap.
+ * Unlike obmalloc, a pool free for "purge=MS" (PURGE_MS) gives its pages
+ * back though its arena is in use (arena_pools.c).
  *
  * Last freed, first reused. In front of the pools, each heap keeps per
  * class a bounded stack of the blocks its thread freed last (LIFO_BYTES,
@@ -639,17 +641,21 @@ static int parse_bytes(const char *opt, const char *key, uint32_t *out, int *err
  * class's lifo (default LIFO_BYTES; 0 turns the lifos off: obmalloc's
  * pools alone), and "foreign=BYTES", the bound of each class's foreign
  * cache (default FOREIGN_BYTES; 0 turns them off, see "Blocks of other
- * threads" at the top). */
-static int parse_options(const char *options, uint32_t *cache_bytes, uint32_t *foreign_bytes)
+ * threads" at the top), and "purge=MS", how long a free pool keeps its
+ * pages (default PURGE_MS; arena_pools.c). */
+static int parse_options(const char *options, uint32_t *cache_bytes, uint32_t *foreign_bytes,
+                         uint32_t *purge_ms)
 {
     *cache_bytes = LIFO_BYTES;
     *foreign_bytes = FOREIGN_BYTES;
+    *purge_ms = PURGE_MS;
     if (!options || !*options)
         return 0;
     for (const char *o = options;;) {
         int err = 0;
         if (!parse_bytes(o, "cache=", cache_bytes, &err) &&
-            !parse_bytes(o, "foreign=", foreign_bytes, &err))
+            !parse_bytes(o, "foreign=", foreign_bytes, &err) &&
+            !parse_bytes(o, "purge=", purge_ms, &err))
             return EINVAL;
         if (err)
             return err;
@@ -663,8 +669,8 @@ static int parse_options(const char *options, uint32_t *cache_bytes, uint32_t *f
 static int arena_init(void **state, const char *options)
 {
     *state = NULL;
-    uint32_t cache_bytes, foreign_bytes;
-    if (parse_options(options, &cache_bytes, &foreign_bytes))
+    uint32_t cache_bytes, foreign_bytes, purge_ms;
+    if (parse_options(options, &cache_bytes, &foreign_bytes, &purge_ms))
         return EINVAL;
     pthread_once(&g_once, global_init);
     if (g_once_err)
@@ -677,6 +683,7 @@ static int arena_init(void **state, const char *options)
     in->map_size = size;
     in->cache_bytes = cache_bytes;
     in->foreign_bytes = foreign_bytes;
+    in->purge_ms = purge_ms;
     in->id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
     int err = pthread_mutex_init(&in->lock, NULL);
     if (err) {

@@ -51,6 +51,9 @@
 /* Owners one spill of a foreign cache gathers blocks for before it pushes
  * them, a chain and one compare-and-swap per owner. */
 #define SPILL_OWNERS 4
+/* A pool free for PURGE_MS gives its pages back (MADV_DONTNEED), all but
+ * the one holding its header (arena_pools.c). The option purge=MS sets it. */
+#define PURGE_MS 30u
 
 /* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
  * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and
@@ -81,6 +84,8 @@ typedef struct pool {
     uint32_t nextoffset;       /* obmalloc's bump: next never-used block */
     uint32_t maxnextoffset;    /* last offset a block may start at */
     uint32_t szidx;
+    uint32_t free_ms;          /* free: when it was given back (hb_os_now_ms, low bits) */
+    uint32_t dirty;            /* free: its pages are still committed (arena_pools.c) */
 } pool;
 
 typedef struct arena {
@@ -90,6 +95,7 @@ typedef struct arena {
     uint8_t nfreepools;       /* freepools plus never-carved pools */
     uint8_t ntotalpools;
     uint8_t medium;           /* 1: a medium arena (MED_TAG) */
+    uint8_t ndirty;           /* free pools with pages committed: a prefix of freepools */
     uint32_t free_ms;         /* when it became wholly free (hb_os_now_ms, low bits) */
     struct arena *nextarena;  /* usable list: arenas with a free pool, */
     struct arena *prevarena;  /* sorted by nfreepools ascending */
@@ -139,6 +145,8 @@ struct heap {
     struct inst *inst;
     heap *allnext;                /* instance's list of heaps (under inst lock) */
     heap *abandoned_next;         /* instance's abandoned list (under inst lock) */
+    uint32_t ndirty;              /* free pools with pages committed, all arenas */
+    uint32_t sweep_ms;            /* when arena_pools.c last purged them */
     heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
     uint32_t nadopted;
     /* Other threads write this line; keep it off the owner's lines. */
@@ -152,6 +160,7 @@ typedef struct inst {
     size_t map_size;
     uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
     uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none ("foreign=0") */
+    uint32_t purge_ms;        /* a free pool's pages go back after this ("purge=MS") */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;

@@ -10,10 +10,12 @@
  * the fewest free pools (a new arena when none has one); NULL, errno set,
  * when the OS has no memory. */
 pool *hb_arena_pool_take(heap *h, int medium);
-/* An empty pool back to its arena; an arena wholly free is kept, and given
- * back to the OS once idle for HB_DECAY_MS. */
+/* An empty pool back to its arena; its pages go back to the OS once it is
+ * idle for the instance's purge_ms (PURGE_MS), and an arena wholly free is
+ * unmapped once idle for HB_DECAY_MS. */
 void hb_arena_pool_give_back(heap *h, pool *p);
-/* Every wholly free arena of h back to the OS now (the heap is left). */
+/* Every wholly free arena of h, and every free pool's pages, back to the
+ * OS now (the heap is left). */
 void hb_arena_heap_trim(heap *h);
 
 #endif

@@ -11,7 +11,7 @@
 #                                         and churn at size medium, then the
 #                                         single-threaded programs (the
 #                                         drop-in libraries preloaded) at
-#                                         size small, REPS interleaved
+#                                         PROG_SIZE, REPS interleaved
 #                                         repetitions each
 #   scripts/alloc-table.sh FILE.csv...    print the table of earlier runs
 #
@@ -19,8 +19,9 @@
 # (large,realloc_grow,class_edges,churn: one thread; empty to skip),
 # THREAD_WORKLOADS (larson,mixed_remote: at THREADS, default 1,2; empty to
 # skip; a row per count, named workload/Nt), PROGRAMS (perl,python,lua,sqlite,
-# gs,z3; empty to skip), OUT (prefix of the results files; a temporary
-# directory by default).
+# gs,z3; empty to skip), PROG_SIZE (medium: 0.05-0.6 s a run; at small,
+# 15-60 ms, a run's noise is 10% of it), OUT (prefix of the results files; a
+# temporary directory by default).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -29,6 +30,7 @@ WORKLOADS=${WORKLOADS-large,realloc_grow,class_edges,churn}
 THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
 THREADS=${THREADS:-1,2}
 PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3}
+PROG_SIZE=${PROG_SIZE:-medium}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 
 if [ $# -eq 0 ]; then
@@ -45,7 +47,7 @@ if [ $# -eq 0 ]; then
     [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium
     [ -z "$THREAD_WORKLOADS" ] || run "$out.csv" --workloads "$THREAD_WORKLOADS" --threads "$THREADS" --size medium
     if [ -n "$PROGRAMS" ]; then
-        run "$out.programs.csv" --workloads "$PROGRAMS" --threads 1 --size small
+        run "$out.programs.csv" --workloads "$PROGRAMS" --threads 1 --size "$PROG_SIZE"
         set -- "$@" "$out.programs.csv"
     fi
     echo "results: $*" >&2

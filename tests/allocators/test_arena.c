@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "allocators/allocator.h"
 #include "allocators/os.h"
@@ -589,6 +590,76 @@ static void test_lifo(void **state)
     assert_int_equal(st.live_bytes, 0);
 }
 
+/* Resident pages of [p, p + n), by mincore. */
+static size_t resident_pages(const void *p, size_t n)
+{
+    size_t page = hb_os_page_size();
+    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+    static unsigned char vec[MIB / 4096 + 2];
+    assert_true((hi - lo) / page <= sizeof vec);
+    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+    size_t r = 0;
+    for (size_t i = 0; i < (hi - lo) / page; i++)
+        r += vec[i] & 1;
+    return r;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A free pool whose arena is still in use gives its pages back once idle
+ * for purge=MS (obmalloc would keep them until the whole arena is free),
+ * counted in released_bytes, and is reused afterwards as zero pages. */
+static void test_pool_purge(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "cache=0,foreign=0,purge=20"), 0);
+    enum { N = 120, SZ = 8192 }; /* 8 KiB: 8 a 64 KiB medium pool, one arena */
+    static void *v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = A->alloc(s, SZ);
+        assert_non_null(v[i]);
+        memset(v[i], 0xab, SZ);
+    }
+    hb_alloc_stats full = stats_of(s);
+    char *region = (char *)((uintptr_t)v[0] & ~(uintptr_t)(MIB - 1));
+    size_t resident_full = resident_pages(region, MIB);
+    assert_true(resident_full >= N * SZ / 4096);
+    for (int i = 1; i < N; i++) /* v[0] keeps its arena from being wholly free */
+        A->free(s, v[i], SZ);
+    /* Young free pools keep their pages. */
+    hb_alloc_stats young = stats_of(s);
+    assert_int_equal(young.os_bytes, full.os_bytes);
+    assert_int_equal(young.released_bytes, full.released_bytes);
+    sleep_ms(60);
+    /* The next pool given back sweeps: every pool idle since is purged. */
+    void *w[8];
+    for (int i = 0; i < 8; i++)
+        assert_non_null(w[i] = A->alloc(s, SZ));
+    for (int i = 0; i < 8; i++)
+        A->free(s, w[i], SZ);
+    hb_alloc_stats purged = stats_of(s);
+    uint64_t gone = purged.released_bytes - full.released_bytes;
+    assert_true(gone >= 10 * 65536);
+    assert_int_equal(purged.os_bytes, full.os_bytes - gone);
+    assert_true(resident_pages(region, MIB) + gone / 4096 <= resident_full + 1);
+    assert_true(resident_pages(region, MIB) <= 1 + 16 + 16 + 1);
+    /* Reused: zero pages fault in, and the pages count as held again. */
+    for (int i = 1; i < N; i++) {
+        v[i] = A->alloc(s, SZ);
+        assert_non_null(v[i]);
+        memset(v[i], 0xcd, SZ);
+    }
+    assert_int_equal(stats_of(s).os_bytes, full.os_bytes);
+    for (int i = 0; i < N; i++)
+        A->free(s, v[i], SZ);
+    A->destroy(s);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -599,7 +670,10 @@ static void test_options(void **state)
     A->destroy(s);
     assert_int_equal(A->init(&s, "foreign=65536"), 0);
     A->destroy(s);
+    assert_int_equal(A->init(&s, "purge=0,foreign=0"), 0);
+    A->destroy(s);
     assert_int_equal(A->init(&s, "foreign=x"), EINVAL);
+    assert_int_equal(A->init(&s, "purge=-1"), EINVAL);
     assert_int_equal(A->init(&s, "cache=1,"), EINVAL);
     assert_int_equal(A->init(&s, "cache=1;foreign=2"), EINVAL);
     assert_int_equal(A->init(&s, "cache=x"), EINVAL);
@@ -622,7 +696,7 @@ int main(void)
         T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
-        T(test_medium_waste),
+        T(test_medium_waste),       T(test_pool_purge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
