@@ -26,8 +26,6 @@ static const struct {
      "                         in the default matrix system,arena; cpython: pymalloc)\n"
      "  --workloads W,X        workloads, `programs` for every bundled program (default:\n"
      "                         every one)\n"
-     "  --program NAME='CMD'   a command of yours as a program workload NAME, repeatable\n"
-     "                         (default: none)\n"
      "  --threads 1,2          thread counts, 1 to 1024 (default: 1 and the core count)\n"
      "  --reps N               recorded repetitions per cell, 1 to 10000 (default: 1;\n"
      "                         default matrix: 5)\n"

@@ -213,16 +213,24 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
     return cut;
 }
 
-/* A cell's seed: its name and repetition, so a cell runs alike in every
- * run; a heap factor is left out of the name, so the cell runs alike at
- * every heap size, and as its minimum heap's search ran it. */
+/* A cell's seed: its workload, heap mode, threads, size, parameters and
+ * repetition -- not its allocator or collector -- so a cell runs alike in
+ * every run, and the backends a run compares get the same inputs: the same
+ * random draws, the same generated program input (z3 hashes by address but
+ * its search still depends on the problem: one instance drawn per allocator
+ * made one allocator 1.5x slower by luck). The collector's settings
+ * (thresholds, a heap limit or factor, refcount=) are left out too, so a
+ * sweep over them and a cell's minimum heap search run on the same inputs
+ * as the cell. */
 uint64_t hb_cell_seed(const hb_cell *c)
 {
     hb_cell base = *c;
-    char id[512];
-    base.gc.heap_factor = 0;
-    base.gc.heap_kb = 0;
-    hb_cell_id(&base, id, sizeof id);
+    char over[256], id[512];
+    base.collector = NULL; /* only the workload's own parameters */
+    base.shared = 0;
+    hb_cell_params_string(&base, 1, over, sizeof over);
+    snprintf(id, sizeof id, "%s/%s/t%d/%s/%s", c->workload->name, c->shared ? "shared" : "isolated", c->threads,
+             hb_size_name(c->size), over);
     return fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c->rep * 0x9e3779b97f4a7c15ULL);
 }
 

@@ -278,6 +278,21 @@ fi
     && ok || bad "refcount=atomic,biased: $(cut -d, -f2 rcm.csv)"
 expect2 "refcount list with junk" run --param refcount=atomic,lazy --out new.csv
 
+# ---- the seed: the backends a run compares get the same inputs (the same
+# draws: the same frees by reference counting alone), each repetition others
+"$hb" run --workloads generational --collectors rc,rcgen --gc-allocators system,freelist --threads 1 \
+    --param threshold=500 --reps 2 --warmup 0 --out seed.csv > /dev/null 2>&1 && ok || bad "seed run"
+python3 - <<'PY' && ok || bad "one input per cell and repetition, whatever the backend"
+import csv
+rows = list(csv.DictReader(open("seed.csv")))
+assert len(rows) == 8 and all(r["status"] == "ok" for r in rows)
+rc = {(r["allocator"], r["rep"]): r["frees"] for r in rows if r["collector"] == "rc"}
+assert rc[("system", "0")] == rc[("freelist", "0")] and rc[("system", "1")] == rc[("freelist", "1")], rc
+assert rc[("system", "0")] != rc[("system", "1")], rc
+gen = {(r["allocator"], r["collector"], r["rep"]): r["collected_objects"] for r in rows}
+assert gen[("system", "rcgen", "1")] == gen[("freelist", "rcgen", "1")], gen
+PY
+
 cp cut.csv keep.csv
 expect2 "shard 0/2" run --shard 0/2 --out new.csv
 expect2 "shard 3/2" run --shard 3/2 --out new.csv
