@@ -19,6 +19,7 @@
 #include "allocators/allocator.h"
 #include "allocators/os.h"
 #include "size_classes.h"
+#include "resident.h"
 
 extern const hb_allocator hb_arena_allocator;
 static const hb_allocator *const A = &hb_arena_allocator;
@@ -588,20 +589,6 @@ static void test_lifo(void **state)
     st = stats_of(s);
     assert_int_equal(st.os_bytes, 0);
     assert_int_equal(st.live_bytes, 0);
-}
-
-/* Resident pages of [p, p + n), by mincore. */
-static size_t resident_pages(const void *p, size_t n)
-{
-    size_t page = hb_os_page_size();
-    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
-    static unsigned char vec[MIB / 4096 + 2];
-    assert_true((hi - lo) / page <= sizeof vec);
-    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
-    size_t r = 0;
-    for (size_t i = 0; i < (hi - lo) / page; i++)
-        r += vec[i] & 1;
-    return r;
 }
 
 static void sleep_ms(long ms)

@@ -14,6 +14,7 @@
 
 #include "allocators/large.h"
 #include "allocators/os.h"
+#include "resident.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -244,20 +245,6 @@ static void test_threads(void **state)
     }
     assert_int_equal(rd(&L.live_bytes), 0);
     assert_null(L.live);
-}
-
-/* Resident pages of [p, p + n), by mincore: exact, unlike RSS. */
-static size_t resident_pages(const void *p, size_t n)
-{
-    size_t page = hb_os_page_size();
-    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = ((uintptr_t)p + n + page - 1) & ~(page - 1);
-    static unsigned char vec[(64 * MIB) / 4096 + 2];
-    assert_true((hi - lo) / page <= sizeof vec);
-    assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
-    size_t r = 0;
-    for (size_t i = 0; i < (hi - lo) / page; i++)
-        r += vec[i] & 1;
-    return r;
 }
 
 static int all_zero(const unsigned char *p, size_t n)
