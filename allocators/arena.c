@@ -63,9 +63,10 @@
  * counted out of their owners' pools (so ownership, the pools' counts and
  * adoption are as before), and the holder counts their bytes apart
  * (foreign_bytes, subtracted from live in stats); a full stack sends its
- * older half back, one chain and one compare-and-swap per owner, and the
- * stacks go back when the heap is left. On mixed_remote at 2 threads,
- * measured side by side on a quiet machine, they take arena from 1.7 times
+ * older half back, in carriers and one compare-and-swap per owner
+ * (arena_remote.c), and the stacks go back when the heap is left. On
+ * mixed_remote at 2 threads, measured side by side on a quiet machine,
+ * they take arena from 1.7 times
  * tcmalloc's time to about 1.06, for about 2 MiB more peak RSS (a heap's
  * bound rather than a class's, or larger or smaller bounds, or taking
  * them before the own stack, were each slower: docs/allocators.md).
@@ -93,6 +94,7 @@
 
 #include "arena_layout.h"
 #include "arena_pools.h"
+#include "arena_remote.h"
 
 /* Instance list for pthread_atfork: lock order is g_lock, then inst->lock. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -136,25 +138,6 @@ static inline void *pool_pop(heap *h, pool *p)
     return b;
 }
 
-static void free_slow(heap *h, pool *p, block *last);
-
-/* obmalloc's free into the block's pool; its live bytes are already off
- * (it comes from a lifo, or local_free took them). */
-static inline void pool_put(heap *h, pool *p, block *b)
-{
-    block *last = p->freeblock;
-    b->next = last;
-    p->freeblock = b;
-    if (UNLIKELY(--p->count == 0 || !last))
-        free_slow(h, p, last);
-}
-
-static inline void local_free(heap *h, pool *p, block *b)
-{
-    ctr_add(&h->live, -(uint64_t)p->bsize);
-    pool_put(h, p, b);
-}
-
 /* ------------------------------------------------------------- the lifos */
 
 static inline void lifo_push(heap *h, lifo *l, block *b)
@@ -173,24 +156,6 @@ static void lifo_return(heap *h, block *rest)
         pool_put(h, block_pool(rest), rest);
         rest = next;
     }
-}
-
-/* The stack l cut after its first `keep` blocks (its newest): returns the
- * rest, the older ones, and l->n is keep. */
-static block *lifo_cut(lifo *l, uint32_t keep)
-{
-    block *rest = l->head;
-    if (keep) {
-        block *cut = l->head;
-        for (uint32_t i = 1; i < keep; i++)
-            cut = cut->next;
-        rest = cut->next;
-        cut->next = NULL;
-    } else {
-        l->head = NULL;
-    }
-    l->n = (uint16_t)keep;
-    return rest;
 }
 
 /* A full lifo (or a class not cached): the older half goes back to the
@@ -221,170 +186,6 @@ static void lifo_flush(heap *h)
     }
 }
 
-/* ------------------------------------------------ other heaps' blocks */
-
-static int heap_adopt(heap *mine, heap *d);
-static void heap_drop_adopted(heap *h, uint32_t i);
-
-/* Remote lists link carriers: a freed block whose word 0 is the next
- * carrier and word 1 the number of other blocks of its class it carries,
- * their addresses in the words after. The owner frees a carrier's blocks
- * from that array, loads independent of each other, where a list of
- * blocks was a chain of cache misses on lines the other core wrote, each
- * waiting for the one before (83% of drain_remote's samples on
- * mixed_remote at 2 threads were that walk's load). */
-typedef struct carrier {
-    struct carrier *next;
-    uintptr_t n;
-    block *blk[];
-} carrier;
-
-/* Other blocks a carrier of bsize bytes holds: none for 16 B blocks. */
-static inline uint32_t carrier_room(uint32_t bsize)
-{
-    return (bsize - (uint32_t)sizeof(carrier)) / (uint32_t)sizeof(block *);
-}
-
-/* Every block of a list of carriers back to its pool in h (the owner, or
- * a heap this thread adopted): each carrier last, so its pool cannot
- * empty while its array is read. */
-static void carriers_free(heap *h, carrier *c)
-{
-    while (c) {
-        carrier *next = c->next;
-        for (uintptr_t i = 0, n = c->n; i < n; i++)
-            local_free(h, block_pool(c->blk[i]), c->blk[i]);
-        local_free(h, block_pool((block *)c), (block *)c);
-        c = next;
-    }
-}
-
-/* Push a list of carriers, first to last, on o's remote list: one
- * compare-and-swap. */
-static void remote_push(heap *o, carrier *first, carrier *last)
-{
-    block *head = atomic_load_explicit(&o->remote, memory_order_relaxed);
-    do
-        last->next = (carrier *)head;
-    while (!atomic_compare_exchange_weak_explicit(&o->remote, &head, (block *)first, memory_order_release,
-                                                  memory_order_relaxed));
-}
-
-/* Blocks of one owner (and one class) on their way back to it. */
-typedef struct chain {
-    heap *owner;
-    carrier *head, *tail; /* tail: the carrier being filled */
-} chain;
-
-/* A chain back to its owner: freed locally when h owns that heap too (it
- * adopted it, or adopts it now that it is dead), else pushed on its remote
- * list, the whole chain with one compare-and-swap. */
-static void chain_give(heap *h, chain *c)
-{
-    heap *o = c->owner;
-    uint32_t i = 0;
-    while (i < h->nadopted && h->adopted[i] != o)
-        i++;
-    if (i < h->nadopted || (atomic_load_explicit(&o->dead, memory_order_relaxed) && heap_adopt(h, o))) {
-        carriers_free(o, c->head);
-        if (atomic_load_explicit(&o->live, memory_order_relaxed) == 0)
-            heap_drop_adopted(h, i);
-        return;
-    }
-    remote_push(o, c->head, c->tail);
-}
-
-/* Blocks of a foreign cache (one class), from `rest` down, back to their
- * owners: gathered into a chain of carriers per owner (SPILL_OWNERS at a
- * time), so each owner costs one compare-and-swap however many blocks go
- * back to it. */
-static void foreign_return(heap *h, block *rest, uint32_t bsize)
-{
-    chain ch[SPILL_OWNERS];
-    uint32_t n = 0, room = carrier_room(bsize);
-    while (rest) {
-        block *b = rest;
-        rest = b->next;
-        heap *o = arena_of(b)->heap;
-        uint32_t k = 0;
-        while (k < n && ch[k].owner != o)
-            k++;
-        if (k < n && ch[k].tail->n < room) {
-            ch[k].tail->blk[ch[k].tail->n++] = b;
-            continue;
-        }
-        carrier *c = (carrier *)b;
-        c->next = NULL;
-        c->n = 0;
-        if (k < n) {
-            ch[k].tail->next = c;
-            ch[k].tail = c;
-            continue;
-        }
-        if (n == SPILL_OWNERS) {
-            for (k = 0; k < n; k++)
-                chain_give(h, &ch[k]);
-            n = 0;
-        }
-        ch[n++] = (chain){o, c, c};
-    }
-    for (uint32_t k = 0; k < n; k++)
-        chain_give(h, &ch[k]);
-}
-
-static inline void foreign_push(heap *h, lifo *f, block *b)
-{
-    b->next = f->head;
-    f->head = b;
-    f->n++;
-    ctr_add(&h->foreign_bytes, f->bsize);
-}
-
-/* A full foreign cache: its older half goes back to the owners, b on top. */
-static NOINLINE void foreign_spill(heap *h, lifo *f, block *b)
-{
-    uint32_t was = f->n;
-    block *rest = lifo_cut(f, f->max / 2u);
-    ctr_add(&h->foreign_bytes, -(uint64_t)(was - f->n) * f->bsize);
-    foreign_return(h, rest, f->bsize);
-    foreign_push(h, f, b);
-}
-
-/* Every foreign cache of h back to the owners (h is being left). */
-static void foreign_flush(heap *h)
-{
-    for (size_t c = 1; c < NCLASS_ALL; c++) {
-        lifo *f = &h->foreign[c];
-        block *rest = f->head;
-        f->head = NULL;
-        f->n = 0;
-        foreign_return(h, rest, f->bsize);
-    }
-    atomic_store_explicit(&h->foreign_bytes, 0, memory_order_relaxed);
-}
-
-/* Take back every block other threads freed: one exchange for the lot. */
-static void drain_remote(heap *h)
-{
-    if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
-        return;
-    carriers_free(h, (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire));
-}
-
-/* The owner's regular chance to take back remote frees, its own and those
- * of the dead heaps it adopted; an adopted heap whose blocks are all back
- * is let go. */
-static void drain_all(heap *h)
-{
-    drain_remote(h);
-    for (uint32_t i = h->nadopted; i-- > 0;) {
-        heap *d = h->adopted[i];
-        drain_remote(d);
-        if (atomic_load_explicit(&d->live, memory_order_relaxed) == 0)
-            heap_drop_adopted(h, i);
-    }
-}
-
 /* The freelist ran dry: bump one never-used block (obmalloc hands them out
  * one at a time so untouched pages stay untouched), or the pool is full and
  * leaves usedpools. Also the owner's regular chance to drain remote frees. */
@@ -403,10 +204,10 @@ static NOINLINE void pool_exhausted(heap *h, pool *p)
         else
             h->usedtail[p->szidx] = NULL;
     }
-    drain_all(h);
+    hb_arena_drain_all(h);
 }
 
-static NOINLINE void free_slow(heap *h, pool *p, block *last)
+NOINLINE void hb_arena_free_slow(heap *h, pool *p, block *last)
 {
     if (p->count == 0) {
         if (last) { /* it was on usedpools */
@@ -439,7 +240,7 @@ static NOINLINE void free_slow(heap *h, pool *p, block *last)
 
 static NOINLINE void *alloc_slow(heap *h, size_t c)
 {
-    drain_all(h);
+    hb_arena_drain_all(h);
     pool *p = h->used[c];
     if (!p) {
         int medium = c >= NCLASS;
@@ -495,7 +296,7 @@ static void inst_unlock(inst *in)
 static void heap_leave(heap *h)
 {
     inst *in = h->inst;
-    drain_remote(h);
+    hb_arena_drain_remote(h);
     hb_arena_heap_trim(h);
     inst_lock(in);
     h->abandoned_next = in->abandoned;
@@ -513,16 +314,16 @@ static void heap_abandon(heap *h)
         tc.id = 0;
         tc.heap = NULL;
     }
-    foreign_flush(h); /* first: it may adopt heaps, dropped next */
+    hb_arena_foreign_flush(h); /* first: it may adopt heaps, dropped next */
     while (h->nadopted)
-        heap_drop_adopted(h, h->nadopted - 1);
+        hb_arena_heap_drop_adopted(h, h->nadopted - 1);
     lifo_flush(h);
     heap_leave(h);
 }
 
 /* Let go of adopted heap i: empty, it waits for a thread that attaches; not
  * empty (its owner is leaving), for any adopter. */
-static void heap_drop_adopted(heap *h, uint32_t i)
+void hb_arena_heap_drop_adopted(heap *h, uint32_t i)
 {
     heap *d = h->adopted[i];
     h->adopted[i] = h->adopted[--h->nadopted];
@@ -532,7 +333,7 @@ static void heap_drop_adopted(heap *h, uint32_t i)
 /* A thread with heap `mine` frees a block of the dead heap d: take d off the
  * abandoned list (unless another thread got there first) and own it beside
  * mine. 1 when mine now owns d. */
-static NOINLINE int heap_adopt(heap *mine, heap *d)
+NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
 {
     if (mine->nadopted == ADOPT_MAX)
         return 0;
@@ -551,7 +352,7 @@ static NOINLINE int heap_adopt(heap *mine, heap *d)
     if (!got)
         return 0;
     mine->adopted[mine->nadopted++] = d;
-    drain_remote(d);
+    hb_arena_drain_remote(d);
     return 1;
 }
 
@@ -605,7 +406,7 @@ static NOINLINE heap *heap_attach(inst *in)
             errno = ENOMEM;
             return NULL;
         }
-        drain_remote(h);
+        hb_arena_drain_remote(h);
     }
     tc.id = in->id;
     tc.heap = h;
@@ -856,7 +657,7 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
         while (i < mine->nadopted && mine->adopted[i] != owner)
             i++;
         if (i < mine->nadopted ||
-            (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_adopt(mine, owner))) {
+            (atomic_load_explicit(&owner->dead, memory_order_relaxed) && hb_arena_heap_adopt(mine, owner))) {
             local_free(owner, pl, p);
             /* Its last block: let it go now, its arenas back to the OS
              * (heap_trim), rather than at the next drain_all, which the
@@ -864,22 +665,20 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
              * their memory meanwhile (larson under the drop-in library,
              * 2 threads: 24 MiB peak without the lifos, 42 with). */
             if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)
-                heap_drop_adopted(mine, i);
+                hb_arena_heap_drop_adopted(mine, i);
             return;
         }
         lifo *f = &mine->foreign[arena_of(p)->cls[slice_of(p)]];
         if (LIKELY(f->n < f->max)) {
-            foreign_push(mine, f, p);
+            hb_arena_foreign_push(mine, f, p);
             return;
         }
         if (f->max) {
-            foreign_spill(mine, f, p);
+            hb_arena_foreign_spill(mine, f, p);
             return;
         }
     }
-    carrier *c = p; /* a carrier of itself alone */
-    c->n = 0;
-    remote_push(owner, c, c);
+    hb_arena_remote_free(owner, p);
 }
 
 /* Every free but the common one: a full lifo, another heap's block, a
@@ -978,7 +777,7 @@ static int arena_thread_attach(void *state)
     heap *h = heap_attach(state);
     if (!h)
         return ENOMEM;
-    drain_remote(h);
+    hb_arena_drain_remote(h);
     return 0;
 }
 

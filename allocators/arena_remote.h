@@ -1,0 +1,77 @@
+/* arena_remote.h -- arena's blocks of other heaps (arena_remote.c): remote
+ * lists of carriers, drained by the owner, and the foreign caches' way back
+ * to the owners; with what arena.c gives it, obmalloc's free into a pool,
+ * the adoption of dead heaps and the cut of a stack. Internal to arena. */
+#ifndef HB_ARENA_REMOTE_H
+#define HB_ARENA_REMOTE_H
+
+#include "arena_layout.h"
+
+/* ---- arena_remote.c */
+
+/* Take back every block other threads freed to h: one exchange for the lot. */
+void hb_arena_drain_remote(heap *h);
+/* h's remote list and those of the dead heaps it adopted; an adopted heap
+ * whose blocks are all back is let go. */
+void hb_arena_drain_all(heap *h);
+/* A full foreign cache f of h: its older half back to the owners, b on top. */
+void hb_arena_foreign_spill(heap *h, lifo *f, block *b);
+/* Every foreign cache of h back to the owners (h is being left). */
+void hb_arena_foreign_flush(heap *h);
+/* b, of the living heap owner, on owner's remote list. */
+void hb_arena_remote_free(heap *owner, block *b);
+
+/* A block of another heap on h's foreign cache f, which has room. */
+static inline void hb_arena_foreign_push(heap *h, lifo *f, block *b)
+{
+    b->next = f->head;
+    f->head = b;
+    f->n++;
+    ctr_add(&h->foreign_bytes, f->bsize);
+}
+
+/* ---- arena.c */
+
+/* A pool that became empty, or was full: off or back on usedpools. */
+void hb_arena_free_slow(heap *h, pool *p, block *last);
+/* The dead heap d adopted by the thread of heap mine (1), or not (0). */
+int hb_arena_heap_adopt(heap *mine, heap *d);
+/* Let go of the heap mine adopted at index i. */
+void hb_arena_heap_drop_adopted(heap *h, uint32_t i);
+
+/* obmalloc's free into the block's pool; its live bytes are already off
+ * (it comes from a lifo, or local_free took them). */
+static inline void pool_put(heap *h, pool *p, block *b)
+{
+    block *last = p->freeblock;
+    b->next = last;
+    p->freeblock = b;
+    if (UNLIKELY(--p->count == 0 || !last))
+        hb_arena_free_slow(h, p, last);
+}
+
+static inline void local_free(heap *h, pool *p, block *b)
+{
+    ctr_add(&h->live, -(uint64_t)p->bsize);
+    pool_put(h, p, b);
+}
+
+/* The stack l cut after its first `keep` blocks (its newest): returns the
+ * rest, the older ones, and l->n is keep. */
+static inline block *lifo_cut(lifo *l, uint32_t keep)
+{
+    block *rest = l->head;
+    if (keep) {
+        block *cut = l->head;
+        for (uint32_t i = 1; i < keep; i++)
+            cut = cut->next;
+        rest = cut->next;
+        cut->next = NULL;
+    } else {
+        l->head = NULL;
+    }
+    l->n = (uint16_t)keep;
+    return rest;
+}
+
+#endif
