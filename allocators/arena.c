@@ -14,8 +14,8 @@
  * takes the whole list with one exchange, so there is no ABA), of carriers:
  * blocks that hold the addresses of other blocks of their class, so the
  * owner's drain reads addresses side by side instead of walking a chain
- * of blocks the other core wrote (see struct carrier). A heap whose
- * thread detaches or exits is abandoned, never freed: its blocks stay valid,
+ * of blocks the other core wrote (struct carrier, arena_remote.c). A heap
+ * whose thread detaches or exits is abandoned, never freed: its blocks stay valid,
  * and it is adopted whole (as mimalloc reclaims abandoned segments), pools
  * and all, by whichever comes first:
  *   - a thread that attaches and has no heap takes it as its own;
