@@ -15,9 +15,9 @@
  * blocks that hold the addresses of other blocks of their class, so the
  * owner's drain reads addresses side by side instead of walking a chain
  * of blocks the other core wrote (struct carrier, arena_remote.c). A heap
- * whose thread detaches or exits is abandoned, never freed: its blocks stay valid,
- * and it is adopted whole (as mimalloc reclaims abandoned segments), pools
- * and all, by whichever comes first:
+ * whose thread detaches or exits is abandoned, never freed: its blocks
+ * stay valid, and it is adopted whole (as mimalloc reclaims abandoned
+ * segments), pools and all, by whichever comes first:
  *   - a thread that attaches and has no heap takes it as its own;
  *   - a thread with a heap that frees one of its blocks takes it as a
  *     second heap it owns (at most ADOPT_MAX): its frees into it are then
