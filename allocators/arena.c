@@ -330,14 +330,10 @@ void hb_arena_heap_drop_adopted(heap *h, uint32_t i)
     heap_leave(d);
 }
 
-/* A thread with heap `mine` frees a block of the dead heap d: take d off the
- * abandoned list (unless another thread got there first) and own it beside
- * mine. 1 when mine now owns d. */
-NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
+/* Take the dead heap d off the abandoned list, unless another thread got
+ * there first: 1 when this thread now holds it. */
+static int abandoned_take(inst *in, heap *d)
 {
-    if (mine->nadopted == ADOPT_MAX)
-        return 0;
-    inst *in = mine->inst;
     int got = 0;
     inst_lock(in);
     for (heap **pp = &in->abandoned; *pp; pp = &(*pp)->abandoned_next) {
@@ -349,9 +345,59 @@ NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
         }
     }
     inst_unlock(in);
-    if (!got)
+    return got;
+}
+
+/* A thread with heap `mine` frees a block of the dead heap d: take d off the
+ * abandoned list (unless another thread got there first) and own it beside
+ * mine. 1 when mine now owns d. */
+NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
+{
+    if (mine->nadopted == ADOPT_MAX || !abandoned_take(mine->inst, d))
         return 0;
     mine->adopted[mine->nadopted++] = d;
+    hb_arena_drain_remote(d);
+    return 1;
+}
+
+/* A thread about to adopt the dead heap d takes it as its own heap instead,
+ * and leaves its own heap `mine` for adoption, when d holds more than twice
+ * mine's live bytes and at least as much memory. That is a thread
+ * succeeding one that died holding its working set (Larson's chain of
+ * workers; a thread pool replacing a thread): started just before its
+ * predecessor exits, it attached to an empty heap, and adopting would
+ * leave it building a second copy of the working set in that heap while
+ * it frees the first into d, never allocating from d (faulting in and
+ * then giving back a whole working set per thread). Owning d, it frees
+ * into d's lifos and pools and allocates from them. Its old heap's blocks
+ * stay valid and come back through adoption, as any dead heap's. 1 when d
+ * is this thread's heap now. */
+static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
+{
+    uint64_t dl = atomic_load_explicit(&d->live, memory_order_relaxed);
+    uint64_t ml = atomic_load_explicit(&mine->live, memory_order_relaxed);
+    if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
+                            atomic_load_explicit(&mine->os, memory_order_relaxed))
+        return 0;
+    if (!abandoned_take(in, d))
+        return 0;
+    if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d is adopted, or left again */
+        if (mine->nadopted < ADOPT_MAX) {
+            mine->adopted[mine->nadopted++] = d;
+            hb_arena_drain_remote(d);
+            return 0;
+        }
+        heap_leave(d);
+        return 0;
+    }
+    /* d was abandoned, so it adopts nothing (heap_abandon dropped them):
+     * mine's adopted heaps become d's. */
+    for (uint32_t i = 0; i < mine->nadopted; i++)
+        d->adopted[d->nadopted++] = mine->adopted[i];
+    mine->nadopted = 0;
+    tc.id = in->id;
+    tc.heap = d;
+    heap_abandon(mine);
     hb_arena_drain_remote(d);
     return 1;
 }
@@ -656,6 +702,11 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
         uint32_t i = 0;
         while (i < mine->nadopted && mine->adopted[i] != owner)
             i++;
+        if (i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed) &&
+            heap_swap(in, mine, owner)) {
+            local_free(owner, pl, p);
+            return;
+        }
         if (i < mine->nadopted ||
             (atomic_load_explicit(&owner->dead, memory_order_relaxed) && hb_arena_heap_adopt(mine, owner))) {
             local_free(owner, pl, p);
