@@ -24,7 +24,9 @@
  *     local, with no atomic, instead of a push per free onto a list no one
  *     drains. It never allocates from it; once every block is back (live
  *     0, so no other thread can hold one and push), the heap is trimmed and
- *     left for the next thread that attaches.
+ *     left for the next thread that attaches;
+ *   - unless the thread's own heap holds less than half as much: then it
+ *     takes the dead heap as its own and leaves its own (heap_swap).
  * That is the server pattern Larson & Krishnan's benchmark measures: a
  * thread exits and its successor frees the blocks it made.
  *
