@@ -2,7 +2,7 @@
  * obmalloc's size classes, arenas given back to the OS, the fullest arena
  * used first, remote frees reclaimed by the owner or kept in the freeing
  * thread's foreign cache, heaps of exited threads
- * adopted, and exact statistics. The contract itself is checked for every
+ * adopted or taken over by a successor, and exact statistics. The contract itself is checked for every
  * backend in test_allocators.c. */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -483,6 +485,73 @@ static void test_exited_thread_blocks(void **state)
     assert_int_equal(st.live_bytes, 0);
 }
 
+/* Larson's successor (heap_swap): thread B attaches while A is alive, A
+ * makes a working set and exits, then B replaces A's blocks one by one.
+ * B takes A's dead heap as its own at the first free and reuses its
+ * memory: halfway through, not a byte more is mapped. Adopting A's heap
+ * beside B's empty one instead (the old way) had B map a new arena for the
+ * copy it built while the adopted heap emptied. */
+#define SUCC_N 8192
+#define SUCC_SIZE 256
+typedef struct successor {
+    void *s;
+    void **v;
+    _Atomic int attached, go;
+    uint64_t os_before, os_half;
+    int err;
+} successor;
+
+static void *succ_first(void *arg)
+{
+    successor *c = arg;
+    for (int i = 0; i < SUCC_N; i++)
+        if (!(c->v[i] = A->alloc(c->s, SUCC_SIZE)))
+            c->err = 1;
+    return NULL; /* the key destructor abandons the heap */
+}
+
+static void *succ_second(void *arg)
+{
+    successor *c = arg;
+    if (A->thread_attach(c->s) != 0) {
+        c->err = 1;
+        return NULL;
+    }
+    atomic_store(&c->attached, 1);
+    while (!atomic_load(&c->go))
+        sched_yield();
+    for (int i = 0; i < SUCC_N; i++) {
+        if (i == SUCC_N / 2)
+            c->os_half = stats_of(c->s).os_bytes;
+        A->free(c->s, c->v[i], SUCC_SIZE);
+        if (!(c->v[i] = A->alloc(c->s, SUCC_SIZE)))
+            c->err = 1;
+    }
+    for (int i = 0; i < SUCC_N; i++)
+        A->free(c->s, c->v[i], SUCC_SIZE);
+    A->thread_detach(c->s);
+    return NULL;
+}
+
+static void test_successor_takes_heap(void **state)
+{
+    static void *v[SUCC_N];
+    successor c = {.s = *state, .v = v};
+    pthread_t a, b;
+    assert_int_equal(pthread_create(&b, NULL, succ_second, &c), 0);
+    while (!atomic_load(&c.attached))
+        sched_yield();
+    assert_int_equal(pthread_create(&a, NULL, succ_first, &c), 0);
+    assert_int_equal(pthread_join(a, NULL), 0);
+    c.os_before = stats_of(c.s).os_bytes;
+    assert_true(c.os_before >= (uint64_t)SUCC_N * SUCC_SIZE);
+    atomic_store(&c.go, 1);
+    assert_int_equal(pthread_join(b, NULL), 0);
+    assert_int_equal(c.err, 0);
+    assert_int_equal(c.os_half, c.os_before);
+    assert_int_equal(stats_of(c.s).live_bytes, 0);
+}
+
 static void test_stats_exact(void **state)
 {
     void *s = *state;
@@ -684,6 +753,7 @@ int main(void)
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
         T(test_medium_waste),       T(test_pool_purge),
+        T(test_successor_takes_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
