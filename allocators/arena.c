@@ -383,12 +383,7 @@ static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
         return 0;
     if (!abandoned_take(in, d))
         return 0;
-    if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d is adopted, or left again */
-        if (mine->nadopted < ADOPT_MAX) {
-            mine->adopted[mine->nadopted++] = d;
-            hb_arena_drain_remote(d);
-            return 0;
-        }
+    if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d back, for adoption */
         heap_leave(d);
         return 0;
     }
@@ -704,13 +699,12 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
         uint32_t i = 0;
         while (i < mine->nadopted && mine->adopted[i] != owner)
             i++;
-        if (i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed) &&
-            heap_swap(in, mine, owner)) {
+        int dead = i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed);
+        if (dead && heap_swap(in, mine, owner)) {
             local_free(owner, pl, p);
             return;
         }
-        if (i < mine->nadopted ||
-            (atomic_load_explicit(&owner->dead, memory_order_relaxed) && hb_arena_heap_adopt(mine, owner))) {
+        if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
             local_free(owner, pl, p);
             /* Its last block: let it go now, its arenas back to the OS
              * (heap_trim), rather than at the next drain_all, which the
