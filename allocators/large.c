@@ -20,7 +20,7 @@ typedef struct hb_lblock {
     size_t off;
     size_t usable; /* map_size - off */
     uint64_t magic;
-    uint64_t pad;
+    size_t reserve; /* address space held from base: map_size, then PROT_NONE */
 } hb_lblock;
 
 _Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the block");
@@ -33,6 +33,14 @@ _Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the 
  * kernel's zeroing at each fault costs as much as the memset, plus the
  * fault. */
 #define ZERO_BY_DECOMMIT ((size_t)8 << 20)
+/* A block that realloc must move lands in a reservation this many times
+ * its new size (at most GROW_RESERVE_MAX more), so the next growths
+ * commit pages in place instead of moving them again. */
+#define GROW_RESERVE 8
+#define GROW_RESERVE_MAX ((size_t)1 << 30)
+/* Committed room a growth adds: as much again as asked up to here, a
+ * quarter more beyond (untouched pages cost no RSS). */
+#define SLACK_DOUBLE_MAX ((size_t)64 << 20)
 
 static inline hb_lblock *hdr_of(const void *p)
 {
@@ -219,6 +227,7 @@ static void *block_init(char *base, size_t map_size, size_t off)
     h->off = off;
     h->usable = map_size - off;
     h->magic = LBLOCK_MAGIC;
+    h->reserve = map_size;
     return h + 1;
 }
 
@@ -323,15 +332,37 @@ void hb_large_free(hb_large *L, void *p)
     uint64_t now = hb_os_now_ms();
     sub(&L->live_bytes, h->usable);
     h->magic = 0;
+    char *base = h->base;
+    size_t map_size = h->map_size, reserve = h->reserve;
     pthread_mutex_lock(&L->lock);
     live_unlink(L, h);
-    cache_put(L, h->base, h->map_size, now);
+    cache_put(L, base, map_size, now);
     pthread_mutex_unlock(&L->lock);
+    if (reserve > map_size) /* the cache keeps committed pages only */
+        hb_os_unmap(base + map_size, reserve - map_size);
 }
 
 size_t hb_large_usable(const void *p)
 {
     return hdr_of(p)->usable;
+}
+
+/* Extend the block over its reservation to `grown` bytes from its base. */
+static int grow_in_place(hb_large *L, hb_lblock *h, size_t grown)
+{
+    if (hb_os_extend(h->base, h->map_size, grown) != 0) {
+        /* [map_size, grown) may belong to another mapping now: let the
+         * rest of the reservation go too, and the caller moves the block. */
+        if (grown < h->reserve)
+            hb_os_unmap(h->base + grown, h->reserve - grown);
+        h->reserve = h->map_size;
+        return -1;
+    }
+    add(&L->os_bytes, grown - h->map_size);
+    add(&L->live_bytes, grown - h->map_size);
+    h->map_size = grown;
+    h->usable = grown - h->off;
+    return 0;
 }
 
 void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
@@ -343,11 +374,12 @@ void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
         return NULL;
     }
     if (new_size <= h->usable) {
-        /* Shrinking: give back the tail when it is most of the mapping. */
+        /* Shrinking: give back the tail when it is most of the mapping;
+         * its address space stays held for a later growth. */
         size_t keep = page_round(h->off + new_size);
         if (keep <= h->map_size / 2) {
             size_t tail = h->map_size - keep;
-            if (hb_os_unmap(h->base + keep, tail) == 0) {
+            if (hb_os_uncommit(h->base + keep, tail) == 0) {
                 sub(&L->live_bytes, tail);
                 sub(&L->os_bytes, tail);
                 add(&L->released_bytes, tail);
@@ -362,22 +394,47 @@ void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
         errno = ENOMEM;
         return NULL;
     }
-    size_t slack = new_size / 8;
+    size_t slack = new_size < SLACK_DOUBLE_MAX ? new_size : new_size / 4;
     size_t grown = page_round(h->off + new_size + slack);
     if (grown < new_size) {
         errno = ENOMEM;
         return NULL;
     }
-    size_t old_map = h->map_size, old_usable = h->usable, off = h->off;
+    /* Room reserved behind the block: commit it, nothing moves. */
+    if (page_round(h->off + new_size) <= h->reserve) {
+        if (grown > h->reserve)
+            grown = h->reserve;
+        if (grow_in_place(L, h, grown) == 0)
+            return p;
+        grown = page_round(h->off + new_size + slack);
+    }
+    /* Move the pages (mremap: no byte copied) into a new reservation. */
+    size_t extra = new_size < GROW_RESERVE_MAX / (GROW_RESERVE - 1) ? new_size * (GROW_RESERVE - 1)
+                                                                      : GROW_RESERVE_MAX;
+    size_t reserve = page_round(h->off + new_size + (extra > slack ? extra : slack));
+    char *dest = reserve > grown ? hb_os_reserve(reserve) : NULL;
+    if (!dest)
+        reserve = grown;
+    char *old_base = h->base;
+    size_t old_map = h->map_size, old_reserve = h->reserve, old_usable = h->usable, off = h->off;
     /* Off the live list while the header may move with its pages. */
     pthread_mutex_lock(&L->lock);
     live_unlink(L, h);
     pthread_mutex_unlock(&L->lock);
-    char *base = hb_os_remap(h->base, old_map, grown);
+    char *base = dest ? hb_os_remap_at(old_base, old_map, grown, dest) : NULL;
+    if (!base && dest) {
+        hb_os_unmap(dest, reserve);
+        reserve = grown;
+    }
+    if (!base && old_reserve == old_map)
+        base = hb_os_remap(old_base, old_map, grown);
     void *q = p;
     if (base) {
+        if (old_reserve > old_map)
+            hb_os_unmap(old_base + old_map, old_reserve - old_map);
         q = block_init(base, grown, off);
         h = hdr_of(q);
+        h->reserve = reserve;
         add(&L->os_bytes, grown - old_map);
         add(&L->live_bytes, h->usable - old_usable);
     }
@@ -395,7 +452,7 @@ void hb_large_destroy(hb_large *L)
 {
     for (hb_lblock *h = L->live, *n; h; h = n) {
         n = h->next;
-        hb_os_unmap(h->base, h->map_size);
+        hb_os_unmap(h->base, h->reserve);
     }
     L->live = NULL;
     for (unsigned i = 0; i < L->ncache; i++)

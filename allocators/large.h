@@ -1,5 +1,6 @@
 /* large.h -- large blocks of arena and freelist: one mapping each, a cache
- * of freed spans that gives memory back after a delay, realloc by mremap.
+ * of freed spans that gives memory back after a delay, realloc by mremap
+ * into reserved address space.
  *
  * The one place that owns blocks above the size classes. Each backend
  * instance embeds one hb_large (in its own mapped state: nothing here calls
@@ -68,9 +69,12 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size);
 void *hb_large_alloc_zeroed(hb_large *L, size_t size);
 void hb_large_free(hb_large *L, void *p);
 /* Resize in place or by moving the mapping (mremap: pages move, bytes are
- * not copied). A block that grows gets an eighth more room than asked,
- * untouched pages that cost address space and no RSS, so growing by small
- * steps remaps O(log) times. NULL with errno = ENOMEM when neither works;
+ * not copied). A block that grows gets as much room again as asked (a
+ * quarter from 64 MiB), untouched pages that cost no RSS; one that must
+ * move lands in address space reserved for eight times its size (PROT_NONE:
+ * no memory, no commit charge), over which later growths extend it in
+ * place. So a block grown by small steps moves its pages a handful of
+ * times, not once per growth. NULL with errno = ENOMEM when nothing works;
  * the block is then untouched and the caller copies. */
 void *hb_large_realloc(hb_large *L, void *p, size_t new_size);
 size_t hb_large_usable(const void *p);

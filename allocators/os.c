@@ -74,6 +74,34 @@ int hb_os_decommit(void *p, size_t size)
     return madvise(p, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
 
+void *hb_os_reserve(size_t size)
+{
+    size_t page = hb_os_page_size();
+    if (size == 0 || size > ((size_t)1 << HB_ADDR_BITS) || (size & (page - 1))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return p;
+}
+
+int hb_os_extend(void *p, size_t old_size, size_t new_size)
+{
+    if (munmap((char *)p + old_size, new_size - old_size) != 0)
+        return errno;
+    return mremap(p, old_size, new_size, 0) == MAP_FAILED ? errno : 0;
+}
+
+int hb_os_uncommit(void *p, size_t size)
+{
+    void *q = mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return q == MAP_FAILED ? errno : 0;
+}
+
 static uint8_t *map_get(int create)
 {
     uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
@@ -126,6 +154,21 @@ void *hb_os_remap(void *p, size_t old_size, size_t new_size)
     return n;
 #endif
     void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+}
+
+void *hb_os_remap_at(void *p, size_t old_size, size_t new_size, void *dest)
+{
+#ifdef HB_OS_TSAN
+    /* As in hb_os_remap: move by calls TSan sees. */
+    if (mmap(dest, new_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
+        return NULL;
+    memcpy(dest, p, old_size < new_size ? old_size : new_size);
+    munmap(p, old_size);
+    return dest;
+#endif
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
     return q == MAP_FAILED ? NULL : q;
 }
 

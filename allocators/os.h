@@ -36,6 +36,24 @@ int hb_os_decommit(void *p, size_t size);
  * alignment is not). NULL when the kernel refuses; the mapping is then
  * untouched. */
 void *hb_os_remap(void *p, size_t old_size, size_t new_size);
+/* Address space without memory: a PROT_NONE mapping of `size` bytes (a
+ * multiple of the page size) that costs no RSS and no commit charge, for a
+ * block to grow into without moving. NULL with errno = ENOMEM. Released by
+ * hb_os_unmap. */
+void *hb_os_reserve(size_t size);
+/* Grow the mapping [p, p + old_size) in place to new_size over the
+ * reservation that follows it: that part of the reservation is released
+ * and the mapping extended into it (mremap without moving, so the kernel
+ * keeps one mapping that a later hb_os_remap can move whole). 0, or an
+ * errno value when the kernel refuses; the released part may then be gone
+ * from the reservation (another thread may map it), the rest is held. */
+int hb_os_extend(void *p, size_t old_size, size_t new_size);
+/* Give pages back and turn them into reservation again (the range stays
+ * held, so a later hb_os_commit finds it free). */
+int hb_os_uncommit(void *p, size_t size);
+/* As hb_os_remap, but the mapping lands at `dest`, replacing what is there
+ * (a reservation of at least new_size bytes). */
+void *hb_os_remap_at(void *p, size_t old_size, size_t new_size, void *dest);
 /* Monotonic milliseconds, for delays such as large.c's decay. */
 uint64_t hb_os_now_ms(void);
 

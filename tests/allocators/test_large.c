@@ -1,6 +1,6 @@
 /* test_large.c -- large.c on its own: the span cache (reuse, split, merge,
- * bound, decay with the bytes released counted), realloc by mremap, and
- * alignment, destroy and threads. */
+ * bound, decay with the bytes released counted), realloc by mremap into a
+ * reservation, and alignment, destroy and threads. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -169,6 +169,62 @@ static void test_realloc_mremap(void **state)
     assert_int_equal(rd(&L.live_bytes), 0);
 }
 
+/* Is [p, p + n) mapped at all? mincore fails with ENOMEM where it is not. */
+static int mapped(const void *p, size_t n)
+{
+    unsigned char v[64];
+    size_t page = hb_os_page_size();
+    return n <= 64 * page && mincore((void *)((uintptr_t)p & ~(page - 1)), n, v) == 0;
+}
+
+/* A block that realloc moves lands in address space reserved for eight
+ * times its size, so growing it by small steps moves its pages a handful
+ * of times (each move refaults them in some VMs and flushes other CPUs'
+ * TLBs), not once per eighth; the reservation holds no memory, and free
+ * gives it back. */
+static void test_realloc_reserve(void **state)
+{
+    (void)state;
+    size_t n = 64 * 1024;
+    unsigned char *p = hb_large_alloc(&L, 16, n);
+    memset(p, 0x5a, n);
+    unsigned moves = 0;
+    while (n < 16 * MIB) {
+        size_t m = n + 4096;
+        unsigned char *q = hb_large_realloc(&L, p, m);
+        assert_non_null(q);
+        moves += q != p;
+        memset(q + n, 0x5a, m - n);
+        p = q;
+        n = m;
+    }
+    /* 64 KiB -> 544 KiB -> 4.3 MiB -> 35 MiB reserved, 17 MiB of it committed */
+    assert_true(moves >= 1 && moves <= 4);
+    assert_int_equal(p[0], 0x5a);
+    assert_int_equal(p[n - 1], 0x5a);
+    /* Committed room is counted, reserved room is not. */
+    size_t usable = hb_large_usable(p);
+    assert_int_equal(rd(&L.live_bytes), usable);
+    assert_true(rd(&L.os_bytes) - L.cache_bytes <= usable + 4096);
+    assert_true(usable < 2 * n + 4096);
+    unsigned char *beyond = p + usable + 4096; /* page-aligned: usable ends on a page */
+    assert_true(mapped(beyond, 4096));
+    /* Shrink, then grow back in place over what was given back. */
+    unsigned char *s = hb_large_realloc(&L, p, MIB);
+    assert_ptr_equal(s, p);
+    assert_true(hb_large_usable(s) < 2 * MIB);
+    unsigned char *g = hb_large_realloc(&L, s, 8 * MIB);
+    assert_ptr_equal(g, s);
+    assert_int_equal(g[MIB - 1], 0x5a);
+    assert_int_equal(g[8 * MIB - 1], 0);
+    beyond = g + hb_large_usable(g) + 4096;
+    assert_true(mapped(beyond, 4096));
+    hb_large_free(&L, g);
+    assert_int_equal(rd(&L.live_bytes), 0);
+    /* The reservation went with the block; the cache keeps the pages. */
+    assert_false(mapped(beyond, 4096));
+}
+
 static void test_alignment(void **state)
 {
     (void)state;
@@ -297,7 +353,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_reuse),   T(test_split_merge),    T(test_decay),
-        T(test_bound),   T(test_realloc_mremap), T(test_alignment),
+        T(test_bound),   T(test_realloc_mremap), T(test_realloc_reserve), T(test_alignment),
         T(test_destroy_reclaims), T(test_threads), T(test_zeroed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
