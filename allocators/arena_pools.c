@@ -251,6 +251,18 @@ void hb_arena_pool_give_back(heap *h, pool *p)
     }
 }
 
+void hb_arena_heap_tick(heap *h)
+{
+    if (!h->ndirty && !h->kind[0].lasta[NPOOLS] && !h->kind[1].lasta[NMPOOLS])
+        return; /* nothing to purge or unmap: no clock read */
+    uint32_t now = (uint32_t)hb_os_now_ms(), delay = h->inst->purge_ms;
+    if (now - h->sweep_ms <= delay / 2u)
+        return;
+    pools_purge(h, now, delay);
+    arenas_decay(h, &h->kind[0], NPOOLS, 0, now);
+    arenas_decay(h, &h->kind[1], NMPOOLS, 0, now);
+}
+
 /* Give back every wholly free arena pool_give_back keeps, and the pages of
  * every free pool (the heap is left). */
 void hb_arena_heap_trim(heap *h)

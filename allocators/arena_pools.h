@@ -14,6 +14,10 @@ pool *hb_arena_pool_take(heap *h, int medium);
  * idle for the instance's purge_ms (PURGE_MS), and an arena wholly free is
  * unmapped once idle for HB_DECAY_MS. */
 void hb_arena_pool_give_back(heap *h, pool *p);
+/* What pool_give_back would purge and unmap by now, from a path other
+ * than a give-back (at most every purge_ms / 2): the pools a burst of frees
+ * emptied are purged even when no pool empties after them. */
+void hb_arena_heap_tick(heap *h);
 /* Every wholly free arena of h, and every free pool's pages, back to the
  * OS now (the heap is left). */
 void hb_arena_heap_trim(heap *h);

@@ -3,6 +3,7 @@
  * (arena_remote.h; "Blocks of other threads" in arena.c). Nothing here may
  * allocate: it is part of the drop-in malloc. */
 #include "arena_remote.h"
+#include "arena_pools.h"
 
 #include <stdatomic.h>
 
@@ -120,6 +121,12 @@ void hb_arena_foreign_spill(heap *h, lifo *f, block *b)
     ctr_add(&h->foreign_bytes, -(uint64_t)(was - f->n) * f->bsize);
     foreign_return(h, rest, f->bsize);
     hb_arena_foreign_push(h, f, b);
+    /* And take back h's own blocks: a thread that has stopped allocating
+     * (done with its share of the work, waiting for the others) never
+     * reaches alloc_slow, while its remote list grows with every block the
+     * others free; drained, its pools empty and are purged. */
+    hb_arena_drain_all(h);
+    hb_arena_heap_tick(h);
 }
 
 /* Every foreign cache of h back to the owners (h is being left). */

@@ -2,7 +2,7 @@
  * obmalloc's size classes, arenas given back to the OS, the fullest arena
  * used first, remote frees reclaimed by the owner or kept in the freeing
  * thread's foreign cache, heaps of exited threads adopted or taken over by
- * a successor, and exact statistics. The contract itself is checked for
+ * a successor, an idle owner taking its blocks back, and exact statistics. The contract itself is checked for
  * every backend in test_allocators.c. */
 #include <errno.h>
 #include <setjmp.h>
@@ -716,6 +716,83 @@ static void test_pool_purge(void **state)
     A->destroy(s);
 }
 
+/* A thread frees the owner's blocks and stays alive. */
+typedef struct idle_job {
+    void *s;
+    void **own, **theirs;
+    size_t nown, ntheirs;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int freed, finish, err;
+} idle_job;
+
+static void *alloc_free_wait(void *arg)
+{
+    idle_job *j = arg;
+    for (size_t i = 0; i < j->ntheirs; i++)
+        if (!(j->theirs[i] = A->alloc(j->s, 64)))
+            j->err = 1;
+    for (size_t i = 0; i < j->nown; i++)
+        A->free(j->s, j->own[i], 8192);
+    pthread_mutex_lock(&j->mu);
+    j->freed = 1;
+    pthread_cond_broadcast(&j->cv);
+    while (!j->finish)
+        pthread_cond_wait(&j->cv, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* A thread that has stopped allocating (done with its share, waiting for
+ * the others, as mixed_remote's first thread to finish) still gets its
+ * memory back: while it frees other threads' blocks, each spill of its
+ * foreign cache also drains its own remote list and purges its idle pools.
+ * Before, its blocks freed by others stayed on its remote list, counted
+ * live, their pools' pages held, until its next allocation slow path. */
+static void test_idle_owner_takes_back(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "purge=20"), 0);
+    enum { N = 241, SZ = 8192, M = 400 };
+    static void *own[N], *theirs[M];
+    for (int i = 0; i < N; i++) {
+        assert_non_null(own[i] = A->alloc(s, SZ));
+        memset(own[i], 0xab, SZ);
+    }
+    idle_job j = {.s = s, .own = own + 1, .theirs = theirs, .nown = N - 1, .ntheirs = M};
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, alloc_free_wait, &j), 0);
+    pthread_mutex_lock(&j.mu);
+    while (!j.freed)
+        pthread_cond_wait(&j.cv, &j.mu);
+    pthread_mutex_unlock(&j.mu);
+    assert_int_equal(j.err, 0);
+    hb_alloc_stats before = stats_of(s);
+    /* This thread only frees from now on: half the other's blocks, a pause
+     * longer than purge=20, the other half. */
+    for (int i = 0; i < M / 2; i++)
+        A->free(s, theirs[i], 64);
+    sleep_ms(60);
+    for (int i = M / 2; i < M; i++)
+        A->free(s, theirs[i], 64);
+    hb_alloc_stats after = stats_of(s);
+    /* 240 blocks of 8 KiB, 30 medium pools: all but the one of own[0] (and
+     * those on the other thread's foreign cache) purged. */
+    uint64_t gone = after.released_bytes - before.released_bytes;
+    assert_true(gone >= 25 * 65536);
+    assert_true(after.os_bytes + gone <= before.os_bytes);
+    pthread_mutex_lock(&j.mu);
+    j.finish = 1;
+    pthread_cond_broadcast(&j.cv);
+    pthread_mutex_unlock(&j.mu);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    A->free(s, own[0], SZ);
+    A->destroy(s);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -753,6 +830,7 @@ int main(void)
         T(test_exited_thread_blocks), T(test_stats_exact),
         T(test_large_cache),        T(test_two_instances),
         T(test_medium_waste),       T(test_pool_purge),
+        T(test_idle_owner_takes_back),
         T(test_successor_takes_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
