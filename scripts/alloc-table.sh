@@ -3,7 +3,8 @@
 # jemalloc, mimalloc and tcmalloc, wall time, CPU time and peak RSS as
 # ratios with geometric means, and whether the targets hold (wall time
 # <= 1.10x on every row and geomean <= 1.00; peak RSS <= 1.5x and geomean
-# <= 1.00). The printing is scripts/ratio-table.py's (--targets), the same
+# <= 1.00), each ratio with its repetitions' spread (± half their range, as
+# a percentage of their median). The printing is scripts/ratio-table.py's (--targets), the same
 # code as scripts/programs-table.sh's table, so workloads and programs are
 # one table.
 #
@@ -53,4 +54,4 @@ if [ $# -eq 0 ]; then
     echo "results: $*" >&2
 fi
 python3 "$here/ratio-table.py" "$@" --best jemalloc,mimalloc,tcmalloc \
-    --metrics wall_s,cpu_s,peak_rss_kb --targets arena,freelist
+    --metrics wall_s,cpu_s,peak_rss_kb --targets arena,freelist --spread

@@ -28,4 +28,4 @@ for a in "$@"; do [ "$a" = --workloads ] && workloads=(); done
 status=$?
 [ $status -le 1 ] || exit $status
 echo "results: $out"
-python3 "$here/ratio-table.py" "$out" --best jemalloc,mimalloc,tcmalloc --metrics wall_s,cpu_s,peak_rss_kb
+python3 "$here/ratio-table.py" "$out" --best jemalloc,mimalloc,tcmalloc --metrics wall_s,cpu_s,peak_rss_kb --spread

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ratio-table.py FILE.csv... [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb] [--targets A,B]
+"""ratio-table.py FILE.csv... [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb] [--targets A,B] [--spread]
 
 Per cell of a results file (workload, threads, size, params; every
 allocator side by side), the median of each metric on each allocator as a
@@ -15,6 +15,12 @@ issue 15's targets, per metric: wall_s every cell <= 1.10 and geometric
 mean <= 1.00; peak_rss_kb every cell <= 1.50 and geometric mean <= 1.00
 (cpu_s is shown against the time limits, for information). A line says
 `met` or `MISSED` with the worst cell; the exit status does not change.
+
+With --spread, each ratio is followed by its repetitions' spread: half
+their range (max - min) as a percentage of their median, so `1.04 ±6%`
+next to a best of `±5%` says the two are not told apart by these runs,
+where `1.30 ±2%` is a real gap. On a shared machine the spread is often
+larger than the gaps being chased.
 
 Reusable for any results file (programs, or in-process workloads): it
 reads only the documented columns. Rows that are not `ok` are counted and
@@ -34,6 +40,7 @@ def main(argv):
     metrics = ["wall_s", "cpu_s", "peak_rss_kb"]
     targets = []
     files = []
+    spread = False
     while args:
         a = args.pop(0)
         if a == "--best" and args:
@@ -42,6 +49,8 @@ def main(argv):
             metrics = args.pop(0).split(",")
         elif a == "--targets" and args:
             targets = args.pop(0).split(",")
+        elif a == "--spread":
+            spread = True
         elif a.startswith("--"):
             print(f"ratio-table: unknown option {a}", file=sys.stderr)
             return 2
@@ -94,13 +103,14 @@ def main(argv):
     logs = defaultdict(list)  # (allocator, metric) -> log ratios
     worst = {}  # (allocator, metric) -> (ratio, cell label)
     limits = {"wall_s": (1.10, 1.00), "cpu_s": (1.10, 1.00), "peak_rss_kb": (1.50, 1.00)}
-    w = max(len(f"{c[0]} t{c[1]}") for c in cells) + 2
+    label_of = lambda c: f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}")
+    w = max(len(label_of(c)) for c in cells) + 2
     for m in metrics:
         print(f"\n{m}: median of the best reference, then each allocator's ratio to it")
         print(f"{'cell':{w}} {'best':>12}  " + " ".join(f"{a[:12]:>12}" for a in allocs))
         for c in cells:
             ref = [med[(c, a, m)] for a in refs if (c, a, m) in med]
-            label = f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}")
+            label = label_of(c)
             if not ref or min(ref) <= 0:
                 print(f"{label:{w}} {'-':>12}")
                 continue
@@ -111,7 +121,13 @@ def main(argv):
                 if v is None:
                     cols.append(f"{'-':>12}")
                     continue
-                cols.append(f"{v / b:12.2f}")
+                if spread:
+                    xs = vals[(c, a, m)]
+                    pct = (max(xs) - min(xs)) / 2 / v * 100 if v > 0 else 0.0
+                    sp = f"±{pct:.0f}%" if pct < 99.5 else ">±99%"
+                    cols.append(f"{v / b:6.2f} {sp:>5}")
+                else:
+                    cols.append(f"{v / b:12.2f}")
                 if v > 0:
                     logs[(a, m)].append(math.log(v / b))
                     if (a, m) not in worst or v / b > worst[(a, m)][0]:

@@ -21,8 +21,10 @@ with open("syn.csv", "w", newline="") as f:
     for wl in "ab":
         for a, v in t[wl].items():
             for rep in range(3):
+                # arena's repetitions on a spread by +-10% around the same median
+                x = v * (0.9, 1.0, 1.1)[rep] if (wl, a) == ("a", "arena") else v
                 w.writerow(["r", f"{wl}/{a}", wl, "medium", "", a, "none", "isolated", 1, rep, "ok", "",
-                            v, v * 0.9, v * 0.1, m[wl].get(a, 100000)])
+                            x, x * 0.9, x * 0.1, m[wl].get(a, 100000)])
 PY
 python3 "$rt" syn.csv --targets arena,freelist > out.txt 2> err.txt
 [ $? = 0 ] && [ ! -s err.txt ] && ok || bad "exit status or stderr: $(cat err.txt)"
@@ -34,6 +36,10 @@ grep -q "target freelist: geomean 1.26 (<= 1.00), worst 1.60 in a t1 medium (<= 
     && ok || bad "freelist peak_rss_kb: $(grep 'target freelist' out.txt | tail -1)"
 grep -q "target arena: geomean 1.00 (<= 1.00), worst 1.00 in a t1 medium (<= 1.50): met$" out.txt \
     && ok || bad "arena peak_rss_kb: $(grep 'target arena' out.txt | tail -1)"
+# --spread: each ratio with half its repetitions' range over the median
+python3 "$rt" syn.csv --spread --metrics wall_s > spread.txt || bad "--spread exit status"
+grep -Eq "^a t1 medium +1 +.* 0\.90 +±10% +0\.90 +±0% " spread.txt && ok || bad "--spread row a: $(grep '^a t1' spread.txt)"
+grep -q "target" spread.txt && bad "verdicts without --targets" || ok
 # without --targets: no verdict lines
 python3 "$rt" syn.csv > plain.txt && ! grep -q target plain.txt && ok || bad "verdicts without --targets"
 finish
