@@ -74,6 +74,15 @@ int hb_os_decommit(void *p, size_t size)
     return madvise(p, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int hb_os_populate(void *p, size_t size)
+{
+    return madvise(p, size, MADV_POPULATE_WRITE) == 0 ? 0 : errno;
+}
+
 void *hb_os_reserve(size_t size)
 {
     size_t page = hb_os_page_size();

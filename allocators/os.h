@@ -36,6 +36,9 @@ int hb_os_decommit(void *p, size_t size);
  * alignment is not). NULL when the kernel refuses; the mapping is then
  * untouched. */
 void *hb_os_remap(void *p, size_t old_size, size_t new_size);
+/* Fault in [p, p + size) for writing now (MADV_POPULATE_WRITE, Linux 5.14;
+ * EINVAL before): one call instead of a fault per page. */
+int hb_os_populate(void *p, size_t size);
 /* Address space without memory: a PROT_NONE mapping of `size` bytes (a
  * multiple of the page size) that costs no RSS and no commit charge, for a
  * block to grow into without moving. NULL with errno = ENOMEM. Released by

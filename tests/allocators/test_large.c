@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -225,6 +226,33 @@ static void test_realloc_reserve(void **state)
     assert_false(mapped(beyond, 4096));
 }
 
+/* realloc faults in the 32 KiB past the size it was asked for in one
+ * call (MADV_POPULATE_WRITE), and only when the size passes what it
+ * populated before: a program growing buffers by 4 KiB steps faults in
+ * batches of 8 pages, not one page per write. Nothing further is touched. */
+static void test_realloc_populates_ahead(void **state)
+{
+    (void)state;
+    size_t n = 256 * 1024;
+    unsigned char *p = hb_large_alloc(&L, 16, n);
+    p[0] = 1;
+    p = hb_large_realloc(&L, p, n + 8000); /* past its mapping: room doubles */
+    assert_non_null(p);
+    assert_true(hb_large_usable(p) >= 2 * n);
+    size_t page = hb_os_page_size();
+    char *edge = (char *)(((uintptr_t)(p + n + 8000) + page - 1) & ~(page - 1));
+    if (hb_os_populate(edge, page) == EINVAL) /* kernel before 5.14 */
+        skip();
+    assert_int_equal(resident_pages(edge, 32 * 1024), 32 * 1024 / page);
+    assert_int_equal(resident_pages(edge + 64 * 1024, 64 * 1024), 0);
+    assert_int_equal(p[n + 7999], 0); /* prefaulted pages read as zero */
+    /* Growing inside the populated window populates nothing more. */
+    p = hb_large_realloc(&L, p, n + 8000 + 16 * 1024);
+    assert_int_equal(resident_pages(edge + 32 * 1024, 64 * 1024), 0);
+    hb_large_free(&L, p);
+    assert_int_equal(rd(&L.live_bytes), 0);
+}
+
 static void test_alignment(void **state)
 {
     (void)state;
@@ -353,7 +381,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_reuse),   T(test_split_merge),    T(test_decay),
-        T(test_bound),   T(test_realloc_mremap), T(test_realloc_reserve), T(test_alignment),
+        T(test_bound),   T(test_realloc_mremap), T(test_realloc_reserve), T(test_realloc_populates_ahead),
+        T(test_alignment),
         T(test_destroy_reclaims), T(test_threads), T(test_zeroed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
