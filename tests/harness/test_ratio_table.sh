@@ -40,6 +40,21 @@ grep -q "target arena: geomean 1.00 (<= 1.00), worst 1.00 in a t1 medium (<= 1.5
 python3 "$rt" syn.csv --spread --metrics wall_s > spread.txt || bad "--spread exit status"
 grep -Eq "^a t1 medium +1 +.* 0\.90 +±10% +0\.90 +±0% " spread.txt && ok || bad "--spread row a: $(grep '^a t1' spread.txt)"
 grep -q "target" spread.txt && bad "verdicts without --targets" || ok
+# a geometric mean just over the limit is not printed as the limit: 1.003
+python3 - <<'PY'
+import csv
+rows = list(csv.DictReader(open("syn.csv")))
+for r in rows:
+    if r["allocator"] == "arena":
+        r["peak_rss_kb"] = "100600" if r["workload"] == "a" else "100000"
+with open("near.csv", "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+PY
+python3 "$rt" near.csv --targets arena --metrics peak_rss_kb > near.txt
+grep -q "target arena: geomean 1.003 (<= 1.00), worst 1.01 in a t1 medium (<= 1.50): MISSED$" near.txt \
+    && ok || bad "near the limit: $(grep 'target arena' near.txt)"
 # without --targets: no verdict lines
 python3 "$rt" syn.csv > plain.txt && ! grep -q target plain.txt && ok || bad "verdicts without --targets"
 finish
