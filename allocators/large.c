@@ -18,7 +18,7 @@ typedef struct hb_lblock {
     char *base;
     size_t map_size;
     size_t off;
-    size_t populated; /* bytes from base that realloc prefaulted (populate_ahead) */
+    size_t populated; /* from base: the size first asked, then what populate_ahead faulted in */
     uint64_t magic;
     size_t reserve; /* address space held from base: map_size, then PROT_NONE */
 } hb_lblock;
@@ -293,6 +293,7 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     }
     void *p = block_init(base, need, off);
     hb_lblock *h = hdr_of(p);
+    h->populated = off + size; /* the program's: realloc populates past it only */
     add(&L->live_bytes, usable_of(h));
     pthread_mutex_lock(&L->lock);
     live_link(L, h);
@@ -412,14 +413,10 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
         errno = ENOMEM;
         return NULL;
     }
-    /* Room reserved behind the block: commit it, nothing moves. */
-    if (page_round(h->off + new_size) <= h->reserve) {
-        if (grown > h->reserve)
-            grown = h->reserve;
-        if (grow_in_place(L, h, grown) == 0)
-            return p;
-        grown = page_round(h->off + new_size + slack);
-    }
+    /* Room reserved behind the block: extend over it, nothing moves. */
+    if (page_round(h->off + new_size) <= h->reserve &&
+        grow_in_place(L, h, grown < h->reserve ? grown : h->reserve) == 0)
+        return p;
     /* Move the pages (mremap: no byte copied) into a new reservation. */
     size_t extra = new_size < GROW_RESERVE_MAX / (GROW_RESERVE - 1) ? new_size * (GROW_RESERVE - 1)
                                                                       : GROW_RESERVE_MAX;
@@ -439,7 +436,7 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
         hb_os_unmap(dest, reserve);
         reserve = grown;
     }
-    if (!base && old_reserve == old_map)
+    if (!base) /* no reservation: move the pages anyway */
         base = hb_os_remap(old_base, old_map, grown);
     void *q = p;
     if (base) {
@@ -464,7 +461,8 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
 
 /* The pages just past what realloc was asked for are faulted in together,
  * POPULATE_AHEAD at a time, rather than one page per fault as the program
- * writes them. */
+ * writes them; only past what the block was first asked for, so a shrink
+ * faults nothing in. */
 static void populate_ahead(hb_lblock *h, size_t new_size)
 {
     size_t end = h->off + new_size, page = hb_os_page_size();

@@ -52,7 +52,7 @@ void *hb_os_reserve(size_t size);
  * from the reservation (another thread may map it), the rest is held. */
 int hb_os_extend(void *p, size_t old_size, size_t new_size);
 /* Give pages back and turn them into reservation again (the range stays
- * held, so a later hb_os_commit finds it free). */
+ * held, so a later hb_os_extend can grow the mapping back over it). */
 int hb_os_uncommit(void *p, size_t size);
 /* As hb_os_remap, but the mapping lands at `dest`, replacing what is there
  * (a reservation of at least new_size bytes). */

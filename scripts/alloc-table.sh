@@ -4,9 +4,9 @@
 # ratios with geometric means, and whether the targets hold (wall time
 # <= 1.10x on every row and geomean <= 1.00; peak RSS <= 1.5x and geomean
 # <= 1.00), each ratio with its repetitions' spread (± half their range, as
-# a percentage of their median). The printing is scripts/ratio-table.py's (--targets), the same
-# code as scripts/programs-table.sh's table, so workloads and programs are
-# one table.
+# a percentage of their median). The printing is scripts/ratio-table.py's
+# (--targets --spread), the same code as scripts/programs-table.sh's table,
+# so workloads and programs are one table.
 #
 #   scripts/alloc-table.sh                run, then print: the size workloads
 #                                         and churn at size medium, then the

@@ -228,8 +228,9 @@ static void test_realloc_reserve(void **state)
 
 /* realloc faults in the 32 KiB past the size it was asked for in one
  * call (MADV_POPULATE_WRITE), and only when the size passes what it
- * populated before: a program growing buffers by 4 KiB steps faults in
- * batches of 8 pages, not one page per write. Nothing further is touched. */
+ * populated before, or the block's first size (a shrink populates
+ * nothing): a program growing buffers by 4 KiB steps faults in batches of
+ * 8 pages, not one page per write. Nothing further is touched. */
 static void test_realloc_populates_ahead(void **state)
 {
     (void)state;
@@ -250,6 +251,12 @@ static void test_realloc_populates_ahead(void **state)
     p = hb_large_realloc(&L, p, n + 8000 + 16 * 1024);
     assert_int_equal(resident_pages(edge + 32 * 1024, 64 * 1024), 0);
     hb_large_free(&L, p);
+    /* A shrink (not below half: the tail stays mapped) faults nothing in. */
+    unsigned char *b = hb_large_alloc(&L, 16, MIB);
+    b[0] = 1;
+    assert_ptr_equal(hb_large_realloc(&L, b, 700 * 1024), b);
+    assert_int_equal(resident_pages(b + 704 * 1024, 32 * 1024), 0);
+    hb_large_free(&L, b);
     assert_int_equal(rd(&L.live_bytes), 0);
 }
 
