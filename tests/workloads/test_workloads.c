@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,57 @@ static void test_mixed_remote(void **state)
               &c);
 }
 
+/* An allocator that counts the frees made by a thread other than the one
+ * that allocated the block (its thread's mark in a header word). */
+static _Thread_local char remote_me;
+static _Atomic uint64_t remote_seen;
+
+static int remote_init(void **st, const char *opt) { (void)opt; *st = NULL; return 0; }
+static void *remote_alloc_aligned(void *st, size_t align, size_t n)
+{
+    (void)st;
+    char *raw = malloc(n + align + 16);
+    if (!raw)
+        return NULL;
+    char *p = (char *)(((uintptr_t)raw + 16 + align - 1) & ~(uintptr_t)(align - 1));
+    ((char **)p)[-1] = raw;
+    ((char **)p)[-2] = &remote_me;
+    return p;
+}
+static void *remote_alloc(void *st, size_t n) { return remote_alloc_aligned(st, 16, n); }
+static void remote_free(void *st, void *p, size_t n)
+{
+    (void)st, (void)n;
+    if (((char **)p)[-2] != &remote_me)
+        atomic_fetch_add(&remote_seen, 1);
+    free(((char **)p)[-1]);
+}
+static void remote_destroy(void *st) { (void)st; }
+
+static const hb_allocator remote_allocator = {
+    .name = "remote", .doc = "counts remote frees", .init = remote_init, .alloc = remote_alloc,
+    .alloc_aligned = remote_alloc_aligned,    .free = remote_free, .thread_attach = evil_attach, .thread_detach = evil_detach,
+    .destroy = remote_destroy,
+};
+
+/* Every block chosen for sending reaches the other thread, even through a
+ * ring of one entry that is nearly always full: with remote_pct 100 each
+ * thread's ops replaced blocks are all freed by the other thread. (The
+ * sender used to free the block itself when the ring was full, so the
+ * share of remote frees depended on the scheduler.) */
+static void test_mixed_remote_sends_all(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 20000}, {"live", 64}, {"ring", 1}, {"remote_pct", 100}, {NULL, 0}};
+    atomic_store(&remote_seen, 0);
+    hb_counts c;
+    char err[256];
+    int v = drive("mixed_remote", &remote_allocator, NULL, 2, ov, 0, &c, err, sizeof err);
+    if (v)
+        fail_msg("mixed_remote failed its check: %s", err);
+    assert_int_equal(atomic_load(&remote_seen), 2 * 20000);
+}
+
 static void test_scratch(void **state)
 {
     (void)state;
@@ -516,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_larson),
         cmocka_unit_test(test_bleed),
         cmocka_unit_test(test_mixed_remote),
+        cmocka_unit_test(test_mixed_remote_sends_all),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_large),
         cmocka_unit_test(test_realloc_grow),
