@@ -32,7 +32,8 @@
  * stop that thread and its stack and registers are scanned; the thread's
  * shadow stack is added to Boehm's roots for as long as it is attached.
  * Our safepoints stay idle: allocation calls maybe_collect, hb_collect
- * calls collect, directly. A pause is one Boehm collection: start_ns its
+ * calls collect, directly. A pause is one Boehm collection (explicit when
+ * boehm_collect's GC_gcollect ran it: tls_explicit): start_ns its
  * GC_EVENT_START (the request, in the thread that allocates or asks),
  * ttsp_ns from there to GC_EVENT_POST_STOP_WORLD (every registered thread
  * suspended), duration_ns to GC_EVENT_END (the collecting thread resumes;
@@ -92,6 +93,11 @@ static int threads_allowed; /* GC_allow_register_threads done (one process) */
 /* this thread registered itself with Boehm / added its shadow stack */
 static __thread int tls_registered, tls_roots;
 static __thread int tls_finalizing; /* running finalizers: no nested run */
+/* this thread is in boehm_collect's GC_gcollect: the collection Boehm runs
+ * on it is explicit. Per thread, not per heap: on a shared heap another
+ * thread's allocation may collect automatically meanwhile, and Boehm
+ * reports a collection on the thread that runs it. */
+static __thread int tls_explicit;
 
 static void on_gc_event(GC_EventType e)
 {
@@ -119,7 +125,8 @@ static void on_gc_event(GC_EventType e)
         uint64_t t = hb_now_ns();
         /* ttsp: shared heaps only (an isolated heap has no one to stop) */
         uint64_t ttsp = h->sh && s->t_stopped ? s->t_stopped - s->t0 : 0;
-        hb_gc_event ev = {s->t0, t - s->t0, 0, HB_GC_UNKNOWN, HB_GC_UNKNOWN, ttsp};
+        hb_gc_event ev = {.start_ns = s->t0, .duration_ns = t - s->t0, .examined = HB_GC_UNKNOWN,
+                          .freed = HB_GC_UNKNOWN, .ttsp_ns = ttsp, .is_explicit = tls_explicit};
         /* hb_heap_event adds `freed` to collected_objects: count bytes
          * nowhere, objects unknown */
         h->collections++;
@@ -385,7 +392,9 @@ static size_t boehm_collect(hb_heap *h, int gen)
     int disabled = __atomic_load_n(&s->gc_disabled, __ATOMIC_ACQUIRE);
     if (disabled) /* gc.collect() works while disabled, as in CPython */
         GC_enable();
+    tls_explicit = 1;
     GC_gcollect();
+    tls_explicit = 0;
     if (disabled)
         GC_disable();
     /* what is known: objects whose finalizer ran (weakref'd, __del__) */

@@ -57,9 +57,11 @@
  *
  * Collections. Every collection -- automatic or hb_collect -- is reported to
  * the heap's event hook (start, duration, generation, objects examined,
- * objects freed), which the harness records as a pause. Automatic
- * collections happen only inside allocating calls, never inside a refcount
- * operation, and not while a finalizer or callback of the collector runs.
+ * objects freed, and whether hb_collect asked for it), which the harness
+ * records as a pause. Automatic collections happen only inside allocating
+ * calls, never inside a refcount operation, and not while a finalizer or
+ * callback of the collector runs; a collection heap.c makes for the heap
+ * limit (max_heap) is one of them: the program did not ask for it.
  *
  * Errors: int functions return 0 or an errno value; constructors return
  * NULL with errno = ENOMEM (see object.h for reference ownership).
@@ -84,6 +86,9 @@ typedef struct hb_gc_event {
     uint64_t freed;       /* objects it found to be garbage (collected + uncollectable) */
     uint64_t ttsp_ns;     /* shared heaps: request to every mutator stopped (part of
                              duration_ns); 0 on isolated heaps */
+    int is_explicit;      /* 1: asked for by hb_collect (gc.collect()); 0: automatic,
+                             scheduled by the collector inside an allocating call.
+                             Backends copy h->collect_explicit (boehm: its own) */
 } hb_gc_event;
 
 /* examined or freed when the backend cannot know it (boehm counts bytes,
@@ -197,6 +202,10 @@ struct hb_heap {
     int in_dealloc;
     int collecting; /* a collection, finalizer or callback of it is running */
     int enabled;    /* gc.isenabled() */
+    /* hb_collect is running the backend's collect: its collections are
+     * explicit (hb_gc_event.is_explicit). Set by heap.c only, on an
+     * isolated heap or with the world stopped, so one thread reads it. */
+    int collect_explicit;
     int closing;    /* hb_heap_destroy: no finalizer or callback runs any more */
 
     /* counters (objects and bytes of this heap, immortals excluded) */
@@ -237,7 +246,9 @@ struct hb_collector {
     /* Called by allocating calls after each new object: collect if due. */
     void (*maybe_collect)(hb_heap *h);
     /* gc.collect(gen): number of unreachable objects found (collected plus
-     * uncollectable); 0 for collectors that never find cycles (rc). */
+     * uncollectable); 0 for collectors that never find cycles (rc). Called
+     * by hb_collect (h->collect_explicit 1) and by heap.c for the heap
+     * limit (0): its events say which. */
     size_t (*collect)(hb_heap *h, int gen);
     /* gc.freeze()/gc.unfreeze()/gc.get_freeze_count(); EOPNOTSUPP if the
      * backend has no permanent generation. */

@@ -219,6 +219,8 @@ static inline void account(hb_heap *h, int64_t bytes)
         account_(h, bytes);
 }
 
+static size_t collect_(hb_heap *h, int gen, int is_explicit);
+
 /* An allocation of n more bytes would cross the heap's limit: free what is
  * known to be garbage, then, where a collection may run (`may_collect`: an
  * object allocation, whose caller's fresh objects are not promised to
@@ -232,7 +234,7 @@ static __attribute__((noinline)) int heap_full(hb_heap *h, size_t n, int may_col
     if (hb_heap_live_bytes(h) + n <= h->limit)
         return 0;
     if (may_collect && h->enabled && !h->collecting && !h->in_dealloc) {
-        hb_collect(h, -1);
+        collect_(h, -1, 0); /* automatic: the program did not ask for it */
         if (hb_heap_live_bytes(h) + n <= h->limit)
             return 0;
     }
@@ -554,8 +556,10 @@ void hb_objstack_free(hb_heap *h, hb_objstack *s)
 /* A collection on a shared heap stops the world first; if another thread
  * was already stopping it, we were parked through its collection, and
  * collect after it (gc.collect() asked for one). A backend that stops the
- * world itself (own_stw: boehm) is called directly. */
-static size_t shared_collect(hb_heap *h, int gen)
+ * world itself (own_stw: boehm) is called directly, and tells explicit
+ * collections from its own automatic ones itself (collect_explicit is
+ * written only with the world stopped, which it never is here). */
+static size_t shared_collect(hb_heap *h, int gen, int is_explicit)
 {
     hb_mutator *m = hb_mutator_self(h);
     if (gen < 0 || (m && m->in_dealloc) || hb_world_stopped_by_me())
@@ -565,21 +569,30 @@ static size_t shared_collect(hb_heap *h, int gen)
     while (!hb_world_stop(h))
         ;
     h->collecting = 1; /* its event waits for hb_world_start */
+    h->collect_explicit = is_explicit;
     size_t n = h->collector->collect(h, gen);
+    h->collect_explicit = 0;
     hb_world_start(h);
     return n;
 }
 
-size_t hb_collect(hb_heap *h, int gen)
+/* A collection of gen (-1: the oldest) that hb_collect asked for
+ * (is_explicit 1), or that heap_full makes for the heap limit (0). */
+static size_t collect_(hb_heap *h, int gen, int is_explicit)
 {
     if (gen < 0 || gen >= h->collector->generations)
         gen = h->collector->generations - 1;
     if (h->sh)
-        return shared_collect(h, gen);
+        return shared_collect(h, gen, is_explicit);
     if (gen < 0 || h->collecting || h->in_dealloc)
         return 0;
-    return h->collector->collect(h, gen);
+    h->collect_explicit = is_explicit;
+    size_t n = h->collector->collect(h, gen);
+    h->collect_explicit = 0;
+    return n;
 }
+
+size_t hb_collect(hb_heap *h, int gen) { return collect_(h, gen, 1); }
 
 void hb_gc_disable(hb_heap *h) { h->enabled = 0; }
 void hb_gc_enable(hb_heap *h) { h->enabled = 1; }

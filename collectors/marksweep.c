@@ -384,7 +384,8 @@ static size_t collect_(hb_heap *h, int eager)
     h->stats[0].collections++;
     h->stats[0].collected += freed;
     h->collecting = 0;
-    hb_gc_event ev = {t0, hb_now_ns() - t0, 0, examined, freed, 0};
+    hb_gc_event ev = {.start_ns = t0, .duration_ns = hb_now_ns() - t0, .examined = examined, .freed = freed,
+                      .is_explicit = h->collect_explicit};
     hb_heap_event(h, &ev);
     if (oom) {
         s->tight = 0;

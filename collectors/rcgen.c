@@ -435,7 +435,8 @@ static inline __attribute__((always_inline)) size_t collect_gen_(hb_heap *h, int
     h->stats[gen].uncollectable += nl;
     h->collecting = 0;
 
-    hb_gc_event ev = {t0, hb_now_ns() - t0, gen, examined, m + nl, 0};
+    hb_gc_event ev = {.start_ns = t0, .duration_ns = hb_now_ns() - t0, .generation = gen, .examined = examined,
+                      .freed = m + nl, .is_explicit = h->collect_explicit};
     hb_heap_event(h, &ev);
     return m + nl;
 }

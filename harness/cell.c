@@ -125,13 +125,20 @@ typedef struct shared_sink {
     int recording, failed;
 } shared_sink;
 
+/* A heap's event as the pause of `thread` the harness records. */
+static hb_pause pause_of(const hb_gc_event *ev, int thread)
+{
+    return (hb_pause){.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .ttsp_ns = ev->ttsp_ns,
+                      .generation = ev->generation, .thread = thread, .examined = ev->examined,
+                      .freed = ev->freed, .is_explicit = ev->is_explicit};
+}
+
 static void on_shared_event(void *arg, const hb_gc_event *ev)
 {
     shared_sink *s = arg;
     pthread_mutex_lock(&s->lock);
     if (s->recording) {
-        hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .ttsp_ns = ev->ttsp_ns,
-                      .generation = ev->generation, .thread = 0, .examined = ev->examined, .freed = ev->freed};
+        hb_pause p = pause_of(ev, 0);
         if (hb_buf_push(&s->pauses, &p))
             s->failed = 1;
     }
@@ -170,8 +177,7 @@ static void on_gc_event(void *arg, const hb_gc_event *ev)
     worker *k = arg;
     if (!k->recording)
         return;
-    hb_pause p = {.start_ns = ev->start_ns, .duration_ns = ev->duration_ns, .ttsp_ns = ev->ttsp_ns,
-                  .generation = ev->generation, .thread = k->tid, .examined = ev->examined, .freed = ev->freed};
+    hb_pause p = pause_of(ev, k->tid);
     if (hb_buf_push(&k->pauses, &p) && k->rc == 0)
         k->rc = ENOMEM;
 }

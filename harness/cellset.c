@@ -18,6 +18,7 @@ static const hb_metric_info metrics[] = {
     {"sys_s", "s", "system CPU", 0},
     {"final_rss_kb", "kB", "final RSS", 0},
     {"pause_max_us", "us", "pause max", 0},
+    {"pause_max_auto_us", "us", "automatic pause max", 0},
     {"pause_total_ms", "ms", "pause total", 0},
     {"lat_p99_ns", "ns", "latency p99", 0},
     {"lat_p50_ns", "ns", "latency p50", 0},

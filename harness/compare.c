@@ -316,8 +316,8 @@ static int set_metrics(cmpctx *x, const char *list)
     }
 bad:
     fprintf(stderr, "heapbench compare: bad --metrics '%s'; valid: wall_s, ops_per_s, pause_p99_us, "
-                    "peak_rss_kb, user_s, sys_s, final_rss_kb, pause_max_us, pause_total_ms, lat_p50_ns, "
-                    "lat_p99_ns\n", list);
+                    "peak_rss_kb, user_s, sys_s, final_rss_kb, pause_max_us, pause_max_auto_us, pause_total_ms, "
+                    "lat_p50_ns, lat_p99_ns\n", list);
     return 2;
 }
 

@@ -11,7 +11,8 @@
  *    in process_s); ops as the C workload counts them;
  *  - pauses: one per collection, from gc.callbacks' start and stop, into
  *    NAME.pauses.csv; their percentiles and MMU by hb_pause_stats_compute
- *    over the same [run start, run end] as every other row;
+ *    over the same [run start, run end] as every other row; explicit when
+ *    the form's gc.collect() ran it (hbgc.py wraps gc.collect to say so);
  *  - gc.get_stats() per generation, collected_objects (their sum), and
  *    leaked objects: gc.garbage after the final collection (what CPython
  *    found unreachable and could not free), with their shallow sizes.
@@ -170,14 +171,14 @@ static int cpy_check(const hb_prog_ctx *ctx, const char *out, hb_prog_result *re
     for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
         if (strncmp(l, "pause ", 6) != 0)
             continue;
-        unsigned long long a, b, g, col, unc;
-        if (sscanf(l + 6, "%llu %llu %llu %llu %llu", &a, &b, &g, &col, &unc) != 5 || b < a || g > 2 ||
-            a < t[0] || b > t[1]) {
+        unsigned long long a, b, g, col, unc, ex;
+        if (sscanf(l + 6, "%llu %llu %llu %llu %llu %llu", &a, &b, &g, &col, &unc, &ex) != 6 || b < a || g > 2 ||
+            ex > 1 || a < t[0] || b > t[1]) {
             snprintf(err, errlen, "pause line %" PRIu64 " is not a collection inside the run", n + 1);
             return 1;
         }
         hb_pause p = {.start_ns = a, .duration_ns = b - a, .generation = (int32_t)g, .examined = HB_GC_UNKNOWN,
-                      .freed = col + unc};
+                      .freed = col + unc, .is_explicit = (int32_t)ex};
         if (hb_buf_push(&o->pauses, &p)) {
             snprintf(err, errlen, "cannot hold the pauses: out of memory");
             return 1;

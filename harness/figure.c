@@ -7,8 +7,8 @@
  * optional exponent. strtod alone would also take "0x10", "inf", "nan",
  * leading blanks and a plus sign, and each subcommand used to take a
  * different subset; here they are all refused. Every column this version
- * writes is a time, a count, a size or a fraction, none negative; the counts
- * are whole numbers. A column this file does not know (a newer version's)
+ * writes is a time, a count, a size, a fraction or a flag (0 or 1), none
+ * negative; the counts are whole numbers. A column this file does not know (a newer version's)
  * only needs to be a finite decimal number. */
 #include "csvio.h"
 
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_REAL = 1, K_COUNT = 2 }; /* non-negative reals; non-negative whole numbers */
+/* non-negative reals; non-negative whole numbers; 0 or 1 */
+enum { K_REAL = 1, K_COUNT = 2, K_FLAG = 3 };
 
 static const struct {
     const char *name;
@@ -34,11 +35,11 @@ static const struct {
     {"collected_objects", K_COUNT}, {"leaked_objects", K_COUNT}, {"leaked_bytes", K_COUNT},
     {"lat_samples", K_COUNT}, {"process_s", K_REAL}, {"gc_own_ms", K_REAL}, {"threads", K_COUNT},
     {"rep", K_COUNT}, {"maxrss_kb", K_COUNT}, {"minflt", K_COUNT}, {"majflt", K_COUNT}, {"nvcsw", K_COUNT},
-    {"nivcsw", K_COUNT}, {"figure", K_REAL}, {"harness_cpu_s", K_REAL},
+    {"nivcsw", K_COUNT}, {"figure", K_REAL}, {"harness_cpu_s", K_REAL}, {"pause_max_auto_us", K_REAL},
     /* companions: NAME.rss.csv, NAME.pauses.csv */
     {"ms", K_COUNT}, {"rss_bytes", K_COUNT}, {"live_bytes", K_COUNT}, {"gc_live_bytes", K_COUNT},
     {"start_ms", K_REAL}, {"duration_us", K_REAL}, {"generation", K_COUNT}, {"examined", K_COUNT},
-    {"freed", K_COUNT}, {"thread", K_COUNT}, {"ttsp_us", K_REAL},
+    {"freed", K_COUNT}, {"thread", K_COUNT}, {"ttsp_us", K_REAL}, {"explicit", K_FLAG},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -98,6 +99,10 @@ static int parse(const char *text, const char *column, double *out, char *why, s
     }
     if (kind == K_COUNT && v != floor(v)) {
         snprintf(why, len, "'%s' is not a whole number, and it is a count", text);
+        return EINVAL;
+    }
+    if (kind == K_FLAG && v != 0 && v != 1) {
+        snprintf(why, len, "'%s' is neither 0 nor 1, and it is a flag", text);
         return EINVAL;
     }
     *out = v == 0 ? 0 : v; /* no -0 */

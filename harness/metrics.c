@@ -250,6 +250,7 @@ void hb_pause_stats_compute(const hb_pause *ev, size_t n, uint64_t t0, uint64_t 
 {
     memset(out, 0, sizeof *out);
     out->count = n;
+    out->max_auto_us = -1;
     for (int k = 0; k < 3; k++)
         out->mmu[k] = t1 - t0 >= (uint64_t)(hb_mmu_windows_ms[k] * 1e6) ? 1.0 : -1.0;
     if (n == 0)
@@ -257,9 +258,14 @@ void hb_pause_stats_compute(const hb_pause *ev, size_t n, uint64_t t0, uint64_t 
     hb_buf d, e;
     hb_buf_init(&d, sizeof(uint64_t));
     hb_buf_init(&e, sizeof(hb_pause));
-    uint64_t total = 0;
+    uint64_t total = 0, max_auto = 0;
+    int have_auto = 0;
     for (size_t i = 0; i < n; i++) {
         total += ev[i].duration_ns;
+        if (!ev[i].is_explicit && (!have_auto || ev[i].duration_ns > max_auto)) {
+            max_auto = ev[i].duration_ns;
+            have_auto = 1;
+        }
         if (hb_buf_push(&d, &ev[i].duration_ns) || hb_buf_push(&e, &ev[i])) {
             hb_buf_free(&d);
             hb_buf_free(&e);
@@ -277,6 +283,7 @@ void hb_pause_stats_compute(const hb_pause *ev, size_t n, uint64_t t0, uint64_t 
     out->p99_us = rank_us(dur, n, 99);
     out->p999_us = rank_us(dur, n, 99.9);
     out->max_us = (double)dur[n - 1] / 1000.0;
+    out->max_auto_us = have_auto ? (double)max_auto / 1000.0 : -1;
     hb_pause *sorted = e.data;
     qsort(sorted, n, sizeof *sorted, by_thread_start);
     for (int k = 0; k < 3; k++) {

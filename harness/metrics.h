@@ -38,6 +38,7 @@ typedef struct hb_pause {
     int32_t generation;
     int32_t thread;
     uint64_t examined, freed;
+    int32_t is_explicit; /* 1: hb_collect (gc.collect()) asked for it; 0: automatic */
 } hb_pause;
 
 /* ---- the RSS sampler: a thread reading RSS and live bytes every period */
@@ -73,7 +74,8 @@ int64_t hb_rss_now(void);
 typedef struct hb_pause_stats {
     uint64_t count;
     double total_ms;
-    double p50_us, p90_us, p99_us, p999_us, max_us; /* nearest rank */
+    double p50_us, p90_us, p99_us, p999_us, max_us; /* nearest rank, over every pause */
+    double max_auto_us; /* the largest automatic pause (is_explicit 0); < 0 when none */
     double mmu[3]; /* at 1, 10, 100 ms; < 0 when the run is shorter than the window */
 } hb_pause_stats;
 

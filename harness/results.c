@@ -46,6 +46,9 @@ static const char *const columns[] = {
      * cpython: the interpreter's own) */
     "gc0_collections", "gc0_collected", "gc0_uncollectable", "gc1_collections", "gc1_collected",
     "gc1_uncollectable", "gc2_collections", "gc2_collected", "gc2_uncollectable",
+    /* the largest automatic pause (NAME.pauses.csv's explicit 0): pause_max_us
+     * without the collections hb_collect (gc.collect()) asked for */
+    "pause_max_auto_us",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -53,7 +56,8 @@ static const char *const columns[] = {
  * first columns are the contract's; run_id and thread come after them. */
 /* The companions' columns (docs/metrics.md): NAME.pauses.csv, NAME.rss.csv */
 static const char *const pause_columns[] = {"cell",     "rep",   "start_ms", "duration_us", "generation",
-                                            "examined", "freed", "run_id",   "thread",      "ttsp_us"};
+                                            "examined", "freed", "run_id",   "thread",      "ttsp_us",
+                                            "explicit"};
 static const char *const rss_columns[] = {"cell", "rep", "ms", "rss_bytes", "live_bytes", "run_id", "gc_live_bytes"};
 
 typedef struct series_file {
@@ -359,7 +363,8 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
         if (b->len == 0)
             continue;
         int rc;
-        size_t cap = b->len * 160 + 1, at = 0;
+        /* a line: the cell and run ids, and numbers that take under 200 bytes */
+        size_t cap = b->len * (strlen(id) + strlen(run_id) + 200) + 1, at = 0;
         char *block = malloc(cap);
         if (!block)
             return ENOMEM;
@@ -381,9 +386,10 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
                     snprintf(ex, sizeof ex, "%llu", (unsigned long long)p->examined);
                 if (p->freed != HB_GC_UNKNOWN)
                     snprintf(fr, sizeof fr, "%llu", (unsigned long long)p->freed);
-                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%s,%s,%s,%d,%.3f\n", id, c->rep,
-                                       (double)(p->start_ns - o->r.t0_ns) / 1e6, (double)p->duration_ns / 1e3,
-                                       p->generation, ex, fr, run_id, p->thread, (double)p->ttsp_ns / 1e3);
+                at += (size_t)snprintf(block + at, cap - at, "%s,%d,%.3f,%.3f,%d,%s,%s,%s,%d,%.3f,%d\n", id,
+                                       c->rep, (double)(p->start_ns - o->r.t0_ns) / 1e6,
+                                       (double)p->duration_ns / 1e3, p->generation, ex, fr, run_id, p->thread,
+                                       (double)p->ttsp_ns / 1e3, p->is_explicit ? 1 : 0);
             }
         }
         rc = append_block(sf->fd, block, at);
@@ -587,6 +593,10 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
             i += 3; /* no collector, or one that keeps no such figures (boehm) */
         }
     }
+    if (measured && r->have_pauses && r->pauses.count && r->pauses.max_auto_us >= 0)
+        SET("%.3f", r->pauses.max_auto_us);
+    else
+        SKIP(); /* no automatic pause: every collection was asked for, or none ran */
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

@@ -16,7 +16,10 @@
  *   - disjoint: the world stops for one collection at a time, from its
  *     request to its last thread resuming, so sorted by start each pause
  *     ends before the next one is requested;
- *   - one event per collection the heap counted.
+ *   - one event per collection the heap counted;
+ *   - explicit (is_explicit 1) exactly as many as the hb_collect calls, each
+ *     of which collects once, with other threads asking meanwhile (that
+ *     automatic collections say 0: test_gc_explicit.c).
  * rcgen and marksweep (rc never collects), atomic and biased counts; boehm
  * (when built, not under TSan: it cannot follow Boehm's signals), whose
  * pauses are Boehm's own collection events, without the outsider (only
@@ -73,6 +76,7 @@ typedef struct tstate {
     uint64_t rng;
     int err;
     volatile int *done; /* the unattached collector's stop */
+    uint64_t asked;     /* hb_collect calls made */
 } tstate;
 
 static void *mutate(void *arg)
@@ -100,6 +104,7 @@ static void *mutate(void *arg)
                 hb_safepoint(h);
             } else if (k < 990) {
                 hb_collect(h, (int)rnd(&t->rng, HB_GENERATIONS));
+                t->asked++;
             } else {
                 hb_mutator_block(h);
                 sched_yield();
@@ -118,6 +123,7 @@ static void *outsider(void *arg)
     tstate *t = arg;
     while (!__atomic_load_n(t->done, __ATOMIC_ACQUIRE)) {
         hb_collect(t->h, -1);
+        t->asked++;
         for (int i = 0; i < 2000; i++)
             sched_yield();
     }
@@ -174,6 +180,16 @@ static int run_one(const hb_collector *c, int mode, int threads)
                 (unsigned long long)h->collections);
         bad = 1;
     }
+    uint64_t asked = 0, nexplicit = 0;
+    for (int i = 0; i < threads + outside; i++)
+        asked += ts[i].asked;
+    for (size_t i = 0; i < s.n; i++)
+        nexplicit += s.ev[i].is_explicit == 1;
+    if (!bad && nexplicit != asked) {
+        fprintf(stderr, "%s/%s/%d: %llu explicit events of %zu, %llu hb_collect calls\n", c->name, rc, threads,
+                (unsigned long long)nexplicit, s.n, (unsigned long long)asked);
+        bad = 1;
+    }
     qsort(s.ev, s.n, sizeof *s.ev, cmp_start);
     uint64_t max_ttsp = 0, max_pause = 0;
     for (size_t i = 0; i < s.n && !bad; i++) {
@@ -206,8 +222,9 @@ static int run_one(const hb_collector *c, int mode, int threads)
         fprintf(stderr, "%s/%s/%d: only %zu collections: the test tests nothing\n", c->name, rc, threads, s.n);
         bad = 1;
     }
-    printf("%-9s %-6s %d threads: %zu pauses, max %.3f ms, max ttsp %.3f ms%s\n", c->name, rc, threads, s.n,
-           (double)max_pause / 1e6, (double)max_ttsp / 1e6, bad ? "  FAILED" : "");
+    printf("%-9s %-6s %d threads: %zu pauses (%llu explicit), max %.3f ms, max ttsp %.3f ms%s\n", c->name, rc,
+           threads, s.n, (unsigned long long)nexplicit, (double)max_pause / 1e6, (double)max_ttsp / 1e6,
+           bad ? "  FAILED" : "");
     hb_heap_destroy(h);
     a->destroy(as);
     free(s.ev);

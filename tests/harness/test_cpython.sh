@@ -58,6 +58,13 @@ for r in rows:
     assert [sum(p["generation"] == str(g) for p in ps) for g in range(3)] == gens, r["cell"]
     assert 0 < float(ps[0]["start_ms"]) and float(ps[-1]["start_ms"]) < p_s * 1000, r["cell"]
     assert abs(d[-1] - float(r["pause_max_us"])) < 0.01, (r["cell"], d[-1], r["pause_max_us"])
+    # explicit: the form's gc.collect() calls, its closing one last; pause_max_auto_us the others' largest
+    assert all(p["explicit"] in ("0", "1") for p in ps) and ps[-1]["explicit"] == "1", r["cell"]
+    auto = [float(p["duration_us"]) for p in ps if p["explicit"] == "0"]
+    assert (abs(max(auto) - float(r["pause_max_auto_us"])) < 0.01 if auto else r["pause_max_auto_us"] == ""), \
+        (r["cell"], r["pause_max_auto_us"])
+    if w == "gc_cycles":  # a gc.collect() per ring, beside CPython's own collections
+        assert 1 < sum(p["explicit"] == "1" for p in ps) < len(ps), r["cell"]
     p99 = d[max(0, math.ceil(0.99 * len(d)) - 1)]
     assert abs(p99 - float(r["pause_p99_us"])) < 0.01, (r["cell"], p99, r["pause_p99_us"])
     assert abs(sum(d) / 1000 - float(r["pause_total_ms"])) < 0.01, r["cell"]
@@ -95,6 +102,7 @@ PY
 "$hb" report side.csv --out side.html > /dev/null 2> rep.err && grep -q 'beside rcgen on system' side.html \
     && grep -q '<td>selfref/system/rcgen/isolated/t1/small</td><td>rcgen</td>' side.html \
     && grep -q '<td>selfref/pymalloc/cpython/isolated/t1/small</td><td>cpython</td>' side.html \
+    && grep -q '<th class="n">pause_max_us</th><th class="n">pause_max_auto_us</th>' side.html \
     && ok || bad "report: cpython beside rcgen: $(tail -2 rep.err)"
 if command -v gnuplot > /dev/null; then
     "$hb" plot side.csv --out fig > /dev/null 2>&1 && grep -qi 'cpython' fig/data/*pause_cdf-selfref* \
@@ -126,7 +134,7 @@ HEAPBENCH_PYTHON_DIR=$PWD/wrong "$hb" run --workloads selfref,sidekicks --collec
 ! grep -q 'selfref/' wrong.pauses.csv && ok || bad "a failed row has no pauses"
 
 # ---- a report that lost an event: failed, not figures from a partial record
-mkdir -p lossy && cp "$src"/*.py lossy/ && sed -i 's/for i in range(0, len(events), 5)/for i in range(5, len(events), 5)/' lossy/hbgc.py
+mkdir -p lossy && cp "$src"/*.py lossy/ && sed -i 's/for i in range(0, len(events), 6)/for i in range(6, len(events), 6)/' lossy/hbgc.py
 HEAPBENCH_PYTHON_DIR=$PWD/lossy "$hb" run --workloads sidekicks --collectors cpython --warmup 0 \
     --out lossy.csv > /dev/null 2>&1
 [ $? = 1 ] && grep -q 'output check: 205 pause events recorded but gc.get_stats() counted 206 collections' lossy.csv \

@@ -1,6 +1,7 @@
 /* test_metrics.c -- pause statistics and MMU (harness/metrics.h) against
  * brute force: MMU(w) by sliding a window in 1 us steps over random pause
- * sets, nearest-rank percentiles by sorting. */
+ * sets, nearest-rank percentiles by sorting; the largest automatic pause
+ * over the automatic ones only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,11 +88,43 @@ static void test_pause_stats(void **state)
     assert_true(none.mmu[0] == 1.0 && none.mmu[1] == 1.0 && none.mmu[2] < 0);
 }
 
+/* max_auto_us: the largest pause with is_explicit 0, whatever the explicit
+ * ones (hb_collect's) are; none (< 0) when every pause was explicit. Every
+ * other figure stays over all pauses. */
+static void test_pause_max_auto(void **state)
+{
+    (void)state;
+    hb_pause ev[6];
+    const uint64_t us[6] = {30, 900, 70, 50, 2000, 10};
+    const int32_t ex[6] = {0, 1, 0, 0, 1, 0};
+    for (int i = 0; i < 6; i++)
+        ev[i] = (hb_pause){.start_ns = 10000000ULL * (uint64_t)i, .duration_ns = 1000 * us[i],
+                           .is_explicit = ex[i]};
+    hb_pause_stats st;
+    hb_pause_stats_compute(ev, 6, 0, 100000000ULL, &st);
+    assert_true(fabs(st.max_auto_us - 70) < 1e-9);
+    assert_true(fabs(st.max_us - 2000) < 1e-9 && fabs(st.p50_us - 50) < 1e-9);
+    assert_true(fabs(st.total_ms - 3.06) < 1e-9);
+    /* the largest automatic pause last, and in the middle: order does not matter */
+    ev[5].duration_ns = 1000 * 800;
+    hb_pause_stats_compute(ev, 6, 0, 100000000ULL, &st);
+    assert_true(fabs(st.max_auto_us - 800) < 1e-9);
+    /* only explicit pauses: no automatic one, and max_us still the largest */
+    for (int i = 0; i < 6; i++)
+        ev[i].is_explicit = 1;
+    hb_pause_stats_compute(ev, 6, 0, 100000000ULL, &st);
+    assert_true(st.max_auto_us < 0 && fabs(st.max_us - 2000) < 1e-9);
+    /* no pause at all: none either */
+    hb_pause_stats_compute(NULL, 0, 0, 100000000ULL, &st);
+    assert_true(st.max_auto_us < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mmu_brute_force),
         cmocka_unit_test(test_pause_stats),
+        cmocka_unit_test(test_pause_max_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

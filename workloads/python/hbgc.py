@@ -28,14 +28,20 @@ stats line, untimed:
                                     collection, and their sys.getsizeof sum
     pymalloc_blocks N               sys.getallocatedblocks(): 0 unless
                                     CPython's own obmalloc serves objects
-    pause START STOP GEN COLLECTED UNCOLLECTABLE
+    pause START STOP GEN COLLECTED UNCOLLECTABLE EXPLICIT
                                     one line per collection, from
-                                    gc.callbacks (start and stop phases)
+                                    gc.callbacks (start and stop phases);
+                                    EXPLICIT 1 when a gc.collect() call
+                                    of the form ran it, 0 when CPython
+                                    collected by itself (an allocation)
 
 The callback keeps its figures in an array.array of ints, which is no
 container, so recording makes no object the collector counts; CPython
 itself makes one argument tuple per callback call (invoke_gc_callback),
-which does (docs/collectors.md, "The collector cpython").
+which does (docs/collectors.md, "The collector cpython"). To tell the
+form's own collections from CPython's, gc.collect is replaced, for the
+run, by a function that raises a flag (another array.array) around the
+real one: a call of it makes no container either.
 """
 import array
 import gc
@@ -81,11 +87,13 @@ def measure(run, p, check=None):
             if phase == "start":
                 sys.stderr.write("py %d\n" % info["generation"])
     report = os.environ.get("HB_CPYTHON_REPORT") == "1"
+    real_collect = gc.collect
     if report:  # made before the freeze, so none of it is in the schedule
         events = array.array("q")
+        asked = array.array("q", [0])  # 1 while a gc.collect() call runs
 
-        def record(phase, info, ev=events, now=time.monotonic_ns):
-            # start: its time; stop: the stop time and the counts
+        def record(phase, info, ev=events, now=time.monotonic_ns, asked=asked):
+            # start: its time; stop: the stop time, the counts, explicit
             if phase == "start":
                 ev.append(now())
             else:
@@ -93,7 +101,15 @@ def measure(run, p, check=None):
                 ev.append(info["generation"])
                 ev.append(info["collected"])
                 ev.append(info["uncollectable"])
+                ev.append(asked[0])
         trace = record
+
+        def collect(generation=2, real=real_collect, asked=asked):
+            asked[0] = 1
+            try:
+                return real(generation)
+            finally:
+                asked[0] = 0
     gc.collect()
     before = [(d["collections"], d["collected"], d["uncollectable"])
               for d in gc.get_stats()]
@@ -102,11 +118,14 @@ def measure(run, p, check=None):
     gc.collect()  # counts 0, no long-lived objects: a fresh heap
     if trace:
         gc.callbacks.append(trace)
+    if report:
+        gc.collect = collect  # the forms' gc.collect() calls, and ours below
     t0 = time.monotonic_ns()
     try:
         ops = run(p)
         gc.collect()  # the workload's final collection (cwl.h)
         t1 = time.monotonic_ns()
+        gc.collect = real_collect
         if trace:
             gc.callbacks.remove(trace)
         after = gc.get_stats()
@@ -131,6 +150,6 @@ def measure(run, p, check=None):
         lines = ["run %d %d" % (t0, t1), "ops %d" % ops,
                  "garbage %d %d" % (len(gc.garbage), sum(map(sys.getsizeof, gc.garbage))),
                  "pymalloc_blocks %d" % sys.getallocatedblocks()]
-        for i in range(0, len(events), 5):
-            lines.append("pause %d %d %d %d %d" % tuple(events[i:i + 5]))
+        for i in range(0, len(events), 6):
+            lines.append("pause %d %d %d %d %d %d" % tuple(events[i:i + 6]))
         sys.stdout.write("\n".join(lines) + "\n")
