@@ -64,8 +64,8 @@
  * stack is empty, as tcmalloc's thread cache does. Those blocks stay
  * counted out of their owners' pools (so ownership, the pools' counts and
  * adoption are as before), and the holder counts their bytes apart
- * (foreign_bytes, subtracted from live in stats); a full stack sends its
- * older half back, in carriers and one compare-and-swap per owner
+ * (foreign_bytes, subtracted from live in stats); a full stack goes back
+ * whole, in carriers and one compare-and-swap per owner
  * (arena_remote.c), and the stacks go back when the heap is left. On
  * mixed_remote at 2 threads, measured side by side on a quiet machine,
  * they take arena from 1.7 times

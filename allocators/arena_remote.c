@@ -113,11 +113,17 @@ static void foreign_return(heap *h, block *rest, uint32_t bsize)
         chain_give(h, &ch[k]);
 }
 
-/* A full foreign cache: its older half goes back to the owners, b on top. */
+/* A full foreign cache goes back to the owners whole, then b is its first
+ * block. Whole, not its older half as the own lifo's spill: finding the
+ * half means walking the newer blocks' links, cold by then (89% of the
+ * spill's samples on mixed_remote at 2 threads), and most of what a
+ * foreign cache holds goes back in any case (there it served 1 to 6% of
+ * the allocations and sent back the rest). Side by side, 5 alternating
+ * runs of mixed_remote t2 medium: 2.39 s against 2.56. */
 void hb_arena_foreign_spill(heap *h, lifo *f, block *b)
 {
     uint32_t was = f->n;
-    block *rest = lifo_cut(f, f->max / 2u);
+    block *rest = lifo_cut(f, 0);
     ctr_add(&h->foreign_bytes, -(uint64_t)(was - f->n) * f->bsize);
     foreign_return(h, rest, f->bsize);
     hb_arena_foreign_push(h, f, b);

@@ -14,7 +14,7 @@ void hb_arena_drain_remote(heap *h);
 /* h's remote list and those of the dead heaps it adopted; an adopted heap
  * whose blocks are all back is let go. */
 void hb_arena_drain_all(heap *h);
-/* A full foreign cache f of h: its older half back to the owners, b on top. */
+/* A full foreign cache f of h: all of it back to the owners, then b on it. */
 void hb_arena_foreign_spill(heap *h, lifo *f, block *b);
 /* Every foreign cache of h back to the owners (h is being left). */
 void hb_arena_foreign_flush(heap *h);
