@@ -36,6 +36,14 @@ static const hb_metric_info metrics[] = {
     {"cpu_s", "s", "CPU time (user + system)", 0},
 };
 
+void hb_metric_names(char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0] && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", metrics[i].name);
+}
+
 const hb_metric_info *hb_metric_find(const char *name)
 {
     for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)

@@ -78,6 +78,8 @@ typedef struct hb_metric_info {
 } hb_metric_info;
 
 const hb_metric_info *hb_metric_find(const char *name);
+/* Every name hb_metric_find knows, ", " between them, into buf (cut at len). */
+void hb_metric_names(char *buf, size_t len);
 
 /* ---- the subcommands that read results files; argv after the subcommand's
  * name; they return the exit status */

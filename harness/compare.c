@@ -315,9 +315,9 @@ static int set_metrics(cmpctx *x, const char *list)
         p += len + 1;
     }
 bad:
-    fprintf(stderr, "heapbench compare: bad --metrics '%s'; valid: wall_s, ops_per_s, pause_p99_us, "
-                    "peak_rss_kb, user_s, sys_s, final_rss_kb, pause_max_us, pause_max_auto_us, pause_total_ms, "
-                    "lat_p50_ns, lat_p99_ns\n", list);
+    char names[512];
+    hb_metric_names(names, sizeof names);
+    fprintf(stderr, "heapbench compare: bad --metrics '%s'; valid: %s\n", list, names);
     return 2;
 }
 

@@ -237,10 +237,11 @@ int hb_rg_set_metrics(ropts *o, const char *list)
     o->nmetric = 0;
     for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         const hb_metric_info *m = hb_metric_find(t);
-        if (!m || o->nmetric == MAX_METRICS)
-            return bad("bad --metrics '%s'; valid: wall_s, cpu_s, ops_per_s, pause_p99_us, peak_rss_kb, user_s, "
-                       "sys_s, final_rss_kb, pause_max_us, pause_max_auto_us, pause_total_ms, lat_p50_ns, "
-                       "lat_p99_ns", list);
+        if (!m || o->nmetric == MAX_METRICS) {
+            char names[512];
+            hb_metric_names(names, sizeof names);
+            return bad("bad --metrics '%s'; valid: %s", list, names);
+        }
         o->metric[o->nmetric++] = m;
     }
     return o->nmetric ? 0 : bad("bad --metrics '%s'", list);
