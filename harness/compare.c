@@ -299,6 +299,7 @@ static void print_table(const cmpctx *x)
 
 static int set_metrics(cmpctx *x, const char *list)
 {
+    char names[512]; /* the valid ones, for the error */
     x->nmetric = 0;
     const char *p = list;
     for (;;) {
@@ -315,7 +316,6 @@ static int set_metrics(cmpctx *x, const char *list)
         p += len + 1;
     }
 bad:
-    char names[512];
     hb_metric_names(names, sizeof names);
     fprintf(stderr, "heapbench compare: bad --metrics '%s'; valid: %s\n", list, names);
     return 2;
