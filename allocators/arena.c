@@ -66,7 +66,10 @@
  * adoption are as before), and the holder counts their bytes apart
  * (foreign_bytes, subtracted from live in stats); a full stack goes back
  * whole, in carriers and one compare-and-swap per owner
- * (arena_remote.c), and the stacks go back when the heap is left. On
+ * (arena_remote.c), and the stacks go back when the heap is left. The
+ * stack is an array of the blocks' addresses (struct fcache), not a list
+ * linked through them, so sending it back reads no block but the ones
+ * that become carriers. On
  * mixed_remote at 2 threads, measured side by side on a quiet machine,
  * they take arena from 1.7 times
  * tcmalloc's time to about 1.06, for about 2 MiB more peak RSS (a heap's
@@ -614,14 +617,9 @@ static NOINLINE void *class_alloc_pools(inst *in, size_t c)
         ctr_add(&h->live, l->bsize);
         return b;
     }
-    lifo *f = &h->foreign[c];
-    b = f->head;
-    if (b) { /* still counted out of its owner's pool */
-        f->head = b->next;
-        f->n--;
-        ctr_add(&h->foreign_bytes, -(uint64_t)f->bsize);
-        return b;
-    }
+    fcache *f = &h->foreign[c];
+    if (f->n) /* still counted out of its owner's pool */
+        return hb_arena_foreign_pop(h, f);
     pool *p = h->used[c];
     if (LIKELY(p))
         return pool_pop(h, p);
@@ -715,7 +713,7 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
                 hb_arena_heap_drop_adopted(mine, i);
             return;
         }
-        lifo *f = &mine->foreign[arena_of(p)->cls[slice_of(p)]];
+        fcache *f = &mine->foreign[arena_of(p)->cls[slice_of(p)]];
         if (LIKELY(f->n < f->max)) {
             hb_arena_foreign_push(mine, f, p);
             return;

@@ -131,9 +131,20 @@ typedef struct lifo {
     uint32_t bsize;
 } lifo;
 
+/* A class's foreign cache (see "Blocks of other threads" in arena.c):
+ * blocks of other heaps this heap's thread freed, the newest last. An
+ * array rather than a stack linked through the blocks: sending blocks back
+ * to their owners reads their addresses here, where a linked stack had to
+ * read each block's link, cold by then. Its blocks stay counted out of
+ * their owners' pools. */
+typedef struct fcache {
+    uint16_t n, max; /* max 0: the class is not cached */
+    uint32_t bsize;
+    block *slot[FOREIGN_MAX];
+} fcache;
+
 struct heap {
     lifo cache[NCLASS_ALL];       /* owner only */
-    lifo foreign[NCLASS_ALL];     /* owner only: blocks of other heaps it freed */
     pool *used[NCLASS_ALL];       /* obmalloc's usedpools: pools with a free block */
     pool *usedtail[NCLASS_ALL];   /* their last pool (see free_slow) */
     /* Written by the owner only, read by stats() from any thread. */
@@ -149,6 +160,7 @@ struct heap {
     uint32_t sweep_ms;            /* when arena_pools.c last purged them */
     heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
     uint32_t nadopted;
+    fcache foreign[NCLASS_ALL];   /* owner only: blocks of other heaps it freed */
     /* Other threads write this line; keep it off the owner's lines. */
     _Alignas(64) _Atomic(block *) remote;
     _Atomic int dead; /* on the abandoned list: a freeing thread may adopt it */

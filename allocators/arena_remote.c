@@ -75,17 +75,17 @@ static void chain_give(heap *h, chain *c)
     remote_push(o, c->head, c->tail);
 }
 
-/* Blocks of a foreign cache (one class), from `rest` down, back to their
+/* n blocks of a foreign cache (one class), v[0] to v[n - 1], back to their
  * owners: gathered into a chain of carriers per owner (SPILL_OWNERS at a
  * time), so each owner costs one compare-and-swap however many blocks go
- * back to it. */
-static void foreign_return(heap *h, block *rest, uint32_t bsize)
+ * back to it. The addresses come from the cache's array; of the blocks,
+ * only the carriers are written. */
+static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsize)
 {
     chain ch[SPILL_OWNERS];
     uint32_t n = 0, room = carrier_room(bsize);
-    while (rest) {
-        block *b = rest;
-        rest = b->next;
+    for (uint32_t j = 0; j < nblk; j++) {
+        block *b = v[j];
         heap *o = arena_of(b)->heap;
         uint32_t k = 0;
         while (k < n && ch[k].owner != o)
@@ -114,18 +114,18 @@ static void foreign_return(heap *h, block *rest, uint32_t bsize)
 }
 
 /* A full foreign cache goes back to the owners whole, then b is its first
- * block. Whole, not its older half as the own lifo's spill: finding the
- * half means walking the newer blocks' links, cold by then (89% of the
- * spill's samples on mixed_remote at 2 threads), and most of what a
- * foreign cache holds goes back in any case (there it served 1 to 6% of
- * the allocations and sent back the rest). Side by side, 5 alternating
- * runs of mixed_remote t2 medium: 2.39 s against 2.56. */
-void hb_arena_foreign_spill(heap *h, lifo *f, block *b)
+ * block. Whole rather than its older half as the own lifo's spill: most of
+ * what a foreign cache holds goes back in any case (on mixed_remote at 2
+ * threads it served 1 to 6% of the allocations and sent back the rest),
+ * and side by side the half spill was slower (6 alternating runs of
+ * mixed_remote t2 medium with the array: 5.33 s against 5.00, 37.4 MiB
+ * against 35.7). */
+void hb_arena_foreign_spill(heap *h, fcache *f, block *b)
 {
-    uint32_t was = f->n;
-    block *rest = lifo_cut(f, 0);
-    ctr_add(&h->foreign_bytes, -(uint64_t)(was - f->n) * f->bsize);
-    foreign_return(h, rest, f->bsize);
+    uint32_t n = f->n;
+    f->n = 0;
+    ctr_add(&h->foreign_bytes, -(uint64_t)n * f->bsize);
+    foreign_return(h, f->slot, n, f->bsize);
     hb_arena_foreign_push(h, f, b);
     /* And take back h's own blocks: a thread that has stopped allocating
      * (done with its share of the work, waiting for the others) never
@@ -139,11 +139,10 @@ void hb_arena_foreign_spill(heap *h, lifo *f, block *b)
 void hb_arena_foreign_flush(heap *h)
 {
     for (size_t c = 1; c < NCLASS_ALL; c++) {
-        lifo *f = &h->foreign[c];
-        block *rest = f->head;
-        f->head = NULL;
+        fcache *f = &h->foreign[c];
+        uint32_t n = f->n;
         f->n = 0;
-        foreign_return(h, rest, f->bsize);
+        foreign_return(h, f->slot, n, f->bsize);
     }
     atomic_store_explicit(&h->foreign_bytes, 0, memory_order_relaxed);
 }

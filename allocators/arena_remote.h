@@ -15,19 +15,24 @@ void hb_arena_drain_remote(heap *h);
  * whose blocks are all back is let go. */
 void hb_arena_drain_all(heap *h);
 /* A full foreign cache f of h: all of it back to the owners, then b on it. */
-void hb_arena_foreign_spill(heap *h, lifo *f, block *b);
+void hb_arena_foreign_spill(heap *h, fcache *f, block *b);
 /* Every foreign cache of h back to the owners (h is being left). */
 void hb_arena_foreign_flush(heap *h);
 /* b, of the living heap owner, on owner's remote list. */
 void hb_arena_remote_free(heap *owner, block *b);
 
 /* A block of another heap on h's foreign cache f, which has room. */
-static inline void hb_arena_foreign_push(heap *h, lifo *f, block *b)
+static inline void hb_arena_foreign_push(heap *h, fcache *f, block *b)
 {
-    b->next = f->head;
-    f->head = b;
-    f->n++;
+    f->slot[f->n++] = b;
     ctr_add(&h->foreign_bytes, f->bsize);
+}
+
+/* The newest block of h's foreign cache f, which is not empty. */
+static inline block *hb_arena_foreign_pop(heap *h, fcache *f)
+{
+    ctr_add(&h->foreign_bytes, -(uint64_t)f->bsize);
+    return f->slot[--f->n];
 }
 
 /* ---- arena.c */
