@@ -378,6 +378,61 @@ static void test_mixed_remote_sends_all(void **state)
     assert_int_equal(atomic_load(&remote_seen), 2 * 20000);
 }
 
+/* Block sizes as mixed_remote asks for them: log-uniform, an equal share
+ * in each doubling from min_size to max_size and none at max_size itself
+ * (a clamped extra doubling once put 1 block in 11 at exactly 16 KiB). */
+static _Atomic uint64_t size_hist[12], size_at_max;
+
+static void *sizes_alloc(void *st, size_t n)
+{
+    (void)st;
+    if (n >= 16 && n < 16384)
+        atomic_fetch_add(&size_hist[63 - __builtin_clzll(n / 16)], 1);
+    if (n == 16384)
+        atomic_fetch_add(&size_at_max, 1);
+    return malloc(n);
+}
+static void *sizes_alloc_aligned(void *st, size_t align, size_t n)
+{
+    (void)st;
+    void *p = NULL;
+    return posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, n) ? NULL : p;
+}
+static void sizes_free(void *st, void *p, size_t n) { (void)st, (void)n; free(p); }
+
+static const hb_allocator sizes_allocator = {
+    .name = "sizes", .doc = "histogram of sizes", .init = remote_init, .alloc = sizes_alloc,
+    .alloc_aligned = sizes_alloc_aligned, .free = sizes_free, .thread_attach = evil_attach,
+    .thread_detach = evil_detach, .destroy = remote_destroy,
+};
+
+static void test_mixed_remote_sizes(void **state)
+{
+    (void)state;
+    /* live 2000 as the defaults: its slot array (16000 B) is the one block
+     * of the workload's own in the top doubling */
+    const override ov[] = {{"ops", 100000}, {"live", 2000}, {NULL, 0}};
+    for (size_t i = 0; i < 12; i++)
+        atomic_store(&size_hist[i], 0);
+    atomic_store(&size_at_max, 0);
+    hb_counts c;
+    char err[256];
+    int v = drive("mixed_remote", &sizes_allocator, NULL, 1, ov, 0, &c, err, sizeof err);
+    if (v)
+        fail_msg("mixed_remote failed its check: %s", err);
+    assert_int_equal(atomic_load(&size_at_max), 0);
+    uint64_t total = 0;
+    for (size_t i = 0; i < 10; i++)
+        total += atomic_load(&size_hist[i]);
+    assert_true(total >= 100000);
+    for (size_t i = 0; i < 10; i++) {
+        uint64_t k = atomic_load(&size_hist[i]);
+        if (k < total / 10 * 9 / 10 || k > total / 10 * 11 / 10)
+            fail_msg("doubling %zu (from %zu B): %llu of %llu blocks, not about a tenth", i,
+                     (size_t)16 << i, (unsigned long long)k, (unsigned long long)total);
+    }
+}
+
 static void test_scratch(void **state)
 {
     (void)state;
@@ -569,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_bleed),
         cmocka_unit_test(test_mixed_remote),
         cmocka_unit_test(test_mixed_remote_sends_all),
+        cmocka_unit_test(test_mixed_remote_sizes),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_large),
         cmocka_unit_test(test_realloc_grow),
