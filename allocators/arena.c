@@ -228,11 +228,33 @@ NOINLINE void hb_arena_free_slow(heap *h, pool *p, block *last)
         hb_arena_pool_give_back(h, p);
         return;
     }
-    /* It was full: back on usedpools, but at the tail where obmalloc puts it
-     * at the front. Under random frees the front makes nearly every
-     * operation toggle a pool full/non-full through both slow paths (48% of
-     * operations with 10k live blocks); at the tail a pool gathers frees
-     * before it is allocated from again (4%). */
+    /* It was full: back on usedpools. A small pool goes at the tail where
+     * obmalloc puts it at the front. Under random frees the front makes
+     * nearly every operation toggle a pool full/non-full through both slow
+     * paths (48% of operations with 10k live blocks); at the tail a pool
+     * gathers frees before it is allocated from again (4%).
+     *
+     * A medium pool goes at the front, as obmalloc's. It holds 2 to 113
+     * blocks, so it fills within a few allocations either way, and at the
+     * tail allocation went round every pool of the class in turn, taking
+     * each time from the one that had waited longest, hence the emptiest:
+     * no pool ever drained. On mixed_remote at 2 threads a heap's partly
+     * used medium pools held 4.3 MB free beside 6 MB in use (per-class
+     * counters); at the front the pools last freed into fill first and the
+     * others drain. 4 alternating runs: peak RSS 28.0 -> 26.5 MiB at 2
+     * threads, 12.8 -> 12.3 at 1, larson t2 20.1 -> 18.2, wall time the
+     * same within 2%. */
+    if (p->bsize > SMALL_MAX) {
+        pool *head = h->used[p->szidx];
+        p->prevpool = NULL;
+        p->nextpool = head;
+        if (head)
+            head->prevpool = p;
+        else
+            h->usedtail[p->szidx] = p;
+        h->used[p->szidx] = p;
+        return;
+    }
     pool *tail = h->usedtail[p->szidx];
     p->nextpool = NULL;
     p->prevpool = tail;

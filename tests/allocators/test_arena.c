@@ -1,6 +1,6 @@
 /* test_arena.c -- what is particular to the arena backend (allocators/arena.c):
  * obmalloc's size classes, arenas given back to the OS, the fullest arena
- * used first, remote frees reclaimed by the owner or kept in the freeing
+ * used first, a medium pool freed into reused first, remote frees reclaimed by the owner or kept in the freeing
  * thread's foreign cache, heaps of exited threads adopted or taken over by
  * a successor, an idle owner taking its blocks back, and exact statistics.
  * The contract itself is checked for every backend in test_allocators.c. */
@@ -666,6 +666,34 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* A full medium pool freed into goes to the front of its class's pools,
+ * as obmalloc's, so the next allocation fills it again and the pools
+ * freed into longest ago can drain (a small pool goes to the tail). */
+static void test_medium_pool_front(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "cache=0,foreign=0"), 0);
+    enum { N = 40, SZ = 8192 }; /* 8 KiB: 7 in the region's first pool, 8 in the others */
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        assert_non_null(v[i] = A->alloc(s, SZ));
+    /* v[10] and v[20] are in two full pools; the last pool is partly used */
+    assert_true((uintptr_t)v[10] >> 16 != (uintptr_t)v[20] >> 16);
+    assert_true((uintptr_t)v[20] >> 16 != (uintptr_t)v[N - 1] >> 16);
+    A->free(s, v[10], SZ);
+    A->free(s, v[20], SZ);
+    void *a = A->alloc(s, SZ), *b = A->alloc(s, SZ);
+    assert_ptr_equal(a, v[20]); /* the pool freed into last */
+    assert_ptr_equal(b, v[10]);
+    A->free(s, a, SZ);
+    A->free(s, b, SZ);
+    for (int i = 0; i < N; i++)
+        if (i != 10 && i != 20)
+            A->free(s, v[i], SZ);
+    A->destroy(s);
+}
+
 /* A free pool whose arena is still in use gives its pages back once idle
  * for purge=MS (obmalloc would keep them until the whole arena is free),
  * counted in released_bytes, and is reused afterwards as zero pages. */
@@ -824,7 +852,7 @@ int main(void)
         T(test_size_classes),       T(test_aligned),
         T(test_realloc_in_place),   TP(test_arena_returned_to_os),
         TP(test_fullest_arena_first),
-        T(test_remote_frees_reclaimed), TF(test_foreign_cache),
+        T(test_remote_frees_reclaimed), cmocka_unit_test(test_medium_pool_front), TF(test_foreign_cache),
         T(test_lifo), T(test_options),
         T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
