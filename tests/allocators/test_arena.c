@@ -1,8 +1,9 @@
 /* test_arena.c -- what is particular to the arena backend (allocators/arena.c):
  * obmalloc's size classes, arenas given back to the OS, the fullest arena
- * used first, a medium pool freed into reused first, remote frees reclaimed by the owner or kept in the freeing
- * thread's foreign cache, heaps of exited threads adopted or taken over by
- * a successor, an idle owner taking its blocks back, and exact statistics.
+ * used first, a medium pool freed into reused first, remote frees
+ * reclaimed by the owner or kept in the freeing thread's foreign cache,
+ * heaps of exited threads adopted or taken over by a successor, an idle
+ * owner taking its blocks back, and exact statistics.
  * The contract itself is checked for every backend in test_allocators.c. */
 #include <errno.h>
 #include <setjmp.h>
