@@ -45,7 +45,7 @@ static int setup_pools(void **state)
     return A->init(state, "cache=0");
 }
 
-/* With the foreign caches on, 64 KiB a class (the default, given explicitly). */
+/* With the foreign caches on, 64 KiB a class (given explicitly; the default is 32). */
 static int setup_foreign(void **state)
 {
     return A->init(state, "foreign=65536");
