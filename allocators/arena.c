@@ -69,12 +69,13 @@
  * (arena_remote.c), and the stacks go back when the heap is left. The
  * stack is an array of the blocks' addresses (struct fcache), not a list
  * linked through them, so sending it back reads no block but the ones
- * that become carriers. On
- * mixed_remote at 2 threads, measured side by side on a quiet machine,
- * they take arena from 1.7 times
- * tcmalloc's time to about 1.06, for about 2 MiB more peak RSS (a heap's
- * bound rather than a class's, or larger or smaller bounds, or taking
- * them before the own stack, were each slower: docs/allocators.md).
+ * that become carriers. On mixed_remote at 2 threads, measured side by
+ * side on a quiet machine, they took arena from 1.7 times tcmalloc's time
+ * to about 1.06, for about 2 MiB more peak RSS (then as linked stacks of
+ * 64 KiB a class: a heap's bound rather than a class's, larger or smaller
+ * bounds, or taking them before the own stack were each slower). Since
+ * they are arrays a spill is cheap, and the bound is 32 KiB a class
+ * (FOREIGN_BYTES; docs/allocators.md).
  *
  * Free reads neither the block's pool header nor its class's lists: the
  * owner and the class come from the arena header (arena.cls), a few lines
