@@ -154,6 +154,24 @@ static inline void lifo_push(heap *h, lifo *l, block *b)
     ctr_add(&h->live, -(uint64_t)l->bsize);
 }
 
+/* The stack l cut after its first `keep` blocks (its newest): returns the
+ * rest, the older ones, and l->n is keep. */
+static inline block *lifo_cut(lifo *l, uint32_t keep)
+{
+    block *rest = l->head;
+    if (keep) {
+        block *cut = l->head;
+        for (uint32_t i = 1; i < keep; i++)
+            cut = cut->next;
+        rest = cut->next;
+        cut->next = NULL;
+    } else {
+        l->head = NULL;
+    }
+    l->n = (uint16_t)keep;
+    return rest;
+}
+
 /* Blocks of a lifo, from `rest` down, back to their pools. */
 static void lifo_return(heap *h, block *rest)
 {

@@ -1,7 +1,7 @@
 /* arena_remote.h -- arena's blocks of other heaps (arena_remote.c): remote
  * lists of carriers, drained by the owner, and the foreign caches' way back
- * to the owners; with what arena.c gives it, obmalloc's free into a pool,
- * the adoption of dead heaps and the cut of a stack. Internal to arena. */
+ * to the owners; with what arena.c gives it, obmalloc's free into a pool
+ * and the adoption of dead heaps. Internal to arena. */
 #ifndef HB_ARENA_REMOTE_H
 #define HB_ARENA_REMOTE_H
 
@@ -59,24 +59,6 @@ static inline void local_free(heap *h, pool *p, block *b)
 {
     ctr_add(&h->live, -(uint64_t)p->bsize);
     pool_put(h, p, b);
-}
-
-/* The stack l cut after its first `keep` blocks (its newest): returns the
- * rest, the older ones, and l->n is keep. */
-static inline block *lifo_cut(lifo *l, uint32_t keep)
-{
-    block *rest = l->head;
-    if (keep) {
-        block *cut = l->head;
-        for (uint32_t i = 1; i < keep; i++)
-            cut = cut->next;
-        rest = cut->next;
-        cut->next = NULL;
-    } else {
-        l->head = NULL;
-    }
-    l->n = (uint16_t)keep;
-    return rest;
 }
 
 #endif
