@@ -409,8 +409,9 @@ static const hb_allocator sizes_allocator = {
 static void test_mixed_remote_sizes(void **state)
 {
     (void)state;
-    /* live 2000 as the defaults: its slot array (16000 B) is the one block
-     * of the workload's own in the top doubling */
+    /* live 2000 as the defaults; the workload's own arrays asked for
+     * through alloc (the slots, 16000 B, and the ring, 8192 B) land in the
+     * top doubling, two blocks among about 10000 */
     const override ov[] = {{"ops", 100000}, {"live", 2000}, {NULL, 0}};
     for (size_t i = 0; i < 12; i++)
         atomic_store(&size_hist[i], 0);
