@@ -57,6 +57,10 @@
 /* A pool free for PURGE_MS gives its pages back (MADV_DONTNEED), all but
  * the one holding its header (arena_pools.c). The option purge=MS sets it. */
 #define PURGE_MS 30u
+/* pool_exhausted carves, after the next never-used block, those that lie
+ * wholly in the same aligned 4 KiB (the smallest page): a carve touches no
+ * page that its first block does not. */
+#define HB_CARVE_PAGE ((uintptr_t)4096)
 
 /* Medium classes: 8 per doubling above 512 B, index NCLASS + (b - 9) * 8 + j
  * for sizes in (2^b, 2^(b+1)]. 64 KiB pools hold 2 blocks of 32 KiB and

@@ -695,6 +695,34 @@ static void test_medium_pool_front(void **state)
     A->destroy(s);
 }
 
+/* Carving never-used blocks a page at a time (pool_exhausted) keeps
+ * obmalloc's order, consecutive addresses, and touches no page ahead of the
+ * block handed out: a fresh pool's pages fault in one by one as its blocks
+ * are reached, small (16 B) and medium (576 B, which straddle pages). */
+static void test_carve_by_page(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {16, 576};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        void *s;
+        assert_int_equal(A->init(&s, "cache=0,foreign=0"), 0);
+        size_t sz = sizes[k];
+        enum { N = 20 };
+        static char *v[N];
+        for (int i = 0; i < N; i++) {
+            assert_non_null(v[i] = A->alloc(s, sz));
+            if (i)
+                assert_ptr_equal(v[i], v[i - 1] + sz);
+            /* the page after the one the block ends in is untouched */
+            char *next_page = (char *)(((uintptr_t)v[i] + sz - 1 + 4096) & ~(uintptr_t)4095);
+            assert_int_equal(resident_pages(next_page, 4096), 0);
+        }
+        for (int i = 0; i < N; i++)
+            A->free(s, v[i], sz);
+        A->destroy(s);
+    }
+}
+
 /* A free pool whose arena is still in use gives its pages back once idle
  * for purge=MS (obmalloc would keep them until the whole arena is free),
  * counted in released_bytes, and is reused afterwards as zero pages. */
@@ -853,7 +881,8 @@ int main(void)
         T(test_size_classes),       T(test_aligned),
         T(test_realloc_in_place),   TP(test_arena_returned_to_os),
         TP(test_fullest_arena_first),
-        T(test_remote_frees_reclaimed), cmocka_unit_test(test_medium_pool_front), TF(test_foreign_cache),
+        T(test_remote_frees_reclaimed), cmocka_unit_test(test_medium_pool_front),
+        cmocka_unit_test(test_carve_by_page), TF(test_foreign_cache),
         T(test_lifo), T(test_options),
         T(test_every_size_class),
         T(test_exited_thread_blocks), T(test_stats_exact),
