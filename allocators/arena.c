@@ -172,12 +172,13 @@ static inline block *lifo_cut(lifo *l, uint32_t keep)
     return rest;
 }
 
-/* Blocks of a lifo, from `rest` down, back to their pools. */
-static void lifo_return(heap *h, block *rest)
+/* Blocks of a lifo, from `rest` down, back to their pools: all of one
+ * class, so their pools' kind is known without the region map. */
+static void lifo_return(heap *h, block *rest, int medium)
 {
     while (rest) {
         block *next = rest->next;
-        pool_put(h, block_pool(rest), rest);
+        pool_put(h, medium ? mpool_of(rest) : pool_of(rest), rest);
         rest = next;
     }
 }
@@ -193,7 +194,7 @@ static NOINLINE void lifo_spill(heap *h, lifo *l, block *b)
         return;
     }
     block *rest = lifo_cut(l, l->max / 2u);
-    lifo_return(h, rest);
+    lifo_return(h, rest, l->bsize > SMALL_MAX);
     lifo_push(h, l, b);
 }
 
@@ -206,7 +207,7 @@ static void lifo_flush(heap *h)
         block *rest = l->head;
         l->head = NULL;
         l->n = 0;
-        lifo_return(h, rest);
+        lifo_return(h, rest, c >= NCLASS);
     }
 }
 
