@@ -226,7 +226,8 @@ static NOINLINE void pool_exhausted(heap *h, pool *p)
     if (p->nextoffset <= p->maxnextoffset) {
         char *base = (char *)p;
         uintptr_t off = p->nextoffset, bsize = p->bsize;
-        /* the last offset a block may start at and end inside the page */
+        /* lim: the last offset a block may start at and still end inside
+         * the page where the next block starts (in_page: that page's end) */
         uintptr_t in_page = (((uintptr_t)base + off + HB_CARVE_PAGE) & ~(HB_CARVE_PAGE - 1)) - (uintptr_t)base;
         uintptr_t lim = in_page >= bsize ? in_page - bsize : 0;
         if (lim > p->maxnextoffset)
@@ -661,10 +662,8 @@ static int arena_init(void **state, const char *options)
     return 0;
 }
 
-/* A block of class c from the pools (obmalloc's malloc), after the lifo
- * came up empty or on a thread's first call. */
-/* h's lifo of class c is empty: a block from its foreign cache, else from
- * its pools. */
+/* h's lifo of class c came up empty: a block from its foreign cache, else
+ * from its pools (obmalloc's malloc). */
 static NOINLINE void *class_alloc_pools(heap *h, size_t c)
 {
     fcache *f = &h->foreign[c];
@@ -692,7 +691,7 @@ static NOINLINE void *class_alloc_attach(inst *in, size_t c)
     heap *h = heap_attach(in);
     if (UNLIKELY(!h))
         return NULL;
-    if (h->cache[c].head) /* an adopted heap's */
+    if (h->cache[c].head) /* none when taken over: a left heap's lifos are flushed */
         return lifo_pop(h, &h->cache[c]);
     return class_alloc_pools(h, c);
 }
