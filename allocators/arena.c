@@ -246,8 +246,7 @@ static NOINLINE void pool_exhausted(heap *h, pool *p)
         else
             h->usedtail[p->szidx] = NULL;
     }
-    if (atomic_load_explicit(&h->remote, memory_order_relaxed) || h->nadopted)
-        hb_arena_drain_all(h);
+    hb_arena_drain_all(h);
 }
 
 NOINLINE void hb_arena_free_slow(heap *h, pool *p, block *last)
@@ -684,16 +683,16 @@ static inline void *lifo_pop(heap *h, lifo *l)
     return b;
 }
 
+static inline void *class_alloc(inst *in, size_t c);
+
 /* The thread's first allocation from this instance, or its first since
- * another instance's: find or make its heap. */
+ * another instance's: find or make its heap (which sets the thread's
+ * cache), then allocate as every later call does. */
 static NOINLINE void *class_alloc_attach(inst *in, size_t c)
 {
-    heap *h = heap_attach(in);
-    if (UNLIKELY(!h))
+    if (UNLIKELY(!heap_attach(in)))
         return NULL;
-    if (h->cache[c].head) /* none when taken over: a left heap's lifos are flushed */
-        return lifo_pop(h, &h->cache[c]);
-    return class_alloc_pools(h, c);
+    return class_alloc(in, c);
 }
 
 /* A block of class c (small or medium) from this thread's heap: the last

@@ -158,7 +158,7 @@ void hb_arena_drain_remote(heap *h)
 /* The owner's regular chance to take back remote frees, its own and those
  * of the dead heaps it adopted; an adopted heap whose blocks are all back
  * is let go. */
-void hb_arena_drain_all(heap *h)
+void hb_arena_drain_all_slow(heap *h)
 {
     hb_arena_drain_remote(h);
     for (uint32_t i = h->nadopted; i-- > 0;) {

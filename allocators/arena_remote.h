@@ -11,9 +11,17 @@
 
 /* Take back every block other threads freed to h: one exchange for the lot. */
 void hb_arena_drain_remote(heap *h);
+/* The work of hb_arena_drain_all (below), called when there is some. */
+void hb_arena_drain_all_slow(heap *h);
 /* h's remote list and those of the dead heaps it adopted; an adopted heap
- * whose blocks are all back is let go. */
-void hb_arena_drain_all(heap *h);
+ * whose blocks are all back is let go. Inline: when nothing was freed to h
+ * and it adopted none, the common case on the owner's paths, it costs a
+ * load and a compare, no call. */
+static inline void hb_arena_drain_all(heap *h)
+{
+    if (atomic_load_explicit(&h->remote, memory_order_relaxed) || h->nadopted)
+        hb_arena_drain_all_slow(h);
+}
 /* A full foreign cache f of h: all of it back to the owners, then b on it. */
 void hb_arena_foreign_spill(heap *h, fcache *f, block *b);
 /* Every foreign cache of h back to the owners (h is being left). */
