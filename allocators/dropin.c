@@ -1,7 +1,10 @@
 /* dropin.c -- a backend as the process's malloc, for LD_PRELOAD.
  *
  * Built once per backend (libheapbench_arena.so, libheapbench_freelist.so)
- * with HB_DROPIN_BACKEND naming its hb_allocator. One instance is created on
+ * with HB_DROPIN_BACKEND naming its hb_allocator, in one translation unit
+ * with the backend's source (dropin_unity.c), so that the calls through
+ * the table are direct. malloc, free and realloc test for the common case
+ * first and tail-call the backend, with no stack frame of their own. One instance is created on
  * the first call. While that instance initialises, libc may itself call
  * malloc (pthread_atfork registers its handler in a malloc'd list), so calls
  * made by the initialising thread are served from a small static bootstrap
@@ -93,13 +96,23 @@ EXPORT void *malloc(size_t size)
     return BK->alloc(instance, size);
 }
 
-EXPORT void free(void *p)
+static __attribute__((noinline)) void dropin_free_slow(void *p)
 {
-    if (!p || is_boot(p))
-        return;
-    if (!ready())
+    if (!p || is_boot(p) || !ready())
         return;
     BK->free(instance, p, 0);
+}
+
+/* The common case first and alone, so it needs no stack frame: the
+ * compiler saves registers for a call only on the path that makes it. */
+EXPORT void free(void *p)
+{
+    if (__builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1) &&
+        p && !is_boot(p)) {
+        BK->free(instance, p, 0);
+        return;
+    }
+    dropin_free_slow(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -132,7 +145,7 @@ EXPORT size_t malloc_usable_size(void *p)
     return BK->usable_size(instance, p);
 }
 
-EXPORT void *realloc(void *p, size_t size)
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 {
     if (!p)
         return malloc(size);
@@ -150,6 +163,15 @@ EXPORT void *realloc(void *p, size_t size)
     if (!ready())
         return NULL;
     return BK->realloc(instance, p, 0, size);
+}
+
+/* As free: the common case alone, with no frame. */
+EXPORT void *realloc(void *p, size_t size)
+{
+    if (__builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1) &&
+        p && size && !is_boot(p))
+        return BK->realloc(instance, p, 0, size);
+    return realloc_slow(p, size);
 }
 
 static int pow2(size_t a)
