@@ -4,11 +4,13 @@
  * with HB_DROPIN_BACKEND naming its hb_allocator, in one translation unit
  * with the backend's source (dropin_unity.c), so that the calls through
  * the table are direct. malloc, free and realloc test for the common case
- * first and tail-call the backend, with no stack frame of their own. One instance is created on
- * the first call. While that instance initialises, libc may itself call
- * malloc (pthread_atfork registers its handler in a malloc'd list), so calls
- * made by the initialising thread are served from a small static bootstrap
- * buffer that is never reused; free() recognises and ignores those blocks.
+ * first and jump to the backend, with no stack frame of their own.
+ *
+ * One instance is created on the first call. While that instance
+ * initialises, libc may itself call malloc (pthread_atfork registers its
+ * handler in a malloc'd list), so calls made by the initialising thread
+ * are served from a small static bootstrap buffer that is never reused;
+ * free() recognises and ignores those blocks.
  *
  * With HEAPBENCH_VERBOSE=1 the library names itself on stderr at start, so
  * no one benchmarks glibc believing it is this allocator. */
