@@ -84,9 +84,15 @@ static int ready_slow(void)
     return 1;
 }
 
+/* The instance is up: the common case, a load and a compare. */
+static inline int is_ready(void)
+{
+    return __builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1);
+}
+
 static inline int ready(void)
 {
-    if (__builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1))
+    if (is_ready())
         return 1;
     return ready_slow();
 }
@@ -109,8 +115,7 @@ static __attribute__((noinline)) void dropin_free_slow(void *p)
  * compiler saves registers for a call only on the path that makes it. */
 EXPORT void free(void *p)
 {
-    if (__builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1) &&
-        p && !is_boot(p)) {
+    if (is_ready() && p && !is_boot(p)) {
         BK->free(instance, p, 0);
         return;
     }
@@ -170,8 +175,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 /* As free: the common case alone, with no frame. */
 EXPORT void *realloc(void *p, size_t size)
 {
-    if (__builtin_expect(atomic_load_explicit(&init_state, memory_order_acquire) == READY, 1) &&
-        p && size && !is_boot(p))
+    if (is_ready() && p && size && !is_boot(p))
         return BK->realloc(instance, p, 0, size);
     return realloc_slow(p, size);
 }
