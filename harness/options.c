@@ -485,6 +485,38 @@ static int add_param(hb_run_opts *o, const char *arg)
     return 0;
 }
 
+/* The keys the selected workloads take, for a message: each key once, as
+ * --param takes it (bare: it sets every workload that declares it), with
+ * those workloads after it, "n (python,lua), rows (sqlite)"; cut where the
+ * buffer fills (writing past its end would be undefined: UBSan, fuzzing). */
+static void param_keys(const hb_run_opts *o, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t w = 0; w < o->n_workloads && at < len; w++)
+        for (const hb_param_spec *s = o->workloads[w]->params; s && s->name && at < len; s++) {
+            int seen = 0;
+            for (size_t e = 0; e < w && !seen; e++)
+                seen = hb_workload_param_index(o->workloads[e], s->name) >= 0;
+            if (seen)
+                continue;
+            at += (size_t)snprintf(buf + at, len - at, "%s%s (", at ? ", " : "", s->name);
+            for (size_t e = w, first = 1; e < o->n_workloads && at < len; e++)
+                if (hb_workload_param_index(o->workloads[e], s->name) >= 0) {
+                    at += (size_t)snprintf(buf + at, len - at, "%s%s", first ? "" : ",", o->workloads[e]->name);
+                    first = 0;
+                }
+            if (at < len)
+                at += (size_t)snprintf(buf + at, len - at, ")");
+        }
+    int any_gc = 0;
+    for (size_t w = 0; w < o->n_workloads; w++)
+        any_gc |= o->workloads[w]->needs_collector;
+    for (size_t i = 0; any_gc && i < sizeof gc_keys / sizeof gc_keys[0] && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : at ? "; the collectors': " : "the collectors': ",
+                               gc_keys[i].key);
+}
+
 /* Every --param must be declared by at least one selected workload (or be
  * a collector's, with a collector workload selected), and each of its
  * values in range for each workload that declares it. */
@@ -496,16 +528,9 @@ static int check_params(hb_run_opts *o)
     for (size_t k = 0; k < o->n_params; k++) {
         const hb_param_sweep *sw = &o->params[k];
         int known = 0;
-        char keys[1024] = "";
-        size_t at = 0;
         for (size_t w = 0; w < o->n_workloads; w++) {
             const hb_workload *wl = o->workloads[w];
             for (const hb_param_spec *s = wl->params; s && s->name; s++) {
-                /* the list for the message, cut where it fills the buffer:
-                 * keys + at past its end would be undefined (UBSan, fuzzing) */
-                if (at < sizeof keys)
-                    at += (size_t)snprintf(keys + at, sizeof keys - at, "%s%s.%s", at ? "," : "",
-                                           wl->name, s->name);
                 if (strcmp(s->name, sw->key) != 0)
                     continue;
                 known = 1;
@@ -550,8 +575,11 @@ static int check_params(hb_run_opts *o)
             }
             known |= taken;
         }
-        if (!known)
+        if (!known) {
+            char keys[1024];
+            param_keys(o, keys, sizeof keys);
             return bad("--param key", sw->key, keys[0] ? keys : "(the workloads take none)");
+        }
     }
     return 0;
 }

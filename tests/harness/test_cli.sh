@@ -65,6 +65,14 @@ expect2 "size" run --size huge --out new.csv
 expect2 "param without =" run --param ops --out new.csv
 expect2 "param not a number" run --param ops=lots --out new.csv
 expect2 "param unknown key" run --workloads churn --param nosuch=3 --out new.csv
+# the valid keys as --param takes them (bare), each with the workloads that
+# declare it, not as workload.key, which it refuses
+expect2 "param key given with its workload" run --workloads churn,larson --param churn.ops=3 --out new.csv
+grep -q "bad --param key 'churn.ops'; valid: ops (churn,larson), live (churn), min_size (churn,larson)" err.txt \
+    && ok || bad "unknown key's message: $(cat err.txt)"
+expect2 "param unknown key, collector workload" run --workloads refcount --param nosuch=3 --out new.csv
+grep -q "valid: ops (refcount), objects (refcount); the collectors': threshold,.*,incremental_mark$" err.txt \
+    && ok || bad "unknown key's message with a collector workload: $(cat err.txt)"
 expect2 "param out of range" run --workloads churn --param ops=-5 --out new.csv
 expect2 "heap mode" run --heap both --out new.csv
 expect2 "refcount mode" run --param refcount=lazy --out new.csv
