@@ -2,10 +2,15 @@
  * cell in a fresh process (exec'd, so its RSS is its own and a crash costs one
  * row), each producing exactly one CSV row whatever happens to it.
  *
- * Order: cells in matrix order with their repetitions together, or shuffled
- * with --interleave so slow drifts of the machine (thermal, other tenants)
- * spread over every cell instead of biasing the ones that ran last. Each
- * cell gets one unrecorded warm-up run first (--warmup N).
+ * Order: cells in matrix order with their repetitions together, or with
+ * --interleave in rounds, so slow drifts of the machine (thermal, other
+ * tenants) spread over every cell instead of biasing the ones that ran
+ * last: round r runs repetition r of every cell, its blocks in random
+ * order, and a block -- the cells that differ only in allocator or
+ * collector, which share a seed (hb_cell_seed) -- runs together, its cells
+ * in random order. The backends a block compares run seconds apart, so
+ * their repetition r can be compared as a pair (scripts/ratio-table.py
+ * --paired). Each cell gets one unrecorded warm-up run first (--warmup N).
  *
  * Stopping: SIGINT or SIGTERM kills the running child, keeps every row
  * already written (each is one write(2)), writes nothing for the cell that
@@ -237,7 +242,27 @@ uint64_t hb_cell_seed(const hb_cell *c)
 typedef struct job {
     size_t cell; /* index into the cell list */
     int rep;
+    uint64_t block, draw; /* --interleave: the block's place in its round, the cell's in its block */
 } job;
+
+/* --interleave's order: by round (repetition), by block, then at random. */
+static int job_order(const void *pa, const void *pb)
+{
+    const job *a = pa, *b = pb;
+    if (a->rep != b->rep)
+        return a->rep < b->rep ? -1 : 1;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    return a->draw < b->draw ? -1 : a->draw > b->draw;
+}
+
+/* splitmix64's finaliser: a block's seed to a place that differs per run */
+static uint64_t mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
 
 static void progress(size_t done, size_t total, double t0, const char *id, const hb_result *r)
 {
@@ -544,20 +569,21 @@ int hb_run(const hb_run_opts *o, const char *self)
                 resumed++;
                 continue;
             }
-            jobs[njobs++] = (job){c, rep};
+            jobs[njobs++] = (job){.cell = c, .rep = rep};
         }
     char run_id[64], stamp[32];
     hb_utc_stamp(stamp, sizeof stamp, 1);
     snprintf(run_id, sizeof run_id, "%s-%d", stamp, (int)getpid());
     if (o->interleave) {
-        uint64_t s = fnv1a(run_id, 0xcbf29ce484222325ULL);
-        for (size_t i = njobs; i > 1; i--) { /* Fisher-Yates */
+        uint64_t s = fnv1a(run_id, 0xcbf29ce484222325ULL), run = mix64(s);
+        for (size_t i = 0; i < njobs; i++) {
+            hb_cell c = cells[jobs[i].cell];
+            c.rep = jobs[i].rep;
+            jobs[i].block = mix64(hb_cell_seed(&c) ^ run);
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            size_t j = (size_t)((s >> 33) % i);
-            job tmp = jobs[i - 1];
-            jobs[i - 1] = jobs[j];
-            jobs[j] = tmp;
+            jobs[i].draw = s;
         }
+        qsort(jobs, njobs, sizeof *jobs, job_order);
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;

@@ -10,19 +10,27 @@
 #
 #   scripts/alloc-table.sh                run, then print: the size workloads
 #                                         and churn at size medium, then the
-#                                         single-threaded programs (the
-#                                         drop-in libraries preloaded) at
-#                                         PROG_SIZE, REPS interleaved
-#                                         repetitions each
+#                                         programs (the drop-in libraries
+#                                         preloaded) at PROG_SIZE, REPS
+#                                         interleaved repetitions each
 #   scripts/alloc-table.sh FILE.csv...    print the table of earlier runs
+#
+# The table is printed twice: each ratio as the ratio of medians, then
+# wall and CPU time as the median of paired ratios (ratio-table.py
+# --paired: each repetition against the best reference's same repetition,
+# run seconds apart by --interleave), which a machine's slow spells
+# disturb less.
 #
 # Environment: BUILD (default build), REPS (5), WORKLOADS
 # (large,realloc_grow,class_edges,churn: one thread; empty to skip),
 # THREAD_WORKLOADS (larson,mixed_remote: at THREADS, default 1,2; empty to
 # skip; a row per count, named workload/Nt), PROGRAMS (perl,python,lua,sqlite,
-# gs,z3; empty to skip), PROG_SIZE (medium: 0.05-0.6 s a run; at small,
-# 15-60 ms, a run's noise is 10% of it), OUT (prefix of the results files; a
-# temporary directory by default).
+# gs,z3,redis: one thread; empty to skip), THREAD_PROGRAMS (db_bench,
+# cache_bench: at THREADS; empty to skip), PROG_SIZE (medium: 0.4-0.8 s a
+# run; at small, 15-60 ms, a run's noise is 10% of it), PYTHON_N (500000:
+# python's n, run on its own: at medium's 50000 a run is 70 ms, mostly the
+# interpreter's start), OUT (prefix of the results files; a temporary
+# directory by default).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -30,8 +38,10 @@ REPS=${REPS:-5}
 WORKLOADS=${WORKLOADS-large,realloc_grow,class_edges,churn}
 THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
 THREADS=${THREADS:-1,2}
-PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3}
+PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3,redis}
+THREAD_PROGRAMS=${THREAD_PROGRAMS-db_bench,cache_bench}
 PROG_SIZE=${PROG_SIZE:-medium}
+PYTHON_N=${PYTHON_N:-500000}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 
 if [ $# -eq 0 ]; then
@@ -47,11 +57,21 @@ if [ $# -eq 0 ]; then
     }
     [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium
     [ -z "$THREAD_WORKLOADS" ] || run "$out.csv" --workloads "$THREAD_WORKLOADS" --threads "$THREADS" --size medium
-    if [ -n "$PROGRAMS" ]; then
-        run "$out.programs.csv" --workloads "$PROGRAMS" --threads 1 --size "$PROG_SIZE"
-        set -- "$@" "$out.programs.csv"
-    fi
+    # python on its own run, at its own n (the other programs' n differs)
+    others=$(echo ",$PROGRAMS," | sed 's/,python,/,/g; s/^,//; s/,$//')
+    [ -z "$others" ] || run "$out.programs.csv" --workloads "$others" --threads 1 --size "$PROG_SIZE"
+    [ "$others" = "$PROGRAMS" ] || run "$out.programs.csv" --workloads python --threads 1 --size "$PROG_SIZE" \
+        --param n="$PYTHON_N"
+    [ -z "$THREAD_PROGRAMS" ] || run "$out.programs.csv" --workloads "$THREAD_PROGRAMS" --threads "$THREADS" \
+        --size "$PROG_SIZE"
+    [ -z "$PROGRAMS$THREAD_PROGRAMS" ] || set -- "$@" "$out.programs.csv"
     echo "results: $*" >&2
 fi
 python3 "$here/ratio-table.py" "$@" --best jemalloc,mimalloc,tcmalloc \
     --metrics wall_s,cpu_s,peak_rss_kb --targets arena,freelist --spread
+status=$?
+echo
+echo "paired: the median of each repetition's ratio to the best reference's same repetition"
+python3 "$here/ratio-table.py" "$@" --best jemalloc,mimalloc,tcmalloc \
+    --metrics wall_s,cpu_s --targets arena,freelist --spread --paired | tail -n +2
+exit $status

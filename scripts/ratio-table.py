@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ratio-table.py FILE.csv... [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb] [--targets A,B] [--spread]
+"""ratio-table.py FILE.csv... [--best A,B,C] [--metrics wall_s,cpu_s,peak_rss_kb] [--targets A,B] [--spread] [--paired]
 
 Per cell of a results file (workload, threads, size, params; every
 allocator side by side), the median of each metric on each allocator as a
@@ -22,6 +22,19 @@ next to a best of `±5%` says the two are not told apart by these runs,
 where `1.30 ±2%` is a real gap. On a shared machine the spread is often
 larger than the gaps being chased.
 
+With --paired, a ratio is instead the median of the repetitions' own
+ratios: repetition r of the allocator over repetition r of the best
+reference (the same run_id and rep; the reference is still the one with
+the lowest median). `heapbench run --interleave` runs repetition r of the
+cells that differ only in allocator one after another, seconds apart, so
+a slow spell of a shared machine that stretches one stretches the other,
+and cancels in their ratio; the ratio of medians takes its two medians
+from different rounds, minutes apart. --spread is then the paired ratios'
+own spread. (A reference other than the best can read below 1 here: the
+median of ratios is not the ratio of medians.) Without --interleave a
+cell's repetitions run together and the pairs are no closer in time than
+any other two runs.
+
 Reusable for any results file (programs, or in-process workloads): it
 reads only the documented columns. Rows that are not `ok` are counted and
 listed, never averaged; a cell with no ok row on some allocator shows `-`
@@ -41,6 +54,7 @@ def main(argv):
     targets = []
     files = []
     spread = False
+    paired = False
     while args:
         a = args.pop(0)
         if a == "--best" and args:
@@ -51,6 +65,8 @@ def main(argv):
             targets = args.pop(0).split(",")
         elif a == "--spread":
             spread = True
+        elif a == "--paired":
+            paired = True
         elif a.startswith("--"):
             print(f"ratio-table: unknown option {a}", file=sys.stderr)
             return 2
@@ -75,6 +91,7 @@ def main(argv):
     key = lambda r: (r["workload"], int(r["threads"]), r["size"], r["params"], r["collector"], r["heap"])
     allocs, cells, bad = [], [], []
     vals = defaultdict(list)  # (cell, allocator, metric) -> values
+    byrep = defaultdict(dict)  # (cell, allocator, metric) -> {(run_id, rep): value}
     for r in rows:
         k = key(r)
         if r["allocator"] not in allocs:
@@ -87,6 +104,7 @@ def main(argv):
         for m in metrics:
             if r[m] != "":
                 vals[(k, r["allocator"], m)].append(float(r[m]))
+                byrep[(k, r["allocator"], m)][(r.get("run_id", ""), r.get("rep", ""))] = float(r[m])
     # a fixed order: the builtins as `heapbench list` has them, then the
     # others (libraries by path) by name; cells by workload and threads
     builtin = ["system", "arena", "freelist", "jemalloc", "mimalloc", "tcmalloc"]
@@ -99,7 +117,9 @@ def main(argv):
         return 2
     reps = max((len(v) for v in vals.values()), default=0)
     print(f"{len(rows)} rows, {len(rows) - len(bad)} ok; up to {reps} repetitions a cell; "
-          f"ratio = median / best median of {','.join(refs)} (lower is better)")
+          + (f"ratio = median of each repetition's ratio to the same repetition of the best (lowest median) of "
+             f"{','.join(refs)} (lower is better)" if paired else
+             f"ratio = median / best median of {','.join(refs)} (lower is better)"))
     logs = defaultdict(list)  # (allocator, metric) -> log ratios
     worst = {}  # (allocator, metric) -> (ratio, cell label)
     limits = {"wall_s": (1.10, 1.00), "cpu_s": (1.10, 1.00), "peak_rss_kb": (1.50, 1.00)}
@@ -115,15 +135,21 @@ def main(argv):
                 print(f"{label:{w}} {'-':>12}")
                 continue
             b = min(ref)
+            bref = next(a for a in refs if med.get((c, a, m)) == b)
             cols = []
             for a in allocs:
                 v = med.get((c, a, m))
+                xs = vals.get((c, a, m), [])
+                if v is not None and paired:
+                    # each repetition over the reference's same repetition
+                    mine, theirs = byrep[(c, a, m)], byrep[(c, bref, m)]
+                    xs = [mine[k] / theirs[k] for k in mine if k in theirs and theirs[k] > 0]
+                    v = statistics.median(xs) * b if xs else None
                 if v is None:
                     cols.append(f"{'-':>12}")
                     continue
                 if spread:
-                    xs = vals[(c, a, m)]
-                    pct = (max(xs) - min(xs)) / 2 / v * 100 if v > 0 else 0.0
+                    pct = (max(xs) - min(xs)) / 2 / statistics.median(xs) * 100 if v > 0 else 0.0
                     sp = f"±{pct:.0f}%" if pct < 99.5 else ">±99%"
                     cols.append(f"{v / b:6.2f} {sp:>5}")
                 else:

@@ -55,6 +55,27 @@ PY
 python3 "$rt" near.csv --targets arena --metrics peak_rss_kb > near.txt
 grep -q "target arena: geomean 1.003 (<= 1.00), worst 1.01 in a t1 medium (<= 1.50): MISSED$" near.txt \
     && ok || bad "near the limit: $(grep 'target arena' near.txt)"
+# --paired: each repetition over the best reference's same repetition. The
+# reference drifts (1, 1, 2 s) and arena's first repetition is slow: the
+# ratio of medians says 1.50, the median of the pairs (1.5, 1.05, 1.05) 1.05
+python3 - <<'PY'
+import csv
+cols = ["run_id", "cell", "workload", "size", "params", "allocator", "collector", "heap", "threads",
+        "rep", "status", "error", "wall_s", "user_s", "sys_s", "peak_rss_kb"]
+t = {"tcmalloc": (1.0, 1.0, 2.0), "mimalloc": (3.0, 3.0, 3.0), "arena": (1.5, 1.05, 2.1)}
+with open("pairs.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(cols)
+    for a, xs in t.items():
+        for rep, x in enumerate(xs):
+            w.writerow(["r", f"p/{a}", "p", "medium", "", a, "none", "isolated", 1, rep, "ok", "",
+                        x, x, 0, 1000])
+PY
+python3 "$rt" pairs.csv --metrics wall_s > unpaired.txt && python3 "$rt" pairs.csv --metrics wall_s --paired --spread > paired.txt \
+    || bad "--paired exit status"
+grep -Eq "^p t1 medium +1 +1\.50 " unpaired.txt && ok || bad "ratio of medians: $(grep '^p t1' unpaired.txt)"
+grep -Eq "^p t1 medium +1 +1\.05 +±21% +3\.00 +±25% +1\.00 +±0%$" paired.txt && ok || bad "--paired: $(grep '^p t1' paired.txt)"
+grep -q "ratio = median of each repetition's ratio" paired.txt && ok || bad "--paired header: $(head -1 paired.txt)"
 # without --targets: no verdict lines
 python3 "$rt" syn.csv > plain.txt && ! grep -q target plain.txt && ok || bad "verdicts without --targets"
 finish

@@ -92,6 +92,23 @@ assert sorted(c for c, _ in rows) == sorted(full * 2)
 grouped = [c for c, _ in rows] == [c for c in full for _ in range(2)]
 assert not grouped, "rows came out in matrix order"
 PY
+# in rounds (every cell's repetition 0, then every cell's 1), and in a
+# round the cells one comparison needs -- the same but for the allocator --
+# one after another, so that their repetition r pairs (ratio-table --paired)
+python3 - <<'PY' && ok || bad "--interleave: not in rounds of blocks"
+import csv
+rows = list(csv.DictReader(open("inter.csv")))
+reps = [int(r["rep"]) for r in rows]
+assert reps == sorted(reps), reps
+block = lambda r: (r["rep"], r["workload"], r["threads"], r["params"])
+seen, last = set(), None
+for r in rows:
+    if block(r) != last:
+        assert block(r) not in seen, f"block {block(r)} split"
+        seen.add(block(r))
+        last = block(r)
+assert len({r["allocator"] for r in rows}) > 1 and len(seen) < len(rows)
+PY
 
 # ---- interrupt, then --resume: every row written survives, none twice
 slow="--allocators system,arena --workloads churn --threads 1,2 --reps 3 --param ops=20000000 --warmup 0"
