@@ -6,11 +6,12 @@
  * --interleave in rounds, so slow drifts of the machine (thermal, other
  * tenants) spread over every cell instead of biasing the ones that ran
  * last: round r runs repetition r of every cell, its blocks in random
- * order, and a block -- the cells that differ only in allocator or
- * collector, which share a seed (hb_cell_seed) -- runs together, its cells
- * in random order. The backends a block compares run seconds apart, so
- * their repetition r can be compared as a pair (scripts/ratio-table.py
- * --paired). Each cell gets one unrecorded warm-up run first (--warmup N).
+ * order, and a block -- the cells that differ only in allocator,
+ * collector or the collector's settings, which share a seed
+ * (hb_cell_seed) -- runs together, its cells in random order. The
+ * backends a block compares run seconds apart, so their repetition r can
+ * be compared as a pair (scripts/ratio-table.py --paired). Each cell gets
+ * one unrecorded warm-up run first (--warmup N).
  *
  * Stopping: SIGINT or SIGTERM kills the running child, keeps every row
  * already written (each is one write(2)), writes nothing for the cell that
