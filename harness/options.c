@@ -487,9 +487,11 @@ static int add_param(hb_run_opts *o, const char *arg)
 
 /* The keys the selected workloads take, for a message: each key once, as
  * --param takes it (bare: it sets every workload that declares it), with
- * those workloads after it, "n (python,lua), rows (sqlite)"; cut where the
- * buffer fills (writing past its end would be undefined: UBSan, fuzzing). */
-static void param_keys(const hb_run_opts *o, char *buf, size_t len)
+ * those workloads after it, "n (python,lua), rows (sqlite)", then the
+ * collectors' keys when any_gc (a collector workload is selected); cut
+ * where the buffer fills (writing past its end would be undefined: UBSan,
+ * fuzzing). */
+static void param_keys(const hb_run_opts *o, int any_gc, char *buf, size_t len)
 {
     size_t at = 0;
     buf[0] = 0;
@@ -509,9 +511,6 @@ static void param_keys(const hb_run_opts *o, char *buf, size_t len)
             if (at < len)
                 at += (size_t)snprintf(buf + at, len - at, ")");
         }
-    int any_gc = 0;
-    for (size_t w = 0; w < o->n_workloads; w++)
-        any_gc |= o->workloads[w]->needs_collector;
     for (size_t i = 0; any_gc && i < sizeof gc_keys / sizeof gc_keys[0] && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : at ? "; the collectors': " : "the collectors': ",
                                gc_keys[i].key);
@@ -577,7 +576,7 @@ static int check_params(hb_run_opts *o)
         }
         if (!known) {
             char keys[1024];
-            param_keys(o, keys, sizeof keys);
+            param_keys(o, any_gc, keys, sizeof keys);
             return bad("--param key", sw->key, keys[0] ? keys : "(the workloads take none)");
         }
     }
