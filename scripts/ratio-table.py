@@ -139,17 +139,19 @@ def main(argv):
             cols = []
             for a in allocs:
                 v = med.get((c, a, m))
-                xs = vals.get((c, a, m), [])
+                # the values the spread is taken over, and their median
+                xs, mid = vals.get((c, a, m), []), v
                 if v is not None and paired:
                     # each repetition over the reference's same repetition
                     mine, theirs = byrep[(c, a, m)], byrep[(c, bref, m)]
                     xs = [mine[k] / theirs[k] for k in mine if k in theirs and theirs[k] > 0]
-                    v = statistics.median(xs) * b if xs else None
+                    mid = statistics.median(xs) if xs else None
+                    v = mid * b if xs else None
                 if v is None:
                     cols.append(f"{'-':>12}")
                     continue
                 if spread:
-                    pct = (max(xs) - min(xs)) / 2 / statistics.median(xs) * 100 if v > 0 else 0.0
+                    pct = (max(xs) - min(xs)) / 2 / mid * 100 if v > 0 else 0.0
                     sp = f"±{pct:.0f}%" if pct < 99.5 else ">±99%"
                     cols.append(f"{v / b:6.2f} {sp:>5}")
                 else:
