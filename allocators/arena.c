@@ -146,12 +146,28 @@ static inline void *pool_pop(heap *h, pool *p)
 
 /* ------------------------------------------------------------- the lifos */
 
+/* Whether the blocks on the lifos count in h->live. In process they do
+ * not: live is the program's bytes, which stats report. A drop-in library
+ * has no reader of its stats, so there they do, and a push and a pop
+ * leave the counter alone (6 instructions of the 50 or so that a malloc
+ * and free pair costs); the blocks come off live as they go back to their
+ * pools (lifo_return). live's other readers see the same as before: the
+ * dead heaps whose live 0 means every block came back have had their
+ * lifos flushed, and heap_swap's comparison is off by a lifo per class at
+ * most. */
+#ifdef HB_DROPIN_BACKEND
+#define LIFO_LIVE 1
+#else
+#define LIFO_LIVE 0
+#endif
+
 static inline void lifo_push(heap *h, lifo *l, block *b)
 {
     b->next = l->head;
     l->head = b;
     l->n++;
-    ctr_add(&h->live, -(uint64_t)l->bsize);
+    if (!LIFO_LIVE)
+        ctr_add(&h->live, -(uint64_t)l->bsize);
 }
 
 /* The stack l cut after its first `keep` blocks (its newest): returns the
@@ -178,7 +194,11 @@ static void lifo_return(heap *h, block *rest, int medium)
 {
     while (rest) {
         block *next = rest->next;
-        pool_put(h, medium ? mpool_of(rest) : pool_of(rest), rest);
+        pool *p = medium ? mpool_of(rest) : pool_of(rest);
+        if (LIFO_LIVE)
+            local_free(h, p, rest);
+        else
+            pool_put(h, p, rest);
         rest = next;
     }
 }
@@ -563,6 +583,8 @@ static void global_init(void)
 {
     cls_table_fill();
     g_once_err = pthread_atfork(fork_prepare, fork_release, fork_release);
+    if (!g_once_err)
+        g_once_err = hb_region_map_make(); /* free's hb_region_tag_made */
 }
 
 /* One "KEY=BYTES" of the options: 1 when `opt` starts with key. */
@@ -679,7 +701,8 @@ static inline void *lifo_pop(heap *h, lifo *l)
     block *b = l->head;
     l->head = b->next;
     l->n--;
-    ctr_add(&h->live, l->bsize);
+    if (!LIFO_LIVE)
+        ctr_add(&h->live, l->bsize);
     return b;
 }
 
@@ -807,7 +830,7 @@ static NOINLINE void free_general(inst *in, void *p, uint8_t tag)
             return;
         }
         free_other(in, owner, tag == MED_TAG ? mpool_of(p) : pool_of(p), p);
-    } else if (p) {
+    } else if (p && !HB_DROPIN_FOREIGN(p)) {
         hb_large_free(&in->large, p);
     }
 }
@@ -819,7 +842,7 @@ static void arena_free(void *state, void *p, size_t size)
 {
     (void)size;
     inst *in = state;
-    uint8_t tag = hb_region_tag(p);
+    uint8_t tag = hb_region_tag_made(p);
     if (LIKELY((tag == ARENA_TAG || tag == MED_TAG) && tc.id == in->id)) {
         arena *a = arena_of(p);
         heap *h = tc.heap;
@@ -837,7 +860,7 @@ static void arena_free(void *state, void *p, size_t size)
 static size_t arena_usable_size(void *state, const void *p)
 {
     (void)state;
-    uint8_t tag = hb_region_tag(p);
+    uint8_t tag = hb_region_tag_made(p);
     if (tag == ARENA_TAG)
         return pool_of(p)->bsize;
     if (tag == MED_TAG)
@@ -860,7 +883,7 @@ static void *arena_realloc(void *state, void *p, size_t old_size, size_t new_siz
     if (!p)
         return arena_alloc(state, new_size);
     size_t have;
-    uint8_t tag = hb_region_tag(p);
+    uint8_t tag = hb_region_tag_made(p);
     if (tag == ARENA_TAG || tag == MED_TAG) {
         pool *pl = tag == ARENA_TAG ? pool_of(p) : mpool_of(p);
         have = pl->bsize;

@@ -218,7 +218,7 @@ static inline size_t slice_of(const void *p)
 /* Any block's pool header, small or medium, from the region's tag. */
 static inline pool *block_pool(const void *p)
 {
-    return hb_region_tag(p) == ARENA_TAG ? pool_of(p) : mpool_of(p);
+    return hb_region_tag_made(p) == ARENA_TAG ? pool_of(p) : mpool_of(p);
 }
 
 /* 513 B .. MED_MAX: the class index, then the class size. */

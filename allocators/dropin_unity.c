@@ -4,5 +4,7 @@
  * defined in the same unit, become direct jumps to the backend's
  * functions, where separately compiled they were loads of a function
  * pointer and indirect calls. */
+static int is_boot(const void *p);
+#define HB_DROPIN_FOREIGN(p) is_boot(p)
 #include HB_DROPIN_SOURCE
 #include "dropin.c"

@@ -573,8 +573,8 @@ static void *fl_alloc_zeroed(void *state, size_t size)
 /* free() without a size, or once sized_max is 0: the region map decides. */
 static FL_NOINLINE void free_unsized(fl_heap *h, void *p)
 {
-    if (hb_region_tag(p) != FL_TAG) {
-        if (p)
+    if (hb_region_tag_made(p) != FL_TAG) {
+        if (p && !HB_DROPIN_FOREIGN(p))
             hb_large_free(&h->large, p);
     } else
         cls_free(h, p, block_cls(p));
@@ -612,7 +612,7 @@ static void *fl_alloc_aligned(void *state, size_t align, size_t size)
 static size_t fl_usable_size(void *state, const void *p)
 {
     (void)state;
-    if (hb_region_tag(p) == FL_TAG)
+    if (hb_region_tag_made(p) == FL_TAG)
         return cls_size(block_cls(p));
     return hb_large_usable(p);
 }
@@ -627,7 +627,7 @@ static void *fl_realloc(void *state, void *p, size_t old_size, size_t new_size)
      * while new_size > FL_MAX: in place or by mremap (large.c). One
      * shrinking into the classes moves, so that a size <= FL_MAX keeps
      * meaning small (see sized_max). */
-    if (hb_region_tag(p) == FL_TAG) {
+    if (hb_region_tag_made(p) == FL_TAG) {
         if (new_size <= usable)
             return p;
     } else if (new_size > FL_MAX) {
@@ -727,6 +727,8 @@ static int fl_init(void **state, const char *options)
 {
     (void)options;
     pthread_once(&fl_fork_once, global_init);
+    if (hb_region_map_make() != 0) /* free's hb_region_tag_made */
+        return ENOMEM;
     size_t page = hb_os_page_size();
     size_t size = (sizeof(fl_heap) + page - 1) & ~(page - 1);
     fl_heap *h = hb_os_map(size, page);

@@ -68,6 +68,13 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size);
  * A fresh mapping is not written (its pages stay out of RSS until used). */
 void *hb_large_alloc_zeroed(hb_large *L, size_t size);
 void hb_large_free(hb_large *L, void *p);
+/* A backend's free hands hb_large_free what its region map does not know,
+ * except the blocks for which this is 1: in a drop-in library (dropin.c,
+ * which defines it in dropin_unity.c), the bootstrap blocks made while the
+ * instance initialised, so that its free need not test for them first. */
+#ifndef HB_DROPIN_FOREIGN
+#define HB_DROPIN_FOREIGN(p) 0
+#endif
 /* Resize in place or by moving the mapping (mremap: pages move, bytes are
  * not copied). A block that grows gets as much room again as asked (a
  * quarter from 64 MiB), untouched pages that cost no RSS; one that must

@@ -128,6 +128,11 @@ static uint8_t *map_get(int create)
     return fresh;
 }
 
+int hb_region_map_make(void)
+{
+    return map_get(1) ? 0 : ENOMEM;
+}
+
 int hb_region_set(const void *region, uint8_t tag)
 {
     uintptr_t a = (uintptr_t)region;

@@ -77,6 +77,10 @@ int hb_region_set(const void *region, uint8_t tag);
 #define HB_ADDR_BITS 47
 extern _Atomic(uint8_t *) hb_region_map __attribute__((visibility("hidden")));
 
+/* Makes the map now, if no hb_region_set has: 0, or ENOMEM. A backend's
+ * init calls it, so that its frees can use hb_region_tag_made. */
+int hb_region_map_make(void);
+
 /* The tag of the region holding `p`, 0 when none: safe for any address.
  * Inline: it is every free's first step in arena.c and freelist.c. */
 static inline uint8_t hb_region_tag(const void *p)
@@ -85,6 +89,18 @@ static inline uint8_t hb_region_tag(const void *p)
     uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
     if (!m || (a >> HB_ADDR_BITS))
         return 0;
+    return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
+}
+
+/* hb_region_tag once hb_region_map_make has succeeded (the map is never
+ * unmade): without the test for a missing map. Every free of arena.c and
+ * freelist.c starts here. */
+static inline uint8_t hb_region_tag_made(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (a >> HB_ADDR_BITS)
+        return 0;
+    uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
     return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
 }
 
