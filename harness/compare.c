@@ -46,7 +46,7 @@ typedef struct cmpctx {
 static int usage(void)
 {
     fprintf(stderr, "usage: heapbench compare A.csv B.csv | FILE.csv --by allocator|collector|workload|threads|heap|"
-                    "size|PARAM [--ref NAME] [--format text|csv|markdown] "
+                    "size|PARAM [--ref NAME] [--paired] [--format text|csv|markdown] "
                     "[--metrics wall_s,ops_per_s,pause_p99_us,peak_rss_kb]\n");
     return 2;
 }
@@ -345,7 +345,7 @@ static int compare_lbo(const char *path, hb_format fmt)
 }
 
 /* compare FILE --by DIM: the alternatives ranked within one file */
-static int compare_by(cmpctx *x, const char *path, const char *by, const char *ref)
+static int compare_by(cmpctx *x, const char *path, const char *by, const char *ref, unsigned flags)
 {
     char why[1024];
     if (hb_cellset_load(path, &x->a, why, sizeof why)) {
@@ -353,7 +353,7 @@ static int compare_by(cmpctx *x, const char *path, const char *by, const char *r
         return 2;
     }
     hb_rank_table t;
-    int err = hb_rank_compute(&x->a, by, ref, x->metric, x->nmetric, &t, why, sizeof why);
+    int err = hb_rank_compute(&x->a, by, ref, x->metric, x->nmetric, flags, &t, why, sizeof why);
     if (err) {
         fprintf(stderr, "heapbench compare: %s\n", why);
         hb_cellset_free(&x->a);
@@ -369,7 +369,7 @@ int hb_compare_main(int argc, char **argv)
 {
     cmpctx x = {.fmt = HB_FMT_TEXT};
     const char *path[2] = {0}, *by = NULL, *ref = NULL;
-    int np = 0, rc = 0, lbo = 0;
+    int np = 0, rc = 0, lbo = 0, paired = 0;
     if (set_metrics(&x, "wall_s,ops_per_s,pause_p99_us,peak_rss_kb"))
         return 2;
     static const char *const opts[] = {"--format", "--metrics", "--by", "--ref"};
@@ -406,9 +406,11 @@ int hb_compare_main(int argc, char **argv)
             ref = val;
         } else if (!strcmp(argv[i], "--lbo")) {
             lbo = 1;
+        } else if (!strcmp(argv[i], "--paired")) {
+            paired = 1;
         } else if (!strncmp(argv[i], "--", 2)) {
-            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics, --by, --ref, --lbo\n",
-                    argv[i]);
+            fprintf(stderr, "heapbench compare: unknown option '%s'; valid: --format, --metrics, --by, --ref, "
+                    "--paired, --lbo\n", argv[i]);
             return 2;
         } else if (np < 2) {
             path[np++] = argv[i];
@@ -418,6 +420,11 @@ int hb_compare_main(int argc, char **argv)
     }
     /* Colour only for a person at a terminal; NO_COLOR (no-color.org) wins. */
     x.colour = x.fmt == HB_FMT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    if (paired && !by) {
+        fprintf(stderr, "heapbench compare: --paired needs --by (the alternatives of one file, paired by run and "
+                        "repetition)\n");
+        return 2;
+    }
     if (ref && !by) {
         fprintf(stderr, "heapbench compare: --ref needs --by (one file, its alternatives against NAME)\n");
         return 2;
@@ -434,7 +441,7 @@ int hb_compare_main(int argc, char **argv)
         return 2;
     }
     if (by)
-        rc = compare_by(&x, path[0], by, ref);
+        rc = compare_by(&x, path[0], by, ref, paired ? HB_RANK_PAIRED : 0);
     else if (np != 2)
         return usage();
     char why[1024];

@@ -178,6 +178,95 @@ static int alt_values(const hb_cellset *s, const alt *a, const hb_metric_info *m
     return 0;
 }
 
+/* One side's values of metric m with the keys that pair them: the run
+ * (run_id) and the repetition (rep) of each ok row. */
+typedef struct keyed {
+    const char *run, *rep;
+    double v;
+} keyed;
+
+static int alt_keyed(const hb_cellset *s, const alt *a, const hb_metric_info *m, int crun, int crep, keyed **out,
+                     size_t *n, char *why, size_t len)
+{
+    size_t cap = 0;
+    for (size_t k = 0; k < a->ncell; k++)
+        cap += a->cell[k]->nok;
+    *n = 0;
+    if (!(*out = malloc((cap + 1) * sizeof **out)))
+        return ENOMEM;
+    for (size_t k = 0; k < a->ncell; k++)
+        for (size_t i = 0; i < a->cell[k]->nrows; i++) {
+            const hb_csvrow *row = &s->doc.rows[a->cell[k]->rows[i]];
+            if (strcmp(row->field[s->c_status], "ok") != 0)
+                continue;
+            double x;
+            int err = hb_cellset_figure(&s->doc, row, m->name, &x, why, len);
+            if (err == ENOENT)
+                continue;
+            if (err) {
+                free(*out);
+                return err;
+            }
+            (*out)[(*n)++] = (keyed){.run = row->field[crun], .rep = row->field[crep], .v = x};
+        }
+    return 0;
+}
+
+/* Metric m of alternative a and of the reference r, paired by run and
+ * repetition (rank.h): *n pairs in vr and va (malloc'd), or *n = 0 when
+ * the file cannot pair them (no run_id or rep column, a key twice on one
+ * side, fewer than 3 pairs). */
+static int alt_pairs(const hb_cellset *s, const alt *r, const alt *a, const hb_metric_info *m, double **vr,
+                     double **va, size_t *n, char *why, size_t len)
+{
+    *vr = *va = NULL;
+    *n = 0;
+    int crun = hb_csvdoc_col(&s->doc, "run_id"), crep = hb_csvdoc_col(&s->doc, "rep");
+    if (crun < 0 || crep < 0)
+        return 0;
+    keyed *kr, *ka;
+    size_t nr, na;
+    int err = alt_keyed(s, r, m, crun, crep, &kr, &nr, why, len);
+    if (err)
+        return err;
+    if ((err = alt_keyed(s, a, m, crun, crep, &ka, &na, why, len))) {
+        free(kr);
+        return err;
+    }
+    double *x = malloc((nr + 1) * sizeof *x), *y = malloc((nr + 1) * sizeof *y);
+    size_t k = 0;
+    int dup = 0;
+    if (!x || !y)
+        err = ENOMEM;
+    for (size_t i = 0; i < nr && !err && !dup; i++) {
+        size_t hits = 0, at = 0;
+        for (size_t j = 0; j < na; j++)
+            if (!strcmp(ka[j].run, kr[i].run) && !strcmp(ka[j].rep, kr[i].rep)) {
+                hits++;
+                at = j;
+            }
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(kr[j].run, kr[i].run) && !strcmp(kr[j].rep, kr[i].rep);
+        if (hits > 1)
+            dup = 1;
+        else if (hits == 1) {
+            x[k] = kr[i].v;
+            y[k++] = ka[at].v;
+        }
+    }
+    free(kr);
+    free(ka);
+    if (err || dup || k < 3) {
+        free(x);
+        free(y);
+        return err;
+    }
+    *vr = x;
+    *va = y;
+    *n = k;
+    return 0;
+}
+
 static size_t alt_nok(const alt *a)
 {
     size_t n = 0;
@@ -304,10 +393,11 @@ bad:
 }
 
 int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const hb_metric_info *const *metrics,
-                    size_t nmetric, hb_rank_table *t, char *why, size_t len)
+                    size_t nmetric, unsigned flags, hb_rank_table *t, char *why, size_t len)
 {
     memset(t, 0, sizeof *t);
     t->s = s;
+    t->paired = (flags & HB_RANK_PAIRED) != 0;
     if (!(t->mem_ = calloc(1, sizeof(mem))))
         return ENOMEM;
     snprintf(t->dim, sizeof t->dim, "%s", dim);
@@ -414,7 +504,18 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
                 if (nv && nr) {
                     hb_rank_entry *x = &e[ne++];
                     *x = (hb_rank_entry){.alt = a->name, .cell = a->cell[0]->name, .is_ref = a == r};
-                    err = hb_metric_cmp_compute(vr, nr, v, nv, HB_TWO_SIDED, &x->r);
+                    double *pr = NULL, *pa = NULL;
+                    size_t np = 0;
+                    if (t->paired && a != r)
+                        err = alt_pairs(s, r, a, t->metric[m], &pr, &pa, &np, why, len);
+                    if (!err && np) {
+                        err = hb_paired_cmp_compute(pr, pa, np, HB_TWO_SIDED, &x->r);
+                        x->paired = 1;
+                    } else if (!err) {
+                        err = hb_metric_cmp_compute(vr, nr, v, nv, HB_TWO_SIDED, &x->r);
+                    }
+                    free(pr);
+                    free(pa);
                     if (x->is_ref)
                         x->r.p = x->r.p_holm = NAN;
                 } else if (nv && !nr && a != r) {
@@ -470,6 +571,7 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
             if (!t->g[i].e[k].is_ref) {
                 const hb_metric_cmp *r = &t->g[i].e[k].r;
                 p[q++] = r->p;
+                t->npaired += (size_t)t->g[i].e[k].paired;
                 t->fewest_ref = r->na < t->fewest_ref ? r->na : t->fewest_ref;
                 t->fewest_alt = r->nb < t->fewest_alt ? r->nb : t->fewest_alt;
             }
@@ -588,7 +690,7 @@ static void print_csv(const hb_rank_table *t)
                 printf("%.9g,%.9g,%s", e->r.p, e->r.p_holm, hb_verdict_word(hb_cmp_verdict(&e->r, g->m)));
             else
                 printf(",,");
-            printf(",%s\n", e->is_ref ? "reference" : "");
+            printf(",%s\n", e->is_ref ? "reference" : e->paired ? "paired" : "");
         }
     }
     for (size_t m = 0; m < t->nmetric; m++) {
@@ -616,12 +718,20 @@ static void print_csv(const hb_rank_table *t)
 
 /* The note when the table has too few repetitions for any test to pass
  * Holm's correction: "~" everywhere must not pass for "no difference". */
+static double min_p(const hb_rank_table *t, size_t na, size_t nb)
+{
+    /* all paired: the signed-rank test's smallest two-sided p, 2 / 2^n */
+    if (t->npaired == t->ntests)
+        return fmin(1.0, ldexp(2.0, -(int)(na < nb ? na : nb)));
+    return hb_stats_mwu_min_p(na, nb, HB_TWO_SIDED);
+}
+
 static void reps_note(const hb_rank_table *t, int md)
 {
-    if (!t->ntests || hb_stats_mwu_min_p(t->fewest_ref, t->fewest_alt, HB_TWO_SIDED) * (double)t->ntests < 0.05)
+    if (!t->ntests || min_p(t, t->fewest_ref, t->fewest_alt) * (double)t->ntests < 0.05)
         return;
     size_t r = 2;
-    while (hb_stats_mwu_min_p(r, r, HB_TWO_SIDED) * (double)t->ntests * 4 >= 0.05 && r < 100)
+    while (min_p(t, r, r) * (double)t->ntests * 4 >= 0.05 && r < 100)
         r++;
     printf("%snote: with %zu and %zu repetitions no cell can show a difference at 5%% after Holm's correction over "
            "%zu tests; use %zu or more repetitions\n",
@@ -647,9 +757,21 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
         printf("## `heapbench compare %s --by %s --ref %s`\n\n", t->s->doc.path, t->dim, t->ref);
     else
         printf("%s by %s, reference %s\n", t->s->doc.path, t->dim, t->ref);
-    printf("ratio = median / the reference's median (%s %s) in the same cell; 95%% CI of the ratio: Hodges-Lehmann; "
-           "p: Mann-Whitney U, two-sided, Holm-corrected over the %zu tests below; rank 1 is the best median%s\n",
-           t->dim, t->ref, t->ntests, md ? "." : "");
+    if (t->npaired == t->ntests && t->ntests)
+        printf("ratio to the reference (%s %s) in the same cell, paired by run and repetition: Hodges-Lehmann "
+               "estimate of the pairs' log ratios and its 95%% CI; p: Wilcoxon signed-rank, two-sided, Holm-corrected "
+               "over the %zu tests below; rank 1 is the best median%s\n",
+               t->dim, t->ref, t->ntests, md ? "." : "");
+    else
+        printf("ratio = median / the reference's median (%s %s) in the same cell; 95%% CI of the ratio: "
+               "Hodges-Lehmann; p: Mann-Whitney U, two-sided, Holm-corrected over the %zu tests below; rank 1 is the "
+               "best median%s\n",
+               t->dim, t->ref, t->ntests, md ? "." : "");
+    if (t->paired && t->npaired < t->ntests)
+        printf("%spaired: %zu of the %zu tests%s; the rest unpaired (each side's rows need the same run_id and rep, "
+               "at least 3 of them, as one `heapbench run --interleave` writes)%s\n",
+               md ? "\n> " : "", t->npaired, t->ntests, t->npaired ? " (marked paired: signed-rank, their ratio the pairs' estimate)" : "",
+               md ? "." : "");
     reps_note(t, md);
     for (size_t m = 0; m < t->nmetric; m++) {
         const hb_metric_info *mi = t->metric[m];
@@ -687,6 +809,11 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
                 }
                 int v = e->is_ref ? 0 : hb_cmp_verdict(&e->r, mi);
                 const char *word = e->is_ref ? "" : hb_verdict_word(v);
+                char mixed[48];
+                if (!e->is_ref && e->paired && t->npaired < t->ntests) { /* which rows are paired */
+                    snprintf(mixed, sizeof mixed, "%s%spaired", word, *word ? " " : "");
+                    word = mixed;
+                }
                 if (md)
                     printf("| %s%s%s | %zu | %s%s%s | %zu | %s | %s%s%s | %s | %s | %s |\n", k ? "" : "`",
                            k ? "" : g->name, k ? "" : "`", e->rank, e->is_ref ? "**" : "", e->alt,

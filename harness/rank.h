@@ -14,6 +14,16 @@
  * table (all groups, alternatives and metrics at once), and a rank (1: the
  * best median; equal medians share a rank).
  *
+ * Paired (HB_RANK_PAIRED: `compare --by DIM --paired`, and the summary of
+ * `run --interleave`): an alternative's rows are matched with the
+ * reference's by run (run_id) and repetition (rep), which `run
+ * --interleave` measures in the same round, seconds apart, so that drift
+ * of the machine falls on both. Then the ratio is the Hodges-Lehmann
+ * estimate of the pairs' log ratios, its interval theirs, and p Wilcoxon's
+ * signed-rank test (hb_paired_cmp_compute); medians and n are the pairs'.
+ * An alternative with fewer than 3 matched pairs, or a repetition twice on
+ * one side, is compared unpaired; the table counts both kinds.
+ *
  * Nothing is dropped silently: a group without the reference, or the
  * reference without ok rows, an alternative with no ok rows, are notes with
  * why; groups with one alternative only are counted. */
@@ -33,6 +43,7 @@ typedef struct hb_rank_entry {
     const char *cell;    /* its cell's name */
     size_t rank;         /* 1: the best median */
     int is_ref;
+    int paired;          /* compared pair by pair with the reference (HB_RANK_PAIRED) */
     hb_metric_cmp r;     /* A = the reference, B = this alternative; the reference's own p is NaN */
 } hb_rank_entry;
 
@@ -58,6 +69,8 @@ typedef struct hb_rank_table {
     size_t nnote;
     size_t single;       /* groups with only one alternative: nothing to rank */
     size_t without;      /* by a parameter: cells that do not have it */
+    int paired;          /* HB_RANK_PAIRED asked */
+    size_t npaired;      /* of the ntests, those compared paired */
     void *mem_;
 } hb_rank_table;
 
@@ -66,8 +79,9 @@ typedef struct hb_rank_table {
  * smallest value in natural order: 1 thread, the lowest setting). 0; EINVAL
  * with one line in `why` for an unknown dimension or a reference the file
  * does not have; ENOMEM. */
+#define HB_RANK_PAIRED 1u /* flags: pair each alternative's rows with the reference's (above) */
 int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const hb_metric_info *const *metrics,
-                    size_t nmetric, hb_rank_table *t, char *why, size_t len);
+                    size_t nmetric, unsigned flags, hb_rank_table *t, char *why, size_t len);
 void hb_rank_free(hb_rank_table *t);
 
 /* Geometric mean over its groups of alternative `alt`'s ratios to the

@@ -375,7 +375,7 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
             k++;
     hb_rank_table t;
     char why[1024];
-    int err = hb_rank_compute(&x->s, dim, ref, mi, k, &t, why, sizeof why);
+    int err = hb_rank_compute(&x->s, dim, ref, mi, k, 0, &t, why, sizeof why);
     if (err == EINVAL) { /* no such reference in this file: nothing to rank by it */
         fprintf(x->f, "<p class=\"note\">Not ranked by %s: ", dim);
         esc(x->f, why);

@@ -363,8 +363,10 @@ static void cell_line(FILE *f, size_t done, size_t total, const char *id, const 
 
 /* The end of the run: per workload, the backends ranked by their ratio to
  * the reference, with intervals (rank.c, what compare --by prints), over
- * the whole --out file. */
-static void summary(const char *csv)
+ * the whole --out file; with --interleave, paired by repetition (what
+ * compare --by --paired prints): the rounds put each repetition of a block's
+ * cells seconds apart. */
+static void summary(const char *csv, int paired)
 {
     hb_cellset s;
     char why[512];
@@ -376,14 +378,19 @@ static void summary(const char *csv)
     static const char *const dims[] = {"allocator", "collector"};
     for (size_t d = 0; d < 2; d++) {
         hb_rank_table t;
-        if (hb_rank_compute(&s, dims[d], NULL, m, 2, &t, why, sizeof why))
+        if (hb_rank_compute(&s, dims[d], NULL, m, 2, paired ? HB_RANK_PAIRED : 0, &t, why, sizeof why))
             continue; /* e.g. no collector in the file */
         size_t ranked = 0;
         for (size_t i = 0; i < t.ng; i++)
             ranked += t.g[i].n >= 2;
         if (ranked) {
-            printf("\n%ss in each cell, best first: ratio of medians to %s (ops_per_s, or wall_s without "
-                   "operations), 95%% interval\n", dims[d], t.ref);
+            if (t.npaired && t.npaired == t.ntests)
+                printf("\n%ss in each cell, best first: ratio to %s paired by repetition (ops_per_s, or wall_s "
+                       "without operations), 95%% interval\n", dims[d], t.ref);
+            else
+                printf("\n%ss in each cell, best first: ratio of medians to %s (ops_per_s, or wall_s without "
+                       "operations), 95%% interval%s\n", dims[d], t.ref,
+                       t.npaired ? "; those marked paired: ratio paired by repetition" : "");
             hb_rank_print_brief(&t, stdout);
         }
         hb_rank_free(&t);
@@ -753,7 +760,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2; /* it said why; the rows are intact */
     }
     fflush(stderr);
-    summary(o->out);
+    summary(o->out, o->interleave);
     if (rs->k)
         printf("\nrows not ok, by reason:\n");
     for (size_t i = 0; i < rs->k; i++)

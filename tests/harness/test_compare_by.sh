@@ -160,6 +160,45 @@ grep -q "^  churn/freelist/none/isolated/t2/small: 8 rows, none ok (holes.csv:[0
 "$hb" compare real.csv --by allocator > real.txt && grep -q "note: with 3 and 3 repetitions no cell can show" real.txt \
     && ok || bad "reps note: $(head -3 real.txt)"
 
+# ---- --paired: rows matched by run_id and rep. The machine drifts from
+# one repetition to the next (every allocator's time times 1, 1.6, 0.7...)
+# and arena is 1.05 times system within each: unpaired, the drift swamps
+# it; paired, the ratio is 1.050 with a tight interval and a significant p.
+python3 - real.csv drift.csv <<'PY'
+import csv, sys
+hdr = next(csv.reader(open(sys.argv[1])))
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), hdr, lineterminator="\n")
+w.writeheader()
+drift = [1.0, 1.6, 0.7, 1.3, 0.9, 1.45, 0.8, 1.15, 1.05, 0.75, 1.25, 0.95]
+for run in ("r1", "r2"):  # two runs: rep 0..5 in each, keys are (run_id, rep)
+    for rep in range(6):
+        d = drift[rep + (6 if run == "r2" else 0)]
+        for a, f in (("system", 1.0), ("arena", 1.05)):
+            r = {k: "" for k in hdr}
+            r.update(run_id=run, cell="churn/%s/none/isolated/t1/small" % a, workload="churn", size="small",
+                     params="ops=100000", allocator=a, collector="none", heap="isolated", threads="1", rep=str(rep),
+                     status="ok", ops="100000", wall_s="%.9f" % (0.1 * d * f))
+            w.writerow(r)
+PY
+"$hb" compare drift.csv --by allocator --metrics wall_s > unpaired.txt && \
+    "$hb" compare drift.csv --by allocator --metrics wall_s --paired > paired.txt && \
+    "$hb" compare drift.csv --by allocator --metrics wall_s --paired --format csv > paired.csv && ok \
+    || bad "--paired exit status"
+grep -Eq "^ +[0-9] +arena +12 +[0-9.]+ +1\.050  \[0\.[0-9]+, 1\.[0-9]+\] +0\.[0-9]+  ~$" unpaired.txt && ok \
+    || bad "unpaired: the drift hides 5%: $(grep arena unpaired.txt)"
+grep -Eq "^ +[0-9] +arena +12 +[0-9.]+ +1\.050  \[1\.050, 1\.050\] +0\.00[0-9]  worse$" paired.txt && ok \
+    || bad "paired: $(grep arena paired.txt)"
+grep -q "paired by run and repetition: Hodges-Lehmann estimate of the pairs' log ratios" paired.txt && \
+    ! grep -q "Mann-Whitney" paired.txt && ok || bad "paired header: $(head -2 paired.txt)"
+grep -q "^cell,wall_s,churn/\*/none/isolated/t1/small,[0-9],arena,system,12,12,.*,worse,paired$" paired.csv && ok \
+    || bad "paired csv: $(grep arena paired.csv)"
+# a repetition twice on one side cannot be paired: compared unpaired, and said
+sed 's/^r2,\(churn\/arena[^,]*\),\(.*\),\([0-9]\),ok,/r1,\1,\2,\3,ok,/' drift.csv > dup.csv
+"$hb" compare dup.csv --by allocator --metrics wall_s --paired > dup.txt && \
+    grep -q "paired: 0 of the 1 tests; the rest unpaired" dup.txt && grep -q "Mann-Whitney" dup.txt && ok \
+    || bad "a key twice: $(head -3 dup.txt)"
+expect2 "--paired without --by" compare drift.csv drift.csv --paired
+
 # ---- refusals: exit 2, one line
 expect2 "unknown dimension" compare known.csv --by colour
 grep -q "valid: allocator, collector, workload, threads, heap, size, or a parameter of known.csv (ops, threshold)" \
