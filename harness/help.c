@@ -144,6 +144,8 @@ static const struct {
                "  --ref ALLOCATOR        reference of the allocators' tables and figures (default:\n"
                "                         system)\n"
                "  --ref-collector C      reference of the collectors' (default: rcgen)\n"
+               "  --paired               rankings paired by run and repetition, as compare --by\n"
+               "                         --paired (for a run --interleave; default: off, unpaired)\n"
                "  --scripts DIR          the gnuplot scripts (default: as plot's)\n"},
 };
 

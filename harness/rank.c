@@ -726,9 +726,14 @@ static double min_p(const hb_rank_table *t, size_t na, size_t nb)
     return hb_stats_mwu_min_p(na, nb, HB_TWO_SIDED);
 }
 
+double hb_rank_min_p(const hb_rank_table *t)
+{
+    return min_p(t, t->fewest_ref, t->fewest_alt);
+}
+
 static void reps_note(const hb_rank_table *t, int md)
 {
-    if (!t->ntests || min_p(t, t->fewest_ref, t->fewest_alt) * (double)t->ntests < 0.05)
+    if (!t->ntests || hb_rank_min_p(t) * (double)t->ntests < 0.05)
         return;
     size_t r = 2;
     while (min_p(t, r, r) * (double)t->ntests * 4 >= 0.05 && r < 100)

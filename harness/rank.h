@@ -84,6 +84,11 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
                     size_t nmetric, unsigned flags, hb_rank_table *t, char *why, size_t len);
 void hb_rank_free(hb_rank_table *t);
 
+/* The smallest two-sided p a test of the table can reach with the fewest
+ * repetitions it has (Mann-Whitney's; the signed-rank test's, 2 / 2^n, when
+ * every test is paired): times ntests at 0.05 or more, nothing can show. */
+double hb_rank_min_p(const hb_rank_table *t);
+
 /* Geometric mean over its groups of alternative `alt`'s ratios to the
  * reference for metric m, and how many groups (0: none, *g NaN). */
 size_t hb_rank_geomean(const hb_rank_table *t, const hb_metric_info *m, const char *alt, double *g);

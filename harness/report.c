@@ -42,6 +42,7 @@
 typedef struct rctx {
     hb_cellset s;
     const char *file, *ref, *ref_coll;
+    int paired; /* --paired: the rankings paired by run and repetition (rank.h) */
     FILE *f;
     char figdir[PATH_MAX];
     char **fig; /* figure names (file names without .svg), sorted */
@@ -375,7 +376,7 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
             k++;
     hb_rank_table t;
     char why[1024];
-    int err = hb_rank_compute(&x->s, dim, ref, mi, k, 0, &t, why, sizeof why);
+    int err = hb_rank_compute(&x->s, dim, ref, mi, k, x->paired ? HB_RANK_PAIRED : 0, &t, why, sizeof why);
     if (err == EINVAL) { /* no such reference in this file: nothing to rank by it */
         fprintf(x->f, "<p class=\"note\">Not ranked by %s: ", dim);
         esc(x->f, why);
@@ -391,11 +392,21 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
     }
     fprintf(x->f, "<p>Each %s against <b>", dim);
     esc(x->f, t.ref);
-    fprintf(x->f, "</b> in the same cell: the ratio of medians, its 95%% interval (Hodges-Lehmann), best first; "
-                  "<span class=\"better\">green</span> and <span class=\"worse\">red</span>: a difference shown "
-                  "with Mann-Whitney p &lt; 0.05 after Holm's correction over the %zu tests of this table.",
-            t.ntests);
-    if (t.ntests && hb_stats_mwu_min_p(t.fewest_ref, t.fewest_alt, HB_TWO_SIDED) * (double)t.ntests >= 0.05)
+    if (t.npaired && t.npaired == t.ntests)
+        fprintf(x->f, "</b> in the same cell, each repetition paired with the reference's of the same run and "
+                      "repetition: the paired ratio (Hodges-Lehmann), its 95%% interval, best first; "
+                      "<span class=\"better\">green</span> and <span class=\"worse\">red</span>: a difference "
+                      "shown with Wilcoxon signed-rank p &lt; 0.05 after Holm's correction over the %zu tests of this "
+                      "table.", t.ntests);
+    else
+        fprintf(x->f, "</b> in the same cell: the ratio of medians, its 95%% interval (Hodges-Lehmann), best first; "
+                      "<span class=\"better\">green</span> and <span class=\"worse\">red</span>: a difference "
+                      "shown with Mann-Whitney p &lt; 0.05 after Holm's correction over the %zu tests of this table.",
+                t.ntests);
+    if (x->paired && t.npaired < t.ntests)
+        fprintf(x->f, " Paired: %zu of the %zu tests; the rest unpaired (pairing needs the same run_id and rep on "
+                      "both sides, at least 3 of them, as <code>run --interleave</code> writes).", t.npaired, t.ntests);
+    if (t.ntests && hb_rank_min_p(&t) * (double)t.ntests >= 0.05)
         fprintf(x->f, " <b>With %zu and %zu repetitions no difference can be shown</b> at this many tests; run "
                       "more repetitions.", t.fewest_ref, t.fewest_alt);
     fprintf(x->f, "</p>\n");
@@ -686,7 +697,7 @@ static int write_page(rctx *x, int have_gnuplot)
 }
 
 #define USAGE "usage: heapbench report FILE.csv [--out PAGE.html] [--ref ALLOCATOR] [--ref-collector COLLECTOR] " \
-              "[--scripts DIR]"
+              "[--scripts DIR] [--paired]"
 
 /* The page of x->file into `out` (NULL: FILE.html beside it); its path
  * into page. */
@@ -754,8 +765,10 @@ int hb_report_main(int argc, char **argv)
                 x.ref_coll = v;
             else
                 scripts = v;
+        } else if (!strcmp(a, "--paired")) {
+            x.paired = 1;
         } else if (!strncmp(a, "--", 2)) {
-            return bad("unknown option '%s'; valid: --out, --ref, --ref-collector, --scripts", a);
+            return bad("unknown option '%s'; valid: --out, --ref, --ref-collector, --scripts, --paired", a);
         } else if (!x.file) {
             x.file = a;
         } else {

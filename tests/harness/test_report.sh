@@ -110,6 +110,13 @@ PATH=/nonexistent "$hb" report small.csv --out nofig.html > nofig.out 2> nofig.e
 [ $? = 0 ] && grep -q "gnuplot is not installed" nofig.err && grep -q "No figures: gnuplot is not installed" nofig.html \
     && grep -q 'id="allocators"' nofig.html && ok || bad "without gnuplot: $(cat nofig.err)"
 
+# ---- --paired: the rankings paired by run and repetition (small.csv: one
+# run, 3 repetitions a cell), and the page says so
+PATH=/nonexistent "$hb" report small.csv --paired --out paired.html > /dev/null 2>&1
+grep -q "each repetition paired with the reference's of the same run and repetition" paired.html \
+    && grep -q "Wilcoxon signed-rank" paired.html && ! grep -q "Wilcoxon" nofig.html && ok \
+    || bad "report --paired: $(grep -o 'in the same cell[^.]*' paired.html | head -2)"
+
 # ---- refusals: exit 2, one line; an existing page is kept
 echo old > keep.html
 expect2 "missing file" report nosuch.csv --out keep.html
