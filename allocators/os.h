@@ -81,8 +81,9 @@ extern _Atomic(uint8_t *) hb_region_map __attribute__((visibility("hidden")));
  * init calls it, so that its frees can use hb_region_tag_made. */
 int hb_region_map_make(void);
 
-/* The tag of the region holding `p`, 0 when none: safe for any address.
- * Inline: it is every free's first step in arena.c and freelist.c. */
+/* The tag of the region holding `p`, 0 when none: safe for any address,
+ * and before any map exists (the tests ask it; the backends, whose init
+ * makes the map, use hb_region_tag_made). */
 static inline uint8_t hb_region_tag(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
