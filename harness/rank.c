@@ -882,7 +882,9 @@ void hb_rank_print_brief(const hb_rank_table *t, FILE *f)
                 snprintf(ci, sizeof ci, "(reference)");
             else
                 hb_fmt_ci(ci, sizeof ci, &e->r);
-            fprintf(f, "%s %s %s %s", k ? "," : "", e->alt, ratio, ci);
+            /* a table paired in part marks its paired entries */
+            int mark = e->paired && t->npaired < t->ntests;
+            fprintf(f, "%s %s %s %s%s", k ? "," : "", e->alt, ratio, ci, mark ? " paired" : "");
         }
         fputc('\n', f);
     }
