@@ -215,7 +215,7 @@ static int alt_keyed(const hb_cellset *s, const alt *a, const hb_metric_info *m,
 /* Metric m of alternative a and of the reference r, paired by run and
  * repetition (rank.h): *n pairs in vr and va (malloc'd), or *n = 0 when
  * the file cannot pair them (no run_id or rep column, a key twice on one
- * side, fewer than 3 pairs). */
+ * side, fewer than HB_RANK_MIN_PAIRS pairs). */
 static int alt_pairs(const hb_cellset *s, const alt *r, const alt *a, const hb_metric_info *m, double **vr,
                      double **va, size_t *n, char *why, size_t len)
 {
@@ -256,7 +256,7 @@ static int alt_pairs(const hb_cellset *s, const alt *r, const alt *a, const hb_m
     }
     free(kr);
     free(ka);
-    if (err || dup || k < 3) {
+    if (err || dup || k < HB_RANK_MIN_PAIRS) {
         free(x);
         free(y);
         return err;
@@ -774,8 +774,9 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
                t->dim, t->ref, t->ntests, md ? "." : "");
     if (t->paired && t->npaired < t->ntests)
         printf("%spaired: %zu of the %zu tests%s; the rest unpaired (each side's rows need the same run_id and rep, "
-               "at least 3 of them, as one `heapbench run --interleave` writes)%s\n",
-               md ? "\n> " : "", t->npaired, t->ntests, t->npaired ? " (marked paired: signed-rank, their ratio the pairs' estimate)" : "",
+               "at least %d of them, as one `heapbench run --interleave` writes)%s\n",
+               md ? "\n> " : "", t->npaired, t->ntests,
+               t->npaired ? " (marked paired: signed-rank, their ratio the pairs' estimate)" : "", HB_RANK_MIN_PAIRS,
                md ? "." : "");
     reps_note(t, md);
     for (size_t m = 0; m < t->nmetric; m++) {

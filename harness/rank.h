@@ -21,8 +21,9 @@
  * of the machine falls on both. Then the ratio is the Hodges-Lehmann
  * estimate of the pairs' log ratios, its interval theirs, and p Wilcoxon's
  * signed-rank test (hb_paired_cmp_compute); medians and n are the pairs'.
- * An alternative with fewer than 3 matched pairs, or a repetition twice on
- * one side, is compared unpaired; the table counts both kinds.
+ * An alternative with fewer than HB_RANK_MIN_PAIRS (6) matched pairs, or
+ * a repetition twice on one side, is compared unpaired; the table counts
+ * both kinds.
  *
  * Nothing is dropped silently: a group without the reference, or the
  * reference without ok rows, an alternative with no ok rows, are notes with
@@ -80,6 +81,10 @@ typedef struct hb_rank_table {
  * with one line in `why` for an unknown dimension or a reference the file
  * does not have; ENOMEM. */
 #define HB_RANK_PAIRED 1u /* flags: pair each alternative's rows with the reference's (above) */
+/* Fewer pairs are compared unpaired: with 5 the signed-rank test has no
+ * 95% interval (its smallest two-sided p is 2/2^5 = 0.0625), where
+ * Mann-Whitney on 5 against 5 has one. */
+#define HB_RANK_MIN_PAIRS 6
 int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const hb_metric_info *const *metrics,
                     size_t nmetric, unsigned flags, hb_rank_table *t, char *why, size_t len);
 void hb_rank_free(hb_rank_table *t);

@@ -405,7 +405,8 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
                 t.ntests);
     if (x->paired && t.npaired < t.ntests)
         fprintf(x->f, " Paired: %zu of the %zu tests; the rest unpaired (pairing needs the same run_id and rep on "
-                      "both sides, at least 3 of them, as <code>run --interleave</code> writes).", t.npaired, t.ntests);
+                      "both sides, at least %d of them, as <code>run --interleave</code> writes).", t.npaired, t.ntests,
+                HB_RANK_MIN_PAIRS);
     if (t.ntests && hb_rank_min_p(&t) * (double)t.ntests >= 0.05)
         fprintf(x->f, " <b>With %zu and %zu repetitions no difference can be shown</b> at this many tests; run "
                       "more repetitions.", t.fewest_ref, t.fewest_alt);

@@ -197,6 +197,11 @@ sed 's/^r2,\(churn\/arena[^,]*\),\(.*\),\([0-9]\),ok,/r1,\1,\2,\3,ok,/' drift.cs
 "$hb" compare dup.csv --by allocator --metrics wall_s --paired > dup.txt && \
     grep -q "paired: 0 of the 1 tests; the rest unpaired" dup.txt && grep -q "Mann-Whitney" dup.txt && ok \
     || bad "a key twice: $(head -3 dup.txt)"
+# 5 pairs have no 95% signed-rank interval: compared unpaired, and said
+{ head -1 drift.csv; grep '^r1,' drift.csv | grep -v ',5,ok,'; } > five.csv
+"$hb" compare five.csv --by allocator --metrics wall_s --paired > five.txt && \
+    grep -q "paired: 0 of the 1 tests; the rest unpaired (each side's rows need the same run_id and rep, at least 6" \
+    five.txt && grep -Eq "^ +[0-9] +arena +5 " five.txt && ok || bad "5 pairs: $(head -3 five.txt)"
 expect2 "--paired without --by" compare drift.csv drift.csv --paired
 
 # ---- refusals: exit 2, one line

@@ -83,13 +83,13 @@ assert len(set(sum(parts, []))) == len(full), "shards are disjoint"
 PY
 
 # ---- interleave: the same rows, not in matrix order
-"$hb" run $args --reps 3 --interleave --out inter.csv > inter.out 2>&1
+"$hb" run $args --reps 6 --interleave --out inter.csv > inter.out 2>&1
 python3 - <<'PY' && ok || bad "--interleave"
 import csv
 rows = [(r["cell"], r["rep"]) for r in csv.DictReader(open("inter.csv"))]
 full = [r["cell"] for r in csv.DictReader(open("full.csv"))]
-assert sorted(c for c, _ in rows) == sorted(full * 3)
-grouped = [c for c, _ in rows] == [c for c in full for _ in range(3)]
+assert sorted(c for c, _ in rows) == sorted(full * 6)
+grouped = [c for c, _ in rows] == [c for c in full for _ in range(6)]
 assert not grouped, "rows came out in matrix order"
 PY
 # in rounds (every cell's repetition 0, then every cell's 1), and in a
@@ -109,7 +109,7 @@ for r in rows:
         last = block(r)
 assert len({r["allocator"] for r in rows}) > 1 and len(seen) < len(rows)
 PY
-# and its summary pairs them (compare --by allocator --paired)
+# and its summary pairs them (compare --by allocator --paired: 6 pairs or more)
 grep -q '^allocators in each cell, best first: ratio to system paired by repetition' inter.out \
     && grep -q '^  churn/\*/none/isolated/t1/small/ops=10000  ops_per_s: .*system 1.000 (reference)' inter.out \
     && ok || bad "--interleave's summary: $(grep -A2 '^allocators' inter.out)"
