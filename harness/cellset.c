@@ -154,10 +154,12 @@ int hb_cellset_figure(const hb_csvdoc *d, const hb_csvrow *r, const char *metric
     return 0;
 }
 
-int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
-                      size_t *n, char *why, size_t len)
+int hb_cellset_values_rows(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
+                           size_t **rows, size_t *n, char *why, size_t len)
 {
     *v = NULL;
+    if (rows)
+        *rows = NULL;
     *n = 0;
     int col = hb_csvdoc_col(&s->doc, metric);
     if (col < 0 && strcmp(metric, "cpu_s") == 0 && hb_csvdoc_col(&s->doc, "user_s") >= 0)
@@ -165,7 +167,10 @@ int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char 
     if (col < 0 || c->nok == 0)
         return 0;
     double *out = malloc(c->nok * sizeof *out);
-    if (!out) {
+    size_t *at = rows ? malloc(c->nok * sizeof *at) : NULL;
+    if (!out || (rows && !at)) {
+        free(out);
+        free(at);
         snprintf(why, len, "%s: out of memory", s->doc.path);
         return ENOMEM;
     }
@@ -181,17 +186,30 @@ int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char 
             continue; /* not measured */
         if (err) {
             free(out);
+            free(at);
             return err;
         }
+        if (at)
+            at[k] = c->rows[i];
         out[k++] = x;
     }
     if (k == 0) {
         free(out);
+        free(at);
         out = NULL;
+        at = NULL;
     }
     *v = out;
+    if (rows)
+        *rows = at;
     *n = k;
     return 0;
+}
+
+int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
+                      size_t *n, char *why, size_t len)
+{
+    return hb_cellset_values_rows(s, c, metric, v, NULL, n, why, len);
 }
 
 int hb_metric_cmp_compute(const double *a, size_t na, const double *b, size_t nb, hb_alternative alt,

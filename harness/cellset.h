@@ -42,6 +42,11 @@ const hb_cellset_cell *hb_cellset_find(const hb_cellset *s, const char *name);
  * gives no values. EINVAL when a field is not a finite number. */
 int hb_cellset_values(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
                       size_t *n, char *why, size_t len);
+/* The same, and in *rows (malloc'd, NULL when *n is 0) the index in
+ * doc.rows of each value's row: what pairs rows (rank.c, by run_id and
+ * rep). rows may be NULL. */
+int hb_cellset_values_rows(const hb_cellset *s, const hb_cellset_cell *c, const char *metric, double **v,
+                           size_t **rows, size_t *n, char *why, size_t len);
 
 /* The figure of column `metric` in row r, or of a derived metric (cpu_s:
  * user_s + sys_s): 0, ENOENT when not measured (or no such column), EINVAL

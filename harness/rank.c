@@ -179,60 +179,62 @@ static int alt_values(const hb_cellset *s, const alt *a, const hb_metric_info *m
 }
 
 /* One side's values of metric m with the keys that pair them: the run
- * (run_id) and the repetition (rep) of each ok row. */
+ * (run_id) and the repetition (rep) of each ok row. *out is malloc'd (NULL
+ * when *n is 0, also when the file has no run_id or rep column). */
 typedef struct keyed {
     const char *run, *rep;
     double v;
 } keyed;
 
-static int alt_keyed(const hb_cellset *s, const alt *a, const hb_metric_info *m, int crun, int crep, keyed **out,
-                     size_t *n, char *why, size_t len)
+static int alt_keyed(const hb_cellset *s, const alt *a, const hb_metric_info *m, keyed **out, size_t *n,
+                     char *why, size_t len)
 {
-    size_t cap = 0;
-    for (size_t k = 0; k < a->ncell; k++)
-        cap += a->cell[k]->nok;
-    *n = 0;
-    if (!(*out = malloc((cap + 1) * sizeof **out)))
-        return ENOMEM;
-    for (size_t k = 0; k < a->ncell; k++)
-        for (size_t i = 0; i < a->cell[k]->nrows; i++) {
-            const hb_csvrow *row = &s->doc.rows[a->cell[k]->rows[i]];
-            if (strcmp(row->field[s->c_status], "ok") != 0)
-                continue;
-            double x;
-            int err = hb_cellset_figure(&s->doc, row, m->name, &x, why, len);
-            if (err == ENOENT)
-                continue;
-            if (err) {
-                free(*out);
-                return err;
-            }
-            (*out)[(*n)++] = (keyed){.run = row->field[crun], .rep = row->field[crep], .v = x};
-        }
-    return 0;
-}
-
-/* Metric m of alternative a and of the reference r, paired by run and
- * repetition (rank.h): *n pairs in vr and va (malloc'd), or *n = 0 when
- * the file cannot pair them (no run_id or rep column, a key twice on one
- * side, fewer than HB_RANK_MIN_PAIRS pairs). */
-static int alt_pairs(const hb_cellset *s, const alt *r, const alt *a, const hb_metric_info *m, double **vr,
-                     double **va, size_t *n, char *why, size_t len)
-{
-    *vr = *va = NULL;
+    *out = NULL;
     *n = 0;
     int crun = hb_csvdoc_col(&s->doc, "run_id"), crep = hb_csvdoc_col(&s->doc, "rep");
     if (crun < 0 || crep < 0)
         return 0;
-    keyed *kr, *ka;
-    size_t nr, na;
-    int err = alt_keyed(s, r, m, crun, crep, &kr, &nr, why, len);
+    for (size_t k = 0; k < a->ncell; k++) {
+        double *v;
+        size_t *rows, nv;
+        int err = hb_cellset_values_rows(s, a->cell[k], m->name, &v, &rows, &nv, why, len);
+        keyed *g = err || !nv ? NULL : realloc(*out, (*n + nv) * sizeof *g);
+        if (!err && nv && !g)
+            err = ENOMEM;
+        for (size_t i = 0; g && i < nv; i++) {
+            const hb_csvrow *row = &s->doc.rows[rows[i]];
+            g[(*n)++] = (keyed){.run = row->field[crun], .rep = row->field[crep], .v = v[i]};
+        }
+        if (g)
+            *out = g;
+        free(v);
+        free(rows);
+        if (err) {
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* The reference's keyed values kr (alt_keyed) and alternative a's metric
+ * m, paired by run and repetition (rank.h): *n pairs in vr and va
+ * (malloc'd), or *n = 0 when they cannot be paired (no keys, a key twice
+ * on one side, fewer than HB_RANK_MIN_PAIRS pairs). */
+static int alt_pairs(const hb_cellset *s, const keyed *kr, size_t nr, const alt *a, const hb_metric_info *m,
+                     double **vr, double **va, size_t *n, char *why, size_t len)
+{
+    *vr = *va = NULL;
+    *n = 0;
+    if (!nr)
+        return 0;
+    keyed *ka;
+    size_t na;
+    int err = alt_keyed(s, a, m, &ka, &na, why, len);
     if (err)
         return err;
-    if ((err = alt_keyed(s, a, m, crun, crep, &ka, &na, why, len))) {
-        free(kr);
-        return err;
-    }
     double *x = malloc((nr + 1) * sizeof *x), *y = malloc((nr + 1) * sizeof *y);
     size_t k = 0;
     int dup = 0;
@@ -254,7 +256,6 @@ static int alt_pairs(const hb_cellset *s, const alt *r, const alt *a, const hb_m
             y[k++] = ka[at].v;
         }
     }
-    free(kr);
     free(ka);
     if (err || dup || k < HB_RANK_MIN_PAIRS) {
         free(x);
@@ -490,10 +491,17 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
             size_t nr, nv;
             if ((err = alt_values(s, r, t->metric[m], &vr, &nr, why, len)))
                 break;
+            keyed *kr = NULL; /* the reference's keys, read once for every alternative */
+            size_t nkr = 0;
+            if (t->paired && (err = alt_keyed(s, r, t->metric[m], &kr, &nkr, why, len))) {
+                free(vr);
+                break;
+            }
             hb_rank_entry *e = calloc(g[i].n, sizeof *e);
             size_t ne = 0;
             if (!keep(t, e)) {
                 free(vr);
+                free(kr);
                 err = ENOMEM;
                 break;
             }
@@ -507,7 +515,7 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
                     double *pr = NULL, *pa = NULL;
                     size_t np = 0;
                     if (t->paired && a != r)
-                        err = alt_pairs(s, r, a, t->metric[m], &pr, &pa, &np, why, len);
+                        err = alt_pairs(s, kr, nkr, a, t->metric[m], &pr, &pa, &np, why, len);
                     if (!err && np) {
                         err = hb_paired_cmp_compute(pr, pa, np, HB_TWO_SIDED, &x->r);
                         x->paired = 1;
@@ -526,6 +534,7 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
                 free(v);
             }
             free(vr);
+            free(kr);
             if (err || ne < 2)
                 continue;
             cmp_higher = t->metric[m]->higher_is_better;
@@ -718,10 +727,20 @@ static void print_csv(const hb_rank_table *t)
 
 /* The note when the table has too few repetitions for any test to pass
  * Holm's correction: "~" everywhere must not pass for "no difference". */
+int hb_rank_all_paired(const hb_rank_table *t)
+{
+    return t->ntests && t->npaired == t->ntests;
+}
+
+int hb_rank_marked_paired(const hb_rank_table *t, const hb_rank_entry *e)
+{
+    return e->paired && !hb_rank_all_paired(t);
+}
+
 static double min_p(const hb_rank_table *t, size_t na, size_t nb)
 {
     /* all paired: the signed-rank test's smallest two-sided p, 2 / 2^n */
-    if (t->npaired == t->ntests)
+    if (hb_rank_all_paired(t))
         return fmin(1.0, ldexp(2.0, -(int)(na < nb ? na : nb)));
     return hb_stats_mwu_min_p(na, nb, HB_TWO_SIDED);
 }
@@ -762,7 +781,7 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
         printf("## `heapbench compare %s --by %s --ref %s`\n\n", t->s->doc.path, t->dim, t->ref);
     else
         printf("%s by %s, reference %s\n", t->s->doc.path, t->dim, t->ref);
-    if (t->npaired == t->ntests && t->ntests)
+    if (hb_rank_all_paired(t))
         printf("ratio to the reference (%s %s) in the same cell, paired by run and repetition: Hodges-Lehmann "
                "estimate of the pairs' log ratios and its 95%% CI; p: Wilcoxon signed-rank, two-sided, Holm-corrected "
                "over the %zu tests below; rank 1 is the best median%s\n",
@@ -772,7 +791,7 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
                "Hodges-Lehmann; p: Mann-Whitney U, two-sided, Holm-corrected over the %zu tests below; rank 1 is the "
                "best median%s\n",
                t->dim, t->ref, t->ntests, md ? "." : "");
-    if (t->paired && t->npaired < t->ntests)
+    if (t->paired && t->ntests && !hb_rank_all_paired(t))
         printf("%spaired: %zu of the %zu tests%s; the rest unpaired (each side's rows need the same run_id and rep, "
                "at least %d of them, as one `heapbench run --interleave` writes)%s\n",
                md ? "\n> " : "", t->npaired, t->ntests,
@@ -816,7 +835,7 @@ void hb_rank_print(const hb_rank_table *t, hb_format fmt, int colour)
                 int v = e->is_ref ? 0 : hb_cmp_verdict(&e->r, mi);
                 const char *word = e->is_ref ? "" : hb_verdict_word(v);
                 char mixed[48];
-                if (!e->is_ref && e->paired && t->npaired < t->ntests) { /* which rows are paired */
+                if (hb_rank_marked_paired(t, e)) { /* which rows are paired */
                     snprintf(mixed, sizeof mixed, "%s%spaired", word, *word ? " " : "");
                     word = mixed;
                 }
@@ -883,9 +902,7 @@ void hb_rank_print_brief(const hb_rank_table *t, FILE *f)
                 snprintf(ci, sizeof ci, "(reference)");
             else
                 hb_fmt_ci(ci, sizeof ci, &e->r);
-            /* a table paired in part marks its paired entries */
-            int mark = e->paired && t->npaired < t->ntests;
-            fprintf(f, "%s %s %s %s%s", k ? "," : "", e->alt, ratio, ci, mark ? " paired" : "");
+            fprintf(f, "%s %s %s %s%s", k ? "," : "", e->alt, ratio, ci, hb_rank_marked_paired(t, e) ? " paired" : "");
         }
         fputc('\n', f);
     }

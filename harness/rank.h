@@ -89,6 +89,12 @@ int hb_rank_compute(const hb_cellset *s, const char *dim, const char *ref, const
                     size_t nmetric, unsigned flags, hb_rank_table *t, char *why, size_t len);
 void hb_rank_free(hb_rank_table *t);
 
+/* 1 when the table has tests and every one was paired: the statistics its
+ * header names are then the paired ones. */
+int hb_rank_all_paired(const hb_rank_table *t);
+/* 1 when entry e is to be marked paired: it was, in a table paired in part. */
+int hb_rank_marked_paired(const hb_rank_table *t, const hb_rank_entry *e);
+
 /* The smallest two-sided p a test of the table can reach with the fewest
  * repetitions it has (Mann-Whitney's; the signed-rank test's, 2 / 2^n, when
  * every test is paired): times ntests at 0.05 or more, nothing can show. */

@@ -392,7 +392,7 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
     }
     fprintf(x->f, "<p>Each %s against <b>", dim);
     esc(x->f, t.ref);
-    if (t.npaired && t.npaired == t.ntests)
+    if (hb_rank_all_paired(&t))
         fprintf(x->f, "</b> in the same cell, each repetition paired with the reference's of the same run and "
                       "repetition: the paired ratio (Hodges-Lehmann), its 95%% interval, best first; "
                       "<span class=\"better\">green</span> and <span class=\"worse\">red</span>: a difference "
@@ -403,7 +403,7 @@ static int put_ranking(rctx *x, const char *dim, const char *ref, const char *co
                       "<span class=\"better\">green</span> and <span class=\"worse\">red</span>: a difference "
                       "shown with Mann-Whitney p &lt; 0.05 after Holm's correction over the %zu tests of this table.",
                 t.ntests);
-    if (x->paired && t.npaired < t.ntests)
+    if (x->paired && t.ntests && !hb_rank_all_paired(&t))
         fprintf(x->f, " Paired: %zu of the %zu tests; the rest unpaired (pairing needs the same run_id and rep on "
                       "both sides, at least %d of them, as <code>run --interleave</code> writes).", t.npaired, t.ntests,
                 HB_RANK_MIN_PAIRS);

@@ -384,7 +384,7 @@ static void summary(const char *csv, int paired)
         for (size_t i = 0; i < t.ng; i++)
             ranked += t.g[i].n >= 2;
         if (ranked) {
-            if (t.npaired && t.npaired == t.ntests)
+            if (hb_rank_all_paired(&t))
                 printf("\n%ss in each cell, best first: ratio to %s paired by repetition (ops_per_s, or wall_s "
                        "without operations), 95%% interval\n", dims[d], t.ref);
             else
