@@ -81,21 +81,9 @@ extern _Atomic(uint8_t *) hb_region_map __attribute__((visibility("hidden")));
  * init calls it, so that its frees can use hb_region_tag_made. */
 int hb_region_map_make(void);
 
-/* The tag of the region holding `p`, 0 when none: safe for any address,
- * and before any map exists (the tests ask it; the backends, whose init
- * makes the map, use hb_region_tag_made). */
-static inline uint8_t hb_region_tag(const void *p)
-{
-    uintptr_t a = (uintptr_t)p;
-    uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
-    if (!m || (a >> HB_ADDR_BITS))
-        return 0;
-    return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
-}
-
-/* hb_region_tag once hb_region_map_make has succeeded (the map is never
- * unmade): without the test for a missing map. Every free of arena.c and
- * freelist.c starts here. */
+/* The tag of the region holding `p` once hb_region_map_make has succeeded
+ * (the map is never unmade), 0 when none: safe for any address. Every free
+ * of arena.c and freelist.c starts here. */
 static inline uint8_t hb_region_tag_made(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
@@ -103,6 +91,12 @@ static inline uint8_t hb_region_tag_made(const void *p)
         return 0;
     uint8_t *m = atomic_load_explicit(&hb_region_map, memory_order_acquire);
     return atomic_load_explicit((_Atomic uint8_t *)&m[a >> HB_REGION_SHIFT], memory_order_acquire);
+}
+
+/* The same before any map may exist (the tests ask it; 0 without a map). */
+static inline uint8_t hb_region_tag(const void *p)
+{
+    return atomic_load_explicit(&hb_region_map, memory_order_acquire) ? hb_region_tag_made(p) : 0;
 }
 
 #endif
