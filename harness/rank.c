@@ -739,9 +739,8 @@ int hb_rank_marked_paired(const hb_rank_table *t, const hb_rank_entry *e)
 
 static double min_p(const hb_rank_table *t, size_t na, size_t nb)
 {
-    /* all paired: the signed-rank test's smallest two-sided p, 2 / 2^n */
-    if (hb_rank_all_paired(t))
-        return fmin(1.0, ldexp(2.0, -(int)(na < nb ? na : nb)));
+    if (hb_rank_all_paired(t)) /* na = nb: the pairs */
+        return hb_stats_signed_rank_min_p(na < nb ? na : nb, HB_TWO_SIDED);
     return hb_stats_mwu_min_p(na, nb, HB_TWO_SIDED);
 }
 

@@ -520,7 +520,7 @@ static void report(const ropts *o, const ttest *t, size_t nt, const verdict *v, 
             fprintf(f, "%snote: with %zu and %zu repetitions no cell can reach p < 0.05 after Holm's correction over "
                    "%zu tests: the timed gate cannot fire (use %d or more repetitions a side)\n",
                    md ? "\n> " : "", fa, fb, nt, hb_rg_reps_for(nt));
-        if (npaired && ldexp(1, -(int)np) * (double)nt >= 0.05)
+        if (npaired && hb_stats_signed_rank_min_p(np, HB_GREATER) * (double)nt >= 0.05)
             fprintf(f, "%snote: with %zu pairs no cell can reach p < 0.05 after Holm's correction over %zu tests: "
                        "the timed gate cannot fire (use more --pairs)\n", md ? "\n> " : "", np, nt);
         size_t w = 4;

@@ -257,6 +257,12 @@ int hb_stats_mwu(const double *a, size_t na, const double *b, size_t nb, hb_alte
     return 0;
 }
 
+double hb_stats_signed_rank_min_p(size_t n, hb_alternative alt)
+{
+    double p = ldexp(1.0, -(int)n);
+    return alt == HB_TWO_SIDED ? fmin(1.0, 2 * p) : p;
+}
+
 double hb_stats_mwu_min_p(size_t na, size_t nb, hb_alternative alt)
 {
     /* The most extreme ordering is 1 of C(na+nb, na); two-sided doubles it. */

@@ -68,6 +68,9 @@ typedef struct hb_wsr {
  * otherwise normal with the tie correction of the variance and a continuity
  * correction. Every difference zero: p = 1. */
 int hb_stats_signed_rank(const double *d, size_t n, hb_alternative alt, hb_wsr *out);
+/* The smallest p the test can give for n differences (all of one sign, no
+ * ties): 1 / 2^n, doubled two-sided. As hb_stats_mwu_min_p, for Holm. */
+double hb_stats_signed_rank_min_p(size_t n, hb_alternative alt);
 /* Paired ratio B/A: exp of the Hodges-Lehmann one-sample estimate of the
  * d_i = log(b_i / a_i) (the median of the n(n+1)/2 Walsh averages) and its
  * two-sided `conf` interval, the Walsh averages that the signed-rank test's
