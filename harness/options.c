@@ -680,6 +680,9 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->heap_modes = HB_HEAP_ISOLATED;
 
     int rc = 0;
+    /* --workloads are read after every --program, which may come later */
+    const char *wl_vals[16];
+    int n_wl_vals = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
         char *arg = argv[i], *val = NULL;
         /* flags take no value */
@@ -732,7 +735,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         else if (!strcmp(name, "--gc-allocators"))
             rc = set_allocators(o, o->gc_allocators, o->gc_libs, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
-            rc = set_workloads(o, val);
+            rc = n_wl_vals < 16 ? (wl_vals[n_wl_vals++] = val, 0) : bad("--workloads", val, "at most 16 of them");
         else if (!strcmp(name, "--collectors"))
             rc = set_collectors(o, val);
         else if (!strcmp(name, "--threads"))
@@ -776,6 +779,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             snprintf(o->out, sizeof o->out, "%s", val);
         }
     }
+    for (int i = 0; i < n_wl_vals && !rc; i++)
+        rc = set_workloads(o, wl_vals[i]);
     if (rc)
         return rc;
 

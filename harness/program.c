@@ -309,8 +309,30 @@ static int apply_probe(const char *probe_file)
     return setenv("LD_PRELOAD", v, 1) || setenv("HEAPBENCH_PROBE", probe_file, 1) ? errno : 0;
 }
 
+/* The name regress's valgrind runs give this cell's processes (their
+ * out-file ends in %q{HEAPBENCH_VG_CELL}, which they set to "-" for every
+ * other process): "WORKLOAD,ALLOC,THREADS,SIZE", each character outside
+ * [A-Za-z0-9._=+-] made '_' so that it is a file name's and splits on ','. */
+static void vg_cell_tag(const hb_cell *c, char *buf, size_t len)
+{
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", c->threads);
+    const char *field[4] = {c->workload->name, c->alloc_label, threads, hb_size_name(c->size)};
+    size_t at = 0;
+    for (int f = 0; f < 4 && at + 1 < len; f++) {
+        if (f)
+            buf[at++] = ',';
+        for (const char *q = field[f]; *q && at + 1 < len; q++) {
+            int keep = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                       strchr("._=+-", *q) != NULL;
+            buf[at++] = keep ? *q : '_';
+        }
+    }
+    buf[at] = 0;
+}
+
 static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *dir, const char *probe_file,
-                   hb_result *r)
+                   const char *vg_tag, hb_result *r)
 {
     char out[4200], err[4200];
     snprintf(out, sizeof out, "%s/stdout.txt", dir);
@@ -336,6 +358,10 @@ static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *
         for (int i = 0; !e && i < cmd->envc; i++)
             if (putenv(cmd->env[i]) != 0)
                 e = errno;
+        /* under regress's valgrind: the program's processes name their
+         * out-files after this cell */
+        if (!e && getenv("HEAPBENCH_VG_CELL") && setenv("HEAPBENCH_VG_CELL", vg_tag, 1) != 0)
+            e = errno;
         if (!e)
             e = hb_alloc_lib_apply_env(lib);
         if (!e && lib->path[0])
@@ -492,7 +518,9 @@ int hb_program_run(const hb_cell *c, const hb_program *p, void *arg, double time
     char probe_file[8400], cwd[4096];
     snprintf(probe_file, sizeof probe_file, "%s%s%s/heapbench.probe", dir[0] == '/' ? "" : getcwd(cwd, sizeof cwd) ? cwd : ".",
              dir[0] == '/' ? "" : "/", dir);
-    pid_t pid = spawn(&cmd, &lib, dir, probe_file, r);
+    char vg_tag[512];
+    vg_cell_tag(c, vg_tag, sizeof vg_tag);
+    pid_t pid = spawn(&cmd, &lib, dir, probe_file, vg_tag, r);
     if (pid < 0)
         goto out;
     /* readable when the process has exited: the end of the timed run */

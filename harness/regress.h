@@ -62,6 +62,7 @@ typedef struct ir_set {
 typedef struct ropts {
     side s[2];
     double floor_pct, cv_factor, ir_tol_pct, cy_tol_pct;
+    double prog_tol_pct; /* both valgrind gates' tolerance for program cells (--program-tolerance) */
     int floor_given; /* --threshold given: the paired gate's floor too */
     int cv_sd; /* --cv sd: the classical CV; default robust (MAD / median) */
     const hb_metric_info *metric[MAX_METRICS];

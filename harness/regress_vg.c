@@ -126,6 +126,22 @@ int hb_rg_vg_read_file(const char *path, ir_entry *out)
     return 0;
 }
 
+/* The counts of one more process of a program cell into the entry that
+ * has its key: its processes (a shell, the servers it starts) are one
+ * program. 1 when there was one. */
+static int add_to_key(ir_set *s, const ir_entry *e)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->e[i].key, e->key)) {
+            s->e[i].ir += e->ir;
+            s->e[i].cycles += e->cycles;
+            s->e[i].l1m += e->l1m;
+            s->e[i].llm += e->llm;
+            return 1;
+        }
+    return 0;
+}
+
 int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
 {
     DIR *d = opendir(dir);
@@ -142,6 +158,20 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
         ir_entry e;
         if ((rc = hb_rg_vg_read_file(path, &e)))
             break;
+        /* PREFIX.PID.TAG: TAG is "-" but in a program cell's processes
+         * (HEAPBENCH_VG_CELL, program.c), which have no __cell line */
+        const char *tag = de->d_name + plen + 1 + strspn(de->d_name + plen + 1, "0123456789");
+        if (*tag == '.' && strcmp(tag + 1, "-") != 0) {
+            char key[600];
+            snprintf(key, sizeof key, "__program %s", tag + 1);
+            free(e.key);
+            if (!(e.key = strdup(key)))
+                return bad("out of memory");
+            if (add_to_key(out, &e)) {
+                free(e.key);
+                continue;
+            }
+        }
         if (!e.key[0]) { /* the `run` process itself */
             free(e.key);
             continue;
@@ -164,6 +194,10 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
 void hb_rg_vg_name(const char *key, char *buf, size_t len)
 {
     char tok[6][128];
+    if (sscanf(key, "__program %127[^,],%127[^,],%127[^,],%127s", tok[0], tok[1], tok[2], tok[3]) == 4) {
+        snprintf(buf, len, "%s/%s/t%s/%s (the program)", tok[0], tok[1], tok[2], tok[3]);
+        return;
+    }
     if (sscanf(key, "%127s %127s %127s %127s %127s %127s", tok[0], tok[1], tok[2], tok[3], tok[4],
                tok[5]) == 6)
         snprintf(buf, len, "%s/%s/t%s/%s (the cell process)", tok[3], tok[2], tok[4], tok[5]);
@@ -219,7 +253,12 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
         snprintf(log, sizeof log, "%s/%s.log", o->work, tag);
         if (mkdir(dir, 0755) != 0)
             return bad("cannot create %s: %s", dir, strerror(errno));
-        snprintf(file, sizeof file, "--%s-out-file=%s/%s.out.%%p", tag, dir, tag);
+        /* %q{HEAPBENCH_VG_CELL}: "-" here, so in `run` and its cell
+         * processes; a program cell's processes set their cell's name */
+        char abs[PATH_MAX]; /* absolute: a program cell runs in a directory of its own */
+        if (!realpath(dir, abs))
+            return bad("cannot resolve %s: %s", dir, strerror(errno));
+        snprintf(file, sizeof file, "--%s-out-file=%s/%s.out.%%p.%%q{HEAPBENCH_VG_CELL}", tag, abs, tag);
         fprintf(stderr, "heapbench regress: %s (%s): %s\n",
                 cg ? "estimating cycles" : "counting instructions", tag, s->name);
         /* No RSS sampler and no latency clock: both run on time, and their
@@ -227,8 +266,15 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
          * single-threaded cells only (threads interleave as valgrind
          * schedules them); cycles: every cell, whose serialised threads vary
          * by less than the tolerance (docs/regress.md). */
-        const char *argv[MAX_PASS + 48], *extra[24];
+        const char *argv[MAX_PASS + 64], *extra[24];
         int n = 0, e = 0;
+        /* Programs count the same instructions run after run only with
+         * their hash seeds fixed (python's and perl's are random). */
+        argv[n++] = "env";
+        argv[n++] = "HEAPBENCH_VG_CELL=-";
+        argv[n++] = "PYTHONHASHSEED=0";
+        argv[n++] = "PERL_HASH_SEED=0";
+        argv[n++] = "PERL_PERTURB_KEYS=0";
         argv[n++] = "valgrind";
         if (cg)
             for (int i = 0; hb_rg_cachegrind_args[i]; i++)

@@ -85,6 +85,10 @@ for a in ("system", "jemalloc"):
 assert rows[("mine", "jemalloc")]["allocator_lib"].endswith("libjemalloc.so.2")
 PY
 grep -q '"name": "mine/system/none/isolated/t1/small"' user.json && ok || bad "user program rows in the JSON"
+# the order of the options does not matter: --workloads may name a
+# --program that comes after it
+"$hb" run --workloads later --program 'later=true' --allocators system --warmup 0 --reps 1 --out later.csv \
+    > /dev/null 2>&1 && [ "$(grep -c ',later,' later.csv)" = 1 ] && ok || bad "--workloads before --program"
 expect2 "a --program without a command" run --program 'nocmd=' --out x.csv
 expect2 "a --program with a taken name" run --program 'churn=true' --out x.csv
 expect2 "a --program with a bad name" run --program 'a b=true' --out x.csv

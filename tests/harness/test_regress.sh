@@ -146,6 +146,17 @@ if command -v valgrind > /dev/null; then
         --threads 1 --param ops=5000 --gate interleaved --reps 2 --instructions --work ir > ir.txt 2> ir.err
     [ $? = 0 ] && grep -q "instructions (callgrind, single-threaded cells): 1 cells matched, 0 above" ir.txt \
         && ok || bad "--instructions: $(cat ir.err ir.txt)"
+    # A program cell's processes are counted too, matched by their cell:
+    # this one loops 200 more times at each start, so the candidate's count
+    # (counted after the baseline's) is more by far than the 1% programs
+    # are allowed, and its shell is named in the regression.
+    echo 2000 > loops
+    "$hb" regress --baseline "$build" --candidate "$build" --allocators arena --workloads grow \
+        --program grow="n=\$(cat $PWD/loops); echo \$((n + 200)) > $PWD/loops; i=0; while [ \$i -lt \$n ]; do i=\$((i+1)); done" \
+        --threads 1 --gate interleaved --reps 2 --instructions --work irp > irp.txt 2> irp.err
+    [ $? = 1 ] && grep -q "instructions (callgrind, single-threaded cells): 1 cells matched, 1 above the 0.1% tolerance (programs 1%)" irp.txt \
+        && grep -q "^REGRESSION grow/arena/t1/small (the program)" irp.txt \
+        && ok || bad "--instructions on a program: $(cat irp.err irp.txt)"
 fi
 
 # ---- --format csv and markdown: the same verdict, the same exit status
