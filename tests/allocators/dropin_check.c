@@ -128,6 +128,49 @@ static void check_aligned(void)
         CHECK(p && (uintptr_t)p % a == 0, "memalign(%zu)", a);
         free(p);
     }
+    /* Every alignment to 4 MiB and sizes from 0 to 70000, each block freed
+     * at once, while small blocks pile up beside them: regions the library
+     * maps for those may land where an aligned block's mapping was. A block
+     * of 0 bytes at an alignment of a page or more used to start at its
+     * mapping's end, and its free corrupted whatever region came there
+     * (2026-12-05). Then the small blocks must hold what was written. */
+    enum { KEEP = 4096 };
+    static unsigned char *keep[KEEP];
+    size_t nkeep = 0;
+    for (size_t a = sizeof(void *); a <= ((size_t)4 << 20); a <<= 1)
+        for (size_t n = 0; n < 70000; n = n * 3 + 1) {
+            void *q = NULL;
+            CHECK(posix_memalign(&q, a, n) == 0 && (uintptr_t)q % a == 0, "posix_memalign(%zu, %zu)", a, n);
+            if (q) {
+                memset(q, 1, n);
+                /* more than 0 even for 0 bytes: a block of none started
+                 * at its mapping's end, on an address not its own */
+                CHECK(malloc_usable_size(q) >= (n ? n : 1), "posix_memalign(%zu, %zu): usable size %zu", a, n,
+                      malloc_usable_size(q));
+            }
+            free(q);
+            q = memalign(a, n);
+            CHECK(q && (uintptr_t)q % a == 0, "memalign(%zu, %zu)", a, n);
+            free(q);
+            q = aligned_alloc(a, n);
+            CHECK(q && (uintptr_t)q % a == 0, "aligned_alloc(%zu, %zu)", a, n);
+            free(q);
+            for (int k = 0; k < 8 && nkeep < KEEP; k++, nkeep++) {
+                size_t sz = 16 + (nkeep * 40) % 2000;
+                keep[nkeep] = malloc(sz);
+                CHECK(keep[nkeep] != NULL, "malloc(%zu)", sz);
+                if (keep[nkeep])
+                    memset(keep[nkeep], (int)(nkeep & 0xff), sz);
+            }
+        }
+    for (size_t k = 0; k < nkeep; k++) {
+        size_t sz = 16 + (k * 40) % 2000, bad = 0;
+        for (size_t i = 0; keep[k] && i < sz; i++)
+            bad += keep[k][i] != (unsigned char)(k & 0xff);
+        CHECK(keep[k] && !bad && malloc_usable_size(keep[k]) >= sz && malloc_usable_size(keep[k]) < 4096,
+              "small block %zu of %zu changed beside aligned blocks", k, nkeep);
+        free(keep[k]);
+    }
     void *p = (void *)1;
     CHECK(posix_memalign(&p, 24, 10) == EINVAL && p == (void *)1, "posix_memalign(24) not EINVAL");
     CHECK(posix_memalign(&p, 4, 10) == EINVAL, "posix_memalign(4) not EINVAL");

@@ -277,6 +277,39 @@ static void test_alignment(void **state)
     assert_int_equal(rd(&L.live_bytes), 0);
 }
 
+/* Whether the page holding p is mapped (msync fails with ENOMEM on a
+ * page no mapping covers). */
+static int page_mapped(const void *p)
+{
+    uintptr_t page = (uintptr_t)hb_os_page_size();
+    return msync((void *)((uintptr_t)p & ~(page - 1)), page, MS_ASYNC) == 0;
+}
+
+/* A block of 0 bytes at an alignment of a page or more: its address must
+ * lie in its own mapping. It lay at the mapping's end (off = align, need =
+ * off + 0), so free looked up the region map at an address that was not
+ * ours, where a drop-in's arena or segment could be mapped meanwhile:
+ * freelist then pushed that segment's header on a free list and arena read
+ * a program's bytes as a pool's owner (posix_memalign(&p, 1 MiB, 0) in a
+ * loop, found by a sweep of real programs, 2026-12-05). */
+static void test_aligned_empty_block_is_ours(void **state)
+{
+    (void)state;
+    for (size_t align = hb_os_page_size(); align <= 4 * MIB; align *= 2) {
+        void *p = hb_large_alloc(&L, align, 0);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % align, 0);
+        assert_true(page_mapped(p));
+        void *q = hb_large_alloc(&L, align, 100); /* and shrunk to 0 by realloc */
+        assert_non_null(q);
+        assert_ptr_equal(hb_large_realloc(&L, q, 0), q);
+        assert_true(page_mapped(q));
+        hb_large_free(&L, p);
+        hb_large_free(&L, q);
+    }
+    assert_int_equal(rd(&L.live_bytes), 0);
+}
+
 static void test_destroy_reclaims(void **state)
 {
     (void)state;
@@ -389,7 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_reuse),   T(test_split_merge),    T(test_decay),
         T(test_bound),   T(test_realloc_mremap), T(test_realloc_reserve), T(test_realloc_populates_ahead),
-        T(test_alignment),
+        T(test_alignment), T(test_aligned_empty_block_is_ours),
         T(test_destroy_reclaims), T(test_threads), T(test_zeroed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
