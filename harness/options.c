@@ -61,7 +61,7 @@ static void allocator_choices(char *buf, size_t len)
         snprintf(buf + at, len - at, ",%s", hb_pymalloc_allocator.name);
 }
 
-static void workload_choices(char *buf, size_t len)
+static void workload_choices(const hb_run_opts *o, char *buf, size_t len)
 {
     size_t at = 0;
     buf[0] = 0;
@@ -69,6 +69,8 @@ static void workload_choices(char *buf, size_t len)
         at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", hb_workloads[i]->name);
     for (size_t i = 0; i < hb_program_count && at < len; i++)
         at += (size_t)snprintf(buf + at, len - at, ",%s", hb_programs[i]->wl.name);
+    for (size_t i = 0; i < o->n_user_programs && at < len; i++) /* --program's */
+        at += (size_t)snprintf(buf + at, len - at, ",%s", o->user_programs[i]->name);
     if (at < len)
         snprintf(buf + at, len - at, ",programs (all programs)");
 }
@@ -227,7 +229,7 @@ static int set_workloads(hb_run_opts *o, const char *arg)
 {
     char items[HB_MAX_LIST][128], choices[1024];
     size_t n;
-    workload_choices(choices, sizeof choices);
+    workload_choices(o, choices, sizeof choices);
     int e = split(arg, items, HB_MAX_LIST, &n);
     if (e)
         return e == EEXIST ? twice("--workloads", items[n]) : bad("--workloads list", arg, choices);

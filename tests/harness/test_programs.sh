@@ -89,6 +89,9 @@ grep -q '"name": "mine/system/none/isolated/t1/small"' user.json && ok || bad "u
 # --program that comes after it
 "$hb" run --workloads later --program 'later=true' --allocators system --warmup 0 --reps 1 --out later.csv \
     > /dev/null 2>&1 && [ "$(grep -c ',later,' later.csv)" = 1 ] && ok || bad "--workloads before --program"
+# and a misspelt name is told the --program names among the valid ones
+"$hb" run --workloads latr --program 'later=true' --out later2.csv 2> later.err
+[ $? = 2 ] && grep -q "bad workload 'latr'; valid: .*,later," later.err && ok || bad "valid names: $(cat later.err)"
 expect2 "a --program without a command" run --program 'nocmd=' --out x.csv
 expect2 "a --program with a taken name" run --program 'churn=true' --out x.csv
 expect2 "a --program with a bad name" run --program 'a b=true' --out x.csv
