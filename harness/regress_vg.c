@@ -165,8 +165,10 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
             char key[600];
             snprintf(key, sizeof key, "__program %s", tag + 1);
             free(e.key);
-            if (!(e.key = strdup(key)))
-                return bad("out of memory");
+            if (!(e.key = strdup(key))) {
+                rc = bad("out of memory");
+                break;
+            }
             if (add_to_key(out, &e)) {
                 free(e.key);
                 continue;
