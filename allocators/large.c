@@ -75,6 +75,16 @@ static inline size_t page_round(size_t n)
     return (n + page - 1) & ~(page - 1);
 }
 
+/* The mapping a block of `size` bytes at offset `off` needs. At least one
+ * byte: with off a whole number of pages (an alignment of a page or more)
+ * a block of 0 bytes would start at the mapping's end, on an address that
+ * is not ours, and free would read the region map there (another
+ * allocator's region, mapped meanwhile). */
+static inline size_t block_need(size_t off, size_t size)
+{
+    return page_round(off + (size ? size : 1));
+}
+
 int hb_large_init(hb_large *L)
 {
     memset(L, 0, sizeof *L);
@@ -256,11 +266,7 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
         return NULL;
     }
     size_t off = align > sizeof(hb_lblock) ? align : sizeof(hb_lblock);
-    /* At least one byte: with off a whole number of pages (align >= a
-     * page) a block of 0 bytes would start at the mapping's end, on an
-     * address that is not ours, and free would read the region map there
-     * (another allocator's region, mapped meanwhile). */
-    size_t need = page_round(off + (size ? size : 1));
+    size_t need = block_need(off, size);
     char *base = NULL, *grow = NULL;
     size_t grow_size = 0;
     uint64_t now = hb_os_now_ms();
@@ -392,7 +398,7 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
     if (new_size <= usable_of(h)) {
         /* Shrinking: give back the tail when it is most of the mapping;
          * its address space stays held for a later growth. */
-        size_t keep = page_round(h->off + (new_size ? new_size : 1)); /* as large_alloc's need */
+        size_t keep = block_need(h->off, new_size);
         if (keep <= h->map_size / 2) {
             size_t tail = h->map_size - keep;
             if (hb_os_uncommit(h->base + keep, tail) == 0) {

@@ -220,6 +220,11 @@ int hb_program_cell(const hb_cell *c, double timeout_s, const volatile sig_atomi
  * forms); `arg` reaches p's prepare and check as ctx->arg. */
 int hb_program_run(const hb_cell *c, const struct hb_program *p, void *arg, double timeout_s,
                    const volatile sig_atomic_t *stop, int log_fd, hb_cell_out *o);
+/* Set (to "-") in the environment of regress's valgrind runs, whose
+ * out-files end in its value: a program cell's child sets it to the cell,
+ * "WORKLOAD,ALLOC,THREADS,SIZE", which the program's processes inherit
+ * (regress_vg.c matches their counts to the cell by it). */
+#define HB_VG_CELL_ENV "HEAPBENCH_VG_CELL"
 /* The library that gives builtin allocator `a` to a program (none for
  * `system`: a library with path ""), resolved once per run; NULL when it has
  * none (null). */

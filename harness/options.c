@@ -683,7 +683,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 
     int rc = 0;
     /* --workloads are read after every --program, which may come later */
-    const char *wl_vals[16];
+    enum { MAX_WL_OPTS = 16 };
+    const char *wl_vals[MAX_WL_OPTS];
     int n_wl_vals = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
         char *arg = argv[i], *val = NULL;
@@ -737,7 +738,8 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         else if (!strcmp(name, "--gc-allocators"))
             rc = set_allocators(o, o->gc_allocators, o->gc_libs, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
-            rc = n_wl_vals < 16 ? (wl_vals[n_wl_vals++] = val, 0) : bad("--workloads", val, "at most 16 of them");
+            rc = n_wl_vals < MAX_WL_OPTS ? (wl_vals[n_wl_vals++] = val, 0)
+                                         : bad("--workloads", val, "at most 16 of them");
         else if (!strcmp(name, "--collectors"))
             rc = set_collectors(o, val);
         else if (!strcmp(name, "--threads"))

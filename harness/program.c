@@ -309,10 +309,9 @@ static int apply_probe(const char *probe_file)
     return setenv("LD_PRELOAD", v, 1) || setenv("HEAPBENCH_PROBE", probe_file, 1) ? errno : 0;
 }
 
-/* The name regress's valgrind runs give this cell's processes (their
- * out-file ends in %q{HEAPBENCH_VG_CELL}, which they set to "-" for every
- * other process): "WORKLOAD,ALLOC,THREADS,SIZE", each character outside
- * [A-Za-z0-9._=+-] made '_' so that it is a file name's and splits on ','. */
+/* This cell's HB_VG_CELL_ENV (harness.h): "WORKLOAD,ALLOC,THREADS,SIZE",
+ * each character outside [A-Za-z0-9._=+-] made '_' so that it is a file
+ * name's and splits on ','. */
 static void vg_cell_tag(const hb_cell *c, char *buf, size_t len)
 {
     char threads[16];
@@ -360,7 +359,7 @@ static pid_t spawn(const hb_prog_cmd *cmd, const hb_alloc_lib *lib, const char *
                 e = errno;
         /* under regress's valgrind: the program's processes name their
          * out-files after this cell */
-        if (!e && getenv("HEAPBENCH_VG_CELL") && setenv("HEAPBENCH_VG_CELL", vg_tag, 1) != 0)
+        if (!e && getenv(HB_VG_CELL_ENV) && setenv(HB_VG_CELL_ENV, vg_tag, 1) != 0)
             e = errno;
         if (!e)
             e = hb_alloc_lib_apply_env(lib);

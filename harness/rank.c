@@ -725,8 +725,6 @@ static void print_csv(const hb_rank_table *t)
     }
 }
 
-/* The note when the table has too few repetitions for any test to pass
- * Holm's correction: "~" everywhere must not pass for "no difference". */
 int hb_rank_all_paired(const hb_rank_table *t)
 {
     return t->ntests && t->npaired == t->ntests;
@@ -737,6 +735,8 @@ int hb_rank_marked_paired(const hb_rank_table *t, const hb_rank_entry *e)
     return e->paired && !hb_rank_all_paired(t);
 }
 
+/* The note when the table has too few repetitions for any test to pass
+ * Holm's correction: "~" everywhere must not pass for "no difference". */
 static double min_p(const hb_rank_table *t, size_t na, size_t nb)
 {
     if (hb_rank_all_paired(t)) /* na = nb: the pairs */

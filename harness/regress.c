@@ -705,7 +705,7 @@ static void vg_gate(const ropts *o, ir_set vg[2], int cycles, double tol_pct, ve
             const ir_entry *ea = &vg[0].e[i], *eb = &vg[1].e[j];
             double a = cycles ? ea->cycles : ea->ir, b = cycles ? eb->cycles : eb->ir;
             /* a program's own count varies more than a cell's (docs/regress.md) */
-            double tol = strncmp(ea->key, "__program ", 10) ? tol_pct : o->prog_tol_pct;
+            double tol = hb_rg_vg_is_program(ea->key) ? o->prog_tol_pct : tol_pct;
             if (a > 0 && b > 0)
                 lsum += log(b / a);
             if (ea->ir > 0 && eb->ir > 0)

@@ -186,6 +186,9 @@ void hb_rg_vg_free(ir_set *s);
  * seed are the baseline's. */
 void hb_rg_vg_key(const ropts *o, int cand, const char *key, char *buf, size_t len);
 void hb_rg_vg_name(const char *key, char *buf, size_t len);
+/* Whether an entry's key is a program cell's (its processes' counts added
+ * up), which --program-tolerance applies to. */
+int hb_rg_vg_is_program(const char *key);
 
 /* --metrics' list into o->metric (0 or 2) */
 int hb_rg_set_metrics(ropts *o, const char *list);

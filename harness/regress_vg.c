@@ -15,6 +15,7 @@
  * cache shared by the threads it runs one at a time: the figure is
  * repeatable, not a measurement of contention. */
 #include "regress.h"
+#include "harness.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -126,6 +127,14 @@ int hb_rg_vg_read_file(const char *path, ir_entry *out)
     return 0;
 }
 
+/* The key of a program cell's processes: this, then their HB_VG_CELL_ENV. */
+#define PROGRAM_KEY "__program "
+
+int hb_rg_vg_is_program(const char *key)
+{
+    return strncmp(key, PROGRAM_KEY, sizeof PROGRAM_KEY - 1) == 0;
+}
+
 /* The counts of one more process of a program cell into the entry that
  * has its key: its processes (a shell, the servers it starts) are one
  * program. 1 when there was one. */
@@ -159,11 +168,11 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
         if ((rc = hb_rg_vg_read_file(path, &e)))
             break;
         /* PREFIX.PID.TAG: TAG is "-" but in a program cell's processes
-         * (HEAPBENCH_VG_CELL, program.c), which have no __cell line */
+         * (HB_VG_CELL_ENV), which have no __cell line */
         const char *tag = de->d_name + plen + 1 + strspn(de->d_name + plen + 1, "0123456789");
         if (*tag == '.' && strcmp(tag + 1, "-") != 0) {
             char key[600];
-            snprintf(key, sizeof key, "__program %s", tag + 1);
+            snprintf(key, sizeof key, PROGRAM_KEY "%s", tag + 1);
             free(e.key);
             if (!(e.key = strdup(key))) {
                 rc = bad("out of memory");
@@ -196,7 +205,8 @@ int hb_rg_vg_read(const char *dir, const char *prefix, ir_set *out)
 void hb_rg_vg_name(const char *key, char *buf, size_t len)
 {
     char tok[6][128];
-    if (sscanf(key, "__program %127[^,],%127[^,],%127[^,],%127s", tok[0], tok[1], tok[2], tok[3]) == 4) {
+    if (hb_rg_vg_is_program(key) &&
+        sscanf(key + sizeof PROGRAM_KEY - 1, "%127[^,],%127[^,],%127[^,],%127s", tok[0], tok[1], tok[2], tok[3]) == 4) {
         snprintf(buf, len, "%s/%s/t%s/%s (the program)", tok[0], tok[1], tok[2], tok[3]);
         return;
     }
@@ -255,12 +265,12 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
         snprintf(log, sizeof log, "%s/%s.log", o->work, tag);
         if (mkdir(dir, 0755) != 0)
             return bad("cannot create %s: %s", dir, strerror(errno));
-        /* %q{HEAPBENCH_VG_CELL}: "-" here, so in `run` and its cell
-         * processes; a program cell's processes set their cell's name */
+        /* HB_VG_CELL_ENV: "-" here, so in `run` and its cell processes;
+         * a program cell's processes set their cell's name */
         char abs[PATH_MAX]; /* absolute: a program cell runs in a directory of its own */
         if (!realpath(dir, abs))
             return bad("cannot resolve %s: %s", dir, strerror(errno));
-        snprintf(file, sizeof file, "--%s-out-file=%s/%s.out.%%p.%%q{HEAPBENCH_VG_CELL}", tag, abs, tag);
+        snprintf(file, sizeof file, "--%s-out-file=%s/%s.out.%%p.%%q{" HB_VG_CELL_ENV "}", tag, abs, tag);
         fprintf(stderr, "heapbench regress: %s (%s): %s\n",
                 cg ? "estimating cycles" : "counting instructions", tag, s->name);
         /* No RSS sampler and no latency clock: both run on time, and their
@@ -273,7 +283,7 @@ int hb_rg_vg_count(ropts *o, hb_vg_tool tool, const char *tag, int reuse_baselin
         /* Programs count the same instructions run after run only with
          * their hash seeds fixed (python's and perl's are random). */
         argv[n++] = "env";
-        argv[n++] = "HEAPBENCH_VG_CELL=-";
+        argv[n++] = HB_VG_CELL_ENV "=-";
         argv[n++] = "PYTHONHASHSEED=0";
         argv[n++] = "PERL_HASH_SEED=0";
         argv[n++] = "PERL_PERTURB_KEYS=0";
