@@ -48,6 +48,16 @@ _Static_assert(sizeof(hb_lblock) == 64, "the header is one cache line below the 
 /* Committed room a growth adds: as much again as asked up to here, a
  * quarter more beyond (untouched pages cost no RSS). */
 #define SLACK_DOUBLE_MAX ((size_t)64 << 20)
+/* Blocks whose mapping is at most CARVE_MAX that no cached span fits are
+ * carved from a fresh mapping of CARVE_CHUNK, the rest cached: many blocks
+ * of 32 KiB .. 1 MiB then cost no mmap each, and their frees and shrinks
+ * no munmap (each a TLB flush on every CPU the process ran on). */
+#define CARVE_MAX ((size_t)1 << 20)
+#define CARVE_CHUNK ((size_t)4 << 20)
+/* A block growing to at most this much moves by a copy into a cached span
+ * (pages already faulted in) rather than by mremap: copying 256 KiB costs
+ * less than a move's TLB flush and the refaults of its pages. */
+#define COPY_MAX ((size_t)256 << 10)
 
 static inline hb_lblock *hdr_of(const void *p)
 {
@@ -180,9 +190,28 @@ static void cache_put(hb_large *L, char *base, size_t size, uint64_t now)
     cache_trim(L, now);
 }
 
-/* The smallest cached span of at least `need` bytes, split: the head is
- * returned, the rest stays cached with its age. NULL when none fits. */
-static char *cache_take(hb_large *L, size_t need)
+/* The head of cached span i, up to `want` bytes; its size in *got. */
+static char *span_take(hb_large *L, unsigned i, size_t want, size_t *got)
+{
+    hb_large_span *s = &L->cache[i];
+    char *base = s->base;
+    if (s->size > want) {
+        s->base += want;
+        s->size -= want;
+        L->cache_bytes -= want;
+        *got = want;
+    } else {
+        *got = s->size;
+        cache_remove(L, i);
+        cache_oldest(L);
+    }
+    return base;
+}
+
+/* The smallest cached span of at least `need` bytes, split: its head of
+ * up to `want` bytes (want >= need, whole pages) is returned and its size
+ * put in *got, the rest stays cached with its age. NULL when none fits. */
+static char *cache_take(hb_large *L, size_t need, size_t want, size_t *got)
 {
     unsigned best = L->ncache;
     for (unsigned i = 0; i < L->ncache; i++)
@@ -190,17 +219,18 @@ static char *cache_take(hb_large *L, size_t need)
             best = i;
     if (best == L->ncache)
         return NULL;
-    hb_large_span *s = &L->cache[best];
-    char *base = s->base;
-    if (s->size > need) {
-        s->base += need;
-        s->size -= need;
-        L->cache_bytes -= need;
-    } else {
-        cache_remove(L, best);
-        cache_oldest(L);
-    }
-    return base;
+    return span_take(L, best, want, got);
+}
+
+/* The cached span starting at `at`, if it has `need` bytes: its head of up
+ * to `want` bytes, as cache_take. For a block to grow over its free
+ * neighbour in place, as glibc's realloc does. */
+static char *cache_take_at(hb_large *L, char *at, size_t need, size_t want, size_t *got)
+{
+    for (unsigned i = 0; i < L->ncache; i++)
+        if (L->cache[i].base == at)
+            return L->cache[i].size >= need ? span_take(L, i, want, got) : NULL;
+    return NULL;
 }
 
 /* Take the largest cached span whole (for hb_large_alloc to extend); NULL
@@ -273,14 +303,26 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     pthread_mutex_lock(&L->lock);
     *dirty = 0;
     if (align <= page) {
-        base = cache_take(L, need);
+        size_t got;
+        base = cache_take(L, need, need, &got);
         if (base)
             *dirty = need;
-        else
+        else if (need > CARVE_MAX)
             grow = cache_largest(L, &grow_size);
     }
     cache_trim(L, now);
     pthread_mutex_unlock(&L->lock);
+    if (!base && !grow && need <= CARVE_MAX && align <= page) {
+        /* A fresh chunk: the block is its head, the rest is cached (pages
+         * never touched: no RSS until a block uses them). */
+        base = hb_os_map(CARVE_CHUNK, page);
+        if (base) {
+            add(&L->os_bytes, CARVE_CHUNK);
+            pthread_mutex_lock(&L->lock);
+            cache_put(L, base + need, CARVE_CHUNK - need, now);
+            pthread_mutex_unlock(&L->lock);
+        }
+    }
     if (grow) {
         /* No span fits: extend the largest one (mremap keeps its pages,
          * already faulted in) so only the difference is new memory. */
@@ -387,6 +429,48 @@ static int grow_in_place(hb_large *L, hb_lblock *h, size_t grown)
     return 0;
 }
 
+/* A block at offset `off` over `span` bytes from `base`, taken from the
+ * cache, for `size` bytes of the program's; linked live. */
+static void *block_from_span(hb_large *L, char *base, size_t span, size_t off, size_t size)
+{
+    void *q = block_init(base, span, off);
+    hb_lblock *h = hdr_of(q);
+    h->populated = off + size; /* as large_alloc: realloc populates past it */
+    add(&L->live_bytes, usable_of(h));
+    pthread_mutex_lock(&L->lock);
+    live_link(L, h);
+    pthread_mutex_unlock(&L->lock);
+    return q;
+}
+
+/* Growth with no call to the OS, for a block with nothing reserved behind
+ * it: over the cached span that follows it, when that is free and big
+ * enough (glibc's realloc does the same with the next chunk); or, up to
+ * COPY_MAX, by a copy into a cached span that fits. The block gets up to
+ * `want` bytes from its base. NULL when neither applies. */
+static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t want)
+{
+    size_t need = block_need(h->off, new_size), got;
+    pthread_mutex_lock(&L->lock);
+    char *next = cache_take_at(L, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
+    char *dest = NULL;
+    if (!next && need <= COPY_MAX)
+        dest = cache_take(L, need, want, &got);
+    pthread_mutex_unlock(&L->lock);
+    if (next) {
+        h->map_size += got;
+        h->reserve = h->map_size;
+        add(&L->live_bytes, got);
+        return h + 1;
+    }
+    if (!dest)
+        return NULL;
+    void *q = block_from_span(L, dest, got, h->off, new_size);
+    memcpy(q, h + 1, usable_of(h));
+    hb_large_free(L, h + 1);
+    return q;
+}
+
 static void *realloc_block(hb_large *L, void *p, size_t new_size)
 {
     hb_lblock *h = hdr_of(p);
@@ -396,19 +480,37 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
         return NULL;
     }
     if (new_size <= usable_of(h)) {
-        /* Shrinking: give back the tail when it is most of the mapping;
-         * its address space stays held for a later growth. */
         size_t keep = block_need(h->off, new_size);
-        if (keep <= h->map_size / 2) {
+        /* Only a tail that is most of the mapping goes: a block keeps the
+         * slack a growth gave it, which the next growths fill. */
+        if (keep > h->map_size / 2)
+            return p;
+        if (h->reserve == h->map_size && keep <= CARVE_MAX && h->map_size - keep <= CARVE_CHUNK) {
+            /* A block of the carved sizes with nothing reserved behind it:
+             * its tail joins the cache, no call to the OS; a growth takes
+             * it back in place while it stays free. */
             size_t tail = h->map_size - keep;
-            if (hb_os_uncommit(h->base + keep, tail) == 0) {
-                sub(&L->live_bytes, tail);
-                sub(&L->os_bytes, tail);
-                add(&L->released_bytes, tail);
-                h->map_size = keep;
-                if (h->populated > keep)
-                    h->populated = keep;
-            }
+            h->map_size = keep;
+            h->reserve = keep;
+            if (h->populated > keep)
+                h->populated = keep;
+            sub(&L->live_bytes, tail);
+            uint64_t now = hb_os_now_ms();
+            pthread_mutex_lock(&L->lock);
+            cache_put(L, h->base + keep, tail, now);
+            pthread_mutex_unlock(&L->lock);
+            return p;
+        }
+        /* Otherwise the tail goes back to the OS; its address space stays
+         * held for a later growth. */
+        size_t tail = h->map_size - keep;
+        if (hb_os_uncommit(h->base + keep, tail) == 0) {
+            sub(&L->live_bytes, tail);
+            sub(&L->os_bytes, tail);
+            add(&L->released_bytes, tail);
+            h->map_size = keep;
+            if (h->populated > keep)
+                h->populated = keep;
         }
         return p;
     }
@@ -422,6 +524,11 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
     if (grown < new_size) {
         errno = ENOMEM;
         return NULL;
+    }
+    if (h->reserve == h->map_size) {
+        void *q = grow_from_cache(L, h, new_size, grown);
+        if (q)
+            return q;
     }
     /* Room reserved behind the block: extend over it, nothing moves. */
     if (page_round(h->off + new_size) <= h->reserve &&

@@ -37,7 +37,7 @@
 /* The cache may always hold this much; more only while the live large
  * bytes are four times it (a program with 1 GiB of buffers churns more). */
 #define HB_LARGE_CACHE_MIN ((size_t)64 << 20)
-#define HB_LARGE_CACHE_SPANS 256
+#define HB_LARGE_CACHE_SPANS 1024
 
 typedef struct hb_large_span {
     char *base;

@@ -23,7 +23,7 @@
 #
 # Environment: BUILD (default build), REPS (5), WORKLOADS
 # (large,realloc_grow,class_edges,churn: one thread; empty to skip),
-# THREAD_WORKLOADS (larson,mixed_remote: at THREADS, default 1,2; empty to
+# THREAD_WORKLOADS (larson,mixed_remote,resize: at THREADS, default 1,2; empty to
 # skip; a row per count, named workload/Nt), PROGRAMS (perl,python,lua,sqlite,
 # gs,z3,redis: one thread; empty to skip), THREAD_PROGRAMS (db_bench,
 # cache_bench: at THREADS; empty to skip), PROG_SIZE (medium: 0.4-0.8 s a
@@ -36,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 REPS=${REPS:-5}
 WORKLOADS=${WORKLOADS-large,realloc_grow,class_edges,churn}
-THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote}
+THREAD_WORKLOADS=${THREAD_WORKLOADS-larson,mixed_remote,resize}
 THREADS=${THREADS:-1,2}
 PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3,redis}
 THREAD_PROGRAMS=${THREAD_PROGRAMS-db_bench,cache_bench}

@@ -12,6 +12,7 @@ extern const hb_workload hb_wl_bleed;
 extern const hb_workload hb_wl_mixed_remote;
 extern const hb_workload hb_wl_large;
 extern const hb_workload hb_wl_realloc_grow;
+extern const hb_workload hb_wl_resize;
 extern const hb_workload hb_wl_class_edges;
 extern const hb_workload hb_wl_refcount;
 extern const hb_workload hb_wl_identity;
@@ -38,6 +39,7 @@ const hb_workload *const hb_workloads[] = {
     &hb_wl_mixed_remote,
     &hb_wl_large,
     &hb_wl_realloc_grow,
+    &hb_wl_resize,
     &hb_wl_class_edges,
     &hb_wl_refcount,
     &hb_wl_identity,

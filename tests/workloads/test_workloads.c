@@ -462,6 +462,18 @@ static void test_large(void **state)
               &c);
 }
 
+static void test_resize(void **state)
+{
+    (void)state;
+    const override ov[] = {{"ops", 3000}, {"slots", 64}, {"max_kb", 40}, {"big_kb", 80}, {NULL, 0}};
+    for (int t = 1; t <= 2; t++) {
+        hb_counts c;
+        expect_ok("resize", t, ov, &c);
+        assert_int_equal(c.ops, (uint64_t)t * 3000);
+        assert_int_equal(c.allocs, c.frees);
+    }
+}
+
 static void test_realloc_grow(void **state)
 {
     (void)state;
@@ -611,6 +623,11 @@ static void test_realloc_grow_catches_loss(void **state)
     assert_int_not_equal(drive("realloc_grow", &bad, as, 1, ov, 1, &sum, err, sizeof err), 0);
     assert_non_null(strstr(err, "lost"));
     assert_int_equal(drive("realloc_grow", &hb_system_allocator, as, 1, ov, 1, &sum, err, sizeof err), 0);
+    /* resize: the kept half's last byte is read after each realloc. */
+    const override rov[] = {{"ops", 2000}, {"slots", 16}, {"max_kb", 4}, {"big_kb", 4}, {NULL, 0}};
+    assert_int_not_equal(drive("resize", &bad, as, 1, rov, 1, &sum, err, sizeof err), 0);
+    assert_non_null(strstr(err, "lost"));
+    assert_int_equal(drive("resize", &hb_system_allocator, as, 1, rov, 1, &sum, err, sizeof err), 0);
     hb_system_allocator.destroy(as);
 }
 
@@ -629,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_large),
         cmocka_unit_test(test_realloc_grow),
+        cmocka_unit_test(test_resize),
         cmocka_unit_test(test_class_edges),
         cmocka_unit_test(test_churn_catches_overlap),
         cmocka_unit_test(test_xthread_catches_overlap),
