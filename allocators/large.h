@@ -1,10 +1,18 @@
-/* large.h -- large blocks of arena and freelist: one mapping each, a cache
- * of freed spans that gives memory back after a delay, realloc by mremap
- * into reserved address space.
+/* large.h -- large blocks of arena and freelist: up to 1 MiB carved from
+ * shared mappings, above it one mapping each; a cache of freed spans that
+ * gives memory back after a delay; realloc in the cache (up to 256 KiB) or
+ * by mremap into reserved address space.
  *
  * The one place that owns blocks above the size classes. Each backend
  * instance embeds one hb_large (in its own mapped state: nothing here calls
  * malloc, so the drop-in libraries can use it while they *are* malloc).
+ *
+ * Carving. A block of at most 1 MiB that no cached span fits is the head
+ * of a fresh 4 MiB mapping, the rest cached; its shrinks put the tail in
+ * the cache, its growths take the cached span behind it or (to 256 KiB)
+ * copy into a cached span: buffers of these sizes resized up and down make
+ * no call to the OS, each of which (munmap, mremap) flushes the TLB of
+ * every CPU the process ran on.
  *
  * Cache. A freed block's mapping is kept, not unmapped: the next large
  * request of at most its size takes it (best fit, the rest split off and
