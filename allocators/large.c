@@ -586,8 +586,11 @@ static void populate_ahead(hb_lblock *h, size_t new_size)
     if (end <= h->populated)
         return;
     size_t lo = (end - 1) & ~(page - 1), hi = page_round(end) + POPULATE_AHEAD;
-    if (lo < h->populated)
-        lo = h->populated;
+    /* populated need not be on a page (it starts as the program's size):
+     * madvise takes whole pages, and refuses an address inside one */
+    size_t done = h->populated & ~(page - 1);
+    if (lo < done)
+        lo = done;
     if (hi > h->map_size)
         hi = h->map_size;
     if (lo < hi && hb_os_populate(h->base + lo, hi - lo) == 0)
