@@ -283,6 +283,18 @@ static void *block_init(char *base, size_t map_size, size_t off)
     return h + 1;
 }
 
+/* The block at offset `off` over [base, base + map_size), for `size`
+ * bytes of the program's, linked live (under the lock). */
+static void *block_live(hb_large *L, char *base, size_t map_size, size_t off, size_t size)
+{
+    void *p = block_init(base, map_size, off);
+    hb_lblock *h = hdr_of(p);
+    h->populated = off + size; /* the program's: realloc populates past it only */
+    add(&L->live_bytes, usable_of(h));
+    live_link(L, h);
+    return p;
+}
+
 /* hb_large_alloc's work; *dirty gets how many bytes of the mapping, from
  * its base, may hold old data (0 for a fresh mapping: the kernel's pages
  * are zero). */
@@ -300,19 +312,26 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     char *base = NULL, *grow = NULL;
     size_t grow_size = 0;
     uint64_t now = hb_os_now_ms();
+    void *p = NULL;
     pthread_mutex_lock(&L->lock);
     *dirty = 0;
     if (align <= page) {
         size_t got;
         base = cache_take(L, need, need, &got);
-        if (base)
+        if (base) {
+            /* linked in the same hold of the lock: threads resizing
+             * blocks of these sizes meet here at every call */
             *dirty = need;
-        else if (need > CARVE_MAX)
+            p = block_live(L, base, need, off, size);
+        } else if (need > CARVE_MAX) {
             grow = cache_largest(L, &grow_size);
+        }
     }
     cache_trim(L, now);
     pthread_mutex_unlock(&L->lock);
-    if (!base && !grow && need <= CARVE_MAX && align <= page) {
+    if (p)
+        return p;
+    if (!grow && need <= CARVE_MAX && align <= page) {
         /* A fresh chunk: the block is its head, the rest is cached (pages
          * never touched: no RSS until a block uses them). */
         base = hb_os_map(CARVE_CHUNK, page);
@@ -320,7 +339,9 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
             add(&L->os_bytes, CARVE_CHUNK);
             pthread_mutex_lock(&L->lock);
             cache_put(L, base + need, CARVE_CHUNK - need, now);
+            p = block_live(L, base, need, off, size);
             pthread_mutex_unlock(&L->lock);
+            return p;
         }
     }
     if (grow) {
@@ -343,12 +364,8 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
             return NULL;
         add(&L->os_bytes, need);
     }
-    void *p = block_init(base, need, off);
-    hb_lblock *h = hdr_of(p);
-    h->populated = off + size; /* the program's: realloc populates past it only */
-    add(&L->live_bytes, usable_of(h));
     pthread_mutex_lock(&L->lock);
-    live_link(L, h);
+    p = block_live(L, base, need, off, size);
     pthread_mutex_unlock(&L->lock);
     return p;
 }
@@ -429,20 +446,6 @@ static int grow_in_place(hb_large *L, hb_lblock *h, size_t grown)
     return 0;
 }
 
-/* A block at offset `off` over `span` bytes from `base`, taken from the
- * cache, for `size` bytes of the program's; linked live. */
-static void *block_from_span(hb_large *L, char *base, size_t span, size_t off, size_t size)
-{
-    void *q = block_init(base, span, off);
-    hb_lblock *h = hdr_of(q);
-    h->populated = off + size; /* as large_alloc: realloc populates past it */
-    add(&L->live_bytes, usable_of(h));
-    pthread_mutex_lock(&L->lock);
-    live_link(L, h);
-    pthread_mutex_unlock(&L->lock);
-    return q;
-}
-
 /* Growth with no call to the OS, for a block with nothing reserved behind
  * it: over the cached span that follows it, when that is free and big
  * enough (glibc's realloc does the same with the next chunk); or, up to
@@ -453,9 +456,12 @@ static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t 
     size_t need = block_need(h->off, new_size), got;
     pthread_mutex_lock(&L->lock);
     char *next = cache_take_at(L, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
-    char *dest = NULL;
-    if (!next && need <= COPY_MAX)
-        dest = cache_take(L, need, want, &got);
+    void *q = NULL;
+    if (!next && need <= COPY_MAX) {
+        char *dest = cache_take(L, need, want, &got);
+        if (dest)
+            q = block_live(L, dest, got, h->off, new_size);
+    }
     pthread_mutex_unlock(&L->lock);
     if (next) {
         h->map_size += got;
@@ -463,9 +469,8 @@ static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t 
         add(&L->live_bytes, got);
         return h + 1;
     }
-    if (!dest)
+    if (!q)
         return NULL;
-    void *q = block_from_span(L, dest, got, h->off, new_size);
     memcpy(q, h + 1, usable_of(h));
     hb_large_free(L, h + 1);
     return q;
