@@ -98,7 +98,18 @@ static inline size_t block_need(size_t off, size_t size)
 int hb_large_init(hb_large *L)
 {
     memset(L, 0, sizeof *L);
-    return pthread_mutex_init(&L->lock, NULL);
+    /* Adaptive: a waiter spins a while before it sleeps in the kernel.
+     * The lock is held for a scan of the cache, a microsecond or two, and
+     * threads resizing large blocks meet on it at every call; a sleep and
+     * a wake-up cost more than the wait. */
+    pthread_mutexattr_t attr;
+    int err = pthread_mutexattr_init(&attr);
+    if (err)
+        return err;
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    err = pthread_mutex_init(&L->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return err;
 }
 
 void hb_large_lock(hb_large *L)
