@@ -501,33 +501,28 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
          * slack a growth gave it, which the next growths fill. */
         if (keep > h->map_size / 2)
             return p;
-        if (h->reserve == h->map_size && keep <= CARVE_MAX && h->map_size - keep <= CARVE_CHUNK) {
+        size_t tail = h->map_size - keep;
+        if (h->reserve == h->map_size && keep <= CARVE_MAX && tail <= CARVE_CHUNK) {
             /* A block of the carved sizes with nothing reserved behind it:
              * its tail joins the cache, no call to the OS; a growth takes
              * it back in place while it stays free. */
-            size_t tail = h->map_size - keep;
-            h->map_size = keep;
-            h->reserve = keep;
-            if (h->populated > keep)
-                h->populated = keep;
-            sub(&L->live_bytes, tail);
             uint64_t now = hb_os_now_ms();
             pthread_mutex_lock(&L->lock);
             cache_put(L, h->base + keep, tail, now);
             pthread_mutex_unlock(&L->lock);
-            return p;
-        }
-        /* Otherwise the tail goes back to the OS; its address space stays
-         * held for a later growth. */
-        size_t tail = h->map_size - keep;
-        if (hb_os_uncommit(h->base + keep, tail) == 0) {
-            sub(&L->live_bytes, tail);
+            h->reserve = keep;
+        } else if (hb_os_uncommit(h->base + keep, tail) == 0) {
+            /* Otherwise the tail goes back to the OS; its address space
+             * stays held for a later growth. */
             sub(&L->os_bytes, tail);
             add(&L->released_bytes, tail);
-            h->map_size = keep;
-            if (h->populated > keep)
-                h->populated = keep;
+        } else {
+            return p;
         }
+        sub(&L->live_bytes, tail);
+        h->map_size = keep;
+        if (h->populated > keep)
+            h->populated = keep;
         return p;
     }
     /* mremap keeps the offset in the page, not a larger alignment. */
