@@ -158,10 +158,8 @@ static int bleed_check(void *w, char *err, size_t errlen)
         bleed_thread *t = &l->t[tid];
         uint64_t stripe = l->nslots * (uint64_t)(tid + 1) / (uint64_t)l->threads -
                           l->nslots * (uint64_t)tid / (uint64_t)l->threads;
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen,
                      "thread %d freed %" PRIu64 " corrupted blocks; first: head %016" PRIx64

@@ -177,10 +177,8 @@ static int churn_check(void *w, char *err, size_t errlen)
     churn *c = w;
     for (int tid = 0; tid < c->threads; tid++) {
         churn_thread *t = &c->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen,
                      "thread %d: %" PRIu64 " corrupted blocks; the first, seen after %" PRIu64
@@ -195,11 +193,8 @@ static int churn_check(void *w, char *err, size_t errlen)
                      tid, t->blocks, c->live + c->ops, t->allocs, t->frees);
             return 1;
         }
-        if (t->sum_read != t->sum_written) {
-            snprintf(err, errlen, "thread %d: tag checksum %016" PRIx64 " read, %016" PRIx64
-                     " written", tid, t->sum_read, t->sum_written);
+        if (hb_check_tag_sums(err, errlen, tid, t->sum_read, t->sum_written))
             return 1;
-        }
     }
     return 0;
 }

@@ -177,10 +177,8 @@ static int edges_check(void *arg, char *err, size_t errlen)
     want *= e->rounds;
     for (int tid = 0; tid < e->threads; tid++) {
         edges_thread *t = &e->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen, "thread %d: %" PRIu64 " corrupted blocks", tid, t->bad);
             return 1;
@@ -192,11 +190,8 @@ static int edges_check(void *arg, char *err, size_t errlen)
                      tid, t->requested, want, t->allocs, t->frees);
             return 1;
         }
-        if (t->sum_read != t->sum_written) {
-            snprintf(err, errlen, "thread %d: tag checksum %016" PRIx64 " read, %016" PRIx64 " written",
-                     tid, t->sum_read, t->sum_written);
+        if (hb_check_tag_sums(err, errlen, tid, t->sum_read, t->sum_written))
             return 1;
-        }
     }
     return 0;
 }

@@ -265,10 +265,8 @@ static int mixed_check(void *w, char *err, size_t errlen)
     uint64_t allocs = 0, frees = 0, made = 0, freed = 0, sent = 0, remote = 0;
     for (int tid = 0; tid < m->threads; tid++) {
         mthread *t = &m->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen,
                      "thread %d freed %" PRIu64 " corrupted blocks; first: head %016" PRIx64

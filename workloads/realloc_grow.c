@@ -147,10 +147,8 @@ static int grow_check(void *arg, char *err, size_t errlen)
     uint64_t rounds = (g->final + g->step - 1) / g->step;
     for (int tid = 0; tid < g->threads; tid++) {
         grow_thread *t = &g->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen, "thread %d: %" PRIu64 " chunks lost their contents across realloc",
                      tid, t->bad);

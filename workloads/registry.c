@@ -2,6 +2,8 @@
  * order: allocator patterns first, collector patterns after. */
 #include "workload.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 extern const hb_workload hb_wl_churn;
@@ -74,4 +76,21 @@ int hb_workload_param_index(const hb_workload *w, const char *name)
         if (strcmp(w->params[i].name, name) == 0)
             return i;
     return -1;
+}
+
+int hb_check_thread_done(char *err, size_t errlen, int tid, int done, int e)
+{
+    if (done && !e)
+        return 0;
+    snprintf(err, errlen, "thread %d did not finish (error %d)", tid, e);
+    return 1;
+}
+
+int hb_check_tag_sums(char *err, size_t errlen, int tid, uint64_t read, uint64_t written)
+{
+    if (read == written)
+        return 0;
+    snprintf(err, errlen, "thread %d: tag checksum %016" PRIx64 " read, %016" PRIx64 " written", tid, read,
+             written);
+    return 1;
 }

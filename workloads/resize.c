@@ -203,10 +203,8 @@ static int resize_check(void *arg, char *err, size_t errlen)
     resize_wl *w = arg;
     for (int tid = 0; tid < w->threads; tid++) {
         resize_thread *t = &w->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen,
                      "thread %d: %" PRIu64 " blocks lost or mixed their contents, the first at operation %" PRIu64,
@@ -220,11 +218,8 @@ static int resize_check(void *arg, char *err, size_t errlen)
                      tid, t->ops, w->ops, t->allocs, t->frees);
             return 1;
         }
-        if (t->sum_read != t->sum_written) {
-            snprintf(err, errlen, "thread %d: tag checksum %016" PRIx64 " read, %016" PRIx64 " written",
-                     tid, t->sum_read, t->sum_written);
+        if (hb_check_tag_sums(err, errlen, tid, t->sum_read, t->sum_written))
             return 1;
-        }
     }
     return 0;
 }

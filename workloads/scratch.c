@@ -157,10 +157,8 @@ static int scratch_check(void *w, char *err, size_t errlen)
     scratch *s = w;
     for (int tid = 0; tid < s->threads; tid++) {
         scratch_thread *t = &s->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->given_bad) {
             snprintf(err, errlen, "thread %d: the object setup gave it was overwritten", tid);
             return 1;

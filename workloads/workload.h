@@ -106,6 +106,12 @@ const hb_workload *hb_workload_find(const char *name);
 /* Index of a parameter in w->params, -1 if it has none of that name. */
 int hb_workload_param_index(const hb_workload *w, const char *name);
 
+/* Checks the allocator workloads' check() makes of each thread: 1, with
+ * the message in err, when thread tid did not finish (done 0) or ended
+ * with error e; when the tags it read back do not sum to those written. */
+int hb_check_thread_done(char *err, size_t errlen, int tid, int done, int e);
+int hb_check_tag_sums(char *err, size_t errlen, int tid, uint64_t read, uint64_t written);
+
 /* A small, fast, reproducible generator for workloads (xoshiro256**-style
  * quality is not needed; splitmix64 is enough and one multiply-add cheap). */
 static inline uint64_t hb_rand(uint64_t *s)

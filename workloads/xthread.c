@@ -230,10 +230,8 @@ static int xthread_check(void *w, char *err, size_t errlen)
     uint64_t made = 0, freed = 0, sum_made = 0, sum_freed = 0;
     for (int tid = 0; tid < x->threads; tid++) {
         xt_thread *t = &x->t[tid];
-        if (!t->done || t->err) {
-            snprintf(err, errlen, "thread %d did not finish (error %d)", tid, t->err);
+        if (hb_check_thread_done(err, errlen, tid, t->done, t->err))
             return 1;
-        }
         if (t->bad) {
             snprintf(err, errlen,
                      "consumer thread %d: %" PRIu64 " bad blocks; first is block %" PRIu64
