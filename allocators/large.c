@@ -14,7 +14,8 @@
  * to a page, the block's offset in its first page is fixed: mremap keeps it
  * and a cached span serves any such request. */
 typedef struct hb_lblock {
-    struct hb_lblock *prev, *next; /* the instance's live list */
+    size_t slot;     /* its slot in the instance's live table */
+    size_t unused_;
     char *base;
     size_t map_size;
     size_t off;
@@ -98,6 +99,7 @@ static inline size_t block_need(size_t off, size_t size)
 int hb_large_init(hb_large *L)
 {
     memset(L, 0, sizeof *L);
+    hb_spans_init(&L->cache);
     /* Adaptive: a waiter spins a while before it sleeps in the kernel.
      * The lock is held for a scan of the cache, a microsecond or two, and
      * threads resizing large blocks meet on it at every call; a sleep and
@@ -131,19 +133,22 @@ static void span_unmap(hb_large *L, char *base, size_t size)
     add(&L->released_bytes, size);
 }
 
-static void cache_remove(hb_large *L, unsigned i)
-{
-    L->cache_bytes -= L->cache[i].size;
-    L->cache[i] = L->cache[--L->ncache];
-}
-
+/* The exact idle time of the oldest cached span. Between scans oldest_ms
+ * is only a lower bound (a take does not raise it), which costs at most
+ * one early scan. */
 static void cache_oldest(hb_large *L)
 {
     uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < L->ncache; i++)
-        if (L->cache[i].idle_since_ms < t)
-            t = L->cache[i].idle_since_ms;
+    for (unsigned i = 0; i < HB_SPANS_MAX; i++)
+        if (L->cache.size[i] && L->cache.idle_ms[i] < t)
+            t = L->cache.idle_ms[i];
     L->oldest_ms = t;
+}
+
+static void cache_drop(hb_large *L, unsigned i)
+{
+    span_unmap(L, L->cache.base[i], L->cache.size[i]);
+    hb_spans_remove(&L->cache, i);
 }
 
 /* Unmap spans idle longer than the decay, then the oldest until the cache
@@ -151,27 +156,21 @@ static void cache_oldest(hb_large *L)
  * handed out while it goes; large calls are rare next to small ones. */
 static void cache_trim(hb_large *L, uint64_t now)
 {
-    if (L->ncache && now - L->oldest_ms >= HB_LARGE_DECAY_MS) {
-        for (unsigned i = 0; i < L->ncache;) {
-            if (now - L->cache[i].idle_since_ms >= HB_LARGE_DECAY_MS) {
-                span_unmap(L, L->cache[i].base, L->cache[i].size);
-                cache_remove(L, i);
-            } else {
-                i++;
-            }
-        }
+    hb_spans *S = &L->cache;
+    if (S->n && now - L->oldest_ms >= HB_LARGE_DECAY_MS) {
+        for (unsigned i = 0; i < HB_SPANS_MAX; i++)
+            if (S->size[i] && now - S->idle_ms[i] >= HB_LARGE_DECAY_MS)
+                cache_drop(L, i);
         cache_oldest(L);
     }
     uint64_t live = atomic_load_explicit(&L->live_bytes, memory_order_relaxed);
     size_t bound = live / 4 > HB_LARGE_CACHE_MIN ? live / 4 : HB_LARGE_CACHE_MIN;
-    while (L->cache_bytes > bound) {
-        unsigned old = 0;
-        for (unsigned i = 1; i < L->ncache; i++)
-            if (L->cache[i].idle_since_ms < L->cache[old].idle_since_ms)
+    while (S->bytes > bound) {
+        unsigned old = HB_SPANS_MAX;
+        for (unsigned i = 0; i < HB_SPANS_MAX; i++)
+            if (S->size[i] && (old == HB_SPANS_MAX || S->idle_ms[i] < S->idle_ms[old]))
                 old = i;
-        span_unmap(L, L->cache[old].base, L->cache[old].size);
-        cache_remove(L, old);
-        cache_oldest(L);
+        cache_drop(L, old);
     }
 }
 
@@ -179,107 +178,54 @@ static void cache_trim(hb_large *L, uint64_t now)
  * slot left. The merged span counts as idle from now. */
 static void cache_put(hb_large *L, char *base, size_t size, uint64_t now)
 {
-    for (unsigned i = 0; i < L->ncache;) {
-        hb_large_span *s = &L->cache[i];
-        if (s->base + s->size == base || base + size == s->base) {
-            if (s->base < base)
-                base = s->base;
-            size += s->size;
-            cache_remove(L, i);
-        } else {
-            i++;
-        }
-    }
-    if (L->ncache == HB_LARGE_CACHE_SPANS) {
+    if (hb_spans_put(&L->cache, &base, &size, now) != 0) {
         span_unmap(L, base, size);
         return;
     }
-    L->cache[L->ncache++] = (hb_large_span){base, size, now};
-    L->cache_bytes += size;
-    if (L->ncache == 1 || now < L->oldest_ms)
+    if (L->cache.n == 1 || now < L->oldest_ms)
         L->oldest_ms = now;
     cache_trim(L, now);
 }
 
-/* The head of cached span i, up to `want` bytes; its size in *got. */
-static char *span_take(hb_large *L, unsigned i, size_t want, size_t *got)
-{
-    hb_large_span *s = &L->cache[i];
-    char *base = s->base;
-    if (s->size > want) {
-        s->base += want;
-        s->size -= want;
-        L->cache_bytes -= want;
-        *got = want;
-    } else {
-        *got = s->size;
-        cache_remove(L, i);
-        cache_oldest(L);
-    }
-    return base;
-}
-
-/* The smallest cached span of at least `need` bytes, split: its head of
- * up to `want` bytes (want >= need, whole pages) is returned and its size
- * put in *got, the rest stays cached with its age. NULL when none fits. */
-static char *cache_take(hb_large *L, size_t need, size_t want, size_t *got)
-{
-    unsigned best = L->ncache;
-    for (unsigned i = 0; i < L->ncache; i++)
-        if (L->cache[i].size >= need && (best == L->ncache || L->cache[i].size < L->cache[best].size))
-            best = i;
-    if (best == L->ncache)
-        return NULL;
-    return span_take(L, best, want, got);
-}
-
-/* The cached span starting at `at`, if it has `need` bytes: its head of up
- * to `want` bytes, as cache_take. For a block to grow over its free
- * neighbour in place, as glibc's realloc does. */
-static char *cache_take_at(hb_large *L, char *at, size_t need, size_t want, size_t *got)
-{
-    for (unsigned i = 0; i < L->ncache; i++)
-        if (L->cache[i].base == at)
-            return L->cache[i].size >= need ? span_take(L, i, want, got) : NULL;
-    return NULL;
-}
-
-/* Take the largest cached span whole (for hb_large_alloc to extend); NULL
- * when the cache is empty. */
-static char *cache_largest(hb_large *L, size_t *size)
-{
-    if (!L->ncache)
-        return NULL;
-    unsigned best = 0;
-    for (unsigned i = 1; i < L->ncache; i++)
-        if (L->cache[i].size > L->cache[best].size)
-            best = i;
-    char *base = L->cache[best].base;
-    *size = L->cache[best].size;
-    cache_remove(L, best);
-    cache_oldest(L);
-    return base;
-}
-
 /* ---- blocks ---- */
 
-static void live_link(hb_large *L, hb_lblock *h)
+/* The live table: slot i holds a live block's header, or, free, the next
+ * free slot's index + 1 shifted left with the low bit set (a chain). A
+ * free writes only its own slot, where a linked list would write two
+ * other blocks' headers, cold lines, under the lock. */
+#define LIVE_FIRST 4096 /* slots mapped at the first block: 32 KiB */
+
+static int live_link(hb_large *L, hb_lblock *h)
 {
-    h->prev = NULL;
-    h->next = L->live;
-    if (h->next)
-        h->next->prev = h;
-    L->live = h;
+    size_t i;
+    if (L->live_free) {
+        i = L->live_free - 1;
+        L->live_free = L->live[i] >> 1;
+    } else {
+        if (L->live_used == L->live_cap) {
+            size_t cap = L->live_cap ? 2 * L->live_cap : LIVE_FIRST;
+            uintptr_t *t = L->live ? hb_os_remap(L->live, L->live_cap * sizeof *t, cap * sizeof *t)
+                                   : hb_os_map(cap * sizeof *t, hb_os_page_size());
+            if (!t) {
+                errno = ENOMEM;
+                return -1;
+            }
+            L->live = t;
+            L->live_cap = cap;
+        }
+        i = L->live_used++;
+    }
+    L->live[i] = (uintptr_t)h;
+    h->slot = i;
+    L->nlive++;
+    return 0;
 }
 
 static void live_unlink(hb_large *L, hb_lblock *h)
 {
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        L->live = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
+    L->live[h->slot] = (uintptr_t)L->live_free << 1 | 1;
+    L->live_free = h->slot + 1;
+    L->nlive--;
 }
 
 static void *block_init(char *base, size_t map_size, size_t off)
@@ -295,14 +241,16 @@ static void *block_init(char *base, size_t map_size, size_t off)
 }
 
 /* The block at offset `off` over [base, base + map_size), for `size`
- * bytes of the program's, linked live (under the lock). */
+ * bytes of the program's, linked live (under the lock). NULL when the
+ * live table cannot grow: the span is then still the caller's. */
 static void *block_live(hb_large *L, char *base, size_t map_size, size_t off, size_t size)
 {
     void *p = block_init(base, map_size, off);
     hb_lblock *h = hdr_of(p);
+    if (live_link(L, h) != 0)
+        return NULL;
     h->populated = off + size; /* the program's: realloc populates past it only */
     add(&L->live_bytes, usable_of(h));
-    live_link(L, h);
     return p;
 }
 
@@ -324,24 +272,31 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     size_t grow_size = 0;
     uint64_t now = hb_os_now_ms();
     void *p = NULL;
+    int taken = 0;
     pthread_mutex_lock(&L->lock);
     *dirty = 0;
     if (align <= page) {
         size_t got;
-        base = cache_take(L, need, need, &got);
+        base = hb_spans_take(&L->cache, need, need, &got);
         if (base) {
             /* linked in the same hold of the lock: threads resizing
              * blocks of these sizes meet here at every call */
             *dirty = need;
+            taken = 1;
             p = block_live(L, base, need, off, size);
+            if (!p)
+                cache_put(L, base, got, now);
         } else if (need > CARVE_MAX) {
-            grow = cache_largest(L, &grow_size);
+            grow = hb_spans_take_largest(&L->cache, &grow_size);
         }
     }
     cache_trim(L, now);
     pthread_mutex_unlock(&L->lock);
-    if (p)
+    if (taken) {
+        if (!p)
+            errno = ENOMEM;
         return p;
+    }
     if (!grow && need <= CARVE_MAX && align <= page) {
         /* A fresh chunk: the block is its head, the rest is cached (pages
          * never touched: no RSS until a block uses them). */
@@ -351,7 +306,11 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
             pthread_mutex_lock(&L->lock);
             cache_put(L, base + need, CARVE_CHUNK - need, now);
             p = block_live(L, base, need, off, size);
+            if (!p)
+                cache_put(L, base, need, now);
             pthread_mutex_unlock(&L->lock);
+            if (!p)
+                errno = ENOMEM;
             return p;
         }
     }
@@ -378,6 +337,10 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     pthread_mutex_lock(&L->lock);
     p = block_live(L, base, need, off, size);
     pthread_mutex_unlock(&L->lock);
+    if (!p) {
+        span_unmap(L, base, need);
+        errno = ENOMEM;
+    }
     return p;
 }
 
@@ -466,12 +429,12 @@ static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t 
 {
     size_t need = block_need(h->off, new_size), got;
     pthread_mutex_lock(&L->lock);
-    char *next = cache_take_at(L, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
+    char *next = hb_spans_take_at(&L->cache, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
     void *q = NULL;
     if (!next && need <= COPY_MAX) {
-        char *dest = cache_take(L, need, want, &got);
-        if (dest)
-            q = block_live(L, dest, got, h->off, new_size);
+        char *dest = hb_spans_take(&L->cache, need, want, &got);
+        if (dest && !(q = block_live(L, dest, got, h->off, new_size)))
+            cache_put(L, dest, got, hb_os_now_ms());
     }
     pthread_mutex_unlock(&L->lock);
     if (next) {
@@ -555,10 +518,6 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
     char *old_base = h->base;
     size_t old_map = h->map_size, old_reserve = h->reserve, old_usable = usable_of(h), off = h->off;
     size_t populated = h->populated;
-    /* Off the live list while the header may move with its pages. */
-    pthread_mutex_lock(&L->lock);
-    live_unlink(L, h);
-    pthread_mutex_unlock(&L->lock);
     char *base = dest ? hb_os_remap_at(old_base, old_map, grown, dest) : NULL;
     if (!base && dest) {
         hb_os_unmap(dest, reserve);
@@ -566,25 +525,23 @@ static void *realloc_block(hb_large *L, void *p, size_t new_size)
     }
     if (!base) /* no reservation: move the pages anyway */
         base = hb_os_remap(old_base, old_map, grown);
-    void *q = p;
     if (base) {
         if (old_reserve > old_map)
             hb_os_unmap(old_base + old_map, old_reserve - old_map);
-        q = block_init(base, grown, off);
+        void *q = block_init(base, grown, off);
         h = hdr_of(q);
         h->reserve = reserve;
         h->populated = populated; /* the pages moved with the header */
         add(&L->os_bytes, grown - old_map);
         add(&L->live_bytes, usable_of(h) - old_usable);
+        /* the header moved with its pages, slot and all */
+        pthread_mutex_lock(&L->lock);
+        L->live[h->slot] = (uintptr_t)h;
+        pthread_mutex_unlock(&L->lock);
+        return q;
     }
-    pthread_mutex_lock(&L->lock);
-    live_link(L, h);
-    pthread_mutex_unlock(&L->lock);
-    if (!base) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return q;
+    errno = ENOMEM;
+    return NULL;
 }
 
 /* The pages just past what realloc was asked for are faulted in together,
@@ -618,14 +575,18 @@ void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
 
 void hb_large_destroy(hb_large *L)
 {
-    for (hb_lblock *h = L->live, *n; h; h = n) {
-        n = h->next;
-        hb_os_unmap(h->base, h->reserve);
-    }
+    for (size_t i = 0; i < L->live_used; i++)
+        if (!(L->live[i] & 1)) {
+            hb_lblock *h = (hb_lblock *)L->live[i];
+            hb_os_unmap(h->base, h->reserve);
+        }
+    if (L->live)
+        hb_os_unmap(L->live, L->live_cap * sizeof *L->live);
     L->live = NULL;
-    for (unsigned i = 0; i < L->ncache; i++)
-        hb_os_unmap(L->cache[i].base, L->cache[i].size);
-    L->ncache = 0;
-    L->cache_bytes = 0;
+    L->live_cap = L->live_used = L->live_free = L->nlive = 0;
+    for (unsigned i = 0; i < HB_SPANS_MAX; i++)
+        if (L->cache.size[i])
+            hb_os_unmap(L->cache.base[i], L->cache.size[i]);
+    hb_spans_init(&L->cache);
     pthread_mutex_destroy(&L->lock);
 }

@@ -34,6 +34,7 @@
 #define HB_LARGE_H
 
 #include "os.h"
+#include "spans.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,21 +46,15 @@
 /* The cache may always hold this much; more only while the live large
  * bytes are four times it (a program with 1 GiB of buffers churns more). */
 #define HB_LARGE_CACHE_MIN ((size_t)64 << 20)
-#define HB_LARGE_CACHE_SPANS 1024
-
-typedef struct hb_large_span {
-    char *base;
-    size_t size;
-    uint64_t idle_since_ms;
-} hb_large_span;
 
 typedef struct hb_large {
     pthread_mutex_t lock;
-    struct hb_lblock *live; /* every live block, so destroy can unmap it */
-    hb_large_span cache[HB_LARGE_CACHE_SPANS];
-    unsigned ncache;
-    size_t cache_bytes;
-    uint64_t oldest_ms; /* idle_since of the oldest cached span */
+    /* Every live block, so destroy can unmap it (large.c: a table of
+     * slots, mapped, with a chain of the free ones). */
+    uintptr_t *live;
+    size_t live_cap, live_used, live_free, nlive;
+    hb_spans cache;
+    uint64_t oldest_ms; /* idle time of the oldest cached span, or earlier */
     /* Read by stats from any thread. */
     _Atomic uint64_t live_bytes;     /* usable bytes of live blocks */
     _Atomic uint64_t os_bytes;       /* mapped: live blocks' mappings and the cache */

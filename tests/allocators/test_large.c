@@ -88,7 +88,7 @@ static void test_split_merge(void **state)
     /* ...merge back: the whole size fits again, at the same place. */
     char *c = hb_large_alloc(&L, 16, 8 * MIB);
     assert_ptr_equal(c, p);
-    assert_int_equal(L.ncache, 0);
+    assert_int_equal(L.cache.n, 0);
     hb_large_free(&L, c);
     assert_int_equal(rd(&L.released_bytes), 0);
 }
@@ -105,11 +105,11 @@ static void test_decay(void **state)
      * gives the rest back. */
     char *q = hb_large_alloc(&L, 16, 64 * 1024);
     assert_non_null(q);
-    assert_int_equal(L.ncache, 0);
+    assert_int_equal(L.cache.n, 0);
     assert_int_equal(rd(&L.released_bytes), mapped - (64 * 1024 + 4096));
     assert_int_equal(rd(&L.os_bytes), 64 * 1024 + 4096);
     hb_large_free(&L, q);
-    assert_int_equal(L.ncache, 1);
+    assert_int_equal(L.cache.n, 1);
 }
 
 static void test_bound(void **state)
@@ -126,9 +126,9 @@ static void test_bound(void **state)
     }
     for (int i = 0; i < N; i++)
         hb_large_free(&L, v[i]);
-    assert_true(L.cache_bytes <= HB_LARGE_CACHE_MIN);
+    assert_true(L.cache.bytes <= HB_LARGE_CACHE_MIN);
     assert_true(rd(&L.released_bytes) >= (uint64_t)N * 16 * MIB - HB_LARGE_CACHE_MIN);
-    assert_int_equal(rd(&L.os_bytes), L.cache_bytes);
+    assert_int_equal(rd(&L.os_bytes), L.cache.bytes);
 }
 
 static void test_realloc_mremap(void **state)
@@ -206,7 +206,7 @@ static void test_realloc_reserve(void **state)
     /* Committed room is counted, reserved room is not. */
     size_t usable = hb_large_usable(p);
     assert_int_equal(rd(&L.live_bytes), usable);
-    assert_true(rd(&L.os_bytes) - L.cache_bytes <= usable + 4096);
+    assert_true(rd(&L.os_bytes) - L.cache.bytes <= usable + 4096);
     assert_true(usable < 2 * n + 4096);
     unsigned char *beyond = p + usable + 4096; /* page-aligned: usable ends on a page */
     assert_true(mapped(beyond, 4096));
@@ -397,7 +397,7 @@ static void test_threads(void **state)
             fail_msg("thread %d: %s", i, (const char *)ret);
     }
     assert_int_equal(rd(&L.live_bytes), 0);
-    assert_null(L.live);
+    assert_int_equal(L.nlive, 0);
 }
 
 /* Blocks of up to 1 MiB are carved from shared mappings, and their
@@ -466,7 +466,7 @@ static void test_carved_resize_stays_in_cache(void **state)
         if (v[i])
             hb_large_free(&L, v[i]);
     assert_int_equal(rd(&L.live_bytes), 0);
-    assert_int_equal(rd(&L.os_bytes), L.cache_bytes);
+    assert_int_equal(rd(&L.os_bytes), L.cache.bytes);
 }
 
 static int all_zero(const unsigned char *p, size_t n)
