@@ -936,11 +936,12 @@ static int arena_stats(void *state, hb_alloc_stats *out)
         released += atomic_load_explicit(&h->released, memory_order_relaxed);
     }
     inst_unlock(in);
+    hb_large_counts big;
+    hb_large_count(&in->large, &big);
     out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
-    out->live_bytes = live + atomic_load_explicit(&in->large.live_bytes, memory_order_relaxed);
-    out->os_bytes = os + atomic_load_explicit(&in->large.os_bytes, memory_order_relaxed);
-    out->released_bytes =
-        released + atomic_load_explicit(&in->large.released_bytes, memory_order_relaxed);
+    out->live_bytes = live + big.live_bytes;
+    out->os_bytes = os + big.os_bytes;
+    out->released_bytes = released + big.released_bytes;
     return 0;
 }
 

@@ -673,15 +673,17 @@ static int fl_stats(void *state, hb_alloc_stats *out)
                     cls_size(c);
     pthread_mutex_unlock(&h->tc_lock);
     live += atomic_load_explicit(&h->direct_live, memory_order_relaxed);
-    live += atomic_load_explicit(&h->large.live_bytes, memory_order_relaxed);
+    hb_large_counts big;
+    hb_large_count(&h->large, &big);
+    live += big.live_bytes;
 
     pthread_mutex_lock(&h->span_lock);
     uint64_t os = h->seg_bytes - h->decommitted_bytes;
     uint64_t released = h->released_bytes;
     pthread_mutex_unlock(&h->span_lock);
     os += atomic_load_explicit(&h->meta_bytes, memory_order_relaxed);
-    os += atomic_load_explicit(&h->large.os_bytes, memory_order_relaxed);
-    released += atomic_load_explicit(&h->large.released_bytes, memory_order_relaxed);
+    os += big.os_bytes;
+    released += big.released_bytes;
 
     out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
     out->live_bytes = live;

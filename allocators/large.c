@@ -14,8 +14,8 @@
  * to a page, the block's offset in its first page is fixed: mremap keeps it
  * and a cached span serves any such request. */
 typedef struct hb_lblock {
-    size_t slot;     /* its slot in the instance's live table */
-    size_t unused_;
+    size_t slot;  /* its slot in its shard's live table */
+    size_t shard; /* the shard its mapping goes back to */
     char *base;
     size_t map_size;
     size_t off;
@@ -98,93 +98,184 @@ static inline size_t block_need(size_t off, size_t size)
 
 int hb_large_init(hb_large *L)
 {
-    memset(L, 0, sizeof *L);
-    hb_spans_init(&L->cache);
     /* Adaptive: a waiter spins a while before it sleeps in the kernel.
-     * The lock is held for a scan of the cache, a microsecond or two, and
-     * threads resizing large blocks meet on it at every call; a sleep and
-     * a wake-up cost more than the wait. */
+     * The lock is held for a lookup in the cache, well under a
+     * microsecond; a sleep and a wake-up cost more than the wait. */
     pthread_mutexattr_t attr;
     int err = pthread_mutexattr_init(&attr);
     if (err)
         return err;
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    err = pthread_mutex_init(&L->lock, &attr);
+    for (unsigned k = 0; k < HB_LARGE_SHARDS && !err; k++) {
+        L->shard[k].owner = L;
+        err = pthread_mutex_init(&L->shard[k].lock, &attr);
+        if (err)
+            while (k--)
+                pthread_mutex_destroy(&L->shard[k].lock);
+    }
     pthread_mutexattr_destroy(&attr);
     return err;
 }
 
 void hb_large_lock(hb_large *L)
 {
-    pthread_mutex_lock(&L->lock);
+    for (unsigned k = 0; k < HB_LARGE_SHARDS; k++)
+        pthread_mutex_lock(&L->shard[k].lock);
 }
 
 void hb_large_unlock(hb_large *L)
 {
-    pthread_mutex_unlock(&L->lock);
+    for (unsigned k = HB_LARGE_SHARDS; k-- > 0;)
+        pthread_mutex_unlock(&L->shard[k].lock);
+}
+
+/* A thread's shard: threads in the order of their first large call, round
+ * the shards (the same in every instance). */
+static _Atomic unsigned g_threads;
+static __thread unsigned t_shard; /* 1 + the shard; 0 before the first call */
+
+static hb_large_shard *my_shard(hb_large *G)
+{
+    unsigned s = t_shard;
+    if (!s)
+        s = t_shard = 1 + atomic_fetch_add_explicit(&g_threads, 1, memory_order_relaxed) % HB_LARGE_SHARDS;
+    return &G->shard[s - 1];
+}
+
+static hb_large_shard *shard_of(hb_large *G, const hb_lblock *h)
+{
+    return &G->shard[h->shard];
+}
+
+void hb_large_count(hb_large *G, hb_large_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (unsigned k = 0; k < HB_LARGE_SHARDS; k++) {
+        hb_large_shard *L = &G->shard[k];
+        c->live_bytes += atomic_load_explicit(&L->live_bytes, memory_order_relaxed);
+        c->os_bytes += atomic_load_explicit(&L->os_bytes, memory_order_relaxed);
+        c->released_bytes += atomic_load_explicit(&L->released_bytes, memory_order_relaxed);
+        pthread_mutex_lock(&L->lock);
+        c->cache_bytes += L->cache.bytes;
+        c->cache_spans += L->cache.n;
+        c->live_blocks += L->nlive;
+        pthread_mutex_unlock(&L->lock);
+    }
 }
 
 /* ---- the cache (under the lock) ---- */
 
-static void span_unmap(hb_large *L, char *base, size_t size)
+static void span_unmap(hb_large_shard *L, char *base, size_t size)
 {
     hb_os_unmap(base, size);
     sub(&L->os_bytes, size);
     add(&L->released_bytes, size);
 }
 
+static void cache_sync(hb_large_shard *L)
+{
+    atomic_store_explicit(&L->cache_bytes, L->cache.bytes, memory_order_relaxed);
+}
+
 /* The exact idle time of the oldest cached span. Between scans oldest_ms
  * is only a lower bound (a take does not raise it), which costs at most
  * one early scan. */
-static void cache_oldest(hb_large *L)
+static void cache_oldest(hb_large_shard *L)
 {
     uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < HB_SPANS_MAX; i++)
+    for (unsigned i = 0; i < L->cache.fresh; i++)
         if (L->cache.size[i] && L->cache.idle_ms[i] < t)
             t = L->cache.idle_ms[i];
-    L->oldest_ms = t;
+    atomic_store_explicit(&L->oldest_ms, t, memory_order_relaxed);
 }
 
-static void cache_drop(hb_large *L, unsigned i)
+static void cache_drop(hb_large_shard *L, unsigned i)
 {
     span_unmap(L, L->cache.base[i], L->cache.size[i]);
     hb_spans_remove(&L->cache, i);
 }
 
-/* Unmap spans idle longer than the decay, then the oldest until the cache
- * is within its bound. Unmapping under the lock keeps a span from being
- * handed out while it goes; large calls are rare next to small ones. */
-static void cache_trim(hb_large *L, uint64_t now)
+/* Unmap the spans idle longer than the decay. */
+static void cache_decay(hb_large_shard *L, uint64_t now)
 {
     hb_spans *S = &L->cache;
-    if (S->n && now - L->oldest_ms >= HB_LARGE_DECAY_MS) {
-        for (unsigned i = 0; i < HB_SPANS_MAX; i++)
-            if (S->size[i] && now - S->idle_ms[i] >= HB_LARGE_DECAY_MS)
-                cache_drop(L, i);
-        cache_oldest(L);
+    if (!S->n || now - atomic_load_explicit(&L->oldest_ms, memory_order_relaxed) < HB_LARGE_DECAY_MS)
+        return;
+    for (unsigned i = 0; i < S->fresh; i++)
+        if (S->size[i] && now - S->idle_ms[i] >= HB_LARGE_DECAY_MS)
+            cache_drop(L, i);
+    cache_oldest(L);
+}
+
+/* Decay, this shard's and, a few times a decay period, the other shards'
+ * (a shard whose threads stopped calling gives its memory back too; taken
+ * only if free). Then the bound, over the whole instance: a shard holding
+ * more than its share unmaps its own oldest spans until the instance is
+ * within it. Unmapping under the lock keeps a span from being handed out
+ * while it goes; large calls are rare next to small ones. */
+static void cache_trim(hb_large_shard *L, uint64_t now)
+{
+    cache_decay(L, now);
+    if (now - L->swept_ms >= HB_LARGE_DECAY_MS / 4) {
+        L->swept_ms = now;
+        for (unsigned k = 0; k < HB_LARGE_SHARDS; k++) {
+            hb_large_shard *O = &L->owner->shard[k];
+            if (O != L && atomic_load_explicit(&O->cache_bytes, memory_order_relaxed) &&
+                now - atomic_load_explicit(&O->oldest_ms, memory_order_relaxed) >= HB_LARGE_DECAY_MS &&
+                pthread_mutex_trylock(&O->lock) == 0) {
+                cache_decay(O, now);
+                cache_sync(O);
+                pthread_mutex_unlock(&O->lock);
+            }
+        }
     }
-    uint64_t live = atomic_load_explicit(&L->live_bytes, memory_order_relaxed);
-    size_t bound = live / 4 > HB_LARGE_CACHE_MIN ? live / 4 : HB_LARGE_CACHE_MIN;
-    while (S->bytes > bound) {
-        unsigned old = HB_SPANS_MAX;
-        for (unsigned i = 0; i < HB_SPANS_MAX; i++)
-            if (S->size[i] && (old == HB_SPANS_MAX || S->idle_ms[i] < S->idle_ms[old]))
-                old = i;
-        cache_drop(L, old);
+    hb_spans *S = &L->cache;
+    if (S->bytes > HB_LARGE_CACHE_MIN / HB_LARGE_SHARDS) {
+        uint64_t live = 0, cached = 0;
+        for (unsigned k = 0; k < HB_LARGE_SHARDS; k++) {
+            hb_large_shard *O = &L->owner->shard[k];
+            live += atomic_load_explicit(&O->live_bytes, memory_order_relaxed);
+            cached += O == L ? S->bytes : atomic_load_explicit(&O->cache_bytes, memory_order_relaxed);
+        }
+        uint64_t bound = live / 4 > HB_LARGE_CACHE_MIN ? live / 4 : HB_LARGE_CACHE_MIN;
+        while (cached > bound && S->n) {
+            unsigned old = HB_SPANS_MAX;
+            for (unsigned i = 0; i < S->fresh; i++)
+                if (S->size[i] && (old == HB_SPANS_MAX || S->idle_ms[i] < S->idle_ms[old]))
+                    old = i;
+            cached -= S->size[old];
+            cache_drop(L, old);
+        }
     }
+    cache_sync(L);
 }
 
 /* Keep a span, merged with cached neighbours; unmap it when there is no
  * slot left. The merged span counts as idle from now. */
-static void cache_put(hb_large *L, char *base, size_t size, uint64_t now)
+static void cache_put(hb_large_shard *L, char *base, size_t size, uint64_t now)
 {
     if (hb_spans_put(&L->cache, &base, &size, now) != 0) {
         span_unmap(L, base, size);
         return;
     }
-    if (L->cache.n == 1 || now < L->oldest_ms)
-        L->oldest_ms = now;
+    if (L->cache.n == 1 || now < atomic_load_explicit(&L->oldest_ms, memory_order_relaxed))
+        atomic_store_explicit(&L->oldest_ms, now, memory_order_relaxed);
     cache_trim(L, now);
+}
+
+/* The spans' takes, with the count the other shards read kept up. */
+static char *cache_take(hb_large_shard *L, size_t need, size_t want, size_t *got)
+{
+    char *base = hb_spans_take(&L->cache, need, want, got);
+    cache_sync(L);
+    return base;
+}
+
+static char *cache_take_at(hb_large_shard *L, char *at, size_t need, size_t want, size_t *got)
+{
+    char *base = hb_spans_take_at(&L->cache, at, need, want, got);
+    cache_sync(L);
+    return base;
 }
 
 /* ---- blocks ---- */
@@ -195,7 +286,7 @@ static void cache_put(hb_large *L, char *base, size_t size, uint64_t now)
  * other blocks' headers, cold lines, under the lock. */
 #define LIVE_FIRST 4096 /* slots mapped at the first block: 32 KiB */
 
-static int live_link(hb_large *L, hb_lblock *h)
+static int live_link(hb_large_shard *L, hb_lblock *h)
 {
     size_t i;
     if (L->live_free) {
@@ -221,7 +312,7 @@ static int live_link(hb_large *L, hb_lblock *h)
     return 0;
 }
 
-static void live_unlink(hb_large *L, hb_lblock *h)
+static void live_unlink(hb_large_shard *L, hb_lblock *h)
 {
     L->live[h->slot] = (uintptr_t)L->live_free << 1 | 1;
     L->live_free = h->slot + 1;
@@ -243,12 +334,13 @@ static void *block_init(char *base, size_t map_size, size_t off)
 /* The block at offset `off` over [base, base + map_size), for `size`
  * bytes of the program's, linked live (under the lock). NULL when the
  * live table cannot grow: the span is then still the caller's. */
-static void *block_live(hb_large *L, char *base, size_t map_size, size_t off, size_t size)
+static void *block_live(hb_large_shard *L, char *base, size_t map_size, size_t off, size_t size)
 {
     void *p = block_init(base, map_size, off);
     hb_lblock *h = hdr_of(p);
     if (live_link(L, h) != 0)
         return NULL;
+    h->shard = (size_t)(L - L->owner->shard);
     h->populated = off + size; /* the program's: realloc populates past it only */
     add(&L->live_bytes, usable_of(h));
     return p;
@@ -257,7 +349,7 @@ static void *block_live(hb_large *L, char *base, size_t map_size, size_t off, si
 /* hb_large_alloc's work; *dirty gets how many bytes of the mapping, from
  * its base, may hold old data (0 for a fresh mapping: the kernel's pages
  * are zero). */
-static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
+static void *large_alloc(hb_large_shard *L, size_t align, size_t size, size_t *dirty)
 {
     size_t page = hb_os_page_size();
     if (align < 16)
@@ -277,7 +369,7 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     *dirty = 0;
     if (align <= page) {
         size_t got;
-        base = hb_spans_take(&L->cache, need, need, &got);
+        base = cache_take(L, need, need, &got);
         if (base) {
             /* linked in the same hold of the lock: threads resizing
              * blocks of these sizes meet here at every call */
@@ -288,6 +380,7 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
                 cache_put(L, base, got, now);
         } else if (need > CARVE_MAX) {
             grow = hb_spans_take_largest(&L->cache, &grow_size);
+            cache_sync(L);
         }
     }
     cache_trim(L, now);
@@ -344,10 +437,10 @@ static void *large_alloc(hb_large *L, size_t align, size_t size, size_t *dirty)
     return p;
 }
 
-void *hb_large_alloc(hb_large *L, size_t align, size_t size)
+void *hb_large_alloc(hb_large *G, size_t align, size_t size)
 {
     size_t dirty;
-    return large_alloc(L, align, size, &dirty);
+    return large_alloc(my_shard(G), align, size, &dirty);
 }
 
 /* Only the bytes a reused span may hold are cleared: a fresh mapping is
@@ -355,10 +448,10 @@ void *hb_large_alloc(hb_large *L, size_t align, size_t size)
  * never writes, as glibc's calloc of an mmapped chunk). Whole pages of a
  * reused span are given back instead of written when there are many
  * (MADV_DONTNEED: they read as zero and cost no RSS until touched). */
-void *hb_large_alloc_zeroed(hb_large *L, size_t size)
+void *hb_large_alloc_zeroed(hb_large *G, size_t size)
 {
     size_t dirty;
-    char *p = large_alloc(L, 16, size, &dirty);
+    char *p = large_alloc(my_shard(G), 16, size, &dirty);
     if (!p || !dirty)
         return p;
     hb_lblock *h = hdr_of(p);
@@ -382,7 +475,7 @@ void *hb_large_alloc_zeroed(hb_large *L, size_t size)
     return p;
 }
 
-void hb_large_free(hb_large *L, void *p)
+static void shard_free(hb_large_shard *L, void *p)
 {
     hb_lblock *h = hdr_of(p);
     uint64_t now = hb_os_now_ms();
@@ -398,13 +491,18 @@ void hb_large_free(hb_large *L, void *p)
         hb_os_unmap(base + map_size, reserve - map_size);
 }
 
+void hb_large_free(hb_large *G, void *p)
+{
+    shard_free(shard_of(G, hdr_of(p)), p);
+}
+
 size_t hb_large_usable(const void *p)
 {
     return usable_of(hdr_of(p));
 }
 
 /* Extend the block over its reservation to `grown` bytes from its base. */
-static int grow_in_place(hb_large *L, hb_lblock *h, size_t grown)
+static int grow_in_place(hb_large_shard *L, hb_lblock *h, size_t grown)
 {
     if (hb_os_extend(h->base, h->map_size, grown) != 0) {
         /* [map_size, grown) may belong to another mapping now: let the
@@ -425,14 +523,14 @@ static int grow_in_place(hb_large *L, hb_lblock *h, size_t grown)
  * enough (glibc's realloc does the same with the next chunk); or, up to
  * COPY_MAX, by a copy into a cached span that fits. The block gets up to
  * `want` bytes from its base. NULL when neither applies. */
-static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t want)
+static void *grow_from_cache(hb_large_shard *L, hb_lblock *h, size_t new_size, size_t want)
 {
     size_t need = block_need(h->off, new_size), got;
     pthread_mutex_lock(&L->lock);
-    char *next = hb_spans_take_at(&L->cache, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
+    char *next = cache_take_at(L, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
     void *q = NULL;
     if (!next && need <= COPY_MAX) {
-        char *dest = hb_spans_take(&L->cache, need, want, &got);
+        char *dest = cache_take(L, need, want, &got);
         if (dest && !(q = block_live(L, dest, got, h->off, new_size)))
             cache_put(L, dest, got, hb_os_now_ms());
     }
@@ -446,11 +544,11 @@ static void *grow_from_cache(hb_large *L, hb_lblock *h, size_t new_size, size_t 
     if (!q)
         return NULL;
     memcpy(q, h + 1, usable_of(h));
-    hb_large_free(L, h + 1);
+    shard_free(L, h + 1);
     return q;
 }
 
-static void *realloc_block(hb_large *L, void *p, size_t new_size)
+static void *realloc_block(hb_large_shard *L, void *p, size_t new_size)
 {
     hb_lblock *h = hdr_of(p);
     size_t page = hb_os_page_size();
@@ -565,28 +663,29 @@ static void populate_ahead(hb_lblock *h, size_t new_size)
         h->populated = hi;
 }
 
-void *hb_large_realloc(hb_large *L, void *p, size_t new_size)
+void *hb_large_realloc(hb_large *G, void *p, size_t new_size)
 {
-    void *q = realloc_block(L, p, new_size);
+    void *q = realloc_block(shard_of(G, hdr_of(p)), p, new_size);
     if (q)
         populate_ahead(hdr_of(q), new_size);
     return q;
 }
 
-void hb_large_destroy(hb_large *L)
+void hb_large_destroy(hb_large *G)
 {
-    for (size_t i = 0; i < L->live_used; i++)
-        if (!(L->live[i] & 1)) {
-            hb_lblock *h = (hb_lblock *)L->live[i];
-            hb_os_unmap(h->base, h->reserve);
-        }
-    if (L->live)
-        hb_os_unmap(L->live, L->live_cap * sizeof *L->live);
-    L->live = NULL;
-    L->live_cap = L->live_used = L->live_free = L->nlive = 0;
-    for (unsigned i = 0; i < HB_SPANS_MAX; i++)
-        if (L->cache.size[i])
-            hb_os_unmap(L->cache.base[i], L->cache.size[i]);
-    hb_spans_init(&L->cache);
-    pthread_mutex_destroy(&L->lock);
+    for (unsigned k = 0; k < HB_LARGE_SHARDS; k++) {
+        hb_large_shard *L = &G->shard[k];
+        for (size_t i = 0; i < L->live_used; i++)
+            if (!(L->live[i] & 1)) {
+                hb_lblock *h = (hb_lblock *)L->live[i];
+                hb_os_unmap(h->base, h->reserve);
+            }
+        if (L->live)
+            hb_os_unmap(L->live, L->live_cap * sizeof *L->live);
+        for (unsigned i = 0; i < L->cache.fresh; i++)
+            if (L->cache.size[i])
+                hb_os_unmap(L->cache.base[i], L->cache.size[i]);
+        pthread_mutex_destroy(&L->lock);
+    }
+    memset(G, 0, sizeof *G);
 }

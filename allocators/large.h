@@ -25,8 +25,8 @@
  * mimalloc's purge delay do; released_bytes counts what went back.
  *
  * Thread safety: every call may come from any thread; one mutex per
- * instance, taken only on this path. hb_large_usable reads the block's own
- * header and takes no lock.
+ * shard (below), taken only on this path. hb_large_usable reads the
+ * block's own header and takes no lock.
  *
  * Errors follow allocator.h: NULL with errno = ENOMEM.
  */
@@ -47,23 +47,48 @@
  * bytes are four times it (a program with 1 GiB of buffers churns more). */
 #define HB_LARGE_CACHE_MIN ((size_t)64 << 20)
 
-typedef struct hb_large {
+/* Shards: a thread takes its large blocks from one of these (threads in
+ * turn, round the shards), and a block goes back to its own shard's cache
+ * whichever thread frees it. Threads resizing large blocks then meet on
+ * no lock and no cache line, as on one thread; spans of one shard merge
+ * only with spans of the same shard. */
+#define HB_LARGE_SHARDS 4
+
+typedef struct hb_large_shard {
     pthread_mutex_t lock;
+    struct hb_large *owner;
+    /* Read by stats and by the other shards, from any thread. */
+    _Atomic uint64_t live_bytes;     /* usable bytes of live blocks */
+    _Atomic uint64_t os_bytes;       /* mapped: live blocks' mappings and the cache */
+    _Atomic uint64_t released_bytes; /* unmapped, cumulative */
+    _Atomic uint64_t cache_bytes;    /* cache.bytes, for the others to read */
+    _Atomic uint64_t oldest_ms;      /* idle time of the oldest cached span, or earlier */
+    uint64_t swept_ms;               /* when this shard last looked at the others' decay */
     /* Every live block, so destroy can unmap it (large.c: a table of
      * slots, mapped, with a chain of the free ones). */
     uintptr_t *live;
     size_t live_cap, live_used, live_free, nlive;
     hb_spans cache;
-    uint64_t oldest_ms; /* idle time of the oldest cached span, or earlier */
-    /* Read by stats from any thread. */
-    _Atomic uint64_t live_bytes;     /* usable bytes of live blocks */
-    _Atomic uint64_t os_bytes;       /* mapped: live blocks' mappings and the cache */
-    _Atomic uint64_t released_bytes; /* unmapped, cumulative */
+} __attribute__((aligned(64))) hb_large_shard;
+
+/* In zeroed memory (a fresh mapping, static storage): init then touches a
+ * line per shard, and a shard no thread uses costs no page. */
+typedef struct hb_large {
+    hb_large_shard shard[HB_LARGE_SHARDS];
 } hb_large;
 
 int hb_large_init(hb_large *L);
-/* Unmaps every live and cached block. */
+/* Unmaps every live and cached block; L is zeroed again. */
 void hb_large_destroy(hb_large *L);
+
+/* The instance's counts, summed over its shards (each shard's lock taken
+ * in turn for the last three). */
+typedef struct hb_large_counts {
+    uint64_t live_bytes, os_bytes, released_bytes; /* as in hb_large_shard */
+    uint64_t cache_bytes;
+    size_t cache_spans, live_blocks;
+} hb_large_counts;
+void hb_large_count(hb_large *L, hb_large_counts *c);
 
 /* `align` a power of two (16 if less); the block is `size` bytes or more. */
 void *hb_large_alloc(hb_large *L, size_t align, size_t size);
@@ -89,7 +114,7 @@ void hb_large_free(hb_large *L, void *p);
 void *hb_large_realloc(hb_large *L, void *p, size_t new_size);
 size_t hb_large_usable(const void *p);
 
-/* Fork handlers: hold and release the lock around fork(). */
+/* Fork handlers: hold and release every shard's lock around fork(). */
 void hb_large_lock(hb_large *L);
 void hb_large_unlock(hb_large *L);
 

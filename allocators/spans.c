@@ -27,8 +27,6 @@ _Static_assert(8 * (63 - 12 - 2) + 7 < HB_SPANS_BINS, "every size has a bin");
 void hb_spans_init(hb_spans *S)
 {
     memset(S, 0, sizeof *S);
-    for (unsigned k = 0; k < HB_SPANS_MAX; k++) /* popped from the top: 0 first */
-        S->unused[k] = (uint16_t)(HB_SPANS_MAX - 1 - k);
 }
 
 /* ---- the address tables: linear probing, deletion by backward shift ---- */
@@ -159,7 +157,7 @@ void hb_spans_remove(hb_spans *S, unsigned i)
     S->bytes -= S->size[i];
     S->size[i] = 0;
     S->n--;
-    S->unused[HB_SPANS_MAX - S->n - 1] = (uint16_t)i;
+    S->unused[S->nunused++] = (uint16_t)i;
 }
 
 int hb_spans_put(hb_spans *S, char **base, size_t *size, uint64_t now)
@@ -179,7 +177,7 @@ int hb_spans_put(hb_spans *S, char **base, size_t *size, uint64_t now)
     *size = (size_t)(hi - lo);
     if (S->n == HB_SPANS_MAX)
         return -1;
-    unsigned i = S->unused[HB_SPANS_MAX - S->n - 1];
+    unsigned i = S->nunused ? S->unused[--S->nunused] : S->fresh++;
     S->n++;
     S->base[i] = lo;
     S->size[i] = (size_t)(hi - lo);

@@ -37,11 +37,15 @@ typedef struct hb_spans {
     uint16_t head[HB_SPANS_BINS];                  /* index + 1 of the bin's last put */
     uint64_t nonempty[HB_SPANS_BINS / 64];
     uint16_t by_base[HB_SPANS_HASH], by_end[HB_SPANS_HASH]; /* index + 1, 0 empty */
-    uint16_t unused[HB_SPANS_MAX];                           /* a stack of free indexes */
-    unsigned n;   /* spans held */
-    size_t bytes; /* their sizes' sum */
+    uint16_t unused[HB_SPANS_MAX];                           /* a stack of freed indexes */
+    unsigned nunused;
+    unsigned fresh; /* indexes below it have been used */
+    unsigned n;     /* spans held */
+    size_t bytes;   /* their sizes' sum */
 } hb_spans;
 
+/* Empty the set's bookkeeping (not its spans). Zeroed memory is an empty
+ * set already: a set never used costs no page. */
 void hb_spans_init(hb_spans *S);
 
 /* Add [base, base + size) merged with the spans that touch it; the result

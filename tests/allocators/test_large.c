@@ -34,9 +34,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint64_t rd(_Atomic uint64_t *c)
+static hb_large_counts cnt(hb_large *l)
 {
-    return atomic_load(c);
+    hb_large_counts c;
+    hb_large_count(l, &c);
+    return c;
 }
 
 static void sleep_ms(long ms)
@@ -53,12 +55,12 @@ static void test_reuse(void **state)
     assert_int_equal((uintptr_t)p % 16, 0);
     assert_true(hb_large_usable(p) >= 5 * MIB);
     memset(p, 1, 5 * MIB);
-    assert_int_equal(rd(&L.live_bytes), hb_large_usable(p));
-    uint64_t os = rd(&L.os_bytes);
+    assert_int_equal(cnt(&L).live_bytes, hb_large_usable(p));
+    uint64_t os = cnt(&L).os_bytes;
     hb_large_free(&L, p);
-    assert_int_equal(rd(&L.live_bytes), 0);
-    assert_int_equal(rd(&L.os_bytes), os); /* cached, not unmapped */
-    assert_int_equal(rd(&L.released_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
+    assert_int_equal(cnt(&L).os_bytes, os); /* cached, not unmapped */
+    assert_int_equal(cnt(&L).released_bytes, 0);
     /* Smaller requests reuse it: same address, no new mapping. */
     for (int i = 0; i < 50; i++) {
         unsigned char *q = hb_large_alloc(&L, 16, 5 * MIB - (size_t)i * 4096);
@@ -66,8 +68,8 @@ static void test_reuse(void **state)
         q[0] = 2;
         hb_large_free(&L, q);
     }
-    assert_int_equal(rd(&L.os_bytes), os);
-    assert_int_equal(rd(&L.released_bytes), 0);
+    assert_int_equal(cnt(&L).os_bytes, os);
+    assert_int_equal(cnt(&L).released_bytes, 0);
 }
 
 static void test_split_merge(void **state)
@@ -88,28 +90,28 @@ static void test_split_merge(void **state)
     /* ...merge back: the whole size fits again, at the same place. */
     char *c = hb_large_alloc(&L, 16, 8 * MIB);
     assert_ptr_equal(c, p);
-    assert_int_equal(L.cache.n, 0);
+    assert_int_equal(cnt(&L).cache_spans, 0);
     hb_large_free(&L, c);
-    assert_int_equal(rd(&L.released_bytes), 0);
+    assert_int_equal(cnt(&L).released_bytes, 0);
 }
 
 static void test_decay(void **state)
 {
     (void)state;
     char *p = hb_large_alloc(&L, 16, 2 * MIB);
-    size_t mapped = rd(&L.os_bytes);
+    size_t mapped = cnt(&L).os_bytes;
     hb_large_free(&L, p);
-    assert_int_equal(rd(&L.released_bytes), 0);
+    assert_int_equal(cnt(&L).released_bytes, 0);
     sleep_ms(HB_LARGE_DECAY_MS + 100);
     /* The next large call takes what it needs from the idle span and
      * gives the rest back. */
     char *q = hb_large_alloc(&L, 16, 64 * 1024);
     assert_non_null(q);
-    assert_int_equal(L.cache.n, 0);
-    assert_int_equal(rd(&L.released_bytes), mapped - (64 * 1024 + 4096));
-    assert_int_equal(rd(&L.os_bytes), 64 * 1024 + 4096);
+    assert_int_equal(cnt(&L).cache_spans, 0);
+    assert_int_equal(cnt(&L).released_bytes, mapped - (64 * 1024 + 4096));
+    assert_int_equal(cnt(&L).os_bytes, 64 * 1024 + 4096);
     hb_large_free(&L, q);
-    assert_int_equal(L.cache.n, 1);
+    assert_int_equal(cnt(&L).cache_spans, 1);
 }
 
 static void test_bound(void **state)
@@ -126,9 +128,9 @@ static void test_bound(void **state)
     }
     for (int i = 0; i < N; i++)
         hb_large_free(&L, v[i]);
-    assert_true(L.cache.bytes <= HB_LARGE_CACHE_MIN);
-    assert_true(rd(&L.released_bytes) >= (uint64_t)N * 16 * MIB - HB_LARGE_CACHE_MIN);
-    assert_int_equal(rd(&L.os_bytes), L.cache.bytes);
+    assert_true(cnt(&L).cache_bytes <= HB_LARGE_CACHE_MIN);
+    assert_true(cnt(&L).released_bytes >= (uint64_t)N * 16 * MIB - HB_LARGE_CACHE_MIN);
+    assert_int_equal(cnt(&L).os_bytes, cnt(&L).cache_bytes);
 }
 
 static void test_realloc_mremap(void **state)
@@ -157,17 +159,17 @@ static void test_realloc_mremap(void **state)
     assert_true(moves <= 50);
     for (size_t i = 0; i < n; i += 509)
         assert_int_equal(p[i], (unsigned char)(i * 7));
-    assert_int_equal(rd(&L.live_bytes), hb_large_usable(p));
+    assert_int_equal(cnt(&L).live_bytes, hb_large_usable(p));
     /* Shrinking below half gives the tail back. */
-    uint64_t rel = rd(&L.released_bytes);
+    uint64_t rel = cnt(&L).released_bytes;
     unsigned char *s = hb_large_realloc(&L, p, MIB);
     assert_ptr_equal(s, p);
-    assert_true(rd(&L.released_bytes) - rel >= 14 * MIB);
+    assert_true(cnt(&L).released_bytes - rel >= 14 * MIB);
     assert_true(hb_large_usable(s) >= MIB && hb_large_usable(s) < 2 * MIB);
     assert_int_equal(s[MIB - 1], (unsigned char)((MIB - 1) * 7));
-    assert_int_equal(rd(&L.live_bytes), hb_large_usable(s));
+    assert_int_equal(cnt(&L).live_bytes, hb_large_usable(s));
     hb_large_free(&L, s);
-    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
 }
 
 /* Is [p, p + n) mapped at all? mincore fails with ENOMEM where it is not. */
@@ -205,8 +207,8 @@ static void test_realloc_reserve(void **state)
     assert_int_equal(p[n - 1], 0x5a);
     /* Committed room is counted, reserved room is not. */
     size_t usable = hb_large_usable(p);
-    assert_int_equal(rd(&L.live_bytes), usable);
-    assert_true(rd(&L.os_bytes) - L.cache.bytes <= usable + 4096);
+    assert_int_equal(cnt(&L).live_bytes, usable);
+    assert_true(cnt(&L).os_bytes - cnt(&L).cache_bytes <= usable + 4096);
     assert_true(usable < 2 * n + 4096);
     unsigned char *beyond = p + usable + 4096; /* page-aligned: usable ends on a page */
     assert_true(mapped(beyond, 4096));
@@ -221,7 +223,7 @@ static void test_realloc_reserve(void **state)
     beyond = g + hb_large_usable(g) + 4096;
     assert_true(mapped(beyond, 4096));
     hb_large_free(&L, g);
-    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
     /* The reservation went with the block; the cache keeps the pages. */
     assert_false(mapped(beyond, 4096));
 }
@@ -257,7 +259,7 @@ static void test_realloc_populates_ahead(void **state)
     assert_ptr_equal(hb_large_realloc(&L, b, 700 * 1024), b);
     assert_int_equal(resident_pages(b + 704 * 1024, 32 * 1024), 0);
     hb_large_free(&L, b);
-    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
 }
 
 /* A growth inside the room a copy gave a block: the populated mark is
@@ -303,7 +305,7 @@ static void test_alignment(void **state)
     assert_null(hb_large_realloc(&L, c, 8 * MIB));
     hb_large_free(&L, b);
     hb_large_free(&L, c);
-    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
 }
 
 /* Whether the page holding p is mapped (msync fails with ENOMEM on a
@@ -336,7 +338,7 @@ static void test_aligned_empty_block_is_ours(void **state)
         hb_large_free(&L, p);
         hb_large_free(&L, q);
     }
-    assert_int_equal(rd(&L.live_bytes), 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
 }
 
 static void test_destroy_reclaims(void **state)
@@ -396,8 +398,8 @@ static void test_threads(void **state)
         if (ret)
             fail_msg("thread %d: %s", i, (const char *)ret);
     }
-    assert_int_equal(rd(&L.live_bytes), 0);
-    assert_int_equal(L.nlive, 0);
+    assert_int_equal(cnt(&L).live_bytes, 0);
+    assert_int_equal(cnt(&L).live_blocks, 0);
 }
 
 /* Blocks of up to 1 MiB are carved from shared mappings, and their
@@ -417,7 +419,7 @@ static void test_carved_resize_stays_in_cache(void **state)
         memset(v[i], i + 1, 100 * 1000);
     }
     /* one chunk of 4 MiB holds all 16 (104 KiB each with the header page) */
-    uint64_t os = rd(&L.os_bytes);
+    uint64_t os = cnt(&L).os_bytes;
     assert_true(os <= 4 * MIB);
     for (int i = 1; i < N; i++)
         assert_true(v[i] > v[0] && v[i] < v[0] + 4 * MIB);
@@ -441,8 +443,8 @@ static void test_carved_resize_stays_in_cache(void **state)
     assert_int_equal(q[0], 6);
     assert_int_equal(q[100 * 1000 - 1], 6);
     v[5] = q;
-    assert_int_equal(rd(&L.os_bytes), os);
-    assert_int_equal(rd(&L.released_bytes), 0);
+    assert_int_equal(cnt(&L).os_bytes, os);
+    assert_int_equal(cnt(&L).released_bytes, 0);
     /* Random resizes: contents kept (a growth no cached span fits moves
      * by mremap, as a block above 256 KiB does). */
     for (int round = 0; round < 200; round++) {
@@ -465,8 +467,8 @@ static void test_carved_resize_stays_in_cache(void **state)
     for (int i = 0; i < N; i++)
         if (v[i])
             hb_large_free(&L, v[i]);
-    assert_int_equal(rd(&L.live_bytes), 0);
-    assert_int_equal(rd(&L.os_bytes), L.cache.bytes);
+    assert_int_equal(cnt(&L).live_bytes, 0);
+    assert_int_equal(cnt(&L).os_bytes, cnt(&L).cache_bytes);
 }
 
 static int all_zero(const unsigned char *p, size_t n)
