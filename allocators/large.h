@@ -77,6 +77,7 @@ typedef struct hb_large {
     hb_large_shard shard[HB_LARGE_SHARDS];
 } hb_large;
 
+/* L must be zeroed memory (see hb_large). */
 int hb_large_init(hb_large *L);
 /* Unmaps every live and cached block; L is zeroed again. */
 void hb_large_destroy(hb_large *L);
