@@ -24,8 +24,13 @@
  * unmapped at the next large call, as jemalloc's dirty-page decay and
  * mimalloc's purge delay do; released_bytes counts what went back.
  *
+ * Shards. Four of everything above, each under its own lock: a thread
+ * allocates from its shard, a block is freed and resized in its own, so
+ * threads resizing buffers meet on no lock. The cache's bound is the
+ * instance's, its decay every shard's.
+ *
  * Thread safety: every call may come from any thread; one mutex per
- * shard (below), taken only on this path. hb_large_usable reads the
+ * shard, taken only on this path. hb_large_usable reads the
  * block's own header and takes no lock.
  *
  * Errors follow allocator.h: NULL with errno = ENOMEM.
