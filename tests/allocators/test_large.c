@@ -114,6 +114,42 @@ static void test_decay(void **state)
     assert_int_equal(cnt(&L).cache_spans, 1);
 }
 
+/* A block made and freed by each of HB_LARGE_SHARDS threads in turn (one
+ * to a shard), the threads gone: after the decay, a large call of this
+ * thread gives their spans back too, not only its own shard's. */
+static void *alloc_free_5mib(void *arg)
+{
+    (void)arg;
+    char *p = hb_large_alloc(&L, 16, 5 * MIB);
+    if (!p)
+        return "alloc";
+    p[0] = 1;
+    hb_large_free(&L, p);
+    return NULL;
+}
+
+static void test_decay_other_shards(void **state)
+{
+    (void)state;
+    for (int i = 0; i < HB_LARGE_SHARDS; i++) {
+        pthread_t t;
+        void *ret;
+        assert_int_equal(pthread_create(&t, NULL, alloc_free_5mib, NULL), 0);
+        assert_int_equal(pthread_join(t, &ret), 0);
+        assert_null(ret);
+    }
+    hb_large_counts c = cnt(&L);
+    assert_true(c.cache_bytes >= HB_LARGE_SHARDS * 5 * MIB);
+    uint64_t released = c.released_bytes;
+    sleep_ms(HB_LARGE_DECAY_MS + 100);
+    char *q = hb_large_alloc(&L, 16, 64 * 1024);
+    assert_non_null(q);
+    c = cnt(&L);
+    assert_true(c.released_bytes - released >= (HB_LARGE_SHARDS - 1) * 5 * MIB);
+    assert_true(c.cache_bytes < 4 * MIB); /* at most the rest of this block's chunk */
+    hb_large_free(&L, q);
+}
+
 static void test_bound(void **state)
 {
     (void)state;
@@ -523,7 +559,7 @@ int main(void)
         T(test_reuse),   T(test_split_merge),    T(test_decay),
         T(test_bound),   T(test_realloc_mremap), T(test_realloc_reserve), T(test_realloc_populates_ahead), T(test_realloc_populates_from_mid_page),
         T(test_alignment), T(test_aligned_empty_block_is_ours),
-        T(test_destroy_reclaims), T(test_threads), T(test_zeroed), T(test_carved_resize_stays_in_cache),
+        T(test_destroy_reclaims), T(test_decay_other_shards), T(test_threads), T(test_zeroed), T(test_carved_resize_stays_in_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
