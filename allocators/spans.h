@@ -64,7 +64,7 @@ char *hb_spans_take_at(hb_spans *S, char *at, size_t need, size_t want, size_t *
 char *hb_spans_take_largest(hb_spans *S, size_t *size);
 
 /* Iteration for the owner's decay and teardown: the spans are the indexes
- * below HB_SPANS_MAX whose size is not 0. hb_spans_remove drops span i. */
+ * below `fresh` whose size is not 0. hb_spans_remove drops span i. */
 void hb_spans_remove(hb_spans *S, unsigned i);
 
 #endif
