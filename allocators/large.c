@@ -172,6 +172,9 @@ static void span_unmap(hb_large_shard *L, char *base, size_t size)
     add(&L->released_bytes, size);
 }
 
+/* Publish cache.bytes for the other shards' bound: once at the end of
+ * every hold of the lock that changed the cache (cache_trim does it for
+ * every put and alloc; grow_from_cache, which does not trim, itself). */
 static void cache_sync(hb_large_shard *L)
 {
     atomic_store_explicit(&L->cache_bytes, L->cache.bytes, memory_order_relaxed);
@@ -261,21 +264,6 @@ static void cache_put(hb_large_shard *L, char *base, size_t size, uint64_t now)
     if (L->cache.n == 1 || now < atomic_load_explicit(&L->oldest_ms, memory_order_relaxed))
         atomic_store_explicit(&L->oldest_ms, now, memory_order_relaxed);
     cache_trim(L, now);
-}
-
-/* The spans' takes, with the count the other shards read kept up. */
-static char *cache_take(hb_large_shard *L, size_t need, size_t want, size_t *got)
-{
-    char *base = hb_spans_take(&L->cache, need, want, got);
-    cache_sync(L);
-    return base;
-}
-
-static char *cache_take_at(hb_large_shard *L, char *at, size_t need, size_t want, size_t *got)
-{
-    char *base = hb_spans_take_at(&L->cache, at, need, want, got);
-    cache_sync(L);
-    return base;
 }
 
 /* ---- blocks ---- */
@@ -369,7 +357,7 @@ static void *large_alloc(hb_large_shard *L, size_t align, size_t size, size_t *d
     *dirty = 0;
     if (align <= page) {
         size_t got;
-        base = cache_take(L, need, need, &got);
+        base = hb_spans_take(&L->cache, need, need, &got);
         if (base) {
             /* linked in the same hold of the lock: threads resizing
              * blocks of these sizes meet here at every call */
@@ -380,10 +368,9 @@ static void *large_alloc(hb_large_shard *L, size_t align, size_t size, size_t *d
                 cache_put(L, base, got, now);
         } else if (need > CARVE_MAX) {
             grow = hb_spans_take_largest(&L->cache, &grow_size);
-            cache_sync(L);
         }
     }
-    cache_trim(L, now);
+    cache_trim(L, now); /* and the count the other shards read */
     pthread_mutex_unlock(&L->lock);
     if (taken) {
         if (!p)
@@ -527,13 +514,14 @@ static void *grow_from_cache(hb_large_shard *L, hb_lblock *h, size_t new_size, s
 {
     size_t need = block_need(h->off, new_size), got;
     pthread_mutex_lock(&L->lock);
-    char *next = cache_take_at(L, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
+    char *next = hb_spans_take_at(&L->cache, h->base + h->map_size, need - h->map_size, want - h->map_size, &got);
     void *q = NULL;
     if (!next && need <= COPY_MAX) {
-        char *dest = cache_take(L, need, want, &got);
+        char *dest = hb_spans_take(&L->cache, need, want, &got);
         if (dest && !(q = block_live(L, dest, got, h->off, new_size)))
             cache_put(L, dest, got, hb_os_now_ms());
     }
+    cache_sync(L);
     pthread_mutex_unlock(&L->lock);
     if (next) {
         h->map_size += got;
