@@ -328,6 +328,7 @@ static NOINLINE void *alloc_slow(heap *h, size_t c)
     pool *p = h->used[c];
     if (!p) {
         int medium = c >= NCLASS;
+        hb_arena_abandoned_sweep(h->inst); /* this heap grows: others' idle memory goes */
         p = hb_arena_pool_take(h, medium);
         if (!p)
             return NULL;
@@ -376,16 +377,20 @@ static void inst_unlock(inst *in)
     pthread_mutex_unlock(&in->lock);
 }
 
-/* Put a heap no thread owns any more on the abandoned list. */
+/* Put a heap no thread owns any more on the abandoned list, with what of
+ * its free memory has been idle long enough given back; the rest waits for
+ * the thread that takes the heap next, or for hb_arena_abandoned_sweep. */
 static void heap_leave(heap *h)
 {
     inst *in = h->inst;
     hb_arena_drain_remote(h);
-    hb_arena_heap_trim(h);
+    int held = hb_arena_heap_settle(h, (uint32_t)hb_os_now_ms());
     inst_lock(in);
     h->abandoned_next = in->abandoned;
     in->abandoned = h;
     atomic_store_explicit(&h->dead, 1, memory_order_relaxed);
+    if (held)
+        atomic_store_explicit(&in->abandoned_held, 1, memory_order_relaxed);
     inst_unlock(in);
 }
 

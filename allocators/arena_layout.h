@@ -183,6 +183,12 @@ typedef struct inst {
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;
+    /* Some abandoned heap still holds free pools' pages or free arenas that
+     * have not been idle long enough to go back (set and cleared under
+     * lock; read without it as a hint), and when the last sweep of them
+     * was (arena_pools.c, hb_arena_abandoned_sweep). */
+    _Atomic int abandoned_held;
+    _Atomic uint32_t abandoned_swept_ms;
     hb_large large;           /* blocks above MED_MAX */
     struct inst *gnext, *gprev; /* every instance, for the fork handlers */
 } inst;

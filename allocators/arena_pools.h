@@ -18,8 +18,15 @@ void hb_arena_pool_give_back(heap *h, pool *p);
  * than a give-back (at most every purge_ms / 2): the pools a burst of frees
  * emptied are purged even when no pool empties after them. */
 void hb_arena_heap_tick(heap *h);
-/* Every wholly free arena of h, and every free pool's pages, back to the
- * OS now (the heap is left). */
-void hb_arena_heap_trim(heap *h);
+/* What of h has been idle long enough back to the OS now: free pools'
+ * pages idle for purge_ms, wholly free arenas idle for HB_DECAY_MS. 1 when
+ * h still holds free memory that will be (the heap is left: the thread that
+ * takes it next reuses that memory, or a sweep gives it back later). */
+int hb_arena_heap_settle(heap *h, uint32_t now);
+/* The abandoned heaps' memory that has become idle enough, given back: at
+ * most every purge_ms / 2, by a thread that holds no heap lock, skipped
+ * when the instance's lock is busy. One relaxed load when no abandoned heap
+ * holds any. */
+void hb_arena_abandoned_sweep(inst *in);
 
 #endif

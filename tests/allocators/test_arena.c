@@ -31,6 +31,7 @@ static const hb_allocator *const A = &hb_arena_allocator;
 #define MED_TAG 3 /* medium arenas (arena.c) */
 #define MIB ((uint64_t)1 << 20)
 #define ARENA_OF(p) ((uintptr_t)(p) >> 20)
+#define POOL_BYTES ((uint64_t)16384)
 
 static int setup(void **state)
 {
@@ -251,11 +252,16 @@ static void test_arena_returned_to_os(void **state)
     empty = stats_of(s);
     assert_int_equal(empty.os_bytes, 1 * MIB);
     assert_int_equal(empty.released_bytes, 3 * MIB);
-    /* Detaching gives the cached one back too. */
+    /* Detaching keeps the cached one, free for less than HB_DECAY_MS: the
+     * next thread to take the heap reuses it (test_abandoned_heap_swept). */
     A->thread_detach(s);
-    hb_alloc_stats gone = stats_of(s);
-    assert_int_equal(gone.os_bytes, 0);
-    assert_int_equal(gone.released_bytes, 4 * MIB);
+    hb_alloc_stats left = stats_of(s);
+    assert_int_equal(left.os_bytes, 1 * MIB);
+    assert_int_equal(left.released_bytes, 3 * MIB);
+    /* This thread takes its heap back, and the arena with it. */
+    p = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, 1 * MIB);
+    A->free(s, p, 64);
 }
 
 static void test_fullest_arena_first(void **state)
@@ -628,6 +634,68 @@ static void test_two_instances(void **state)
     A->destroy(s2);
 }
 
+static void sleep_ms(long ms);
+
+/* Another thread with a heap of its own, attached before the test's thread
+ * leaves its heap (a thread that attaches later would take that heap), that
+ * on request grows: allocates from a class it has not used yet, so its heap
+ * takes a new pool, the moment hb_arena_abandoned_sweep runs. */
+typedef struct bystander {
+    void *s;
+    pthread_t t;
+    _Atomic int cmd, done; /* cmd: 1 grow, 2 leave; done counts grows */
+    int next_class, err;
+} bystander;
+
+static void *bystander_main(void *arg)
+{
+    bystander *b = arg;
+    if (A->thread_attach(b->s) != 0)
+        b->err = 1;
+    for (;;) {
+        int c = atomic_load(&b->cmd);
+        if (c == 2)
+            break;
+        if (c == 1) {
+            void *p = A->alloc(b->s, 16 * (size_t)++b->next_class);
+            if (!p)
+                b->err = 1;
+            A->free(b->s, p, 0);
+            atomic_store(&b->cmd, 0);
+            atomic_fetch_add(&b->done, 1);
+        }
+        sched_yield();
+    }
+    A->thread_detach(b->s);
+    return NULL;
+}
+
+static void bystander_start(bystander *b, void *s)
+{
+    memset(b, 0, sizeof *b);
+    b->s = s;
+    assert_int_equal(pthread_create(&b->t, NULL, bystander_main, b), 0);
+    /* its first growth maps its own arena, before anything is measured */
+    atomic_store(&b->cmd, 1);
+    while (atomic_load(&b->done) < 1)
+        sched_yield();
+}
+
+static void bystander_grow(bystander *b)
+{
+    int before = atomic_load(&b->done);
+    atomic_store(&b->cmd, 1);
+    while (atomic_load(&b->done) == before)
+        sched_yield();
+}
+
+static void bystander_stop(bystander *b)
+{
+    atomic_store(&b->cmd, 2);
+    assert_int_equal(pthread_join(b->t, NULL), 0);
+    assert_int_equal(b->err, 0);
+}
+
 /* Last freed, first reused: a free goes on its class's stack (bounded)
  * and the next allocation of that class takes it back, hot in the cache;
  * a full stack sends its older half to the pools; detaching empties the
@@ -653,12 +721,59 @@ static void test_lifo(void **state)
     hb_alloc_stats st = stats_of(s);
     assert_int_equal(st.live_bytes, 0);
     assert_true(st.os_bytes >= MIB);
-    /* The stacks still pin a pool; detaching returns their blocks, and the
-     * arena, wholly free, goes back to the OS. */
+    /* The stacks still pin a pool; detaching returns their blocks, so the
+     * arena is wholly free, and another heap's sweep gives it back once it
+     * has been idle (HB_DECAY_MS): the pools' counts were made true. */
+    bystander b;
+    bystander_start(&b, s);
+    uint64_t os = stats_of(s).os_bytes; /* the bystander's arena too */
     A->thread_detach(s);
     st = stats_of(s);
-    assert_int_equal(st.os_bytes, 0);
     assert_int_equal(st.live_bytes, 0);
+    assert_int_equal(st.os_bytes, os);
+    sleep_ms(HB_DECAY_MS + 100);
+    bystander_grow(&b);
+    assert_int_equal(stats_of(s).os_bytes, os - MIB);
+    bystander_stop(&b);
+}
+
+/* A heap left by its thread keeps the memory that became free in it
+ * lately, for the next thread to take the heap (a thread per task reuses
+ * it instead of refaulting it); a heap no thread takes gives it back as a
+ * living one would, by the other heaps' sweeps: its free pools' pages
+ * after purge_ms, its wholly free arenas after HB_DECAY_MS. */
+static void test_abandoned_heap_swept(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "purge=20"), 0);
+    enum { N = 3000 };
+    static void *v[N];
+    bystander b;
+    bystander_start(&b, s);
+    for (int i = 0; i < N; i++)
+        assert_non_null(v[i] = A->alloc(s, 256)); /* 63 a pool: 48 pools */
+    /* Every block but the first pool's: the other pools are free and dirty,
+     * their arena is not wholly free. */
+    for (int i = 60; i < N; i++)
+        A->free(s, v[i], 256);
+    hb_alloc_stats mine = stats_of(s);
+    A->thread_detach(s);
+    hb_alloc_stats left = stats_of(s);
+    /* Nothing was idle long enough: all kept for a successor. */
+    assert_int_equal(left.os_bytes, mine.os_bytes);
+    assert_int_equal(left.released_bytes, mine.released_bytes);
+    sleep_ms(40);
+    bystander_grow(&b);
+    hb_alloc_stats swept = stats_of(s);
+    /* The free pools' pages went back, all but each one's header page. */
+    uint64_t gone = swept.released_bytes - left.released_bytes;
+    assert_true(gone >= 40 * (POOL_BYTES - 4096));
+    assert_int_equal(swept.os_bytes + gone, left.os_bytes);
+    for (int i = 0; i < 60; i++)
+        A->free(s, v[i], 256);
+    bystander_stop(&b);
+    A->destroy(s);
 }
 
 static void sleep_ms(long ms)
@@ -885,7 +1000,7 @@ int main(void)
         cmocka_unit_test(test_carve_by_page), TF(test_foreign_cache),
         T(test_lifo), T(test_options),
         T(test_every_size_class),
-        T(test_exited_thread_blocks), T(test_stats_exact),
+        T(test_exited_thread_blocks), T(test_stats_exact), T(test_abandoned_heap_swept),
         T(test_large_cache),        T(test_two_instances),
         T(test_medium_waste),       T(test_pool_purge),
         T(test_idle_owner_takes_back),
