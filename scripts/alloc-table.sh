@@ -42,6 +42,10 @@ PROGRAMS=${PROGRAMS-perl,python,lua,sqlite,gs,z3,redis}
 THREAD_PROGRAMS=${THREAD_PROGRAMS-db_bench,cache_bench}
 PROG_SIZE=${PROG_SIZE:-medium}
 PYTHON_N=${PYTHON_N:-500000}
+# A thread per task: larson's chain with a worker per 500 replacements
+# (2000 workers a chain), where threads come and go faster than memory
+# ages; "" leaves it out.
+TASK_PARAMS=${TASK_PARAMS-chunks=500 rounds=1 ops=1000000}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 
 if [ $# -eq 0 ]; then
@@ -57,6 +61,11 @@ if [ $# -eq 0 ]; then
     }
     [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium
     [ -z "$THREAD_WORKLOADS" ] || run "$out.csv" --workloads "$THREAD_WORKLOADS" --threads "$THREADS" --size medium
+    if [ -n "$TASK_PARAMS" ]; then
+        task=()
+        for p in $TASK_PARAMS; do task+=(--param "$p"); done
+        run "$out.csv" --workloads larson --threads "$THREADS" --size medium "${task[@]}"
+    fi
     # python on its own run, at its own n (the other programs' n differs)
     others=$(echo ",$PROGRAMS," | sed 's/,python,/,/g; s/^,//; s/,$//')
     [ -z "$others" ] || run "$out.programs.csv" --workloads "$others" --threads 1 --size "$PROG_SIZE"

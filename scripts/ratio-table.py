@@ -123,7 +123,8 @@ def main(argv):
     logs = defaultdict(list)  # (allocator, metric) -> log ratios
     worst = {}  # (allocator, metric) -> (ratio, cell label)
     limits = {"wall_s": (1.10, 1.00), "cpu_s": (1.10, 1.00), "peak_rss_kb": (1.50, 1.00)}
-    label_of = lambda c: f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}")
+    label_of = lambda c: (f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}") +
+                          (f" ({c[3].replace(';', ' ')})" if c[3] else ""))
     w = max(len(label_of(c)) for c in cells) + 2
     for m in metrics:
         print(f"\n{m}: median of the best reference, then each allocator's ratio to it")
