@@ -75,8 +75,10 @@ typedef struct fl_central {
 typedef struct fl_bin {
     void *head;
     _Atomic uint32_t count;
-    uint32_t batch;
+    uint32_t batch; /* the class's batch (cls_batch): what the transfer stack moves */
     uint32_t limit; /* 2 * batch: a push that reaches it sends a batch back */
+    uint32_t fetch; /* what the next refill gathers from the spans: FL_FETCH0,
+                       doubled by each refill up to batch (freelist.c) */
     _Atomic uint64_t moved;
 } fl_bin;
 
@@ -154,6 +156,9 @@ static inline size_t cls_size(unsigned c)
     unsigned k = (c - 32) / 8, j = (c - 32) % 8;
     return ((size_t)9 + j) << (6 + k);
 }
+
+/* A new thread cache's first refill of a class (bin_refill's slow start). */
+#define FL_FETCH0 4u
 
 /* A batch moves 16 KiB (at most 64 blocks, at least 2): one lock round trip
  * per 64 small frees, while a cache holds at most 2 batches per class. */

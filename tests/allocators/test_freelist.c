@@ -197,6 +197,39 @@ static void test_batches_move_between_threads(void **state)
     pthread_barrier_destroy(&x.taken);
 }
 
+/* ---- a new cache starts small (bin_refill's slow start) ---- */
+
+static void *alloc_one(void *arg)
+{
+    void **io = arg; /* in: the instance; out: the block */
+    void *h = io[0];
+    io[0] = FL->alloc(h, 64);
+    return NULL; /* the key destructor flushes the other three */
+}
+
+/* A new thread cache gathers 4 blocks of a class, then 8, 16, ... up to
+ * the batch: a thread that makes a few blocks and exits took a few from
+ * the spans, not a batch of 64. Blocks are carved in ascending order, so
+ * how far the next thread's first block lies from this one's tells how
+ * many this thread took. */
+static void test_refill_slow_start(void **state)
+{
+    void *h = *state;
+    void *mine[5];
+    for (int i = 0; i < 5; i++) /* refills of 4, then 8 */
+        assert_non_null(mine[i] = FL->alloc(h, 64));
+    for (int i = 1; i < 5; i++)
+        assert_ptr_equal((char *)mine[i], (char *)mine[0] + 64 * i);
+    void *io[1] = {h};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, alloc_one, io), 0);
+    pthread_join(t, NULL);
+    assert_ptr_equal((char *)io[0], (char *)mine[0] + 64 * 12);
+    FL->free(h, io[0], 64);
+    for (int i = 0; i < 5; i++)
+        FL->free(h, mine[i], 64);
+}
+
 /* ---- a thread's cache outlives neither the thread nor a detach ---- */
 
 typedef struct leaver {
@@ -464,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_realloc_in_place_within_class, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_size_class, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_move_between_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refill_slow_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_flushes_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_flushes_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_while_exiting, setup, teardown),
