@@ -797,11 +797,14 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
         }
         if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
             local_free(owner, pl, p);
-            /* Its last block: let it go now, its arenas back to the OS
-             * (heap_trim), rather than at the next drain_all, which the
+            /* Its last block: let it go now, for the next thread that
+             * attaches, rather than at the next drain_all, which the
              * lifos make rare: dead heaps of a chain of threads held
-             * their memory meanwhile (larson under the drop-in library,
-             * 2 threads: 24 MiB peak without the lifos, 42 with). */
+             * their memory meanwhile, out of every thread's reach
+             * (larson under the drop-in library, 2 threads: 24 MiB peak
+             * without the lifos, 42 with). heap_leave keeps the memory
+             * freed lately with it, and hb_arena_abandoned_sweep gives
+             * back what then stays idle. */
             if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)
                 hb_arena_heap_drop_adopted(mine, i);
             return;
