@@ -23,10 +23,14 @@
  *     second heap it owns (at most ADOPT_MAX): its frees into it are then
  *     local, with no atomic, instead of a push per free onto a list no one
  *     drains. It never allocates from it; once every block is back (live
- *     0, so no other thread can hold one and push), the heap is trimmed and
- *     left for the next thread that attaches;
+ *     0, so no other thread can hold one and push), the heap is left for
+ *     the next thread that attaches;
  *   - unless the thread's own heap holds less than half as much: then it
  *     takes the dead heap as its own and leaves its own (heap_swap).
+ * A heap left keeps the memory freed in it lately, for the thread that
+ * takes it next (a thread per task reuses it instead of refaulting it);
+ * what stays idle goes back through the other heaps' sweeps
+ * (hb_arena_abandoned_sweep, arena_pools.c).
  * That is the server pattern Larson & Krishnan's benchmark measures: a
  * thread exits and its successor frees the blocks it made.
  *
