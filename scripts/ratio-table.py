@@ -123,8 +123,19 @@ def main(argv):
     logs = defaultdict(list)  # (allocator, metric) -> log ratios
     worst = {}  # (allocator, metric) -> (ratio, cell label)
     limits = {"wall_s": (1.10, 1.00), "cpu_s": (1.10, 1.00), "peak_rss_kb": (1.50, 1.00)}
-    label_of = lambda c: (f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}") +
-                          (f" ({c[3].replace(';', ' ')})" if c[3] else ""))
+    # a row's label: workload, threads, size, and the parameters whose values
+    # differ between the cells of its workload (larson's chain of short
+    # workers beside plain larson); a parameter all its cells share is left out
+    pmap = lambda c: dict(kv.split("=", 1) for kv in c[3].split(";") if "=" in kv)
+    varied = defaultdict(set)
+    for c in cells:
+        for o in cells:
+            if o[0] == c[0]:
+                pc, po = pmap(c), pmap(o)
+                varied[c[0]] |= {k for k in pc.keys() | po.keys() if pc.get(k) != po.get(k)}
+    def label_of(c):
+        shown = " ".join(f"{k}={v}" for k, v in pmap(c).items() if k in varied[c[0]])
+        return f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}") + (f" ({shown})" if shown else "")
     w = max(len(label_of(c)) for c in cells) + 2
     for m in metrics:
         print(f"\n{m}: median of the best reference, then each allocator's ratio to it")
