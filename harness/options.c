@@ -683,7 +683,10 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 
     int rc = 0;
     /* --workloads are read after every --program, which may come later */
-    enum { MAX_WL_OPTS = 16 };
+/* --workloads given more than once: at most this many times. */
+#define MAX_WL_OPTS 16
+#define HB_STR_(x) #x
+#define HB_STR(x) HB_STR_(x)
     const char *wl_vals[MAX_WL_OPTS];
     int n_wl_vals = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
@@ -739,7 +742,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = set_allocators(o, o->gc_allocators, o->gc_libs, &o->n_gc_allocators, name, val);
         else if (!strcmp(name, "--workloads"))
             rc = n_wl_vals < MAX_WL_OPTS ? (wl_vals[n_wl_vals++] = val, 0)
-                                         : bad("--workloads", val, "at most 16 of them");
+                                         : bad("--workloads", val, "at most " HB_STR(MAX_WL_OPTS) " --workloads options");
         else if (!strcmp(name, "--collectors"))
             rc = set_collectors(o, val);
         else if (!strcmp(name, "--threads"))
