@@ -596,60 +596,11 @@ static void global_init(void)
         g_once_err = hb_region_map_make(); /* free's hb_region_tag_made */
 }
 
-/* One "KEY=BYTES" of the options: 1 when `opt` starts with key. */
-static int parse_bytes(const char *opt, const char *key, uint32_t *out, int *err)
-{
-    size_t k = strlen(key);
-    if (strncmp(opt, key, k) != 0)
-        return 0;
-    opt += k;
-    if (*opt < '0' || *opt > '9') {
-        *err = EINVAL;
-        return 1;
-    }
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(opt, &end, 10);
-    if (errno || (*end && *end != ',') || v > (1ul << 24))
-        *err = EINVAL;
-    *out = (uint32_t)v;
-    return 1;
-}
-
-/* options: NULL, or comma-separated "cache=BYTES", the bound of each
- * class's lifo (default LIFO_BYTES; 0 turns the lifos off: obmalloc's
- * pools alone), and "foreign=BYTES", the bound of each class's foreign
- * cache (default FOREIGN_BYTES; 0 turns them off, see "Blocks of other
- * threads" at the top), and "purge=MS", how long a free pool keeps its
- * pages (default PURGE_MS; arena_pools.c). */
-static int parse_options(const char *options, uint32_t *cache_bytes, uint32_t *foreign_bytes,
-                         uint32_t *purge_ms)
-{
-    *cache_bytes = LIFO_BYTES;
-    *foreign_bytes = FOREIGN_BYTES;
-    *purge_ms = PURGE_MS;
-    if (!options || !*options)
-        return 0;
-    for (const char *o = options;;) {
-        int err = 0;
-        if (!parse_bytes(o, "cache=", cache_bytes, &err) &&
-            !parse_bytes(o, "foreign=", foreign_bytes, &err) &&
-            !parse_bytes(o, "purge=", purge_ms, &err))
-            return EINVAL;
-        if (err)
-            return err;
-        o = strchr(o, ',');
-        if (!o)
-            return 0;
-        o++;
-    }
-}
-
 static int arena_init(void **state, const char *options)
 {
     *state = NULL;
     uint32_t cache_bytes, foreign_bytes, purge_ms;
-    if (parse_options(options, &cache_bytes, &foreign_bytes, &purge_ms))
+    if (hb_arena_parse_options(options, &cache_bytes, &foreign_bytes, &purge_ms))
         return EINVAL;
     pthread_once(&g_once, global_init);
     if (g_once_err)
