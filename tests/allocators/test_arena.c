@@ -256,11 +256,14 @@ static void test_arena_returned_to_os(void **state)
      * next thread to take the heap reuses it (test_abandoned_heap_swept). */
     A->thread_detach(s);
     hb_alloc_stats left = stats_of(s);
-    assert_int_equal(left.os_bytes, 1 * MIB);
-    assert_int_equal(left.released_bytes, 3 * MIB);
-    /* This thread takes its heap back, and the arena with it. */
+    /* The arena is not unmapped. A pool of it idle for purge_ms by now (a
+     * descheduling of 30 ms between the free above and the detach, as under
+     * CI's load) has its pages purged, counted released: exactly that. */
+    assert_int_equal(left.os_bytes + (left.released_bytes - 3 * MIB), 1 * MIB);
+    /* This thread takes its heap back, and the arena with it: nothing new
+     * is mapped. */
     p = A->alloc(s, 64);
-    assert_int_equal(stats_of(s).os_bytes, 1 * MIB);
+    assert_true(stats_of(s).os_bytes <= 1 * MIB);
     A->free(s, p, 64);
 }
 
@@ -726,11 +729,14 @@ static void test_lifo(void **state)
      * has been idle (HB_DECAY_MS): the pools' counts were made true. */
     bystander b;
     bystander_start(&b, s);
-    uint64_t os = stats_of(s).os_bytes; /* the bystander's arena too */
+    hb_alloc_stats before = stats_of(s);
+    uint64_t os = before.os_bytes; /* the bystander's arena too */
     A->thread_detach(s);
     st = stats_of(s);
     assert_int_equal(st.live_bytes, 0);
-    assert_int_equal(st.os_bytes, os);
+    /* nothing unmapped; a pool idle for purge_ms by now has its pages
+     * purged, counted released */
+    assert_int_equal(st.os_bytes + (st.released_bytes - before.released_bytes), os);
     sleep_ms(HB_DECAY_MS + 100);
     bystander_grow(&b);
     assert_int_equal(stats_of(s).os_bytes, os - MIB);
@@ -746,7 +752,9 @@ static void test_abandoned_heap_swept(void **state)
 {
     (void)state;
     void *s;
-    assert_int_equal(A->init(&s, "purge=20"), 0);
+    /* purge=200: long enough that no descheduling between the frees and
+     * the detach makes a pool idle for it */
+    assert_int_equal(A->init(&s, "purge=200"), 0);
     enum { N = 3000 };
     static void *v[N];
     bystander b;
@@ -763,7 +771,7 @@ static void test_abandoned_heap_swept(void **state)
     /* Nothing was idle long enough: all kept for a successor. */
     assert_int_equal(left.os_bytes, mine.os_bytes);
     assert_int_equal(left.released_bytes, mine.released_bytes);
-    sleep_ms(40);
+    sleep_ms(250);
     bystander_grow(&b);
     hb_alloc_stats swept = stats_of(s);
     /* The free pools' pages went back, all but each one's header page. */
