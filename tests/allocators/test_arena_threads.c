@@ -1,0 +1,472 @@
+/* test_arena_threads.c -- the arena backend (allocators/arena.c) with more
+ * than one thread: remote frees reclaimed by the owner or kept in the
+ * freeing thread's foreign cache, the last-freed stacks emptied when a
+ * heap is left, heaps of exited threads adopted or taken over by a
+ * successor, left heaps swept by the others, and an idle owner taking its
+ * blocks back. */
+#include "arena_test.h"
+
+typedef struct job {
+    void *s;
+    void **v;
+    size_t n, size;
+} job;
+
+static void *free_all(void *arg)
+{
+    job *j = arg;
+    for (size_t i = 0; i < j->n; i++)
+        A->free(j->s, j->v[i], j->size);
+    return NULL;
+}
+
+static void test_remote_frees_reclaimed(void **state)
+{
+    void *s = *state;
+    static void *v[1000];
+    for (int i = 0; i < 1000; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).live_bytes, 64000);
+    job j = {s, v, 1000, 64};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_all, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* Counted at the owner, which has not drained them yet. */
+    assert_int_equal(stats_of(s).live_bytes, 64000);
+    /* The owner's next slow path (a class with no pool) drains them all. */
+    void *p = A->alloc(s, 128);
+    assert_int_equal(stats_of(s).live_bytes, 128);
+    /* And the blocks are reused, not leaked: 1000 more 64 B blocks fit in
+     * the pools already there. */
+    uint64_t os = stats_of(s).os_bytes;
+    for (int i = 0; i < 1000; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, os);
+    for (int i = 0; i < 1000; i++)
+        A->free(s, v[i], 64);
+    A->free(s, p, 128);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+typedef struct fjob {
+    void *s;
+    void **v;
+    size_t n;
+    void *got[32];
+    uint64_t live_freed, live_reused;
+    int err;
+} fjob;
+
+static uint64_t live_now(void *s)
+{
+    hb_alloc_stats st;
+    return A->stats(s, &st) == 0 ? st.live_bytes : UINT64_MAX;
+}
+
+/* A thread with a heap frees another heap's blocks, then allocates. */
+static void *free_then_reuse(void *arg)
+{
+    fjob *j = arg;
+    void *own = A->alloc(j->s, 64);
+    if (!own) {
+        j->err = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        A->free(j->s, j->v[i], 64);
+    j->live_freed = live_now(j->s);
+    for (int i = 0; i < 32; i++)
+        j->got[i] = A->alloc(j->s, 64);
+    j->live_reused = live_now(j->s);
+    for (int i = 0; i < 32; i++)
+        A->free(j->s, j->got[i], 64);
+    A->free(j->s, own, 64);
+    return NULL; /* no thread_detach: the key destructor empties its caches */
+}
+
+/* Blocks of another (living) heap stay in the freeing thread's foreign
+ * cache, at most 64 of a class, and its next allocations reuse them, the
+ * last freed first, without touching their owner; when the thread exits
+ * they go back to the owner, which takes them at its next slow path. */
+static void test_foreign_cache(void **state)
+{
+    void *s = *state;
+    enum { N = 1000 };
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    fjob j = {.s = s, .v = v, .n = N};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_then_reuse, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(j.err, 0);
+    /* The blocks pushed back are counted at their owner until it drains
+     * them; those in the cache are not counted: at most 64 of them. */
+    assert_true(j.live_freed <= (uint64_t)N * 64 + 64);
+    assert_true(j.live_freed >= (uint64_t)(N - 64) * 64 + 64);
+    for (int i = 0; i < 32; i++)
+        assert_ptr_equal(j.got[i], v[N - 1 - i]);
+    /* The 32 came from the cache: counted live again, exactly. */
+    assert_int_equal(j.live_reused - j.live_freed, 32 * 64);
+    /* Thread gone: every block of the owner is on its remote list. */
+    assert_int_equal(stats_of(s).live_bytes, (uint64_t)N * 64);
+    void *p = A->alloc(s, 128); /* a slow path: the owner drains */
+    assert_int_equal(stats_of(s).live_bytes, 128);
+    uint64_t os = stats_of(s).os_bytes;
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    assert_int_equal(stats_of(s).os_bytes, os); /* reused, not leaked */
+    for (int i = 0; i < N; i++)
+        A->free(s, v[i], 64);
+    A->free(s, p, 128);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+static void *alloc_and_exit(void *arg)
+{
+    job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        size_t size = i == 0 ? 100000 : 16 + (i * 37) % 497;
+        j->v[i] = A->alloc(j->s, size);
+        if (j->v[i])
+            memset(j->v[i], (int)(i & 0xff), 16);
+    }
+    return NULL; /* no thread_detach: the key destructor abandons the heap */
+}
+
+static void *attach_detach(void *arg)
+{
+    void *s = arg;
+    if (A->thread_attach(s) != 0)
+        return arg;
+    A->thread_detach(s);
+    return NULL;
+}
+
+static void test_exited_thread_blocks(void **state)
+{
+    void *s = *state;
+    static void *v[2000];
+    job j = {s, v, 2000, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, alloc_and_exit, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    uint64_t live = stats_of(s).live_bytes;
+    assert_true(live > 100000);
+    /* The blocks outlive their thread and can be freed from here. */
+    for (size_t i = 0; i < 2000; i++) {
+        assert_non_null(v[i]);
+        unsigned char *b = v[i];
+        for (int k = 0; k < 16; k++)
+            assert_int_equal(b[k], i & 0xff);
+        A->free(s, v[i], 0);
+    }
+    /* Small ones wait on the abandoned heap's remote list... */
+    assert_true(stats_of(s).live_bytes > 0);
+    /* ...until a thread adopts it and drains them. */
+    assert_int_equal(pthread_create(&t, NULL, attach_detach, s), 0);
+    void *ret;
+    assert_int_equal(pthread_join(t, &ret), 0);
+    assert_null(ret);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+}
+
+/* Larson's successor (heap_swap): thread B attaches while A is alive, A
+ * makes a working set and exits, then B replaces A's blocks one by one.
+ * B takes A's dead heap as its own at the first free and reuses its
+ * memory: halfway through, not a byte more is mapped. Adopting A's heap
+ * beside B's empty one instead (the old way) had B map a new arena for the
+ * copy it built while the adopted heap emptied. */
+#define SUCC_N 8192
+#define SUCC_SIZE 256
+typedef struct successor {
+    void *s;
+    void **v;
+    _Atomic int attached, go;
+    uint64_t os_before, os_half;
+    int err;
+} successor;
+
+static void *succ_first(void *arg)
+{
+    successor *c = arg;
+    for (int i = 0; i < SUCC_N; i++)
+        if (!(c->v[i] = A->alloc(c->s, SUCC_SIZE)))
+            c->err = 1;
+    return NULL; /* the key destructor abandons the heap */
+}
+
+static void *succ_second(void *arg)
+{
+    successor *c = arg;
+    if (A->thread_attach(c->s) != 0) {
+        c->err = 1;
+        return NULL;
+    }
+    atomic_store(&c->attached, 1);
+    while (!atomic_load(&c->go))
+        sched_yield();
+    for (int i = 0; i < SUCC_N; i++) {
+        if (i == SUCC_N / 2)
+            c->os_half = stats_of(c->s).os_bytes;
+        A->free(c->s, c->v[i], SUCC_SIZE);
+        if (!(c->v[i] = A->alloc(c->s, SUCC_SIZE)))
+            c->err = 1;
+    }
+    for (int i = 0; i < SUCC_N; i++)
+        A->free(c->s, c->v[i], SUCC_SIZE);
+    A->thread_detach(c->s);
+    return NULL;
+}
+
+static void test_successor_takes_heap(void **state)
+{
+    static void *v[SUCC_N];
+    successor c = {.s = *state, .v = v};
+    pthread_t a, b;
+    assert_int_equal(pthread_create(&b, NULL, succ_second, &c), 0);
+    while (!atomic_load(&c.attached))
+        sched_yield();
+    assert_int_equal(pthread_create(&a, NULL, succ_first, &c), 0);
+    assert_int_equal(pthread_join(a, NULL), 0);
+    c.os_before = stats_of(c.s).os_bytes;
+    assert_true(c.os_before >= (uint64_t)SUCC_N * SUCC_SIZE);
+    atomic_store(&c.go, 1);
+    assert_int_equal(pthread_join(b, NULL), 0);
+    assert_int_equal(c.err, 0);
+    assert_int_equal(c.os_half, c.os_before);
+    assert_int_equal(stats_of(c.s).live_bytes, 0);
+}
+
+/* Another thread with a heap of its own, attached before the test's thread
+ * leaves its heap (a thread that attaches later would take that heap), that
+ * on request grows: allocates from a class it has not used yet, so its heap
+ * takes a new pool, the moment hb_arena_abandoned_sweep runs. */
+typedef struct bystander {
+    void *s;
+    pthread_t t;
+    _Atomic int cmd, done; /* cmd: 1 grow, 2 leave; done counts grows */
+    int next_class, err;
+} bystander;
+
+static void *bystander_main(void *arg)
+{
+    bystander *b = arg;
+    if (A->thread_attach(b->s) != 0)
+        b->err = 1;
+    for (;;) {
+        int c = atomic_load(&b->cmd);
+        if (c == 2)
+            break;
+        if (c == 1) {
+            void *p = A->alloc(b->s, 16 * (size_t)++b->next_class);
+            if (!p)
+                b->err = 1;
+            A->free(b->s, p, 0);
+            atomic_store(&b->cmd, 0);
+            atomic_fetch_add(&b->done, 1);
+        }
+        sched_yield();
+    }
+    A->thread_detach(b->s);
+    return NULL;
+}
+
+static void bystander_start(bystander *b, void *s)
+{
+    memset(b, 0, sizeof *b);
+    b->s = s;
+    assert_int_equal(pthread_create(&b->t, NULL, bystander_main, b), 0);
+    /* its first growth maps its own arena, before anything is measured */
+    atomic_store(&b->cmd, 1);
+    while (atomic_load(&b->done) < 1)
+        sched_yield();
+}
+
+static void bystander_grow(bystander *b)
+{
+    int before = atomic_load(&b->done);
+    atomic_store(&b->cmd, 1);
+    while (atomic_load(&b->done) == before)
+        sched_yield();
+}
+
+static void bystander_stop(bystander *b)
+{
+    atomic_store(&b->cmd, 2);
+    assert_int_equal(pthread_join(b->t, NULL), 0);
+    assert_int_equal(b->err, 0);
+}
+
+/* Last freed, first reused: a free goes on its class's stack (bounded)
+ * and the next allocation of that class takes it back, hot in the cache;
+ * a full stack sends its older half to the pools; detaching empties the
+ * stacks, so the heap's arenas can go back whole. */
+static void test_lifo(void **state)
+{
+    void *s = *state;
+    enum { N = 2000, F = 200 };
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = A->alloc(s, 64);
+    /* Freed in order: the stack (64 blocks of 64 B) spills its older half
+     * when full, so its top 32 are always the last 32 freed. */
+    for (int i = 0; i < F; i++)
+        A->free(s, v[i], 64);
+    assert_int_equal(stats_of(s).live_bytes, (uint64_t)(N - F) * 64);
+    for (int i = F - 1; i >= F - 32; i--)
+        assert_ptr_equal(A->alloc(s, 64), v[i]);
+    for (int i = F - 32; i < F; i++)
+        A->free(s, v[i], 64);
+    for (int i = F; i < N; i++)
+        A->free(s, v[i], 64);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+    assert_true(st.os_bytes >= MIB);
+    /* The stacks still pin a pool; detaching returns their blocks, so the
+     * arena is wholly free, and another heap's sweep gives it back once it
+     * has been idle (HB_DECAY_MS): the pools' counts were made true. */
+    bystander b;
+    bystander_start(&b, s);
+    hb_alloc_stats before = stats_of(s);
+    uint64_t os = before.os_bytes; /* the bystander's arena too */
+    A->thread_detach(s);
+    st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+    /* nothing unmapped; a pool idle for purge_ms by now has its pages
+     * purged, counted released */
+    assert_int_equal(st.os_bytes + (st.released_bytes - before.released_bytes), os);
+    sleep_ms(HB_DECAY_MS + 100);
+    bystander_grow(&b);
+    assert_int_equal(stats_of(s).os_bytes, os - MIB);
+    bystander_stop(&b);
+}
+
+/* A heap left by its thread keeps the memory that became free in it
+ * lately, for the next thread to take the heap (a thread per task reuses
+ * it instead of refaulting it); a heap no thread takes gives it back as a
+ * living one would, by the other heaps' sweeps: its free pools' pages
+ * after purge_ms, its wholly free arenas after HB_DECAY_MS. */
+static void test_abandoned_heap_swept(void **state)
+{
+    (void)state;
+    void *s;
+    /* purge=200: long enough that no descheduling between the frees and
+     * the detach makes a pool idle for it */
+    assert_int_equal(A->init(&s, "purge=200"), 0);
+    enum { N = 3000 };
+    static void *v[N];
+    bystander b;
+    bystander_start(&b, s);
+    for (int i = 0; i < N; i++)
+        assert_non_null(v[i] = A->alloc(s, 256)); /* 63 a pool: 48 pools */
+    /* Every block but the first pool's: the other pools are free and dirty,
+     * their arena is not wholly free. */
+    for (int i = 60; i < N; i++)
+        A->free(s, v[i], 256);
+    hb_alloc_stats mine = stats_of(s);
+    A->thread_detach(s);
+    hb_alloc_stats left = stats_of(s);
+    /* Nothing was idle long enough: all kept for a successor. */
+    assert_int_equal(left.os_bytes, mine.os_bytes);
+    assert_int_equal(left.released_bytes, mine.released_bytes);
+    sleep_ms(250);
+    bystander_grow(&b);
+    hb_alloc_stats swept = stats_of(s);
+    /* The free pools' pages went back, all but each one's header page. */
+    uint64_t gone = swept.released_bytes - left.released_bytes;
+    assert_true(gone >= 40 * (POOL_BYTES - 4096));
+    assert_int_equal(swept.os_bytes + gone, left.os_bytes);
+    for (int i = 0; i < 60; i++)
+        A->free(s, v[i], 256);
+    bystander_stop(&b);
+    A->destroy(s);
+}
+
+/* A thread frees the owner's blocks and stays alive. */
+typedef struct idle_job {
+    void *s;
+    void **own, **theirs;
+    size_t nown, ntheirs;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int freed, finish, err;
+} idle_job;
+
+static void *alloc_free_wait(void *arg)
+{
+    idle_job *j = arg;
+    for (size_t i = 0; i < j->ntheirs; i++)
+        if (!(j->theirs[i] = A->alloc(j->s, 64)))
+            j->err = 1;
+    for (size_t i = 0; i < j->nown; i++)
+        A->free(j->s, j->own[i], 8192);
+    pthread_mutex_lock(&j->mu);
+    j->freed = 1;
+    pthread_cond_broadcast(&j->cv);
+    while (!j->finish)
+        pthread_cond_wait(&j->cv, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* A thread that has stopped allocating (done with its share, waiting for
+ * the others, as mixed_remote's first thread to finish) still gets its
+ * memory back: while it frees other threads' blocks, each spill of its
+ * foreign cache also drains its own remote list and purges its idle pools.
+ * Before, its blocks freed by others stayed on its remote list, counted
+ * live, their pools' pages held, until its next allocation slow path. */
+static void test_idle_owner_takes_back(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "purge=20"), 0);
+    enum { N = 241, SZ = 8192, M = 400 };
+    static void *own[N], *theirs[M];
+    for (int i = 0; i < N; i++) {
+        assert_non_null(own[i] = A->alloc(s, SZ));
+        memset(own[i], 0xab, SZ);
+    }
+    idle_job j = {.s = s, .own = own + 1, .theirs = theirs, .nown = N - 1, .ntheirs = M};
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, alloc_free_wait, &j), 0);
+    pthread_mutex_lock(&j.mu);
+    while (!j.freed)
+        pthread_cond_wait(&j.cv, &j.mu);
+    pthread_mutex_unlock(&j.mu);
+    assert_int_equal(j.err, 0);
+    hb_alloc_stats before = stats_of(s);
+    /* This thread only frees from now on: half the other's blocks, a pause
+     * longer than purge=20, the other half. */
+    for (int i = 0; i < M / 2; i++)
+        A->free(s, theirs[i], 64);
+    sleep_ms(60);
+    for (int i = M / 2; i < M; i++)
+        A->free(s, theirs[i], 64);
+    hb_alloc_stats after = stats_of(s);
+    /* 240 blocks of 8 KiB, 30 medium pools: all but the one of own[0] (and
+     * those on the other thread's foreign cache) purged. */
+    uint64_t gone = after.released_bytes - before.released_bytes;
+    assert_true(gone >= 25 * 65536);
+    assert_true(after.os_bytes + gone <= before.os_bytes);
+    pthread_mutex_lock(&j.mu);
+    j.finish = 1;
+    pthread_cond_broadcast(&j.cv);
+    pthread_mutex_unlock(&j.mu);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    A->free(s, own[0], SZ);
+    A->destroy(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_remote_frees_reclaimed), TF(test_foreign_cache), T(test_lifo),
+        T(test_exited_thread_blocks), T(test_abandoned_heap_swept), T(test_idle_owner_takes_back),
+        T(test_successor_takes_heap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
