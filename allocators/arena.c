@@ -122,6 +122,21 @@ typedef struct tcache {
 } tcache;
 static _Thread_local tcache tc __attribute__((tls_model("initial-exec")));
 
+/* Whether tc holds this thread's heap of instance `in`. Instances come and
+ * go in process, and a new one's heaps may land where a dead one's were:
+ * the id tells them apart. The drop-in library has one instance, never
+ * destroyed, so there tc.heap is that instance's heap or NULL, and the id
+ * is not read: a malloc and free pair costs 3 instructions less, 0.6% of
+ * python's under callgrind (free's comparison of the block's heap with
+ * tc.heap needs no test before it: a heap is never NULL). */
+#ifdef HB_DROPIN_BACKEND
+#define TC_HIT(in) ((void)(in), tc.heap != NULL)
+#define TC_FREE_HIT(in) ((void)(in), 1)
+#else
+#define TC_HIT(in) (tc.id == (in)->id)
+#define TC_FREE_HIT(in) TC_HIT(in)
+#endif
+
 /* The class of every size up to MED_MAX, by 16 B steps (class boundaries
  * are multiples of 16): alloc's class without a branch on the size, which
  * mixed sizes (larson's 8..1000 B) mispredict half the time. */
@@ -561,7 +576,7 @@ static NOINLINE heap *heap_lookup(inst *in)
 
 static inline heap *heap_mine(inst *in)
 {
-    return LIKELY(tc.id == in->id) ? tc.heap : heap_lookup(in);
+    return LIKELY(TC_HIT(in)) ? tc.heap : heap_lookup(in);
 }
 
 /* ---------------------------------------------------------- the interface */
@@ -683,7 +698,7 @@ static NOINLINE void *class_alloc_attach(inst *in, size_t c)
  * registers. */
 static inline void *class_alloc(inst *in, size_t c)
 {
-    if (LIKELY(tc.id == in->id)) {
+    if (LIKELY(TC_HIT(in))) {
         heap *h = tc.heap;
         lifo *l = &h->cache[c];
         if (LIKELY(l->head))
@@ -806,7 +821,7 @@ static void arena_free(void *state, void *p, size_t size)
     (void)size;
     inst *in = state;
     uint8_t tag = hb_region_tag_made(p);
-    if (LIKELY((tag == ARENA_TAG || tag == MED_TAG) && tc.id == in->id)) {
+    if (LIKELY((tag == ARENA_TAG || tag == MED_TAG) && TC_FREE_HIT(in))) {
         arena *a = arena_of(p);
         heap *h = tc.heap;
         if (LIKELY(a->heap == h)) {
