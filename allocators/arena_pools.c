@@ -10,9 +10,11 @@
 
 #include <errno.h>
 
-/* The pages of pool p of arena a that a purge gives back: all but the
- * page holding its header (a medium pool's header is in the arena's first
- * page, so only pool 0 loses a page). */
+/* The pages of pool p of arena a that a purge gives back while p stays on
+ * the freepools list: all but the page holding its header (a medium
+ * pool's header is in the arena's first page, so only pool 0 loses a
+ * page). A small arena's pools but pool 0 are purged whole instead
+ * (pools_gone). */
 static size_t pool_pages(const arena *a, pool *p, char **lo)
 {
     if (a->medium) {
@@ -26,6 +28,31 @@ static size_t pool_pages(const arena *a, pool *p, char **lo)
     return POOL_SIZE - page;
 }
 
+/* A small arena's free pools purged whole, header page and all (pool 0
+ * excepted: its first page holds the arena's header): off the freepools
+ * list, their class 0 in a->cls, which no carved pool has (class_index
+ * starts at 1). Their headers are gone with their pages, so no list can
+ * run through them; pool_take finds them by that 0 among the carved
+ * pools once the list and the never-carved pools are used up. */
+static char *arena_base(const arena *a)
+{
+    return (char *)a - POOL_HDR;
+}
+
+static uint32_t pools_carved(const arena *a)
+{
+    return (uint32_t)((a->pool_address - arena_base(a)) / POOL_SIZE);
+}
+
+static uint32_t pools_gone(const arena *a)
+{
+    uint32_t n = 0;
+    if (!a->medium)
+        for (uint32_t i = 1; i < pools_carved(a); i++)
+            n += a->cls[i] == 0;
+    return n;
+}
+
 /* ---------------------------------------------------------------- arenas */
 
 static void arena_release(heap *h, arena *a)
@@ -36,6 +63,7 @@ static void arena_release(heap *h, arena *a)
     for (pool *p = a->freepools; p; p = p->nextpool)
         if (!p->dirty && (lo_len = pool_pages(a, p, &lo)))
             gone -= lo_len; /* purged: counted released then */
+    gone -= (size_t)pools_gone(a) * POOL_SIZE; /* purged whole, likewise */
     h->ndirty -= a->ndirty;
     if (a->allprev)
         a->allprev->allnext = a->allnext;
@@ -105,9 +133,15 @@ pool *hb_arena_pool_take(heap *h, int medium)
             char *lo;
             ctr_add(&h->os, pool_pages(a, p, &lo));
         }
-    } else {
+    } else if (medium || a->pool_address < arena_base(a) + HB_REGION) {
         p = (pool *)a->pool_address;
         a->pool_address += medium ? POOL_HDR : POOL_SIZE;
+    } else { /* a pool purged whole: it faults in again, header and all */
+        uint32_t i = 1;
+        while (a->cls[i]) /* nfreepools counts one, so the scan ends */
+            i++;
+        p = (pool *)(arena_base(a) + (size_t)i * POOL_SIZE);
+        ctr_add(&h->os, POOL_SIZE);
     }
     if (--a->nfreepools == 0) {
         k->usable = a->nextarena;
@@ -184,9 +218,11 @@ static void pool_relink(heap *h, pool *p)
 /* Free pools' pages. obmalloc keeps a free pool's pages until its whole
  * arena is free, so an arena with one pool in use holds the RSS of all 64.
  * Under mixed sizes from several threads many arenas are like that. So a
- * pool free for purge_ms (PURGE_MS) gives its pages back, all but the page
- * that holds its header (a small pool keeps 4 KiB of 16, a medium one none
- * of its 64); reused, they fault in again as zeros. Measured side by side
+ * pool free for purge_ms (PURGE_MS) gives its pages back, header and all
+ * (a small arena's pool 0 keeps the page with the arena's header, a medium
+ * pool's header stays in the arena's first page); reused, they fault in
+ * again as zeros. Until 2026-12-06 a small pool kept its header's page,
+ * 4 KiB of its 16, to stay on the freepools list. Measured side by side
  * (docs/allocators.md), mixed_remote at 2 threads: peak RSS 36.0 MiB
  * without, 33.6 at 30 ms, 32.0 at 10 ms (mimalloc's purge delay); but at
  * 10 ms class_edges at 2 threads, whose rounds free a generation and build
@@ -211,16 +247,25 @@ static void pools_purge(heap *h, uint32_t now, uint32_t delay)
     h->sweep_ms = now;
     for (arena *a = h->all; a && h->ndirty; a = a->allnext) {
         uint32_t left = a->ndirty;
-        for (pool *p = a->freepools; p && left; p = p->nextpool) {
-            if (!p->dirty)
+        for (pool **pp = &a->freepools, *p; (p = *pp) && left;) {
+            if (!p->dirty || (left--, now - p->free_ms < delay)) {
+                pp = &p->nextpool;
                 continue;
-            left--;
-            if (now - p->free_ms >= delay) {
-                pool_decommit(h, a, p);
-                p->dirty = 0;
-                a->ndirty--;
-                h->ndirty--;
             }
+            a->ndirty--;
+            h->ndirty--;
+            size_t i = slice_of(p);
+            if (!a->medium && i) { /* whole: off the list, see pools_gone */
+                *pp = p->nextpool;
+                a->cls[i] = 0;
+                hb_os_decommit(p, POOL_SIZE);
+                ctr_add(&h->os, -(uint64_t)POOL_SIZE);
+                ctr_add(&h->released, POOL_SIZE);
+                continue;
+            }
+            pool_decommit(h, a, p);
+            p->dirty = 0;
+            pp = &p->nextpool;
         }
     }
 }

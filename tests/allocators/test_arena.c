@@ -453,6 +453,68 @@ static void test_pool_purge(void **state)
     A->destroy(s);
 }
 
+/* A small pool free for purge_ms goes back whole, the page with its header
+ * too (pool 0 keeps the page with the arena's header): until 2026-12-06 it
+ * kept that page, 4 KiB of every 16 KiB pool freed, to stay on its arena's
+ * freepools list. Reused, for another class, it faults in and is carved
+ * anew; the counts stay exact through its arena's release. */
+static void test_small_pool_purged_whole(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "cache=0,foreign=0,purge=20"), 0);
+    enum { N = 40 * 63, SZ = 256 }; /* 63 blocks of 256 B a pool: 40 pools */
+    static void *v[N];
+    for (int i = 0; i < N; i++) {
+        assert_non_null(v[i] = A->alloc(s, SZ));
+        memset(v[i], 0xab, SZ);
+        assert_int_equal(ARENA_OF(v[i]), ARENA_OF(v[0])); /* one arena */
+    }
+    char *region = (char *)((uintptr_t)v[0] & ~(uintptr_t)(MIB - 1));
+    hb_alloc_stats full = stats_of(s);
+    assert_true(resident_pages(region, MIB) >= 40 * 4);
+    for (int i = 1; i < N; i++) /* v[0] keeps pool 0, and the arena, in use */
+        A->free(s, v[i], SZ);
+    sleep_ms(60);
+    /* A pool given back sweeps: every pool idle since goes. */
+    void *w = A->alloc(s, 64);
+    assert_non_null(w);
+    A->free(s, w, 64);
+    hb_alloc_stats purged = stats_of(s);
+    uint64_t gone = purged.released_bytes - full.released_bytes;
+    assert_true(gone >= 38 * POOL_BYTES);
+    assert_int_equal(purged.os_bytes, full.os_bytes - gone);
+    /* pool 0's 4 pages and the 64 B pool's, nothing of the 39 others (each
+     * kept its header's page before: 39 more) */
+    assert_true(resident_pages(region, MIB) <= 4 + 4 + 1);
+    /* Reused for another class, carved anew, every block its own: 40 pools
+     * of 128 B blocks, more than the freed pool on the list and the 24
+     * never carved, so 15 come from those purged whole. */
+    enum { M = 40 * 127, SZ2 = 128 };
+    static void *u[M];
+    for (int i = 0; i < M; i++) {
+        assert_non_null(u[i] = A->alloc(s, SZ2));
+        assert_int_equal(ARENA_OF(u[i]), ARENA_OF(v[0])); /* no new arena */
+        memset(u[i], i & 0xff, SZ2);
+    }
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < SZ2; j++)
+            assert_int_equal(((unsigned char *)u[i])[j], i & 0xff);
+    assert_true(stats_of(s).os_bytes <= full.os_bytes);
+    for (int i = 0; i < M; i++)
+        A->free(s, u[i], SZ2);
+    A->free(s, v[0], SZ);
+    /* The arena, wholly free and idle past HB_DECAY_MS, goes back when the
+     * heap is left: nothing is counted held after it, whichever way each
+     * pool went. */
+    sleep_ms(HB_DECAY_MS + 100);
+    A->thread_detach(s);
+    hb_alloc_stats left = stats_of(s);
+    assert_int_equal(left.os_bytes, 0);
+    assert_int_equal(left.live_bytes, 0);
+    A->destroy(s);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -482,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_carve_by_page), T(test_options), T(test_every_size_class),
         T(test_stats_exact), T(test_large_cache), T(test_two_instances),
         T(test_medium_waste), T(test_pool_purge),
+        cmocka_unit_test(test_small_pool_purged_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
