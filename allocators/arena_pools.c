@@ -57,7 +57,7 @@ static uint32_t pools_gone(const arena *a)
 
 static void arena_release(heap *h, arena *a)
 {
-    char *base = (char *)a - POOL_HDR;
+    char *base = arena_base(a);
     size_t gone = HB_REGION, lo_len;
     char *lo;
     for (pool *p = a->freepools; p; p = p->nextpool)
@@ -232,13 +232,16 @@ static void pool_relink(heap *h, pool *p)
  * freepools: the list is LIFO and a sweep purges the oldest, so the
  * deepest go first. The sweep runs when a pool is given back, at most
  * every purge_ms / 2, and reads only the arenas with such pools. */
-static void pool_decommit(heap *h, arena *a, pool *p)
+static int pool_decommit(heap *h, arena *a, pool *p)
 {
-    char *lo;
-    size_t len = pool_pages(a, p, &lo);
+    /* whole: a small arena's pool but pool 0 (pools_gone); else pool_pages */
+    int whole = !a->medium && slice_of(p);
+    char *lo = (char *)p;
+    size_t len = whole ? POOL_SIZE : pool_pages(a, p, &lo);
     hb_os_decommit(lo, len);
     ctr_add(&h->os, -(uint64_t)len);
     ctr_add(&h->released, len);
+    return whole;
 }
 
 /* Purge the free pools idle for `delay` ms; every one when delay is 0. */
@@ -254,16 +257,12 @@ static void pools_purge(heap *h, uint32_t now, uint32_t delay)
             }
             a->ndirty--;
             h->ndirty--;
-            size_t i = slice_of(p);
-            if (!a->medium && i) { /* whole: off the list, see pools_gone */
-                *pp = p->nextpool;
-                a->cls[i] = 0;
-                hb_os_decommit(p, POOL_SIZE);
-                ctr_add(&h->os, -(uint64_t)POOL_SIZE);
-                ctr_add(&h->released, POOL_SIZE);
+            pool *next = p->nextpool; /* read first: a whole purge zeroes the header */
+            if (pool_decommit(h, a, p)) { /* whole: off the list, see pools_gone */
+                *pp = next;
+                a->cls[slice_of(p)] = 0;
                 continue;
             }
-            pool_decommit(h, a, p);
             p->dirty = 0;
             pp = &p->nextpool;
         }
