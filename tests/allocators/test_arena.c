@@ -184,12 +184,7 @@ static void test_arena_returned_to_os(void **state)
     assert_int_equal(stats_of(s).released_bytes, 0);
     /* After the delay, the next arena to become free gives back the idle
      * ones (and is kept itself, being freshly free). */
-    struct timespec ts = {0, (HB_DECAY_MS + 100) * 1000000L};
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    nanosleep(&ts, NULL);
+    sleep_ms(HB_DECAY_MS + 100);
     p = A->alloc(s, 64);
     A->free(s, p, 64);
     empty = stats_of(s);
