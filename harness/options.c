@@ -45,6 +45,12 @@ static void say(const char *fmt, ...)
     fprintf(stderr, "heapbench run: %s\n", msg);
 }
 
+/* --workloads given more than once: at most this many times (the message
+ * that says so spells the number with HB_STR). */
+#define MAX_WL_OPTS 16
+#define HB_STR_(x) #x
+#define HB_STR(x) HB_STR_(x)
+
 static int bad(const char *what, const char *value, const char *choices)
 {
     say("bad %s '%s'; valid: %s", what, value, choices);
@@ -683,10 +689,6 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
 
     int rc = 0;
     /* --workloads are read after every --program, which may come later */
-/* --workloads given more than once: at most this many times. */
-#define MAX_WL_OPTS 16
-#define HB_STR_(x) #x
-#define HB_STR(x) HB_STR_(x)
     const char *wl_vals[MAX_WL_OPTS];
     int n_wl_vals = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
