@@ -127,12 +127,11 @@ def main(argv):
     # differ between the cells of its workload (larson's chain of short
     # workers beside plain larson); a parameter all its cells share is left out
     pmap = lambda c: dict(kv.split("=", 1) for kv in c[3].split(";") if "=" in kv)
-    varied = defaultdict(set)
+    params_of = defaultdict(list)  # workload -> its cells' parameters
     for c in cells:
-        for o in cells:
-            if o[0] == c[0]:
-                pc, po = pmap(c), pmap(o)
-                varied[c[0]] |= {k for k in pc.keys() | po.keys() if pc.get(k) != po.get(k)}
+        params_of[c[0]].append(pmap(c))
+    varied = {wl: {k for k in set().union(*ps) if len({p.get(k) for p in ps}) > 1}
+              for wl, ps in params_of.items()}
     def label_of(c):
         shown = " ".join(f"{k}={v}" for k, v in pmap(c).items() if k in varied[c[0]])
         return f"{c[0]} t{c[1]}" + ("" if c[2] == "small" else f" {c[2]}") + (f" ({shown})" if shown else "")
