@@ -479,8 +479,8 @@ static void test_small_pool_purged_whole(void **state)
     uint64_t gone = purged.released_bytes - full.released_bytes;
     assert_true(gone >= 38 * POOL_BYTES);
     assert_int_equal(purged.os_bytes, full.os_bytes - gone);
-    /* pool 0's 4 pages and the 64 B pool's, nothing of the 39 others (each
-     * kept its header's page before: 39 more) */
+    /* pool 0's 4 pages and the 64 B pool's, nothing of the 38 others (each
+     * kept its header's page before: 38 more) */
     assert_true(resident_pages(region, MIB) <= 4 + 4 + 1);
     /* Reused for another class, carved anew, every block its own: 40 pools
      * of 128 B blocks, more than the freed pool on the list and the 24
