@@ -42,9 +42,15 @@ if [ $# -eq 0 ]; then
     WL_SIZE=${WL_SIZE:-small}
     ALLOCS=${ALLOCS:-system,arena,freelist,jemalloc,mimalloc,tcmalloc}
     JOBS=${JOBS:-$(nproc)}
-    hb=$(cd "$(dirname "$BUILD")" && pwd)/$(basename "$BUILD")/heapbench
-    [ -x "$hb" ] || { echo "alloc-instructions.sh: no $hb (scripts/build.sh $BUILD)" >&2; exit 2; }
+    [ -x "$BUILD/heapbench" ] || { echo "alloc-instructions.sh: no $BUILD/heapbench (scripts/build.sh $BUILD)" >&2; exit 2; }
+    hb=$(cd "$BUILD" && pwd)/heapbench
     command -v valgrind > /dev/null || { echo "alloc-instructions.sh: valgrind is not installed (scripts/setup.sh)" >&2; exit 2; }
+    # every name checked before anything is counted (a name heapbench does
+    # not know would fail each of its counts, minutes in)
+    known=$("$hb" list | awk '$1 == "allocator" || $1 == "workload" || $1 == "program" { print $2 }')
+    for x in ${ALLOCS//,/ } ${WORKLOADS//,/ } ${PROGRAMS//,/ }; do
+        grep -qx -- "$x" <<< "$known" || { echo "alloc-instructions.sh: unknown allocator or workload '$x' (heapbench list)" >&2; exit 2; }
+    done
     out=${OUT:-$(mktemp -d)}
     mkdir -p "$out" || exit 2
     out=$(cd "$out" && pwd)

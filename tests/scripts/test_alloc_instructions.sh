@@ -6,7 +6,8 @@
 # where the `run` process alone would give both the same), that a program
 # cell counts the program's processes (lua: hundreds of millions, where
 # the run process is about 11 M), that a count repeats, that FILE.csv
-# reprints the table, and that an existing result is never overwritten.
+# reprints the table, that an unknown name stops it before anything runs,
+# and that an existing result is never overwritten.
 # 77 without valgrind.
 #   test_alloc_instructions.sh HEAPBENCH WORKDIR
 . "$(dirname "$0")/../harness/lib.sh" "$@"
@@ -41,6 +42,11 @@ awk -v a="$mim" -v b="$again" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 
 # FILE.csv: the table again, nothing counted
 "$ai" a/instructions.csv > reprint.txt 2> err-r.txt && ok || bad "FILE.csv: $(cat err-r.txt)"
 diff <(grep -v '^#' out.txt) reprint.txt > /dev/null && ok || bad "FILE.csv prints another table: $(diff out.txt reprint.txt)"
+
+# a name heapbench does not know: one line, exit 2, before anything runs
+OUT=$PWD/c WORKLOADS=churn PROGRAMS= ALLOCS=mimalloc,nosuch "$ai" > out-u.txt 2> err-u.txt
+[ $? = 2 ] && [ "$(wc -l < err-u.txt)" = 1 ] && grep -q "nosuch" err-u.txt && ok || bad "unknown name: $(cat err-u.txt)"
+[ ! -e c ] && ok || bad "an unknown name still made $PWD/c"
 
 # an existing result stays as it is
 cp a/instructions.csv kept.csv
