@@ -28,22 +28,25 @@ static size_t pool_pages(const arena *a, pool *p, char **lo)
     return POOL_SIZE - page;
 }
 
-/* A small arena's free pools purged whole, header page and all (pool 0
- * excepted: its first page holds the arena's header): off the freepools
- * list, their class 0 in a->cls, which no carved pool has (class_index
- * starts at 1). Their headers are gone with their pages, so no list can
- * run through them; pool_take finds them by that 0 among the carved
- * pools once the list and the never-carved pools are used up. */
+/* The start of a's region: pool 0, whose header comes before a's. */
 static char *arena_base(const arena *a)
 {
     return (char *)a - POOL_HDR;
 }
 
+/* Pools of a small arena carved so far (never-carved ones lie above). */
 static uint32_t pools_carved(const arena *a)
 {
     return (uint32_t)((a->pool_address - arena_base(a)) / POOL_SIZE);
 }
 
+/* A small arena's free pools purged whole, header page and all (pool 0
+ * excepted: its first page holds the arena's header): off the freepools
+ * list, their class 0 in a->cls, which no carved pool has (class_index
+ * starts at 1). Their headers are gone with their pages, so no list can
+ * run through them; pool_take finds them by that 0 among the carved
+ * pools once the list and the never-carved pools are used up. This
+ * counts them. */
 static uint32_t pools_gone(const arena *a)
 {
     uint32_t n = 0;
