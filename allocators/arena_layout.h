@@ -57,6 +57,9 @@
 /* A pool free for PURGE_MS gives its pages back (MADV_DONTNEED), all but
  * the one holding its header (arena_pools.c). The option purge=MS sets it. */
 #define PURGE_MS 30u
+/* Left heaps that keep their free memory for the threads that attach
+ * next (arena.c, heap_leave); the option warm=N sets it. */
+#define WARM_HEAPS 5u
 /* pool_exhausted carves, after the next never-used block, those that lie
  * wholly in the same aligned 4 KiB (the smallest page): a carve touches no
  * page that its first block does not. */
@@ -180,6 +183,7 @@ typedef struct inst {
     uint32_t cache_bytes;     /* bound of a class's lifo, in bytes; 0 none ("cache=0") */
     uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none ("foreign=0") */
     uint32_t purge_ms;        /* a free pool's pages go back after this ("purge=MS") */
+    uint32_t warm;            /* left heaps that keep their memory ("warm=N") */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;

@@ -1,5 +1,5 @@
 /* arena_options.c -- arena's init options ("cache=", "foreign=",
- * "purge="), parsed without allocating: the same code is the drop-in
+ * "purge=", "warm="), parsed without allocating: the same code is the drop-in
  * library's malloc. */
 #include "arena_pools.h"
 
@@ -31,21 +31,23 @@ static int parse_bytes(const char *opt, const char *key, uint32_t *out, int *err
  * class's lifo (default LIFO_BYTES; 0 turns the lifos off: obmalloc's
  * pools alone), and "foreign=BYTES", the bound of each class's foreign
  * cache (default FOREIGN_BYTES; 0 turns them off, see "Blocks of other
- * threads" at the top), and "purge=MS", how long a free pool keeps its
- * pages (default PURGE_MS; arena_pools.c). */
-int hb_arena_parse_options(const char *options, uint32_t *cache_bytes, uint32_t *foreign_bytes,
-                           uint32_t *purge_ms)
+ * threads" at the top), "purge=MS", how long a free pool keeps its pages
+ * (default PURGE_MS; arena_pools.c), and "warm=N", how many left heaps
+ * keep their free memory for the next threads (default WARM_HEAPS;
+ * arena.c, heap_leave). */
+int hb_arena_parse_options(const char *options, hb_arena_opts *out)
 {
-    *cache_bytes = LIFO_BYTES;
-    *foreign_bytes = FOREIGN_BYTES;
-    *purge_ms = PURGE_MS;
+    out->cache_bytes = LIFO_BYTES;
+    out->foreign_bytes = FOREIGN_BYTES;
+    out->purge_ms = PURGE_MS;
+    out->warm = WARM_HEAPS;
     if (!options || !*options)
         return 0;
     for (const char *o = options;;) {
         int err = 0;
-        if (!parse_bytes(o, "cache=", cache_bytes, &err) &&
-            !parse_bytes(o, "foreign=", foreign_bytes, &err) &&
-            !parse_bytes(o, "purge=", purge_ms, &err))
+        if (!parse_bytes(o, "cache=", &out->cache_bytes, &err) &&
+            !parse_bytes(o, "foreign=", &out->foreign_bytes, &err) &&
+            !parse_bytes(o, "purge=", &out->purge_ms, &err) && !parse_bytes(o, "warm=", &out->warm, &err))
             return EINVAL;
         if (err)
             return err;

@@ -327,6 +327,15 @@ int hb_arena_heap_settle(heap *h, uint32_t now)
     return heap_holds_free(h);
 }
 
+void hb_arena_heap_trim(heap *h)
+{
+    uint32_t now = (uint32_t)hb_os_now_ms();
+    arenas_decay(h, &h->kind[0], NPOOLS, 1, now);
+    arenas_decay(h, &h->kind[1], NMPOOLS, 1, now);
+    if (h->ndirty)
+        pools_purge(h, now, 0);
+}
+
 /* A left heap keeps what became free in it lately (heap_leave settles it,
  * not trims it): a program that runs a thread per task has the next
  * thread take the heap (heap_attach) and reuse those pages, where giving

@@ -28,10 +28,17 @@ int hb_arena_heap_settle(heap *h, uint32_t now);
  * when the instance's lock is busy. One relaxed load when no abandoned heap
  * holds any. */
 void hb_arena_abandoned_sweep(inst *in);
-/* arena_init's options (arena_options.c): NULL or "" for the defaults,
- * else comma-separated cache=BYTES, foreign=BYTES, purge=MS; 0, or EINVAL
- * on an unknown key or a malformed value. */
-int hb_arena_parse_options(const char *options, uint32_t *cache_bytes, uint32_t *foreign_bytes,
-                           uint32_t *purge_ms);
+/* Everything free in the left heap h back to the OS now: its wholly free
+ * arenas unmapped, its other free pools' pages purged (heap_leave, for a
+ * heap left below the warm ones). */
+void hb_arena_heap_trim(heap *h);
+/* arena_init's options (arena_options.c). */
+typedef struct hb_arena_opts {
+    uint32_t cache_bytes, foreign_bytes, purge_ms, warm;
+} hb_arena_opts;
+/* NULL or "" for the defaults, else comma-separated cache=BYTES,
+ * foreign=BYTES, purge=MS, warm=N; 0, or EINVAL on an unknown key or a
+ * malformed value. */
+int hb_arena_parse_options(const char *options, hb_arena_opts *out);
 
 #endif

@@ -13,7 +13,9 @@
  * free() recognises and ignores those blocks.
  *
  * With HEAPBENCH_VERBOSE=1 the library names itself on stderr at start, so
- * no one benchmarks glibc believing it is this allocator. */
+ * no one benchmarks glibc believing it is this allocator. HEAPBENCH_OPTIONS
+ * passes the backend its init options; options it does not take end the
+ * process with a one-line message and exit status 2. */
 #include "allocator.h"
 
 #include <errno.h>
@@ -68,11 +70,17 @@ static int ready_slow(void)
     int expected = UNINIT;
     if (atomic_compare_exchange_strong(&init_state, &expected, INITIALISING)) {
         atomic_store(&init_thread, pthread_self());
-        if (BK->init(&instance, NULL) != 0) {
+        /* The backend's init options, as `heapbench run` takes them
+         * (arena: "cache=BYTES,foreign=BYTES,purge=MS,warm=N"). */
+        const char *opt = getenv("HEAPBENCH_OPTIONS");
+        int err = BK->init(&instance, opt && *opt ? opt : NULL);
+        if (err != 0) {
+            static const char bad[] = "heapbench: HEAPBENCH_OPTIONS not understood by libheapbench_" HB_DROPIN_NAME
+                                      ".so (see docs/allocators.md)\n";
             static const char msg[] = "heapbench dropin: backend init failed\n";
-            ssize_t w = write(2, msg, sizeof msg - 1);
+            ssize_t w = err == EINVAL && opt && *opt ? write(2, bad, sizeof bad - 1) : write(2, msg, sizeof msg - 1);
             (void)w;
-            abort();
+            _exit(2);
         }
         atomic_store(&init_state, READY);
         return 1;

@@ -740,7 +740,8 @@ static void global_init(void)
 
 static int fl_init(void **state, const char *options)
 {
-    (void)options;
+    if (options && *options) /* it has none */
+        return EINVAL;
     pthread_once(&fl_fork_once, global_init);
     if (hb_region_map_make() != 0) /* free's hb_region_tag_made */
         return ENOMEM;

@@ -2,8 +2,8 @@
  * than one thread: remote frees reclaimed by the owner or kept in the
  * freeing thread's foreign cache, the last-freed stacks emptied when a
  * heap is left, heaps of exited threads adopted or taken over by a
- * successor, left heaps swept by the others, and an idle owner taking its
- * blocks back. */
+ * successor, left heaps swept by the others or trimmed below the warm
+ * ones, and an idle owner taking its blocks back. */
 #include "arena_test.h"
 
 typedef struct job {
@@ -384,6 +384,72 @@ static void test_abandoned_heap_swept(void **state)
     A->destroy(s);
 }
 
+/* Threads that each fill and empty a heap of their own, all alive at
+ * once, then leave one after the other. */
+enum { WARM_T = 7, WARM_N = 3000 };
+typedef struct warm_job {
+    void *s;
+    pthread_barrier_t *all_in;
+    _Atomic int *turn;
+    int id, err;
+} warm_job;
+
+static void *warm_thread(void *arg)
+{
+    warm_job *j = arg;
+    static _Thread_local void *v[WARM_N];
+    for (int i = 0; i < WARM_N; i++)
+        if (!(v[i] = A->alloc(j->s, 256))) /* 48 pools: one arena */
+            j->err = 1;
+    for (int i = 0; i < WARM_N; i++)
+        A->free(j->s, v[i], 256);
+    pthread_barrier_wait(j->all_in); /* every heap in use at once */
+    while (atomic_load(j->turn) != j->id)
+        sched_yield();
+    return NULL; /* the key destructor leaves the heap */
+}
+
+/* The os bytes of an instance whose WARM_T threads have each left a heap
+ * holding a wholly free arena. */
+static uint64_t warm_left_os(const char *options)
+{
+    void *s;
+    assert_int_equal(A->init(&s, options), 0);
+    pthread_barrier_t all_in;
+    pthread_barrier_init(&all_in, NULL, WARM_T);
+    _Atomic int turn = -1;
+    warm_job j[WARM_T];
+    pthread_t t[WARM_T];
+    for (int i = 0; i < WARM_T; i++) {
+        j[i] = (warm_job){.s = s, .all_in = &all_in, .turn = &turn, .id = i};
+        assert_int_equal(pthread_create(&t[i], NULL, warm_thread, &j[i]), 0);
+    }
+    for (int i = 0; i < WARM_T; i++) {
+        atomic_store(&turn, i);
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(j[i].err, 0);
+    }
+    pthread_barrier_destroy(&all_in);
+    hb_alloc_stats st = stats_of(s);
+    assert_int_equal(st.live_bytes, 0);
+    A->destroy(s);
+    return st.os_bytes;
+}
+
+/* Only the top warm=N heaps of the abandoned stack keep their memory for
+ * the next threads; a heap pushed below them gives its free memory back
+ * at once (its wholly free arena unmapped), where it used to wait for
+ * purge_ms and HB_DECAY_MS, and was often taken again before. purge and
+ * the arena decay are far longer than the test: what goes back is the
+ * trim's. */
+static void test_warm_heaps(void **state)
+{
+    (void)state;
+    assert_int_equal(warm_left_os("purge=100000,warm=100"), WARM_T * MIB);
+    assert_int_equal(warm_left_os("purge=100000,warm=2"), 2 * MIB);
+    assert_int_equal(warm_left_os("purge=100000"), 5 * MIB); /* WARM_HEAPS */
+}
+
 /* A thread frees the owner's blocks and stays alive. */
 typedef struct idle_job {
     void *s;
@@ -466,7 +532,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_remote_frees_reclaimed), TF(test_foreign_cache), T(test_lifo),
         T(test_exited_thread_blocks), T(test_abandoned_heap_swept), T(test_idle_owner_takes_back),
-        T(test_successor_takes_heap),
+        T(test_successor_takes_heap), T(test_warm_heaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
