@@ -29,9 +29,9 @@
  *     takes the dead heap as its own and leaves its own (heap_swap).
  * A heap left keeps the memory freed in it lately, for the thread that
  * takes it next (a thread per task reuses it instead of refaulting it);
- * what stays idle goes back through the other heaps' sweeps
- * (hb_arena_abandoned_sweep, arena_pools.c), and a heap left below the
- * last WARM_HEAPS gives it all back at once (heap_leave).
+ * what stays idle goes back through the other heaps' sweeps, and a heap
+ * left below the last WARM_HEAPS gives it all back at once (arena_heaps.c:
+ * the abandoned list, hb_arena_heap_leave, hb_arena_abandoned_sweep).
  * That is the server pattern Larson & Krishnan's benchmark measures: a
  * thread exits and its successor frees the blocks it made.
  *
@@ -104,6 +104,7 @@
 #include <string.h>
 
 #include "arena_layout.h"
+#include "arena_heaps.h"
 #include "arena_pools.h"
 #include "arena_remote.h"
 
@@ -397,56 +398,6 @@ static void inst_unlock(inst *in)
     pthread_mutex_unlock(&in->lock);
 }
 
-/* Put a heap no thread owns any more on the abandoned list, with what of
- * its free memory has been idle long enough given back; the rest waits for
- * the thread that takes the heap next, or for hb_arena_abandoned_sweep.
- *
- * The list is a stack: the next thread to attach takes the heap left
- * last. Only the top in->warm ("warm=N", WARM_HEAPS) keep their memory
- * for it; the heap pushed below them gives back everything free at once
- * (hb_arena_heap_trim), off the list meanwhile and back at its bottom.
- * With a thread per task the stack holds every heap not in use, and a
- * heap deep in it was taken again before its pools had been idle for
- * purge_ms often enough that they never went back: larson with a worker
- * per 500 replacements at 2 threads kept 4 to 6 heaps on it, holding 100
- * to 160 free pools with their pages (peak RSS 1.59 times jemalloc's).
- * The depth is a trade of memory for time, the trimmed heap's pages
- * faulting in again when it is taken after all: on that row, 7
- * interleaved repetitions each, peak RSS and time against the best of
- * jemalloc and tcmalloc were 1.12 and 1.34 at warm=3, 1.19 and 0.99 at 4,
- * 1.38 and 0.85 at 5, 1.60 and 0.72 at 6 (as without the trim). 5 keeps
- * the time well inside issue 15's 1.10 (docs/allocators.md). */
-static void heap_leave(heap *h)
-{
-    inst *in = h->inst;
-    hb_arena_drain_remote(h);
-    int held = hb_arena_heap_settle(h, (uint32_t)hb_os_now_ms());
-    inst_lock(in);
-    h->abandoned_next = in->abandoned;
-    in->abandoned = h;
-    atomic_store_explicit(&h->dead, 1, memory_order_relaxed);
-    if (held)
-        atomic_store_explicit(&in->abandoned_held, 1, memory_order_relaxed);
-    heap **pp = &in->abandoned, *cold;
-    for (uint32_t i = 0; *pp && i < in->warm; i++)
-        pp = &(*pp)->abandoned_next;
-    cold = *pp;
-    if (cold && cold->all) /* off the list while it is trimmed, dead all along */
-        *pp = cold->abandoned_next;
-    else
-        cold = NULL;
-    inst_unlock(in);
-    if (!cold)
-        return;
-    hb_arena_heap_trim(cold);
-    inst_lock(in);
-    for (pp = &in->abandoned; *pp;)
-        pp = &(*pp)->abandoned_next;
-    cold->abandoned_next = NULL;
-    *pp = cold;
-    inst_unlock(in);
-}
-
 /* Leave a heap, and the dead heaps it adopted, for adoption. Their blocks
  * stay valid; frees from any thread go to their remote lists until an
  * adopter drains them. */
@@ -460,46 +411,7 @@ static void heap_abandon(heap *h)
     while (h->nadopted)
         hb_arena_heap_drop_adopted(h, h->nadopted - 1);
     lifo_flush(h);
-    heap_leave(h);
-}
-
-/* Let go of adopted heap i: empty, it waits for a thread that attaches; not
- * empty (its owner is leaving), for any adopter. */
-void hb_arena_heap_drop_adopted(heap *h, uint32_t i)
-{
-    heap *d = h->adopted[i];
-    h->adopted[i] = h->adopted[--h->nadopted];
-    heap_leave(d);
-}
-
-/* Take the dead heap d off the abandoned list, unless another thread got
- * there first: 1 when this thread now holds it. */
-static int abandoned_take(inst *in, heap *d)
-{
-    int got = 0;
-    inst_lock(in);
-    for (heap **pp = &in->abandoned; *pp; pp = &(*pp)->abandoned_next) {
-        if (*pp == d) {
-            *pp = d->abandoned_next;
-            atomic_store_explicit(&d->dead, 0, memory_order_relaxed);
-            got = 1;
-            break;
-        }
-    }
-    inst_unlock(in);
-    return got;
-}
-
-/* A thread with heap `mine` frees a block of the dead heap d: take d off the
- * abandoned list (unless another thread got there first) and own it beside
- * mine. 1 when mine now owns d. */
-NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
-{
-    if (mine->nadopted == ADOPT_MAX || !abandoned_take(mine->inst, d))
-        return 0;
-    mine->adopted[mine->nadopted++] = d;
-    hb_arena_drain_remote(d);
-    return 1;
+    hb_arena_heap_leave(h);
 }
 
 /* A thread about to adopt the dead heap d takes it as its own heap instead,
@@ -521,10 +433,10 @@ static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
     if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
                             atomic_load_explicit(&mine->os, memory_order_relaxed))
         return 0;
-    if (!abandoned_take(in, d))
+    if (!hb_arena_abandoned_take(in, d))
         return 0;
     if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d back, for adoption */
-        heap_leave(d);
+        hb_arena_heap_leave(d);
         return 0;
     }
     /* d was abandoned, so it adopts nothing (heap_abandon dropped them):
@@ -807,7 +719,7 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
              * lifos make rare: dead heaps of a chain of threads held
              * their memory meanwhile, out of every thread's reach
              * (larson under the drop-in library, 2 threads: 24 MiB peak
-             * without the lifos, 42 with). heap_leave keeps the memory
+             * without the lifos, 42 with). hb_arena_heap_leave keeps the memory
              * freed lately with it, and hb_arena_abandoned_sweep gives
              * back what then stays idle. */
             if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)

@@ -58,7 +58,7 @@
  * the one holding its header (arena_pools.c). The option purge=MS sets it. */
 #define PURGE_MS 30u
 /* Left heaps that keep their free memory for the threads that attach
- * next (arena.c, heap_leave); the option warm=N sets it. */
+ * next (arena_heaps.c, hb_arena_heap_leave); the option warm=N sets it. */
 #define WARM_HEAPS 5u
 /* pool_exhausted carves, after the next never-used block, those that lie
  * wholly in the same aligned 4 KiB (the smallest page): a carve touches no

@@ -34,7 +34,7 @@ static int parse_bytes(const char *opt, const char *key, uint32_t *out, int *err
  * threads" at the top), "purge=MS", how long a free pool keeps its pages
  * (default PURGE_MS; arena_pools.c), and "warm=N", how many left heaps
  * keep their free memory for the next threads (default WARM_HEAPS;
- * arena.c, heap_leave). */
+ * arena_heaps.c, hb_arena_heap_leave). */
 int hb_arena_parse_options(const char *options, hb_arena_opts *out)
 {
     out->cache_bytes = LIFO_BYTES;

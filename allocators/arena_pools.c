@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "arena_pools.h"
+#include "arena_heaps.h"
 
 #include <errno.h>
 
@@ -334,34 +335,4 @@ void hb_arena_heap_trim(heap *h)
     arenas_decay(h, &h->kind[1], NMPOOLS, 1, now);
     if (h->ndirty)
         pools_purge(h, now, 0);
-}
-
-/* A left heap keeps what became free in it lately (heap_leave settles it,
- * not trims it): a program that runs a thread per task has the next
- * thread take the heap (heap_attach) and reuse those pages, where giving
- * them all back at every exit cost a madvise per free pool, with its TLB
- * shootdown, and a page fault per page reused (a chain of 40000 threads,
- * each freeing its predecessor's 500 blocks and making 500: 8.8 s against
- * glibc's 6.9 and tcmalloc's 4.9, 40% of it in madvise and faults). When no
- * thread takes it, this sweep, run from the other heaps' ticks, gives it
- * back once idle, as each heap's own memory goes. The abandoned heaps are
- * touched by no thread while on the list, and the list is under the
- * instance's lock, which the sweep holds. */
-void hb_arena_abandoned_sweep(inst *in)
-{
-    if (LIKELY(!atomic_load_explicit(&in->abandoned_held, memory_order_relaxed)))
-        return;
-    uint32_t now = (uint32_t)hb_os_now_ms();
-    uint32_t last = atomic_load_explicit(&in->abandoned_swept_ms, memory_order_relaxed);
-    if (now - last <= in->purge_ms / 2u ||
-        !atomic_compare_exchange_strong_explicit(&in->abandoned_swept_ms, &last, now, memory_order_relaxed,
-                                                 memory_order_relaxed))
-        return;
-    if (pthread_mutex_trylock(&in->lock) != 0)
-        return;
-    int held = 0;
-    for (heap *h = in->abandoned; h; h = h->abandoned_next)
-        held |= hb_arena_heap_settle(h, now);
-    atomic_store_explicit(&in->abandoned_held, held, memory_order_relaxed);
-    pthread_mutex_unlock(&in->lock);
 }

@@ -23,13 +23,8 @@ void hb_arena_heap_tick(heap *h);
  * h still holds free memory that will be (the heap is left: the thread that
  * takes it next reuses that memory, or a sweep gives it back later). */
 int hb_arena_heap_settle(heap *h, uint32_t now);
-/* The abandoned heaps' memory that has become idle enough, given back: at
- * most every purge_ms / 2, by a thread that holds no heap lock, skipped
- * when the instance's lock is busy. One relaxed load when no abandoned heap
- * holds any. */
-void hb_arena_abandoned_sweep(inst *in);
 /* Everything free in the left heap h back to the OS now: its wholly free
- * arenas unmapped, its other free pools' pages purged (heap_leave, for a
+ * arenas unmapped, its other free pools' pages purged (hb_arena_heap_leave, for a
  * heap left below the warm ones). */
 void hb_arena_heap_trim(heap *h);
 /* arena_init's options (arena_options.c). */

@@ -3,6 +3,7 @@
  * (arena_remote.h; "Blocks of other threads" in arena.c). Nothing here may
  * allocate: it is part of the drop-in malloc. */
 #include "arena_remote.h"
+#include "arena_heaps.h"
 #include "arena_pools.h"
 
 #include <stdatomic.h>

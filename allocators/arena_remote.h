@@ -47,10 +47,6 @@ static inline block *hb_arena_foreign_pop(heap *h, fcache *f)
 
 /* A pool that became empty, or was full: off or back on usedpools. */
 void hb_arena_free_slow(heap *h, pool *p, block *last);
-/* The dead heap d adopted by the thread of heap mine (1), or not (0). */
-int hb_arena_heap_adopt(heap *mine, heap *d);
-/* Let go of the heap mine adopted at index i. */
-void hb_arena_heap_drop_adopted(heap *h, uint32_t i);
 
 /* obmalloc's free into the block's pool; its live bytes are already off
  * (it comes from a lifo, or local_free took them). */
