@@ -115,6 +115,12 @@ typedef struct fl_heap {
      * is not read: one compare against this field. */
     _Atomic size_t sized_max;
 
+    /* Bytes in every class's transfer stack, bounded by FL_XFER_ONE while
+     * the instance has one thread cache (freelist.c, central_release), and
+     * the thread caches alive (written under tc_lock). */
+    _Atomic uint64_t xfer_bytes;
+    _Atomic uint32_t ntc;
+
     hb_large large; /* blocks above FL_MAX */
 
     fl_central cls[FL_NCLS];
@@ -168,6 +174,9 @@ static unsigned cls_batch(unsigned c)
     return n > 64 ? 64 : n < 2 ? 2 : (unsigned)n;
 }
 
+/* What the transfer stacks of all classes hold at most while one thread
+ * cache exists: 2 MiB (freelist.c, central_release). */
+#define FL_XFER_ONE ((uint64_t)2 << 20)
 /* The transfer stack holds up to 256 KiB per class (2..64 batches): deep
  * enough for producer/consumer hand-off, shallow enough not to pin spans. */
 static unsigned cls_max_batches(unsigned c)
