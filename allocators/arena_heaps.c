@@ -44,7 +44,7 @@ void hb_arena_heap_leave(heap *h)
     for (uint32_t i = 0; *pp && i < in->warm; i++)
         pp = &(*pp)->abandoned_next;
     cold = *pp;
-    if (cold && cold->all) /* off the list while it is trimmed, dead all along */
+    if (cold && hb_arena_heap_holds_free(cold)) /* off the list while it is trimmed, dead all along */
         *pp = cold->abandoned_next;
     else
         cold = NULL;

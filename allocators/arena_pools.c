@@ -301,17 +301,10 @@ void hb_arena_pool_give_back(heap *h, pool *p)
     }
 }
 
-/* Whether h holds free memory a settle may give back later: free pools
- * with their pages, or wholly free arenas (the last of lasta). */
-static inline int heap_holds_free(const heap *h)
-{
-    return h->ndirty || h->kind[0].lasta[NPOOLS] || h->kind[1].lasta[NMPOOLS];
-}
-
 void hb_arena_heap_tick(heap *h)
 {
     hb_arena_abandoned_sweep(h->inst);
-    if (!heap_holds_free(h))
+    if (!hb_arena_heap_holds_free(h))
         return; /* nothing to purge or unmap: no clock read */
     uint32_t now = (uint32_t)hb_os_now_ms(), delay = h->inst->purge_ms;
     if (now - h->sweep_ms <= delay / 2u)
@@ -325,7 +318,7 @@ int hb_arena_heap_settle(heap *h, uint32_t now)
         pools_purge(h, now, h->inst->purge_ms);
     arenas_decay(h, &h->kind[0], NPOOLS, 0, now);
     arenas_decay(h, &h->kind[1], NMPOOLS, 0, now);
-    return heap_holds_free(h);
+    return hb_arena_heap_holds_free(h);
 }
 
 void hb_arena_heap_trim(heap *h)

@@ -23,6 +23,12 @@ void hb_arena_heap_tick(heap *h);
  * h still holds free memory that will be (the heap is left: the thread that
  * takes it next reuses that memory, or a sweep gives it back later). */
 int hb_arena_heap_settle(heap *h, uint32_t now);
+/* Whether h holds free memory a settle or a trim may give back: free
+ * pools with their pages, or wholly free arenas (the last of lasta). */
+static inline int hb_arena_heap_holds_free(const heap *h)
+{
+    return h->ndirty || h->kind[0].lasta[NPOOLS] || h->kind[1].lasta[NMPOOLS];
+}
 /* Everything free in the left heap h back to the OS now: its wholly free
  * arenas unmapped, its other free pools' pages purged (hb_arena_heap_leave, for a
  * heap left below the warm ones). */

@@ -278,7 +278,7 @@ static void *central_fetch(fl_heap *h, unsigned c, unsigned want, unsigned batch
     if (list) {
         k->batches = ((void **)list)[1];
         k->nbatches--;
-        atomic_fetch_sub_explicit(&h->xfer_bytes, (uint64_t)batch * cls_size(c), memory_order_relaxed);
+        atomic_fetch_sub_explicit(&h->xfer_bytes, cls_batch_bytes(c), memory_order_relaxed);
         *n = batch;
     } else {
         list = central_gather(h, k, c, want, n);
@@ -301,7 +301,7 @@ static void central_release(fl_heap *h, unsigned c, void *list, unsigned n, unsi
 {
     fl_central *k = &h->cls[c];
     pthread_mutex_lock(&k->lock);
-    uint64_t bytes = (uint64_t)batch * cls_size(c);
+    uint64_t bytes = cls_batch_bytes(c);
     if (n == batch && k->nbatches < k->max_batches &&
         (atomic_load_explicit(&h->ntc, memory_order_relaxed) > 1 ||
          atomic_load_explicit(&h->xfer_bytes, memory_order_relaxed) + bytes <= FL_XFER_ONE)) {
@@ -451,7 +451,7 @@ static FL_NOINLINE void *direct_alloc(fl_heap *h, unsigned c)
         b = k->batches;
         k->batches = ((void **)b)[1];
         k->nbatches--;
-        atomic_fetch_sub_explicit(&h->xfer_bytes, (uint64_t)cls_batch(c) * cls_size(c), memory_order_relaxed);
+        atomic_fetch_sub_explicit(&h->xfer_bytes, cls_batch_bytes(c), memory_order_relaxed);
         central_spill(h, k, next_of(b));
     } else {
         b = central_gather(h, k, c, 1, &n);

@@ -177,6 +177,13 @@ static unsigned cls_batch(unsigned c)
 /* What the transfer stacks of all classes hold at most while one thread
  * cache exists: 2 MiB (freelist.c, central_release). */
 #define FL_XFER_ONE ((uint64_t)2 << 20)
+/* The bytes of one of class c's batches, as the transfer stacks count
+ * them (fl_heap.xfer_bytes). */
+static inline uint64_t cls_batch_bytes(unsigned c)
+{
+    return (uint64_t)cls_batch(c) * cls_size(c);
+}
+
 /* The transfer stack holds up to 256 KiB per class (2..64 batches): deep
  * enough for producer/consumer hand-off, shallow enough not to pin spans. */
 static unsigned cls_max_batches(unsigned c)
