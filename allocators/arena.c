@@ -81,6 +81,10 @@
  * bounds, or taking them before the own stack were each slower). Since
  * they are arrays a spill is cheap, and the bound is 32 KiB a class
  * (FOREIGN_BYTES; docs/allocators.md).
+ * Past a full foreign cache, the blocks of a heap that takes nothing back
+ * (1 MiB waiting on its remote list: its thread waits in a join) go on the
+ * freeing heap's kept lists, at most KEPT_BYTES, and are allocated from
+ * in the same way (docs/allocators.md).
  *
  * Free reads neither the block's pool header nor its class's lists: the
  * owner and the class come from the arena header (arena.cls), a few lines
@@ -612,6 +616,8 @@ static NOINLINE void *class_alloc_pools(heap *h, size_t c)
     fcache *f = &h->foreign[c];
     if (f->n) /* still counted out of its owner's pool */
         return hb_arena_foreign_pop(h, f);
+    if (h->kept[c]) /* so are these */
+        return hb_arena_kept_pop(h, c, f->bsize);
     pool *p = h->used[c];
     if (LIKELY(p))
         return pool_pop(h, p);
@@ -726,17 +732,21 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
                 hb_arena_heap_drop_adopted(mine, i);
             return;
         }
-        fcache *f = &mine->foreign[arena_of(p)->cls[slice_of(p)]];
+        size_t c = arena_of(p)->cls[slice_of(p)];
+        fcache *f = &mine->foreign[c];
         if (LIKELY(f->n < f->max)) {
             hb_arena_foreign_push(mine, f, p);
             return;
         }
         if (f->max) {
-            hb_arena_foreign_spill(mine, f, p);
+            if (mine->kept_bytes < KEPT_BYTES && hb_arena_heap_idle(owner))
+                hb_arena_kept_free(mine, c, p, f->bsize);
+            else
+                hb_arena_foreign_spill(mine, f, p);
             return;
         }
     }
-    hb_arena_remote_free(owner, p);
+    hb_arena_remote_free(owner, p, pl->bsize);
 }
 
 /* Every free but the common one: a full lifo, another heap's block, a

@@ -54,6 +54,14 @@
 /* Owners one spill of a foreign cache gathers blocks for before it pushes
  * them, a chain and one compare-and-swap per owner. */
 #define SPILL_OWNERS 4
+/* A living heap with at least IDLE_REMOTE_BYTES of blocks waiting on its
+ * remote list is not taking them back (its thread waits in a join, or
+ * works without allocating): a thread that frees more of its blocks, its
+ * foreign cache of the class full, keeps them on its kept lists, at most
+ * KEPT_BYTES in all, to allocate from, instead of adding them to that list
+ * (see "Blocks of other threads" in arena.c). */
+#define IDLE_REMOTE_BYTES (1u << 20)
+#define KEPT_BYTES (2u << 20)
 /* A pool free for PURGE_MS gives its pages back (MADV_DONTNEED), all but
  * the one holding its header (arena_pools.c). The option purge=MS sets it. */
 #define PURGE_MS 30u
@@ -171,8 +179,16 @@ struct heap {
     heap *adopted[ADOPT_MAX];     /* dead heaps this one owns (owner only) */
     uint32_t nadopted;
     fcache foreign[NCLASS_ALL];   /* owner only: blocks of other heaps it freed */
+    /* Owner only: blocks of idle heaps it freed past its foreign caches,
+     * per class a stack linked through them, kept_bytes in all (counted in
+     * foreign_bytes too). */
+    block *kept[NCLASS_ALL];
+    uint64_t kept_bytes;
     /* Other threads write this line; keep it off the owner's lines. */
     _Alignas(64) _Atomic(block *) remote;
+    /* Bytes pushed on remote since the owner last took it (a hint: a push
+     * and a take may cross). */
+    _Atomic uint64_t remote_bytes;
     _Atomic int dead; /* on the abandoned list: a freeing thread may adopt it */
 };
 

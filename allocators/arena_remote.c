@@ -41,21 +41,24 @@ static void carriers_free(heap *h, carrier *c)
     }
 }
 
-/* Push a list of carriers, first to last, on o's remote list: one
- * compare-and-swap. */
-static void remote_push(heap *o, carrier *first, carrier *last)
+/* Push a list of carriers, first to last, holding `bytes` of blocks, on
+ * o's remote list: one compare-and-swap, and the count hb_arena_heap_idle
+ * reads. */
+static void remote_push(heap *o, carrier *first, carrier *last, uint64_t bytes)
 {
     block *head = atomic_load_explicit(&o->remote, memory_order_relaxed);
     do
         last->next = (carrier *)head;
     while (!atomic_compare_exchange_weak_explicit(&o->remote, &head, (block *)first, memory_order_release,
                                                   memory_order_relaxed));
+    atomic_fetch_add_explicit(&o->remote_bytes, bytes, memory_order_relaxed);
 }
 
 /* Blocks of one owner (and one class) on their way back to it. */
 typedef struct chain {
     heap *owner;
     carrier *head, *tail; /* tail: the carrier being filled */
+    uint64_t bytes;
 } chain;
 
 /* A chain back to its owner: freed locally when h owns that heap too (it
@@ -73,7 +76,7 @@ static void chain_give(heap *h, chain *c)
             hb_arena_heap_drop_adopted(h, i);
         return;
     }
-    remote_push(o, c->head, c->tail);
+    remote_push(o, c->head, c->tail, c->bytes);
 }
 
 /* n blocks of a foreign cache (one class), v[0] to v[n - 1], back to their
@@ -93,12 +96,14 @@ static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsi
             k++;
         if (k < n && ch[k].tail->n < room) {
             ch[k].tail->blk[ch[k].tail->n++] = b;
+            ch[k].bytes += bsize;
             continue;
         }
         carrier *c = (carrier *)b;
         c->next = NULL;
         c->n = 0;
         if (k < n) {
+            ch[k].bytes += bsize;
             ch[k].tail->next = c;
             ch[k].tail = c;
             continue;
@@ -108,7 +113,7 @@ static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsi
                 chain_give(h, &ch[k]);
             n = 0;
         }
-        ch[n++] = (chain){o, c, c};
+        ch[n++] = (chain){o, c, c, bsize};
     }
     for (uint32_t k = 0; k < n; k++)
         chain_give(h, &ch[k]);
@@ -136,7 +141,9 @@ void hb_arena_foreign_spill(heap *h, fcache *f, block *b)
     hb_arena_heap_tick(h);
 }
 
-/* Every foreign cache of h back to the owners (h is being left). */
+/* Every foreign cache and kept list of h back to the owners (h is being
+ * left). A kept list goes FOREIGN_MAX blocks at a time, their links read
+ * before foreign_return makes carriers of some. */
 void hb_arena_foreign_flush(heap *h)
 {
     for (size_t c = 1; c < NCLASS_ALL; c++) {
@@ -144,7 +151,15 @@ void hb_arena_foreign_flush(heap *h)
         uint32_t n = f->n;
         f->n = 0;
         foreign_return(h, f->slot, n, f->bsize);
+        for (block *b = h->kept[c]; b;) {
+            block *v[FOREIGN_MAX];
+            for (n = 0; b && n < FOREIGN_MAX; b = b->next)
+                v[n++] = b;
+            foreign_return(h, v, n, f->bsize);
+        }
+        h->kept[c] = NULL;
     }
+    h->kept_bytes = 0;
     atomic_store_explicit(&h->foreign_bytes, 0, memory_order_relaxed);
 }
 
@@ -153,7 +168,21 @@ void hb_arena_drain_remote(heap *h)
 {
     if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
         return;
+    atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
     carriers_free(h, (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire));
+}
+
+/* b, a block of class c of an idle heap, on h's kept list. Every 64 KiB
+ * kept, h also takes back its own blocks and purges, as a spill does (a
+ * thread that has stopped allocating reaches no other slow path). */
+void hb_arena_kept_free(heap *h, size_t c, block *b, uint32_t bsize)
+{
+    uint64_t before = h->kept_bytes;
+    hb_arena_kept_push(h, c, b, bsize);
+    if ((before ^ h->kept_bytes) >> 16) {
+        hb_arena_drain_all(h);
+        hb_arena_heap_tick(h);
+    }
 }
 
 /* The owner's regular chance to take back remote frees, its own and those
@@ -170,11 +199,12 @@ void hb_arena_drain_all_slow(heap *h)
     }
 }
 
-/* A block of a living heap, freed by a thread that keeps no foreign cache
- * for it: pushed on the owner's remote list, a carrier of itself alone. */
-void hb_arena_remote_free(heap *owner, block *b)
+/* A block of bsize bytes of a living heap, freed by a thread that keeps no
+ * foreign cache for it: pushed on the owner's remote list, a carrier of
+ * itself alone. */
+void hb_arena_remote_free(heap *owner, block *b, uint32_t bsize)
 {
     carrier *c = (carrier *)b;
     c->n = 0;
-    remote_push(owner, c, c);
+    remote_push(owner, c, c, bsize);
 }

@@ -24,10 +24,40 @@ static inline void hb_arena_drain_all(heap *h)
 }
 /* A full foreign cache f of h: all of it back to the owners, then b on it. */
 void hb_arena_foreign_spill(heap *h, fcache *f, block *b);
-/* Every foreign cache of h back to the owners (h is being left). */
+/* Every foreign cache and kept list of h back to the owners (h is being
+ * left). */
 void hb_arena_foreign_flush(heap *h);
-/* b, of the living heap owner, on owner's remote list. */
-void hb_arena_remote_free(heap *owner, block *b);
+/* b, of bsize bytes, of the living heap owner, on owner's remote list. */
+void hb_arena_remote_free(heap *owner, block *b, uint32_t bsize);
+
+/* The living heap o is not taking back what others free to it: its remote
+ * list holds IDLE_REMOTE_BYTES or more. */
+static inline int hb_arena_heap_idle(heap *o)
+{
+    return atomic_load_explicit(&o->remote_bytes, memory_order_relaxed) >= IDLE_REMOTE_BYTES;
+}
+
+/* b, of class c (bsize bytes), of an idle heap, on h's kept list. */
+static inline void hb_arena_kept_push(heap *h, size_t c, block *b, uint32_t bsize)
+{
+    b->next = h->kept[c];
+    h->kept[c] = b;
+    h->kept_bytes += bsize;
+    ctr_add(&h->foreign_bytes, bsize);
+}
+
+/* b, of class c, of an idle heap, freed by h: on h's kept list. */
+void hb_arena_kept_free(heap *h, size_t c, block *b, uint32_t bsize);
+
+/* The newest block of h's kept list of class c, which is not empty. */
+static inline block *hb_arena_kept_pop(heap *h, size_t c, uint32_t bsize)
+{
+    block *b = h->kept[c];
+    h->kept[c] = b->next;
+    h->kept_bytes -= bsize;
+    ctr_add(&h->foreign_bytes, -(uint64_t)bsize);
+    return b;
+}
 
 /* A block of another heap on h's foreign cache f, which has room. */
 static inline void hb_arena_foreign_push(heap *h, fcache *f, block *b)
