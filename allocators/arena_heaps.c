@@ -44,13 +44,14 @@ void hb_arena_heap_leave(heap *h)
     for (uint32_t i = 0; *pp && i < in->warm; i++)
         pp = &(*pp)->abandoned_next;
     cold = *pp;
-    if (cold && hb_arena_heap_holds_free(cold)) /* off the list while it is trimmed, dead all along */
+    if (cold && (hb_arena_heap_holds_free(cold) || cold->kept_bytes)) /* off the list while it is trimmed, dead all along */
         *pp = cold->abandoned_next;
     else
         cold = NULL;
     pthread_mutex_unlock(&in->lock);
     if (!cold)
         return;
+    hb_arena_kept_flush(cold);
     hb_arena_heap_trim(cold);
     pthread_mutex_lock(&in->lock);
     for (pp = &in->abandoned; *pp;)

@@ -64,13 +64,14 @@ typedef struct chain {
 /* A chain back to its owner: freed locally when h owns that heap too (it
  * adopted it, or adopts it now that it is dead), else pushed on its remote
  * list, the whole chain with one compare-and-swap. */
-static void chain_give(heap *h, chain *c)
+static void chain_give(heap *h, chain *c, int adopt)
 {
     heap *o = c->owner;
     uint32_t i = 0;
     while (i < h->nadopted && h->adopted[i] != o)
         i++;
-    if (i < h->nadopted || (atomic_load_explicit(&o->dead, memory_order_relaxed) && hb_arena_heap_adopt(h, o))) {
+    if (i < h->nadopted ||
+        (adopt && atomic_load_explicit(&o->dead, memory_order_relaxed) && hb_arena_heap_adopt(h, o))) {
         carriers_free(o, c->head);
         if (atomic_load_explicit(&o->live, memory_order_relaxed) == 0)
             hb_arena_heap_drop_adopted(h, i);
@@ -84,7 +85,7 @@ static void chain_give(heap *h, chain *c)
  * time), so each owner costs one compare-and-swap however many blocks go
  * back to it. The addresses come from the cache's array; of the blocks,
  * only the carriers are written. */
-static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsize)
+static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsize, int adopt)
 {
     chain ch[SPILL_OWNERS];
     uint32_t n = 0, room = carrier_room(bsize);
@@ -110,13 +111,13 @@ static void foreign_return(heap *h, block *const *v, uint32_t nblk, uint32_t bsi
         }
         if (n == SPILL_OWNERS) {
             for (k = 0; k < n; k++)
-                chain_give(h, &ch[k]);
+                chain_give(h, &ch[k], adopt);
             n = 0;
         }
         ch[n++] = (chain){o, c, c, bsize};
     }
     for (uint32_t k = 0; k < n; k++)
-        chain_give(h, &ch[k]);
+        chain_give(h, &ch[k], adopt);
 }
 
 /* A full foreign cache goes back to the owners whole, then b is its first
@@ -131,7 +132,7 @@ void hb_arena_foreign_spill(heap *h, fcache *f, block *b)
     uint32_t n = f->n;
     f->n = 0;
     ctr_add(&h->foreign_bytes, -(uint64_t)n * f->bsize);
-    foreign_return(h, f->slot, n, f->bsize);
+    foreign_return(h, f->slot, n, f->bsize, 1);
     hb_arena_foreign_push(h, f, b);
     /* And take back h's own blocks: a thread that has stopped allocating
      * (done with its share of the work, waiting for the others) never
@@ -141,26 +142,38 @@ void hb_arena_foreign_spill(heap *h, fcache *f, block *b)
     hb_arena_heap_tick(h);
 }
 
-/* Every foreign cache and kept list of h back to the owners (h is being
- * left). A kept list goes FOREIGN_MAX blocks at a time, their links read
- * before foreign_return makes carriers of some. */
+/* Every foreign cache of h back to the owners (h is being left). Its kept
+ * lists stay, for the thread that takes h next: their owners take nothing
+ * back (hb_arena_kept_flush returns them if h goes cold). */
 void hb_arena_foreign_flush(heap *h)
 {
     for (size_t c = 1; c < NCLASS_ALL; c++) {
         fcache *f = &h->foreign[c];
         uint32_t n = f->n;
         f->n = 0;
-        foreign_return(h, f->slot, n, f->bsize);
+        foreign_return(h, f->slot, n, f->bsize, 1);
+    }
+    atomic_store_explicit(&h->foreign_bytes, h->kept_bytes, memory_order_relaxed);
+}
+
+/* Every kept list of h back to the owners, FOREIGN_MAX blocks at a time,
+ * their links read before foreign_return makes carriers of some. h is
+ * dead, off the abandoned list, so it adopts no heap: the blocks go on
+ * their owners' remote lists, a dead owner's drained by whoever takes it. */
+void hb_arena_kept_flush(heap *h)
+{
+    for (size_t c = 1; c < NCLASS_ALL; c++) {
         for (block *b = h->kept[c]; b;) {
             block *v[FOREIGN_MAX];
-            for (n = 0; b && n < FOREIGN_MAX; b = b->next)
+            uint32_t n = 0;
+            for (; b && n < FOREIGN_MAX; b = b->next)
                 v[n++] = b;
-            foreign_return(h, v, n, f->bsize);
+            foreign_return(h, v, n, h->foreign[c].bsize, 0);
         }
         h->kept[c] = NULL;
     }
+    ctr_add(&h->foreign_bytes, -h->kept_bytes);
     h->kept_bytes = 0;
-    atomic_store_explicit(&h->foreign_bytes, 0, memory_order_relaxed);
 }
 
 /* Take back every block other threads freed: one exchange for the lot. */

@@ -24,9 +24,12 @@ static inline void hb_arena_drain_all(heap *h)
 }
 /* A full foreign cache f of h: all of it back to the owners, then b on it. */
 void hb_arena_foreign_spill(heap *h, fcache *f, block *b);
-/* Every foreign cache and kept list of h back to the owners (h is being
- * left). */
+/* Every foreign cache of h back to the owners (h is being left; its kept
+ * lists stay, for the thread that takes it next). */
 void hb_arena_foreign_flush(heap *h);
+/* Every kept list of the dead heap h, off the abandoned list, back to the
+ * owners. */
+void hb_arena_kept_flush(heap *h);
 /* b, of bsize bytes, of the living heap owner, on owner's remote list. */
 void hb_arena_remote_free(heap *owner, block *b, uint32_t bsize);
 
