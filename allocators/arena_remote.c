@@ -185,13 +185,22 @@ void hb_arena_drain_remote(heap *h)
     carriers_free(h, (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire));
 }
 
+/* b, of class c (bsize bytes), of an idle heap, on h's kept list. */
+static void kept_push(heap *h, size_t c, block *b, uint32_t bsize)
+{
+    b->next = h->kept[c];
+    h->kept[c] = b;
+    h->kept_bytes += bsize;
+    ctr_add(&h->foreign_bytes, bsize);
+}
+
 /* b, a block of class c of an idle heap, on h's kept list. Every 64 KiB
  * kept, h also takes back its own blocks and purges, as a spill does (a
  * thread that has stopped allocating reaches no other slow path). */
 void hb_arena_kept_free(heap *h, size_t c, block *b, uint32_t bsize)
 {
     uint64_t before = h->kept_bytes;
-    hb_arena_kept_push(h, c, b, bsize);
+    kept_push(h, c, b, bsize);
     if ((before ^ h->kept_bytes) >> 16) {
         hb_arena_drain_all(h);
         hb_arena_heap_tick(h);

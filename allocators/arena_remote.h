@@ -40,15 +40,6 @@ static inline int hb_arena_heap_idle(heap *o)
     return atomic_load_explicit(&o->remote_bytes, memory_order_relaxed) >= IDLE_REMOTE_BYTES;
 }
 
-/* b, of class c (bsize bytes), of an idle heap, on h's kept list. */
-static inline void hb_arena_kept_push(heap *h, size_t c, block *b, uint32_t bsize)
-{
-    b->next = h->kept[c];
-    h->kept[c] = b;
-    h->kept_bytes += bsize;
-    ctr_add(&h->foreign_bytes, bsize);
-}
-
 /* b, of class c, of an idle heap, freed by h: on h's kept list. */
 void hb_arena_kept_free(heap *h, size_t c, block *b, uint32_t bsize);
 
