@@ -407,6 +407,7 @@ static void inst_unlock(inst *in)
  * adopter drains them. */
 static void heap_abandon(heap *h)
 {
+    hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
     if (tc.heap == h) {
         tc.id = 0;
         tc.heap = NULL;
@@ -433,11 +434,12 @@ static void heap_abandon(heap *h)
 static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
 {
     uint64_t dl = atomic_load_explicit(&d->live, memory_order_relaxed);
-    uint64_t ml = atomic_load_explicit(&mine->live, memory_order_relaxed);
+    uint64_t ml = atomic_load_explicit(&mine->live, memory_order_relaxed) -
+                  atomic_load_explicit(&mine->helped_live, memory_order_relaxed);
     if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
                             atomic_load_explicit(&mine->os, memory_order_relaxed))
         return 0;
-    if (!hb_arena_abandoned_take(in, d))
+    if (!hb_arena_abandoned_take(in, d, 1)) /* d busy: free_general's window ends it */
         return 0;
     if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d back, for adoption */
         hb_arena_heap_leave(d);
@@ -478,6 +480,7 @@ static heap *heap_new(inst *in)
         h->foreign[c].bsize = bsize;
     }
     atomic_init(&h->remote, NULL);
+    atomic_init(&h->busy, 1); /* heap_attach ends the window */
     inst_lock(in);
     h->allnext = in->heaps;
     in->heaps = h;
@@ -492,20 +495,24 @@ static NOINLINE heap *heap_attach(inst *in)
     if (!h) {
         inst_lock(in);
         h = in->abandoned;
-        if (h)
+        if (h) {
             in->abandoned = h->abandoned_next;
+            h->adoptee = 0;
+            atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
+            atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
+        }
         inst_unlock(in);
         if (!h && !(h = heap_new(in))) {
             errno = ENOMEM;
             return NULL;
         }
-        atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
         if (pthread_setspecific(in->key, h) != 0) {
             heap_abandon(h);
             errno = ENOMEM;
             return NULL;
         }
         hb_arena_drain_remote(h);
+        hb_arena_owner_exit(h);
     }
     tc.id = in->id;
     tc.heap = h;
@@ -618,10 +625,12 @@ static NOINLINE void *class_alloc_pools(heap *h, size_t c)
         return hb_arena_foreign_pop(h, f);
     if (h->kept[c]) /* so are these */
         return hb_arena_kept_pop(h, c, f->bsize);
+    int w = hb_arena_owner_enter(h);
     pool *p = h->used[c];
-    if (LIKELY(p))
-        return pool_pop(h, p);
-    return alloc_slow(h, c);
+    void *b = LIKELY(p) ? pool_pop(h, p) : alloc_slow(h, c);
+    if (w)
+        hb_arena_owner_exit(h);
+    return b;
 }
 
 static inline void *lifo_pop(heap *h, lifo *l)
@@ -755,16 +764,21 @@ static NOINLINE void free_general(inst *in, void *p, uint8_t tag)
 {
     if (tag == ARENA_TAG || tag == MED_TAG) {
         arena *a = arena_of(p);
-        heap *owner = a->heap;
-        if (owner == heap_mine(in)) {
+        heap *owner = a->heap, *mine = heap_mine(in);
+        int w = mine ? hb_arena_owner_enter(mine) : 0;
+        if (owner == mine) {
             lifo *l = &owner->cache[a->cls[slice_of(p)]];
             if (l->n < l->max)
                 lifo_push(owner, l, p);
             else
                 lifo_spill(owner, l, p);
-            return;
+        } else {
+            free_other(in, owner, tag == MED_TAG ? mpool_of(p) : pool_of(p), p);
         }
-        free_other(in, owner, tag == MED_TAG ? mpool_of(p) : pool_of(p), p);
+        /* After a heap_swap this thread's heap is the one it took, busy
+         * since the take; mine was left, and its window ended there. */
+        if (w && tc.heap)
+            hb_arena_owner_exit(tc.heap);
     } else if (p && !HB_DROPIN_FOREIGN(p)) {
         hb_large_free(&in->large, p);
     }
@@ -845,7 +859,10 @@ static int arena_thread_attach(void *state)
     heap *h = heap_attach(state);
     if (!h)
         return ENOMEM;
+    int w = hb_arena_owner_enter(h);
     hb_arena_drain_remote(h);
+    if (w)
+        hb_arena_owner_exit(h);
     return 0;
 }
 
@@ -866,7 +883,8 @@ static int arena_stats(void *state, hb_alloc_stats *out)
     inst_lock(in);
     for (heap *h = in->heaps; h; h = h->allnext) {
         live += atomic_load_explicit(&h->live, memory_order_relaxed) -
-                atomic_load_explicit(&h->foreign_bytes, memory_order_relaxed);
+                atomic_load_explicit(&h->foreign_bytes, memory_order_relaxed) -
+                atomic_load_explicit(&h->helped_live, memory_order_relaxed);
         os += atomic_load_explicit(&h->os, memory_order_relaxed);
         released += atomic_load_explicit(&h->released, memory_order_relaxed);
     }

@@ -6,13 +6,16 @@
 
 #include "arena_layout.h"
 
+#include <stdatomic.h>
+
 /* h, which no thread owns any more, on the abandoned list (its remote list
  * drained, its idle memory settled); a heap it pushes below the top
  * in->warm gives back all its free memory. */
 void hb_arena_heap_leave(heap *h);
 /* The dead heap d off the abandoned list, unless another thread got there
- * first: 1 when the caller now holds it. */
-int hb_arena_abandoned_take(inst *in, heap *d);
+ * first: 1 when the caller now holds it, as its own heap (own 1: busy, for
+ * the caller to let go with hb_arena_owner_exit) or as an adopted one. */
+int hb_arena_abandoned_take(inst *in, heap *d, int own);
 /* The dead heap d adopted by the thread of heap mine (1), or not (0). */
 int hb_arena_heap_adopt(heap *mine, heap *d);
 /* Let go of the heap mine adopted at index i. */
@@ -22,5 +25,57 @@ void hb_arena_heap_drop_adopted(heap *h, uint32_t i);
  * when the instance's lock is busy. One relaxed load when no abandoned heap
  * holds any. */
 void hb_arena_abandoned_sweep(inst *in);
+
+/* ---- helping a heap whose thread has stopped allocating
+ *
+ * A living heap's pools are its owner's alone, but an owner that has
+ * stopped allocating (waiting in a join) never takes back what others free
+ * to it. Another thread may then do it for it: drain its remote list into
+ * its pools and give back what stays idle (hb_arena_heap_help). The owner
+ * marks the stretches of its code that touch its pools (its slow paths:
+ * the lifos, which a helper never touches, need none) with a plain store
+ * of busy and a load of claim; a helper stores claim, makes every running
+ * thread pass a full barrier (membarrier(2), MEMBARRIER_CMD_PRIVATE_
+ * EXPEDITED) and goes ahead only if busy is 0. Between them one of the two
+ * sees the other's store, and the owner's fast path pays no fence (an
+ * asymmetric Dekker, as liburcu's and Folly's asymmetric fences). Without
+ * membarrier no heap is helped. */
+#if defined(__SANITIZE_THREAD__)
+#define HB_HELP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HB_HELP_TSAN 1
+#endif
+#endif
+#ifdef HB_HELP_TSAN /* ThreadSanitizer knows no membarrier: real fences there */
+#define HB_OWNER_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#else
+#define HB_OWNER_FENCE() atomic_signal_fence(memory_order_seq_cst)
+#endif
+/* A helper holds h: wait until it lets go (owner side). */
+void hb_arena_owner_wait(heap *h);
+/* The owner is about to touch h's pools: 1 when this call marked it busy
+ * (0 when an outer call had), to pass to hb_arena_owner_exit. */
+static inline int hb_arena_owner_enter(heap *h)
+{
+    if (atomic_load_explicit(&h->busy, memory_order_relaxed))
+        return 0;
+    atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
+    HB_OWNER_FENCE();
+    if (__builtin_expect(atomic_load_explicit(&h->claim, memory_order_acquire) != 0, 0))
+        hb_arena_owner_wait(h);
+    if (__builtin_expect(atomic_load_explicit(&h->idle, memory_order_relaxed) != 0, 0))
+        atomic_store_explicit(&h->idle, 0, memory_order_relaxed); /* it is back */
+    return 1;
+}
+static inline void hb_arena_owner_exit(heap *h)
+{
+    atomic_store_explicit(&h->busy, 0, memory_order_release);
+}
+/* The living heap o's owner takes nothing back (its remote list holds
+ * IDLE_REMOTE_BYTES): drain it and settle it for its owner, unless its
+ * owner is in a window, another helper or the instance lock is busy, or o
+ * was helped less than purge_ms / 2 ago. */
+void hb_arena_heap_help(heap *o);
 
 #endif

@@ -184,6 +184,20 @@ struct heap {
      * foreign_bytes too). */
     block *kept[NCLASS_ALL];
     uint64_t kept_bytes;
+    /* The owner's window (arena_heaps.h, hb_arena_owner_enter): busy while
+     * its thread touches the pools, claim while a helper does (a thread
+     * that takes back the remote list of a heap whose thread has stopped
+     * allocating, arena_heaps.c). Written by the owner at each window; the
+     * helpers write claim rarely. */
+    _Alignas(64) _Atomic uint32_t busy;
+    _Atomic uint32_t claim;
+    /* Bytes the helpers took back into the pools, off live (folded into it
+     * when the heap is left: only its owner writes live). */
+    _Atomic uint64_t helped_live;
+    _Atomic uint32_t help_ms; /* when a helper last took it back */
+    _Atomic uint8_t idle;     /* helped since its owner last drained */
+    uint8_t help_held;        /* under the instance lock: helped, holds free memory */
+    uint8_t adoptee;          /* under the instance lock: owned as another's adopted heap */
     /* Other threads write this line; keep it off the owner's lines. */
     _Alignas(64) _Atomic(block *) remote;
     /* Bytes pushed on remote since the owner last took it (a hint: a push
@@ -209,6 +223,9 @@ typedef struct inst {
      * was (arena_pools.c, hb_arena_abandoned_sweep). */
     _Atomic int abandoned_held;
     _Atomic uint32_t abandoned_swept_ms;
+    /* Some living heap a helper took back still holds free memory (set and
+     * cleared under lock, read as a hint): the sweep goes back to it. */
+    _Atomic int helped_held;
     hb_large large;           /* blocks above MED_MAX */
     struct inst *gnext, *gprev; /* every instance, for the fork handlers */
 } inst;

@@ -51,7 +51,12 @@ static void remote_push(heap *o, carrier *first, carrier *last, uint64_t bytes)
         last->next = (carrier *)head;
     while (!atomic_compare_exchange_weak_explicit(&o->remote, &head, (block *)first, memory_order_release,
                                                   memory_order_relaxed));
-    atomic_fetch_add_explicit(&o->remote_bytes, bytes, memory_order_relaxed);
+    /* Each IDLE_REMOTE_BYTES pushed without the owner taking them back:
+     * take them back for it. */
+    uint64_t was = atomic_fetch_add_explicit(&o->remote_bytes, bytes, memory_order_relaxed);
+    if (__builtin_expect((was ^ (was + bytes)) >= IDLE_REMOTE_BYTES, 0) &&
+        !atomic_load_explicit(&o->dead, memory_order_relaxed))
+        hb_arena_heap_help(o);
 }
 
 /* Blocks of one owner (and one class) on their way back to it. */
@@ -183,6 +188,28 @@ void hb_arena_drain_remote(heap *h)
         return;
     atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
     carriers_free(h, (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire));
+}
+
+void hb_arena_drain_remote_helped(heap *h)
+{
+    if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
+    carrier *c = (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire);
+    uint64_t bytes = 0;
+    while (c) {
+        carrier *next = c->next;
+        for (uintptr_t i = 0, n = c->n; i < n; i++) {
+            pool *p = block_pool(c->blk[i]);
+            bytes += p->bsize;
+            pool_put(h, p, c->blk[i]);
+        }
+        pool *p = block_pool((block *)c);
+        bytes += p->bsize;
+        pool_put(h, p, (block *)c);
+        c = next;
+    }
+    atomic_fetch_add_explicit(&h->helped_live, bytes, memory_order_relaxed);
 }
 
 /* b, of class c (bsize bytes), of an idle heap, on h's kept list. */

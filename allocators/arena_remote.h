@@ -34,11 +34,17 @@ void hb_arena_kept_flush(heap *h);
 void hb_arena_remote_free(heap *owner, block *b, uint32_t bsize);
 
 /* The living heap o is not taking back what others free to it: its remote
- * list holds IDLE_REMOTE_BYTES or more. */
+ * list holds IDLE_REMOTE_BYTES or more, or a helper took it back for it
+ * and its owner has touched its pools in no window since. */
 static inline int hb_arena_heap_idle(heap *o)
 {
-    return atomic_load_explicit(&o->remote_bytes, memory_order_relaxed) >= IDLE_REMOTE_BYTES;
+    return atomic_load_explicit(&o->remote_bytes, memory_order_relaxed) >= IDLE_REMOTE_BYTES ||
+           atomic_load_explicit(&o->idle, memory_order_relaxed);
 }
+/* Every block on h's remote list back to its pools, by a helper that holds
+ * h (arena_heaps.c): their bytes go on helped_live, not off live, which
+ * the owner may be writing meanwhile (its lifos' counts). */
+void hb_arena_drain_remote_helped(heap *h);
 
 /* b, of class c, of an idle heap, freed by h: on h's kept list. */
 void hb_arena_kept_free(heap *h, size_t c, block *b, uint32_t bsize);
