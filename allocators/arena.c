@@ -84,7 +84,13 @@
  * Past a full foreign cache, the blocks of a heap that takes nothing back
  * (1 MiB waiting on its remote list: its thread waits in a join) go on the
  * freeing heap's kept lists, at most KEPT_BYTES, and are allocated from
- * in the same way (docs/allocators.md).
+ * in the same way (docs/allocators.md). And every MiB pushed on such a
+ * heap's remote list, the pushing thread takes the list back into the
+ * heap's pools for its owner (hb_arena_heap_help, arena_heaps.c), and the
+ * sweep gives what stays free back to the OS: the owner's slow paths,
+ * which touch its pools, run in windows marked by a busy flag that a
+ * helper checks after a membarrier(2); the lifos, which only the owner
+ * ever touches, need none.
  *
  * Free reads neither the block's pool header nor its class's lists: the
  * owner and the class come from the arena header (arena.cls), a few lines
@@ -407,7 +413,8 @@ static void inst_unlock(inst *in)
  * adopter drains them. */
 static void heap_abandon(heap *h)
 {
-    hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
+    if (!atomic_load_explicit(&h->busy, memory_order_relaxed)) /* not in heap_swap's window */
+        hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
     if (tc.heap == h) {
         tc.id = 0;
         tc.heap = NULL;
@@ -625,11 +632,10 @@ static NOINLINE void *class_alloc_pools(heap *h, size_t c)
         return hb_arena_foreign_pop(h, f);
     if (h->kept[c]) /* so are these */
         return hb_arena_kept_pop(h, c, f->bsize);
-    int w = hb_arena_owner_enter(h);
+    hb_arena_owner_enter(h);
     pool *p = h->used[c];
     void *b = LIKELY(p) ? pool_pop(h, p) : alloc_slow(h, c);
-    if (w)
-        hb_arena_owner_exit(h);
+    hb_arena_owner_exit(h);
     return b;
 }
 
@@ -725,6 +731,7 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
         int dead = i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed);
         if (dead && heap_swap(in, mine, owner)) {
             local_free(owner, pl, p);
+            hb_arena_owner_exit(owner); /* busy since heap_swap took it */
             return;
         }
         if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
@@ -748,10 +755,12 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
             return;
         }
         if (f->max) {
+            hb_arena_owner_enter(mine); /* both drain mine and tick */
             if (mine->kept_bytes < KEPT_BYTES && hb_arena_heap_idle(owner))
                 hb_arena_kept_free(mine, c, p, f->bsize);
             else
                 hb_arena_foreign_spill(mine, f, p);
+            hb_arena_owner_exit(mine);
             return;
         }
     }
@@ -764,21 +773,19 @@ static NOINLINE void free_general(inst *in, void *p, uint8_t tag)
 {
     if (tag == ARENA_TAG || tag == MED_TAG) {
         arena *a = arena_of(p);
-        heap *owner = a->heap, *mine = heap_mine(in);
-        int w = mine ? hb_arena_owner_enter(mine) : 0;
-        if (owner == mine) {
+        heap *owner = a->heap;
+        if (owner == heap_mine(in)) {
             lifo *l = &owner->cache[a->cls[slice_of(p)]];
-            if (l->n < l->max)
+            if (l->n < l->max) {
                 lifo_push(owner, l, p);
-            else
+            } else {
+                hb_arena_owner_enter(owner);
                 lifo_spill(owner, l, p);
-        } else {
-            free_other(in, owner, tag == MED_TAG ? mpool_of(p) : pool_of(p), p);
+                hb_arena_owner_exit(owner);
+            }
+            return;
         }
-        /* After a heap_swap this thread's heap is the one it took, busy
-         * since the take; mine was left, and its window ended there. */
-        if (w && tc.heap)
-            hb_arena_owner_exit(tc.heap);
+        free_other(in, owner, tag == MED_TAG ? mpool_of(p) : pool_of(p), p);
     } else if (p && !HB_DROPIN_FOREIGN(p)) {
         hb_large_free(&in->large, p);
     }
@@ -859,10 +866,9 @@ static int arena_thread_attach(void *state)
     heap *h = heap_attach(state);
     if (!h)
         return ENOMEM;
-    int w = hb_arena_owner_enter(h);
+    hb_arena_owner_enter(h);
     hb_arena_drain_remote(h);
-    if (w)
-        hb_arena_owner_exit(h);
+    hb_arena_owner_exit(h);
     return 0;
 }
 

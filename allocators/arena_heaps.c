@@ -50,7 +50,7 @@ void hb_arena_heap_leave(heap *h)
     if (helped)
         ctr_add(&h->live, -helped);
     h->help_held = 0;
-    atomic_store_explicit(&h->idle, 0, memory_order_relaxed);
+    atomic_fetch_and_explicit(&h->help, ~HELP_AWAY, memory_order_relaxed);
     atomic_store_explicit(&h->dead, 1, memory_order_relaxed);
     atomic_store_explicit(&h->busy, 0, memory_order_release);
     if (held)
@@ -149,10 +149,12 @@ void hb_arena_abandoned_sweep(inst *in)
     if (atomic_load_explicit(&in->helped_held, memory_order_relaxed)) {
         held = 0;
         for (heap *h = in->heaps; h; h = h->allnext) {
-            if (h->help_held) {
+            /* helped and holding free memory, or blocks pushed since to an
+             * owner still away (less than the MiB that calls a helper) */
+            int away = (atomic_load_explicit(&h->help, memory_order_relaxed) & HELP_AWAY) != 0;
+            if (h->help_held || (away && atomic_load_explicit(&h->remote, memory_order_relaxed)))
                 heap_help_locked(in, h, now);
-                held |= h->help_held;
-            }
+            held |= h->help_held | (away && !atomic_load_explicit(&h->dead, memory_order_relaxed));
         }
         atomic_store_explicit(&in->helped_held, held, memory_order_relaxed);
     }
@@ -164,15 +166,16 @@ void hb_arena_abandoned_sweep(inst *in)
 /* membarrier(2) registered for this process: 1, or -1 when it cannot be
  * (old kernel, a seccomp filter): then no heap is helped. 0 not tried yet:
  * a program whose heaps are never idle makes no such call. */
+#ifndef HB_HELP_TSAN
 static _Atomic int g_membarrier;
+#endif
 
 /* Every running thread of the process through a full barrier; 0 when that
  * cannot be had. */
 static int help_fence(void)
 {
 #ifdef HB_HELP_TSAN
-    atomic_thread_fence(memory_order_seq_cst);
-    return 1;
+    return 1; /* the RMW and the load around this are seq_cst */
 #else
     int st = atomic_load_explicit(&g_membarrier, memory_order_relaxed);
     if (st == 0) {
@@ -190,15 +193,16 @@ static int help_fence(void)
 #endif
 }
 
-void hb_arena_owner_wait(heap *h)
+void hb_arena_owner_back(heap *h)
 {
-    while (atomic_load_explicit(&h->claim, memory_order_acquire)) {
+    while (atomic_load_explicit(&h->help, memory_order_acquire) & HELP_CLAIM) {
         atomic_store_explicit(&h->busy, 0, memory_order_release);
-        while (atomic_load_explicit(&h->claim, memory_order_acquire))
+        while (atomic_load_explicit(&h->help, memory_order_acquire) & HELP_CLAIM)
             sched_yield();
-        atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
-        HB_OWNER_FENCE();
+        HB_OWNER_MARK(h);
     }
+    if (atomic_load_explicit(&h->help, memory_order_relaxed) & HELP_AWAY)
+        atomic_fetch_and_explicit(&h->help, ~HELP_AWAY, memory_order_relaxed); /* it is back */
 }
 
 /* hb_arena_heap_help with the instance lock held: the lock keeps h's
@@ -208,9 +212,9 @@ static void heap_help_locked(inst *in, heap *h, uint32_t now)
 {
     if (atomic_load_explicit(&h->dead, memory_order_relaxed) || h->adoptee)
         return;
-    atomic_store_explicit(&h->claim, 1, memory_order_relaxed);
-    if (!help_fence() || atomic_load_explicit(&h->busy, memory_order_acquire)) {
-        atomic_store_explicit(&h->claim, 0, memory_order_release);
+    atomic_fetch_or_explicit(&h->help, HELP_CLAIM, memory_order_seq_cst);
+    if (!help_fence() || atomic_load_explicit(&h->busy, memory_order_seq_cst)) {
+        atomic_fetch_and_explicit(&h->help, ~HELP_CLAIM, memory_order_release);
         return;
     }
     atomic_store_explicit(&h->help_ms, now, memory_order_relaxed);
@@ -218,8 +222,8 @@ static void heap_help_locked(inst *in, heap *h, uint32_t now)
     h->help_held = (uint8_t)hb_arena_heap_settle(h, now);
     if (h->help_held)
         atomic_store_explicit(&in->helped_held, 1, memory_order_relaxed);
-    atomic_store_explicit(&h->idle, 1, memory_order_relaxed);
-    atomic_store_explicit(&h->claim, 0, memory_order_release);
+    atomic_fetch_or_explicit(&h->help, HELP_AWAY, memory_order_relaxed);
+    atomic_fetch_and_explicit(&h->help, ~HELP_CLAIM, memory_order_release);
 }
 
 /* Why: larson's main thread makes every slot's first block, then waits in

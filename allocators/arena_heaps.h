@@ -34,7 +34,7 @@ void hb_arena_abandoned_sweep(inst *in);
  * its pools and give back what stays idle (hb_arena_heap_help). The owner
  * marks the stretches of its code that touch its pools (its slow paths:
  * the lifos, which a helper never touches, need none) with a plain store
- * of busy and a load of claim; a helper stores claim, makes every running
+ * of busy and a load of help; a helper sets HELP_CLAIM, makes every running
  * thread pass a full barrier (membarrier(2), MEMBARRIER_CMD_PRIVATE_
  * EXPEDITED) and goes ahead only if busy is 0. Between them one of the two
  * sees the other's store, and the owner's fast path pays no fence (an
@@ -47,26 +47,25 @@ void hb_arena_abandoned_sweep(inst *in);
 #define HB_HELP_TSAN 1
 #endif
 #endif
-#ifdef HB_HELP_TSAN /* ThreadSanitizer knows no membarrier: real fences there */
-#define HB_OWNER_FENCE() atomic_thread_fence(memory_order_seq_cst)
+/* busy set, then ordered before the load of help that follows. Under
+ * ThreadSanitizer, which knows neither membarrier nor fences, a
+ * sequentially consistent exchange (and the helper's seq_cst RMW and load,
+ * with no membarrier: a plain Dekker). */
+#ifdef HB_HELP_TSAN
+#define HB_OWNER_MARK(h) ((void)atomic_exchange_explicit(&(h)->busy, 1, memory_order_seq_cst))
 #else
-#define HB_OWNER_FENCE() atomic_signal_fence(memory_order_seq_cst)
+#define HB_OWNER_MARK(h)                                                                          \
+    (atomic_store_explicit(&(h)->busy, 1, memory_order_relaxed), atomic_signal_fence(memory_order_seq_cst))
 #endif
-/* A helper holds h: wait until it lets go (owner side). */
-void hb_arena_owner_wait(heap *h);
-/* The owner is about to touch h's pools: 1 when this call marked it busy
- * (0 when an outer call had), to pass to hb_arena_owner_exit. */
-static inline int hb_arena_owner_enter(heap *h)
+/* h's help word was not 0 at a window's start: wait while a helper holds
+ * h, and clear HELP_AWAY (owner side). */
+void hb_arena_owner_back(heap *h);
+/* The owner is about to touch h's pools (its windows do not nest). */
+static inline void hb_arena_owner_enter(heap *h)
 {
-    if (atomic_load_explicit(&h->busy, memory_order_relaxed))
-        return 0;
-    atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
-    HB_OWNER_FENCE();
-    if (__builtin_expect(atomic_load_explicit(&h->claim, memory_order_acquire) != 0, 0))
-        hb_arena_owner_wait(h);
-    if (__builtin_expect(atomic_load_explicit(&h->idle, memory_order_relaxed) != 0, 0))
-        atomic_store_explicit(&h->idle, 0, memory_order_relaxed); /* it is back */
-    return 1;
+    HB_OWNER_MARK(h);
+    if (__builtin_expect(atomic_load_explicit(&h->help, memory_order_seq_cst) != 0, 0))
+        hb_arena_owner_back(h);
 }
 static inline void hb_arena_owner_exit(heap *h)
 {

@@ -61,6 +61,9 @@
  * KEPT_BYTES in all, to allocate from, instead of adding them to that list
  * (see "Blocks of other threads" in arena.c). */
 #define IDLE_REMOTE_BYTES (1u << 20)
+/* Bits of a heap's help word (arena_heaps.c, "helping an idle owner"). */
+#define HELP_CLAIM 1u /* a helper holds the heap */
+#define HELP_AWAY 2u  /* helped, and its owner has not been back since */
 #define KEPT_BYTES (2u << 20)
 /* A pool free for PURGE_MS gives its pages back (MADV_DONTNEED), all but
  * the one holding its header (arena_pools.c). The option purge=MS sets it. */
@@ -185,17 +188,17 @@ struct heap {
     block *kept[NCLASS_ALL];
     uint64_t kept_bytes;
     /* The owner's window (arena_heaps.h, hb_arena_owner_enter): busy while
-     * its thread touches the pools, claim while a helper does (a thread
-     * that takes back the remote list of a heap whose thread has stopped
-     * allocating, arena_heaps.c). Written by the owner at each window; the
-     * helpers write claim rarely. */
+     * its thread touches the pools; help's HELP_CLAIM while a helper does
+     * (a thread that takes back the remote list of a heap whose thread has
+     * stopped allocating, arena_heaps.c), HELP_AWAY from a help until the
+     * owner's next window. The owner writes busy at each window; the
+     * helpers write help rarely. */
     _Alignas(64) _Atomic uint32_t busy;
-    _Atomic uint32_t claim;
+    _Atomic uint32_t help;
     /* Bytes the helpers took back into the pools, off live (folded into it
      * when the heap is left: only its owner writes live). */
     _Atomic uint64_t helped_live;
     _Atomic uint32_t help_ms; /* when a helper last took it back */
-    _Atomic uint8_t idle;     /* helped since its owner last drained */
     uint8_t help_held;        /* under the instance lock: helped, holds free memory */
     uint8_t adoptee;          /* under the instance lock: owned as another's adopted heap */
     /* Other threads write this line; keep it off the owner's lines. */

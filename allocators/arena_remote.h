@@ -39,7 +39,7 @@ void hb_arena_remote_free(heap *owner, block *b, uint32_t bsize);
 static inline int hb_arena_heap_idle(heap *o)
 {
     return atomic_load_explicit(&o->remote_bytes, memory_order_relaxed) >= IDLE_REMOTE_BYTES ||
-           atomic_load_explicit(&o->idle, memory_order_relaxed);
+           (atomic_load_explicit(&o->help, memory_order_relaxed) & HELP_AWAY);
 }
 /* Every block on h's remote list back to its pools, by a helper that holds
  * h (arena_heaps.c): their bytes go on helped_live, not off live, which
