@@ -4,7 +4,8 @@
  * heap is left, heaps of exited threads adopted or taken over by a
  * successor, left heaps swept by the others or trimmed below the warm
  * ones, an idle owner taking its blocks back, and the blocks of an owner
- * that does not take them back kept by the thread freeing them. */
+ * that does not take them back kept by the thread freeing them, or taken
+ * back into its pools for it and given back to the OS (the help). */
 #include "arena_test.h"
 
 #include <stdlib.h>
