@@ -594,6 +594,7 @@ static int arena_init(void **state, const char *options)
     in->foreign_bytes = opt.foreign_bytes;
     in->purge_ms = opt.purge_ms;
     in->warm = opt.warm;
+    in->help = opt.help;
     in->id = atomic_fetch_add_explicit(&g_next_id, 1, memory_order_relaxed);
     int err = pthread_mutex_init(&in->lock, NULL);
     if (err) {

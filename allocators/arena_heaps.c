@@ -237,7 +237,7 @@ void hb_arena_heap_help(heap *o)
 {
     inst *in = o->inst;
     uint32_t now = (uint32_t)hb_os_now_ms();
-    if (pthread_mutex_trylock(&in->lock) != 0)
+    if (!in->help || pthread_mutex_trylock(&in->lock) != 0)
         return;
     heap_help_locked(in, o, now);
     pthread_mutex_unlock(&in->lock);

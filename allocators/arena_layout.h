@@ -217,6 +217,7 @@ typedef struct inst {
     uint32_t foreign_bytes;   /* bound of a class's foreign cache; 0 none ("foreign=0") */
     uint32_t purge_ms;        /* a free pool's pages go back after this ("purge=MS") */
     uint32_t warm;            /* left heaps that keep their memory ("warm=N") */
+    uint32_t help;            /* idle owners helped ("help=0" turns it off) */
     pthread_mutex_t lock;     /* heaps and abandoned; rare paths only */
     heap *heaps;
     heap *abandoned;

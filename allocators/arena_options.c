@@ -1,5 +1,5 @@
 /* arena_options.c -- arena's init options ("cache=", "foreign=",
- * "purge=", "warm="), parsed without allocating: the same code is the drop-in
+ * "purge=", "warm=", "help="), parsed without allocating: the same code is the drop-in
  * library's malloc. */
 #include "arena_pools.h"
 
@@ -34,23 +34,26 @@ static int parse_bytes(const char *opt, const char *key, uint32_t *out, int *err
  * threads" at the top), "purge=MS", how long a free pool keeps its pages
  * (default PURGE_MS; arena_pools.c), and "warm=N", how many left heaps
  * keep their free memory for the next threads (default WARM_HEAPS;
- * arena_heaps.c, hb_arena_heap_leave). */
+ * arena_heaps.c, hb_arena_heap_leave), and "help=0", no thread takes back
+ * an idle owner's remote list for it (arena_heaps.c, hb_arena_heap_help). */
 int hb_arena_parse_options(const char *options, hb_arena_opts *out)
 {
     out->cache_bytes = LIFO_BYTES;
     out->foreign_bytes = FOREIGN_BYTES;
     out->purge_ms = PURGE_MS;
     out->warm = WARM_HEAPS;
+    out->help = 1;
     if (!options || !*options)
         return 0;
     for (const char *o = options;;) {
         int err = 0;
         if (!parse_bytes(o, "cache=", &out->cache_bytes, &err) &&
             !parse_bytes(o, "foreign=", &out->foreign_bytes, &err) &&
-            !parse_bytes(o, "purge=", &out->purge_ms, &err) && !parse_bytes(o, "warm=", &out->warm, &err))
+            !parse_bytes(o, "purge=", &out->purge_ms, &err) && !parse_bytes(o, "warm=", &out->warm, &err) &&
+            !parse_bytes(o, "help=", &out->help, &err))
             return EINVAL;
-        if (err)
-            return err;
+        if (err || out->help > 1)
+            return EINVAL;
         o = strchr(o, ',');
         if (!o)
             return 0;

@@ -35,11 +35,11 @@ static inline int hb_arena_heap_holds_free(const heap *h)
 void hb_arena_heap_trim(heap *h);
 /* arena_init's options (arena_options.c). */
 typedef struct hb_arena_opts {
-    uint32_t cache_bytes, foreign_bytes, purge_ms, warm;
+    uint32_t cache_bytes, foreign_bytes, purge_ms, warm, help;
 } hb_arena_opts;
 /* NULL or "" for the defaults, else comma-separated cache=BYTES,
- * foreign=BYTES, purge=MS, warm=N; 0, or EINVAL on an unknown key or a
- * malformed value. */
+ * foreign=BYTES, purge=MS, warm=N, help=0|1; 0, or EINVAL on an unknown
+ * key or a malformed value. */
 int hb_arena_parse_options(const char *options, hb_arena_opts *out);
 
 #endif

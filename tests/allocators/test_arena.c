@@ -522,6 +522,9 @@ static void test_options(void **state)
     A->destroy(s);
     assert_int_equal(A->init(&s, "purge=0,foreign=0"), 0);
     A->destroy(s);
+    assert_int_equal(A->init(&s, "warm=2,help=0"), 0);
+    A->destroy(s);
+    assert_int_equal(A->init(&s, "help=2"), EINVAL);
     assert_int_equal(A->init(&s, "foreign=x"), EINVAL);
     assert_int_equal(A->init(&s, "purge=-1"), EINVAL);
     assert_int_equal(A->init(&s, "cache=1,"), EINVAL);
