@@ -413,7 +413,7 @@ static void inst_unlock(inst *in)
  * adopter drains them. */
 static void heap_abandon(heap *h)
 {
-    if (!atomic_load_explicit(&h->busy, memory_order_relaxed)) /* not in heap_swap's window */
+    if (!atomic_load_explicit(&h->busy, memory_order_relaxed)) /* heap_attach's failure holds it */
         hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
     if (tc.heap == h) {
         tc.id = 0;
@@ -446,7 +446,7 @@ static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
     if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
                             atomic_load_explicit(&mine->os, memory_order_relaxed))
         return 0;
-    if (!hb_arena_abandoned_take(in, d, 1)) /* d busy: free_general's window ends it */
+    if (!hb_arena_abandoned_take(in, d, 1)) /* d busy: free_other ends its window */
         return 0;
     if (pthread_setspecific(in->key, d) != 0) { /* keep mine: d back, for adoption */
         hb_arena_heap_leave(d);

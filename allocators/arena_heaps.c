@@ -217,7 +217,6 @@ static void heap_help_locked(inst *in, heap *h, uint32_t now)
         atomic_fetch_and_explicit(&h->help, ~HELP_CLAIM, memory_order_release);
         return;
     }
-    atomic_store_explicit(&h->help_ms, now, memory_order_relaxed);
     hb_arena_drain_remote_helped(h);
     h->help_held = (uint8_t)hb_arena_heap_settle(h, now);
     if (h->help_held)

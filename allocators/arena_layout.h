@@ -198,7 +198,6 @@ struct heap {
     /* Bytes the helpers took back into the pools, off live (folded into it
      * when the heap is left: only its owner writes live). */
     _Atomic uint64_t helped_live;
-    _Atomic uint32_t help_ms; /* when a helper last took it back */
     uint8_t help_held;        /* under the instance lock: helped, holds free memory */
     uint8_t adoptee;          /* under the instance lock: owned as another's adopted heap */
     /* Other threads write this line; keep it off the owner's lines. */
