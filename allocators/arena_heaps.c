@@ -154,7 +154,7 @@ void hb_arena_abandoned_sweep(inst *in)
             int away = (atomic_load_explicit(&h->help, memory_order_relaxed) & HELP_AWAY) != 0;
             if (h->help_held || (away && atomic_load_explicit(&h->remote, memory_order_relaxed)))
                 heap_help_locked(in, h, now);
-            held |= h->help_held | (away && !atomic_load_explicit(&h->dead, memory_order_relaxed));
+            held |= h->help_held | away; /* a leave clears HELP_AWAY */
         }
         atomic_store_explicit(&in->helped_held, held, memory_order_relaxed);
     }

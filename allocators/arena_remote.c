@@ -27,18 +27,32 @@ static inline uint32_t carrier_room(uint32_t bsize)
     return (bsize - (uint32_t)sizeof(carrier)) / (uint32_t)sizeof(block *);
 }
 
-/* Every block of a list of carriers back to its pool in h (the owner, or
- * a heap this thread adopted): each carrier last, so its pool cannot
- * empty while its array is read. */
-static void carriers_free(heap *h, carrier *c)
+/* Every block of a list of carriers back to its pool in h (the owner, a
+ * heap this thread adopted, or one it helps): each carrier last, so its
+ * pool cannot empty while its array is read. Returns their bytes, which
+ * the caller takes off h's live count. */
+static uint64_t carriers_put(heap *h, carrier *c)
 {
+    uint64_t bytes = 0;
     while (c) {
         carrier *next = c->next;
-        for (uintptr_t i = 0, n = c->n; i < n; i++)
-            local_free(h, block_pool(c->blk[i]), c->blk[i]);
-        local_free(h, block_pool((block *)c), (block *)c);
+        for (uintptr_t i = 0, n = c->n; i < n; i++) {
+            pool *p = block_pool(c->blk[i]);
+            bytes += p->bsize;
+            pool_put(h, p, c->blk[i]);
+        }
+        pool *p = block_pool((block *)c);
+        bytes += p->bsize;
+        pool_put(h, p, (block *)c);
         c = next;
     }
+    return bytes;
+}
+
+/* carriers_put, by h's owner or adopter: off live at once. */
+static void carriers_free(heap *h, carrier *c)
+{
+    ctr_add(&h->live, -carriers_put(h, c));
 }
 
 /* Push a list of carriers, first to last, holding `bytes` of blocks, on
@@ -181,35 +195,28 @@ void hb_arena_kept_flush(heap *h)
     h->kept_bytes = 0;
 }
 
+/* h's whole remote list, with one exchange (NULL when empty). */
+static carrier *remote_take(heap *h)
+{
+    if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
+        return NULL;
+    atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
+    return (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire);
+}
+
 /* Take back every block other threads freed: one exchange for the lot. */
 void hb_arena_drain_remote(heap *h)
 {
-    if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
-        return;
-    atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
-    carriers_free(h, (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire));
+    carrier *c = remote_take(h);
+    if (c)
+        carriers_free(h, c);
 }
 
 void hb_arena_drain_remote_helped(heap *h)
 {
-    if (!atomic_load_explicit(&h->remote, memory_order_relaxed))
-        return;
-    atomic_store_explicit(&h->remote_bytes, 0, memory_order_relaxed);
-    carrier *c = (carrier *)atomic_exchange_explicit(&h->remote, NULL, memory_order_acquire);
-    uint64_t bytes = 0;
-    while (c) {
-        carrier *next = c->next;
-        for (uintptr_t i = 0, n = c->n; i < n; i++) {
-            pool *p = block_pool(c->blk[i]);
-            bytes += p->bsize;
-            pool_put(h, p, c->blk[i]);
-        }
-        pool *p = block_pool((block *)c);
-        bytes += p->bsize;
-        pool_put(h, p, (block *)c);
-        c = next;
-    }
-    atomic_fetch_add_explicit(&h->helped_live, bytes, memory_order_relaxed);
+    carrier *c = remote_take(h);
+    if (c)
+        atomic_fetch_add_explicit(&h->helped_live, carriers_put(h, c), memory_order_relaxed);
 }
 
 /* b, of class c (bsize bytes), of an idle heap, on h's kept list. */
