@@ -296,7 +296,7 @@ static void *central_fetch(fl_heap *h, unsigned c, unsigned want, unsigned batch
  * strings, which move up through the classes: 12% more peak RSS than
  * mimalloc, 4% with the bound, its time 1.06 -> 1.03; a bound for every
  * thread count cost mixed_remote and larson at 2 threads 16% and 8% of
- * their time, docs/allocators.md). */
+ * their time, docs/arena-threads.md). */
 static void central_release(fl_heap *h, unsigned c, void *list, unsigned n, unsigned batch)
 {
     fl_central *k = &h->cls[c];

@@ -320,15 +320,134 @@ static void test_exited_thread_blocks(void **state)
             assert_int_equal(b[k], i & 0xff);
         A->free(s, v[i], 0);
     }
-    /* Small ones wait on the abandoned heap's remote list... */
-    assert_true(stats_of(s).live_bytes > 0);
-    /* ...until a thread adopts it and drains them. */
+    /* This thread had no heap: its first free took the dead one, and the
+     * rest were freed into it. */
+    assert_int_equal(stats_of(s).live_bytes, 0);
+    /* A thread that attaches and leaves meanwhile changes nothing. */
     assert_int_equal(pthread_create(&t, NULL, attach_detach, s), 0);
     void *ret;
     assert_int_equal(pthread_join(t, &ret), 0);
     assert_null(ret);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+/* A thread whose first act is to free a dead heap's block takes that heap
+ * (free_other, heap_own), not the heap left last: thread a makes 1 MiB and
+ * exits, thread b (attached before a started) then uses 2 MiB, frees it
+ * and exits (its heap is left last, and warm), then thread c frees a's
+ * blocks but two (which keep a's arenas) and makes as many. c's blocks
+ * are in a's arenas. Taking the heap left last at c's thread_attach (the
+ * old way) had c build in b's heap instead. */
+#define FF_N 4096
+#define FF_SIZE 256
+typedef struct ffjob {
+    void *s;
+    void **v;
+    size_t n;
+    int err;
+    _Atomic int attached, go;
+} ffjob;
+
+static void *ff_make(void *arg)
+{
+    ffjob *j = arg;
+    for (size_t i = 0; i < j->n; i++)
+        if (!(j->v[i] = A->alloc(j->s, FF_SIZE)))
+            j->err = 1;
+    return NULL; /* the key destructor abandons the heap */
+}
+
+/* Attaches (one block), waits for go, then makes n blocks, frees them all
+ * and its first. */
+static void *ff_make_free(void *arg)
+{
+    ffjob *j = arg;
+    void *first = A->alloc(j->s, FF_SIZE);
+    atomic_store(&j->attached, 1);
+    while (!atomic_load(&j->go))
+        sched_yield();
+    ff_make(arg);
+    for (size_t i = 0; i < j->n; i++)
+        A->free(j->s, j->v[i], FF_SIZE);
+    A->free(j->s, first, FF_SIZE);
+    j->err |= !first;
+    return NULL;
+}
+
+/* Frees all of v but the first and last, then makes as many. */
+static void *ff_replace(void *arg)
+{
+    ffjob *j = arg;
+    if (A->thread_attach(j->s) != 0) {
+        j->err = 1;
+        return NULL;
+    }
+    for (size_t i = 1; i + 1 < j->n; i++)
+        A->free(j->s, j->v[i], FF_SIZE);
+    for (size_t i = 1; i + 1 < j->n; i++)
+        if (!(j->v[i] = A->alloc(j->s, FF_SIZE)))
+            j->err = 1;
+    return NULL;
+}
+
+static void test_first_free_takes_heap(void **state)
+{
+    void *s = *state;
+    static void *a[FF_N], *b[2 * FF_N], *c[FF_N];
+    ffjob ja = {.s = s, .v = a, .n = FF_N}, jb = {.s = s, .v = b, .n = 2 * FF_N}, jc = {.s = s, .v = c, .n = FF_N};
+    pthread_t t, tb;
+    assert_int_equal(pthread_create(&tb, NULL, ff_make_free, &jb), 0);
+    while (!atomic_load(&jb.attached))
+        sched_yield();
+    assert_int_equal(pthread_create(&t, NULL, ff_make, &ja), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    atomic_store(&jb.go, 1);
+    assert_int_equal(pthread_join(tb, NULL), 0);
+    memcpy(c, a, sizeof a);
+    assert_int_equal(pthread_create(&t, NULL, ff_replace, &jc), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(ja.err + jb.err + jc.err, 0);
+    size_t in_a = 0;
+    for (size_t i = 1; i + 1 < FF_N; i++) {
+        int found = 0;
+        for (size_t k = 0; k < FF_N && !found; k += 64)
+            found = ARENA_OF(c[i]) == ARENA_OF(a[k]) || ARENA_OF(c[i]) == ARENA_OF(a[FF_N - 1]);
+        in_a += found;
+    }
+    assert_true(in_a >= FF_N * 9 / 10);
+    for (size_t i = 0; i < FF_N; i++)
+        A->free(s, c[i], FF_SIZE);
+    assert_int_equal(stats_of(s).live_bytes, 0);
+}
+
+/* A dead heap that a thread with a heap of its own adopted and emptied
+ * gives back its memory when it is let go (hb_arena_heap_drop_adopted),
+ * not purge_ms later: here purge_ms is a minute. This thread holds 4 MiB
+ * (so it adopts a's heap rather than swap to it), a makes 4 MiB and exits,
+ * and this thread frees a's blocks: a's 4 MiB go back at the last. */
+static void test_emptied_heap_trimmed(void **state)
+{
+    (void)state;
+    void *s;
+    assert_int_equal(A->init(&s, "purge=60000"), 0);
+    static void *a[4 * FF_N], *own[4 * FF_N];
+    ffjob ja = {.s = s, .v = a, .n = 4 * FF_N}, jo = {.s = s, .v = own, .n = 4 * FF_N};
+    ff_make(&jo);
+    uint64_t mine = stats_of(s).os_bytes;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ff_make, &ja), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(ja.err + jo.err, 0);
+    uint64_t theirs = stats_of(s).os_bytes - mine;
+    assert_true(theirs >= 4 * FF_N * FF_SIZE);
+    for (size_t i = 0; i < 4 * FF_N; i++)
+        A->free(s, a[i], FF_SIZE);
     hb_alloc_stats st = stats_of(s);
-    assert_int_equal(st.live_bytes, 0);
+    assert_int_equal(st.live_bytes, 4 * FF_N * FF_SIZE);
+    assert_true(st.os_bytes <= mine + theirs / 8);
+    for (size_t i = 0; i < 4 * FF_N; i++)
+        A->free(s, own[i], FF_SIZE);
+    A->destroy(s);
 }
 
 /* Larson's successor (heap_swap): thread B attaches while A is alive, A
@@ -693,7 +812,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_remote_frees_reclaimed), TF(test_foreign_cache), T(test_idle_heap_blocks_kept), T(test_lifo),
         T(test_exited_thread_blocks), T(test_abandoned_heap_swept), T(test_idle_owner_takes_back),
-        T(test_successor_takes_heap), T(test_warm_heaps), T(test_idle_owner_helped),
+        T(test_successor_takes_heap), T(test_warm_heaps), T(test_idle_owner_helped), T(test_first_free_takes_heap),
+        T(test_emptied_heap_trimmed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
