@@ -390,6 +390,15 @@ static void *ff_replace(void *arg)
     return NULL;
 }
 
+/* Whether p lies in one of the arenas that hold v's n blocks. */
+static int in_arenas_of(const void *p, void *const *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ARENA_OF(p) == ARENA_OF(v[k]))
+            return 1;
+    return 0;
+}
+
 static void test_first_free_takes_heap(void **state)
 {
     void *s = *state;
@@ -408,12 +417,8 @@ static void test_first_free_takes_heap(void **state)
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(ja.err + jb.err + jc.err, 0);
     size_t in_a = 0;
-    for (size_t i = 1; i + 1 < FF_N; i++) {
-        int found = 0;
-        for (size_t k = 0; k < FF_N && !found; k += 64)
-            found = ARENA_OF(c[i]) == ARENA_OF(a[k]) || ARENA_OF(c[i]) == ARENA_OF(a[FF_N - 1]);
-        in_a += found;
-    }
+    for (size_t i = 1; i + 1 < FF_N; i++)
+        in_a += in_arenas_of(c[i], a, FF_N);
     assert_true(in_a >= FF_N * 9 / 10);
     for (size_t i = 0; i < FF_N; i++)
         A->free(s, c[i], FF_SIZE);
