@@ -541,8 +541,9 @@ static NOINLINE heap *heap_attach(inst *in)
     return h;
 }
 
-/* For free: this thread's heap if it has one, never creating one (a thread
- * that only frees pushes to the owners and needs no heap). */
+/* For free: this thread's heap if it has one, never creating one (a free
+ * of another heap's block attaches one, free_other; a free of a block of
+ * the thread's own heap cannot come without it). */
 static NOINLINE heap *heap_lookup(inst *in)
 {
     heap *h = pthread_getspecific(in->key);
@@ -740,53 +741,64 @@ static void *arena_alloc_aligned(void *state, size_t align, size_t size)
 static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
 {
     heap *mine = heap_mine(in);
-    if (mine) {
-        uint32_t i = 0;
-        while (i < mine->nadopted && mine->adopted[i] != owner)
-            i++;
-        int dead = i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed);
-        if (dead && heap_swap(in, mine, owner)) {
+    if (!mine) {
+        /* The thread's first free, and it has no heap yet. Of a dead
+         * heap's block: that heap becomes its own (a successor freeing its
+         * predecessor's working set, see arena_thread_attach), its blocks
+         * freed locally and their memory reused by its allocations. Of a
+         * living heap's: it attaches a heap as its first allocation would,
+         * so that what it frees of others goes through its foreign cache
+         * rather than a push per block on the owner's list (xthread's
+         * consumers only free: 7.6 s at 2 threads without, 2.6 with). */
+        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_own(in, owner)) {
+            hb_arena_drain_remote(owner);
             local_free(owner, pl, p);
-            hb_arena_owner_exit(owner); /* busy since heap_swap took it */
+            hb_arena_owner_exit(owner);
             return;
         }
-        if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
-            local_free(owner, pl, p);
-            /* Its last block: let it go now, for the next thread that
-             * attaches, rather than at the next drain_all, which the
-             * lifos make rare: dead heaps of a chain of threads held
-             * their memory meanwhile, out of every thread's reach
-             * (larson under the drop-in library, 2 threads: 24 MiB peak
-             * without the lifos, 42 with). hb_arena_heap_leave keeps the memory
-             * freed lately with it, and hb_arena_abandoned_sweep gives
-             * back what then stays idle. */
-            if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)
-                hb_arena_heap_drop_adopted(mine, i);
+        int e = errno; /* free sets no errno */
+        if (!(mine = heap_attach(in))) {
+            errno = e;
+            hb_arena_remote_free(owner, p, pl->bsize);
             return;
         }
-        size_t c = arena_of(p)->cls[slice_of(p)];
-        fcache *f = &mine->foreign[c];
-        if (LIKELY(f->n < f->max)) {
-            hb_arena_foreign_push(mine, f, p);
-            return;
-        }
-        if (f->max) {
-            hb_arena_owner_enter(mine); /* both drain mine and tick */
-            if (mine->kept_bytes < KEPT_BYTES && hb_arena_heap_idle(owner))
-                hb_arena_kept_free(mine, c, p, f->bsize);
-            else
-                hb_arena_foreign_spill(mine, f, p);
-            hb_arena_owner_exit(mine);
-            return;
-        }
-    } else if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_own(in, owner)) {
-        /* This thread's first act is to free a dead heap's block: the heap
-         * becomes its own (a successor freeing its predecessor's working
-         * set, see arena_thread_attach), its blocks freed locally and
-         * their memory reused by its allocations. */
-        hb_arena_drain_remote(owner);
+    }
+    uint32_t i = 0;
+    while (i < mine->nadopted && mine->adopted[i] != owner)
+        i++;
+    int dead = i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed);
+    if (dead && heap_swap(in, mine, owner)) {
         local_free(owner, pl, p);
-        hb_arena_owner_exit(owner);
+        hb_arena_owner_exit(owner); /* busy since heap_swap took it */
+        return;
+    }
+    if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
+        local_free(owner, pl, p);
+        /* Its last block: let it go now, for the next thread that
+         * attaches, rather than at the next drain_all, which the
+         * lifos make rare: dead heaps of a chain of threads held
+         * their memory meanwhile, out of every thread's reach
+         * (larson under the drop-in library, 2 threads: 24 MiB peak
+         * without the lifos, 42 with). hb_arena_heap_leave keeps the memory
+         * freed lately with it, and hb_arena_abandoned_sweep gives
+         * back what then stays idle. */
+        if (atomic_load_explicit(&owner->live, memory_order_relaxed) == 0)
+            hb_arena_heap_drop_adopted(mine, i);
+        return;
+    }
+    size_t c = arena_of(p)->cls[slice_of(p)];
+    fcache *f = &mine->foreign[c];
+    if (LIKELY(f->n < f->max)) {
+        hb_arena_foreign_push(mine, f, p);
+        return;
+    }
+    if (f->max) {
+        hb_arena_owner_enter(mine); /* both drain mine and tick */
+        if (mine->kept_bytes < KEPT_BYTES && hb_arena_heap_idle(owner))
+            hb_arena_kept_free(mine, c, p, f->bsize);
+        else
+            hb_arena_foreign_spill(mine, f, p);
+        hb_arena_owner_exit(mine);
         return;
     }
     hb_arena_remote_free(owner, p, pl->bsize);
@@ -888,8 +900,8 @@ static void *arena_realloc(void *state, void *p, size_t old_size, size_t new_siz
 
 /* A thread's heap is chosen when it first needs one, not here: at its
  * first allocation (heap_attach: the heap left last, or a new one), or at
- * its first free of a dead heap's block, whichever comes first (free_other:
- * that heap). A successor whose first act is to free what its predecessor
+ * its first free, whichever comes first (free_other: the freed block's
+ * heap if it is dead, else as at an allocation). A successor whose first act is to free what its predecessor
  * made (Larson's chain; a thread per task) then takes the predecessor's
  * heap, not whichever heap was left last, often another chain's working
  * set, which it would build beside while freeing its own into a dead heap.
