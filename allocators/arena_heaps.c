@@ -16,6 +16,14 @@
 
 static void heap_help_locked(inst *in, heap *h, uint32_t now);
 
+/* Everything free in h, which no thread uses meanwhile, back: the blocks
+ * it keeps of idle heaps to their owners, then its free pages. */
+static void heap_give_back_all(heap *h)
+{
+    hb_arena_kept_flush(h);
+    hb_arena_heap_trim(h);
+}
+
 /* Put a heap no thread owns any more on the abandoned list, with what of
  * its free memory has been idle long enough given back; the rest waits for
  * the thread that takes the heap next, or for hb_arena_abandoned_sweep.
@@ -66,8 +74,7 @@ void hb_arena_heap_leave(heap *h)
     pthread_mutex_unlock(&in->lock);
     if (!cold)
         return;
-    hb_arena_kept_flush(cold);
-    hb_arena_heap_trim(cold);
+    heap_give_back_all(cold);
     pthread_mutex_lock(&in->lock);
     for (pp = &in->abandoned; *pp;)
         pp = &(*pp)->abandoned_next;
@@ -92,10 +99,8 @@ void hb_arena_heap_drop_adopted(heap *h, uint32_t i)
 {
     heap *d = h->adopted[i];
     h->adopted[i] = h->adopted[--h->nadopted];
-    if (atomic_load_explicit(&d->live, memory_order_relaxed) == 0) {
-        hb_arena_kept_flush(d);
-        hb_arena_heap_trim(d);
-    }
+    if (atomic_load_explicit(&d->live, memory_order_relaxed) == 0)
+        heap_give_back_all(d);
     hb_arena_heap_leave(d);
 }
 
