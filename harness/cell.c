@@ -405,6 +405,8 @@ void hb_cell_out_init(hb_cell_out *o, const hb_cell *c)
     r->garbage_mean_bytes = r->garbage_max_bytes = -1;
     r->maxrss_kb = r->minflt = r->majflt = r->nvcsw = r->nivcsw = -1;
     r->figure = r->harness_cpu_s = -1;
+    r->host_slow = -1;
+    r->retakes = -1;
     snprintf(r->pinned, sizeof r->pinned, "%s", c->m.pin ? "yes" : "no");
 }
 

@@ -98,6 +98,7 @@ typedef struct hb_run_opts {
     hb_measure measure;
     int heap_modes; /* HB_HEAP_ISOLATED and/or HB_HEAP_SHARED (--heap) */
     int verbose;    /* --verbose: the workloads' own output on the console, not in NAME.log */
+    int steady;     /* --steady: repetitions out of the host's slow spells (steady.h) */
     /* --heap-factors F1,F2,...: for collectors with a heap limit, a
      * dimension of the matrix, each a multiple of the cell's minimum heap
      * found first by binary search (minheap.c) */
@@ -175,6 +176,11 @@ typedef struct hb_result {
      * have_gen_stats 0: not measured (no collector, boehm) */
     int have_gen_stats;
     hb_gen_stats gen_stats[HB_GENERATIONS];
+    /* run --steady (steady.h): the host probe's slowest reading around the
+     * kept run (before and after it), and the runs thrown away before it
+     * because the host read slow after them; -1: not probed */
+    double host_slow;
+    int retakes;
 } hb_result;
 
 /* Everything a cell reports: the result and its time series. */

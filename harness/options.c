@@ -620,7 +620,7 @@ static int usage_error(const char *opt)
 {
     say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
         "--threads 1,2 --reps N --size small|medium|large --param KEY=V1,V2|KEY=A..B+S|KEY=A..B*F --timeout S "
-        "--heap isolated,shared --warmup N --interleave --pin --shard K/N --resume --lat-every N --sample-ms N "
+        "--heap isolated,shared --warmup N --interleave --steady --pin --shard K/N --resume --lat-every N --sample-ms N "
         "--program NAME='CMD ARGS' --verbose --heap-factors F1,F2 --out FILE.csv",
         opt);
     return 2;
@@ -708,6 +708,10 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
         }
         if (!strcmp(arg, "--verbose")) {
             o->verbose = 1;
+            continue;
+        }
+        if (!strcmp(arg, "--steady")) {
+            o->steady = 1;
             continue;
         }
         char name[64];

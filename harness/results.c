@@ -49,6 +49,9 @@ static const char *const columns[] = {
     /* the largest automatic pause (NAME.pauses.csv's explicit 0): pause_max_us
      * without the collections hb_collect (gc.collect()) asked for */
     "pause_max_auto_us",
+    /* run --steady (steady.h): the host probe's slowest reading around the
+     * run, and the runs of this repetition thrown away for a slow host */
+    "host_slow", "retakes",
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -597,6 +600,12 @@ int hb_csv_write_row(hb_csv *f, const char *run_id, const hb_cell *c, const hb_r
         SET("%.3f", r->pauses.max_auto_us);
     else
         SKIP(); /* no automatic pause: every collection was asked for, or none ran */
+    if (r->host_slow >= 0) { /* said whatever the status: the host, not the cell */
+        SET("%.3f", r->host_slow);
+        SET("%d", r->retakes);
+    } else {
+        i += 2; /* not run --steady */
+    }
 #undef SET
 #undef SKIP
     if ((size_t)i != NCOLS) {

@@ -23,6 +23,7 @@
 #include "plot.h"
 #include "rank.h"
 #include "stats.h"
+#include "steady.h"
 #include "tables.h"
 #include "../workloads/programs/program.h"
 
@@ -560,8 +561,11 @@ int hb_run(const hb_run_opts *o, const char *self)
             return src;
         }
     }
+    hb_host *host = NULL; /* --steady's probe */
     hb_csv *csv;
-    if (hb_csv_open(o->out, &csv)) {
+    if ((o->steady && !(host = hb_host_open())) || hb_csv_open(o->out, &csv)) {
+        hb_host_close(host);
+        free(mwhy);
         free(cells);
         return 2;
     }
@@ -598,7 +602,7 @@ int hb_run(const hb_run_opts *o, const char *self)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    int failures = 0, tty = isatty(2), werr = 0;
+    int failures = 0, tty = isatty(2), werr = 0, retaken = 0;
     /* The workloads' own output (tracemalloc's lines, a program's notes):
      * each cell's goes to a scratch file, and when there is some, to
      * NAME.log after a line naming the cell; --verbose leaves it on the
@@ -614,6 +618,7 @@ int hb_run(const hb_run_opts *o, const char *self)
             if (logfd >= 0)
                 close(logfd);
             hb_csv_close(csv);
+            hb_host_close(host);
             free(jobs);
             free(cells);
             return 2;
@@ -671,12 +676,33 @@ int hb_run(const hb_run_opts *o, const char *self)
             if (stop_signal)
                 break;
         }
+        int cut = 0;
         if (runnable < 0) {
         } else if (!runnable)
             hb_cell_run(&c, &out); /* records the skip without a child */
-        else if (c.collector && c.collector->external ? hb_cpython_cell(&c, o->timeout_s, &stop_signal, o->verbose ? 2 : chatter, &out)
-                 : c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, o->verbose ? 2 : chatter, &out)
-                                       : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out))
+        else
+            for (int retakes = 0;; retakes++) {
+                /* --steady: run out of the host's slow spells, and again
+                 * when one began during the run (steady.h) */
+                double before = host ? hb_steady_settle(host, &stop_signal) : -1;
+                if ((cut = stop_signal != 0))
+                    break;
+                int fd = o->verbose ? 2 : chatter;
+                cut = c.collector && c.collector->external ? hb_cpython_cell(&c, o->timeout_s, &stop_signal, fd, &out)
+                      : c.workload->program ? hb_program_cell(&c, o->timeout_s, &stop_signal, fd, &out)
+                                            : hb_run_child(self, &c, o->timeout_s, 0, chatter, &out);
+                if (cut || !host)
+                    break;
+                double after = hb_host_probe(host);
+                out.r.host_slow = after > before ? after : before;
+                out.r.retakes = retakes;
+                if (!hb_steady_retake(out.r.host_slow, retakes))
+                    break;
+                retaken++;
+                hb_buf_free(&out.rss); /* thrown away: its output stays in the log */
+                hb_buf_free(&out.pauses);
+            }
+        if (cut)
             break; /* cut by a stop signal: no row */
         if (chatter >= 0) { /* what it said, if anything, to NAME.log */
             off_t said = lseek(chatter, 0, SEEK_END);
@@ -731,6 +757,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         close(chatter);
     if (logfd >= 0)
         close(logfd);
+    hb_host_close(host);
     free(mwhy);
     free(warmed);
     free(tl);
@@ -771,6 +798,8 @@ int hb_run(const hb_run_opts *o, const char *self)
     printf("\n%zu rows (%d failed%s) appended to %s", done, failures, "", o->out);
     if (resumed)
         printf("; %zu already there were kept", resumed);
+    if (o->steady)
+        printf("; %d run%s thrown away for a slow host (--steady)", retaken, retaken == 1 ? "" : "s");
     printf("\n");
     if (o->is_default) {
         char figs[4200];

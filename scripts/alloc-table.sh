@@ -30,7 +30,8 @@
 # run; at small, 15-60 ms, a run's noise is 10% of it), PYTHON_N (500000:
 # python's n, run on its own: at medium's 50000 a run is 70 ms, mostly the
 # interpreter's start), OUT (prefix of the results files; a temporary
-# directory by default).
+# directory by default), STEADY (--steady: each repetition out of the
+# host's slow spells, docs/harness.md; empty: off).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -47,6 +48,8 @@ PYTHON_N=${PYTHON_N:-500000}
 # ages; "" leaves it out.
 TASK_PARAMS=${TASK_PARAMS-chunks=500 rounds=1 ops=1000000}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
+# repetitions out of the host's slow spells (docs/harness.md); STEADY= off
+STEADY=${STEADY---steady}
 
 if [ $# -eq 0 ]; then
     hb=$BUILD/heapbench
@@ -55,8 +58,8 @@ if [ $# -eq 0 ]; then
     set -- "$out.csv"
     run() { # csv, run options...
         local csv=$1; shift
-        echo "# $hb run --allocators $ALLOCS $* --reps $REPS --interleave --out $csv" >&2
-        "$hb" run --allocators "$ALLOCS" "$@" --reps "$REPS" --interleave --out "$csv" > /dev/null
+        echo "# $hb run --allocators $ALLOCS $* --reps $REPS --interleave $STEADY --out $csv" >&2
+        "$hb" run --allocators "$ALLOCS" "$@" --reps "$REPS" --interleave $STEADY --out "$csv" > /dev/null
         [ $? -le 1 ] || exit 2
     }
     [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium

@@ -21,7 +21,8 @@ import collections, csv, json
 head = open("new.pauses.csv").readline().strip()
 assert head.endswith(",ttsp_us,explicit"), head
 rows = list(csv.DictReader(open("new.csv")))
-assert list(rows[0])[-1] == "pause_max_auto_us", list(rows[0])[-3:]
+cols = list(rows[0])
+assert cols[cols.index("gc2_uncollectable") + 1] == "pause_max_auto_us", cols[-4:]
 pauses = collections.defaultdict(list)
 for p in csv.DictReader(open("new.pauses.csv")):
     pauses[p["cell"], p["rep"]].append(p)

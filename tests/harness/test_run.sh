@@ -314,6 +314,22 @@ gen = {(r["allocator"], r["collector"], r["rep"]): r["collected_objects"] for r 
 assert gen[("system", "rcgen", "1")] == gen[("freelist", "rcgen", "1")], gen
 PY
 
+# ---- --steady: each row says how slow the host read around it and how
+# many runs of it were thrown away; without it both are empty
+"$hb" run --steady --workloads churn --allocators system,arena --threads 1 --reps 2 --warmup 0 --interleave \
+    --out steady.csv > /dev/null 2>&1 && ok || bad "steady run"
+"$hb" run --workloads churn --allocators system --threads 1 --reps 1 --warmup 0 --out plain.csv > /dev/null 2>&1 \
+    && ok || bad "plain run"
+python3 - <<'PY' && ok || bad "host_slow and retakes"
+import csv
+rows = list(csv.DictReader(open("steady.csv")))
+assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), rows
+for r in rows:
+    assert 1.0 <= float(r["host_slow"]) < 100 and 0 <= int(r["retakes"]) <= 3, (r["host_slow"], r["retakes"])
+plain = list(csv.DictReader(open("plain.csv")))
+assert plain[0]["host_slow"] == "" and plain[0]["retakes"] == "", plain[0]
+PY
+
 cp cut.csv keep.csv
 expect2 "shard 0/2" run --shard 0/2 --out new.csv
 expect2 "shard 3/2" run --shard 3/2 --out new.csv
