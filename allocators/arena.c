@@ -29,7 +29,7 @@
  *     0, so no other thread can hold one and push), the heap gives back
  *     its free memory and is left for the next thread that attaches;
  *   - unless the thread's own heap holds less than half as much: then it
- *     takes the dead heap as its own and leaves its own (heap_swap).
+ *     takes the dead heap as its own and leaves its own (hb_arena_heap_swap).
  * A heap left keeps the memory freed in it lately, for the thread that
  * takes it next (a thread per task reuses it instead of refaulting it);
  * what stays idle goes back through the other heaps' sweeps, and a heap
@@ -128,27 +128,19 @@ static _Atomic uint64_t g_next_id = 1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_once_err;
 
-/* One-entry cache of this thread's heap: alloc/free on the owning thread cost
- * a TLS load and a compare. initial-exec because the drop-in is preloaded and
- * the general-dynamic model's __tls_get_addr may allocate. */
-typedef struct tcache {
-    uint64_t id;
-    heap *heap;
-} tcache;
-static _Thread_local tcache tc __attribute__((tls_model("initial-exec")));
-
-/* Whether tc holds this thread's heap of instance `in`. Instances come and
- * go in process, and a new one's heaps may land where a dead one's were:
- * the id tells them apart. The drop-in library has one instance, never
- * destroyed, so there tc.heap is that instance's heap or NULL, and the id
- * is not read: a malloc and free pair costs 3 instructions less, 0.6% of
- * python's under callgrind (free's comparison of the block's heap with
- * tc.heap needs no test before it: a heap is never NULL). */
+/* Whether hb_arena_tc (the thread's cached heap, arena_heaps.h) holds its
+ * heap of instance `in`. Instances come and go in process, and a new one's
+ * heaps may land where a dead one's were: the id tells them apart. The
+ * drop-in library has one instance, never destroyed, so there
+ * hb_arena_tc.heap is that instance's heap or NULL, and the id is not
+ * read: a malloc and free pair costs 3 instructions less, 0.6% of python's
+ * under callgrind (free's comparison of the block's heap with
+ * hb_arena_tc.heap needs no test before it: a heap is never NULL). */
 #ifdef HB_DROPIN_BACKEND
-#define TC_HIT(in) ((void)(in), tc.heap != NULL)
+#define TC_HIT(in) ((void)(in), hb_arena_tc.heap != NULL)
 #define TC_FREE_HIT(in) ((void)(in), 1)
 #else
-#define TC_HIT(in) (tc.id == (in)->id)
+#define TC_HIT(in) (hb_arena_tc.id == (in)->id)
 #define TC_FREE_HIT(in) TC_HIT(in)
 #endif
 
@@ -187,7 +179,7 @@ static inline void *pool_pop(heap *h, pool *p)
  * and free pair costs); the blocks come off live as they go back to their
  * pools (lifo_return). live's other readers see the same as before: the
  * dead heaps whose live 0 means every block came back have had their
- * lifos flushed, and heap_swap's comparison is off by a lifo per class at
+ * lifos flushed, and hb_arena_heap_swap's comparison is off by a lifo per class at
  * most. */
 #ifdef HB_DROPIN_BACKEND
 #define LIFO_LIVE 1
@@ -252,9 +244,8 @@ static NOINLINE void lifo_spill(heap *h, lifo *l, block *b)
     lifo_push(h, l, b);
 }
 
-/* Every lifo of h back to the pools: before h is left to other threads,
- * which must find its pools' counts true. */
-static void lifo_flush(heap *h)
+/* Every lifo of h back to the pools (arena_heaps.h). */
+void hb_arena_lifo_flush(heap *h)
 {
     for (size_t c = 1; c < NCLASS_ALL; c++) {
         lifo *l = &h->cache[c];
@@ -399,164 +390,12 @@ static NOINLINE void *alloc_slow(heap *h, size_t c)
     return pool_pop(h, p);
 }
 
-/* ------------------------------------------------------------------ heaps */
+/* ------------------------------------- heaps (their lifecycle: arena_heaps.c) */
 
-static void inst_lock(inst *in)
-{
-    pthread_mutex_lock(&in->lock);
-}
-
-static void inst_unlock(inst *in)
-{
-    pthread_mutex_unlock(&in->lock);
-}
-
-/* Leave a heap, and the dead heaps it adopted, for adoption. Their blocks
- * stay valid; frees from any thread go to their remote lists until an
- * adopter drains them. */
-static void heap_abandon(heap *h)
-{
-    if (!atomic_load_explicit(&h->busy, memory_order_relaxed)) /* heap_attach's failure holds it */
-        hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
-    if (tc.heap == h) {
-        tc.id = 0;
-        tc.heap = NULL;
-    }
-    hb_arena_foreign_flush(h); /* first: it may adopt heaps, dropped next */
-    while (h->nadopted)
-        hb_arena_heap_drop_adopted(h, h->nadopted - 1);
-    lifo_flush(h);
-    hb_arena_heap_leave(h);
-}
-
-/* The dead heap d as the calling thread's heap (the thread has none, or
- * heap_swap leaves its own next): 1 when it is, busy, for the caller to end
- * the window with hb_arena_owner_exit; 0 when another thread got there
- * first or the key cannot be set (d then back on the abandoned list). */
-static int heap_own(inst *in, heap *d)
-{
-    if (!hb_arena_abandoned_take(in, d, 1)) /* d busy: the caller ends its window */
-        return 0;
-    if (pthread_setspecific(in->key, d) != 0) {
-        hb_arena_heap_leave(d);
-        return 0;
-    }
-    tc.id = in->id;
-    tc.heap = d;
-    return 1;
-}
-
-/* A thread about to adopt the dead heap d takes it as its own heap instead,
- * and leaves its own heap `mine` for adoption, when d holds more than twice
- * mine's live bytes and at least as much memory. That is a thread
- * succeeding one that died holding its working set (Larson's chain of
- * workers; a thread pool replacing a thread) that had a heap before its
- * predecessor's died: it allocated before its first such free, or freed
- * while the predecessor still ran (free_other takes the dead heap of a
- * thread with none). Adopting would leave it building a second copy of the
- * working set in its heap while it frees the first into d, never
- * allocating from d (faulting in and then giving back a whole working set
- * per thread). Owning d, it frees into d's lifos and pools and allocates
- * from them. Its old heap's blocks stay valid and come back through
- * adoption, as any dead heap's. 1 when d is this thread's heap now. */
-static NOINLINE int heap_swap(inst *in, heap *mine, heap *d)
-{
-    uint64_t dl = atomic_load_explicit(&d->live, memory_order_relaxed);
-    uint64_t ml = atomic_load_explicit(&mine->live, memory_order_relaxed) -
-                  atomic_load_explicit(&mine->helped_live, memory_order_relaxed);
-    if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
-                            atomic_load_explicit(&mine->os, memory_order_relaxed))
-        return 0;
-    if (!heap_own(in, d))
-        return 0;
-    /* d was abandoned, so it adopts nothing (heap_abandon dropped them):
-     * mine's adopted heaps become d's. */
-    for (uint32_t i = 0; i < mine->nadopted; i++)
-        d->adopted[d->nadopted++] = mine->adopted[i];
-    mine->nadopted = 0;
-    heap_abandon(mine);
-    hb_arena_drain_remote(d);
-    return 1;
-}
-
-/* pthread key destructor: the thread exits without having detached. */
-static void heap_tsd_dtor(void *v)
-{
-    heap_abandon(v);
-}
-
-static heap *heap_new(inst *in)
-{
-    size_t page = hb_os_page_size();
-    size_t size = (sizeof(heap) + page - 1) & ~(page - 1);
-    heap *h = hb_os_map(size, page); /* zero-filled: every list starts empty */
-    if (!h)
-        return NULL;
-    h->inst = in;
-    for (size_t c = 1; c < NCLASS_ALL; c++) {
-        uint32_t bsize = class_size(c), max = in->cache_bytes / bsize;
-        h->cache[c].max = (uint16_t)(max < LIFO_MAX ? max : LIFO_MAX);
-        h->cache[c].bsize = bsize;
-        max = in->foreign_bytes / bsize;
-        h->foreign[c].max = (uint16_t)(max < FOREIGN_MAX ? max : FOREIGN_MAX);
-        h->foreign[c].bsize = bsize;
-    }
-    atomic_init(&h->remote, NULL);
-    atomic_init(&h->busy, 1); /* heap_attach ends the window */
-    inst_lock(in);
-    h->allnext = in->heaps;
-    in->heaps = h;
-    inst_unlock(in);
-    return h;
-}
-
-/* The calling thread's heap, adopting an abandoned one or making one. */
-static NOINLINE heap *heap_attach(inst *in)
-{
-    heap *h = pthread_getspecific(in->key);
-    if (!h) {
-        inst_lock(in);
-        h = in->abandoned;
-        if (h) {
-            in->abandoned = h->abandoned_next;
-            h->adoptee = 0;
-            atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
-            atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
-        }
-        inst_unlock(in);
-        if (!h && !(h = heap_new(in))) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        if (pthread_setspecific(in->key, h) != 0) {
-            heap_abandon(h);
-            errno = ENOMEM;
-            return NULL;
-        }
-        hb_arena_drain_remote(h);
-        hb_arena_owner_exit(h);
-    }
-    tc.id = in->id;
-    tc.heap = h;
-    return h;
-}
-
-/* For free: this thread's heap if it has one, never creating one (a free
- * of another heap's block attaches one, free_other; a free of a block of
- * the thread's own heap cannot come without it). */
-static NOINLINE heap *heap_lookup(inst *in)
-{
-    heap *h = pthread_getspecific(in->key);
-    if (h) {
-        tc.id = in->id;
-        tc.heap = h;
-    }
-    return h;
-}
-
+/* This thread's heap, for free; NULL when it has none yet. */
 static inline heap *heap_mine(inst *in)
 {
-    return LIKELY(TC_HIT(in)) ? tc.heap : heap_lookup(in);
+    return LIKELY(TC_HIT(in)) ? hb_arena_tc.heap : hb_arena_heap_lookup(in);
 }
 
 /* ---------------------------------------------------------- the interface */
@@ -565,7 +404,7 @@ static void fork_prepare(void)
 {
     pthread_mutex_lock(&g_lock);
     for (inst *in = g_insts; in; in = in->gnext) {
-        inst_lock(in);
+        pthread_mutex_lock(&in->lock);
         hb_large_lock(&in->large);
     }
 }
@@ -577,7 +416,7 @@ static void fork_release(void)
 {
     for (inst *in = g_insts; in; in = in->gnext) {
         hb_large_unlock(&in->large);
-        inst_unlock(in);
+        pthread_mutex_unlock(&in->lock);
     }
     pthread_mutex_unlock(&g_lock);
 }
@@ -623,7 +462,7 @@ static int arena_init(void **state, const char *options)
         hb_os_unmap(in, size);
         return err;
     }
-    err = pthread_key_create(&in->key, heap_tsd_dtor);
+    err = pthread_key_create(&in->key, hb_arena_heap_tsd_dtor);
     if (err) {
         hb_large_destroy(&in->large);
         pthread_mutex_destroy(&in->lock);
@@ -673,7 +512,7 @@ static inline void *class_alloc(inst *in, size_t c);
  * cache), then allocate as every later call does. */
 static NOINLINE void *class_alloc_attach(inst *in, size_t c)
 {
-    if (UNLIKELY(!heap_attach(in)))
+    if (UNLIKELY(!hb_arena_heap_attach(in)))
         return NULL;
     return class_alloc(in, c);
 }
@@ -684,7 +523,7 @@ static NOINLINE void *class_alloc_attach(inst *in, size_t c)
 static inline void *class_alloc(inst *in, size_t c)
 {
     if (LIKELY(TC_HIT(in))) {
-        heap *h = tc.heap;
+        heap *h = hb_arena_tc.heap;
         lifo *l = &h->cache[c];
         if (LIKELY(l->head))
             return lifo_pop(h, l);
@@ -750,14 +589,14 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
          * so that what it frees of others goes through its foreign cache
          * rather than a push per block on the owner's list (xthread's
          * consumers only free: 7.6 s at 2 threads without, 2.6 with). */
-        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && heap_own(in, owner)) {
+        if (atomic_load_explicit(&owner->dead, memory_order_relaxed) && hb_arena_heap_own(in, owner)) {
             hb_arena_drain_remote(owner);
             local_free(owner, pl, p);
             hb_arena_owner_exit(owner);
             return;
         }
         int e = errno; /* free sets no errno */
-        if (!(mine = heap_attach(in))) {
+        if (!(mine = hb_arena_heap_attach(in))) {
             errno = e;
             hb_arena_remote_free(owner, p, pl->bsize);
             return;
@@ -767,9 +606,9 @@ static NOINLINE void free_other(inst *in, heap *owner, pool *pl, void *p)
     while (i < mine->nadopted && mine->adopted[i] != owner)
         i++;
     int dead = i == mine->nadopted && atomic_load_explicit(&owner->dead, memory_order_relaxed);
-    if (dead && heap_swap(in, mine, owner)) {
+    if (dead && hb_arena_heap_swap(in, mine, owner)) {
         local_free(owner, pl, p);
-        hb_arena_owner_exit(owner); /* busy since heap_swap took it */
+        hb_arena_owner_exit(owner); /* busy since hb_arena_heap_swap took it */
         return;
     }
     if (i < mine->nadopted || (dead && hb_arena_heap_adopt(mine, owner))) {
@@ -838,7 +677,7 @@ static void arena_free(void *state, void *p, size_t size)
     uint8_t tag = hb_region_tag_made(p);
     if (LIKELY((tag == ARENA_TAG || tag == MED_TAG) && TC_FREE_HIT(in))) {
         arena *a = arena_of(p);
-        heap *h = tc.heap;
+        heap *h = hb_arena_tc.heap;
         if (LIKELY(a->heap == h)) {
             lifo *l = &h->cache[a->cls[slice_of(p)]];
             if (LIKELY(l->n < l->max)) {
@@ -899,7 +738,7 @@ static void *arena_realloc(void *state, void *p, size_t old_size, size_t new_siz
 }
 
 /* A thread's heap is chosen when it first needs one, not here: at its
- * first allocation (heap_attach: the heap left last, or a new one), or at
+ * first allocation (hb_arena_heap_attach: the heap left last, or a new one), or at
  * its first free, whichever comes first (free_other: the freed block's
  * heap if it is dead, else as at an allocation). A successor whose first act is to free what its predecessor
  * made (Larson's chain; a thread per task) then takes the predecessor's
@@ -922,14 +761,14 @@ static void arena_thread_detach(void *state)
     if (!h)
         return;
     pthread_setspecific(in->key, NULL);
-    heap_abandon(h);
+    hb_arena_heap_abandon(h);
 }
 
 static int arena_stats(void *state, hb_alloc_stats *out)
 {
     inst *in = state;
     uint64_t live = 0, os = 0, released = 0;
-    inst_lock(in);
+    pthread_mutex_lock(&in->lock);
     for (heap *h = in->heaps; h; h = h->allnext) {
         live += atomic_load_explicit(&h->live, memory_order_relaxed) -
                 atomic_load_explicit(&h->foreign_bytes, memory_order_relaxed) -
@@ -937,7 +776,7 @@ static int arena_stats(void *state, hb_alloc_stats *out)
         os += atomic_load_explicit(&h->os, memory_order_relaxed);
         released += atomic_load_explicit(&h->released, memory_order_relaxed);
     }
-    inst_unlock(in);
+    pthread_mutex_unlock(&in->lock);
     hb_large_counts big;
     hb_large_count(&in->large, &big);
     out->have = HB_STAT_LIVE | HB_STAT_OS | HB_STAT_RELEASED;
@@ -962,9 +801,9 @@ static void arena_destroy(void *state)
         in->gnext->gprev = in->gprev;
     pthread_mutex_unlock(&g_lock);
     pthread_key_delete(in->key);
-    if (tc.id == in->id) {
-        tc.id = 0;
-        tc.heap = NULL;
+    if (hb_arena_tc.id == in->id) {
+        hb_arena_tc.id = 0;
+        hb_arena_tc.heap = NULL;
     }
     size_t page = hb_os_page_size();
     size_t hsize = (sizeof(heap) + page - 1) & ~(page - 1);

@@ -1,12 +1,16 @@
-/* arena_heaps.c -- arena's heaps that no thread owns: the abandoned list
- * they wait on, whom they go to next (a thread that attaches, or adopts a
- * dead heap by freeing one of its blocks), and what of their memory goes
- * back meanwhile (arena_heaps.h). The heaps' own paths are arena.c's.
- * Nothing here may allocate: it is part of the drop-in malloc. */
+/* arena_heaps.c -- arena's heaps from thread to thread: a thread's heap
+ * made, attached, taken over from a dead thread or left (the heap
+ * lifecycle that arena.c's header describes), the abandoned list the heaps
+ * no thread owns wait on, whom they go to next (a thread that attaches, or
+ * adopts a dead heap by freeing one of its blocks), and what of their
+ * memory goes back meanwhile (arena_heaps.h). The allocation and free
+ * paths are arena.c's. Nothing here may allocate: it is part of the
+ * drop-in malloc. */
 #include "arena_heaps.h"
 #include "arena_pools.h"
 #include "arena_remote.h"
 
+#include <errno.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
@@ -15,6 +19,156 @@
 #include <unistd.h>
 
 static void heap_help_locked(inst *in, heap *h, uint32_t now);
+
+_Thread_local hb_arena_tcache hb_arena_tc __attribute__((tls_model("initial-exec")));
+
+/* ------------------------------------------- a thread's heap: taken, left */
+
+/* Leave a heap, and the dead heaps it adopted, for adoption. Their blocks
+ * stay valid; frees from any thread go to their remote lists until an
+ * adopter drains them. */
+void hb_arena_heap_abandon(heap *h)
+{
+    if (!atomic_load_explicit(&h->busy, memory_order_relaxed)) /* hb_arena_heap_attach's failure holds it */
+        hb_arena_owner_enter(h); /* hb_arena_heap_leave ends the window */
+    if (hb_arena_tc.heap == h) {
+        hb_arena_tc.id = 0;
+        hb_arena_tc.heap = NULL;
+    }
+    hb_arena_foreign_flush(h); /* first: it may adopt heaps, dropped next */
+    while (h->nadopted)
+        hb_arena_heap_drop_adopted(h, h->nadopted - 1);
+    hb_arena_lifo_flush(h);
+    hb_arena_heap_leave(h);
+}
+
+/* The dead heap d as the calling thread's heap (the thread has none, or
+ * hb_arena_heap_swap leaves its own next): 1 when it is, busy, for the caller to end
+ * the window with hb_arena_owner_exit; 0 when another thread got there
+ * first or the key cannot be set (d then back on the abandoned list). */
+int hb_arena_heap_own(inst *in, heap *d)
+{
+    if (!hb_arena_abandoned_take(in, d, 1)) /* d busy: the caller ends its window */
+        return 0;
+    if (pthread_setspecific(in->key, d) != 0) {
+        hb_arena_heap_leave(d);
+        return 0;
+    }
+    hb_arena_tc.id = in->id;
+    hb_arena_tc.heap = d;
+    return 1;
+}
+
+/* A thread about to adopt the dead heap d takes it as its own heap instead,
+ * and leaves its own heap `mine` for adoption, when d holds more than twice
+ * mine's live bytes and at least as much memory. That is a thread
+ * succeeding one that died holding its working set (Larson's chain of
+ * workers; a thread pool replacing a thread) that had a heap before its
+ * predecessor's died: it allocated before its first such free, or freed
+ * while the predecessor still ran (free_other takes the dead heap of a
+ * thread with none). Adopting would leave it building a second copy of the
+ * working set in its heap while it frees the first into d, never
+ * allocating from d (faulting in and then giving back a whole working set
+ * per thread). Owning d, it frees into d's lifos and pools and allocates
+ * from them. Its old heap's blocks stay valid and come back through
+ * adoption, as any dead heap's. 1 when d is this thread's heap now. */
+NOINLINE int hb_arena_heap_swap(inst *in, heap *mine, heap *d)
+{
+    uint64_t dl = atomic_load_explicit(&d->live, memory_order_relaxed);
+    uint64_t ml = atomic_load_explicit(&mine->live, memory_order_relaxed) -
+                  atomic_load_explicit(&mine->helped_live, memory_order_relaxed);
+    if (dl / 2 <= ml || atomic_load_explicit(&d->os, memory_order_relaxed) <
+                            atomic_load_explicit(&mine->os, memory_order_relaxed))
+        return 0;
+    if (!hb_arena_heap_own(in, d))
+        return 0;
+    /* d was abandoned, so it adopts nothing (hb_arena_heap_abandon dropped them):
+     * mine's adopted heaps become d's. */
+    for (uint32_t i = 0; i < mine->nadopted; i++)
+        d->adopted[d->nadopted++] = mine->adopted[i];
+    mine->nadopted = 0;
+    hb_arena_heap_abandon(mine);
+    hb_arena_drain_remote(d);
+    return 1;
+}
+
+/* pthread key destructor: the thread exits without having detached. */
+void hb_arena_heap_tsd_dtor(void *v)
+{
+    hb_arena_heap_abandon(v);
+}
+
+static heap *heap_new(inst *in)
+{
+    size_t page = hb_os_page_size();
+    size_t size = (sizeof(heap) + page - 1) & ~(page - 1);
+    heap *h = hb_os_map(size, page); /* zero-filled: every list starts empty */
+    if (!h)
+        return NULL;
+    h->inst = in;
+    for (size_t c = 1; c < NCLASS_ALL; c++) {
+        uint32_t bsize = class_size(c), max = in->cache_bytes / bsize;
+        h->cache[c].max = (uint16_t)(max < LIFO_MAX ? max : LIFO_MAX);
+        h->cache[c].bsize = bsize;
+        max = in->foreign_bytes / bsize;
+        h->foreign[c].max = (uint16_t)(max < FOREIGN_MAX ? max : FOREIGN_MAX);
+        h->foreign[c].bsize = bsize;
+    }
+    atomic_init(&h->remote, NULL);
+    atomic_init(&h->busy, 1); /* hb_arena_heap_attach ends the window */
+    pthread_mutex_lock(&in->lock);
+    h->allnext = in->heaps;
+    in->heaps = h;
+    pthread_mutex_unlock(&in->lock);
+    return h;
+}
+
+/* The calling thread's heap, adopting an abandoned one or making one. */
+NOINLINE heap *hb_arena_heap_attach(inst *in)
+{
+    heap *h = pthread_getspecific(in->key);
+    if (!h) {
+        pthread_mutex_lock(&in->lock);
+        h = in->abandoned;
+        if (h) {
+            in->abandoned = h->abandoned_next;
+            h->adoptee = 0;
+            atomic_store_explicit(&h->busy, 1, memory_order_relaxed);
+            atomic_store_explicit(&h->dead, 0, memory_order_relaxed);
+        }
+        pthread_mutex_unlock(&in->lock);
+        if (!h && !(h = heap_new(in))) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (pthread_setspecific(in->key, h) != 0) {
+            hb_arena_heap_abandon(h);
+            errno = ENOMEM;
+            return NULL;
+        }
+        hb_arena_drain_remote(h);
+        hb_arena_owner_exit(h);
+    }
+    hb_arena_tc.id = in->id;
+    hb_arena_tc.heap = h;
+    return h;
+}
+
+/* For free: this thread's heap if it has one, never creating one (a free
+ * of another heap's block attaches one, free_other; a free of a block of
+ * the thread's own heap cannot come without it). */
+NOINLINE heap *hb_arena_heap_lookup(inst *in)
+{
+    heap *h = pthread_getspecific(in->key);
+    if (h) {
+        hb_arena_tc.id = in->id;
+        hb_arena_tc.heap = h;
+    }
+    return h;
+}
+
+/* ------------------------------------------- heaps no thread owns */
+
 
 /* Everything free in h, which no thread uses meanwhile, back: the blocks
  * it keeps of idle heaps to their owners, then its free pages. */
@@ -53,7 +207,7 @@ void hb_arena_heap_leave(heap *h)
     in->abandoned = h;
     /* What helpers took back comes off live now, with no owner writing it
      * meanwhile; and the leaving thread's window ends here, under the lock
-     * the next owner takes it with (hb_arena_abandoned_take, heap_attach). */
+     * the next owner takes it with (hb_arena_abandoned_take, hb_arena_heap_attach). */
     uint64_t helped = atomic_exchange_explicit(&h->helped_live, 0, memory_order_relaxed);
     if (helped)
         ctr_add(&h->live, -helped);
@@ -89,7 +243,7 @@ void hb_arena_heap_leave(heap *h)
  * An emptied one gives back all its free memory first, as a heap below
  * the warm ones does: its adopter freed its blocks and allocated none from
  * it, so its pages were last used by a thread that has died; and a thread
- * that succeeds one (heap_own) takes its predecessor's heap, not a warm
+ * that succeeds one (hb_arena_heap_own) takes its predecessor's heap, not a warm
  * empty one. Kept warm instead, an emptied heap's pages stayed resident
  * for purge_ms while the adopter's own heap faulted in the working set
  * anew: larson at 2 threads, a successor that starts while its predecessor
@@ -139,7 +293,7 @@ NOINLINE int hb_arena_heap_adopt(heap *mine, heap *d)
 
 /* A left heap keeps what became free in it lately (hb_arena_heap_leave
  * settles it, not trims it, unless it is below the warm ones): a program that runs a thread per task has the next
- * thread take the heap (heap_attach) and reuse those pages, where giving
+ * thread take the heap (hb_arena_heap_attach) and reuse those pages, where giving
  * them all back at every exit cost a madvise per free pool, with its TLB
  * shootdown, and a page fault per page reused (a chain of 40000 threads,
  * each freeing its predecessor's 500 blocks and making 500: 8.8 s against

@@ -8,6 +8,42 @@
 
 #include <stdatomic.h>
 
+/* ---- a thread's heap
+ *
+ * One-entry cache of this thread's heap: alloc and free on the owning
+ * thread cost a TLS load and a compare (arena.c's TC_HIT). initial-exec
+ * because the drop-in is preloaded and the general-dynamic model's
+ * __tls_get_addr may allocate. id 0: no instance. */
+typedef struct hb_arena_tcache {
+    uint64_t id;
+    heap *heap;
+} hb_arena_tcache;
+extern _Thread_local hb_arena_tcache hb_arena_tc __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's heap of instance in, adopting the heap left last or
+ * making one (errno ENOMEM and NULL when it cannot). */
+heap *hb_arena_heap_attach(inst *in);
+/* For free: this thread's heap if it has one, never making one. */
+heap *hb_arena_heap_lookup(inst *in);
+/* The dead heap d as the calling thread's heap (it has none, or
+ * hb_arena_heap_swap leaves its own next): 1 when it is, busy, for the
+ * caller to end the window with hb_arena_owner_exit; 0 when another thread
+ * got there first or the key cannot be set. */
+int hb_arena_heap_own(inst *in, heap *d);
+/* A thread with heap mine about to adopt the dead heap d takes it as its
+ * own instead when d holds more than twice mine's live bytes and at least
+ * as much memory (1, busy as hb_arena_heap_own's), leaving mine. */
+int hb_arena_heap_swap(inst *in, heap *mine, heap *d);
+/* Leave h, and the dead heaps it adopted, for adoption (a detach, an exit:
+ * hb_arena_heap_tsd_dtor is the instance key's destructor). */
+void hb_arena_heap_abandon(heap *h);
+void hb_arena_heap_tsd_dtor(void *v);
+/* Every lifo of h back to its pools (arena.c), before h is left to other
+ * threads, which must find its pools' counts true. */
+void hb_arena_lifo_flush(heap *h);
+
+/* ---- heaps no thread owns */
+
 /* h, which no thread owns any more, on the abandoned list (its remote list
  * drained, its idle memory settled); a heap it pushes below the top
  * in->warm gives back all its free memory. */

@@ -348,7 +348,7 @@ static void test_exited_thread_blocks(void **state)
 }
 
 /* A thread whose first act is to free a dead heap's block takes that heap
- * (free_other, heap_own), not the heap left last: thread a makes 1 MiB and
+ * (free_other, hb_arena_heap_own), not the heap left last: thread a makes 1 MiB and
  * exits, thread b (attached before a started) then uses 2 MiB, frees it
  * and exits (its heap is left last, and warm), then thread c frees a's
  * blocks but two (which keep a's arenas) and makes as many. c's blocks
@@ -471,7 +471,7 @@ static void test_emptied_heap_trimmed(void **state)
     A->destroy(s);
 }
 
-/* Larson's successor (heap_swap): thread B attaches while A is alive, A
+/* Larson's successor (hb_arena_heap_swap): thread B attaches while A is alive, A
  * makes a working set and exits, then B replaces A's blocks one by one.
  * B takes A's dead heap as its own at the first free and reuses its
  * memory: halfway through, not a byte more is mapped. Adopting A's heap
