@@ -479,6 +479,32 @@ static int arena_init(void **state, const char *options)
     return 0;
 }
 
+/* A block of pool p for h's empty lifo l, which also gets the blocks after
+ * it on p's free list, up to half its bound: one walk down the list, where
+ * a block at a time cost a call and a pool_pop each (python under the
+ * drop-in: 43% of its mallocs found the lifo empty, its 32 and 64 B
+ * objects made and dropped by the thousand). */
+static inline void *pool_take(heap *h, pool *p, lifo *l)
+{
+    block *b = p->freeblock, *last = b;
+    uint32_t k = 0, want = l->max / 2u;
+    while (k < want && last->next) {
+        last = last->next;
+        k++;
+    }
+    p->freeblock = last->next;
+    if (k) {
+        l->head = b->next;
+        l->n = (uint16_t)k;
+        last->next = NULL;
+    }
+    p->count += k + 1;
+    ctr_add(&h->live, (uint64_t)p->bsize * (LIFO_LIVE ? k + 1 : 1));
+    if (UNLIKELY(!p->freeblock))
+        pool_exhausted(h, p);
+    return b;
+}
+
 /* h's lifo of class c came up empty: a block from its foreign cache, else
  * from its pools (obmalloc's malloc). */
 static NOINLINE void *class_alloc_pools(heap *h, size_t c)
@@ -490,7 +516,7 @@ static NOINLINE void *class_alloc_pools(heap *h, size_t c)
         return hb_arena_kept_pop(h, c, f->bsize);
     hb_arena_owner_enter(h);
     pool *p = h->used[c];
-    void *b = LIKELY(p) ? pool_pop(h, p) : alloc_slow(h, c);
+    void *b = LIKELY(p) ? pool_take(h, p, &h->cache[c]) : alloc_slow(h, c);
     hb_arena_owner_exit(h);
     return b;
 }
