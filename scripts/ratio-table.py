@@ -37,6 +37,9 @@ median of ratios is not the ratio of medians.) Without --interleave a
 cell's repetitions run together and the pairs are no closer in time than
 any other two runs.
 
+Rows of `heapbench run --steady` add a line: how many runs were thrown
+away for a slow host, and the host readings of the rows kept.
+
 Reusable for any results file (programs, or in-process workloads): it
 reads only the documented columns. Rows that are not `ok` are counted and
 listed, never averaged; a cell with no ok row on some allocator shows `-`
@@ -191,6 +194,14 @@ def main(argv):
             fmt = lambda x, lim: f"{x:.2f}" if (round(x, 2) <= lim) == (x <= lim) else f"{x:.3f}"
             print(f"  target {a}: geomean {fmt(g, gcap)} (<= {gcap:.2f}), worst {fmt(wr, cap)} in {wc} (<= {cap:.2f}): "
                   f"{'met' if ok else 'MISSED'}" + (" (information)" if m in ("cpu_s", "instructions") else ""))
+    # run --steady's rows say how slow the host read around each kept run
+    # and how many runs were thrown away (docs/harness.md)
+    slow = [float(r["host_slow"]) for r in rows if r.get("host_slow")]
+    if slow:
+        slow.sort()
+        retaken = sum(int(r["retakes"]) for r in rows if r.get("retakes"))
+        print(f"\nhost (run --steady, {len(slow)} of {len(rows)} rows): {retaken} runs thrown away for a slow host; "
+              f"host_slow median {statistics.median(slow):.2f}, max {slow[-1]:.2f}")
     if bad:
         print(f"\n{len(bad)} rows not ok:")
         for r in bad[:20]:

@@ -78,4 +78,18 @@ grep -Eq "^p t1 medium +1 +1\.05 +±21% +3\.00 +±25% +1\.00 +±0%$" paired.txt 
 grep -q "ratio = median of each repetition's ratio" paired.txt && ok || bad "--paired header: $(head -1 paired.txt)"
 # without --targets: no verdict lines
 python3 "$rt" syn.csv > plain.txt && ! grep -q target plain.txt && ok || bad "verdicts without --targets"
+# rows of run --steady: a line with the runs thrown away and the host's readings
+python3 - <<'PY'
+import csv
+rows = list(csv.DictReader(open("syn.csv")))
+with open("steady.csv", "w", newline="") as f:
+    w = csv.DictWriter(f, list(rows[0]) + ["host_slow", "retakes"])
+    w.writeheader()
+    for i, r in enumerate(rows):  # 30 rows: retakes 1 on every tenth, host_slow 1.00 .. 1.29
+        w.writerow(dict(r, host_slow=f"{1 + i / 100:.2f}", retakes=1 if i % 10 == 0 else 0))
+PY
+python3 "$rt" steady.csv > steady.txt
+grep -qx "host (run --steady, 30 of 30 rows): 3 runs thrown away for a slow host; host_slow median 1.15, max 1.29" \
+    steady.txt && ok || bad "host line: $(grep host steady.txt)"
+! grep -q "^host" plain.txt && ok || bad "a host line without --steady's columns"
 finish
