@@ -149,7 +149,9 @@ struct inst;
 typedef struct lifo {
     block *head;
     uint16_t n, max; /* max 0: the class is not cached */
-    uint32_t bsize;
+    uint16_t bsize;  /* at most MED_MAX */
+    uint16_t take;   /* refills since the last flush, which set how many
+                        blocks the next takes beyond the one asked (pool_take) */
 } lifo;
 
 /* A class's foreign cache (see "Blocks of other threads" in arena.c):
