@@ -494,32 +494,29 @@ static int arena_init(void **state, const char *options)
 #define TAKE_AFTER 4u
 static inline void *pool_take(heap *h, pool *p, lifo *l)
 {
-    uint32_t s = l->take;
-    if (s < TAKE_AFTER) { /* the block alone, as obmalloc */
-        l->take = (uint16_t)(s + 1);
-        return pool_pop(h, p);
-    }
-    block *b = p->freeblock, *last = b;
-    uint32_t k = 0, want = (1u << (s - TAKE_AFTER)) - 1u;
+    uint32_t s = l->take, want = s < TAKE_AFTER ? 0 : (1u << (s - TAKE_AFTER)) - 1u;
     if (want > l->max / 2u)
         want = l->max / 2u;
     else
         l->take = (uint16_t)(s + 1);
-    while (k < want && last->next) {
-        last = last->next;
-        k++;
+    if (want) { /* the blocks after the head onto the lifo, out of the pool */
+        block *b = p->freeblock, *last = b;
+        uint32_t k = 0;
+        while (k < want && last->next) {
+            last = last->next;
+            k++;
+        }
+        if (k) {
+            l->head = b->next;
+            l->n = (uint16_t)k;
+            b->next = last->next;
+            last->next = NULL;
+            p->count += k;
+            if (LIFO_LIVE)
+                ctr_add(&h->live, (uint64_t)p->bsize * k);
+        }
     }
-    p->freeblock = last->next;
-    if (k) {
-        l->head = b->next;
-        l->n = (uint16_t)k;
-        last->next = NULL;
-    }
-    p->count += k + 1;
-    ctr_add(&h->live, (uint64_t)p->bsize * (LIFO_LIVE ? k + 1 : 1));
-    if (UNLIKELY(!p->freeblock))
-        pool_exhausted(h, p);
-    return b;
+    return pool_pop(h, p); /* the head, as obmalloc's malloc */
 }
 
 /* h's lifo of class c came up empty: a block from its foreign cache, else
