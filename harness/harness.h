@@ -83,6 +83,12 @@ typedef struct hb_run_opts {
     int threads[HB_MAX_LIST];
     size_t n_threads;
     int reps;
+    /* --max-reps M: after `reps` rounds, more rounds, up to M repetitions,
+     * for the rows (a cell's backends side by side) where a backend's
+     * median is not yet known within --narrow percent (its 95% interval's
+     * half-width, hb_stats_median_interval, over the median); 0: off */
+    int max_reps;
+    double narrow;  /* --narrow PCT: 5 by default */
     hb_size size;
     /* --param, one per key: the values of each are a dimension of the
      * matrix for the cells it applies to (hb_param_applies) */
@@ -111,6 +117,9 @@ typedef struct hb_run_opts {
 
 /* 0, or 2 after printing one line naming the bad value and the choices. */
 int hb_opts_parse(int argc, char **argv, hb_run_opts *o);
+/* A whole string that is a number in [lo, hi] to *out: 0, or EINVAL and
+ * *out untouched. */
+int hb_parse_num(const char *s, double lo, double hi, double *out);
 const char *hb_size_name(hb_size s);
 int hb_size_parse(const char *s, hb_size *out);
 
@@ -293,9 +302,17 @@ int hb_csv_write_series(hb_csv *f, const char *run_id, const hb_cell *c, const h
 /* Cuts the series files back to before the last hb_csv_write_series, when
  * the cell's row could not be written: no series without its row. */
 void hb_csv_undo_series(hb_csv *f);
-/* Whether the file held an ok or skipped row for (cell, rep) when it was
- * opened: what --resume need not run again. */
-int hb_csv_has_row(const hb_csv *f, const char *cell, int rep);
+/* An ok or skipped row for (cell, rep) that the file held when it was
+ * opened: what --resume need not run again, with the figures the console's
+ * line and --max-reps take from it; NULL when there is none. */
+typedef struct hb_done_row {
+    char *key;             /* "cell\x1frep" */
+    int ok;                /* 1: ok; 0: skipped */
+    double wall_s;         /* -1: empty */
+    uint64_t ops;
+    int64_t peak_rss_kb, maxrss_kb; /* -1: empty */
+} hb_done_row;
+const hb_done_row *hb_csv_done_row(const hb_csv *f, const char *cell, int rep);
 void hb_csv_close(hb_csv *f);
 /* Checks that `path` (NAME.csv) and each of its companions (NAME.rss.csv,
  * NAME.pauses.csv, NAME.json, NAME.log) can be created or appended to, without

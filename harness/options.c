@@ -146,6 +146,17 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
     return 0;
 }
 
+int hb_parse_num(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return EINVAL;
+    *out = v;
+    return 0;
+}
+
 /* One library entry of --allocators or --gc-allocators: resolved and
  * checked now (allocators/library.c), before any cell runs; the same NAME
  * in both options must name the same file. */
@@ -619,7 +630,7 @@ static int set_heap_factors(hb_run_opts *o, const char *arg)
 static int usage_error(const char *opt)
 {
     say("unknown option '%s'; valid: --allocators A,NAME=PATH --collectors C,D --gc-allocators A,B --workloads W,X "
-        "--threads 1,2 --reps N --size small|medium|large --param KEY=V1,V2|KEY=A..B+S|KEY=A..B*F --timeout S "
+        "--threads 1,2 --reps N --max-reps M --narrow PCT --size small|medium|large --param KEY=V1,V2|KEY=A..B+S|KEY=A..B*F --timeout S "
         "--heap isolated,shared --warmup N --interleave --steady --pin --shard K/N --resume --lat-every N --sample-ms N "
         "--program NAME='CMD ARGS' --verbose --heap-factors F1,F2 --out FILE.csv",
         opt);
@@ -679,6 +690,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
     o->timeout_s = 600;
     o->is_default = argc == 0;
     o->warmup = 1;
+    o->narrow = -1; /* 5 unless given: see below */
     /* One operation in 256 timed. Measured on arena churn (~24 ns an
      * operation), one in 64 cost 4.3% of throughput, one in 128 2.4% and one
      * in 256 0.3%, against the 3% the harness allows itself; a small cell
@@ -729,6 +741,7 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
                           !strcmp(name, "--gc-allocators") ||
                           !strcmp(name, "--collectors") ||
                           !strcmp(name, "--threads") || !strcmp(name, "--reps") ||
+                          !strcmp(name, "--max-reps") || !strcmp(name, "--narrow") ||
                           !strcmp(name, "--size") || !strcmp(name, "--param") ||
                           !strcmp(name, "--out") || !strcmp(name, "--timeout") ||
                           !strcmp(name, "--warmup") || !strcmp(name, "--shard") ||
@@ -755,6 +768,10 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
             rc = set_threads(o, val);
         else if (!strcmp(name, "--reps"))
             rc = parse_int(val, 1, 10000, &v) ? bad("--reps", val, "1 to 10000") : (o->reps = (int)v, 0);
+        else if (!strcmp(name, "--max-reps"))
+            rc = parse_int(val, 1, 10000, &v) ? bad("--max-reps", val, "1 to 10000") : (o->max_reps = (int)v, 0);
+        else if (!strcmp(name, "--narrow"))
+            rc = hb_parse_num(val, 0.1, 100, &o->narrow) ? bad("--narrow", val, "a percentage from 0.1 to 100") : 0;
         else if (!strcmp(name, "--timeout"))
             rc = parse_int(val, 1, 86400, &v) ? bad("--timeout", val, "1 to 86400 seconds")
                                               : (o->timeout_s = (double)v, 0);
@@ -848,6 +865,16 @@ int hb_opts_parse(int argc, char **argv, hb_run_opts *o)
          * cell would not fit the 3 minutes */
         o->warmup = 0;
     }
+    if (o->max_reps && o->max_reps < o->reps) {
+        say("--max-reps %d is below --reps %d: it is the most repetitions a cell may get", o->max_reps, o->reps);
+        return 2;
+    }
+    if (o->narrow > 0 && !o->max_reps) {
+        say("--narrow says when --max-reps stops adding rounds; give --max-reps too");
+        return 2;
+    }
+    if (o->narrow < 0)
+        o->narrow = 5;
     if (o->resume && !o->out[0]) {
         say("--resume needs the --out file to finish");
         return 2;

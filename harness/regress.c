@@ -25,6 +25,7 @@
  *     that a noisy cell must move further to count.
  * Every flagged cell is printed with each reason. */
 #include "regress.h"
+#include "harness.h"
 
 
 #include <dirent.h>
@@ -219,17 +220,6 @@ static int worse(const ttest *t)
     return r->lo > 1 && r->ratio > 1 + t->thr;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return EINVAL;
-    *out = v;
-    return 0;
-}
-
 int hb_rg_set_metrics(ropts *o, const char *list)
 {
     char copy[512];
@@ -292,7 +282,7 @@ static int parse_args(ropts *o, int argc, char **argv)
         } else if (!strcmp(a, "--candidate")) {
             o->s[1].spec = val;
         } else if (!strcmp(a, "--threshold")) {
-            if (parse_double(val, 0, 1000, &o->floor_pct))
+            if (hb_parse_num(val, 0, 1000, &o->floor_pct))
                 return bad("bad --threshold '%s'; valid: a percentage from 0 to 1000", val);
             o->floor_given = 1;
         } else if (!strcmp(a, "--gate")) {
@@ -302,30 +292,30 @@ static int parse_args(ropts *o, int argc, char **argv)
             o->gate_given = 1;
         } else if (!strcmp(a, "--pairs")) {
             double r;
-            if (parse_double(val, 6, 10000, &r) || r != floor(r))
+            if (hb_parse_num(val, 6, 10000, &r) || r != floor(r))
                 return bad("bad --pairs '%s'; valid: 6 to 10000", val);
             o->pairs = (int)r;
         } else if (!strcmp(a, "--budget")) {
-            if (parse_double(val, 0, 86400, &o->budget_s))
+            if (hb_parse_num(val, 0, 86400, &o->budget_s))
                 return bad("bad --budget '%s'; valid: seconds from 0 (none) to 86400", val);
             o->budget_given = 1;
         } else if (!strcmp(a, "--cycles-tolerance")) {
-            if (parse_double(val, 0, 100, &o->cy_tol_pct))
+            if (hb_parse_num(val, 0, 100, &o->cy_tol_pct))
                 return bad("bad --cycles-tolerance '%s'; valid: a percentage from 0 to 100", val);
         } else if (!strcmp(a, "--calibrate")) {
             o->calibrate = val; /* checked by regress_calibrate.c, which owns its form */
         } else if (!strcmp(a, "--cv-factor")) {
-            if (parse_double(val, 0, 100, &o->cv_factor))
+            if (hb_parse_num(val, 0, 100, &o->cv_factor))
                 return bad("bad --cv-factor '%s'; valid: 0 to 100", val);
         } else if (!strcmp(a, "--cv")) {
             if (strcmp(val, "robust") && strcmp(val, "sd"))
                 return bad("bad --cv '%s'; valid: robust, sd", val);
             o->cv_sd = !strcmp(val, "sd");
         } else if (!strcmp(a, "--ir-tolerance")) {
-            if (parse_double(val, 0, 100, &o->ir_tol_pct))
+            if (hb_parse_num(val, 0, 100, &o->ir_tol_pct))
                 return bad("bad --ir-tolerance '%s'; valid: a percentage from 0 to 100", val);
         } else if (!strcmp(a, "--program-tolerance")) {
-            if (parse_double(val, 0, 100, &o->prog_tol_pct))
+            if (hb_parse_num(val, 0, 100, &o->prog_tol_pct))
                 return bad("bad --program-tolerance '%s'; valid: a percentage from 0 to 100", val);
         } else if (!strcmp(a, "--metrics")) {
             if (hb_rg_set_metrics(o, val))
@@ -333,7 +323,7 @@ static int parse_args(ropts *o, int argc, char **argv)
             o->metrics_given = 1;
         } else if (!strcmp(a, "--reps")) {
             double r;
-            if (parse_double(val, 2, 10000, &r) || r != floor(r))
+            if (hb_parse_num(val, 2, 10000, &r) || r != floor(r))
                 return bad("bad --reps '%s'; valid: 2 to 10000", val);
             o->reps = (int)r;
         } else if (!strcmp(a, "--format")) {

@@ -75,7 +75,7 @@ struct hb_csv {
     char path[4096];
     series_file rss, pauses;
     off_t mark[2]; /* series files' lengths before the last cell's block */
-    char **done; /* "cell\x1frep" of the rows present when opened, sorted */
+    hb_done_row *done; /* the ok and skipped rows present when opened, sorted by key */
     size_t ndone;
 };
 
@@ -163,9 +163,16 @@ int hb_csv_check_writable(const char *path, char *why, size_t len)
     return err;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_done(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const hb_done_row *)a)->key, ((const hb_done_row *)b)->key);
+}
+
+/* a number field of a row read back: -1 when empty */
+static double field_num(const hb_csvdoc *d, size_t row, int col)
+{
+    const char *v = col >= 0 ? d->rows[row].field[col] : "";
+    return v[0] ? strtod(v, NULL) : -1;
 }
 
 /* Checks an existing results file whole before anything is appended to it,
@@ -205,29 +212,40 @@ static int load_existing(hb_csv *f, const char *path)
      * crashed or timed-out row stays in the file as the record of that
      * attempt, and --resume runs the cell again (docs/harness.md). */
     int ccell = hb_csvdoc_col(&d, "cell"), crep = hb_csvdoc_col(&d, "rep"), cst = hb_csvdoc_col(&d, "status");
+    int cwall = hb_csvdoc_col(&d, "wall_s"), cops = hb_csvdoc_col(&d, "ops");
+    int cpeak = hb_csvdoc_col(&d, "peak_rss_kb"), cmax = hb_csvdoc_col(&d, "maxrss_kb");
     f->done = calloc(d.nrows + 1, sizeof *f->done);
     for (size_t i = 0; f->done && i < d.nrows; i++) {
         const char *cell = d.rows[i].field[ccell], *rep = d.rows[i].field[crep], *st = d.rows[i].field[cst];
-        if (strcmp(st, "ok") != 0 && strcmp(st, "skipped") != 0)
+        int ok = strcmp(st, "ok") == 0;
+        if (!ok && strcmp(st, "skipped") != 0)
             continue;
+        hb_done_row *r = &f->done[f->ndone];
         size_t n = strlen(cell) + strlen(rep) + 2;
-        if ((f->done[f->ndone] = malloc(n)) == NULL)
+        if ((r->key = malloc(n)) == NULL)
             break;
-        snprintf(f->done[f->ndone++], n, "%s\x1f%s", cell, rep);
+        snprintf(r->key, n, "%s\x1f%s", cell, rep);
+        r->ok = ok;
+        r->wall_s = field_num(&d, i, cwall);
+        double ops = field_num(&d, i, cops);
+        r->ops = ops > 0 ? (uint64_t)ops : 0;
+        r->peak_rss_kb = (int64_t)field_num(&d, i, cpeak);
+        r->maxrss_kb = (int64_t)field_num(&d, i, cmax);
+        f->ndone++;
     }
     hb_csvdoc_free(&d);
     if (!f->done)
         return 2;
-    qsort(f->done, f->ndone, sizeof *f->done, cmp_str);
+    qsort(f->done, f->ndone, sizeof *f->done, cmp_done);
     return 0;
 }
 
-int hb_csv_has_row(const hb_csv *f, const char *cell, int rep)
+const hb_done_row *hb_csv_done_row(const hb_csv *f, const char *cell, int rep)
 {
     char key[600];
     snprintf(key, sizeof key, "%s\x1f%d", cell, rep);
-    const char *k = key;
-    return f->ndone && bsearch(&k, f->done, f->ndone, sizeof *f->done, cmp_str) != NULL;
+    hb_done_row k = {.key = key};
+    return f->ndone ? bsearch(&k, f->done, f->ndone, sizeof *f->done, cmp_done) : NULL;
 }
 
 /* A file ends with its line terminator, or in the middle of a row that the
@@ -632,7 +650,7 @@ void hb_csv_close(hb_csv *f)
             close(fds[i]);
         }
     for (size_t i = 0; i < f->ndone; i++)
-        free(f->done[i]);
+        free(f->done[i].key);
     free(f->done);
     free(f);
 }

@@ -18,11 +18,10 @@
  * was cut, and exits 130; `--resume` later runs only what is missing. */
 #include "harness.h"
 #include "csvio.h"
-#include "cellset.h"
+#include "console.h"
 #include "outfile.h"
 #include "plot.h"
-#include "rank.h"
-#include "stats.h"
+#include "rounds.h"
 #include "steady.h"
 #include "tables.h"
 #include "../workloads/programs/program.h"
@@ -229,16 +228,54 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
  * (thresholds, a heap limit or factor, refcount=) are left out too, so a
  * sweep over them and a cell's minimum heap search run on the same inputs
  * as the cell. */
-uint64_t hb_cell_seed(const hb_cell *c)
+static void row_key(const hb_cell *c, char *id, size_t len)
 {
     hb_cell base = *c;
-    char over[256], id[512];
+    char over[256];
     base.collector = NULL; /* only the workload's own parameters */
     base.shared = 0;
     hb_cell_params_string(&base, 1, over, sizeof over);
-    snprintf(id, sizeof id, "%s/%s/t%d/%s/%s", c->workload->name, c->shared ? "shared" : "isolated", c->threads,
+    snprintf(id, len, "%s/%s/t%d/%s/%s", c->workload->name, c->shared ? "shared" : "isolated", c->threads,
              hb_size_name(c->size), over);
+}
+
+uint64_t hb_cell_seed(const hb_cell *c)
+{
+    char id[512];
+    row_key(c, id, sizeof id);
     return fnv1a(id, 0xcbf29ce484222325ULL) ^ ((uint64_t)c->rep * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The rows of --max-reps (rounds.h): group[c] numbers cell c's row, the
+ * cells with the same row_key (hb_cell_seed's blocks). 0, or ENOMEM. */
+typedef struct keyed {
+    char key[512];
+    size_t cell;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
+}
+
+static int cell_rows(const hb_cell *cells, size_t ncells, size_t *group)
+{
+    keyed *k = calloc(ncells + 1, sizeof *k);
+    if (!k)
+        return ENOMEM;
+    for (size_t c = 0; c < ncells; c++) {
+        row_key(&cells[c], k[c].key, sizeof k[c].key);
+        k[c].cell = c;
+    }
+    qsort(k, ncells, sizeof *k, cmp_keyed);
+    size_t g = 0;
+    for (size_t i = 0; i < ncells; i++) {
+        if (i && strcmp(k[i].key, k[i - 1].key) != 0)
+            g++;
+        group[k[i].cell] = g;
+    }
+    free(k);
+    return 0;
 }
 
 typedef struct job {
@@ -266,137 +303,99 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static void progress(size_t done, size_t total, double t0, const char *id, const hb_result *r)
+/* --interleave's order for jobs[0..n): by round, then block, then at
+ * random (a draw from the run's own sequence, *draw) */
+static void shuffle(const hb_cell *cells, job *jobs, size_t n, uint64_t run, uint64_t *draw)
 {
-    double el = hb_now() - t0, left = done ? el / (double)done * (double)(total - done) : 0;
-    fprintf(stderr, "\r\033[K[%zu/%zu] %02d:%02d elapsed, ~%02d:%02d left; %s: %s", done, total,
-            (int)el / 60, (int)el % 60, (int)left / 60, (int)left % 60, id,
-            r->status == HB_ST_OK ? "ok" : r->status == HB_ST_SKIPPED ? "skipped" : r->error);
+    for (size_t i = 0; i < n; i++) {
+        hb_cell c = cells[jobs[i].cell];
+        c.rep = jobs[i].rep;
+        jobs[i].block = mix64(hb_cell_seed(&c) ^ run);
+        *draw = *draw * 6364136223846793005ULL + 1442695040888963407ULL;
+        jobs[i].draw = *draw;
+    }
+    qsort(jobs, n, sizeof *jobs, job_order);
 }
 
-/* What the console says of a cell once its last repetition of this run is
- * done: one line (issue 16: the run prints at most a line per cell, then
- * its summary). */
-typedef struct tally {
-    int left;              /* this run's repetitions still to come */
-    int nok, nskip, nbad;
-    double *fig, *rss;     /* reps slots each: ops/s (or wall s) and peak RSS kB of ok rows */
-    int nfig, nrss, by_wall;
-    char why[280];         /* the first row's status and error that is not ok */
-} tally;
+/* --max-reps's state (rounds.h): each cell's row, figures and repetitions
+ * so far, and whether its console line was said. */
+typedef struct rounds {
+    size_t *group;
+    const double **fig;
+    int *nfig, *nrun;
+    unsigned char *more, *said;
+} rounds;
 
-/* Reasons of skipped and failed rows, counted, for the end of the run. */
-#define MAX_REASONS 24
-typedef struct reasons {
-    char what[MAX_REASONS][280];
-    int n[MAX_REASONS];
-    size_t k;
-    int other;
-} reasons;
-
-static const char *status_word(hb_status st)
+static void rounds_free(rounds *rd)
 {
-    return hb_status_name(st);
+    free(rd->group);
+    free(rd->fig);
+    free(rd->nfig);
+    free(rd->nrun);
+    free(rd->more);
+    free(rd->said);
 }
 
-static void count_reason(reasons *rs, const hb_result *r)
+static int rounds_init(rounds *rd, const hb_cell *cells, size_t ncells, int reps, int adapt)
 {
-    char what[280];
-    snprintf(what, sizeof what, "%s: %s", status_word(r->status), r->error[0] ? r->error : "(no error given)");
-    for (size_t i = 0; i < rs->k; i++)
-        if (!strcmp(rs->what[i], what)) {
-            rs->n[i]++;
-            return;
+    if (!adapt)
+        return 0;
+    rd->group = calloc(ncells + 1, sizeof *rd->group);
+    rd->fig = calloc(ncells + 1, sizeof *rd->fig);
+    rd->nfig = calloc(ncells + 1, sizeof *rd->nfig);
+    rd->nrun = calloc(ncells + 1, sizeof *rd->nrun);
+    rd->more = calloc(ncells + 1, 1);
+    rd->said = calloc(ncells + 1, 1);
+    if (!rd->group || !rd->fig || !rd->nfig || !rd->nrun || !rd->more || !rd->said ||
+        cell_rows(cells, ncells, rd->group)) {
+        rounds_free(rd);
+        return ENOMEM;
+    }
+    for (size_t c = 0; c < ncells; c++)
+        rd->nrun[c] = reps;
+    return 0;
+}
+
+static void say_cell(const hb_tally *t, const hb_cell *c, rounds *rd, size_t i, size_t done, size_t total, int base)
+{
+    char id[512];
+    hb_cell_id(c, id, sizeof id);
+    if (isatty(2))
+        fputs("\r\033[K", stderr);
+    hb_cell_line(stderr, done, total, id, t, base);
+    rd->said[i] = 1;
+}
+
+/* Between rounds: the cells of the rows not yet narrow get a repetition
+ * more, appended to jobs[njobs..] (*added of them), or taken from the file
+ * under --resume; the cells no round will take further say their line.
+ * 1 when rows were taken from the file and nothing added: decide again. */
+static int next_round(rounds *rd, const hb_cell *cells, size_t ncells, hb_tally *tl, int maxr, const hb_run_opts *o,
+                      const hb_csv *csv, job *jobs, size_t njobs, size_t *added, size_t *resumed,
+                      size_t *cells_done, size_t cells_total)
+{
+    for (size_t c = 0; c < ncells; c++) {
+        rd->fig[c] = tl[c].fig;
+        rd->nfig[c] = tl[c].nfig;
+    }
+    hb_rounds_next(ncells, rd->group, rd->fig, rd->nfig, rd->nrun, maxr, o->narrow, rd->more);
+    int taken = 0;
+    for (size_t c = 0; c < ncells; c++) {
+        if (!rd->more[c]) {
+            if (!rd->said[c] && tl[c].left == 0 && tl[c].nok + tl[c].nskip + tl[c].nbad > 0)
+                say_cell(&tl[c], &cells[c], rd, c, ++*cells_done, cells_total, o->reps);
+            continue;
         }
-    if (rs->k == MAX_REASONS) {
-        rs->other++;
-        return;
-    }
-    snprintf(rs->what[rs->k], sizeof rs->what[0], "%s", what);
-    rs->n[rs->k++] = 1;
-}
-
-static void tally_add(tally *t, const hb_result *r)
-{
-    t->left--;
-    if (r->status == HB_ST_SKIPPED)
-        t->nskip++;
-    else if (r->status != HB_ST_OK)
-        t->nbad++;
-    if (r->status != HB_ST_OK && !t->why[0])
-        snprintf(t->why, sizeof t->why, "%s: %s", status_word(r->status), r->error);
-    if (r->status != HB_ST_OK)
-        return;
-    t->nok++;
-    if (r->counts.ops && r->wall_s > 0 && !t->by_wall)
-        t->fig[t->nfig++] = (double)r->counts.ops / r->wall_s;
-    else if (r->wall_s > 0) { /* no operations counted (a program without a unit): its time */
-        if (!t->by_wall)
-            t->nfig = 0;
-        t->by_wall = 1;
-        t->fig[t->nfig++] = r->wall_s;
-    }
-    int64_t rss = r->peak_rss_kb >= 0 ? r->peak_rss_kb : r->maxrss_kb;
-    if (rss >= 0)
-        t->rss[t->nrss++] = (double)rss;
-}
-
-static void cell_line(FILE *f, size_t done, size_t total, const char *id, const tally *t, int reps)
-{
-    char fig[32] = "-", rss[32] = "-", st[320];
-    double m;
-    if (t->nfig && hb_stats_median(t->fig, (size_t)t->nfig, &m) == 0)
-        hb_fmt_num(fig, sizeof fig, m);
-    if (t->nrss && hb_stats_median(t->rss, (size_t)t->nrss, &m) == 0)
-        snprintf(rss, sizeof rss, "%.1f MiB", m / 1024);
-    if (t->nok == reps)
-        snprintf(st, sizeof st, "ok");
-    else if (t->nskip == reps)
-        snprintf(st, sizeof st, "%s", t->why);
-    else
-        snprintf(st, sizeof st, "ok %d/%d; %s", t->nok, reps, t->why);
-    if (t->nok)
-        fprintf(f, "[%zu/%zu] %s  %s  %s %s  peak RSS %s\n", done, total, id, st, fig,
-                t->by_wall ? "s wall" : "ops/s", rss);
-    else
-        fprintf(f, "[%zu/%zu] %s  %s\n", done, total, id, st);
-}
-
-/* The end of the run: per workload, the backends ranked by their ratio to
- * the reference, with intervals (rank.c, what compare --by prints), over
- * the whole --out file; with --interleave, paired by repetition (what
- * compare --by --paired prints): the rounds put each repetition of a block's
- * cells seconds apart. */
-static void summary(const char *csv, int paired)
-{
-    hb_cellset s;
-    char why[512];
-    if (hb_cellset_load(csv, &s, why, sizeof why)) {
-        fprintf(stderr, "heapbench run: no summary: %s\n", why);
-        return;
-    }
-    const hb_metric_info *m[] = {hb_metric_find("ops_per_s"), hb_metric_find("wall_s")};
-    static const char *const dims[] = {"allocator", "collector"};
-    for (size_t d = 0; d < 2; d++) {
-        hb_rank_table t;
-        if (hb_rank_compute(&s, dims[d], NULL, m, 2, paired ? HB_RANK_PAIRED : 0, &t, why, sizeof why))
-            continue; /* e.g. no collector in the file */
-        size_t ranked = 0;
-        for (size_t i = 0; i < t.ng; i++)
-            ranked += t.g[i].n >= 2;
-        if (ranked) {
-            if (hb_rank_all_paired(&t))
-                printf("\n%ss in each cell, best first: ratio to %s paired by repetition (ops_per_s, or wall_s "
-                       "without operations), 95%% interval\n", dims[d], t.ref);
-            else
-                printf("\n%ss in each cell, best first: ratio of medians to %s (ops_per_s, or wall_s without "
-                       "operations), 95%% interval%s\n", dims[d], t.ref,
-                       t.npaired ? "; those marked paired: ratio paired by repetition" : "");
-            hb_rank_print_brief(&t, stdout);
+        int rep = rd->nrun[c]++;
+        if (o->resume && hb_tally_resumed(&tl[c], csv, &cells[c], rep)) {
+            ++*resumed;
+            taken = 1;
+            continue;
         }
-        hb_rank_free(&t);
+        tl[c].left++;
+        jobs[njobs + (*added)++] = (job){.cell = c, .rep = rep};
     }
-    hb_cellset_free(&s);
+    return taken && !*added;
 }
 
 /* The default matrix ends with its figures, when gnuplot is there, into
@@ -571,13 +570,15 @@ int hb_run(const hb_run_opts *o, const char *self)
     }
     /* The jobs: every repetition of every cell, minus those already in the
      * file when resuming. */
-    job *jobs = calloc(ncells * (size_t)o->reps + 1, sizeof *jobs);
-    size_t njobs = 0, resumed = 0;
-    for (size_t c = 0; c < ncells; c++)
+    /* --max-reps: rounds beyond --reps for the rows not yet narrow (rounds.h) */
+    int adapt = o->max_reps > o->reps, maxr = adapt ? o->max_reps : o->reps;
+    job *jobs = calloc(ncells * (size_t)maxr + 1, sizeof *jobs);
+    size_t njobs = 0, resumed = 0, extra = 0;
+    for (size_t c = 0; jobs && c < ncells; c++)
         for (int rep = 0; rep < o->reps; rep++) {
             char id[512];
             hb_cell_id(&cells[c], id, sizeof id);
-            if (o->resume && hb_csv_has_row(csv, id, rep)) {
+            if (o->resume && hb_csv_done_row(csv, id, rep)) {
                 resumed++;
                 continue;
             }
@@ -586,17 +587,9 @@ int hb_run(const hb_run_opts *o, const char *self)
     char run_id[64], stamp[32];
     hb_utc_stamp(stamp, sizeof stamp, 1);
     snprintf(run_id, sizeof run_id, "%s-%d", stamp, (int)getpid());
-    if (o->interleave) {
-        uint64_t s = fnv1a(run_id, 0xcbf29ce484222325ULL), run = mix64(s);
-        for (size_t i = 0; i < njobs; i++) {
-            hb_cell c = cells[jobs[i].cell];
-            c.rep = jobs[i].rep;
-            jobs[i].block = mix64(hb_cell_seed(&c) ^ run);
-            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-            jobs[i].draw = s;
-        }
-        qsort(jobs, njobs, sizeof *jobs, job_order);
-    }
+    uint64_t draw = fnv1a(run_id, 0xcbf29ce484222325ULL), run = mix64(draw);
+    if (o->interleave)
+        shuffle(cells, jobs, njobs, run, &draw);
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
@@ -629,23 +622,45 @@ int hb_run(const hb_run_opts *o, const char *self)
             fcntl(chatter, F_SETFD, FD_CLOEXEC);
     }
     unsigned char *warmed = calloc(ncells + 1, 1);
-    tally *tl = calloc(ncells + 1, sizeof *tl);
-    double *slots = calloc(2 * ncells * (size_t)o->reps + 1, sizeof *slots);
-    reasons *rs = calloc(1, sizeof *rs);
-    if (!warmed || !tl || !slots || !rs) {
+    hb_tally *tl = calloc(ncells + 1, sizeof *tl);
+    double *slots = calloc(2 * ncells * (size_t)maxr + 1, sizeof *slots);
+    hb_reasons *rs = calloc(1, sizeof *rs);
+    rounds rd = {0};
+    if (!jobs || !warmed || !tl || !slots || !rs || rounds_init(&rd, cells, ncells, o->reps, adapt)) {
         fprintf(stderr, "heapbench run: out of memory\n");
         return 2;
     }
     size_t cells_total = 0, cells_done = 0;
     for (size_t c = 0; c < ncells; c++) {
-        tl[c].fig = slots + 2 * c * (size_t)o->reps;
-        tl[c].rss = tl[c].fig + o->reps;
+        tl[c].fig = slots + 2 * c * (size_t)maxr;
+        tl[c].rss = tl[c].fig + maxr;
     }
     for (size_t k = 0; k < njobs; k++)
-        cells_total += tl[jobs[k].cell].left++ == 0;
+        tl[jobs[k].cell].left++;
+    /* the rows already there count for the console's lines and --max-reps */
+    for (size_t c = 0; o->resume && c < ncells; c++)
+        for (int rep = 0; rep < o->reps; rep++)
+            hb_tally_resumed(&tl[c], csv, &cells[c], rep);
+    /* a line for each cell with a repetition to run, and under --max-reps
+     * for those resumed whole too (a round may still take them further) */
+    for (size_t c = 0; c < ncells; c++)
+        cells_total += tl[c].left > 0 || (adapt && tl[c].nok + tl[c].nskip + tl[c].nbad > 0);
     double t_start = hb_now();
     size_t done = 0;
-    for (size_t k = 0; k < njobs && !stop_signal; k++) {
+    for (size_t k = 0; !stop_signal; k++) {
+        if (k == njobs) { /* --max-reps: another round for the rows not yet narrow */
+            size_t added = 0;
+            while (adapt && !added &&
+                   next_round(&rd, cells, ncells, tl, maxr, o, csv, jobs, njobs, &added, &resumed, &cells_done,
+                              cells_total))
+                ;
+            if (!added)
+                break;
+            if (o->interleave)
+                shuffle(cells, jobs + njobs, added, run, &draw);
+            njobs += added;
+            extra += added;
+        }
         hb_cell c = cells[jobs[k].cell];
         c.rep = jobs[k].rep;
         char id[512];
@@ -709,7 +724,7 @@ int hb_run(const hb_run_opts *o, const char *self)
             if (said > 0) {
                 char head[700], buf[1 << 14];
                 int n = snprintf(head, sizeof head, "== %s rep %d (run %s): %s ==\n", id, c.rep, run_id,
-                                 status_word(out.r.status));
+                                 hb_status_name(out.r.status));
                 ssize_t w = write(logfd, head, (size_t)n), got;
                 lseek(chatter, 0, SEEK_SET);
                 while (w >= 0 && (got = read(chatter, buf, sizeof buf)) > 0)
@@ -739,19 +754,24 @@ int hb_run(const hb_run_opts *o, const char *self)
         if (out.r.status != HB_ST_OK && out.r.status != HB_ST_SKIPPED && out.r.status != HB_ST_OOM)
             failures++;
         if (out.r.status != HB_ST_OK)
-            count_reason(rs, &out.r);
-        tally *t = &tl[jobs[k].cell];
-        tally_add(t, &out.r);
-        if (t->left == 0) { /* above the progress line, which is then drawn again */
+            hb_count_reason(rs, &out.r);
+        hb_tally *t = &tl[jobs[k].cell];
+        hb_tally_add(t, &out.r);
+        if (t->left == 0 && !adapt) { /* above the progress line, which is then drawn again */
             if (tty)
                 fputs("\r\033[K", stderr);
-            cell_line(stderr, ++cells_done, cells_total, id, t, t->nok + t->nskip + t->nbad);
+            hb_cell_line(stderr, ++cells_done, cells_total, id, t, o->reps);
         }
         if (tty)
-            progress(done, njobs, t_start, id, &out.r);
+            hb_progress(done, njobs, t_start, id, &out.r);
     }
     if (tty && done)
         fputs("\r\033[K", stderr);
+    if (adapt && !stop_signal && !werr) /* the lines of the cells no round took further */
+        for (size_t c = 0; c < ncells; c++)
+            if (!rd.said[c] && tl[c].left == 0 && tl[c].nok + tl[c].nskip + tl[c].nbad > 0)
+                say_cell(&tl[c], &cells[c], &rd, c, ++cells_done, cells_total, o->reps);
+    rounds_free(&rd);
     hb_csv_close(csv);
     if (chatter >= 0)
         close(chatter);
@@ -787,7 +807,7 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2; /* it said why; the rows are intact */
     }
     fflush(stderr);
-    summary(o->out, o->interleave);
+    hb_run_summary(o->out, o->interleave);
     if (rs->k)
         printf("\nrows not ok, by reason:\n");
     for (size_t i = 0; i < rs->k; i++)
@@ -798,6 +818,9 @@ int hb_run(const hb_run_opts *o, const char *self)
     printf("\n%zu rows (%d failed%s) appended to %s", done, failures, "", o->out);
     if (resumed)
         printf("; %zu already there were kept", resumed);
+    if (adapt)
+        printf("; %zu repetition%s more for rows not within %g%% (--max-reps %d)", extra, extra == 1 ? "" : "s",
+               o->narrow, o->max_reps);
     if (o->steady)
         printf("; %d run%s thrown away for a slow host (--steady)", retaken, retaken == 1 ? "" : "s");
     printf("\n");

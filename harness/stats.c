@@ -64,6 +64,39 @@ int hb_stats_median(const double *x, size_t n, double *out)
     return 0;
 }
 
+/* k of the median's interval: the largest k with P(Bin(n, 1/2) <= k - 1)
+ * <= alpha / 2, at least 1. The binomial's terms are summed as doubles
+ * scaled by 2^-n term by term, which stays exact enough for any n. */
+static size_t median_interval_k(size_t n, double conf)
+{
+    double tail = 0, term = pow(0.5, (double)n); /* P(Bin = 0) */
+    size_t k = 1;
+    for (size_t j = 0; j < n / 2; j++) {
+        tail += term; /* P(Bin <= j) */
+        if (tail > (1 - conf) / 2)
+            break;
+        k = j + 1;
+        term *= (double)(n - j) / (double)(j + 1);
+    }
+    return k;
+}
+
+int hb_stats_median_interval(const double *x, size_t n, double conf, double *lo, double *hi, size_t *k)
+{
+    if (n == 0 || !all_finite(x, n) || !(conf > 0 && conf < 1))
+        return EINVAL;
+    double *s = sorted_copy(x, n);
+    if (!s)
+        return ENOMEM;
+    size_t kk = median_interval_k(n, conf);
+    *lo = s[kk - 1];
+    *hi = s[n - kk];
+    if (k)
+        *k = kk;
+    free(s);
+    return 0;
+}
+
 int hb_stats_cv(const double *x, size_t n, double *out)
 {
     if (n < 2 || !all_finite(x, n))

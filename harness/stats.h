@@ -17,6 +17,13 @@
 
 /* Median of n >= 1 values; `x` is not modified. */
 int hb_stats_median(const double *x, size_t n, double *out);
+/* The median's distribution-free interval: the order statistics x_(k) and
+ * x_(n+1-k) (1-based) with k the largest such that P(Bin(n, 1/2) < k) <=
+ * (1 - conf) / 2, so the interval covers the true median with probability
+ * at least conf; k = 1 (the range) when even that falls short (n <= 5 at
+ * 95%: the range covers 94% there). n >= 1; `x` is not modified. The k
+ * used goes to *k when k is not NULL. */
+int hb_stats_median_interval(const double *x, size_t n, double conf, double *lo, double *hi, size_t *k);
 /* Coefficient of variation: sample standard deviation / mean, n >= 2, mean > 0. */
 int hb_stats_cv(const double *x, size_t n, double *out);
 /* Robust coefficient of variation: 1.4826 * MAD / median (the normalised

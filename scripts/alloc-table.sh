@@ -31,7 +31,9 @@
 # python's n, run on its own: at medium's 50000 a run is 70 ms, mostly the
 # interpreter's start), OUT (prefix of the results files; a temporary
 # directory by default), STEADY (--steady: each repetition out of the
-# host's slow spells, docs/harness.md; empty: off).
+# host's slow spells, docs/harness.md; empty: off), MAX_REPS (11: rows
+# whose medians are not known within NARROW percent, default 5, get more
+# interleaved rounds up to this many repetitions, run --max-reps; 0: off).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -50,6 +52,10 @@ TASK_PARAMS=${TASK_PARAMS-chunks=500 rounds=1 ops=1000000}
 ALLOCS=system,arena,freelist,jemalloc,mimalloc,tcmalloc
 # repetitions out of the host's slow spells (docs/harness.md); STEADY= off
 STEADY=${STEADY---steady}
+# more rounds for the rows still wide after REPS (docs/harness.md)
+MAX_REPS=${MAX_REPS:-11}
+NARROW=${NARROW:-5}
+[ "$MAX_REPS" -gt "$REPS" ] 2>/dev/null && more="--max-reps $MAX_REPS --narrow $NARROW" || more=
 
 if [ $# -eq 0 ]; then
     hb=$BUILD/heapbench
@@ -58,8 +64,8 @@ if [ $# -eq 0 ]; then
     set -- "$out.csv"
     run() { # csv, run options...
         local csv=$1; shift
-        echo "# $hb run --allocators $ALLOCS $* --reps $REPS --interleave $STEADY --out $csv" >&2
-        "$hb" run --allocators "$ALLOCS" "$@" --reps "$REPS" --interleave $STEADY --out "$csv" > /dev/null
+        echo "# $hb run --allocators $ALLOCS $* --reps $REPS $more --interleave $STEADY --out $csv" >&2
+        "$hb" run --allocators "$ALLOCS" "$@" --reps "$REPS" $more --interleave $STEADY --out "$csv" > /dev/null
         [ $? -le 1 ] || exit 2
     }
     [ -z "$WORKLOADS" ] || run "$out.csv" --workloads "$WORKLOADS" --threads 1 --size medium

@@ -19,10 +19,14 @@ limits, for information). A line says
 `met` or `MISSED` with the worst cell; the exit status does not change.
 
 With --spread, each ratio is followed by its repetitions' spread: half
-their range (max - min) as a percentage of their median, so `1.04 ±6%`
-next to a best of `±5%` says the two are not told apart by these runs,
-where `1.30 ±2%` is a real gap. On a shared machine the spread is often
-larger than the gaps being chased.
+the width of their median's distribution-free 95% interval as a
+percentage of the median, so `1.04 ±6%` next to a best of `±5%` says the
+two are not told apart by these runs, where `1.30 ±2%` is a real gap. Up
+to 8 repetitions the interval is their range (max - min); from 9 it
+leaves out the extremes the binomial allows (the 2nd to the 8th of 9, the
+4th to the 12th of 15), the rule `heapbench run --max-reps` stops by
+(harness/stats.h, hb_stats_median_interval). On a shared machine the
+spread is often larger than the gaps being chased.
 
 With --paired, a ratio is instead the median of the repetitions' own
 ratios: repetition r of the allocator over repetition r of the best
@@ -50,6 +54,19 @@ import math
 import statistics
 import sys
 from collections import defaultdict
+
+
+def median_interval(xs):
+    """The median's 95% interval: the k-th smallest and k-th largest, k the
+    largest with P(Bin(n, 1/2) < k) <= 0.025, at least 1 (the range)."""
+    s, n = sorted(xs), len(xs)
+    k, tail = 1, 0.0
+    for j in range(n // 2):
+        tail += math.comb(n, j) / 2 ** n
+        if tail > 0.025:
+            break
+        k = j + 1
+    return s[k - 1], s[n - k]
 
 
 def main(argv):
@@ -167,7 +184,8 @@ def main(argv):
                     cols.append(f"{'-':>12}")
                     continue
                 if spread:
-                    pct = (max(xs) - min(xs)) / 2 / mid * 100 if v > 0 else 0.0
+                    lo, hi = median_interval(xs)
+                    pct = (hi - lo) / 2 / mid * 100 if v > 0 else 0.0
                     sp = f"±{pct:.0f}%" if pct < 99.5 else ">±99%"
                     cols.append(f"{v / b:6.2f} {sp:>5}")
                 else:

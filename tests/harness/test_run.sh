@@ -330,6 +330,50 @@ plain = list(csv.DictReader(open("plain.csv")))
 assert plain[0]["host_slow"] == "" and plain[0]["retakes"] == "", plain[0]
 PY
 
+# ---- --max-reps: rounds beyond --reps while a row's medians are wider
+# than --narrow; every backend of the row together, each (cell, rep) once
+mr="--workloads churn --allocators system,arena --threads 1 --param ops=200000 --reps 3 --max-reps 6 --warmup 0 --interleave"
+"$hb" run $mr --narrow 0.1 --out wide.csv > wide.out 2> wide.err && ok || bad "max-reps run: $(cat wide.err)"
+"$hb" run $mr --narrow 100 --out narrow.csv > narrow.out 2>&1 && ok || bad "max-reps narrow run"
+python3 - <<'PY' && ok || bad "max-reps rows"
+import csv, collections
+def reps(f):
+    rows = list(csv.DictReader(open(f)))
+    assert all(r["status"] == "ok" for r in rows)
+    c = collections.Counter((r["cell"], int(r["rep"])) for r in rows)
+    assert max(c.values()) == 1, "a (cell, rep) twice"
+    return {cell: sorted(r for (k, r) in c if k == cell) for cell, _ in c}
+# 0.1%: three runs of churn never agree that closely, so both cells run 6
+assert all(v == list(range(6)) for v in reps("wide.csv").values()), reps("wide.csv")
+assert all(v == list(range(3)) for v in reps("narrow.csv").values()), reps("narrow.csv")
+PY
+grep -q "ok, 6 reps" wide.err && [ "$(grep -c '^\[' wide.err)" = 2 ] && ok || bad "max-reps cell lines: $(cat wide.err)"
+grep -q "6 repetitions more for rows not within 0.1% (--max-reps 6)" wide.out && ok || bad "max-reps summary"
+grep -q "0 repetitions more" narrow.out && ok || bad "max-reps narrow summary"
+# --resume of a cut run: the rows kept count, the missing ones are run
+python3 - <<'PY'
+import csv
+rows = list(csv.DictReader(open("wide.csv")))
+keep = [r for r in rows if int(r["rep"]) < 4 and not (r["rep"] == "1" and "arena" in r["cell"])]
+w = csv.DictWriter(open("part.csv", "w", newline=""), fieldnames=list(rows[0].keys()), lineterminator="\n")
+w.writeheader()
+w.writerows(keep)
+PY
+"$hb" run $mr --narrow 0.1 --resume --out part.csv > part.out 2>&1 && ok || bad "max-reps resume: $(cat part.out)"
+python3 - <<'PY' && ok || bad "max-reps resume rows"
+import csv, collections
+rows = list(csv.DictReader(open("part.csv")))
+c = collections.Counter((r["cell"], int(r["rep"])) for r in rows)
+assert max(c.values()) == 1 and len(c) == 12, c
+assert {r for _, r in c} == set(range(6))
+PY
+grep -q "5 rows (0 failed) appended to part.csv; 7 already there were kept; 4 repetitions more" part.out && ok ||
+    bad "max-reps resume summary: $(tail -1 part.out)"
+expect2 "max-reps below reps" run --workloads churn --reps 5 --max-reps 3 --out new.csv
+expect2 "narrow without max-reps" run --workloads churn --narrow 3 --out new.csv
+expect2 "narrow junk" run --workloads churn --max-reps 9 --narrow 5% --out new.csv
+expect2 "max-reps zero" run --workloads churn --max-reps 0 --out new.csv
+
 cp cut.csv keep.csv
 expect2 "shard 0/2" run --shard 0/2 --out new.csv
 expect2 "shard 3/2" run --shard 3/2 --out new.csv

@@ -39,6 +39,38 @@ static void test_median(void **state)
     assert_int_equal(hb_stats_median(bad, 2, &m), EINVAL);
 }
 
+/* The median's interval: k from the binomial's tail (summed exactly with
+ * Python's math.comb: n 9 -> 2, 12 -> 3, 15 -> 4, 20 -> 6, 100 -> 40),
+ * the range below that. */
+static void test_median_interval(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {1, 2, 5, 6, 8, 9, 11, 12, 15, 20, 100};
+    static const size_t ks[] = {1, 1, 1, 1, 1, 2, 2, 3, 4, 6, 40};
+    double x[100], lo = -1, hi = -1;
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        size_t n = ns[i], k = 0;
+        for (size_t j = 0; j < n; j++) /* 1..n in a scrambled order */
+            x[j] = (double)((j * 37) % n + 1);
+        assert_int_equal(hb_stats_median_interval(x, n, 0.95, &lo, &hi, &k), 0);
+        if (k != ks[i])
+            fail_msg("n %zu: k %zu, want %zu", n, k, ks[i]);
+        near(lo, (double)ks[i], 0);
+        near(hi, (double)(n + 1 - ks[i]), 0);
+    }
+    double nine[] = {5, 1, 9, 2, 8, 3, 7, 4, 6};
+    assert_int_equal(hb_stats_median_interval(nine, 9, 0.95, &lo, &hi, NULL), 0);
+    near(lo, 2, 0);
+    near(hi, 8, 0);
+    assert_true(nine[0] == 5); /* input untouched */
+    lo = -1;
+    assert_int_equal(hb_stats_median_interval(nine, 0, 0.95, &lo, &hi, NULL), EINVAL);
+    assert_int_equal(hb_stats_median_interval(nine, 9, 1.0, &lo, &hi, NULL), EINVAL);
+    near(lo, -1, 0); /* untouched on failure */
+    double bad[] = {1, NAN};
+    assert_int_equal(hb_stats_median_interval(bad, 2, 0.95, &lo, &hi, NULL), EINVAL);
+}
+
 static void test_cv_geomean(void **state)
 {
     (void)state;
@@ -297,7 +329,7 @@ static void test_holm(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_median),   cmocka_unit_test(test_cv_geomean), cmocka_unit_test(test_mwu_exact),
+        cmocka_unit_test(test_median), cmocka_unit_test(test_median_interval),   cmocka_unit_test(test_cv_geomean), cmocka_unit_test(test_mwu_exact),
         cmocka_unit_test(test_mwu_normal), cmocka_unit_test(test_min_p),    cmocka_unit_test(test_hl_ratio),
         cmocka_unit_test(test_holm),       cmocka_unit_test(test_signed_rank), cmocka_unit_test(test_paired_ratio),
         cmocka_unit_test(test_paired_synthetic),
