@@ -227,7 +227,8 @@ int hb_run_child(const char *self, const hb_cell *c, double timeout_s, int quiet
  * made one allocator 1.5x slower by luck). The collector's settings
  * (thresholds, a heap limit or factor, refcount=) are left out too, so a
  * sweep over them and a cell's minimum heap search run on the same inputs
- * as the cell. */
+ * as the cell. row_key is that identity without the repetition: a row of
+ * backends side by side. */
 static void row_key(const hb_cell *c, char *id, size_t len)
 {
     hb_cell base = *c;

@@ -91,5 +91,5 @@ status=$?
 echo
 echo "paired: the median of each repetition's ratio to the best reference's same repetition"
 python3 "$here/ratio-table.py" "$@" --best jemalloc,mimalloc,tcmalloc \
-    --metrics wall_s,cpu_s --targets arena,freelist --spread --paired | tail -n +2
+    --metrics wall_s,cpu_s --targets arena,freelist --spread --paired | tail -n +2 | sed "/^host (run --steady/d"
 exit $status
