@@ -570,16 +570,25 @@ int hb_run(const hb_run_opts *o, const char *self)
         return 2;
     }
     /* The jobs: every repetition of every cell, minus those already in the
-     * file when resuming. */
-    /* --max-reps: rounds beyond --reps for the rows not yet narrow (rounds.h) */
+     * file when resuming, which count in their cells' tallies (the console's
+     * lines, --max-reps) as if run now. --max-reps: rounds beyond --reps for
+     * the rows not yet narrow (rounds.h). */
     int adapt = o->max_reps > o->reps, maxr = adapt ? o->max_reps : o->reps;
     job *jobs = calloc(ncells * (size_t)maxr + 1, sizeof *jobs);
+    hb_tally *tl = calloc(ncells + 1, sizeof *tl);
+    double *slots = calloc(2 * ncells * (size_t)maxr + 1, sizeof *slots);
+    if (!jobs || !tl || !slots) {
+        fprintf(stderr, "heapbench run: out of memory\n");
+        return 2;
+    }
+    for (size_t c = 0; c < ncells; c++) {
+        tl[c].fig = slots + 2 * c * (size_t)maxr;
+        tl[c].rss = tl[c].fig + maxr;
+    }
     size_t njobs = 0, resumed = 0, extra = 0;
-    for (size_t c = 0; jobs && c < ncells; c++)
+    for (size_t c = 0; c < ncells; c++)
         for (int rep = 0; rep < o->reps; rep++) {
-            char id[512];
-            hb_cell_id(&cells[c], id, sizeof id);
-            if (o->resume && hb_csv_done_row(csv, id, rep)) {
+            if (o->resume && hb_tally_resumed(&tl[c], csv, &cells[c], rep)) {
                 resumed++;
                 continue;
             }
@@ -614,6 +623,8 @@ int hb_run(const hb_run_opts *o, const char *self)
             hb_csv_close(csv);
             hb_host_close(host);
             free(jobs);
+            free(tl);
+            free(slots);
             free(cells);
             return 2;
         }
@@ -623,25 +634,15 @@ int hb_run(const hb_run_opts *o, const char *self)
             fcntl(chatter, F_SETFD, FD_CLOEXEC);
     }
     unsigned char *warmed = calloc(ncells + 1, 1);
-    hb_tally *tl = calloc(ncells + 1, sizeof *tl);
-    double *slots = calloc(2 * ncells * (size_t)maxr + 1, sizeof *slots);
     hb_reasons *rs = calloc(1, sizeof *rs);
     rounds rd = {0};
-    if (!jobs || !warmed || !tl || !slots || !rs || rounds_init(&rd, cells, ncells, o->reps, adapt)) {
+    if (!warmed || !rs || rounds_init(&rd, cells, ncells, o->reps, adapt)) {
         fprintf(stderr, "heapbench run: out of memory\n");
         return 2;
     }
     size_t cells_total = 0, cells_done = 0;
-    for (size_t c = 0; c < ncells; c++) {
-        tl[c].fig = slots + 2 * c * (size_t)maxr;
-        tl[c].rss = tl[c].fig + maxr;
-    }
     for (size_t k = 0; k < njobs; k++)
         tl[jobs[k].cell].left++;
-    /* the rows already there count for the console's lines and --max-reps */
-    for (size_t c = 0; o->resume && c < ncells; c++)
-        for (int rep = 0; rep < o->reps; rep++)
-            hb_tally_resumed(&tl[c], csv, &cells[c], rep);
     /* a line for each cell with a repetition to run, and under --max-reps
      * for those resumed whole too (a round may still take them further) */
     for (size_t c = 0; c < ncells; c++)
@@ -768,10 +769,6 @@ int hb_run(const hb_run_opts *o, const char *self)
     }
     if (tty && done)
         fputs("\r\033[K", stderr);
-    if (adapt && !stop_signal && !werr) /* the lines of the cells no round took further */
-        for (size_t c = 0; c < ncells; c++)
-            if (!rd.said[c] && tl[c].left == 0 && tl[c].nok + tl[c].nskip + tl[c].nbad > 0)
-                say_cell(&tl[c], &cells[c], &rd, c, ++cells_done, cells_total, o->reps);
     rounds_free(&rd);
     hb_csv_close(csv);
     if (chatter >= 0)
